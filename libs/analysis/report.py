@@ -1,0 +1,223 @@
+"""The Report: everything one analysis found, as msgspec types the worker and api share.
+
+REPORT_VERSION is part of the analysis cache key: bump it whenever what the analysers
+detect, or how they score it, changes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+REPORT_VERSION = 1
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Effort = Literal["low", "medium", "high"]
+Category = Literal["security", "ci_cd", "testing", "dependencies", "documentation"]
+CheckStatus = Literal["pass", "partial", "fail", "not_applicable", "unknown"]
+Band = Literal["excellent", "good", "fair", "poor", "critical"]
+
+
+class Evidence(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A place in the tree that supports a fact or a finding."""
+
+    path: str
+    line: int | None = None
+    detail: str | None = None
+
+
+class Fact(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A detected thing (a package manager, a framework, a tool) and the file it came from."""
+
+    name: str
+    source: str
+    version: str | None = None
+
+
+class RuntimeVersion(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A runtime version exactly as the repository declares it, and where."""
+
+    runtime: str  # python, node, go, rust, java, ruby, dotnet, php, elixir, ...
+    version: str  # verbatim: "3.12", ">=3.10,<3.13", "lts/iron", "1.22.3"
+    source: str  # the file, e.g. ".python-version" or "pyproject.toml"
+    field: str | None = None  # the key inside the file, e.g. "project.requires-python"
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A command the repository itself defines for a purpose (npm script, make target...)."""
+
+    purpose: Literal["test", "lint", "typecheck", "format", "build"]
+    run: str
+    source: str
+
+
+class LanguageShare(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    files: int
+    bytes: int
+    percent: float
+
+
+class Subproject(msgspec.Struct, kw_only=True):
+    """A folder with its own manifest ("." for the repository root)."""
+
+    path: str
+    manifests: list[str] = []
+    languages: list[LanguageShare] = []
+    package_managers: list[Fact] = []
+    lockfiles: list[str] = []
+    frameworks: list[Fact] = []
+    test_frameworks: list[Fact] = []
+    runtimes: list[RuntimeVersion] = []
+    tools: list[Fact] = []  # configured linters, formatters, type checkers
+    services: list[Fact] = []  # postgres, redis, mysql, mongodb... that tests need
+    commands: list[Command] = []
+    dockerfiles: list[str] = []
+
+
+class Stack(msgspec.Struct, kw_only=True):
+    languages: list[LanguageShare] = []
+    subprojects: list[Subproject] = []
+    dockerfiles: list[str] = []
+    compose_files: list[str] = []
+
+    @property
+    def is_monorepo(self) -> bool:
+        return len(self.subprojects) > 1
+
+
+class Pipeline(msgspec.Struct, kw_only=True):
+    system: Literal[
+        "github_actions",
+        "gitlab_ci",
+        "circleci",
+        "travis",
+        "azure_pipelines",
+        "jenkins",
+        "bitbucket",
+    ]
+    path: str
+    runs_tests: bool = False
+    runs_lint: bool = False
+    builds: bool = False
+    caches: bool = False
+    releases: bool = False
+
+
+class CiInfo(msgspec.Struct, kw_only=True):
+    pipelines: list[Pipeline] = []
+    dependency_update_tools: list[Fact] = []
+
+
+class SecretFinding(msgspec.Struct, frozen=True, kw_only=True):
+    """A likely credential. `preview` is redacted; the value itself never leaves the scanner."""
+
+    rule: str
+    description: str
+    path: str
+    line: int
+    preview: str
+    severity: Severity = "high"
+
+
+class SecretsResult(msgspec.Struct, kw_only=True):
+    findings: list[SecretFinding] = []
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    skipped_large: int = 0
+    skipped_binary: int = 0
+
+
+class WorkflowFinding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    audit: str  # zizmor's audit id, e.g. "unpinned-uses"
+    severity: Severity
+    path: str
+    line: int | None = None
+    message: str
+    confidence: str | None = None
+    url: str | None = None
+
+
+class WorkflowSecurity(msgspec.Struct, kw_only=True):
+    status: Literal["ok", "no_workflows", "not_run"] = "no_workflows"
+    tool: str | None = None  # e.g. "zizmor 1.32.0"
+    reason: str | None = None  # why it could not run
+    findings: list[WorkflowFinding] = []
+
+
+class Check(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One scored check: every point taken off is a check with its evidence and fix."""
+
+    id: str  # e.g. "Token-Permissions", "readme", "lockfile-committed"
+    category: Category
+    status: CheckStatus
+    weight: int  # how much it counts within its category
+    score: float = 0.0  # 0..1 of the weight earned; ignored when not assessed
+    message: str = ""
+    evidence: list[Evidence] = []
+    fix: str | None = None
+
+    @property
+    def assessed(self) -> bool:
+        return self.status not in ("not_applicable", "unknown")
+
+
+class CategoryScore(msgspec.Struct, kw_only=True):
+    category: Category
+    score: int | None  # None when no check of it could be assessed
+
+
+class Score(msgspec.Struct, kw_only=True):
+    overall: int
+    band: Band
+    categories: list[CategoryScore] = []
+
+
+class Recommendation(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    title: str
+    category: Category
+    severity: Severity
+    effort: Effort
+    priority: int  # 1 = do first
+    fix: str
+    evidence: list[Evidence] = []
+    source: Literal["deterministic", "ai"] = "deterministic"
+
+
+class AiResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What the AI step did. With no GEMINI_API_KEY, status is "off" and nothing else."""
+
+    status: Literal["off", "ok", "cached", "quota_exceeded", "failed", "skipped"] = "off"
+    reason: str | None = None
+    model: str | None = None
+    summary: str | None = None
+    dropped_recommendations: int = 0
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    thinking_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ScanStats(msgspec.Struct, kw_only=True):
+    files: int = 0
+    bytes: int = 0
+    duration_ms: int = 0
+    skipped_symlinks: int = 0
+    skipped_large: int = 0
+
+
+class Report(msgspec.Struct, kw_only=True):
+    version: int = REPORT_VERSION
+    commit: str | None = None
+    content_digest: str = ""  # sha256 over what the analysers read
+    stack: Stack = msgspec.field(default_factory=Stack)
+    ci: CiInfo = msgspec.field(default_factory=CiInfo)
+    secrets: SecretsResult = msgspec.field(default_factory=SecretsResult)
+    workflow_security: WorkflowSecurity = msgspec.field(default_factory=WorkflowSecurity)
+    checks: list[Check] = []
+    score: Score = msgspec.field(default_factory=lambda: Score(overall=0, band="critical"))
+    recommendations: list[Recommendation] = []
+    ai: AiResult = msgspec.field(default_factory=AiResult)
+    stats: ScanStats = msgspec.field(default_factory=ScanStats)

@@ -1,0 +1,166 @@
+"""Settings: one frozen struct, read once from the environment and passed down."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class ConfigError(Exception):
+    """A variable is missing or malformed; the message names it."""
+
+
+class SecretStr:
+    """A string that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every knob of every service. The environment variable is the field name in capitals."""
+
+    database_url: str
+    redis_url: str
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "console", "json"] = "auto"
+
+    api_host: str = "127.0.0.1"
+    api_port: Port = 8000
+    public_url: str | None = None
+    db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
+    db_pool_max_size: Positive = 10
+    # 0 picks a free port; the chosen port is logged and written to the health key.
+    worker_metrics_port: Port = 9101
+    scheduler_metrics_port: Port = 9102
+    worker_concurrency: Positive = 10
+
+    allow_local_repos: bool = False
+    encryption_key: SecretStr | None = None
+    encryption_old_keys: SecretStr | None = None
+
+    github_api_url: str = "https://api.github.com"
+    github_oauth_url: str = "https://github.com"
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    github_webhook_secret: SecretStr | None = None
+
+    gemini_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    ai_daily_quota_per_user: Annotated[int, msgspec.Meta(ge=0)] = 100_000
+    ai_max_tokens_per_task: Positive = 30_000
+
+    rate_limit_requests: Positive = 100
+    rate_limit_window_seconds: Positive = 60
+
+    sync_timeout_seconds: Positive = 60
+    analysis_timeout_seconds: Positive = 300
+    ci_generation_timeout_seconds: Positive = 120
+    job_max_tries: Positive = 3
+
+    event_stream_maxlen: Positive = 1000
+    event_retention_seconds: Positive = 7 * 24 * 3600
+
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
+
+    data_dir: str = ".data"
+    workdir: str | None = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={_masked(name, getattr(self, name))!r}" for name in self.__struct_fields__
+        )
+        return f"Settings({shown})"
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, for the log redactor."""
+        values: list[str] = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get():
+                values.extend(v for v in value.get().split(",") if v)
+            elif name in ("database_url", "redis_url"):
+                password = _url_password(value)
+                if password:
+                    values.append(password)
+        return values
+
+
+_URL_PASSWORD = re.compile(r"^[a-z0-9+.-]+://[^:/@]*:([^@/]+)@", re.IGNORECASE)
+
+
+def _url_password(url: str) -> str | None:
+    match = _URL_PASSWORD.match(url)
+    return match.group(1) if match else None
+
+
+def _masked(name: str, value: Any) -> Any:
+    if isinstance(value, str) and name.endswith("_url"):
+        password = _url_password(value)
+        if password:
+            return value.replace(f":{password}@", ":****@", 1)
+    return value
+
+
+def _dec_hook(type_: type, obj: Any) -> Any:
+    if type_ is SecretStr and isinstance(obj, str):
+        return SecretStr(obj)
+    raise NotImplementedError
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from the environment; a bad or missing variable raises ConfigError."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for name in Settings.__struct_fields__:
+        value = env.get(name.upper())
+        if value is not None and value != "":
+            raw[name] = value
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_dec_hook)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+
+
+_AT_FIELD = re.compile(r"^(?P<what>.*?)(?: - at `\$\.(?P<field>\w+)`)?$")
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    message = str(exc)
+    missing = re.match(r"Object missing required field `(\w+)`", message)
+    if missing:
+        return f"{missing.group(1).upper()} is required but not set"
+    match = _AT_FIELD.match(message)
+    if match and match.group("field"):
+        return f"{match.group('field').upper()} is invalid: {match.group('what')}"
+    return f"invalid configuration: {message}"

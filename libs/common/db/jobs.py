@@ -1,0 +1,179 @@
+"""Job rows: written before a job is enqueued, and the source of truth for its state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from libs.common.db import Conn, row_or_none, to_struct, to_structs
+from libs.common.schemas import Job
+
+_COLUMNS = """id, organization_id, repository_id, kind, commit_sha, status, attempts, trigger,
+              requested_by, params, result, error, error_type, dedup_key, trace_id,
+              trace_context, created_at, enqueued_at, started_at, finished_at"""
+
+
+async def insert_job(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    *,
+    kind: str,
+    dedup_key: str,
+    trigger: str,
+    repository_id: uuid.UUID | None = None,
+    commit_sha: str | None = None,
+    requested_by: uuid.UUID | None = None,
+    params: dict[str, Any] | None = None,
+    trace_id: str | None = None,
+    trace_context: dict[str, str] | None = None,
+) -> tuple[Job, bool]:
+    """Insert a queued job, or return the live job holding the same dedup key."""
+    for _ in range(3):
+        row = await conn.fetchrow(
+            f"""
+            INSERT INTO jobs (organization_id, repository_id, kind, commit_sha, trigger,
+                              requested_by, params, dedup_key, trace_id, trace_context)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (dedup_key) WHERE status IN ('queued', 'running') DO NOTHING
+            RETURNING {_COLUMNS}
+            """,
+            organization_id,
+            repository_id,
+            kind,
+            commit_sha,
+            trigger,
+            requested_by,
+            params or {},
+            dedup_key,
+            trace_id,
+            trace_context or {},
+        )
+        if row is not None:
+            return to_struct(row, Job), True
+        live = await conn.fetchrow(
+            f"""
+            SELECT {_COLUMNS} FROM jobs
+             WHERE organization_id = $1 AND dedup_key = $2 AND status IN ('queued', 'running')
+            """,
+            organization_id,
+            dedup_key,
+        )
+        if live is not None:
+            return to_struct(live, Job), False
+        # The live job finished between our insert and select: try again.
+    raise RuntimeError(f"could not insert or find a live job for {dedup_key}")
+
+
+async def get_job(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> Job | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM jobs WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        job_id,
+    )
+    return row_or_none(row, Job)
+
+
+async def list_jobs(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    *,
+    repository_id: uuid.UUID | None = None,
+    limit: int = 50,
+) -> list[Job]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM jobs
+         WHERE organization_id = $1 AND ($2::uuid IS NULL OR repository_id = $2)
+         ORDER BY created_at DESC, id DESC LIMIT $3
+        """,
+        organization_id,
+        repository_id,
+        limit,
+    )
+    return to_structs(rows, Job)
+
+
+async def mark_enqueued(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> dt.datetime:
+    enqueued_at: dt.datetime = await conn.fetchval(
+        "UPDATE jobs SET enqueued_at = now(), updated_at = now()"
+        " WHERE organization_id = $1 AND id = $2 RETURNING enqueued_at",
+        organization_id,
+        job_id,
+    )
+    return enqueued_at
+
+
+async def start_attempt(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> Job | None:
+    """Count an attempt and mark the job running; None when it already finished."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE jobs
+           SET status = 'running', attempts = attempts + 1,
+               started_at = coalesce(started_at, now()), updated_at = now()
+         WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running')
+        RETURNING {_COLUMNS}
+        """,
+        organization_id,
+        job_id,
+    )
+    return row_or_none(row, Job)
+
+
+async def finish(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    job_id: uuid.UUID,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    error_type: str | None = None,
+) -> bool:
+    """Mark a live job succeeded (no error) or failed; False when it had already finished."""
+    status = await conn.execute(
+        """
+        UPDATE jobs
+           SET status = CASE WHEN $5::text IS NULL THEN 'succeeded' ELSE 'failed' END,
+               result = $3, error = $4, error_type = $5, finished_at = now(), updated_at = now()
+         WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running')
+        """,
+        organization_id,
+        job_id,
+        result,
+        error,
+        error_type,
+    )
+    return status.endswith(" 1")
+
+
+async def requeue(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    """Back to queued after an attempt that will be retried."""
+    await conn.execute(
+        "UPDATE jobs SET status = 'queued', updated_at = now()"
+        " WHERE organization_id = $1 AND id = $2 AND status = 'running'",
+        organization_id,
+        job_id,
+    )
+
+
+async def stale_live_jobs(conn: Conn, older_than_s: float, limit: int) -> list[Job]:
+    """Live jobs untouched for a while, across every organization: the reconciler's sweep."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM jobs
+         WHERE status IN ('queued', 'running')
+           AND updated_at < now() - make_interval(secs => $1)
+         ORDER BY updated_at LIMIT $2
+        """,
+        older_than_s,
+        limit,
+    )
+    return to_structs(rows, Job)
+
+
+async def touch(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    await conn.execute(
+        "UPDATE jobs SET updated_at = now() WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        job_id,
+    )

@@ -1,0 +1,99 @@
+"""Users, organizations and memberships."""
+
+from __future__ import annotations
+
+import uuid
+
+from libs.common.db import Conn
+from libs.common.schemas import Role
+
+
+async def upsert_user(
+    conn: Conn,
+    login: str,
+    *,
+    github_id: int | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    avatar_url: str | None = None,
+) -> uuid.UUID:
+    if github_id is not None:
+        row = await conn.fetchrow(
+            """
+            INSERT INTO users (login, github_id, name, email, avatar_url)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (github_id) DO UPDATE
+               SET login = EXCLUDED.login, name = EXCLUDED.name, email = EXCLUDED.email,
+                   avatar_url = EXCLUDED.avatar_url, updated_at = now()
+            RETURNING id
+            """,
+            login,
+            github_id,
+            name,
+            email,
+            avatar_url,
+        )
+    else:
+        row = await conn.fetchrow(
+            """
+            INSERT INTO users (login, name, email) VALUES ($1, $2, $3)
+            ON CONFLICT (login) DO UPDATE SET updated_at = now()
+            RETURNING id
+            """,
+            login,
+            name,
+            email,
+        )
+    assert row is not None
+    return uuid.UUID(str(row["id"]))
+
+
+async def upsert_organization(
+    conn: Conn, slug: str, name: str, *, personal_owner: uuid.UUID | None = None
+) -> uuid.UUID:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO organizations (slug, name, personal_owner_id) VALUES ($1, $2, $3)
+        ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name
+        RETURNING id
+        """,
+        slug,
+        name,
+        personal_owner,
+    )
+    assert row is not None
+    return uuid.UUID(str(row["id"]))
+
+
+async def add_member(
+    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, role: Role
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)
+        ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role
+        """,
+        organization_id,
+        user_id,
+        role,
+    )
+
+
+async def role_of(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> Role | None:
+    role = await conn.fetchval(
+        "SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2",
+        organization_id,
+        user_id,
+    )
+    return role  # type: ignore[no-any-return]
+
+
+async def bootstrap_admin(
+    conn: Conn, login: str = "admin", org_slug: str = "default"
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """The operator's user and organization, created on first use; (user id, org id)."""
+    async with conn.transaction():
+        user_id = await upsert_user(conn, login)
+        org_id = await upsert_organization(conn, org_slug, org_slug.capitalize())
+        await add_member(conn, org_id, user_id, "owner")
+    return user_id, org_id

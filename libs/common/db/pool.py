@@ -1,0 +1,48 @@
+"""The asyncpg pool, with jsonb decoded and encoded by msgspec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from libs.common.config import Settings
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+Record = asyncpg.Record
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def _encode_json(value: Any) -> str:
+    return _encoder.encode(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=_encode_json, decoder=_decoder.decode, schema="pg_catalog"
+        )
+
+
+async def create_pool(settings: Settings, **kwargs: Any) -> asyncpg.Pool:
+    options: dict[str, Any] = {
+        "min_size": min(settings.db_pool_min_size, settings.db_pool_max_size),
+        "max_size": settings.db_pool_max_size,
+        "command_timeout": 30,
+        "timeout": 5,  # connecting: fail fast so /ready and the error middleware can say so
+    }
+    options.update(kwargs)
+    pool = await asyncpg.create_pool(settings.database_url, init=_init_connection, **options)
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection with the same codecs as the pool, for CLI commands and scripts."""
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn

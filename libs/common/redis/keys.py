@@ -1,0 +1,50 @@
+"""Every Redis key and stream name the platform uses, in one place (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+# arq keeps its own keys (arq:job:<id>, arq:in-progress:<id>, arq:retry:<id>); the
+# queues are sorted sets of job ids scored by the time they become due.
+QUEUE_PREFIX = "arq:queue:"
+ARQ_JOB_PREFIX = "arq:job:"
+ARQ_IN_PROGRESS_PREFIX = "arq:in-progress:"
+ARQ_RETRY_PREFIX = "arq:retry:"
+
+WEBHOOKS_STREAM = "webhooks"
+WEBHOOKS_GROUP = "ingest"
+WEBHOOKS_DEAD_LETTER = "webhooks:dead"
+SCHEDULE_STREAM = "schedule"
+SCHEDULE_GROUP = "maintenance"
+
+SCHEDULER_LEADER = "scheduler:leader"
+
+
+def queue(name: str) -> str:
+    return f"{QUEUE_PREFIX}{name}"
+
+
+def health_check(queue_name: str) -> str:
+    return f"{queue(queue_name)}:health-check"
+
+
+def job_events(job_id: str) -> str:
+    return f"events:job:{job_id}"
+
+
+def org_events(organization_id: str) -> str:
+    return f"events:org:{organization_id}"
+
+
+def rate_limit(scope: str, subject: str) -> str:
+    return f"ratelimit:{scope}:{subject}"
+
+
+def webhook_dedup(hook_id: str, delivery_id: str) -> str:
+    return f"webhook:seen:{hook_id}:{delivery_id}"
+
+
+def oauth_state(state: str) -> str:
+    return f"oauth:state:{state}"
+
+
+def schedule_slot(task: str, slot: str) -> str:
+    return f"schedule:emitted:{task}:{slot}"

@@ -1,0 +1,62 @@
+"""Parsing the repository locations users give us: https git URLs and local paths."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from libs.common.schemas import Provider
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9._~%+-]+$")
+
+
+class InvalidRepositoryLocation(ValueError):
+    """The URL or path cannot name a repository; the message says why."""
+
+
+@dataclass(frozen=True)
+class Location:
+    provider: Provider
+    full_name: str
+    clone_url: str
+
+
+def parse_https_url(url: str, github_host: str = "github.com") -> Location:
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https":
+        raise InvalidRepositoryLocation("only https:// git URLs are accepted")
+    if parts.username or parts.password:
+        raise InvalidRepositoryLocation(
+            "the URL must not carry credentials; connect GitHub or use a public URL"
+        )
+    host = (parts.hostname or "").lower()
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    if not host or not _HOST.match(netloc):
+        raise InvalidRepositoryLocation("the URL has no valid host")
+    if parts.query or parts.fragment:
+        raise InvalidRepositoryLocation("the URL must not have a query or fragment")
+    if any(s in (".", "..") for s in parts.path.split("/")):
+        raise InvalidRepositoryLocation("the URL has no repository path (dot segments)")
+    path = posixpath.normpath(parts.path).strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    segments = path.split("/") if path and path != "." else []
+    if not segments or any(s in ("", ".", "..") or not _SEGMENT.match(s) for s in segments):
+        raise InvalidRepositoryLocation("the URL has no repository path")
+    if host == github_host:
+        if len(segments) != 2:
+            raise InvalidRepositoryLocation("a GitHub URL must be https://github.com/OWNER/NAME")
+        full = "/".join(segments)
+        return Location("github", full, f"https://{host}/{full}.git")
+    return Location("git", f"{netloc}/{path}", f"https://{netloc}/{path}")
+
+
+def parse_local_path(path: str) -> Location:
+    if not path.startswith("/"):
+        raise InvalidRepositoryLocation("a local repository path must be absolute")
+    clean = posixpath.normpath(path)
+    name = posixpath.basename(clean) or clean
+    return Location("local", f"local/{name}", clean)

@@ -1,0 +1,95 @@
+"""msgspec types shared by services: what the API returns and what rows become."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+
+Provider = Literal["github", "git", "local"]
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+Role = Literal["owner", "admin", "member"]
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is calling, and in which organization."""
+
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    role: Role
+    token_id: uuid.UUID | None = None
+
+
+class Repository(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    provider: Provider
+    full_name: str
+    clone_url: str
+    default_branch: str | None
+    last_commit: str | None
+    last_synced_at: dt.datetime | None
+    visibility: str | None
+    topics: list[str]
+    webhook_id: int | None
+    created_at: dt.datetime
+
+
+class Job(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    repository_id: uuid.UUID | None
+    kind: str
+    commit_sha: str | None
+    status: JobStatus
+    attempts: int
+    trigger: str
+    requested_by: uuid.UUID | None
+    params: dict[str, object]
+    result: dict[str, object] | None
+    error: str | None
+    error_type: str | None
+    dedup_key: str
+    trace_id: str | None
+    trace_context: dict[str, str]
+    created_at: dt.datetime
+    enqueued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "failed")
+
+
+class TokenInfo(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+# Request bodies: bounded, validated at the door.
+HttpsUrl = Annotated[str, msgspec.Meta(min_length=9, max_length=2048, pattern=r"^https://\S+$")]
+LocalPath = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, pattern=r"^/")]
+GithubName = Annotated[
+    str, msgspec.Meta(max_length=200, pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+]
+
+
+class RepoCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Exactly one of `url` (an https git URL), `path` (a local checkout) or `github`."""
+
+    url: HttpsUrl | None = None
+    path: LocalPath | None = None
+    github: GithubName | None = None
+
+
+class Page(msgspec.Struct, kw_only=True):
+    items: list[object]
+    next_cursor: str | None = None

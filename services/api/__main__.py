@@ -1,0 +1,37 @@
+"""`python -m services.api`: the HTTP gateway."""
+
+from __future__ import annotations
+
+import sys
+
+import structlog
+from aiohttp import web
+
+from libs.common.config import ConfigError, load_settings
+from libs.common.logging import configure_logging
+from libs.common.telemetry import setup_tracing
+from services.api.app import create_app
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.exit(f"configuration error: {exc}")
+    configure_logging(settings, "api")
+    setup_tracing(settings, "autodevops-api")
+    app = create_app(settings)
+    log = structlog.get_logger("services.api")
+    log.info("api listening", url=f"http://{settings.api_host}:{settings.api_port}")
+    web.run_app(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The api's application factory: tests and __main__ both call create_app(settings)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from libs.common.config import Settings
+from libs.common.db.pool import create_pool
+from libs.common.metrics import Metrics
+from libs.common.redis.client import create_redis
+from services.api import keys, middlewares, sse
+from services.api.routes import health, jobs, repos
+
+# API bodies are small JSON documents; webhooks get their own, larger limit.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def _postgres(app: web.Application) -> AsyncIterator[None]:
+    # No connection is opened here: the api starts (and /ready says why it is not ready)
+    # even while PostgreSQL is still coming up.
+    settings = app[keys.SETTINGS]
+    app[keys.POOL] = await create_pool(settings, min_size=0)
+    yield
+    await app[keys.POOL].close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    app[keys.REDIS] = create_redis(app[keys.SETTINGS])
+    yield
+    await app[keys.REDIS].aclose()
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[
+            middlewares.request_id_middleware,
+            middlewares.metrics_middleware,
+            middlewares.error_middleware,
+            middlewares.auth_middleware,
+        ],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.METRICS] = metrics or Metrics()
+    app[keys.STREAMS] = set()
+    app.cleanup_ctx.append(_postgres)
+    app.cleanup_ctx.append(_redis)
+    app.on_response_prepare.append(middlewares.add_request_id_header)
+    app.on_shutdown.append(sse.close_all)
+    for table in (health.routes, repos.routes, jobs.routes):
+        app.add_routes(table)
+    return app

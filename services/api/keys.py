@@ -1,0 +1,31 @@
+"""Everything the api keeps on its Application, as typed AppKeys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from redis.asyncio import Redis
+
+from libs.common.config import Settings
+from libs.common.metrics import Metrics
+from libs.common.schemas import Principal
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+REDIS = web.AppKey("redis", Redis)
+METRICS = web.AppKey("metrics", Metrics)
+# Tasks serving open SSE streams, cancelled when the app shuts down.
+STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
+
+# Request-scoped: set by the middlewares.
+REQUEST_ID = web.RequestKey("request_id", str)
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def principal(request: web.Request) -> Principal:
+    value = request.get(PRINCIPAL)
+    assert isinstance(value, Principal), "route is not behind the auth middleware"
+    return value

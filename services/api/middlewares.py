@@ -1,0 +1,132 @@
+"""Request id, metrics, errors and bearer-token auth: every request passes all four."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import structlog
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from libs.common.db import tokens as tokens_db
+from libs.common.metrics import status_class
+from services.api import errors, keys
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = structlog.get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PROTECTED_PREFIX = "/v1/"
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-ID", "")
+    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[keys.REQUEST_ID] = request_id
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        return await handler(request)
+
+
+async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:
+    request_id = request.get(keys.REQUEST_ID)
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+
+
+def route_template(request: web.Request) -> str:
+    """The route's pattern (`/v1/jobs/{id}`), never the raw path, to bound label values."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    metrics = request.app[keys.METRICS]
+    started = time.perf_counter()
+    status = 500
+    metrics.http_in_flight.inc()
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.http_in_flight.dec()
+        route = route_template(request)
+        metrics.http_requests.labels(request.method, route, status_class(status)).inc()
+        metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+_UNAVAILABLE = (
+    RedisError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except errors.AppError as exc:
+        return errors.render(exc, instance=request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        slug, title = errors.HTTP_SLUGS.get(exc.status, ("http-error", exc.reason))
+        return errors.problem_response(
+            exc.status,
+            slug,
+            title,
+            None if not exc.text or exc.text.startswith(f"{exc.status}:") else exc.text,
+            instance=request.path,
+        )
+    except _UNAVAILABLE as exc:
+        log.warning("dependency unavailable", error=type(exc).__name__, detail=str(exc))
+        return errors.problem_response(
+            503,
+            "service-unavailable",
+            "A dependency is unavailable",
+            "The database or Redis did not answer; try again shortly.",
+            instance=request.path,
+            headers={"Retry-After": "5"},
+        )
+    except Exception:
+        log.exception("unhandled error", path=request.path, method=request.method)
+        return errors.problem_response(
+            500,
+            "internal-error",
+            "Internal server error",
+            f"Something went wrong; quote request id {request.get(keys.REQUEST_ID)}.",
+            instance=request.path,
+        )
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /v1/ route needs a bearer API token; the rest (health, webhooks) does not."""
+    if not request.path.startswith(PROTECTED_PREFIX):
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+    async with request.app[keys.POOL].acquire() as conn:
+        principal = await tokens_db.authenticate(conn, token.strip())
+    if principal is None:
+        raise errors.Unauthorized("The API token is unknown, revoked or expired.")
+    request[keys.PRINCIPAL] = principal
+    with structlog.contextvars.bound_contextvars(
+        user_id=str(principal.user_id), organization_id=str(principal.organization_id)
+    ):
+        return await handler(request)

@@ -1,0 +1,83 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+
+from aiohttp import web
+
+from libs.common.redis import queue
+from services.api import keys
+from services.api.body import json_response
+from services.api.errors import problem_response
+
+routes = web.RouteTableDef()
+CHECK_TIMEOUT_S = 2.0
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def _check(name: str, probe: Awaitable[object]) -> tuple[str, str]:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            await probe
+        return name, "ok"
+    except TimeoutError:
+        return name, "timeout"
+    except Exception as exc:  # any failure means "not ready", with its kind shown
+        return name, f"unavailable: {type(exc).__name__}"
+
+
+async def _postgres(request: web.Request) -> None:
+    async with request.app[keys.POOL].acquire() as conn:
+        await conn.fetchval("SELECT 1")
+
+
+@routes.get("/ready")
+async def ready(request: web.Request) -> web.Response:
+    results = dict(
+        await asyncio.gather(
+            _check("postgres", _postgres(request)),
+            _check("redis", request.app[keys.REDIS].ping()),
+        )
+    )
+    metrics = request.app[keys.METRICS]
+    for name, state in results.items():
+        metrics.dependency_up.labels(name).set(1 if state == "ok" else 0)
+    failing = [name for name, state in results.items() if state != "ok"]
+    if failing:
+        return problem_response(
+            503,
+            "not-ready",
+            "Not ready",
+            f"Not answering: {', '.join(failing)}.",
+            checks=results,
+            headers={"Retry-After": "5"},
+        )
+    return json_response({"status": "ready", "checks": results})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[keys.METRICS]
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            await refresh_queue_gauges(request.app)
+    except Exception:  # a scrape must still answer when Redis is down
+        registry.dependency_up.labels("redis").set(0)
+    body, content_type = registry.render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def refresh_queue_gauges(app: web.Application) -> None:
+    registry = app[keys.METRICS]
+    for kind in queue.KINDS:
+        count, oldest_ms = await queue.depth(app[keys.REDIS], kind)
+        registry.queue_depth.labels(kind).set(count)
+        age = max(0.0, time.time() - oldest_ms / 1000) if oldest_ms else 0.0
+        registry.queue_oldest_age.labels(kind).set(age)

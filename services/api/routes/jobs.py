@@ -1,0 +1,63 @@
+"""Jobs: read one, list, and follow its progress over SSE."""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from libs.common.db import jobs as jobs_db
+from libs.common.redis import events
+from libs.common.redis import keys as redis_keys
+from libs.common.schemas import Job
+from services.api import keys, sse
+from services.api.body import json_response
+from services.api.errors import NotFound
+from services.api.routes.repos import path_uuid
+from services.api.views import JobView, ListOf
+
+routes = web.RouteTableDef()
+
+
+async def _load(request: web.Request) -> Job:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        job = await jobs_db.get_job(conn, who.organization_id, path_uuid(request))
+    if job is None:
+        raise NotFound("No such job.")
+    return job
+
+
+@routes.get("/v1/jobs")
+async def list_jobs(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        items = await jobs_db.list_jobs(conn, who.organization_id, limit=100)
+    return json_response(ListOf(items=[JobView.of(j) for j in items]))
+
+
+@routes.get("/v1/jobs/{id}")
+async def get_job(request: web.Request) -> web.Response:
+    return json_response(JobView.of(await _load(request)))
+
+
+@routes.get("/v1/jobs/{id}/events")
+async def job_events(request: web.Request) -> web.StreamResponse:
+    job = await _load(request)
+    sse.resume_id(request)  # reject a malformed Last-Event-ID before the stream opens
+
+    async def finished() -> bytes | None:
+        # The stream expired (retention) or never existed: close with the row's state.
+        async with request.app[keys.POOL].acquire() as conn:
+            row = await jobs_db.get_job(conn, job.organization_id, job.id)
+        if row is None or not row.finished:
+            return None
+        closing = events.JobEvent(
+            type=row.status,  # type: ignore[arg-type]
+            job_id=str(row.id),
+            kind=row.kind,
+            message=row.error,
+            data={"result": row.result} if row.result else {},
+        )
+        return msgspec.json.encode(closing)
+
+    return await sse.stream(request, redis_keys.job_events(str(job.id)), finished=finished)

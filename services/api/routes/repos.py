@@ -1,0 +1,62 @@
+"""Repositories: register, list, read, sync."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from libs.common.db import repos as repos_db
+from libs.common.schemas import RepoCreate
+from services.api import keys, repos
+from services.api.body import decode, json_response
+from services.api.errors import NotFound
+from services.api.views import JobView, ListOf, RepositoryView
+
+routes = web.RouteTableDef()
+
+
+def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
+    """A path id; anything that is not a UUID names nothing, so it is a 404."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise NotFound("No such object.") from None
+
+
+@routes.post("/v1/repos")
+async def create_repository(request: web.Request) -> web.Response:
+    body = await decode(request, RepoCreate)
+    repo, created = await repos.register(
+        request.app[keys.POOL], request.app[keys.SETTINGS], keys.principal(request), body
+    )
+    response = json_response(RepositoryView.of(repo), status=201 if created else 200)
+    response.headers["Location"] = f"/v1/repos/{repo.id}"
+    return response
+
+
+@routes.get("/v1/repos")
+async def list_repositories(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        items = await repos_db.list_repositories(conn, who.organization_id, limit=100)
+    return json_response(ListOf(items=[RepositoryView.of(r) for r in items]))
+
+
+@routes.get("/v1/repos/{id}")
+async def get_repository(request: web.Request) -> web.Response:
+    repo = await repos.get(request.app[keys.POOL], keys.principal(request), path_uuid(request))
+    return json_response(RepositoryView.of(repo))
+
+
+@routes.post("/v1/repos/{id}/sync")
+async def sync_repository(request: web.Request) -> web.Response:
+    job, _ = await repos.request_sync(
+        request.app[keys.POOL],
+        request.app[keys.REDIS],
+        keys.principal(request),
+        path_uuid(request),
+    )
+    response = json_response(JobView.of(job), status=202)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return response

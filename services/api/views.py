@@ -1,0 +1,87 @@
+"""What the API returns: public views of rows, without internal fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import msgspec
+
+from libs.common.schemas import Job, JobStatus, Repository
+
+
+class JobView(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    kind: str
+    status: JobStatus
+    repository_id: uuid.UUID | None
+    commit_sha: str | None
+    attempts: int
+    trigger: str
+    error: str | None
+    error_type: str | None
+    result: dict[str, object] | None
+    created_at: dt.datetime
+    enqueued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    duration_seconds: float | None
+    events_url: str
+
+    @classmethod
+    def of(cls, job: Job) -> JobView:
+        duration = None
+        if job.started_at and job.finished_at:
+            duration = round((job.finished_at - job.started_at).total_seconds(), 3)
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            repository_id=job.repository_id,
+            commit_sha=job.commit_sha,
+            attempts=job.attempts,
+            trigger=job.trigger,
+            error=job.error,
+            error_type=job.error_type,
+            result=job.result,
+            created_at=job.created_at,
+            enqueued_at=job.enqueued_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            duration_seconds=duration,
+            events_url=f"/v1/jobs/{job.id}/events",
+        )
+
+
+class RepositoryView(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    provider: str
+    full_name: str
+    clone_url: str
+    default_branch: str | None
+    last_commit: str | None
+    last_synced_at: dt.datetime | None
+    visibility: str | None
+    topics: list[str]
+    webhook_id: int | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, repo: Repository) -> RepositoryView:
+        return cls(
+            id=repo.id,
+            provider=repo.provider,
+            full_name=repo.full_name,
+            clone_url=repo.clone_url,
+            default_branch=repo.default_branch,
+            last_commit=repo.last_commit,
+            last_synced_at=repo.last_synced_at,
+            visibility=repo.visibility,
+            topics=repo.topics,
+            webhook_id=repo.webhook_id,
+            created_at=repo.created_at,
+        )
+
+
+class ListOf(msgspec.Struct, kw_only=True):
+    items: list[object]

@@ -1,0 +1,129 @@
+"""`autodevops dev`: the whole platform on one machine (what `make run` calls).
+
+Starts embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set, applies
+migrations, starts the api, one worker for every queue and the scheduler as separate
+processes, prints the API URL and a fresh admin token, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
+from services.cli.db import run_migrations
+from services.cli.serve import service_command
+from services.cli.tokens import create_admin_token
+
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+
+
+def _die_with_parent() -> None:
+    # Linux: a child gets SIGTERM if `autodevops dev` dies, so nothing is left running.
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return False
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/ready", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        time.sleep(0.3)
+    return False
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(deadline - time.monotonic(), 0.1))
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _run(args: argparse.Namespace) -> int:
+    data_dir = Path(os.environ.get("DATA_DIR") or args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("ALLOW_LOCAL_REPOS", "true")
+    env.setdefault("LOG_FORMAT", "console")
+    env["DATA_DIR"] = str(data_dir)
+    embedded_pg: EmbeddedPostgres | None = None
+    embedded_redis: EmbeddedRedis | None = None
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        if not env.get("DATABASE_URL"):
+            embedded_pg = EmbeddedPostgres(data_dir / "postgres")
+            env["DATABASE_URL"] = embedded_pg.start()
+            print(f"embedded PostgreSQL: {data_dir / 'postgres'}")
+        if not env.get("REDIS_URL"):
+            embedded_redis = EmbeddedRedis(data_dir / "redis", port=args.redis_port)
+            env["REDIS_URL"] = embedded_redis.start()
+            print(f"embedded Valkey (Redis protocol, AOF on): {env['REDIS_URL']}")
+        applied = asyncio.run(run_migrations(env["DATABASE_URL"]))
+        print(f"migrations applied: {', '.join(applied)}" if applied else "database up to date")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        token = asyncio.run(
+            create_admin_token(env["DATABASE_URL"], "admin", "default", f"make run {stamp}")
+        )
+        for service in ("api", "worker", "scheduler"):
+            procs.append(
+                subprocess.Popen(service_command(service), env=env, preexec_fn=_die_with_parent)
+            )
+        host = env.get("API_HOST", "127.0.0.1")
+        url = f"http://{host}:{env.get('API_PORT', '8000')}"
+        if not wait_ready(url, procs, READY_TIMEOUT_S):
+            print("the platform did not become ready; see the logs above", file=sys.stderr)
+            return 1
+        print(
+            "\n"
+            f"  AutoDevOps is ready: {url}\n"
+            f"  admin API token (shown once): {token}\n\n"
+            f"  try: curl -H 'Authorization: Bearer {token}' {url}/v1/repos\n"
+            "  Ctrl-C stops every process started here; data stays in "
+            f"{data_dir}\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("a service exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…")
+        return 0
+    finally:
+        stop_all(procs)
+        if embedded_redis is not None:
+            embedded_redis.stop()
+        if embedded_pg is not None:
+            embedded_pg.stop()
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "dev", help="run the whole platform locally (embedded PostgreSQL and Valkey)"
+    )
+    parser.add_argument("--data-dir", default=".data", help="where state lives (default .data)")
+    parser.add_argument("--redis-port", type=int, default=None, help="embedded Valkey port")
+    parser.set_defaults(run=_run)

@@ -1,0 +1,31 @@
+"""`autodevops`: run the platform, migrate, manage tokens. Imports libs only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from services.cli import db, dev, serve, tokens
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autodevops",
+        description="AutoDevOps: keep the DevOps of GitHub repositories healthy.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (dev, serve, db, tokens):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code = args.run(args)
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""`python -m services.worker [--queue NAME ...]`: arq workers for the named queues (all)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from libs.common.config import ConfigError, load_settings
+from libs.common.logging import configure_logging
+from libs.common.redis.queue import KINDS, JobKind
+from libs.common.telemetry import setup_tracing
+from services.worker.main import serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="autodevops worker", description=__doc__)
+    parser.add_argument(
+        "--queue", action="append", choices=KINDS, help="queue to serve (repeatable; default all)"
+    )
+    parser.add_argument("--metrics-host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.exit(f"configuration error: {exc}")
+    configure_logging(settings, "worker")
+    setup_tracing(settings, "autodevops-worker")
+    queues: list[JobKind] = args.queue or list(KINDS)
+    asyncio.run(serve(settings, queues, args.metrics_host))
+
+
+if __name__ == "__main__":
+    main()

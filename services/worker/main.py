@@ -1,0 +1,49 @@
+"""Run arq workers for one or more queues in one process until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
+
+import structlog
+
+from libs.common import metrics_server
+from libs.common.config import Settings
+from libs.common.redis.queue import JobKind
+from services.worker.deps import Deps
+from services.worker.settings import build_worker
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(settings: Settings, queues: Sequence[JobKind], metrics_host: str) -> None:
+    deps = await Deps.create(settings)
+    workers = [build_worker(settings, deps, kind) for kind in queues]
+    runner, _ = await metrics_server.start(deps.metrics, metrics_host, settings.worker_metrics_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [
+        asyncio.create_task(w.async_run(), name=f"worker-{q}")
+        for w, q in zip(workers, queues, strict=True)
+    ]
+    log.info("worker started", queues=list(queues))
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            log.error("a worker loop died", error=repr(task.exception()))
+    log.info("worker stopping")
+    for worker in workers:
+        # Cancels running jobs; arq puts them back on the queue for the next worker.
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stopper.cancel()
+    await runner.cleanup()
+    await deps.close()

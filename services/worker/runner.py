@@ -1,0 +1,148 @@
+"""The frame every job runs in: attempts, progress events, outcome, retries, metrics.
+
+arq runs a job at least once; the job row in PostgreSQL decides what an attempt means.
+A row that already finished is not run again, attempts are counted in the row (so a
+worker killed mid-job counts too), and the last allowed attempt fails the job with its
+reason instead of asking arq for another try.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import structlog
+from arq import Retry
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from libs.common.db import jobs as jobs_db
+from libs.common.redis import events
+from libs.common.redis.queue import JobPayload
+from libs.common.schemas import Job
+from libs.common.telemetry import context_from
+from services.worker.deps import Deps
+from services.worker.errors import PermanentJobError, TransientJobError
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("autodevops.worker")
+
+
+@dataclass
+class JobContext:
+    deps: Deps
+    job: Job
+
+    async def progress(self, stage: str, message: str, **data: object) -> None:
+        await self.emit("progress", stage=stage, message=message, data=data)
+
+    async def emit(
+        self,
+        type_: events.EventType,
+        *,
+        stage: str | None = None,
+        message: str | None = None,
+        data: dict[str, object] | None = None,
+    ) -> None:
+        event = events.JobEvent(
+            type=type_,
+            job_id=str(self.job.id),
+            kind=self.job.kind,
+            repository_id=str(self.job.repository_id) if self.job.repository_id else None,
+            stage=stage,
+            message=message,
+            data=data or {},
+        )
+        await events.publish(
+            self.deps.redis, self.deps.settings, str(self.job.organization_id), event
+        )
+
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+
+
+def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
+    """Growing delay with jitter: ~2 s, 4 s, 8 s … capped at 2 min, or what the server asked."""
+    if retry_after is not None:
+        return min(max(retry_after, 1.0), 300.0)
+    base = min(2.0**attempt, 120.0)
+    return base * random.uniform(0.8, 1.2)
+
+
+async def execute(ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler: Handler) -> None:
+    deps: Deps = ctx["deps"]
+    payload = msgspec.convert(raw, JobPayload)
+    token = otel_context.attach(context_from(payload.trace))  # type: ignore[arg-type]
+    try:
+        with (
+            tracer.start_as_current_span(f"job {queue}", attributes={"job.id": payload.job_id}),
+            structlog.contextvars.bound_contextvars(job_id=payload.job_id, queue=queue),
+        ):
+            await _attempt(deps, payload, queue, handler, int(ctx.get("job_try", 1)))
+    finally:
+        otel_context.detach(token)
+
+
+async def _attempt(
+    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int
+) -> None:
+    org_id, job_id = uuid.UUID(payload.organization_id), uuid.UUID(payload.job_id)
+    async with deps.pool.acquire() as conn:
+        job = await jobs_db.start_attempt(conn, org_id, job_id)
+    if job is None:
+        log.info("job already finished or gone; nothing to do", arq_try=arq_try)
+        return
+    jc = JobContext(deps, job)
+    max_tries = deps.settings.job_max_tries
+    if job.attempts > max_tries:
+        await _fail(jc, queue, f"gave up after {max_tries} attempts", "attempts_exhausted")
+        return
+    if job.attempts == 1 and job.enqueued_at is not None:
+        wait = time.time() - job.enqueued_at.timestamp()
+        deps.metrics.job_wait.labels(queue).observe(max(wait, 0.0))
+    await jc.emit("started", message=f"attempt {job.attempts} of {max_tries}")
+    started = time.perf_counter()
+    try:
+        result = await handler(jc)
+    except PermanentJobError as exc:
+        await _fail(jc, queue, exc.reason, exc.error_type)
+    except Exception as exc:
+        transient = isinstance(exc, TransientJobError)
+        reason = exc.reason if transient else "internal error (see worker logs)"  # type: ignore[attr-defined]
+        error_type = exc.error_type if transient else "internal"  # type: ignore[attr-defined]
+        if not transient:
+            log.exception("job raised an unexpected error", attempt=job.attempts)
+        if job.attempts >= max_tries:
+            await _fail(jc, queue, reason, error_type)
+            return
+        delay = backoff_seconds(job.attempts, getattr(exc, "retry_after", None))
+        async with deps.pool.acquire() as conn:
+            await jobs_db.requeue(conn, org_id, job_id)
+        await jc.emit("retrying", message=reason, data={"in_seconds": round(delay, 1)})
+        deps.metrics.job_retries.labels(queue).inc()
+        deps.metrics.jobs.labels(queue, "retried").inc()
+        raise Retry(defer=delay) from exc
+    else:
+        async with deps.pool.acquire() as conn:
+            finished = await jobs_db.finish(conn, org_id, job_id, result=result or {})
+        if finished:
+            await jc.emit("succeeded", message="done", data=result or {})
+            deps.metrics.jobs.labels(queue, "succeeded").inc()
+    finally:
+        deps.metrics.job_duration.labels(queue).observe(time.perf_counter() - started)
+
+
+async def _fail(jc: JobContext, queue: str, reason: str, error_type: str) -> None:
+    async with jc.deps.pool.acquire() as conn:
+        finished = await jobs_db.finish(
+            conn, jc.job.organization_id, jc.job.id, error=reason, error_type=error_type
+        )
+    if finished:
+        log.warning("job failed", reason=reason, error_type=error_type)
+        await jc.emit("failed", message=reason, data={"error_type": error_type})
+        jc.deps.metrics.jobs.labels(queue, "failed").inc()

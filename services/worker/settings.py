@@ -1,0 +1,75 @@
+"""One arq Worker per queue, each with its own timeout and health-check key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.worker import Worker, func
+from redis.asyncio import ConnectionPool
+
+from libs.common.config import Settings
+from libs.common.redis import keys, queue
+from libs.common.redis.queue import JobKind
+from services.worker.deps import Deps
+from services.worker.errors import PermanentJobError
+from services.worker.jobs.sync import sync
+from services.worker.runner import Handler, JobContext, execute
+
+
+async def _unavailable(jc: JobContext) -> None:
+    raise PermanentJobError(f"{jc.job.kind} jobs are not available in this version", "unsupported")
+
+
+HANDLERS: dict[JobKind, Handler] = {
+    "sync": sync,
+    "analysis": _unavailable,
+    "ci_generation": _unavailable,
+}
+HEALTH_CHECK_INTERVAL_S = 30
+
+
+def timeout_for(settings: Settings, kind: str) -> int:
+    return {
+        "sync": settings.sync_timeout_seconds,
+        "analysis": settings.analysis_timeout_seconds,
+        "ci_generation": settings.ci_generation_timeout_seconds,
+    }[kind]
+
+
+def build_worker(
+    settings: Settings, deps: Deps, kind: JobKind, *, burst: bool = False, poll_delay: float = 0.5
+) -> Worker:
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise ValueError(f"no job function for queue {kind!r}")
+
+    async def job(ctx: dict[str, Any], payload: dict[str, Any]) -> None:
+        await execute(ctx, payload, kind, handler)
+
+    # Each Worker closes its own pool on exit, so each gets one.
+    redis = ArqRedis(
+        ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=2),
+        job_serializer=queue.serialize,
+        job_deserializer=queue.deserialize,
+    )
+    return Worker(
+        functions=[func(job, name=kind)],
+        queue_name=keys.queue(kind),
+        redis_pool=redis,
+        burst=burst,
+        poll_delay=poll_delay,
+        handle_signals=False,
+        max_jobs=settings.worker_concurrency,
+        job_timeout=timeout_for(settings, kind),
+        # Results live in PostgreSQL; arq keeps none, so a finished id can be enqueued again.
+        keep_result=0,
+        # Our runner decides the last attempt from the job row; arq's cap is a backstop.
+        max_tries=settings.job_max_tries + 1,
+        health_check_interval=HEALTH_CHECK_INTERVAL_S,
+        health_check_key=keys.health_check(kind),
+        ctx={"deps": deps},
+        job_serializer=queue.serialize,
+        job_deserializer=queue.deserialize,
+        log_results=False,
+    )

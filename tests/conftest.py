@@ -1,0 +1,167 @@
+"""Real PostgreSQL and Redis for every test that needs them.
+
+TEST_DATABASE_URL / TEST_REDIS_URL name servers to use; without them each pytest worker
+starts embedded ones (the wheels `make run` uses). Every test gets its own database,
+copied from a migrated template, and its own flushed Redis database number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from libs.common.config import Settings, load_settings
+from libs.common.db import orgs, tokens
+from libs.common.db.migrate import migrate
+from libs.common.db.pool import connect
+from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
+
+
+@dataclass(frozen=True)
+class Servers:
+    pg_admin_url: str  # a database we may CREATE DATABASE from
+    redis_url: str  # the server; tests pick their own database number
+    template: str
+
+
+def _worker_index() -> int:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0)
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def with_redis_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+async def _prepare_template(admin_url: str, template: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{template}"')
+    finally:
+        await conn.close()
+    conn = await connect(with_database(admin_url, template))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    embedded_pg: EmbeddedPostgres | None = None
+    embedded_redis: EmbeddedRedis | None = None
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    base = tmp_path_factory.mktemp("servers")
+    if not pg_url:
+        embedded_pg = EmbeddedPostgres(base / "pg", delete_on_exit=True)
+        pg_url = embedded_pg.start("postgres")
+    if not redis_url:
+        embedded_redis = EmbeddedRedis(base / "redis", persist=False)
+        redis_url = embedded_redis.start()
+    template = f"ado_test_template_{_worker_index()}"
+    asyncio.run(_prepare_template(pg_url, template))
+    try:
+        yield Servers(pg_url, redis_url, template)
+    finally:
+        if embedded_redis is not None:
+            embedded_redis.stop()
+        if embedded_pg is not None:
+            embedded_pg.stop()
+
+
+@pytest.fixture
+async def database_url(servers: Servers) -> AsyncIterator[str]:
+    name = f"ado_test_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(servers.pg_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{servers.template}"')
+    finally:
+        await admin.close()
+    yield with_database(servers.pg_admin_url, name)
+    admin = await asyncpg.connect(servers.pg_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def redis_url(servers: Servers) -> str:
+    url = with_redis_db(servers.redis_url, 1 + _worker_index())
+    client = Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        {},
+        database_url=database_url,
+        redis_url=redis_url,
+        environment="test",
+        log_format="console",
+        allow_local_repos=True,
+        worker_metrics_port=0,
+        scheduler_metrics_port=0,
+        data_dir=str(tmp_path / "data"),
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    conn = await connect(settings.database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(settings.redis_url)
+    yield client
+    await client.aclose()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_tenant(conn: asyncpg.Connection, login: str, org: str) -> Tenant:
+    user_id, org_id = await orgs.bootstrap_admin(conn, login=login, org_slug=org)
+    token, _ = await tokens.create_token(conn, org_id, user_id, "test")
+    return Tenant(user_id, org_id, token)
+
+
+@pytest.fixture
+async def tenant(db: asyncpg.Connection) -> Tenant:
+    return await make_tenant(db, "alice", "alice-org")
+
+
+@pytest.fixture
+async def other_tenant(db: asyncpg.Connection) -> Tenant:
+    return await make_tenant(db, "mallory", "mallory-org")
