@@ -62,6 +62,14 @@ async def _prepare_template(admin_url: str, template: str) -> None:
         await conn.close()
 
 
+async def _drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     embedded_pg: EmbeddedPostgres | None = None
@@ -75,11 +83,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     if not redis_url:
         embedded_redis = EmbeddedRedis(base / "redis", persist=False)
         redis_url = embedded_redis.start()
-    template = f"ado_test_template_{_worker_index()}"
+    # Unique per process: concurrent runs against one server never share a template.
+    template = f"ado_test_template_{os.getpid()}"
     asyncio.run(_prepare_template(pg_url, template))
     try:
         yield Servers(pg_url, redis_url, template)
     finally:
+        asyncio.run(_drop_database(pg_url, template))
         if embedded_redis is not None:
             embedded_redis.stop()
         if embedded_pg is not None:
@@ -95,11 +105,7 @@ async def database_url(servers: Servers) -> AsyncIterator[str]:
     finally:
         await admin.close()
     yield with_database(servers.pg_admin_url, name)
-    admin = await asyncpg.connect(servers.pg_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await _drop_database(servers.pg_admin_url, name)
 
 
 @pytest.fixture
