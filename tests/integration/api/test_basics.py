@@ -7,25 +7,24 @@ import uuid
 from pathlib import Path
 
 import msgspec
-from aiohttp.test_utils import TestClient
 
 from libs.common.config import Settings
 from libs.common.embedded import EmbeddedRedis
 from services.api.app import create_app
 from tests.conftest import Tenant
-from tests.integration.api.conftest import ClientFactory
+from tests.integration.api.conftest import Client, ClientFactory
 
 PROBLEM = "application/problem+json"
 
 
-async def test_health_is_always_ok(client: TestClient) -> None:
+async def test_health_is_always_ok(client: Client) -> None:
     response = await client.get("/health")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
     assert response.headers["X-Request-ID"]
 
 
-async def test_ready_reports_each_dependency(client: TestClient) -> None:
+async def test_ready_reports_each_dependency(client: Client) -> None:
     response = await client.get("/ready")
     assert response.status == 200
     assert (await response.json())["checks"] == {"postgres": "ok", "redis": "ok"}
@@ -70,7 +69,7 @@ async def test_ready_is_503_when_postgres_is_unreachable(
     assert body["checks"]["postgres"] != "ok"
 
 
-async def test_metrics_use_route_templates(client: TestClient, tenant: Tenant) -> None:
+async def test_metrics_use_route_templates(client: Client, tenant: Tenant) -> None:
     for _ in range(2):
         await client.get(f"/v1/jobs/{uuid.uuid4()}", headers=tenant.headers)
     text = await (await client.get("/metrics")).text()
@@ -82,7 +81,7 @@ async def test_metrics_use_route_templates(client: TestClient, tenant: Tenant) -
     assert "autodevops_queue_depth" in text
 
 
-async def test_no_token_is_401_problem(client: TestClient) -> None:
+async def test_no_token_is_401_problem(client: Client) -> None:
     response = await client.get("/v1/repos")
     assert response.status == 401
     assert response.content_type == PROBLEM
@@ -92,20 +91,20 @@ async def test_no_token_is_401_problem(client: TestClient) -> None:
     assert body["status"] == 401
 
 
-async def test_wrong_token_is_401(client: TestClient) -> None:
+async def test_wrong_token_is_401(client: Client) -> None:
     for header in ("Bearer ado_" + "x" * 43, "Bearer nonsense", "Basic YWRtaW46YWRtaW4="):
         response = await client.get("/v1/repos", headers={"Authorization": header})
         assert response.status == 401, header
         assert response.content_type == PROBLEM
 
 
-async def test_unknown_route_is_a_problem_not_html(client: TestClient) -> None:
+async def test_unknown_route_is_a_problem_not_html(client: Client) -> None:
     response = await client.get("/nowhere")
     assert response.status == 404
     assert response.content_type == PROBLEM
 
 
-async def test_oversized_body_is_413(client: TestClient, tenant: Tenant) -> None:
+async def test_oversized_body_is_413(client: Client, tenant: Tenant) -> None:
     body = b'{"url": "https://example.com/' + b"a" * (1024 * 1024) + b'"}'
     response = await client.post("/v1/repos", data=io.BytesIO(body), headers=tenant.headers)
     assert response.status == 413

@@ -7,17 +7,16 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from aiohttp.test_utils import TestClient
 
 from libs.common.config import Settings
 from services.api.app import create_app
 from tests.conftest import Tenant
-from tests.integration.api.conftest import ClientFactory
+from tests.integration.api.conftest import Client, ClientFactory
 
 PROBLEM = "application/problem+json"
 
 
-async def test_register_by_https_url_is_idempotent(client: TestClient, tenant: Tenant) -> None:
+async def test_register_by_https_url_is_idempotent(client: Client, tenant: Tenant) -> None:
     body = {"url": "https://github.com/octo/hello.git"}
     first = await client.post("/v1/repos", json=body, headers=tenant.headers)
     assert first.status == 201
@@ -43,7 +42,7 @@ async def test_register_by_https_url_is_idempotent(client: TestClient, tenant: T
     ],
 )
 async def test_malformed_body_is_400_naming_the_field(
-    client: TestClient, tenant: Tenant, body: dict[str, object], field: str
+    client: Client, tenant: Tenant, body: dict[str, object], field: str
 ) -> None:
     response = await client.post("/v1/repos", json=body, headers=tenant.headers)
     assert response.status == 400
@@ -54,7 +53,7 @@ async def test_malformed_body_is_400_naming_the_field(
     assert field in problem["detail"]
 
 
-async def test_invalid_json_is_400(client: TestClient, tenant: Tenant) -> None:
+async def test_invalid_json_is_400(client: Client, tenant: Tenant) -> None:
     response = await client.post("/v1/repos", data=b"{not json", headers=tenant.headers)
     assert response.status == 400
     assert "not valid JSON" in (await response.json())["detail"]
@@ -71,7 +70,7 @@ async def test_local_paths_need_the_operator_switch(
 
 
 async def test_other_tenants_and_unknown_ids_are_404(
-    client: TestClient, tenant: Tenant, other_tenant: Tenant
+    client: Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     created = await client.post(
         "/v1/repos", json={"url": "https://example.com/team/app"}, headers=tenant.headers
@@ -101,7 +100,7 @@ async def test_other_tenants_and_unknown_ids_are_404(
     assert others["items"] == []
 
 
-async def test_sync_twice_while_queued_is_one_job(client: TestClient, tenant: Tenant) -> None:
+async def test_sync_twice_while_queued_is_one_job(client: Client, tenant: Tenant) -> None:
     created = await client.post(
         "/v1/repos", json={"url": "https://example.com/team/app"}, headers=tenant.headers
     )
