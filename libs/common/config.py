@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from libs.common.crypto import Keyring
+
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -164,3 +166,11 @@ def _explain(exc: msgspec.ValidationError) -> str:
     if match and match.group("field"):
         return f"{match.group('field').upper()} is invalid: {match.group('what')}"
     return f"invalid configuration: {message}"
+
+
+def keyring(settings: Settings) -> Keyring | None:
+    """The encryption keyring from ENCRYPTION_KEY / ENCRYPTION_OLD_KEYS, or None if unset."""
+    if settings.encryption_key is None:
+        return None
+    old = settings.encryption_old_keys.get() if settings.encryption_old_keys else None
+    return Keyring(settings.encryption_key.get(), old)
