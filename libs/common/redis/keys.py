@@ -48,3 +48,8 @@ def oauth_state(state: str) -> str:
 
 def schedule_slot(task: str, slot: str) -> str:
     return f"schedule:emitted:{task}:{slot}"
+
+
+def schedule_last(task: str) -> str:
+    """The newest slot of `task` ever emitted, to tell a missed slot from a handled one."""
+    return f"schedule:last:{task}"
