@@ -63,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_metrics_port: Port = 9101
     scheduler_metrics_port: Port = 9102
     worker_concurrency: Positive = 10
+    # Run the `maintenance` consumer (backups, cleanup) in this worker process; give it
+    # to the replicas that can reach BACKUP_DIR and have pg_dump.
+    worker_maintenance: bool = True
 
     allow_local_repos: bool = False
     encryption_key: SecretStr | None = None

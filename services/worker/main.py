@@ -13,6 +13,7 @@ from libs.common import metrics_server
 from libs.common.config import Settings
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
+from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
 from services.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
@@ -30,7 +31,10 @@ async def serve(settings: Settings, queues: Sequence[JobKind], metrics_host: str
         asyncio.create_task(w.async_run(), name=f"worker-{q}")
         for w, q in zip(workers, queues, strict=True)
     ]
-    log.info("worker started", queues=list(queues))
+    if settings.worker_maintenance:
+        consumer = MaintenanceConsumer(deps, default_name())
+        tasks.append(asyncio.create_task(consumer.run(stop), name="maintenance"))
+    log.info("worker started", queues=list(queues), maintenance=settings.worker_maintenance)
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     for task in done:

@@ -26,6 +26,12 @@ def health_check(queue_name: str) -> str:
     return f"{queue(queue_name)}:health-check"
 
 
+# SCAN patterns for retention cleanup.
+JOB_EVENTS_MATCH = "events:job:*"
+ORG_EVENTS_MATCH = "events:org:*"
+OAUTH_STATE_MATCH = "oauth:state:*"
+
+
 def job_events(job_id: str) -> str:
     return f"events:job:{job_id}"
 
