@@ -81,3 +81,11 @@ async def create_database(conn: Conn, name: str) -> None:
 
 async def drop_database(conn: Conn, name: str) -> None:
     await conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+
+
+async def set_role_verifier(conn: Conn, role: str, verifier: str) -> None:
+    """Store a precomputed SCRAM verifier as `role`'s password."""
+    if not verifier.startswith("SCRAM-SHA-256$") or "'" in verifier:
+        raise ValueError("not a SCRAM-SHA-256 verifier")
+    # ALTER ROLE takes no bind parameters; the verifier is base64, digits, `$` and `:`.
+    await conn.execute(f"ALTER ROLE {quote_ident(role)} PASSWORD '{verifier}'")

@@ -8,6 +8,8 @@ import uuid
 
 import asyncpg
 
+from libs.common.db import catalog
+from libs.common.db.pool import connect
 from tests.conftest import Tenant
 
 
@@ -112,3 +114,11 @@ async def seed_everything(db: asyncpg.Connection, tenant: Tenant, *, analyses: i
         tenant.user_id,
         os.urandom(64),
     )
+
+
+async def snapshot_of(url: str) -> tuple[dict[str, int], dict[str, str]]:
+    conn = await connect(url)
+    try:
+        return await catalog.row_counts(conn), await catalog.table_checksums(conn)
+    finally:
+        await conn.close()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -20,33 +19,13 @@ from libs.ops import files, pgtools
 from libs.ops.backup import take_backup
 from libs.ops.restore import RestoreError, restore
 from libs.ops.verify import verify_backup
-from tests.conftest import Servers, Tenant, _drop_database, with_database
-from tests.integration.ops.seed import seed_everything
-
-
-@pytest.fixture
-async def empty_database(servers: Servers) -> AsyncIterator[str]:
-    name = f"ado_restore_{os.urandom(6).hex()}"
-    admin = await asyncpg.connect(servers.pg_admin_url)
-    try:
-        await catalog.create_database(admin, name)
-    finally:
-        await admin.close()
-    yield with_database(servers.pg_admin_url, name)
-    await _drop_database(servers.pg_admin_url, name)
+from tests.conftest import Tenant
+from tests.integration.ops.seed import seed_everything, snapshot_of
 
 
 @pytest.fixture
 def dump_dir(settings: Settings) -> Path:
     return files.backup_dir(settings)
-
-
-async def snapshot_of(url: str) -> tuple[dict[str, int], dict[str, str]]:
-    conn = await connect(url)
-    try:
-        return await catalog.row_counts(conn), await catalog.table_checksums(conn)
-    finally:
-        await conn.close()
 
 
 async def test_backup_verifies_and_restores_every_table_identically(
