@@ -17,10 +17,12 @@ from services.worker.settings import build_worker, stop_worker
 log = structlog.get_logger(__name__)
 
 
-async def serve(settings: Settings, queues: Sequence[JobKind], metrics_host: str) -> None:
+async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     deps = await Deps.create(settings)
     workers = [build_worker(settings, deps, kind) for kind in queues]
-    runner, _ = await metrics_server.start(deps.metrics, metrics_host, settings.worker_metrics_port)
+    runner, _ = await metrics_server.start(
+        deps.metrics, settings.metrics_host, settings.worker_metrics_port
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
