@@ -104,7 +104,8 @@ def _db_password(args: argparse.Namespace) -> int:
         _save(args.env_file, "DATABASE_URL", new_url)
     except envfile.EnvFileError as exc:
         return fail(str(exc))
-    if args.env_file is None:
+    if args.env_file is None and not args.password_stdin:
+        # Generated here, so this is the only place the operator can read it.
         print(f"DATABASE_URL={new_url}")
     print("next: restart every service; open connections keep working until then")
     return 0
