@@ -8,6 +8,7 @@
 # .partial name and only renamed once pg_dump has succeeded and the file is on disk.
 # `autodevops backup` does the same and also records the backup and test-restores it.
 set -euo pipefail
+umask 077 # a dump holds every row: owner-only
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 

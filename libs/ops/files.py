@@ -39,6 +39,8 @@ def publish(partial: Path, final: Path) -> tuple[str, int]:
     Only a complete dump ever carries the final name, so a crash leaves at most a
     `.partial` file behind, never a short file that looks like a backup.
     """
+    # A dump holds every row (token hashes, sealed credentials): owner-only, like the dir.
+    partial.chmod(0o600)
     with partial.open("rb") as f:
         os.fsync(f.fileno())
     sha256, size = digest(partial)
@@ -46,6 +48,7 @@ def publish(partial: Path, final: Path) -> tuple[str, int]:
         raise OSError(f"{partial} is empty")
     os.replace(partial, final)
     sidecar(final).write_text(f"{sha256}  {final.name}\n")
+    sidecar(final).chmod(0o600)
     dir_fd = os.open(final.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

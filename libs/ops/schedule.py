@@ -74,6 +74,16 @@ def next_slot(expr: str, now: dt.datetime) -> dt.datetime:
     return next(CronSim(expr, now.astimezone(dt.UTC)))
 
 
+def slots_between(expr: str, after: dt.datetime, before: dt.datetime, cap: int = 10_000) -> int:
+    """How many times `expr` fires strictly between two slots (counting stops at `cap`)."""
+    count = 0
+    for slot in CronSim(expr, after.astimezone(dt.UTC)):
+        if slot >= before or count == cap:
+            return count
+        count += 1
+    return count
+
+
 # The marker and the entry are written in one script, so no crash between them can lose
 # a slot (marker set, nothing emitted) or emit it twice (emitted, no marker).
 _EMIT_ONCE = """
@@ -110,7 +120,9 @@ async def emit_once(redis: Redis, event: ScheduleEvent, marker_ttl_s: int) -> st
     return result.decode() if isinstance(result, bytes) else str(result)
 
 
-async def was_emitted(redis: Redis, task: Task, slot: dt.datetime) -> bool:
-    """True when `slot`, or a later slot of `task`, has been emitted (within 60 days)."""
+async def last_emitted(redis: Redis, task: Task) -> dt.datetime | None:
+    """The newest slot of `task` ever emitted (remembered 60 days), or None."""
     last = await redis.get(keys.schedule_last(task))
-    return last is not None and last.decode() >= slot_text(slot)
+    if last is None:
+        return None
+    return dt.datetime.strptime(last.decode(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)

@@ -83,23 +83,20 @@ class Scheduler:
                 log.info("reconciler re-enqueued jobs", count=count)
 
     async def _emit_due(self, task: Task, now: dt.datetime) -> None:
-        slot = schedule.latest_slot(schedule.cron_for(self.settings, task), now)
+        expr = schedule.cron_for(self.settings, task)
+        slot = schedule.latest_slot(expr, now)
         if self._handled.get(task) == slot:
             return
+        await self._count_missed(task, expr, slot, now)
+        self._handled[task] = slot
+        self.metrics.schedule_last_slot.labels(task).set(slot.timestamp())
         age_s = (now - slot).total_seconds()
         if age_s > self.settings.schedule_catchup_seconds:
-            # Too old to run now; it was missed unless another replica emitted it in time.
-            if not await schedule.was_emitted(self.redis, task, slot):
-                self.metrics.schedule_slots_missed.labels(task).inc()
-                log.warning("schedule slot missed", task=task, slot=schedule.slot_text(slot))
-            self._handled[task] = slot
             return
         event = ScheduleEvent(
             task=task, slot=slot, emitted_at=now, emitter=self.identity, trace=current_carrier()
         )
         entry_id = await schedule.emit_once(self.redis, event, self.marker_ttl_s)
-        self._handled[task] = slot
-        self.metrics.schedule_last_slot.labels(task).set(slot.timestamp())
         if entry_id is not None:
             self.metrics.schedule_events.labels(task).inc()
             log.info(
@@ -108,6 +105,24 @@ class Scheduler:
                 slot=schedule.slot_text(slot),
                 entry_id=entry_id,
                 late_s=round(age_s, 1),
+            )
+
+    async def _count_missed(
+        self, task: Task, expr: str, slot: dt.datetime, now: dt.datetime
+    ) -> None:
+        """Count slots that went by while no scheduler ran: those between the last one
+        emitted and `slot`, and `slot` itself when it is too old to run now. With nothing
+        ever emitted (a first start) there was nothing to miss."""
+        last = await schedule.last_emitted(self.redis, task)
+        if last is None or last >= slot:
+            return
+        missed = schedule.slots_between(expr, last, slot)
+        if (now - slot).total_seconds() > self.settings.schedule_catchup_seconds:
+            missed += 1
+        if missed:
+            self.metrics.schedule_slots_missed.labels(task).inc(missed)
+            log.warning(
+                "schedule slots missed", task=task, count=missed, since=schedule.slot_text(last)
             )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -40,6 +40,7 @@ async def test_backup_verifies_and_restores_every_table_identically(
     path = Path(backup.path)
     assert path.is_file()
     assert path.stat().st_size == backup.size_bytes
+    assert path.stat().st_mode & 0o777 == 0o600
     assert files.digest(path)[0] == backup.sha256 == files.read_sidecar(path)
     assert backup.table_rows == counts_before
     assert backup.migration_version is not None

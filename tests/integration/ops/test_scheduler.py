@@ -73,8 +73,10 @@ async def test_two_replicas_over_a_day_emit_each_slot_once(
 ) -> None:
     clock = SimClock(DAY_START)
 
+    metrics = Metrics()
+
     def replica(name: str) -> Scheduler:
-        return Scheduler(sched_settings, pool, redis, Metrics(), clock=clock, identity=name)
+        return Scheduler(sched_settings, pool, redis, metrics, clock=clock, identity=name)
 
     replicas = [replica("a"), replica("b")]
     crashes = {
@@ -127,6 +129,8 @@ async def test_two_replicas_over_a_day_emit_each_slot_once(
     expected -= missed
     assert set(found) == expected
     assert all(count == 1 for count in found.values()), found.most_common(3)
+    assert metrics.schedule_slots_missed.labels("cleanup")._value.get() == len(missed)
+    assert metrics.schedule_slots_missed.labels("backup")._value.get() == 0
     assert len(expected) == 9 + 25 - 2  # 00:00 twice (both ends), 23:15 the day before
 
 
@@ -154,16 +158,36 @@ async def test_slot_older_than_catchup_is_not_emitted_on_start(
     daily = msgspec.structs.replace(
         sched_settings, schedule_backup_cron="0 2 * * *", schedule_cleanup_cron="0 2 * * *"
     )
-    clock = SimClock(dt.datetime(2024, 3, 10, 3, 30, tzinfo=dt.UTC))
+    clock = SimClock(dt.datetime(2024, 3, 8, 2, 0, 10, tzinfo=dt.UTC))
+    first = Scheduler(daily, pool, redis, Metrics(), clock=clock, identity="first")
+    await first.tick()
+    await first.lock.release()
+    assert await redis.xlen(keys.SCHEDULE_STREAM) == 2
+
+    # Down for two days: the 9th's slots went by unseen, the 10th's are too old on start.
+    clock.now = dt.datetime(2024, 3, 10, 9, 30, tzinfo=dt.UTC)
     metrics = Metrics()
     scheduler = Scheduler(daily, pool, redis, metrics, clock=clock, identity="late")
     await scheduler.tick()
-    assert await redis.xlen(keys.SCHEDULE_STREAM) == 0
-    assert metrics.schedule_slots_missed.labels("backup")._value.get() == 1
+    assert await redis.xlen(keys.SCHEDULE_STREAM) == 2
+    assert metrics.schedule_slots_missed.labels("backup")._value.get() == 2
 
     clock.now = dt.datetime(2024, 3, 11, 2, 0, 1, tzinfo=dt.UTC)
     await scheduler.tick()
     assert await emitted(redis) == {
+        ("backup", dt.datetime(2024, 3, 8, 2, tzinfo=dt.UTC)): 1,
+        ("cleanup", dt.datetime(2024, 3, 8, 2, tzinfo=dt.UTC)): 1,
         ("backup", dt.datetime(2024, 3, 11, 2, tzinfo=dt.UTC)): 1,
         ("cleanup", dt.datetime(2024, 3, 11, 2, tzinfo=dt.UTC)): 1,
     }
+
+
+async def test_a_first_start_after_the_slot_misses_nothing(
+    sched_settings: Settings, pool: asyncpg.Pool, redis: Redis
+) -> None:
+    daily = msgspec.structs.replace(sched_settings, schedule_backup_cron="0 2 * * *")
+    clock = SimClock(dt.datetime(2024, 3, 10, 15, 0, tzinfo=dt.UTC))
+    metrics = Metrics()
+    await Scheduler(daily, pool, redis, metrics, clock=clock, identity="new").tick()
+    assert metrics.schedule_slots_missed.labels("backup")._value.get() == 0
+    assert ("backup", dt.datetime(2024, 3, 10, 2, tzinfo=dt.UTC)) not in await emitted(redis)

@@ -71,6 +71,7 @@ async def test_backup_and_restore_scripts_round_trip(
     dump = await backup_with_script(backup_env)
     assert dump.parent == files.backup_dir(settings)
     assert files.read_sidecar(dump) == files.digest(dump)[0]
+    assert dump.stat().st_mode & 0o777 == 0o600
 
     code, out = await script("restore_pg.sh", str(dump), env={"DATABASE_URL": empty_database})
     assert code == 0, out
