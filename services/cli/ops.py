@@ -99,7 +99,7 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _cleanup_now(args: argparse.Namespace) -> CleanupReport:
+async def _cleanup_now() -> CleanupReport:
     settings = load_settings()
     pool = await create_pool(settings, min_size=0, max_size=2)
     redis = create_redis(settings)
@@ -112,7 +112,7 @@ async def _cleanup_now(args: argparse.Namespace) -> CleanupReport:
 
 def _cleanup(args: argparse.Namespace) -> int:
     try:
-        report = asyncio.run(_cleanup_now(args))
+        report = asyncio.run(_cleanup_now())
     except ConfigError as exc:
         return fail(str(exc))
     for kind, count in report.removed.items():
