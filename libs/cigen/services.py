@@ -1,0 +1,106 @@
+"""Service containers for the backing services a repository's tests need.
+
+Images are pinned to a major (or major.minor) tag, or to the version the repository
+itself declares (e.g. in docker-compose), so a release of the service never changes CI
+silently. Credentials are throwaway values for a container that lives as long as the job.
+"""
+
+from __future__ import annotations
+
+import re
+
+from libs.analysis.report import Fact
+from libs.cigen.plan import Service
+
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+_CATALOGUE: dict[str, Service] = {
+    "postgres": Service(
+        name="postgres",
+        image="postgres:17",
+        port=5432,
+        env={"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "test"},
+        health="pg_isready -U postgres",
+        url_env={"DATABASE_URL": "postgresql://postgres:postgres@{host}:5432/test"},
+    ),
+    "mysql": Service(
+        name="mysql",
+        image="mysql:8.4",
+        port=3306,
+        env={"MYSQL_ROOT_PASSWORD": "mysql", "MYSQL_DATABASE": "test"},
+        health="mysqladmin ping -h 127.0.0.1 -pmysql",
+        url_env={"DATABASE_URL": "mysql://root:mysql@{host}:3306/test"},
+    ),
+    "mariadb": Service(
+        name="mariadb",
+        image="mariadb:11",
+        port=3306,
+        env={"MARIADB_ROOT_PASSWORD": "mariadb", "MARIADB_DATABASE": "test"},
+        health="healthcheck.sh --connect --innodb_initialized",
+        url_env={"DATABASE_URL": "mysql://root:mariadb@{host}:3306/test"},
+    ),
+    "redis": Service(
+        name="redis",
+        image="redis:7",
+        port=6379,
+        health="redis-cli ping",
+        url_env={"REDIS_URL": "redis://{host}:6379/0"},
+    ),
+    "valkey": Service(
+        name="valkey",
+        image="valkey/valkey:8",
+        port=6379,
+        health="valkey-cli ping",
+        url_env={"REDIS_URL": "redis://{host}:6379/0"},
+    ),
+    "mongodb": Service(
+        name="mongodb",
+        image="mongo:8",
+        port=27017,
+        health="mongosh --quiet --eval 'db.adminCommand({ping: 1})'",
+        url_env={"MONGODB_URL": "mongodb://{host}:27017/test"},
+    ),
+    "rabbitmq": Service(
+        name="rabbitmq",
+        image="rabbitmq:4",
+        port=5672,
+        health="rabbitmq-diagnostics -q ping",
+        url_env={"RABBITMQ_URL": "amqp://guest:guest@{host}:5672/"},
+    ),
+    "memcached": Service(
+        name="memcached",
+        image="memcached:1.6",
+        port=11211,
+        url_env={"MEMCACHED_URL": "{host}:11211"},
+    ),
+}
+_ALIASES = {
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "mongo": "mongodb",
+    "amqp": "rabbitmq",
+}
+
+
+def service_for(fact: Fact) -> Service | None:
+    """The container for a detected service, or None when we do not provision it."""
+    name = _ALIASES.get(fact.name.lower(), fact.name.lower())
+    base = _CATALOGUE.get(name)
+    if base is None:
+        return None
+    version = (fact.version or "").strip()
+    if version and _TAG.match(version) and version != "latest":
+        repository = base.image.rsplit(":", 1)[0]
+        return Service(
+            name=base.name,
+            image=f"{repository}:{version}",
+            port=base.port,
+            env=base.env,
+            health=base.health,
+            url_env=base.url_env,
+        )
+    return base
+
+
+def known_services() -> list[str]:
+    return sorted(_CATALOGUE)
