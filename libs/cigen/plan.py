@@ -78,8 +78,9 @@ class DockerBuild(msgspec.Struct, frozen=True, kw_only=True):
 
 class Job(msgspec.Struct, kw_only=True):
     id: str
-    name: str
+    name: str  # e.g. "api (Python)"
     ecosystem: Ecosystem
+    label: str = ""  # the ecosystem for people, e.g. "Python"
     directory: str = "."
     runtime: Runtime | None = None
     manager: str | None = None  # the package manager: pip, uv, pnpm, gradle, ...

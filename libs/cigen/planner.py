@@ -11,7 +11,7 @@ import msgspec
 from libs.analysis.report import Report
 from libs.cigen.ecosystems import node, others, python, systems
 from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
-from libs.cigen.plan import DockerBuild, Ecosystem, Job, PathFilter, Plan, Service
+from libs.cigen.plan import DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
 
 MAX_JOBS = 40
@@ -133,7 +133,7 @@ def _place(job: Job, draft: Draft) -> Job:
 def _attach_services(draft: Draft, jobs: list[Job]) -> None:
     services: list[Service] = []
     for fact in draft.sub.services:
-        service = service_for(fact)
+        service = service_for(fact, draft.frameworks())
         if service is None:
             draft.notes.append(
                 f"{draft.where()}: tests may need {fact.name!r} (from {fact.source}); "
@@ -197,22 +197,24 @@ def _name_jobs(jobs: list[Job]) -> None:
             per_directory[job.directory] = per_directory.get(job.directory, 0) + 1
     taken: set[str] = set()
     for job in jobs:
-        eco: Ecosystem = job.ecosystem
+        job.label = DISPLAY[job.ecosystem]
         if job.docker is not None:
-            base = (
-                "docker"
-                if job.docker.dockerfile == "Dockerfile"
-                else f"docker-{slug(job.docker.dockerfile)}"
-            )
-            job.name = f"{DISPLAY[eco]} ({job.docker.dockerfile})"
+            base = "-".join(filter(None, ("docker", _image_slug(job.docker.dockerfile))))
+            job.name = f"{job.label} ({job.docker.dockerfile})"
         elif job.directory == ".":
-            base, job.name = eco, DISPLAY[eco]
+            base, job.name = job.ecosystem, job.label
         else:
             base = slug(job.directory)
             if per_directory[job.directory] > 1:
-                base = f"{base}-{eco}"
-            job.name = f"{job.directory} ({DISPLAY[eco]})"
+                base = f"{base}-{job.ecosystem}"
+            job.name = f"{job.directory} ({job.label})"
         job.id = _unique(base, taken)
+
+
+def _image_slug(dockerfile: str) -> str:
+    """web/Dockerfile -> web, Dockerfile.dev -> dev, docker/api.Dockerfile -> docker-api."""
+    words = re.sub(r"(?i)dockerfile|containerfile", " ", dockerfile)
+    return slug(words) if words.strip(" ./-_") else ""
 
 
 def _unique(base: str, taken: set[str]) -> str:

@@ -8,6 +8,9 @@ silently. Credentials are throwaway values for a container that lives as long as
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+
+import msgspec
 
 from libs.analysis.report import Fact
 from libs.cigen.plan import Service
@@ -74,6 +77,40 @@ _CATALOGUE: dict[str, Service] = {
         url_env={"MEMCACHED_URL": "{host}:11211"},
     ),
 }
+# Frameworks that read their connection settings from variables of their own.
+_FRAMEWORK_ENV: dict[tuple[str, str], dict[str, str]] = {
+    ("laravel", "mysql"): {
+        "DB_CONNECTION": "mysql",
+        "DB_HOST": "{host}",
+        "DB_PORT": "3306",
+        "DB_DATABASE": "test",
+        "DB_USERNAME": "root",
+        "DB_PASSWORD": "mysql",
+    },
+    ("laravel", "postgres"): {
+        "DB_CONNECTION": "pgsql",
+        "DB_HOST": "{host}",
+        "DB_PORT": "5432",
+        "DB_DATABASE": "test",
+        "DB_USERNAME": "postgres",
+        "DB_PASSWORD": "postgres",
+    },
+    ("laravel", "redis"): {"REDIS_HOST": "{host}", "REDIS_PORT": "6379"},
+    ("spring boot", "postgres"): {
+        "SPRING_DATASOURCE_URL": "jdbc:postgresql://{host}:5432/test",
+        "SPRING_DATASOURCE_USERNAME": "postgres",
+        "SPRING_DATASOURCE_PASSWORD": "postgres",
+    },
+    ("spring boot", "mysql"): {
+        "SPRING_DATASOURCE_URL": "jdbc:mysql://{host}:3306/test",
+        "SPRING_DATASOURCE_USERNAME": "root",
+        "SPRING_DATASOURCE_PASSWORD": "mysql",
+    },
+    ("spring boot", "redis"): {
+        "SPRING_DATA_REDIS_HOST": "{host}",
+        "SPRING_DATA_REDIS_PORT": "6379",
+    },
+}
 _ALIASES = {
     "postgresql": "postgres",
     "pg": "postgres",
@@ -82,24 +119,21 @@ _ALIASES = {
 }
 
 
-def service_for(fact: Fact) -> Service | None:
-    """The container for a detected service, or None when we do not provision it."""
+def service_for(fact: Fact, frameworks: Collection[str] = ()) -> Service | None:
+    """The container for a detected service, or None when we do not provision it.
+    `frameworks` (lower-case names) add the variables those frameworks read."""
     name = _ALIASES.get(fact.name.lower(), fact.name.lower())
     base = _CATALOGUE.get(name)
     if base is None:
         return None
+    image = base.image
     version = (fact.version or "").strip()
     if version and _TAG.match(version) and version != "latest":
-        repository = base.image.rsplit(":", 1)[0]
-        return Service(
-            name=base.name,
-            image=f"{repository}:{version}",
-            port=base.port,
-            env=base.env,
-            health=base.health,
-            url_env=base.url_env,
-        )
-    return base
+        image = f"{base.image.rsplit(':', 1)[0]}:{version}"
+    url_env = dict(base.url_env)
+    for framework in sorted(frameworks):
+        url_env.update(_FRAMEWORK_ENV.get((framework, name), {}))
+    return msgspec.structs.replace(base, image=image, url_env=url_env)
 
 
 def known_services() -> list[str]:

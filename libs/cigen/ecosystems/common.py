@@ -154,7 +154,8 @@ class Draft:
                     f"{command.source}: {run.split()[0]} is not installed on CI runners"
                 )
                 continue
-            if purpose in ("lint", "format") and _REWRITES.search(run):
+            rewrites = purpose == "format" and "check" not in run
+            if rewrites or (purpose in ("lint", "format") and _REWRITES.search(run)):
                 self.notes.append(
                     f"{self.where()}: skipped `{run}` from {command.source}: it rewrites "
                     "files instead of checking them"

@@ -70,7 +70,7 @@ def _job(job: Job, builder: Builder) -> dict[str, object]:
         }
     if job.services:
         body["services"] = {s.name: _service(s) for s in job.services}
-    env = {**job.env, **setup.env, **_service_env(job.services, host="localhost")}
+    env = {**job.env, **setup.env, **_service_env(job.services, host="127.0.0.1")}
     if env:
         body["env"] = env
     if job.directory != "." and job.docker is None:
@@ -89,9 +89,10 @@ def _job(job: Job, builder: Builder) -> dict[str, object]:
 
 
 def _name(job: Job) -> str:
-    if job.runtime and job.runtime.is_matrix:
-        return f"{job.name} / {job.runtime.name} {version_of(job)}"
-    return job.name
+    if not (job.runtime and job.runtime.is_matrix):
+        return job.name
+    versioned = f"{job.label} {version_of(job)}"
+    return versioned if job.directory == "." else f"{job.directory} ({versioned})"
 
 
 def _step(step: Step, job: Job, builder: Builder) -> StepDict:

@@ -54,7 +54,8 @@ class Builder:
     def cache(self, job: Job, label: str, paths: list[str], files: tuple[str, ...]) -> StepDict:
         version = f"-{version_of(job)}" if job.runtime and job.runtime.is_matrix else ""
         hashed = ", ".join(f"'{f}'" for f in files)
-        prefix = f"{label}-{job.id}{version}-{expr('runner.os')}-"
+        name = job.id if label == job.id else f"{job.id}-{label}"
+        prefix = f"{name}{version}-{expr('runner.os')}-"
         return self.action(
             "Cache dependencies",
             "actions/cache",

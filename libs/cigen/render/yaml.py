@@ -8,7 +8,6 @@ made for it stays small and its output is predictable enough for golden files.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ _AMBIGUOUS = re.compile(
     r"|^[-+]?\.(inf|nan)$|^0[xob]|^\d[\d_]*(:[0-5]?\d)+(\.\d*)?$|^\d{4}-\d\d?-\d\d?",
     re.IGNORECASE,
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _UNSAFE = re.compile(r"(: |\s#|[\x00-\x1f\x7f]|:$|\s$|^\s)")
 
 
@@ -51,7 +51,39 @@ def scalar(value: Scalar, *, plain_ok: Collection[str] = ()) -> str:
         and not _UNSAFE.search(value)
     ):
         return value
-    return json.dumps(value, ensure_ascii=True)
+    return _quote(value)
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _quote(value: str) -> str:
+    """A double-quoted YAML scalar in ASCII (\\U for characters beyond the BMP, which
+    JSON-style surrogate pairs would not survive)."""
+    out = []
+    for char in value:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def _literal_ok(value: str) -> bool:
+    """Multi-line text a literal block carries unchanged (ours: shell scripts)."""
+    body = value.removesuffix("\n")
+    return (
+        "\n" in body
+        and not body.endswith("\n")
+        and not value.startswith((" ", "\n"))
+        and value.isascii()
+        and not _CONTROL.search(body.replace("\n", ""))
+    )
 
 
 def dump(
@@ -111,7 +143,7 @@ def _value(
             return
         lines.append(head)
         _list(value, indent + 2, path, lines, plain_keys, spaced)
-    elif isinstance(value, str) and "\n" in value.rstrip("\n") and not value.startswith(" "):
+    elif isinstance(value, str) and _literal_ok(value):
         lines.append(f"{head} |" if value.endswith("\n") else f"{head} |-")
         inner = " " * (indent + 2)
         lines.extend(f"{inner}{line}" if line else "" for line in value.rstrip("\n").split("\n"))
