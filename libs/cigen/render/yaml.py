@@ -25,9 +25,10 @@ class Commented:
 
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _AMBIGUOUS = re.compile(
-    r"^(y|yes|n|no|true|false|on|off|null|~|)$"
-    r"|^[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?$"
-    r"|^[-+]?\.(inf|nan)$|^0[xob]|^\d[\d_]*(:[0-5]?\d)+(\.\d*)?$|^\d{4}-\d\d?-\d\d?",
+    r"^(y|yes|n|no|true|false|on|off|null|~|=|<<|)$"
+    # anything number-like in either version: 1_000, 3.10, 1:20 (base 60), 1e3, +_, .5
+    r"|^[-+.]?[\d_.:]*([eE][-+]?[\d_]*)?$"
+    r"|^[-+]?\.(inf|nan)$|^0[xob]|^\d{4}-\d\d?-\d\d?",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -13,6 +13,8 @@ from libs.cigen.validate.schema import parse_yaml
     "value",
     [
         "on",
+        "=",
+        "<<",
         "yes",
         "No",
         "null",
@@ -56,7 +58,7 @@ def test_ambiguous_strings_are_quoted_and_read_back_as_strings(value: str) -> No
     ("value", "written"),
     [
         ("ubuntu-24.04", "ubuntu-24.04"),
-        ("1.22.3", "1.22.3"),
+        ("lts/iron", "lts/iron"),
         ("npm ci", "npm ci"),
         ("${{ matrix.python-version }}", "${{ matrix.python-version }}"),
     ],
