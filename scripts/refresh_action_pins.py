@@ -7,7 +7,7 @@ date is the commit date). Actions
 used by branch (their "latest" is a branch name) get their branch heads re-read. An
 action that cannot be read keeps its current entry; nothing is ever guessed.
 
-    GITHUB_TOKEN=... python scripts/refresh_action_pins.py [--dry-run] [--only owner/repo]
+    GITHUB_TOKEN=... python -m scripts.refresh_action_pins [--dry-run] [--only owner/repo]
 
 GITHUB_API_URL points it at another API (GitHub Enterprise, or a test server).
 """
