@@ -74,7 +74,11 @@ def _summary(plan: Plan) -> str:
             parts.append(f"{job.name} on {job.runtime.name} {versions}")
         else:
             parts.append(job.name)
-    return f"Runs {len(plan.jobs)} job(s): " + "; ".join(parts) + "."
+    summary = f"Runs {len(plan.jobs)} job(s): " + "; ".join(parts) + "."
+    if plan.code_scanning:
+        languages = ", ".join(s.language for s in plan.code_scanning)
+        summary += f" Scans the code for vulnerabilities ({languages})."
+    return summary
 
 
 def _adds(plan: Plan, others: Sequence[Pipeline]) -> list[str]:

@@ -10,6 +10,7 @@ import msgspec
 from libs.analysis.report import Pipeline, Report
 from libs.cigen.existing import choose_target, explain
 from libs.cigen.pins import PinTable, vetted_pins
+from libs.cigen.plan import Plan
 from libs.cigen.planner import build_plan
 from libs.cigen.render import github, gitlab
 from libs.cigen.rescore import Rescorer, ScoreChange, score_change
@@ -47,12 +48,15 @@ def generate(
     pins: PinTable | None = None,
     rescore: Rescorer | None = None,
     zizmor: bool = True,
+    code_scanning: bool = True,
 ) -> Generation:
     """Generate and validate CI for the repository `report` describes.
 
     `existing` is the repository's CI (default: `report.ci.pipelines`); when there is any,
     the result is a proposal at a path that overwrites none of it. With `rescore`, a
     valid generation also carries the score before and after (see `libs.cigen.rescore`).
+    `code_scanning` adds CodeQL (GitHub) or GitLab SAST; turn it off for private GitHub
+    repositories without code scanning, where the upload would fail.
     Raises `NothingToGenerate` when the report shows no stack, `UnknownPlatform` for a
     platform other than github or gitlab.
     """
@@ -61,7 +65,7 @@ def generate(
     pins = pins or vetted_pins()
     pipelines = list(report.ci.pipelines if existing is None else existing)
     target = choose_target(platform, pipelines)
-    plan = build_plan(report, default_branch=default_branch)
+    plan = build_plan(report, default_branch=default_branch, code_scanning=code_scanning)
     if platform == "github":
         content = github.render(plan, pins, path=target.path)
     else:
@@ -75,11 +79,21 @@ def generate(
         validation=validation,
         proposal=target.proposal,
         explanation=explain(report, plan, target, pipelines, platform),
-        notes=plan.notes,
+        notes=plan.notes + _scanning_note(platform, plan),
     )
     if rescore is not None and generation.valid:
         generation.score = score_change(report, {target.path: content}, rescore)
     return generation
+
+
+def _scanning_note(platform: str, plan: Plan) -> list[str]:
+    if platform != "github" or not plan.code_scanning:
+        return []
+    return [
+        "CodeQL results upload only where code scanning is available: every public "
+        "repository, and private ones with GitHub Advanced Security; generate without "
+        "code scanning for the others"
+    ]
 
 
 def is_generated(content: str) -> bool:

@@ -100,10 +100,18 @@ class Job(msgspec.Struct, kw_only=True):
         return name if self.directory == "." else f"{self.directory}/{name}"
 
 
+class CodeScan(msgspec.Struct, frozen=True, kw_only=True):
+    """Static analysis of one language (CodeQL's names: python, javascript-typescript...)."""
+
+    language: str
+    build_mode: str  # "none" or "autobuild"
+
+
 class Plan(msgspec.Struct, kw_only=True):
     name: str = "CI"
     default_branch: str = "main"
     jobs: list[Job] = []
+    code_scanning: list[CodeScan] = []  # empty: no static analysis job
     notes: list[str] = []  # decisions worth telling the user (defaults taken, things skipped)
 
     @property

@@ -11,7 +11,7 @@ import msgspec
 from libs.analysis.report import Report
 from libs.cigen.ecosystems import node, others, python, systems
 from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
-from libs.cigen.plan import DockerBuild, Job, PathFilter, Plan, Service
+from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
 
 MAX_JOBS = 40
@@ -54,8 +54,24 @@ class NothingToGenerate(ValueError):
     """The Report shows no stack a CI job can be planned for."""
 
 
-def build_plan(report: Report, *, default_branch: str = "main") -> Plan:
-    """Plan the CI for a repository. Raises NothingToGenerate when no stack is detected."""
+# CodeQL language and build mode per ecosystem; PHP, Elixir and Swift (macOS only) have none.
+CODEQL: dict[str, tuple[str, str]] = {
+    "python": ("python", "none"),
+    "node": ("javascript-typescript", "none"),
+    "bun": ("javascript-typescript", "none"),
+    "java": ("java-kotlin", "none"),
+    "ruby": ("ruby", "none"),
+    "dotnet": ("csharp", "none"),
+    "rust": ("rust", "none"),
+    "go": ("go", "autobuild"),
+    "cmake": ("c-cpp", "autobuild"),
+    "make": ("c-cpp", "autobuild"),
+}
+
+
+def build_plan(report: Report, *, default_branch: str = "main", code_scanning: bool = True) -> Plan:
+    """Plan the CI for a repository. Raises NothingToGenerate when no stack is detected.
+    With `code_scanning`, the plan adds static analysis of every language it can."""
     notes: list[str] = []
     jobs: list[Job] = []
     members = _workspace_members(report)
@@ -89,7 +105,15 @@ def build_plan(report: Report, *, default_branch: str = "main") -> Plan:
         jobs = jobs[:MAX_JOBS]
     _name_jobs(jobs)
     _filter_jobs(jobs)
-    return Plan(default_branch=default_branch, jobs=jobs, notes=notes)
+    scans = _code_scans(jobs) if code_scanning else []
+    return Plan(default_branch=default_branch, jobs=jobs, notes=notes, code_scanning=scans)
+
+
+def _code_scans(jobs: list[Job]) -> list[CodeScan]:
+    found = dict.fromkeys(CODEQL[j.ecosystem] for j in jobs if j.ecosystem in CODEQL)
+    # the workflows themselves, starting with this one
+    found[("actions", "none")] = None
+    return [CodeScan(language=lang, build_mode=mode) for lang, mode in found]
 
 
 def _workspace_members(report: Report) -> dict[str, str]:

@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also put the generated file in place (never over a file we did not generate)",
     )
     group.add_argument(
+        "--no-code-scanning",
+        dest="code_scanning",
+        action="store_false",
+        help="leave out CodeQL / GitLab SAST (e.g. a private repository without code scanning)",
+    )
+    group.add_argument(
         "--default-branch",
         default="main",
         metavar="BRANCH",
@@ -48,7 +54,12 @@ def run(args: argparse.Namespace, report: Report, root: Path) -> int:
     if not getattr(args, "generate_ci", False):
         return 0
     try:
-        generation = generate(report, platform=args.platform, default_branch=args.default_branch)
+        generation = generate(
+            report,
+            platform=args.platform,
+            default_branch=args.default_branch,
+            code_scanning=args.code_scanning,
+        )
     except NothingToGenerate as exc:
         print(f"error: cannot generate CI: {exc}", file=sys.stderr)
         return 2

@@ -30,6 +30,8 @@ def render(plan: Plan, pins: PinTable, *, path: str) -> str:
         jobs["changes"] = _changes_job(plan, builder, path)
     for job in plan.jobs:
         jobs[job.id] = _job(job, builder)
+    if plan.code_scanning:
+        jobs[_free_id("codeql", jobs)] = _codeql_job(plan, builder)
     workflow: dict[str, object] = {
         "name": plan.name,
         "on": {
@@ -143,6 +145,44 @@ def _docker_steps(job: Job, builder: Builder) -> list[StepDict]:
             },
         ),
     ]
+
+
+def _free_id(base: str, jobs: dict[str, object]) -> str:
+    candidate, n = base, 2
+    while candidate in jobs:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def _codeql_job(plan: Plan, builder: Builder) -> dict[str, object]:
+    """CodeQL for every language it can read: the one job that writes, and only
+    code-scanning results."""
+    language, mode = expr("matrix.language"), expr("matrix.build-mode")
+    return {
+        "name": f"CodeQL ({language})",
+        "runs-on": RUNNER,
+        "timeout-minutes": 60,
+        "permissions": {"actions": "read", "contents": "read", "security-events": "write"},
+        "strategy": {
+            "fail-fast": False,
+            "matrix": {
+                "include": [
+                    {"language": s.language, "build-mode": s.build_mode} for s in plan.code_scanning
+                ]
+            },
+        },
+        "steps": [
+            _checkout(builder),
+            builder.action(
+                "Initialise CodeQL",
+                "github/codeql-action/init",
+                {"languages": language, "build-mode": mode},
+            ),
+            builder.action(
+                "Analyse", "github/codeql-action/analyze", {"category": f"/language:{language}"}
+            ),
+        ],
+    }
 
 
 def _ere(directory: str) -> str:

@@ -17,6 +17,7 @@ HEADER = (
     "cancelled, and merge requests run only the jobs of the parts they change.",
 )
 STAGE = "test"
+SAST_TEMPLATE = "Jobs/SAST.gitlab-ci.yml"
 
 
 def render(plan: Plan, *, path: str) -> str:
@@ -33,6 +34,9 @@ def render(plan: Plan, *, path: str) -> str:
         "default": {"interruptible": True},
         "stages": [STAGE],
     }
+    if plan.code_scanning:
+        # GitLab's own SAST jobs (Semgrep-based analyzers) for the detected languages.
+        pipeline["include"] = [{"template": SAST_TEMPLATE}]
     for job in plan.jobs:
         pipeline[job.id] = _job(job, path)
     return dump(pipeline, header=HEADER)

@@ -16,6 +16,9 @@ from libs.cigen.validate.result import Finding
 
 _PINNED = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
 _DANGEROUS_TRIGGERS = ("pull_request_target", "workflow_run")
+# The only write a generated workflow grants, to the job that uploads code scanning results.
+_JOB_WRITES = {"security-events"}
+GITLAB_SAST = "Jobs/SAST.gitlab-ci.yml"
 
 
 def _finding(rule: str, message: str, location: str) -> Finding:
@@ -51,11 +54,26 @@ def check_github(document: Any, pins: PinTable) -> list[Finding]:
     if not isinstance(document.get("concurrency"), dict):
         found.append(_finding("concurrency", "superseded runs are not cancelled", "concurrency"))
     for job_id, job in (document.get("jobs") or {}).items():
-        if isinstance(job, dict) and "timeout-minutes" not in job:
+        if not isinstance(job, dict):
+            continue
+        if "timeout-minutes" not in job:
             found.append(_finding("job-timeout", "job has no timeout-minutes", f"jobs.{job_id}"))
+        granted = job.get("permissions")
+        if granted is not None and not _job_permissions_ok(granted):
+            found.append(
+                _finding(
+                    "job-permissions", "job grants more than security-events", f"jobs.{job_id}"
+                )
+            )
     for _, where, step in _steps(document):
         found.extend(_check_step(step, where, pins))
     return found
+
+
+def _job_permissions_ok(granted: Any) -> bool:
+    if not isinstance(granted, dict):
+        return False
+    return all(v in ("read", "none") or k in _JOB_WRITES for k, v in granted.items())
 
 
 def _check_step(step: dict[str, Any], where: str, pins: PinTable) -> list[Finding]:
@@ -89,6 +107,7 @@ def check_gitlab(document: Any) -> list[Finding]:
             continue
         if "timeout" not in job:
             found.append(_finding("job-timeout", "job has no timeout", str(name)))
-    if "include" in document:
+    includes = document.get("include")
+    if includes is not None and includes != [{"template": GITLAB_SAST}]:
         found.append(_finding("include", "the pipeline includes files we did not vet", "include"))
     return found

@@ -87,3 +87,8 @@ def test_an_unknown_platform_is_refused_by_the_parser(capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit):
         parse("--generate-ci", "--platform", "jenkins")
     assert "invalid choice: 'jenkins'" in capsys.readouterr().err
+
+
+def test_code_scanning_can_be_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cigen_cli.run(parse("--generate-ci", "--no-code-scanning"), PYTHON_PIP, tmp_path) == 0
+    assert "codeql" not in parse_yaml(capsys.readouterr().out)["jobs"]

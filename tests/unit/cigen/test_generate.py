@@ -26,7 +26,28 @@ def test_a_repository_without_ci_gets_ci_yml() -> None:
         False,
         "github",
     )
-    assert generation.explanation == ["Runs 1 job(s): Python on python 3.12.4."]
+    assert generation.explanation == [
+        "Runs 1 job(s): Python on python 3.12.4. "
+        "Scans the code for vulnerabilities (python, actions)."
+    ]
+
+
+def test_code_scanning_is_the_only_job_that_writes_and_can_be_left_out() -> None:
+    workflow = parse_yaml(generate(POLYGLOT_MONOREPO).content)
+    writers = {
+        name: job["permissions"] for name, job in workflow["jobs"].items() if "permissions" in job
+    }
+    assert writers == {
+        "codeql": {"actions": "read", "contents": "read", "security-events": "write"}
+    }
+    languages = [e["language"] for e in workflow["jobs"]["codeql"]["strategy"]["matrix"]["include"]]
+    assert languages == ["python", "javascript-typescript", "go", "rust", "actions"]
+    without = generate(POLYGLOT_MONOREPO, code_scanning=False)
+    assert without.valid
+    assert "codeql" not in parse_yaml(without.content)["jobs"]
+    assert not any("CodeQL" in note for note in without.notes)
+    gitlab = parse_yaml(generate(POLYGLOT_MONOREPO, platform="gitlab").content)
+    assert gitlab["include"] == [{"template": "Jobs/SAST.gitlab-ci.yml"}]
 
 
 def test_existing_workflows_get_a_proposal_beside_them_that_says_what_it_fixes() -> None:
@@ -37,7 +58,8 @@ def test_existing_workflows_get_a_proposal_beside_them_that_says_what_it_fixes()
     assert generation.explanation == [
         "A proposal beside .github/workflows/ci.yml, .github/workflows/release.yml: "
         "nothing existing was changed.",
-        "Runs 1 job(s): Node.js on node 22, 24.",
+        "Runs 1 job(s): Node.js on node 22, 24. "
+        "Scans the code for vulnerabilities (javascript-typescript, actions).",
         "It adds the configured linters, which no existing pipeline runs.",
         "It adds a build, which no existing pipeline runs.",
         "It adds dependency caching keyed on the lockfiles.",

@@ -89,6 +89,13 @@ def test_a_hardened_workflow_passes_every_validator() -> None:
             {("policy", "job-timeout"), ("schema", "github-workflows-require-timeout:oneOf")},
         ),
         (("    runs-on: ubuntu-24.04\n", ""), {("schema", "github-workflows:oneOf")}),
+        (
+            (
+                "    timeout-minutes: 10\n",
+                "    timeout-minutes: 10\n    permissions:\n      contents: write\n",
+            ),
+            {("policy", "job-permissions")},
+        ),
     ],
 )
 def test_each_weakness_is_caught(change: tuple[str, str], expected: set[tuple[str, str]]) -> None:
