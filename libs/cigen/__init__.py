@@ -2,7 +2,7 @@
 
 from libs.cigen.generate import PLATFORMS, Generation, UnknownPlatform, generate, is_generated
 from libs.cigen.planner import NothingToGenerate
-from libs.cigen.rescore import Rescorer, ScoreChange
+from libs.cigen.rescore import Rescorer, ScoreChange, in_tree_copy
 from libs.cigen.validate import Finding, Validation
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "UnknownPlatform",
     "Validation",
     "generate",
+    "in_tree_copy",
     "is_generated",
 ]

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import msgspec
 import pytest
 
 from libs.analysis.report import Check, Pipeline, Report, Score, Stack, Subproject
 from libs.cigen import NothingToGenerate, UnknownPlatform, generate
+from libs.cigen.rescore import in_tree_copy
 from libs.cigen.validate.schema import parse_yaml
 from tests.unit.cigen.reports import (
     EXISTING_CI,
@@ -234,3 +236,28 @@ def test_generation_round_trips_as_json_for_storage() -> None:
     data = msgspec.json.encode(generation)
     assert msgspec.json.decode(data, type=type(generation)) == generation
     assert msgspec.json.decode(data)["validation"]["passed"] is True
+
+
+def test_a_tree_rescorer_sees_the_new_file_in_a_copy_and_leaves_the_tree_alone(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/ci.yml").write_text("name: theirs\n")
+    (root / "README.md").write_text("# hi\n")
+    (root / "link").symlink_to("README.md")
+    seen: dict[str, object] = {}
+
+    def analyse(copy: Path) -> Report:
+        seen["workflow"] = (copy / ".github/workflows/ci.yml").read_text()
+        seen["readme"] = (copy / "README.md").read_text()
+        seen["link"] = (copy / "link").is_symlink()
+        return score(80)
+
+    rescorer = in_tree_copy(root, analyse)
+    report = rescorer({".github/workflows/ci.yml": "name: ours\n"})
+    assert report.score.overall == 80
+    assert seen == {"workflow": "name: ours\n", "readme": "# hi\n", "link": True}
+    assert (root / ".github/workflows/ci.yml").read_text() == "name: theirs\n"
+    with pytest.raises(ValueError, match="not a path inside the repository"):
+        rescorer({"../escape.yml": "x"})
