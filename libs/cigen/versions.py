@@ -80,7 +80,7 @@ VERSION_FILES = {
 }
 
 _SAFE = re.compile(r"^[A-Za-z0-9.*^~<>=|, /_+-]{1,64}$")
-_EXACT = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.]+)?$")
+_EXACT = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.-]+)?$")
 _ALIAS = re.compile(
     r"^(lts/[a-z*]+|latest|stable|beta|node|nightly(-\d{4}-\d{2}-\d{2})?"
     r"|pypy-?\d+(\.\d+)*|(j|truffle)?ruby(-\d+(\.\d+)*)?|go\d+(\.\d+)*)$"

@@ -24,6 +24,7 @@ def declared(
         ("java", "21", ("21",)),
         ("dotnet", "8.0.100", ("8.0.100",)),
         ("ruby", "ruby-3.3.0", ("ruby-3.3.0",)),
+        ("elixir", "1.16.3-otp-26", ("1.16.3-otp-26",)),
     ],
 )
 def test_an_exact_version_is_used_verbatim(
