@@ -8,11 +8,20 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fakes.gemini import FakeGemini
+from tests.fakes.github import FakeGitHub
 
 
 @pytest.fixture
 async def fake_gemini() -> AsyncIterator[FakeGemini]:
     fake = FakeGemini()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def fake_github() -> AsyncIterator[FakeGitHub]:
+    fake = FakeGitHub()
     await fake.start()
     yield fake
     await fake.close()
