@@ -261,3 +261,22 @@ async def _run(
         result=run.result("ok", summary=analysis.summary, dropped=dropped),
         recommendations=merge(deterministic, ai_recommendations),
     )
+
+
+def reusable(result: AiResult) -> bool:
+    """Whether a stored analysis' AI result may serve a new analysis with the same cache key.
+
+    Failures, quota refusals and skips are not reused: the next analysis tries again.
+    """
+    return result.status in ("ok", "cached", "off")
+
+
+def as_cached(result: AiResult) -> AiResult:
+    """A reused AI result as the new report shows it: same answer, no tokens spent now."""
+    return AiResult(
+        status="cached" if result.status != "off" else "off",
+        reason=result.reason,
+        model=result.model,
+        summary=result.summary,
+        dropped_recommendations=result.dropped_recommendations,
+    )

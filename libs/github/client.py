@@ -7,6 +7,7 @@ returned instead of a second one, and a webhook for the same URL is updated in p
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator, Awaitable, Mapping
@@ -22,7 +23,7 @@ from gidgethub import sansio
 
 from libs.common.config import Settings
 from libs.github.errors import Invalid, NotFound, Transient, map_error
-from libs.github.tarball import save_archive
+from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract, save_archive
 from libs.github.types import (
     WEBHOOK_EVENTS,
     BranchInfo,
@@ -316,6 +317,28 @@ class GitHubClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             dest.unlink(missing_ok=True)
             raise Transient(f"downloading {full_name} failed ({type(exc).__name__})") from exc
+
+    async def fetch_tree(
+        self,
+        full_name: str,
+        ref: str,
+        dest: Path,
+        *,
+        max_download_bytes: int,
+        limits: ExtractLimits,
+    ) -> ExtractStats:
+        """The repository at `ref` extracted into `dest` (which must not exist or be empty).
+
+        The archive is downloaded beside `dest`, checked and extracted in a thread (so the
+        event loop keeps serving other jobs), and removed. Raises ArchiveError when it is
+        too large or unsafe, and the other GitHubErrors for GitHub's answers.
+        """
+        archive = dest.with_name(dest.name + ".tar.gz")
+        try:
+            await self.download_tarball(full_name, ref, archive, max_bytes=max_download_bytes)
+            return await asyncio.to_thread(safe_extract, archive, dest, limits)
+        finally:
+            archive.unlink(missing_ok=True)
 
 
 async def _collect(items: AsyncIterator[Any]) -> list[Any]:

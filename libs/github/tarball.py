@@ -1,9 +1,9 @@
 """Repository archives: downloaded within a size cap, extracted only if every entry is safe.
 
-The whole archive is checked before anything is written: absolute paths, `..`, links
-that leave the tree, device files and FIFOs refuse it, as do more files or bytes than
-allowed. GitHub wraps the tree in one top folder (`owner-repo-sha/`), which is removed.
-Extraction then runs through tarfile's `data` filter as a second line of defence.
+Every entry is checked before it is written: absolute paths, `..`, links that leave the
+tree, device files and FIFOs refuse the archive, as do more files or bytes than allowed,
+and a refused archive leaves nothing behind. GitHub wraps the tree in one top folder
+(`owner-repo-sha/`), which is removed. Each entry then also passes tarfile's `data` filter.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import aiohttp
 import gidgethub
 from gidgethub import sansio
 
+from libs.common.config import Settings
 from libs.github.errors import ArchiveError, GitHubError, map_error
 
 
@@ -26,6 +27,11 @@ class ExtractLimits:
     max_files: int = 100_000
     max_bytes: int = 1024 * 1024 * 1024
     max_path_length: int = 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExtractLimits:
+        """REPO_MAX_FILES and REPO_MAX_BYTES."""
+        return cls(max_files=settings.repo_max_files, max_bytes=settings.repo_max_bytes)
 
 
 @dataclass(frozen=True)
@@ -70,73 +76,85 @@ def _check_link(member: tarfile.TarInfo, path: str, top: str | None) -> str:
     return inside
 
 
-def _top_folder(members: list[tarfile.TarInfo]) -> str | None:
-    """The one folder everything sits in (GitHub's `owner-repo-sha/`), if there is one."""
-    firsts = {parts[0] for m in members if (parts := _parts(m.name))}
-    if len(firsts) != 1:
-        return None
-    single_level = [m for m in members if len(_parts(m.name)) == 1]
-    return firsts.pop() if all(m.isdir() for m in single_level) else None
+class _Checker:
+    """An extraction filter: our checks, then tarfile's data filter, one entry at a time.
 
+    Checking while extracting reads the archive once; an entry that fails removes
+    everything extracted so far.
+    """
 
-def _plan(
-    tar: tarfile.TarFile, limits: ExtractLimits, strip_top: bool
-) -> tuple[list[tarfile.TarInfo], ExtractStats]:
-    members: list[tarfile.TarInfo] = []
-    for member in tar:
-        members.append(member)
-        if len(members) > limits.max_files:
+    def __init__(self, limits: ExtractLimits, strip_top: bool) -> None:
+        self.limits = limits
+        self.strip_top = strip_top
+        self.top: str | None = None
+        self.entries = self.files = self.bytes = self.links = 0
+
+    def __call__(self, member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        self.entries += 1
+        if self.entries > self.limits.max_files:
             raise ArchiveError(
-                f"refused: the repository has more than {limits.max_files} files (REPO_MAX_FILES)"
+                f"refused: the repository has more than {self.limits.max_files} files"
+                " (REPO_MAX_FILES)"
             )
-    top = _top_folder(members) if strip_top else None
-    planned: list[tarfile.TarInfo] = []
-    total = links = 0
-    for member in members:
-        path = _clean(member.name, top)
+        if self.entries == 1 and self.strip_top and member.isdir():
+            parts = _parts(member.name)
+            if len(parts) == 1:
+                self.top = parts[0]  # GitHub's owner-repo-sha/: everything else sits in it
+                return None
+        path = _clean(member.name, self.top)
         if not path:
-            continue
-        if len(path) > limits.max_path_length:
+            return None
+        return tarfile.data_filter(self._checked(member, path), dest)
+
+    def _checked(self, member: tarfile.TarInfo, path: str) -> tarfile.TarInfo:
+        if len(path) > self.limits.max_path_length:
             raise ArchiveError(
-                f"refused: a path is longer than {limits.max_path_length} characters"
+                f"refused: a path is longer than {self.limits.max_path_length} characters"
             )
-        if member.ischr() or member.isblk() or member.isfifo() or member.isdev():
+        if member.isdev():
             raise ArchiveError(f"refused: {path!r} is a device file or a FIFO")
         if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
             raise ArchiveError(f"refused: {path!r} has an unsupported entry type")
         linkname = member.linkname
         if member.issym() or member.islnk():
-            linkname = _check_link(member, path, top)
-            links += 1
-        total += member.size if member.isfile() else 0
-        if total > limits.max_bytes:
-            raise ArchiveError(
-                f"refused: the repository is larger than {limits.max_bytes} bytes (REPO_MAX_BYTES)"
-            )
-        planned.append(member.replace(name=path, linkname=linkname, deep=False))
-    files = sum(1 for m in planned if m.isfile())
-    return planned, ExtractStats(files=files, bytes=total, links=links)
+            linkname = _check_link(member, path, self.top)
+            self.links += 1
+        if member.isfile():
+            self.files += 1
+            self.bytes += member.size
+            if self.bytes > self.limits.max_bytes:
+                raise ArchiveError(
+                    f"refused: the repository is larger than {self.limits.max_bytes} bytes"
+                    " (REPO_MAX_BYTES)"
+                )
+        return member.replace(name=path, linkname=linkname, deep=False)
 
 
 def safe_extract(
     archive: Path, dest: Path, limits: ExtractLimits | None = None, *, strip_top: bool = True
 ) -> ExtractStats:
-    """Extract the .tar(.gz) `archive` into `dest` (created; must not exist or be empty)."""
-    limits = limits or ExtractLimits()
+    """Extract the .tar(.gz) `archive` into `dest` (created; must not exist or be empty).
+
+    With `strip_top`, an archive whose first entry is a folder is GitHub's: every other
+    entry must sit in that folder, which is removed from the paths.
+    """
+    checker = _Checker(limits or ExtractLimits(), strip_top)
     if dest.exists() and any(dest.iterdir()):
         raise ArchiveError(f"refused: {dest} is not empty")
+    dest.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(archive, mode="r:*") as tar:
-            planned, stats = _plan(tar, limits, strip_top)
-            dest.mkdir(parents=True, exist_ok=True)
-            try:
-                tar.extractall(dest, members=planned, filter="data")
-            except (tarfile.FilterError, OSError, KeyError) as exc:
-                shutil.rmtree(dest, ignore_errors=True)
-                raise ArchiveError(f"refused while extracting: {exc}") from exc
-    except (tarfile.TarError, EOFError, OSError) as exc:
+            tar.extractall(dest, filter=checker)
+    except ArchiveError:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    except tarfile.FilterError as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise ArchiveError(f"refused while extracting: {exc}") from exc
+    except (tarfile.TarError, EOFError, OSError, KeyError) as exc:
+        shutil.rmtree(dest, ignore_errors=True)
         raise ArchiveError(f"the repository archive is unreadable: {exc}") from exc
-    return stats
+    return ExtractStats(files=checker.files, bytes=checker.bytes, links=checker.links)
 
 
 async def save_archive(response: aiohttp.ClientResponse, dest: Path, max_bytes: int) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from libs.github.client import GitHubClient
 from libs.github.errors import ArchiveError, Forbidden, NotFound, RateLimited, Transient
-from libs.github.tarball import safe_extract
+from libs.github.tarball import ExtractLimits, safe_extract
 from tests.fakes.github import FakeGitHub
 
 FILES = {"README.md": "# demo\n", ".github/workflows/ci.yml": "on: push\n", "src/a.py": "x = 1\n"}
@@ -77,6 +77,28 @@ async def test_tarball_is_streamed_from_the_redirect_without_the_token(
     assert (tmp_path / "tree/.github/workflows/ci.yml").read_text() == "on: push\n"
     [download] = fake_github.calls("GET", "/_codeload/")
     assert download.authorization is None  # the token never goes to the download host
+
+
+async def test_fetch_tree_downloads_extracts_and_cleans_up(
+    alice: GitHubClient, tmp_path: Path
+) -> None:
+    dest = tmp_path / "work" / "tree"
+    dest.parent.mkdir()
+    stats = await alice.fetch_tree(
+        "alice/demo", "main", dest, max_download_bytes=1_000_000, limits=ExtractLimits()
+    )
+    assert stats.files == 3
+    assert (dest / "src/a.py").read_text() == "x = 1\n"
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["tree"]  # no archive left
+    with pytest.raises(ArchiveError, match="REPO_MAX_FILES"):
+        await alice.fetch_tree(
+            "alice/demo",
+            "main",
+            tmp_path / "work" / "again",
+            max_download_bytes=1_000_000,
+            limits=ExtractLimits(max_files=2),
+        )
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["tree"]
 
 
 async def test_tarball_over_the_cap_leaves_nothing(alice: GitHubClient, tmp_path: Path) -> None:

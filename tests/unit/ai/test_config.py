@@ -7,6 +7,8 @@ import pytest
 
 from libs.ai.client import parse_retry_after
 from libs.ai.config import PROMPT_VERSION, AiConfig, cache_key_parts, max_calls_per_job
+from libs.ai.step import as_cached, reusable
+from libs.analysis.report import AiResult
 from libs.common.config import ConfigError, load_settings
 
 BASE = {"database_url": "postgresql://x/y", "redis_url": "redis://x"}
@@ -52,3 +54,17 @@ def test_retry_after_seconds_and_dates() -> None:
     seconds = parse_retry_after(email.utils.format_datetime(later, usegmt=True))
     assert seconds is not None
     assert 25 <= seconds <= 30
+
+
+def test_only_usable_ai_results_are_reused_and_they_cost_nothing() -> None:
+    ok = AiResult(status="ok", model="m", summary="s", prompt_tokens=10, total_tokens=30)
+    assert reusable(ok)
+    assert reusable(AiResult(status="off"))
+    for status in ("failed", "quota_exceeded", "skipped"):
+        assert not reusable(AiResult(status=status))
+    cached = as_cached(ok)
+    assert cached.status == "cached"
+    assert cached.summary == "s"
+    assert cached.total_tokens == 0
+    assert cached.prompt_tokens == 0
+    assert as_cached(AiResult(status="off", reason="GEMINI_API_KEY is not set")).status == "off"
