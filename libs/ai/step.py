@@ -27,7 +27,7 @@ from libs.ai.errors import AiError
 from libs.ai.merge import grounded, merge
 from libs.ai.schema import AiAnalysis, parse_answer, response_schema
 from libs.analysis.report import AiResult, Recommendation, Report
-from libs.common.db import ai_usage
+from libs.common.db import Conn, ai_usage
 from libs.common.db.ai_usage import Usage
 from libs.common.metrics import Metrics
 
@@ -75,22 +75,46 @@ class _Run:
     def config(self) -> AiConfig:
         return self.gemini.config
 
-    async def budget(self, prompt_tokens: int) -> tuple[int, int]:
-        """Check quota, call cap and task cap for a call of prompt_tokens; (used today, job)."""
-        cfg = self.config
+    async def peek(self, prompt_tokens: int) -> int:
+        """Raise _Stop unless a call of `prompt_tokens` fits; the tokens this job has spent."""
         async with self.pool.acquire() as conn:
-            today = await ai_usage.tokens_today(conn, self.organization_id, self.user_id)
-            job = (
-                await ai_usage.job_usage(conn, self.organization_id, self.job_id)
-                if self.job_id
-                else ai_usage.JobUsage(calls=0, tokens=0)
+            return await self._check(conn, prompt_tokens)
+
+    async def admit(self, prompt_tokens: int) -> int:
+        """Check and reserve a call's worst case atomically; the reservation's id."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await ai_usage.lock_user(conn, self.organization_id, self.user_id)
+            await self._check(conn, prompt_tokens)
+            return await ai_usage.reserve(
+                conn,
+                self.organization_id,
+                user_id=self.user_id,
+                job_id=self.job_id,
+                model=self.gemini.model,
+                tokens=prompt_tokens + self.config.max_output_tokens,
             )
+
+    async def _check(self, conn: Conn, prompt_tokens: int) -> int:
+        cfg = self.config
+        today = await ai_usage.tokens_today(conn, self.organization_id, self.user_id)
+        job = (
+            await ai_usage.job_usage(conn, self.organization_id, self.job_id)
+            if self.job_id
+            else ai_usage.JobUsage(calls=0, tokens=0)
+        )
         worst = prompt_tokens + cfg.max_output_tokens
-        if today >= cfg.daily_quota or today + worst > cfg.daily_quota:
+        if today >= cfg.daily_quota:
             raise _Stop(
                 "quota_exceeded",
-                f"daily AI quota reached: {today} of {cfg.daily_quota} tokens used since 00:00 UTC"
-                f" (AI_DAILY_QUOTA_PER_USER), and a call may need up to {worst}",
+                f"daily AI quota used up: {today} of {cfg.daily_quota} tokens since 00:00 UTC"
+                " (AI_DAILY_QUOTA_PER_USER)",
+            )
+        if today + worst > cfg.daily_quota:
+            raise _Stop(
+                "quota_exceeded",
+                f"daily AI quota too low for this analysis: it may need {worst} tokens and"
+                f" {cfg.daily_quota - today} of {cfg.daily_quota} are left today"
+                " (AI_DAILY_QUOTA_PER_USER)",
             )
         if job.calls >= cfg.max_calls_per_job:
             raise _Stop(
@@ -104,19 +128,13 @@ class _Run:
                 f"this analysis would exceed AI_MAX_TOKENS_PER_TASK ({cfg.task_cap}):"
                 f" {job.tokens} spent, up to {worst} more needed",
             )
-        return today, job.tokens
+        return job.tokens
 
-    async def record(self, outcome: str, usage: Usage, seconds: float) -> None:
+    async def settle(self, usage_id: int, outcome: str, usage: Usage, seconds: float) -> None:
         self.spent.append(usage)
         async with self.pool.acquire() as conn:
-            await ai_usage.record(
-                conn,
-                self.organization_id,
-                user_id=self.user_id,
-                job_id=self.job_id,
-                model=self.gemini.model,
-                outcome=outcome,
-                usage=usage,
+            await ai_usage.settle(
+                conn, self.organization_id, usage_id, outcome=outcome, usage=usage
             )
         if self.metrics is not None:
             model = self.gemini.model
@@ -151,11 +169,11 @@ class _Run:
     async def generate(self, context: Context) -> AiAnalysis:
         async for attempt in retrying(self.config):
             with attempt:
-                await self.budget(context.estimated_tokens)
-                return await self.attempt(context)
+                usage_id = await self.admit(context.estimated_tokens)
+                return await self.attempt(context, usage_id)
         raise AssertionError("unreachable: retrying() re-raises the last error")
 
-    async def attempt(self, context: Context) -> AiAnalysis:
+    async def attempt(self, context: Context, usage_id: int) -> AiAnalysis:
         self.calls += 1
         started = time.perf_counter()
         with tracer.start_as_current_span(
@@ -168,11 +186,11 @@ class _Run:
                 analysis = parse_answer(generation.text, generation.usage)
             except AiError as exc:
                 span.set_attribute("autodevops.ai.outcome", exc.outcome)
-                await self.record(exc.outcome, exc.usage, time.perf_counter() - started)
+                await self.settle(usage_id, exc.outcome, exc.usage, time.perf_counter() - started)
                 log.warning("gemini call failed", outcome=exc.outcome, error=str(exc))
                 raise
             span.set_attribute("gen_ai.usage.total_tokens", generation.usage.total)
-        await self.record("ok", generation.usage, time.perf_counter() - started)
+        await self.settle(usage_id, "ok", generation.usage, time.perf_counter() - started)
         return analysis
 
     def result(
@@ -237,8 +255,12 @@ async def _run(
     run: _Run, report: Report, tree_root: Path, deterministic: list[Recommendation]
 ) -> AiStep:
     try:
+        if run.job_id is not None:
+            # This job's earlier attempt died mid-call: its reservation is no longer live.
+            async with run.pool.acquire() as conn:
+                await ai_usage.abandon_in_flight(conn, run.organization_id, run.job_id)
         # Nothing is sent unless at least a minimal context and a full answer still fit.
-        _, job_tokens = await run.budget(MIN_CONTEXT_TOKENS)
+        job_tokens = await run.peek(MIN_CONTEXT_TOKENS)
         room = run.config.task_cap - job_tokens - run.config.max_output_tokens
         context = await run.measured_context(report, tree_root, room)
         analysis = await run.generate(context)

@@ -2,6 +2,12 @@
 
 Every query is scoped to one organization. A user's daily quota is counted per organization
 (their usage in another organization never shows here), and "today" starts at UTC midnight.
+
+A call is reserved before it is made: a row with outcome `in_flight` holding the most the
+call can cost, written under a per-user lock after the quota check, so concurrent jobs of
+one user cannot all pass the same check. `settle` replaces the reservation with what the
+call really used. A reservation left by a killed worker is settled as `abandoned` with no
+tokens when its job runs again, and stops counting against the quota after an hour.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ import msgspec
 from libs.common.db import Conn, to_structs
 
 Outcome = str  # "ok", "rate_limited", "server_error", "timeout", "truncated", "invalid_json", ...
+IN_FLIGHT = "in_flight"
+ABANDONED = "abandoned"
+# Counted unless it is a reservation older than any call can last.
+_COUNTED = f"(outcome <> '{IN_FLIGHT}' OR created_at > now() - interval '1 hour')"
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +81,75 @@ async def record(
     )
 
 
+async def lock_user(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
+    """Serialise quota decisions for one user until the transaction ends."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"ai_usage:{organization_id}:{user_id}",
+    )
+
+
+async def reserve(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    model: str,
+    tokens: int,
+) -> int:
+    """Hold `tokens` for a call about to be made; the row's id, for `settle`."""
+    usage_id: int = await conn.fetchval(
+        """
+        INSERT INTO ai_usage (organization_id, user_id, job_id, model, outcome, tokens_used)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+        """,
+        organization_id,
+        user_id,
+        job_id,
+        model,
+        IN_FLIGHT,
+        tokens,
+    )
+    return usage_id
+
+
+async def settle(
+    conn: Conn, organization_id: uuid.UUID, usage_id: int, *, outcome: Outcome, usage: Usage
+) -> None:
+    """Replace a reservation with the call's outcome and real usage."""
+    await conn.execute(
+        """
+        UPDATE ai_usage
+           SET outcome = $3, prompt_tokens = $4, output_tokens = $5, thinking_tokens = $6,
+               tokens_used = $7
+         WHERE organization_id = $1 AND id = $2
+        """,
+        organization_id,
+        usage_id,
+        outcome,
+        usage.prompt,
+        usage.output,
+        usage.thinking,
+        usage.total,
+    )
+
+
+async def abandon_in_flight(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> int:
+    """Settle a job's leftover reservations (its worker died mid-call) at zero tokens."""
+    status = await conn.execute(
+        """
+        UPDATE ai_usage SET outcome = $3, tokens_used = 0
+         WHERE organization_id = $1 AND job_id = $2 AND outcome = $4
+        """,
+        organization_id,
+        job_id,
+        ABANDONED,
+        IN_FLIGHT,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
 async def tokens_today(
     conn: Conn,
     organization_id: uuid.UUID,
@@ -84,10 +163,11 @@ async def tokens_today(
     organization's unattributed bucket, which has the same daily quota.
     """
     total: int = await conn.fetchval(
-        """
+        f"""
         SELECT coalesce(sum(tokens_used), 0) FROM ai_usage
          WHERE organization_id = $1 AND user_id IS NOT DISTINCT FROM $2
            AND created_at >= date_trunc('day', coalesce($3, now()), 'UTC')
+           AND {_COUNTED}
         """,
         organization_id,
         user_id,
@@ -97,7 +177,7 @@ async def tokens_today(
 
 
 async def job_usage(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> JobUsage:
-    """Calls made and tokens spent by one job over all its attempts."""
+    """Calls made (reservations included) and tokens spent by one job over all its attempts."""
     row = await conn.fetchrow(
         """
         SELECT count(*) AS calls, coalesce(sum(tokens_used), 0) AS tokens FROM ai_usage

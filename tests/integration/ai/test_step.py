@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -276,3 +278,39 @@ async def test_an_echoing_model_sees_no_secret(h: Harness) -> None:
     for secret in SECRETS:
         assert secret not in summary
         assert secret not in h.fake.sent_text()
+
+
+async def test_concurrent_jobs_of_one_user_cannot_all_pass_the_quota(h: Harness) -> None:
+    base = h.gemini.config
+    # Room for one call's worst case (prompt + output limit), not for two; calls last 2 s so
+    # every job decides while the first call is still in flight.
+    quota = base.max_output_tokens * 3 // 2 + 1500
+    gemini = Gemini(dataclasses.replace(base, daily_quota=quota, timeout_s=10))
+    h.fake.default = Reply(delay=2)
+    try:
+        jobs = [await h.new_job() for _ in range(5)]
+        steps = await asyncio.gather(*(dataclasses.replace(h, gemini=gemini).run(j) for j in jobs))
+    finally:
+        await gemini.aclose()
+    assert sorted(s.result.status for s in steps) == ["ok"] + ["quota_exceeded"] * 4
+    assert len(h.fake.calls()) == 1
+
+
+async def test_a_killed_workers_reservation_is_abandoned_not_billed(h: Harness) -> None:
+    job_id = await h.new_job()
+    await ai_usage.reserve(
+        h.db,
+        h.tenant.organization_id,
+        user_id=h.tenant.user_id,
+        job_id=job_id,
+        model="m",
+        tokens=9999,
+    )
+    result = await h.run(job_id)  # the job's next attempt
+    assert result.result.status == "ok"
+    rows = await h.rows(job_id)
+    assert [r["outcome"] for r in rows] == ["abandoned", "ok"]
+    assert rows[0]["tokens_used"] == 0
+    usage = await ai_usage.job_usage(h.db, h.tenant.organization_id, job_id)
+    assert usage.tokens == rows[1]["tokens_used"] == result.result.total_tokens
+    assert usage.calls == 2

@@ -100,3 +100,17 @@ async def test_job_usage_counts_every_call(db: asyncpg.Connection, tenant: Tenan
     assert await ai_usage.job_usage(db, uuid.uuid4(), job_id) == ai_usage.JobUsage(
         calls=0, tokens=0
     )
+
+
+async def test_reservations_count_until_settled_or_stale(
+    db: asyncpg.Connection, tenant: Tenant
+) -> None:
+    org, user = tenant.organization_id, tenant.user_id
+    live = await ai_usage.reserve(db, org, user_id=user, job_id=None, model="m", tokens=500)
+    stale = await ai_usage.reserve(db, org, user_id=user, job_id=None, model="m", tokens=700)
+    await db.execute(
+        "UPDATE ai_usage SET created_at = now() - interval '2 hours' WHERE id = $1", stale
+    )
+    assert await ai_usage.tokens_today(db, org, user) == 500
+    await ai_usage.settle(db, org, live, outcome="ok", usage=Usage(prompt=10, output=5, total=15))
+    assert await ai_usage.tokens_today(db, org, user) == 15
