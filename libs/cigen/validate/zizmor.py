@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -103,11 +104,23 @@ def audit_workflow(content: str, *, path: str, timeout: float = DEFAULT_TIMEOUT)
         "-",
     ]
     try:
-        out = subprocess.run(
-            command, input=content, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        with tempfile.TemporaryDirectory(prefix="zizmor-") as home:
+            # offline, and nothing from the host: no tokens, configuration or caches
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+            env |= {"XDG_CACHE_HOME": home, "XDG_CONFIG_HOME": home, "NO_COLOR": "1"}
+            out = subprocess.run(
+                command,
+                input=content,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                env=env,
+            )
     except subprocess.TimeoutExpired:
         return ZizmorRun(status="not_run", reason=f"zizmor did not finish within {timeout:g}s")
+    except OSError as exc:
+        return ZizmorRun(status="not_run", reason=f"zizmor could not start: {exc}")
     tool = zizmor_version(binary)
     if out.returncode != 0:
         detail = out.stderr.strip().splitlines()[-1:] or ["no output"]
