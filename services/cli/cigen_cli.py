@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TextIO
 
 from libs.analysis.report import Report
-from libs.cigen import PLATFORMS, Generation, NothingToGenerate, generate, is_generated
+from libs.cigen import (
+    PLATFORMS,
+    Generation,
+    NothingToGenerate,
+    Rescorer,
+    generate,
+    is_generated,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,9 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, report: Report, root: Path) -> int:
+def run(
+    args: argparse.Namespace, report: Report, root: Path, rescore: Rescorer | None = None
+) -> int:
     """0 when the generated file is valid (and written, with --write); 1 when it is not
-    valid or cannot be written; 2 when there is nothing to generate."""
+    valid or cannot be written; 2 when there is nothing to generate. With `rescore`
+    (e.g. `in_tree_copy(root, lambda copy: analysis.rescore(copy, report))`) the summary
+    shows the score before and after."""
     if not getattr(args, "generate_ci", False):
         return 0
     try:
@@ -59,6 +70,7 @@ def run(args: argparse.Namespace, report: Report, root: Path) -> int:
             platform=args.platform,
             default_branch=args.default_branch,
             code_scanning=args.code_scanning,
+            rescore=rescore,
         )
     except NothingToGenerate as exc:
         print(f"error: cannot generate CI: {exc}", file=sys.stderr)
@@ -84,6 +96,10 @@ def print_summary(generation: Generation, out: TextIO) -> None:
     for finding in generation.validation.findings:
         where = finding.location or (f"line {finding.line}" if finding.line else "")
         print(f"  - {finding.validator}/{finding.rule} {where}: {finding.message}", file=out)
+    if generation.score is not None:
+        changes = ", ".join(f"{c.id} {c.before} -> {c.after}" for c in generation.score.checks)
+        detail = f" ({changes})" if changes else ""
+        print(f"  score: {generation.score.before} -> {generation.score.after}{detail}", file=out)
     for line in generation.explanation:
         print(f"  {line}", file=out)
     for note in generation.notes:

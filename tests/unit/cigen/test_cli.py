@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from libs.analysis.report import CiInfo, Pipeline, Report
+from libs.analysis.report import Check, CiInfo, Pipeline, Report, Score
 from libs.cigen.validate.schema import parse_yaml
 from services.cli import cigen_cli
 from tests.unit.cigen.reports import PYTHON_PIP
@@ -92,3 +92,16 @@ def test_an_unknown_platform_is_refused_by_the_parser(capsys: pytest.CaptureFixt
 def test_code_scanning_can_be_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cigen_cli.run(parse("--generate-ci", "--no-code-scanning"), PYTHON_PIP, tmp_path) == 0
     assert "codeql" not in parse_yaml(capsys.readouterr().out)["jobs"]
+
+
+def test_the_score_before_and_after_is_shown_when_a_rescorer_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = Report(stack=PYTHON_PIP.stack, score=Score(overall=41, band="poor"))
+    after = Report(
+        score=Score(overall=76, band="good"),
+        checks=[Check(id="ci-present", category="ci_cd", status="pass", weight=1)],
+    )
+    before.checks = [Check(id="ci-present", category="ci_cd", status="fail", weight=1)]
+    assert cigen_cli.run(parse("--generate-ci"), before, tmp_path, rescore=lambda files: after) == 0
+    assert "  score: 41 -> 76 (ci-present fail -> pass)" in capsys.readouterr().err
