@@ -85,15 +85,6 @@ class PinTable:
         ref = entry.majors.get(preferred, entry.latest) if preferred else entry.latest
         return Pin(action=action, sha=ref.sha, tag=ref.tag)
 
-    def tag_for(self, sha: str) -> str | None:
-        """The version tag a vetted SHA stands for (for the comment beside it)."""
-        for entry in self.table.actions.values():
-            refs = [entry.latest, *entry.majors.values(), *entry.branches.values()]
-            for ref in refs:
-                if ref.sha == sha:
-                    return ref.tag
-        return None
-
     def is_vetted(self, action: str, sha: str) -> bool:
         try:
             return self.pin(action).sha == sha

@@ -134,7 +134,3 @@ def service_for(fact: Fact, frameworks: Collection[str] = ()) -> Service | None:
     for framework in sorted(frameworks):
         url_env.update(_FRAMEWORK_ENV.get((framework, name), {}))
     return msgspec.structs.replace(base, image=image, url_env=url_env)
-
-
-def known_services() -> list[str]:
-    return sorted(_CATALOGUE)

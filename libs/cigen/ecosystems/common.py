@@ -121,9 +121,6 @@ class Draft:
         found = (self.rel(m) for m in self.sub.manifests if m.rsplit("/", 1)[-1] in basenames)
         return tuple(p for p in found if safe_path(p))
 
-    def has_manifest(self, *basenames: str) -> bool:
-        return any(m.rsplit("/", 1)[-1] in basenames for m in self.sub.manifests)
-
     def runtime(self, name: str, **options: str) -> Runtime:
         choice = versions.choose(name, self.sub.runtimes)
         if choice.note:

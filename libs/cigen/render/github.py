@@ -72,7 +72,8 @@ def _job(job: Job, builder: Builder) -> dict[str, object]:
         }
     if job.services:
         body["services"] = {s.name: _service(s) for s in job.services}
-    env = {**job.env, **setup.env, **_service_env(job.services, host="127.0.0.1")}
+    # A job in a container reaches services by name; one on the runner through the ports.
+    env = {**job.env, **setup.env, **_service_env(job.services, by_name=bool(setup.container))}
     if env:
         body["env"] = env
     if job.directory != "." and job.docker is None:
@@ -121,9 +122,10 @@ def _service(service: Service) -> dict[str, object]:
     return body
 
 
-def _service_env(services: list[Service], *, host: str) -> dict[str, str]:
+def _service_env(services: list[Service], *, by_name: bool) -> dict[str, str]:
     env: dict[str, str] = {}
     for service in services:
+        host = service.name if by_name else "127.0.0.1"
         for key, value in service.url_env.items():
             env.setdefault(key, value.format(host=host))
     return env
