@@ -261,3 +261,20 @@ def test_a_tree_rescorer_sees_the_new_file_in_a_copy_and_leaves_the_tree_alone(
     assert (root / ".github/workflows/ci.yml").read_text() == "name: theirs\n"
     with pytest.raises(ValueError, match="not a path inside the repository"):
         rescorer({"../escape.yml": "x"})
+
+
+def test_services_are_reached_through_ports_on_the_runner_and_by_name_from_containers() -> None:
+    runner = parse_yaml(generate(POLYGLOT_MONOREPO).content)["jobs"]["python"]["env"]
+    assert runner["DATABASE_URL"] == "postgresql://postgres:postgres@127.0.0.1:5432/test"
+    swift = report(
+        sub(
+            manifest="Package.swift",
+            managers=["swift package manager"],
+            tests=["XCTest"],
+            services=["postgres"],
+            runtimes=[("swift", "5.10", ".swift-version")],
+        )
+    )
+    job = parse_yaml(generate(swift).content)["jobs"]["swift"]
+    assert job["container"] == "swift:5.10"
+    assert job["env"]["DATABASE_URL"] == "postgresql://postgres:postgres@postgres:5432/test"
