@@ -12,11 +12,8 @@ from libs.ai.client import Gemini
 from libs.ai.config import AiConfig
 from libs.common.config import SecretStr, Settings
 from libs.common.db.pool import create_pool
-from tests.fakes.fixtures import fake_gemini
 from tests.fakes.gemini import FakeGemini
 from tests.unit.ai.samples import write_tree
-
-__all__ = ["fake_gemini"]
 
 
 @pytest.fixture

@@ -5,10 +5,6 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from tests.fakes.fixtures import fake_github
-
-__all__ = ["fake_github"]
-
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
