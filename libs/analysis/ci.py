@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from libs.analysis.parsing import load_json
 from libs.analysis.report import CiInfo, Fact, Pipeline
-from libs.analysis.stack.model import load_json
 from libs.analysis.tree import FileEntry, Tree
 
 _PIPELINE_FILES: tuple[tuple[re.Pattern[str], str], ...] = (

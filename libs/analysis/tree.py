@@ -163,12 +163,13 @@ class Tree:
         if path not in self._read:
             self._read[path] = hashlib.sha256(data).hexdigest()
 
-    def content_digest(self, *extra: str) -> str:
-        """sha256 over the sorted paths and bytes read so far, plus `extra` strings."""
+    def content_digest(self) -> str:
+        """sha256 over every listed path and the bytes of each file read so far."""
         digest = hashlib.sha256()
-        for part in extra:
-            digest.update(part.encode())
+        for entry in self.files:
+            digest.update(entry.path.encode())
             digest.update(b"\0")
+        digest.update(b"\n")
         for path in sorted(self._read):
             digest.update(path.encode())
             digest.update(b"\0")

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from libs.analysis.parsing import as_str, dig, load_json, load_toml, load_yaml, parse_xml
 from libs.analysis.report import Command, Fact, RuntimeVersion, Subproject
-from libs.analysis.tree import Tree, join
+from libs.analysis.tree import Tree
 
-try:  # the C loader is many times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+__all__ = [
+    "Project",
+    "as_str",
+    "dig",
+    "load_json",
+    "load_toml",
+    "load_yaml",
+    "lookup",
+    "parse_xml",
+    "task_runner_commands",
+]
 
 
 @dataclass
@@ -127,66 +130,6 @@ def _add(facts: list[Fact], fact: Fact) -> None:
         facts.append(fact)
 
 
-def load_toml(tree: Tree, path: str) -> dict[str, Any]:
-    text = tree.read_text(path)
-    if text is None:
-        return {}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return {}
-
-
-def parse_xml(tree: Tree, path: str) -> ET.Element | None:
-    """The root element of an XML file (namespaces stripped from tags), None if unparsable."""
-    text = tree.read_text(path)
-    if not text:
-        return None
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
-        return None
-    for element in root.iter():
-        element.tag = element.tag.rsplit("}", 1)[-1]
-    return root
-
-
-def load_json(tree: Tree, path: str) -> dict[str, Any]:
-    text = tree.read_text(path)
-    if text is None:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def load_yaml(tree: Tree, path: str) -> Any:
-    text = tree.read_text(path)
-    if text is None:
-        return None
-    try:
-        return yaml.load(text, Loader=_YamlLoader)
-    except yaml.YAMLError:
-        return None
-
-
-def dig(data: Any, *keys: str) -> Any:
-    """data[k1][k2]... or None when any level is missing or not a mapping."""
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def as_str(value: Any) -> str | None:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def lookup(
     deps: dict[str, tuple[str, str | None]], table: dict[str, str]
 ) -> list[tuple[str, str, str | None]]:
@@ -197,10 +140,6 @@ def lookup(
             source, version = deps[dep]
             found.append((label, source, version))
     return found
-
-
-def lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines()]
 
 
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9][\w.-]*)\s*:(?![=:])", re.M)
@@ -237,7 +176,3 @@ def task_runner_commands(project: Project) -> None:
             purpose = TARGET_PURPOSES.get(target)
             if purpose is not None:
                 project.command(purpose, f"{runner} {target}", path)
-
-
-def path_in(project: Project, name: str) -> str:
-    return join(project.path, name)
