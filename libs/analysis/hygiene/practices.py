@@ -62,6 +62,8 @@ def _pipeline_check(
 ) -> Check:
     category: Category = "testing" if attribute == "runs_tests" else "ci_cd"
     pipelines = inputs.ci.pipelines
+    if not inputs.stack.subprojects:
+        return check(id, category, weight, "not_applicable", "no code to build or test")
     if not pipelines:  # the ci-present recommendation covers this one
         return check(id, category, weight, "fail", "no CI pipeline")
     doing = [p for p in pipelines if getattr(p, attribute)]
