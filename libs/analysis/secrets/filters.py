@@ -130,26 +130,32 @@ _REFERENCE = re.compile(
     r"|request\.|\{[A-Za-z_]\w*\}$)",
     re.I,
 )
-_UNQUOTED_REFERENCE = re.compile(r"^(?:[$%@&*!<\[({])")
+_UNQUOTED_REFERENCE = re.compile(r"^(?:![A-Za-z_]+(?:\s|$)|[<\[({])")  # YAML tags, flow
+_YAML_ALIAS = re.compile(r"^[&*]([A-Za-z_][\w-]*)$")
 _TEMPLATED = re.compile(
-    r"\$\{|\{\{|\$\([a-z]+[ )]|%\(\w+\)[sdr]|<%|\{%|#\{|\$[A-Z_]{3,}"
-    r"|(?<=[\w/:.-])%[sdrx](?![A-Za-z0-9])|\{\d*\}"
+    r"\$\{[A-Za-z_]|\{\{[^{}]*\}\}|\$\([a-z]+[ )]|%\(\w+\)[sdr]|<%.*%>|\{%.*%\}|#\{[^}]*\}"
+    r"|^\$[A-Z_][A-Z0-9_]*$|^<[^<>]{2,}>$|<(?:your|insert|replace|enter|my)[^<>]*>",
+    re.I,
 )
-_ANGLE = re.compile(r"<[A-Za-z][\w .-]{2,}>")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# printf/format placeholders count only when the rest of the value is words: "user_%s"
+_FORMAT_SPEC = re.compile(r"%[sdrx]|\{\w*\}")
+_UUID = re.compile(r"^[0-9a-zA-Z]{8}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512|md5)[-:]", re.I)
 _PATHLIKE = re.compile(
-    r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|cer|p12|pfx|jks|json|ya?ml|txt|env|cfg|ini"
-    r"|conf|toml|xml|gpg|asc|pub)$",
+    r"^(?:/|\./|\.\./|~/)[\w.@~/-]*$|^[A-Za-z]:\\|\.(?:pem|key|crt|cer|p12|pfx|jks|json|ya?ml"
+    r"|txt|env|cfg|ini|conf|toml|xml|gpg|asc|pub)$",
     re.I,
 )
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+(?:\(\))?$")
 _WORDY = re.compile(r"^[a-z]+(?:[-_ .][a-z]+)*$")
-_CAMEL_WORDS = re.compile(r"^(?:[A-Z]?[a-z]{2,})+$")
-_REGEX = re.compile(r"\[[^\]]+\][+*?{]|\(\?[:=!<P]|\\[dwsbDWS]|\[\^")
-_VERSION = re.compile(r"^v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$")
+_CAMEL_TOKENS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_REGEX = re.compile(r"\[[^\]]{2,}\][+*?{]|\(\?(?:[:=!]|<[=!]|P<)|\\[dwsbDWS][+*?{)]|\[\^|^\^.*\$$")
+_FLAG = re.compile(r"^--[a-z][a-z0-9-]*=?$|^-[A-Za-z]$")
+_VERSION = re.compile(r"^[\^~>=<]*v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$")
+_WORD_NUMBER = re.compile(r"^([A-Za-z]{3,})[-_]?\d{1,8}$")
+_IDENTIFIER_TOKENS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def entropy(value: str) -> float:
@@ -165,6 +171,7 @@ def has_run(value: str, length: int = 6) -> bool:
     """An ascending or descending run (abcdef, 123456) or one character repeated."""
     if len(value) < length:
         return False
+    value = value.lower()
     up = down = same = 1
     for prev, cur in zip(value, value[1:], strict=False):
         step = ord(cur) - ord(prev)
@@ -180,6 +187,17 @@ _LEET = str.maketrans("0134579@$!|", "oieastgasil")
 _LEET_WORDS = ("password", "passw", "secret", "changeme", "letmein", "welcome", "qwerty", "admin")
 
 
+def _written(value: str, lowered: str, part: str) -> bool:
+    """`part` occurs in `value` written as a word would be (fake, FAKE, Fake; not fAkE)."""
+    index = lowered.find(part)
+    while index >= 0:
+        written = value[index : index + len(part)]
+        if not part.isalpha() or written in (part, part.upper(), part.capitalize()):
+            return True
+        index = lowered.find(part, index + 1)
+    return False
+
+
 def is_placeholder(value: str) -> bool:
     """Made-up, templated, example or obviously fake (P@ssw0rd and S3cr3t included)."""
     lowered = value.lower()
@@ -190,7 +208,7 @@ def is_placeholder(value: str) -> bool:
         return True
     if lowered.strip("'\"` ") in PLACEHOLDER_WORDS:
         return True
-    if any(part in lowered for part in PLACEHOLDER_PARTS):
+    if any(_written(value, lowered, part) for part in PLACEHOLDER_PARTS):
         return True
     if re.search(r"(?:^|[-_.])(?:test|dev|demo|local)(?:[-_.]|$)", lowered):
         return True
@@ -201,12 +219,22 @@ def is_reference(value: str, *, quoted: bool = True) -> bool:
     """A variable, expression, template or lookup standing in for the real value."""
     if _REFERENCE.match(value) is not None or is_templated(value):
         return True
-    return not quoted and _UNQUOTED_REFERENCE.match(value) is not None
+    if quoted:
+        return False
+    alias = _YAML_ALIAS.match(value)
+    return _UNQUOTED_REFERENCE.match(value) is not None or (
+        alias is not None and _wordy_segment(alias.group(1))
+    )
 
 
 def is_templated(value: str) -> bool:
-    """Contains template syntax: ${x}, {{ x }}, %(x)s, <your-key>..."""
-    return _TEMPLATED.search(value) is not None or _ANGLE.search(value) is not None
+    """Contains template syntax: ${x}, {{ x }}, %(x)s, <your-key>, prefix_%s..."""
+    if _TEMPLATED.search(value) is not None:
+        return True
+    if _FORMAT_SPEC.search(value) is None:
+        return False
+    rest = _FORMAT_SPEC.sub("", value).strip("_-./: ")
+    return not rest or looks_like_words(rest) or re.fullmatch(r"[a-z_]+", rest) is not None
 
 
 def is_uuid(value: str) -> bool:
@@ -230,12 +258,22 @@ def char_classes(value: str) -> int:
 
 
 def looks_like_words(value: str) -> bool:
-    """Plain words (my-app-key, Some Label, camelCaseName), not random material."""
+    """Plain words (my-app-key, Some Label, camelCaseName), not random material.
+
+    Words have vowels and tokens of a few letters; random letters split into many
+    one- and two-letter camel-case pieces with few vowels.
+    """
     if any(c.isdigit() for c in value):
         return False
-    if value.isalpha() and (value.islower() or value.istitle() or value.isupper()):
-        return True
-    return _WORDY.match(value.lower()) is not None or _CAMEL_WORDS.match(value) is not None
+    letters = [c for c in value if c.isalpha()]
+    if not letters:
+        return False
+    if _WORDY.match(value.lower()) is None and not value.isalpha():
+        return False
+    tokens = _CAMEL_TOKENS.findall(value)
+    vowels = sum(c in "aeiouyAEIOUY" for c in letters) / len(letters)
+    mean = sum(map(len, tokens)) / len(tokens) if tokens else 0
+    return (vowels >= 0.28 and mean >= 3) or (vowels >= 0.2 and mean >= 4.5)
 
 
 def looks_like_code(value: str) -> bool:
@@ -243,12 +281,48 @@ def looks_like_code(value: str) -> bool:
     return (
         _ENV_NAME.match(value) is not None
         or _REGEX.search(value) is not None
-        or _DOTTED.match(value) is not None
+        or (_DOTTED.match(value) is not None and all(map(_wordy_segment, value.split("."))))
         or _PATHLIKE.search(value) is not None
         or _VERSION.match(value) is not None
-        or value.startswith(("http://", "https://", "file:", "arn:", "projects/", ".", "-"))
+        or value.startswith(("http://", "https://", "file:", "arn:", "projects/"))
+        or (value.startswith(".") and all(map(_wordy_segment, value[1:].split("."))))
+        or _FLAG.match(value) is not None
         or value.isdigit()
     )
+
+
+def _wordy_segment(segment: str) -> bool:
+    """A piece of a dotted name: a word, snake_case, UPPER_CASE or a short abbreviation."""
+    letters = segment.strip("_-()")
+    if len(letters) <= 3:
+        return True
+    plain = letters.replace("_", "").replace("-", "")
+    if plain.isalpha() and (plain.islower() or plain.isupper()):
+        return True
+    return looks_like_words(letters)
+
+
+def wordy_parts(value: str) -> bool:
+    """Words joined by punctuation: geheim$parole, serverlessrepo:applicationId."""
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", value) if p]
+    return len(parts) > 1 and all(
+        p.isalpha() and (len(p) <= 3 or looks_like_words(p) or looks_like_identifier(p))
+        for p in parts
+    )
+
+
+def looks_like_identifier(value: str) -> bool:
+    """CamelCase/snake names (ServerlessV2PlatformVersions) and word+number (cachedvol112233).
+
+    Random material splits into many short case/digit runs; names into a few long ones.
+    """
+    word_number = _WORD_NUMBER.match(value)
+    if word_number is not None:
+        return looks_like_words(word_number.group(1)) or word_number.group(1).islower()
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value) or _HEX.match(value):
+        return False
+    tokens = _IDENTIFIER_TOKENS.findall(value)
+    return bool(tokens) and len(tokens) / len(value) < 0.25
 
 
 def decode_base64_text(value: str) -> str | None:
@@ -272,5 +346,5 @@ def random_enough(value: str, *, min_length: int, min_entropy: float) -> bool:
         return False
     threshold = min_entropy
     if _HEX.match(value):
-        threshold = min(min_entropy, 3.0)  # hex has only 16 symbols
+        threshold = min(min_entropy, 2.7)  # hex has only 16 symbols
     return entropy(value) >= threshold

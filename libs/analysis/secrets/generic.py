@@ -216,20 +216,20 @@ _NOT_SECRET = frozenset(
         "id",
     }
 )
-_NOT_PASSWORDS = frozenset(
-    {"bypass", "compass", "surpass", "encompass", "trespass", "overpass", "underpass", "multipass"}
-)
+_SHORT_PASSWORDS = frozenset({"dbpass", "dbpwd", "rootpass", "adminpass", "userpass", "pgpass"})
 _IDENT_TAIL = re.compile(rb"[A-Za-z0-9_.\-]+$")
 _IDENT_HEAD = re.compile(rb"[A-Za-z0-9_.\-]*")
 _FOLLOW = re.compile(rb"[\"'`\])]*[ \t]*(.?)", re.S)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _OPERATOR = re.compile(
     rb"[ \t]*(?:\]|\))?[ \t]*"
-    rb"(?::[ \t]*[&\w<>\[\]'. ]{1,40}?[ \t]*=(?!=)"  # typed: `name: str = "..."`
-    rb"|:=|=>|\?\?=|\|\|=|\?=|=(?!=|~)|:(?![:=/]))[ \t]*"
+    rb"(?::[ \t]*[A-Za-z_&][\w<>\[\]&'. ]{0,39}?[ \t]+=(?!=)"  # typed: `name: str = "..."`
+    rb"|:=|=>|\?\?=|\|\|=|\?=|=(?![=~])|=(?==[^\s\"'=])|:(?![:=/]))[ \t]*"
 )
 _QUOTED = re.compile(rb"""(?:[bBrRuUfF]{1,2}|@)?(["'`])((?:\\.|(?!\1)[^\\\r\n]){1,400}?)\1""")
-_UNQUOTED = re.compile(rb"""([^\s"'`,;#&(){}\[\]<>]{1,400}+)(?![(\[])""")
+# An unquoted value runs to whitespace; `#` starts a comment only after whitespace.
+_UNQUOTED = re.compile(rb"""([^\s"'`,;(){}\[\]<>]{1,400}+)(?![(\[])""")
+_QUERY_VALUE = re.compile(rb"""([^\s"'`&#<>]{1,400}+)""")
 _VALUE_LINE = re.compile(rb"""[ \t]*-?[ \t]*value[ \t]*:[ \t]*(.+?)[ \t]*$""")
 _PAIR_VALUE = re.compile(rb"""["']?value["']?\s*[:=]\s*(["'])((?:(?!\1).){1,400})\1""")
 _CONFIG_EXTENSIONS = (
@@ -335,8 +335,8 @@ def classify(name: str) -> Kind | None:
         return None
     if last in _PASSWORD_NOUNS:
         return "password"
-    if len(words) == 1 and last.endswith(("password", "passwd", "pass", "pwd")):
-        return None if last in _NOT_PASSWORDS else "password"  # PGPASSWORD, DBPASS
+    if len(words) == 1 and (last.endswith(("password", "passwd")) or last in _SHORT_PASSWORDS):
+        return "password"  # PGPASSWORD, DBPASS
     if last in _TOKEN_NOUNS or last.endswith(_COMPOUND_KEYS):
         return "token"
     if last == "key" and len(words) > 1:
@@ -379,8 +379,13 @@ def find(
     if kind is None:
         return None
     opener = data[start - 1 : start] if start > line_start else b""
-    if opener in (b"?", b"&") and b"badge" in data[line_start:line_end]:
+    line = data[line_start:line_end]
+    if opener in (b"?", b"&") and b"badge" in line:
         return None  # badge URLs carry public graph tokens (codecov, sonar)
+    if opener == b"{" and data[start - 2 : start - 1] == b"$":
+        return None  # ${NAME:-default}: a variable reference with its default
+    if b"example" in line.lower():
+        return None  # documentation: the line says its values are examples
     found = _assigned(data, start, end, line_start, line_end, opener, raw_name, ctx)
     if found is None:
         found = _paired(data, start, line_start, line_end)
@@ -432,7 +437,8 @@ def _assigned(
         return quoted.start(2), quoted.end(2), True
     if ctx.code and not raw_name.startswith("--") and opener not in (b"?", b"&"):
         return None
-    bare = _UNQUOTED.match(data, pos, line_end)
+    pattern = _QUERY_VALUE if opener in (b"?", b"&") else _UNQUOTED
+    bare = pattern.match(data, pos, line_end)
     return (bare.start(1), bare.end(1), False) if bare is not None else None
 
 
@@ -472,7 +478,9 @@ def _paired(
 def value_ok(value: str, kind: Kind, *, quoted: bool = True) -> bool:
     """Whether `value`, assigned to a name of `kind`, is real secret material."""
     value = value.strip()
-    if not value or len(value) > 400 or any(c.isspace() for c in value):
+    if not value or len(value) > 400 or any(c.isspace() for c in value) or not value.isascii():
+        return False  # generated credentials are ASCII without spaces; words and prose are not
+    if value.startswith(_PUBLIC_PREFIXES):
         return False
     if filters.is_reference(value, quoted=quoted) or filters.is_hash_like(value):
         return False
@@ -489,10 +497,14 @@ def value_ok(value: str, kind: Kind, *, quoted: bool = True) -> bool:
 
 
 def _password_ok(value: str) -> bool:
-    if len(value) < 6 or filters.is_placeholder(value) or filters.has_run(value, 5):
+    if len(value) < 6 or filters.is_placeholder(value) or filters.has_run(value):
         return False
     if filters.looks_like_code(value) or filters.looks_like_words(value):
         return False
+    if filters.looks_like_identifier(value) or filters.wordy_parts(value):
+        return False
+    if value.isalpha() and len(value) < 12:
+        return False  # a short run of letters is a word or a name, not a chosen password
     strong = filters.char_classes(value) >= 2
     return strong or (len(value) >= 12 and filters.entropy(value) >= 3.0)
 
@@ -500,7 +512,9 @@ def _password_ok(value: str) -> bool:
 def _token_ok(value: str) -> bool:
     if len(value) < 10 or filters.is_placeholder(value) or filters.looks_like_code(value):
         return False
-    if filters.looks_like_words(value):
+    if filters.looks_like_words(value) or filters.looks_like_identifier(value):
+        return False
+    if filters.wordy_parts(value):
         return False
     has_digit = any(c.isdigit() for c in value)
     mixed_case = any(c.isupper() for c in value) and any(c.islower() for c in value)
@@ -516,4 +530,6 @@ def _keyish_ok(value: str) -> bool:
     return filters.random_enough(value, min_length=20, min_entropy=3.5)
 
 
+# Keys that are public by design: Stripe publishable, Mapbox public, Supabase publishable.
+_PUBLIC_PREFIXES = ("pk_live_", "pk_test_", "pk.", "sb_publishable_")
 _DENSE = re.compile(r"^[A-Za-z0-9+/=_-]{20,}$")

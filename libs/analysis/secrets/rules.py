@@ -208,9 +208,8 @@ RULES: tuple[Rule, ...] = (
         "slack-token",
         "Slack token",
         ("xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-", "xoxe", "xapp-"),
-        B
-        + rb"(?P<secret>(?:xox[abposr]|xoxe(?:\.xox[bp])?|xapp)-(?P<body>[0-9A-Za-z-]{10,250}))"
-        + E,
+        B + rb"(?P<secret>(?:xox[abposr]|xoxe(?:\.xox[bp])?|xapp)-(?:[0-9A-Za-z]+-)*"
+        rb"(?P<body>[0-9A-Za-z]{10,250}))" + E,
         "critical",
     ),
     _rule(

@@ -25,6 +25,7 @@ _PRIVATE_KEY = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-
 _KEY_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_NOISE = re.compile(rb"\\[rn]|[\s\"',+]|(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]*")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/=]+")
+_FILLER = re.compile(r"(.)\1{19,}|(?i:x{8,}|example|placeholder)")
 _WINDOW = 600  # how far around an anchor a line is read, for minified files with huge lines
 _BLOCK_LIMIT = 65536
 
@@ -200,7 +201,7 @@ class _Run:
         if len(material) < (64 if end_marker else 200) or len(material) < len(body) * 0.9:
             return  # a header with an elided or placeholder body
         text = material.decode("ascii")
-        if filters.is_placeholder(text) or filters.entropy(text) < 4.5:
+        if _FILLER.search(text) or filters.entropy(text) < 4.5:
             return
         end = end_marker.end() if end_marker else body_end
         self.add(PRIVATE_KEY, header.start(), end)
@@ -225,12 +226,23 @@ def _provider_ok(rule: Rule, secret: str, body: str) -> bool:
         return False
     if "EXAMPLE" in secret or any(example in secret for example in filters.KNOWN_EXAMPLES):
         return False
-    lowered = body.lower()
-    if any(word in lowered for word in _PROVIDER_PLACEHOLDERS):
+    if _placeholder_word(body):
         return False
     if filters.entropy(body) < rule.min_entropy:
         return False
     return rule.validate is None or rule.validate(secret)
+
+
+def _placeholder_word(body: str) -> bool:
+    """A placeholder word written as a word (fake, FAKE, Fake), not letters in random case."""
+    lowered = body.lower()
+    for word in _PROVIDER_PLACEHOLDERS:
+        index = lowered.find(word)
+        if index >= 0:
+            written = body[index : index + len(word)]
+            if written in (word, word.upper(), word.capitalize()):
+                return True
+    return False
 
 
 _PROVIDER_PLACEHOLDERS = (
