@@ -46,6 +46,8 @@ def ci_present(inputs: Inputs) -> Check:
             f"CI configured ({', '.join(systems)})",
             evidence=[Evidence(path=p.path) for p in pipelines],
         )
+    if not inputs.stack.subprojects:
+        return check("ci-present", "ci_cd", 10, "not_applicable", "no code to build or test")
     return check(
         "ci-present",
         "ci_cd",

@@ -128,7 +128,9 @@ def render_sarif(report: Report) -> str:
             check.message,
             severity,
             check.fix or check.message,
-            ["security" if check.category == "security" else "maintainability", check.category],
+            sorted(
+                {"security" if check.category == "security" else "maintainability", check.category}
+            ),
         )
         for e in located[:50]:
             text = f"{check.message}: {e.detail}" if e.detail else check.message
