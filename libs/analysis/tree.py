@@ -8,6 +8,7 @@ the path and a hash of the bytes for the content digest.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import stat
@@ -66,15 +67,21 @@ class Tree:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     _by_path: dict[str, FileEntry] = field(default_factory=dict, repr=False)
     _by_name: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
+    _by_parent: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
+    _paths: list[str] = field(default_factory=list, repr=False)
     _read: dict[str, str] = field(default_factory=dict, repr=False)
     _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         by_name: defaultdict[str, list[FileEntry]] = defaultdict(list)
+        by_parent: defaultdict[str, list[FileEntry]] = defaultdict(list)
         for entry in self.files:
             self._by_path[entry.path] = entry
             by_name[entry.name].append(entry)
+            by_parent[entry.parent].append(entry)
         self._by_name = dict(by_name)
+        self._by_parent = dict(by_parent)
+        self._paths = [entry.path for entry in self.files]
 
     @classmethod
     def scan(cls, root: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Tree:
@@ -109,19 +116,19 @@ class Tree:
 
     def in_dir(self, directory: str) -> Iterator[FileEntry]:
         """Files directly inside `directory` ("." for the root)."""
-        for entry in self.under(directory):
-            if entry.parent == directory:
-                yield entry
+        yield from self._by_parent.get(directory or ".", ())
 
     def under(self, directory: str) -> Iterator[FileEntry]:
-        """Files anywhere below `directory` ("." for the root)."""
+        """Files anywhere below `directory` ("." for the root), in path order."""
         if directory in (".", ""):
             yield from self.files
             return
         prefix = directory.rstrip("/") + "/"
-        for entry in self.files:
-            if entry.path.startswith(prefix):
-                yield entry
+        # paths are sorted, so a folder's files are one contiguous run
+        index = bisect.bisect_left(self._paths, prefix)
+        while index < len(self.files) and self._paths[index].startswith(prefix):
+            yield self.files[index]
+            index += 1
 
     def first(self, directory: str, *names: str) -> str | None:
         """The first of `names` that exists in `directory`, as a tree path."""

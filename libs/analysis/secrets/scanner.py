@@ -110,6 +110,7 @@ class _Run:
         self.ctx = ctx
         self.found: list[tuple[int, int, RawMatch]] = []
         self.seen: set[tuple[str, int]] = set()
+        self.empty_lines: set[tuple[bytes, int]] = set()
 
     def line_bounds(self, pos: int) -> tuple[int, int]:
         data = self.data
@@ -160,8 +161,15 @@ class _Run:
                 self.add(rule, match.start(group), match.end(group), secret)
 
     def _generic(self, pos: int) -> None:
+        line_start, line_end = self.line_bounds(pos)
+        key = (self.data[line_start:line_end], pos - line_start)
+        if key in self.empty_lines:
+            return  # the same line, with the name at the same place, held nothing before
         candidate = generic.find(self.data, pos, self.line_bounds, self.ctx)
-        if candidate is None or ("generic", candidate.start) in self.seen:
+        if candidate is None:
+            self.empty_lines.add(key)
+            return
+        if ("generic", candidate.start) in self.seen:
             return
         self.seen.add(("generic", candidate.start))
         self.add(GENERIC, candidate.start, candidate.end, candidate.value)

@@ -124,19 +124,22 @@ def test_missing_zizmor_is_reported_not_guessed(
     assert (result.status, result.reason) == ("not_run", "zizmor is not installed")
 
 
+def fake_zizmor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """An interpreter directory whose `zizmor` prints a version and then runs `script`."""
+    bindir = tmp_path / "fake-venv" / "bin"
+    bindir.mkdir(parents=True)
+    fake = bindir / "zizmor"
+    version = 'if [ "$1" = "--version" ]; then echo "zizmor 0.0.1"; exit 0; fi\n'
+    fake.write_text(f"#!/bin/sh\n{version}{script}")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(bindir / "python"))
+
+
 def test_a_failing_zizmor_is_reported_with_its_error(
     build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = build({".github/workflows/pr.yml": BAD_WORKFLOW})
-    bindir = tmp_path / "fake-venv" / "bin"
-    bindir.mkdir(parents=True)
-    fake = bindir / "zizmor"
-    fake.write_text(
-        '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "zizmor 0.0.1"; exit 0; fi\n'
-        'echo "fatal: cannot parse input" >&2\nexit 2\n'
-    )
-    fake.chmod(0o755)
-    monkeypatch.setattr(sys, "executable", str(bindir / "python"))
+    fake_zizmor(tmp_path, monkeypatch, 'echo "fatal: cannot parse input" >&2\nexit 2\n')
     result = audit(Tree.scan(root))
     assert result.status == "not_run"
     assert result.tool == "zizmor 0.0.1"
@@ -147,14 +150,6 @@ def test_a_hanging_zizmor_times_out(
     build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = build({".github/workflows/pr.yml": BAD_WORKFLOW})
-    bindir = tmp_path / "slow-venv" / "bin"
-    bindir.mkdir(parents=True)
-    fake = bindir / "zizmor"
-    fake.write_text(
-        '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "zizmor 9.9.9"; exit 0; fi\n'
-        "exec sleep 30\n"
-    )
-    fake.chmod(0o755)
-    monkeypatch.setattr(sys, "executable", str(bindir / "python"))
+    fake_zizmor(tmp_path, monkeypatch, "exec sleep 30\n")
     result = audit(Tree.scan(root), timeout=0.5)
     assert (result.status, result.reason) == ("not_run", "zizmor timed out after 0.5 s")
