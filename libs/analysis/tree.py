@@ -194,24 +194,28 @@ class _Walker:
         self.skipped_dirs = 0
 
     def walk(self, directory: Path, rel: str) -> None:
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            return
-        for item in entries:
-            path = f"{rel}{item.name}"
+        pending = [(str(directory), rel)]  # a stack, not recursion: depth is unbounded
+        while pending:
+            current, prefix = pending.pop()
             try:
-                if item.is_symlink():
-                    self._symlink(item, path)
-                elif item.is_dir(follow_symlinks=False):
-                    if item.name in SKIPPED_DIRS:
-                        self.skipped_dirs += 1
-                    else:
-                        self.walk(Path(item.path), path + "/")
-                elif item.is_file(follow_symlinks=False):
-                    self.files.append(FileEntry(path, item.stat(follow_symlinks=False).st_size))
+                entries = list(os.scandir(current))
             except OSError:
                 continue
+            for item in entries:
+                path = f"{prefix}{item.name}"
+                try:
+                    if item.is_symlink():
+                        self._symlink(item, path)
+                    elif item.is_dir(follow_symlinks=False):
+                        if item.name in SKIPPED_DIRS:
+                            self.skipped_dirs += 1
+                        else:
+                            pending.append((item.path, path + "/"))
+                    elif item.is_file(follow_symlinks=False):
+                        size = item.stat(follow_symlinks=False).st_size
+                        self.files.append(FileEntry(path, size))
+                except OSError:
+                    continue
 
     def _symlink(self, item: os.DirEntry[str], path: str) -> None:
         try:

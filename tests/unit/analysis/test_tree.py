@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from libs.analysis import analyze
@@ -67,3 +68,15 @@ def test_content_digest_is_stable_across_locations_and_runs(build: Build, tmp_pa
     (second / "app.py").write_text("print(1)\n")
     (second / "new.txt").write_text("")
     assert analyze(second).content_digest != digest
+
+
+def test_deeply_nested_tree_is_walked_without_recursion(build: Build) -> None:
+    deep = "/".join(["d"] * 400)
+    root = build({f"{deep}/leaf.txt": "x\n"})
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)  # far fewer frames than the tree is deep
+    try:
+        tree = Tree.scan(root)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert [e.path for e in tree.files] == [f"{deep}/leaf.txt"]
