@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from libs.analysis import analyze
+from libs.analysis import Report, analyze
 from libs.analysis.secrets import BINARY_EXTENSIONS, scanner
 from libs.analysis.tree import DEFAULT_MAX_FILE_BYTES, is_binary
 
@@ -114,11 +114,34 @@ def synthetic_repo(root: Path, count: int = 10_000) -> None:
         package += 1
 
 
+def timed_analysis(root: Path) -> tuple[float, float, Report]:
+    """Wall seconds, and CPU seconds of this process plus its children (zizmor)."""
+
+    def cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    wall, used = time.perf_counter(), cpu()
+    report = analyze(root)
+    return time.perf_counter() - wall, cpu() - used, report
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> int:
+    # first, while the heap is small: later phases leave detect-secrets' objects behind
+    with tempfile.TemporaryDirectory(prefix="bench-tree-") as tmp:
+        root = Path(tmp)
+        synthetic_repo(root)
+        wall, cpu, report = timed_analysis(root)
+    print(
+        f"10,000-file tree: {report.stats.files} files, {report.stats.bytes / 1e6:.1f} MB, "
+        f"{len(report.stack.subprojects)} subprojects, zizmor {report.workflow_security.status}: "
+        f"{cpu:.2f} s CPU ({wall:.2f} s wall) (target < {TARGET_TREE_SECONDS:g} s on one core)"
+    )
     packages = Path(site.getsitepackages()[0])
     print(f"corpus: text files of {packages}")
     files = text_files(packages)
@@ -140,18 +163,7 @@ def main() -> int:
     print(f"ratio:          {ratio:8.1f}x (target >= {TARGET_RATIO}x)")
     print(f"our peak RSS:   {rss:8.1f} MB (target < {TARGET_RSS_MB} MB)")
 
-    with tempfile.TemporaryDirectory(prefix="bench-tree-") as tmp:
-        root = Path(tmp)
-        synthetic_repo(root)
-        started = time.perf_counter()
-        report = analyze(root)
-        seconds = time.perf_counter() - started
-    print(
-        f"10,000-file tree: {report.stats.files} files, {report.stats.bytes / 1e6:.1f} MB, "
-        f"{len(report.stack.subprojects)} subprojects, zizmor {report.workflow_security.status}: "
-        f"{seconds:.2f} s (target < {TARGET_TREE_SECONDS:g} s)"
-    )
-    ok = ratio >= TARGET_RATIO and rss < TARGET_RSS_MB and seconds < TARGET_TREE_SECONDS
+    ok = ratio >= TARGET_RATIO and rss < TARGET_RSS_MB and cpu < TARGET_TREE_SECONDS
     print("result: " + ("all targets met" if ok else "TARGET MISSED"))
     return 0 if ok else 1
 
