@@ -82,3 +82,13 @@ def as_str(value: Any) -> str | None:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def mapping(value: Any) -> dict[Any, Any]:
+    """`value` if it is a mapping, else an empty one: manifests are untrusted input."""
+    return value if isinstance(value, dict) else {}
+
+
+def listing(value: Any) -> list[Any]:
+    """`value` if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []

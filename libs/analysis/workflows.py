@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from libs.analysis.parsing import dig
+from libs.analysis.parsing import dig, listing, mapping
 from libs.analysis.report import Severity, WorkflowFinding, WorkflowSecurity
 from libs.analysis.tree import Tree
 
@@ -117,9 +117,9 @@ def _run(executable: str, root: Path, paths: list[str], timeout: float) -> list[
 def _finding(item: Any) -> WorkflowFinding | None:
     if not isinstance(item, dict) or item.get("ignored"):
         return None
-    determinations = item.get("determinations") or {}
+    determinations = mapping(item.get("determinations"))
     severity = _SEVERITY.get(str(determinations.get("severity", "")).lower(), "info")
-    locations = [loc for loc in item.get("locations") or [] if isinstance(loc, dict)]
+    locations = [loc for loc in listing(item.get("locations")) if isinstance(loc, dict)]
     primary = next(
         (loc for loc in locations if dig(loc, "symbolic", "kind") == "Primary"),
         locations[0] if locations else {},

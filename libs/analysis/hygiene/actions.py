@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from libs.analysis.parsing import dig, load_yaml
+from libs.analysis.parsing import dig, listing, load_yaml, mapping
 from libs.analysis.tree import Tree
 
 SHA_PIN = re.compile(r"@[0-9a-f]{40}$")
@@ -79,7 +79,7 @@ def _workflow(path: str, text: str, data: dict[Any, Any]) -> Workflow:
     else:
         events = set()
     jobs: list[Job] = []
-    for name, spec in (data.get("jobs") or {}).items():
+    for name, spec in mapping(data.get("jobs")).items():
         if not isinstance(spec, dict):
             continue
         steps = [
@@ -88,7 +88,7 @@ def _workflow(path: str, text: str, data: dict[Any, Any]) -> Workflow:
                 run=step.get("run") if isinstance(step.get("run"), str) else None,
                 with_=_mapping(step.get("with")),
             )
-            for step in spec.get("steps") or []
+            for step in listing(spec.get("steps"))
             if isinstance(step, dict)
         ]
         uses = spec.get("uses") if isinstance(spec.get("uses"), str) else None

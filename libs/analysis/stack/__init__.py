@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from libs.analysis import languages
+from libs.analysis.parsing import listing
 from libs.analysis.report import Stack, Subproject
 from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
 from libs.analysis.stack.layout import Folder, discover
@@ -173,17 +174,18 @@ def _workspace_patterns(tree: Tree, project: Project) -> list[str]:
     if package is not None:
         spaces = load_json(tree, package).get("workspaces")
         spaces = dig(spaces, "packages") if isinstance(spaces, dict) else spaces
-        patterns += [s for s in spaces or [] if isinstance(s, str)]
+        patterns += [s for s in listing(spaces) if isinstance(s, str)]
     pnpm = project.file("pnpm-workspace.yaml")
     if pnpm is not None:
-        patterns += [s for s in dig(load_yaml(tree, pnpm), "packages") or [] if isinstance(s, str)]
+        packages = listing(dig(load_yaml(tree, pnpm), "packages"))
+        patterns += [s for s in packages if isinstance(s, str)]
     cargo = project.file("Cargo.toml")
     if cargo is not None:
-        members = dig(load_toml(tree, cargo), "workspace", "members") or []
+        members = listing(dig(load_toml(tree, cargo), "workspace", "members"))
         patterns += [s for s in members if isinstance(s, str)]
     pyproject = project.file("pyproject.toml")
     if pyproject is not None:
-        members = dig(load_toml(tree, pyproject), "tool", "uv", "workspace", "members") or []
+        members = listing(dig(load_toml(tree, pyproject), "tool", "uv", "workspace", "members"))
         patterns += [s for s in members if isinstance(s, str)]
     gowork = project.file("go.work")
     if gowork is not None:

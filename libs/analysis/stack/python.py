@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from libs.analysis.parsing import mapping
 from libs.analysis.stack.model import Project, as_str, dig, load_toml, load_yaml
 
 MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml")
@@ -182,16 +183,16 @@ def _pyproject_deps(
     deps: dict[str, tuple[str, str | None]], path: str, data: dict[str, Any]
 ) -> None:
     _add_specs(deps, path, dig(data, "project", "dependencies"))
-    for group in (dig(data, "project", "optional-dependencies") or {}).values():
+    for group in mapping(dig(data, "project", "optional-dependencies")).values():
         _add_specs(deps, path, group)
-    for group in (dig(data, "dependency-groups") or {}).values():
+    for group in mapping(dig(data, "dependency-groups")).values():
         _add_specs(deps, path, group)
-    poetry = dig(data, "tool", "poetry") or {}
+    poetry = mapping(dig(data, "tool", "poetry"))
     _add_specs(deps, path, dig(poetry, "dependencies"))
     _add_specs(deps, path, dig(poetry, "dev-dependencies"))
-    for group in (dig(poetry, "group") or {}).values():
+    for group in mapping(dig(poetry, "group")).values():
         _add_specs(deps, path, dig(group, "dependencies"))
-    for group in (dig(data, "tool", "pdm", "dev-dependencies") or {}).values():
+    for group in mapping(dig(data, "tool", "pdm", "dev-dependencies")).values():
         _add_specs(deps, path, group)
     deps.pop("python", None)
 
@@ -284,7 +285,7 @@ def _managers(
 
 def _pyproject_managers(project: Project, path: str, data: dict[str, Any]) -> None:
     backend = as_str(dig(data, "build-system", "build-backend")) or ""
-    tool = dig(data, "tool") or {}
+    tool = mapping(dig(data, "tool"))
     if "uv" in tool:
         project.package_manager("uv", path)
     if "poetry" in tool or backend.startswith("poetry"):
@@ -370,7 +371,7 @@ def _tools(
 ) -> None:
     tree = project.tree
     if pyproject_path:
-        tool = dig(data, "tool") or {}
+        tool = mapping(dig(data, "tool"))
         for section, name in TOOL_SECTIONS.items():
             if section in tool:
                 project.tool(name, pyproject_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from libs.analysis.parsing import mapping
 from libs.analysis.stack.model import Project, as_str, dig, load_json, parse_xml
 
 RUBY_FRAMEWORKS = {
@@ -185,7 +186,7 @@ def detect_dotnet(project: Project, members: list[str]) -> None:
             _project_file(project, path)
     tools = project.file(".config/dotnet-tools.json")
     if tools is not None:
-        for name in dig(load_json(project.tree, tools), "tools") or {}:
+        for name in mapping(dig(load_json(project.tree, tools), "tools")):
             project.tool(str(name), tools)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.analysis.parsing import mapping
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_toml
 from libs.analysis.tree import Tree, join, parent_dirs
 
@@ -115,7 +116,7 @@ def _tool_managers(tree: Tree, directory: str) -> Declared:
             found.append((".tool-versions", TOOL_NAMES[parts[0]], " ".join(parts[1:]), parts[0]))
     for name in MISE_FILES:
         path = tree.first(directory, name)
-        tools = (dig(load_toml(tree, path), "tools") or {}) if path else {}
+        tools = mapping(dig(load_toml(tree, path), "tools")) if path else {}
         for tool, value in tools.items():
             version = _mise_version(value)
             if tool in TOOL_NAMES and version:
