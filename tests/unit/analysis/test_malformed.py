@@ -14,7 +14,8 @@ WRONG_TYPES = {
     "package.json": '{"dependencies": ["react"], "scripts": "jest", "engines": "node", '
     '"packageManager": 7, "workspaces": {"packages": "x"}}',
     "composer.json": '{"require": "php", "scripts": ["test"], "config": 1}',
-    "Cargo.toml": '[package]\nrust-version = 1\n[dependencies]\naxum = 7\n[workspace]\nmembers = "x"\n',
+    "Cargo.toml": "[package]\nrust-version = 1\n[dependencies]\naxum = 7\n"
+    '[workspace]\nmembers = "x"\n',
     "Pipfile": "[packages]\nflask = 1\n[requires]\npython_version = 3\n",
     "global.json": '["sdk"]',
     "mise.toml": '[tools]\npython = 3\nnode = ["20", 18]\ngo = {version = 1}\n',
