@@ -75,6 +75,11 @@ def check(
     )
 
 
+def absent(detail: str) -> list[Evidence]:
+    """Evidence for something missing: the repository root, and what was looked for."""
+    return [Evidence(path=".", detail=detail)]
+
+
 def ratio_status(good: int, total: int) -> CheckStatus:
     if good == total:
         return "pass"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from libs.analysis.hygiene.inputs import Inputs, check, ratio_status
+from libs.analysis.hygiene.inputs import Inputs, absent, check, ratio_status
 from libs.analysis.report import Category, Check, Evidence
 
 # Package managers whose projects are expected to commit a lockfile.
@@ -54,6 +54,10 @@ def ci_present(inputs: Inputs) -> Check:
         10,
         "fail",
         "no CI pipeline",
+        evidence=absent(
+            "no GitHub Actions, GitLab CI, CircleCI, Travis, Azure, Jenkins or "
+            "Bitbucket configuration"
+        ),
         fix="Add a CI workflow that installs, lints and tests the project on every push and "
         "pull request (AutoDevOps can generate one).",
     )
@@ -150,6 +154,7 @@ def dependency_update_tool(inputs: Inputs) -> Check:
         6,
         "fail",
         "no Dependabot or Renovate configuration",
+        evidence=absent("no .github/dependabot.yml and no Renovate config"),
         fix="Add .github/dependabot.yml covering each package ecosystem and github-actions.",
     )
 
@@ -216,6 +221,7 @@ def tests_present(inputs: Inputs) -> Check:
         10,
         "fail",
         "no tests",
+        evidence=absent("no test files and no test framework configured"),
         fix="Add a test suite with the ecosystem's standard framework and run it in CI.",
     )
 
@@ -250,6 +256,7 @@ def fuzzing(inputs: Inputs) -> Check:
         2,
         "fail",
         "no fuzzing",
+        evidence=absent("no fuzz targets, ClusterFuzzLite or Go fuzz tests"),
         fix="Add fuzz tests for parsers and input handling (OSS-Fuzz, ClusterFuzzLite, "
         "go test -fuzz, cargo-fuzz, Atheris).",
     )
@@ -266,6 +273,7 @@ def readme(inputs: Inputs) -> Check:
             10,
             "fail",
             "no README",
+            evidence=absent("no README file in the root"),
             fix="Add a README saying what the project does, how to install, run and test it.",
         )
     size = inputs.tree.get(path).size if inputs.tree.get(path) else 0  # type: ignore[union-attr]
@@ -292,7 +300,8 @@ def _doc_check(
         return check(
             id, "documentation", weight, "pass", f"{what} present", evidence=[Evidence(path=path)]
         )
-    return check(id, "documentation", weight, "fail", f"no {what}", fix=fix)
+    evidence = absent(f"no {what} in the root, .github/ or docs/")
+    return check(id, "documentation", weight, "fail", f"no {what}", evidence=evidence, fix=fix)
 
 
 def contributing(inputs: Inputs) -> Check:

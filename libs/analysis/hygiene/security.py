@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from libs.analysis.hygiene.actions import UNTRUSTED_INPUT, checks_out_pr_head, is_pinned, writes
-from libs.analysis.hygiene.inputs import Inputs, check, ratio_status
+from libs.analysis.hygiene.inputs import Inputs, absent, check, ratio_status
 from libs.analysis.report import Check, CheckStatus, Evidence
 
 BINARY_SUFFIXES = (
@@ -173,6 +173,8 @@ def sast(inputs: Inputs) -> Check:
         4,
         "fail",
         "no static application security testing in CI",
+        evidence=[Evidence(path=p.path, detail="runs no SAST tool") for p in inputs.ci.pipelines]
+        or absent("no CI pipeline to run SAST in"),
         fix="Run CodeQL (github/codeql-action) or Semgrep on pushes and pull requests.",
     )
 
@@ -194,6 +196,7 @@ def security_policy(inputs: Inputs) -> Check:
         4,
         "fail",
         "no SECURITY.md",
+        evidence=absent("no SECURITY file in the root, .github/ or docs/"),
         fix="Add SECURITY.md saying how to report a vulnerability privately.",
     )
 

@@ -118,7 +118,7 @@ def render_sarif(report: Report) -> str:
     for check in report.checks:
         if check.status not in ("fail", "partial") or check.id == "leaked-secrets":
             continue
-        located = [e for e in check.evidence if e.path]
+        located = [e for e in check.evidence if e.path not in ("", ".")]
         if not located:
             continue  # code scanning needs a location; the other formats list these
         severity = severity_of.get(check.id.lower(), "medium")

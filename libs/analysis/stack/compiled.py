@@ -73,7 +73,9 @@ _GO_DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)", re.M)
 _CMAKE_MIN = re.compile(r"cmake_minimum_required\s*\(\s*VERSION\s+([\d.]+(?:\.\.\.[\d.]+)?)", re.I)
 _CMAKE_STD = re.compile(r"set\s*\(\s*CMAKE_(C|CXX)_STANDARD\s+(\d+)", re.I)
 _SWIFT_TOOLS = re.compile(r"^//\s*swift-tools-version\s*:\s*([\d.]+)", re.M)
-_SWIFT_PACKAGE = re.compile(r"\.package\s*\(\s*(?:name:\s*\"[^\"]*\"\s*,\s*)?url:\s*\"([^\"]+)\"")
+_SWIFT_PACKAGE = re.compile(
+    r"\.(?i:package)\s*\(\s*(?:name:\s*\"[^\"]*\"\s*,\s*)?url:\s*\"([^\"]+)\""
+)
 
 
 def detect_go(project: Project) -> None:

@@ -63,6 +63,7 @@ COMPOSER_SCRIPTS = {
     "phpstan": "typecheck",
     "cs": "lint",
     "format": "format",
+    "build": "build",
 }
 ELIXIR_FRAMEWORKS = {"phoenix": "Phoenix", "plug": "Plug", "nerves": "Nerves"}
 ELIXIR_TOOLS = {"credo": "credo", "dialyxir": "dialyzer", "sobelow": "sobelow"}
