@@ -150,6 +150,7 @@ _PATHLIKE = re.compile(
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+(?:\(\))?$")
 _WORDY = re.compile(r"^[a-z]+(?:[-_ .][a-z]+)*$")
+_CAMEL_CASE = re.compile(r"^(?:[A-Z]?[a-z]{2,}|[A-Z](?=[A-Z][a-z])|[-_ .])+$")
 _CAMEL_TOKENS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _REGEX = re.compile(r"\[[^\]]{2,}\][+*?{]|\(\?(?:[:=!]|<[=!]|P<)|\\[dwsbDWS][+*?{)]|\[\^|^\^.*\$$")
 _FLAG = re.compile(r"^--[a-z][a-z0-9-]*=?$|^-[A-Za-z]$")
@@ -198,12 +199,25 @@ def _written(value: str, lowered: str, part: str) -> bool:
     return False
 
 
+def count_runs(value: str, length: int) -> int:
+    """How many ascending runs of at least `length` characters `value` has."""
+    runs, up = 0, 1
+    lowered = value.lower()
+    for prev, cur in zip(lowered, lowered[1:], strict=False):
+        up = up + 1 if ord(cur) - ord(prev) == 1 else 1
+        if up == length:
+            runs += 1
+    return runs
+
+
 def is_placeholder(value: str) -> bool:
     """Made-up, templated, example or obviously fake (P@ssw0rd and S3cr3t included)."""
     lowered = value.lower()
-    plain = lowered.translate(_LEET)
-    if any(word in plain for word in _LEET_WORDS):
-        return True
+    for plain in (lowered.translate(_LEET), re.sub(r"[^a-z0-9]", "", lowered).translate(_LEET)):
+        if any(word in plain for word in _LEET_WORDS):
+            return True
+    if count_runs(value, 4) >= 2:
+        return True  # abcd1234defg5678: a typed sequence
     if value in KNOWN_EXAMPLES or "EXAMPLE" in value:
         return True
     if lowered.strip("'\"` ") in PLACEHOLDER_WORDS:
@@ -270,6 +284,9 @@ def looks_like_words(value: str) -> bool:
         return False
     if _WORDY.match(value.lower()) is None and not value.isalpha():
         return False
+    mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+    if mixed and not _CAMEL_CASE.match(value):
+        return False  # words mix case only as camelCase/PascalCase: UqfduIacTIT is random
     tokens = _CAMEL_TOKENS.findall(value)
     vowels = sum(c in "aeiouyAEIOUY" for c in letters) / len(letters)
     mean = sum(map(len, tokens)) / len(tokens) if tokens else 0

@@ -622,6 +622,38 @@ def positives(seed: int = 7) -> list[Sample]:
             f"echo dckr_pat_{g.s(URLSAFE, 27)} | docker login -u acme --password-stdin\n",
             {"dockerhub-token"},
         ),
+        (
+            "terraform-aws-provider",
+            "main.tf",
+            f'provider "aws" {{\n  access_key = "AKIA{g.s(UPPER_DIGITS, 16)}"\n'
+            f'  secret_key = "{g.s(B64, 40)}"\n}}\n',
+            {"aws-access-key-id"},
+        ),
+        (
+            "spring-aws",
+            "application.properties",
+            f"aws.secretKey={g.s(B64, 40)}\n",
+            {"aws-secret-access-key"},
+        ),
+        (
+            "git-credentials",
+            ".git-credentials",
+            f"https://octocat:{g.s(ALNUM, 24)}@github.com\n",
+            {"url-credentials"},
+        ),
+        (
+            "pip-index-url",
+            "pip.conf",
+            f"[global]\nindex-url = https://ci:{g.s(ALNUM, 20)}@pypi.internal.acme.io/simple\n",
+            {"url-credentials"},
+        ),
+        ("jwt-secret-hex", ".env", f"JWT_SECRET={g.s(HEX, 64)}\n", {"generic-secret"}),
+        (
+            "jdbc-query-password",
+            "src/main/java/Db.java",
+            f'String url = "jdbc:postgresql://db/app?user=app&password={g.s(ALNUM, 16)}";\n',
+            {"generic-secret"},
+        ),
     ]
     return [Sample(name, path, text, frozenset(rules)) for name, path, text, rules in out]
 
@@ -928,6 +960,27 @@ LOOKALIKES: list[tuple[str, str, str]] = [
         "const supabaseKey = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJlZiI6ImFiY2RlZmdoaWprbG1ub3AiLCJyb2xlIjoiYW5vbiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoyMDAwMDAwMDAwfQ.Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';\n",
     ),
     ("version-strings", "versions.properties", "token.version=1.2.3\napi.key.format=v2\n"),
+    ("replace-me", ".env.example", "API_TOKEN=REPLACE_ME\nDB_PASSWORD=__PASSWORD__\n"),
+    (
+        "cloudformation",
+        "template.yaml",
+        'MasterUserPassword: !Ref DBPassword\nPassword: "{{resolve:secretsmanager:MySecret:SecretString:password}}"\n',
+    ),
+    (
+        "process-env",
+        "server.js",
+        'const apiKey = process.env.API_KEY;\nconst secret = config.get("jwt.secret");\n',
+    ),
+    ("empty-url-password", "docker-compose.yml", "DATABASE_URL: mysql://root:@db:3306/app\n"),
+    ("diceware", "users.json", '{"password": "correcthorsebatterystaple"}\n'),
+    ("oauth-basic-url", "deps.txt", "git+https://token:x-oauth-basic@github.com/acme/lib.git\n"),
+    ("env-call", "settings.py", 'SECRET_KEY = env("SECRET_KEY")\nPASSWORD = input("Password: ")\n'),
+    ("wrong-password-test", "test_auth.py", 'assert login("alice", password="wrong") is False\n'),
+    (
+        "make-variables",
+        "Makefile",
+        "deploy:\n\tdocker login -u $(DOCKER_USER) -p $(DOCKER_TOKEN)\n",
+    ),
     (
         "github-action-pin",
         ".github/workflows/release.yml",
