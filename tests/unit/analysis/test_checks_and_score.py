@@ -8,7 +8,7 @@ from libs.analysis import analyze, rescore
 from libs.analysis.report import Check, Report
 from libs.analysis.scoring import band, category_score, score
 from tests.unit.analysis.conftest import Build
-from tests.unit.analysis.test_ci_and_workflows import BAD_WORKFLOW, GOOD_WORKFLOW
+from tests.unit.analysis.workflow_samples import BAD_WORKFLOW, GOOD_WORKFLOW
 
 
 def by_id(report: Report) -> dict[str, Check]:

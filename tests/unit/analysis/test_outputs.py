@@ -16,7 +16,7 @@ from libs.analysis import analyze
 from libs.analysis.render import render, worst_at_or_above
 from tests.unit.analysis.conftest import Build
 from tests.unit.analysis.secret_corpus import positives
-from tests.unit.analysis.test_ci_and_workflows import BAD_WORKFLOW
+from tests.unit.analysis.workflow_samples import BAD_WORKFLOW
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
 REPO_ROOT = Path(__file__).resolve().parents[3]
