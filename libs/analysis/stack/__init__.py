@@ -33,6 +33,8 @@ DETECTORS: tuple[Detector, ...] = (
     scripting.detect_ruby,
     scripting.detect_php,
     scripting.detect_elixir,
+    scripting.detect_dart,
+    scripting.detect_sbt,
 )
 _DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")

@@ -38,6 +38,8 @@ STRONG = frozenset(
         "conanfile.txt",
         "conanfile.py",
         "vcpkg.json",
+        "pubspec.yaml",
+        "build.sbt",
     }
 )
 # Manifests that make a subproject only where no enclosing folder already is one.

@@ -77,6 +77,12 @@ class Project:
         if item not in self.sub.runtimes:
             self.sub.runtimes.append(item)
 
+    def runtime_at(self, runtime: str, data: Any, source: str, *keys: str) -> None:
+        """Record the version found at `keys` in parsed manifest `data`, if there is one."""
+        version = as_str(dig(data, *keys))
+        if version:
+            self.runtime(runtime, version, source, ".".join(keys))
+
     def command(self, purpose: Any, run: str, source: str) -> None:
         if not any(c.purpose == purpose for c in self.sub.commands):
             self.sub.commands.append(Command(purpose=purpose, run=run, source=source))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from libs.analysis.stack.model import Project, as_str, dig, load_json
+from libs.analysis.stack.model import Project, as_str, load_json
 from libs.analysis.tree import parent_dirs
 
 FRAMEWORKS = {
@@ -73,6 +73,9 @@ TOOL_CONFIGS = (
     ("tsconfig.json", "typescript"),
     ("biome.json", "biome"),
     (".stylelintrc", "stylelint"),
+    ("turbo.json", "turbo"),
+    ("nx.json", "nx"),
+    ("lerna.json", "lerna"),
 )
 SERVICE_DEPS = {
     "pg": "postgres",
@@ -179,20 +182,14 @@ def _manager(project: Project, path: str, data: dict[str, Any]) -> str:
 
 
 def _runtimes(project: Project, path: str, data: dict[str, Any]) -> None:
-    node = as_str(dig(data, "engines", "node"))
-    if node:
-        project.runtime("node", node, path, "engines.node")
-    volta = as_str(dig(data, "volta", "node"))
-    if volta:
-        project.runtime("node", volta, path, "volta.node")
+    project.runtime_at("node", data, path, "engines", "node")
+    project.runtime_at("node", data, path, "volta", "node")
     declared = as_str(data.get("packageManager"))
     if declared and "@" in declared:
         name, _, version = declared.partition("@")
         project.runtime(name, version.split("+", 1)[0], path, "packageManager")
     for engine in ("npm", "pnpm", "yarn", "bun"):
-        wanted = as_str(dig(data, "engines", engine))
-        if wanted:
-            project.runtime(engine, wanted, path, f"engines.{engine}")
+        project.runtime_at(engine, data, path, "engines", engine)
 
 
 def _tests(

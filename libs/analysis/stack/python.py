@@ -244,9 +244,7 @@ def _pipfile(project: Project, deps: dict[str, tuple[str, str | None]]) -> None:
     _add_specs(deps, path, data.get("packages"))
     _add_specs(deps, path, data.get("dev-packages"))
     for key in ("python_version", "python_full_version"):
-        version = as_str(dig(data, "requires", key))
-        if version:
-            project.runtime("python", version, path, f"requires.{key}")
+        project.runtime_at("python", data, path, "requires", key)
 
 
 def _managers(
@@ -298,14 +296,10 @@ def _pyproject_managers(project: Project, path: str, data: dict[str, Any]) -> No
 
 def _runtimes(project: Project, pyproject_path: str | None, data: dict[str, Any]) -> None:
     if pyproject_path:
-        requires = as_str(dig(data, "project", "requires-python"))
-        if requires:
-            project.runtime("python", requires, pyproject_path, "project.requires-python")
-        poetry_python = as_str(dig(data, "tool", "poetry", "dependencies", "python"))
-        if poetry_python:
-            project.runtime(
-                "python", poetry_python, pyproject_path, "tool.poetry.dependencies.python"
-            )
+        project.runtime_at("python", data, pyproject_path, "project", "requires-python")
+        project.runtime_at(
+            "python", data, pyproject_path, "tool", "poetry", "dependencies", "python"
+        )
     setup_py = project.file("setup.py")
     if setup_py is not None:
         match = _SETUP_PY_REQUIRES.search(project.tree.read_text(setup_py) or "")
@@ -338,7 +332,8 @@ def _tests(
         ("pytest.ini", None),
         ("conftest.py", None),
         ("setup.cfg", "[tool:pytest]"),
-        ("tox.ini", "[pytest]"),
+        ("tox.ini", "pytest"),
+        ("noxfile.py", "pytest"),
     ):
         path = project.file(name)
         if path is not None and (marker is None or marker in (tree.read_text(path) or "")):

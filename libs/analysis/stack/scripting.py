@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from libs.analysis.parsing import mapping
-from libs.analysis.stack.model import Project, as_str, dig, load_json, parse_xml
+from libs.analysis.stack.model import Project, as_str, dig, load_json, load_yaml, parse_xml
 
 RUBY_FRAMEWORKS = {
     "rails": "Rails",
@@ -65,6 +65,15 @@ COMPOSER_SCRIPTS = {
     "format": "format",
     "build": "build",
 }
+SBT_FRAMEWORKS = {
+    "play": "Play",
+    "akka-http": "Akka HTTP",
+    "http4s-dsl": "http4s",
+    "http4s-ember-server": "http4s",
+    "zio-http": "ZIO HTTP",
+    "spark-core": "Spark",
+}
+SBT_TESTS = {"scalatest": "ScalaTest", "munit": "MUnit", "specs2-core": "specs2"}
 ELIXIR_FRAMEWORKS = {"phoenix": "Phoenix", "plug": "Plug", "nerves": "Nerves"}
 ELIXIR_TOOLS = {"credo": "credo", "dialyxir": "dialyzer", "sobelow": "sobelow"}
 ELIXIR_SERVICES = {"postgrex": "postgres", "myxql": "mysql", "redix": "redis"}
@@ -123,10 +132,8 @@ def detect_php(project: Project) -> None:
         if isinstance(table, dict):
             for name, version in table.items():
                 deps.setdefault(name.lower(), (path, as_str(version)))
-    for field in ("require.php", "config.platform.php"):
-        version = as_str(dig(data, *field.split(".")))
-        if version:
-            project.runtime("php", version, path, field)
+    project.runtime_at("php", data, path, "require", "php")
+    project.runtime_at("php", data, path, "config", "platform", "php")
     project.declared(deps, frameworks=PHP_FRAMEWORKS, tests=PHP_TESTS, tools=PHP_TOOLS)
     project.configured((("phpunit.xml", "PHPUnit"), ("phpunit.xml.dist", "PHPUnit")), test=True)
     project.configured(PHP_CONFIGS)
@@ -225,3 +232,42 @@ def _package(project: Project, path: str, name: str, version: str | None) -> Non
         project.service(service, path)
     if lowered == "stylecop.analyzers":
         project.tool("StyleCop.Analyzers", path, version)
+
+
+def detect_dart(project: Project) -> None:
+    path = project.adopt("pubspec.yaml", "dart", "pub", "pubspec.lock")
+    if path is None:
+        return
+    data = mapping(load_yaml(project.tree, path))
+    deps = {**mapping(data.get("dependencies")), **mapping(data.get("dev_dependencies"))}
+    if "flutter" in deps:
+        project.framework("Flutter", path)
+        project.package_manager("flutter", path)
+    for name, label in (("flutter_test", "flutter test"), ("test", "dart test")):
+        if name in deps:
+            project.test_framework(label, path)
+    project.runtime_at("dart", data, path, "environment", "sdk")
+    project.runtime_at("flutter", data, path, "environment", "flutter")
+    project.configured((("analysis_options.yaml", "dart analyze"),))
+
+
+_SBT_DEP = re.compile(r'"([\w.-]+)"\s*%%?\s*"([\w.-]+)"\s*%\s*"([^"]+)"')
+_SBT_SCALA = re.compile(r'scalaVersion\s*:=\s*"([^"]+)"')
+
+
+def detect_sbt(project: Project) -> None:
+    path = project.adopt("build.sbt", "scala", "sbt")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
+    match = _SBT_SCALA.search(text)
+    if match:
+        project.runtime("scala", match.group(1), path, "scalaVersion")
+    properties = project.file("project/build.properties")
+    if properties is not None:
+        found = re.search(r"sbt\.version\s*=\s*(\S+)", project.tree.read_text(properties) or "")
+        if found:
+            project.runtime("sbt", found.group(1), properties, "sbt.version")
+    deps = {m.group(2): (path, m.group(3)) for m in _SBT_DEP.finditer(text)}
+    project.declared(deps, frameworks=SBT_FRAMEWORKS, tests=SBT_TESTS)
+    project.configured(((".scalafmt.conf", "scalafmt"), (".scalafix.conf", "scalafix")))

@@ -49,6 +49,10 @@ TOOL_NAMES = {
     "uv": "uv",
     "gradle": "gradle",
     "maven": "maven",
+    "dart": "dart",
+    "flutter": "flutter",
+    "scala": "scala",
+    "sbt": "sbt",
 }
 RELEVANT = {
     "python": {"python", "uv", "poetry"},
@@ -62,6 +66,8 @@ RELEVANT = {
     "dotnet": {"dotnet"},
     "swift": {"swift"},
     "cpp": {"cmake"},
+    "dart": {"dart", "flutter"},
+    "scala": {"java", "scala", "sbt"},
 }
 MISE_FILES = ("mise.toml", ".mise.toml", ".config/mise.toml", ".rtx.toml")
 

@@ -747,3 +747,63 @@ def test_vendored_generated_and_minified_files_do_not_count(build: Build) -> Non
     assert [(lang.name, lang.files, lang.bytes) for lang in stack.languages] == [
         ("JavaScript", 1, 100)
     ]
+
+
+def test_dart_flutter(build: Build) -> None:
+    pubspec = """name: app
+environment:
+  sdk: ">=3.3.0 <4.0.0"
+  flutter: ">=3.19.0"
+dependencies:
+  flutter:
+    sdk: flutter
+  http: ^1.2.0
+dev_dependencies:
+  flutter_test:
+    sdk: flutter
+"""
+    sub = only(stack_of(build, {"pubspec.yaml": pubspec, "pubspec.lock": "packages: {}\n"}))
+    assert facts(sub.package_managers) == {("pub", "pubspec.yaml"), ("flutter", "pubspec.yaml")}
+    assert sub.lockfiles == ["pubspec.lock"]
+    assert facts(sub.frameworks) == {("Flutter", "pubspec.yaml")}
+    assert facts(sub.test_frameworks) == {("flutter test", "pubspec.yaml")}
+    assert sub.runtimes == [
+        rt("dart", ">=3.3.0 <4.0.0", "pubspec.yaml", "environment.sdk"),
+        rt("flutter", ">=3.19.0", "pubspec.yaml", "environment.flutter"),
+    ]
+
+
+def test_scala_sbt(build: Build) -> None:
+    sbt = """scalaVersion := "3.4.1"
+libraryDependencies ++= Seq(
+  "org.http4s" %% "http4s-ember-server" % "0.23.26",
+  "org.scalameta" %% "munit" % "1.0.0" % Test
+)
+"""
+    sub = only(
+        stack_of(build, {"build.sbt": sbt, "project/build.properties": "sbt.version=1.9.9\n"})
+    )
+    assert facts(sub.package_managers) == {("sbt", "build.sbt")}
+    assert [(f.name, f.version) for f in sub.frameworks] == [("http4s", "0.23.26")]
+    assert [(f.name, f.version) for f in sub.test_frameworks] == [("MUnit", "1.0.0")]
+    assert sub.runtimes == [
+        rt("scala", "3.4.1", "build.sbt", "scalaVersion"),
+        rt("sbt", "1.9.9", "project/build.properties", "sbt.version"),
+    ]
+
+
+def test_python_tox_runs_pytest(build: Build) -> None:
+    sub = only(
+        stack_of(
+            build,
+            {
+                "setup.py": "from setuptools import setup\n"
+                "setup(name='x', python_requires='>=3.9')\n",
+                "tox.ini": "[tox]\nenvlist = py311\n[testenv]\ndeps = pytest\ncommands = pytest\n",
+            },
+        )
+    )
+    assert facts(sub.package_managers) == {("pip", "setup.py")}
+    assert facts(sub.test_frameworks) == {("pytest", "tox.ini")}
+    assert facts(sub.tools) == {("tox", "tox.ini")}
+    assert sub.runtimes == [rt("python", ">=3.9", "setup.py", "python_requires")]
