@@ -150,7 +150,7 @@ _PATHLIKE = re.compile(
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+(?:\(\))?$")
 _WORDY = re.compile(r"^[a-z]+(?:[-_ .][a-z]+)*$")
-_CAMEL_CASE = re.compile(r"^(?:[A-Z]?[a-z]{2,}|[A-Z](?=[A-Z][a-z])|[-_ .])+$")
+_CAMEL_CASE = re.compile(r"^(?:[A-Z]?[a-z]+|[A-Z](?=[A-Z][a-z])|[-_ .])+$")
 _CAMEL_TOKENS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _REGEX = re.compile(r"\[[^\]]{2,}\][+*?{]|\(\?(?:[:=!]|<[=!]|P<)|\\[dwsbDWS][+*?{)]|\[\^|^\^.*\$$")
 _FLAG = re.compile(r"^--[a-z][a-z0-9-]*=?$|^-[A-Za-z]$")
@@ -271,6 +271,13 @@ def char_classes(value: str) -> int:
     )
 
 
+def _pronounceable(token: str) -> bool:
+    """A camelCase piece of a word: has a vowel, or is the word I or A."""
+    if len(token) == 1:
+        return token in "IA"
+    return any(c in "aeiouyAEIOUY" for c in token)
+
+
 def looks_like_words(value: str) -> bool:
     """Plain words (my-app-key, Some Label, camelCaseName), not random material.
 
@@ -285,9 +292,9 @@ def looks_like_words(value: str) -> bool:
     if _WORDY.match(value.lower()) is None and not value.isalpha():
         return False
     mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
-    if mixed and not _CAMEL_CASE.match(value):
-        return False  # words mix case only as camelCase/PascalCase: UqfduIacTIT is random
     tokens = _CAMEL_TOKENS.findall(value)
+    if mixed and not (_CAMEL_CASE.match(value) and all(map(_pronounceable, tokens))):
+        return False  # words mix case only as camelCase/PascalCase: UqfduIacTIT is random
     vowels = sum(c in "aeiouyAEIOUY" for c in letters) / len(letters)
     mean = sum(map(len, tokens)) / len(tokens) if tokens else 0
     return (vowels >= 0.28 and mean >= 3) or (vowels >= 0.2 and mean >= 4.5)
