@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from services.cli import db, dev, ops, rotation, scan, secrets, serve, tokens
+from services.cli import db, dev, history, ops, rotation, scan, secrets, serve, tokens
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="AutoDevOps: keep the DevOps of GitHub repositories healthy.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (dev, serve, db, tokens, scan, ops, secrets, rotation):
+    for module in (dev, serve, db, tokens, scan, ops, secrets, rotation, history):
         module.register(commands)
     return parser
 

@@ -15,6 +15,10 @@ def test_operations_commands_parse() -> None:
     assert (rotate.batch_size, rotate.pause_ms, rotate.limit) == (50, 10, None)
     for command in ("cleanup", "rotate-gemini-key", "rotate-db-password"):
         parser.parse_args([command])
+    assert not parser.parse_args(["remove-secrets", "repo"]).apply
+    assert parser.parse_args(["remove-secrets", "--apply", "--yes", "repo"]).yes
+    with pytest.raises(SystemExit):
+        parser.parse_args(["remove-secrets", "--dry-run", "--apply", "repo"])
 
 
 def test_rotate_key_rejects_a_zero_batch(capsys: pytest.CaptureFixture[str]) -> None:
