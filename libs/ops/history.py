@@ -159,11 +159,24 @@ def _finding(
     )
 
 
+def _require_repository(repo: Path) -> None:
+    """`repo` must be a repository itself, not a directory inside one: a rewrite of the
+    enclosing repository would be a nasty surprise."""
+    if not repo.is_dir():
+        raise HistoryError(f"{repo} is not a directory")
+    try:
+        bare = git(repo, "rev-parse", "--is-bare-repository").strip() == b"true"
+        where = "--absolute-git-dir" if bare else "--show-toplevel"
+        top = Path(git(repo, "rev-parse", where).decode().strip())
+    except HistoryError:
+        raise HistoryError(f"{repo} is not a git repository") from None
+    if top.resolve() != repo.resolve():
+        raise HistoryError(f"{repo} is not a git repository (it is inside {top})")
+
+
 def scan_history(repo: Path) -> HistoryScan:
     """Every credential in the history of `repo` (a work tree or a bare repository)."""
-    if not repo.exists():
-        raise HistoryError(f"{repo} does not exist")
-    git(repo, "rev-parse", "--git-dir")
+    _require_repository(repo)
     scan = HistoryScan()
     hits = _scan_blobs(repo, scan)
     adding = _commits_adding(repo, {sha for sha, _, _ in hits})

@@ -33,9 +33,11 @@ def services(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[tupl
         "SCHEDULER_METRICS_PORT": "0",
         "LOG_FORMAT": "json",
         "ENVIRONMENT": "test",
-        # Every minute: the current minute's slot is due the moment the scheduler starts.
-        "SCHEDULE_BACKUP_CRON": "* * * * *",
-        "SCHEDULE_CLEANUP_CRON": "* * * * *",
+        # Once a year, with a catch-up window longer than a year: the latest slot is due
+        # the moment the scheduler starts, and no second one comes during the test.
+        "SCHEDULE_BACKUP_CRON": "0 0 1 1 *",
+        "SCHEDULE_CLEANUP_CRON": "0 0 1 1 *",
+        "SCHEDULE_CATCHUP_SECONDS": str(400 * 24 * 3600),
         "BACKUP_DIR": str(tmp_path / "backups"),
     }
     procs: Procs = {}

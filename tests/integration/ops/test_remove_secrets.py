@@ -153,3 +153,11 @@ async def test_not_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     code, out = await remove_secrets(str(tmp_path))
     assert code == 2
     assert "not a git repository" in out
+
+
+async def test_a_directory_inside_a_repository_is_refused(tmp_path: Path) -> None:
+    planted = plant(tmp_path / "shop")
+    code, out = await remove_secrets("--apply", "--yes", str(planted.repo / "app"))
+    assert code == 2
+    assert "is inside" in out
+    assert leaked(planted, whole_history(planted.repo)) == list(planted.secrets)
