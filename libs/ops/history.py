@@ -181,6 +181,8 @@ def scan_history(repo: Path) -> HistoryScan:
     hits = _scan_blobs(repo, scan)
     adding = _commits_adding(repo, {sha for sha, _, _ in hits})
     for sha, path, match in hits:
-        scan.findings.append(_finding(match, path, sha, tuple(adding.get(sha, []))))
+        # git log lists newest first; the commit that introduced the blob goes first.
+        commits = tuple(reversed(adding.get(sha, [])))
+        scan.findings.append(_finding(match, path, sha, commits))
     _scan_messages(repo, scan)
     return scan

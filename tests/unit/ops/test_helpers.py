@@ -26,7 +26,7 @@ def test_slots_between_counts_strictly_inside() -> None:
 
 def test_password_goes_to_the_environment_not_the_url() -> None:
     url, env = pgtools.libpq_target(
-        "postgresql://app:s%40cr%3At@db.internal:5432/app?sslmode=require"
+        "postgresql://app:s%40cr%3At@db.internal:5432/app?sslmode=require"  # autodevops:allow
     )
     assert url == "postgresql://app@db.internal:5432/app?sslmode=require"
     assert env == {"PGPASSWORD": "s@cr:t"}
@@ -35,8 +35,9 @@ def test_password_goes_to_the_environment_not_the_url() -> None:
 
 
 def test_with_password_round_trips_through_libpq_target() -> None:
-    url = dbpassword.with_password("postgresql://app:old@db:5432/app", "n3w/p@ss")
-    assert pgtools.libpq_target(url) == ("postgresql://app@db:5432/app", {"PGPASSWORD": "n3w/p@ss"})
+    password = "n3w/p@ss"  # autodevops:allow
+    url = dbpassword.with_password("postgresql://app:old@db:5432/app", password)
+    assert pgtools.libpq_target(url) == ("postgresql://app@db:5432/app", {"PGPASSWORD": password})
 
 
 def test_scram_verifier_has_postgres_format() -> None:
