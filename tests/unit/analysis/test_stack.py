@@ -22,6 +22,11 @@ def facts(items: list[Fact]) -> set[tuple[str, str]]:
     return {(f.name, f.source) for f in items}
 
 
+def configured(items: list[Fact]) -> set[tuple[str, str, bool]]:
+    """(name, source, whether the source is the tool's own configuration)."""
+    return {(f.name, f.source, f.configured) for f in items}
+
+
 def rt(runtime: str, version: str, source: str, field: str | None = None) -> RuntimeVersion:
     return RuntimeVersion(runtime=runtime, version=version, source=source, field=field)
 
@@ -35,7 +40,7 @@ def test_python_pip(build: Build) -> None:
         ("Django", "requirements.txt", "==5.0.3")
     ]
     assert facts(sub.test_frameworks) == {("pytest", "requirements-dev.txt")}
-    assert facts(sub.tools) == {("ruff", "requirements-dev.txt")}
+    assert configured(sub.tools) == {("ruff", "requirements-dev.txt", False)}
     assert facts(sub.services) == {("postgres", "requirements.txt")}
     assert sub.runtimes == [rt("python", "3.12.2", ".python-version")]
     assert sub.languages[0].name == "Python"
@@ -47,8 +52,11 @@ def test_python_poetry(build: Build) -> None:
     assert facts(sub.package_managers) == {("poetry", "poetry.lock")}
     assert sub.lockfiles == ["poetry.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("FastAPI", "^0.110")]
-    assert facts(sub.test_frameworks) == {("pytest", "pyproject.toml")}
-    assert facts(sub.tools) == {("black", "pyproject.toml"), ("mypy", "pyproject.toml")}
+    assert configured(sub.test_frameworks) == {("pytest", "pyproject.toml", False)}
+    assert configured(sub.tools) == {
+        ("black", "pyproject.toml", True),  # [tool.black]
+        ("mypy", "pyproject.toml", False),  # a dev dependency only
+    }
     assert facts(sub.services) == {("redis", "pyproject.toml")}
     assert sub.runtimes == [
         rt("python", "^3.11", "pyproject.toml", "tool.poetry.dependencies.python")
@@ -61,8 +69,8 @@ def test_python_uv(build: Build) -> None:
     assert facts(sub.package_managers) == {("uv", "uv.lock")}
     assert sub.lockfiles == ["uv.lock"]
     assert facts(sub.frameworks) == {("Flask", "pyproject.toml")}
-    assert facts(sub.test_frameworks) == {("pytest", "pyproject.toml")}
-    assert facts(sub.tools) == {("ruff", "pyproject.toml")}
+    assert configured(sub.test_frameworks) == {("pytest", "pyproject.toml", True)}
+    assert configured(sub.tools) == {("ruff", "pyproject.toml", True)}
     assert sub.runtimes == [
         rt("python", ">=3.11,<3.14", "pyproject.toml", "project.requires-python"),
         rt("python", "3.12", ".python-version"),
@@ -99,9 +107,10 @@ def test_node_npm(build: Build) -> None:
         ("Express", "package.json", "^4.19.2")
     ]
     assert facts(sub.test_frameworks) == {("jest", "package.json")}
-    assert facts(sub.tools) == {
-        ("eslint", "package.json"),
-        ("typescript", "package.json"),
+    # eslint is only a dependency; typescript is configured by tsconfig.json
+    assert configured(sub.tools) == {
+        ("eslint", "package.json", False),
+        ("typescript", "tsconfig.json", True),
     }
     assert facts(sub.services) == {("postgres", "package.json")}
     assert sub.runtimes == [
@@ -161,7 +170,7 @@ def test_node_bun(build: Build) -> None:
 def test_go(build: Build) -> None:
     sub = only(stack_of(build, trees.GO))
     assert sub.manifests == ["go.mod"]
-    assert facts(sub.package_managers) == {("go modules", "go.mod")}
+    assert facts(sub.package_managers) == {("go", "go.mod")}
     assert sub.lockfiles == ["go.sum"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Gin", "v1.9.1")]
     assert facts(sub.test_frameworks) == {
@@ -169,7 +178,7 @@ def test_go(build: Build) -> None:
         ("testify", "go.mod"),
     }
     assert facts(sub.services) == {("postgres", "go.mod")}
-    assert facts(sub.tools) == {("golangci-lint", ".golangci.yml")}
+    assert configured(sub.tools) == {("golangci-lint", ".golangci.yml", True)}
     assert sub.runtimes == [
         rt("go", "1.22.1", "go.mod", "go"),
         rt("go", "go1.22.3", "go.mod", "toolchain"),
@@ -182,7 +191,7 @@ def test_rust(build: Build) -> None:
     assert sub.lockfiles == ["Cargo.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Axum", "0.7")]
     assert facts(sub.test_frameworks) == {("cargo test", "src/main.rs")}
-    assert facts(sub.tools) == {("rustfmt", "rustfmt.toml")}
+    assert configured(sub.tools) == {("rustfmt", "rustfmt.toml", True)}
     assert sub.runtimes == [
         rt("rust", "1.74", "Cargo.toml", "package.rust-version"),
         rt("rust-edition", "2021", "Cargo.toml", "package.edition"),
@@ -198,8 +207,8 @@ def test_java_maven_with_module(build: Build) -> None:
         ("Spring Boot", "pom.xml", "3.2.4")
     ]
     assert [(f.name, f.source, f.version) for f in sub.test_frameworks] == [
-        ("JUnit 5", "pom.xml", "5.10.2"),
-        ("TestNG", "core/pom.xml", None),
+        ("junit5", "pom.xml", "5.10.2"),
+        ("testng", "core/pom.xml", None),
     ]
     assert facts(sub.services) == {("postgres", "pom.xml")}
     assert sub.runtimes == [rt("java", "21", "pom.xml", "properties.java.version")]
@@ -211,8 +220,8 @@ def test_java_gradle_kotlin_dsl(build: Build) -> None:
     assert facts(sub.package_managers) == {("gradle", "gradlew")}
     assert [(f.name, f.version) for f in sub.frameworks] == [("Spring Boot", "3.2.4")]
     assert facts(sub.test_frameworks) == {
-        ("JUnit 5", "build.gradle.kts"),
-        ("Kotest", "lib/build.gradle.kts"),
+        ("junit5", "build.gradle.kts"),
+        ("kotest", "lib/build.gradle.kts"),
     }
     assert sub.runtimes == [
         rt("gradle", "8.7", "gradle/wrapper/gradle-wrapper.properties", "distributionUrl"),
@@ -225,8 +234,11 @@ def test_ruby_bundler(build: Build) -> None:
     assert facts(sub.package_managers) == {("bundler", "Gemfile")}
     assert sub.lockfiles == ["Gemfile.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Rails", "~> 7.1.3")]
-    assert facts(sub.test_frameworks) == {("RSpec", "Gemfile")}
-    assert facts(sub.tools) == {("rubocop", "Gemfile")}
+    # .rspec configures RSpec; the Gemfile only declares rubocop
+    assert [(f.name, f.source, f.configured) for f in sub.test_frameworks] == [
+        ("rspec", ".rspec", True)
+    ]
+    assert configured(sub.tools) == {("rubocop", "Gemfile", False)}
     assert facts(sub.services) == {("postgres", "Gemfile")}
     assert sub.runtimes == [
         rt("ruby", "3.3.0", "Gemfile", "ruby"),
@@ -239,8 +251,10 @@ def test_php_composer(build: Build) -> None:
     assert facts(sub.package_managers) == {("composer", "composer.json")}
     assert sub.lockfiles == ["composer.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Laravel", "^11.0")]
-    assert facts(sub.test_frameworks) == {("PHPUnit", "composer.json")}
-    assert facts(sub.tools) == {("phpstan", "composer.json")}
+    assert [(f.name, f.source, f.version) for f in sub.test_frameworks] == [
+        ("phpunit", "phpunit.xml", "^10.5")  # the config file is the source; the version stays
+    ]
+    assert configured(sub.tools) == {("phpstan", "composer.json", False)}
     assert sub.runtimes == [rt("php", "^8.2", "composer.json", "require.php")]
     assert sub.commands == [
         Command(purpose="test", run="composer run-script test", source="composer.json")
@@ -254,7 +268,7 @@ def test_dotnet_solution_folds_projects(build: Build) -> None:
     assert facts(sub.package_managers) == {("nuget", "App.sln")}
     assert sub.lockfiles == ["src/Web/packages.lock.json"]
     assert facts(sub.frameworks) == {("ASP.NET Core", "src/Web/Web.csproj")}
-    assert [(f.name, f.version) for f in sub.test_frameworks] == [("xUnit", "2.7.0")]
+    assert [(f.name, f.version) for f in sub.test_frameworks] == [("xunit", "2.7.0")]
     assert facts(sub.services) == {("postgres", "src/Web/Web.csproj")}
     assert sub.runtimes == [
         rt("dotnet", "net8.0", "src/Web/Web.csproj", "TargetFramework"),
@@ -267,8 +281,8 @@ def test_elixir_mix(build: Build) -> None:
     assert facts(sub.package_managers) == {("mix", "mix.exs")}
     assert sub.lockfiles == ["mix.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Phoenix", "~> 1.7.11")]
-    assert facts(sub.test_frameworks) == {("ExUnit", "test/test_helper.exs")}
-    assert facts(sub.tools) == {("credo", "mix.exs")}
+    assert facts(sub.test_frameworks) == {("exunit", "test/test_helper.exs")}
+    assert configured(sub.tools) == {("credo", "mix.exs", False)}
     assert facts(sub.services) == {("postgres", "mix.exs")}
     assert sub.runtimes == [
         rt("elixir", "~> 1.16", "mix.exs", "elixir"),
@@ -283,9 +297,9 @@ def test_cmake_with_subdirectory(build: Build) -> None:
     assert facts(sub.package_managers) == {("cmake", "CMakeLists.txt")}
     assert facts(sub.test_frameworks) == {
         ("ctest", "CMakeLists.txt"),
-        ("GoogleTest", "CMakeLists.txt"),
+        ("googletest", "CMakeLists.txt"),
     }
-    assert facts(sub.tools) == {("clang-format", ".clang-format")}
+    assert configured(sub.tools) == {("clang-format", ".clang-format", True)}
     assert sub.runtimes == [
         rt("cmake", "3.20", "CMakeLists.txt", "cmake_minimum_required"),
         rt("c++", "20", "CMakeLists.txt", "CMAKE_CXX_STANDARD"),
@@ -304,11 +318,11 @@ def test_c_make(build: Build) -> None:
 
 def test_swift_package(build: Build) -> None:
     sub = only(stack_of(build, trees.SWIFT))
-    assert facts(sub.package_managers) == {("swift package manager", "Package.swift")}
+    assert facts(sub.package_managers) == {("swiftpm", "Package.swift")}
     assert sub.lockfiles == ["Package.resolved"]
     assert facts(sub.frameworks) == {("Vapor", "Package.swift")}
-    assert facts(sub.test_frameworks) == {("XCTest", "Tests/ApiTests/ApiTests.swift")}
-    assert facts(sub.tools) == {("swiftlint", ".swiftlint.yml")}
+    assert facts(sub.test_frameworks) == {("xctest", "Tests/ApiTests/ApiTests.swift")}
+    assert configured(sub.tools) == {("swiftlint", ".swiftlint.yml", True)}
     assert sub.runtimes == [rt("swift", "5.9", "Package.swift", "swift-tools-version")]
 
 
@@ -400,7 +414,7 @@ def test_scala_sbt(build: Build) -> None:
     sub = only(stack_of(build, trees.SCALA_SBT))
     assert facts(sub.package_managers) == {("sbt", "build.sbt")}
     assert [(f.name, f.version) for f in sub.frameworks] == [("http4s", "0.23.26")]
-    assert [(f.name, f.version) for f in sub.test_frameworks] == [("MUnit", "1.0.0")]
+    assert [(f.name, f.version) for f in sub.test_frameworks] == [("munit", "1.0.0")]
     assert sub.runtimes == [
         rt("scala", "3.4.1", "build.sbt", "scalaVersion"),
         rt("sbt", "1.9.9", "project/build.properties", "sbt.version"),
@@ -410,6 +424,56 @@ def test_scala_sbt(build: Build) -> None:
 def test_python_tox_runs_pytest(build: Build) -> None:
     sub = only(stack_of(build, trees.PYTHON_TOX))
     assert facts(sub.package_managers) == {("pip", "setup.py")}
-    assert facts(sub.test_frameworks) == {("pytest", "tox.ini")}
-    assert facts(sub.tools) == {("tox", "tox.ini")}
+    assert configured(sub.test_frameworks) == {("pytest", "tox.ini", False)}  # tox runs it
+    assert configured(sub.tools) == {("tox", "tox.ini", True)}
     assert sub.runtimes == [rt("python", ">=3.9", "setup.py", "python_requires")]
+
+
+def test_a_tools_configuration_is_told_from_a_dependency_on_it(build: Build) -> None:
+    node = only(
+        stack_of(
+            build,
+            {
+                "package.json": trees.package_json(
+                    devDependencies={"eslint": "^9", "prettier": "^3", "stylelint": "^16"},
+                    prettier={"semi": False},
+                ),
+                "eslint.config.mjs": "export default [];\n",
+            },
+        )
+    )
+    assert {(f.name, f.source, f.version, f.configured) for f in node.tools} == {
+        ("eslint", "eslint.config.mjs", "^9", True),
+        ("prettier", "package.json", "^3", True),  # its "prettier" key
+        ("stylelint", "package.json", "^16", False),
+    }
+    ruby = only(
+        stack_of(
+            build,
+            {
+                "Gemfile": 'gem "standard"\ngem "sorbet"\ngem "rubocop"\n',
+                ".standard.yml": "ruby_version: 3.3\n",
+                "sorbet/config": "--dir\n.\n",
+            },
+        )
+    )
+    assert configured(ruby.tools) == {
+        ("standard", ".standard.yml", True),
+        ("sorbet", "sorbet/config", True),
+        ("rubocop", "Gemfile", False),
+    }
+    elixir = only(
+        stack_of(
+            build,
+            {
+                "mix.exs": '[{:credo, "~> 1.7"}, {:dialyxir, "~> 1.4"}]\n',
+                ".credo.exs": "%{configs: []}\n",
+                ".formatter.exs": "[inputs: []]\n",
+            },
+        )
+    )
+    assert configured(elixir.tools) == {
+        ("credo", ".credo.exs", True),
+        ("dialyzer", "mix.exs", False),
+        ("mix format", ".formatter.exs", True),
+    }
