@@ -10,7 +10,7 @@ import pytest
 from libs.analysis.ci import analyse_ci
 from libs.analysis.report import Fact, Pipeline
 from libs.analysis.tree import Tree
-from libs.analysis.workflows import audit
+from libs.analysis.workflows import audit, audit_text
 from tests.unit.analysis.conftest import Build
 from tests.unit.analysis.workflow_samples import BAD_WORKFLOW, GOOD_WORKFLOW
 
@@ -76,6 +76,15 @@ def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:
         10,
     )
     assert injection.url is not None
+
+
+def test_a_workflow_given_as_text_is_audited_the_same_way(build: Build) -> None:
+    from_tree = audit(Tree.scan(build({".github/workflows/pr.yml": BAD_WORKFLOW})))
+    from_text = audit_text(BAD_WORKFLOW, path=".github/workflows/pr.yml")
+    assert from_text.status == "ok"
+    assert from_text.tool == from_tree.tool
+    assert from_text.findings == from_tree.findings
+    assert audit_text(GOOD_WORKFLOW, path="ci.yml").findings == []
 
 
 def test_no_workflows_means_nothing_to_audit(build: Build) -> None:
