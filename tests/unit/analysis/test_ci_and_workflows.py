@@ -62,6 +62,19 @@ def test_pipelines_of_every_system_and_what_they_do(build: Build) -> None:
     ]
 
 
+def test_dart_flutter_and_sbt_commands_are_recognised(build: Build) -> None:
+    scripts = {
+        "flutter": "- flutter analyze\n- flutter test\n- flutter build apk\n",
+        "dart": "- dart format --output=none --set-exit-if-changed .\n- dart test\n",
+        "sbt": "- sbt scalafmtCheckAll\n- sbt +test\n",
+    }
+    for name, script in scripts.items():
+        root = build({".travis.yml": f"script:\n{script}"})
+        (pipeline,) = analyse_ci(Tree.scan(root)).pipelines
+        assert (pipeline.runs_tests, pipeline.runs_lint) == (True, True), name
+        assert pipeline.builds == (name != "dart"), name
+
+
 def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:
     result = audit(Tree.scan(build({".github/workflows/pr.yml": BAD_WORKFLOW})))
     assert result.status == "ok"
