@@ -51,7 +51,7 @@ _CACHE_DIRS: dict[str, tuple[str, str]] = {
     "gradle": ("GRADLE_USER_HOME", "gradle"),
     "bundler": ("BUNDLE_PATH", "bundle"),
     "composer": ("COMPOSER_CACHE_DIR", "composer"),
-    "dotnet": ("NUGET_PACKAGES", "nuget"),
+    "nuget": ("NUGET_PACKAGES", "nuget"),
     "pub": ("PUB_CACHE", "pub"),
     "sbt": ("COURSIER_CACHE", "coursier"),
 }

@@ -62,17 +62,25 @@ def test_pipelines_of_every_system_and_what_they_do(build: Build) -> None:
     ]
 
 
-def test_dart_flutter_and_sbt_commands_are_recognised(build: Build) -> None:
+def test_commands_of_more_ecosystems_and_workspaces_are_recognised(build: Build) -> None:
     scripts = {
         "flutter": "- flutter analyze\n- flutter test\n- flutter build apk\n",
         "dart": "- dart format --output=none --set-exit-if-changed .\n- dart test\n",
         "sbt": "- sbt scalafmtCheckAll\n- sbt +test\n",
+        "go": "- go vet ./...\n- go test ./...\n- go build ./...\n",
+        "workspaces": "- pnpm -r --if-present run lint\n- pnpm -r --if-present run test\n"
+        "- pnpm -r run build\n",
+        "composer": "- composer run-script lint\n- composer test\n- docker build .\n",
+        "typescript": "- yarn typecheck\n- yarn test\n- yarn build\n",
     }
     for name, script in scripts.items():
         root = build({".travis.yml": f"script:\n{script}"})
         (pipeline,) = analyse_ci(Tree.scan(root)).pipelines
         assert (pipeline.runs_tests, pipeline.runs_lint) == (True, True), name
         assert pipeline.builds == (name != "dart"), name
+    # the tests of the composer pipeline are seen through `composer test`, not a runner name
+    (composer,) = analyse_ci(Tree.scan(build({".travis.yml": "script: composer test\n"}))).pipelines
+    assert composer.runs_tests
 
 
 def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:

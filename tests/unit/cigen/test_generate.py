@@ -15,7 +15,6 @@ from tests.unit.cigen.reports import (
     MONOREPO,
     NODE_NPM,
     PYTHON_PIP,
-    PYTHON_UV_RANGE,
     report,
     sub,
 )
@@ -218,34 +217,6 @@ def score(overall: int, *checks: tuple[str, str]) -> Report:
             for cid, status in checks
         ],
     )
-
-
-def test_the_score_before_and_after_comes_from_the_rescorer_given_the_new_file() -> None:
-    before = msgspec.structs.replace(
-        PYTHON_UV_RANGE,
-        score=Score(overall=52, band="fair"),
-        checks=score(0, ("Token-Permissions", "fail"), ("readme", "pass")).checks,
-    )
-    seen: list[Mapping[str, str]] = []
-
-    def rescore(files: Mapping[str, str]) -> Report:
-        seen.append(files)
-        (content,) = files.values()
-        hardened = "permissions:\n  contents: read" in content
-        return score(
-            71 if hardened else 52,
-            ("Token-Permissions", "pass" if hardened else "fail"),
-            ("readme", "pass"),
-        )
-
-    generation = generate(before, rescore=rescore)
-    assert list(seen[0]) == [".github/workflows/ci.yml"]
-    assert seen[0][".github/workflows/ci.yml"] == generation.content
-    assert generation.score is not None
-    assert (generation.score.before, generation.score.after) == (52, 71)
-    assert [(c.id, c.before, c.after) for c in generation.score.checks] == [
-        ("Token-Permissions", "fail", "pass")
-    ]
 
 
 def test_an_invalid_generation_is_not_rescored() -> None:
