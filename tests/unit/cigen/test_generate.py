@@ -29,7 +29,7 @@ def test_a_repository_without_ci_gets_ci_yml() -> None:
     )
     assert generation.explanation == [
         "Runs 1 job(s): Python on python 3.12.4. "
-        "Scans the code for vulnerabilities (python, actions)."
+        "Scans the code for vulnerabilities with CodeQL (python, actions)."
     ]
 
 
@@ -60,7 +60,7 @@ def test_existing_workflows_get_a_proposal_beside_them_that_says_what_it_fixes()
         "A proposal beside .github/workflows/ci.yml, .github/workflows/release.yml: "
         "nothing existing was changed.",
         "Runs 1 job(s): Node.js on node 22, 24. "
-        "Scans the code for vulnerabilities (javascript-typescript, actions).",
+        "Scans the code for vulnerabilities with CodeQL (javascript-typescript, actions).",
         "It adds the configured linters, which no existing pipeline runs.",
         "It adds a build, which no existing pipeline runs.",
         "It adds dependency caching keyed on the lockfiles.",
@@ -98,6 +98,7 @@ def test_gitlab_beside_an_existing_pipeline_explains_how_to_include_it() -> None
     generation = generate(PYTHON_PIP, platform="gitlab", existing=existing)
     assert (generation.path, generation.proposal) == (".gitlab/autodevops-ci.yml", True)
     assert any("include: .gitlab/autodevops-ci.yml" in line for line in generation.explanation)
+    assert "Includes GitLab's SAST jobs for the languages they detect." in generation.explanation[1]
     assert generation.valid
 
 
