@@ -22,24 +22,29 @@ _PIPELINE_FILES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _TESTS = re.compile(
     r"\b(?:pytest|tox|nox|unittest|(?:npm|pnpm|bun)\s+(?:run\s+)?test|yarn\s+(?:run\s+)?test"
+    r"|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+test|composer\s+(?:run-script\s+|run\s+)?test"
     r"|jest|vitest|mocha|go\s+test|gotestsum|cargo\s+(?:test|nextest)|mvnw?\s+[^\n]*\b(?:test|verify)"
     r"|gradlew?\s+[^\n]*\b(?:test|check|build)|rspec|rake\s+test|rails\s+test|phpunit|pest"
     r"|dotnet\s+test|mix\s+test|ctest|make\s+(?:test|check)|swift\s+test|xcodebuild\s+[^\n]*test"
-    r"|playwright\s+test|cypress\s+run)\b",
+    r"|playwright\s+test|cypress\s+run|(?:flutter|dart)\s+test|sbt\s+[^\n]*\btest)\b",
     re.I,
 )
 _LINT = re.compile(
     r"(?:\blint\b|\blint:|\b(?:ruff|flake8|pylint|mypy|eslint|golangci-lint|clippy|rubocop"
     r"|phpstan|psalm|php-cs-fixer|checkstyle|spotless|ktlint|pre-commit|super-linter|shellcheck"
-    r"|hadolint|credo|swiftlint|biome|stylelint|prettier\s+(?:--check|-c))\b"
-    r"|black\s+--check|cargo\s+fmt|gofmt|mix\s+format|dotnet\s+format)",
+    r"|hadolint|credo|swiftlint|biome|stylelint|prettier\s+(?:--check|-c)"
+    r"|tsc|pyright|typecheck|type-check|phpcs|dialyzer)\b"
+    r"|black\s+--check|cargo\s+fmt|gofmt|go\s+vet|mix\s+format|dotnet\s+format"
+    r"|(?:flutter|dart)\s+(?:analyze|format)|scalafmtCheck)",
     re.I,
 )
 _BUILD = re.compile(
-    r"\b(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build|docker\s+build|docker/build-push-action"
+    r"\b(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+build"
+    r"|docker\s+build|docker/build-push-action"
     r"|buildx|go\s+build|cargo\s+build|mvnw?\s+[^\n]*\b(?:package|install|verify)"
     r"|gradlew?\s+[^\n]*\b(?:build|assemble)|dotnet\s+(?:build|publish)|python\s+-m\s+build"
     r"|(?:poetry|uv|hatch|pdm)\s+build|cmake\s+--build|swift\s+build|mix\s+compile|goreleaser"
+    r"|sbt\s+[^\n]*\b(?:compile|package|assembly|test)|flutter\s+build|dart\s+compile"
     r"|make(?:\s+(?:build|all))?\s*$)",
     re.I | re.M,
 )

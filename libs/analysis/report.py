@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]
@@ -28,11 +28,20 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 class Fact(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A detected thing (a package manager, a framework, a tool) and the file it came from."""
+    """A detected thing (a package manager, a framework, a tool) and the file it came from.
+
+    `name` is a lower-case identifier (the tool's own name or command: "go", "swiftpm",
+    "junit5", "rspec", "mix format") for package managers, test frameworks, tools and
+    services, and a display name ("Next.js", "Spring Boot") for frameworks.
+    """
 
     name: str
     source: str
     version: str | None = None
+    # Tools and test frameworks: True when `source` is the tool's own configuration (a
+    # config file, or its section of a shared file such as `[tool.ruff]`), False when only
+    # a dependency on it is declared. Some tools cannot run without configuration.
+    configured: bool = False
 
 
 class RuntimeVersion(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -62,36 +62,59 @@ def audit(tree: Tree, *, timeout: float = DEFAULT_TIMEOUT) -> WorkflowSecurity:
     paths = workflow_paths(tree)
     if not paths:
         return WorkflowSecurity(status="no_workflows")
+    for path in paths:
+        tree.read(path)  # the audit depends on these bytes: count them into the digest
+    return _audit(paths, cwd=tree.root, stdin=None, timeout=timeout)
+
+
+def audit_text(content: str, *, path: str, timeout: float = DEFAULT_TIMEOUT) -> WorkflowSecurity:
+    """Run zizmor on one workflow given as text (before it is in any tree), ignoring any
+    zizmor configuration; the findings name `path`."""
+    return _audit(["--no-config", "-"], cwd=None, stdin=content, timeout=timeout, path=path)
+
+
+def _audit(
+    arguments: list[str],
+    *,
+    cwd: Path | None,
+    stdin: str | None,
+    timeout: float,
+    path: str | None = None,
+) -> WorkflowSecurity:
     executable = find_zizmor()
     if executable is None:
         return WorkflowSecurity(status="not_run", reason="zizmor is not installed")
     version = zizmor_version(executable)
     if version is None:
         return WorkflowSecurity(status="not_run", reason=f"{executable} --version failed")
-    for path in paths:
-        tree.read(path)  # the audit depends on these bytes: count them into the digest
     try:
-        output = _run(executable, tree.root, paths, timeout)
+        output = _run([executable, *_OPTIONS, *arguments], cwd, stdin, timeout)
     except _ZizmorError as exc:
         return WorkflowSecurity(status="not_run", tool=version, reason=str(exc))
-    return WorkflowSecurity(status="ok", tool=version, findings=output)
+    findings = [f for f in (_finding(item, path) for item in output) if f is not None]
+    findings.sort(key=lambda f: (f.path, f.line or 0, f.audit))
+    return WorkflowSecurity(status="ok", tool=version, findings=findings)
 
 
 class _ZizmorError(Exception):
     pass
 
 
-def _run(executable: str, root: Path, paths: list[str], timeout: float) -> list[WorkflowFinding]:
+_OPTIONS = ("--offline", "--format", "json", "--no-progress", "--color", "never")
+
+
+def _run(command: list[str], cwd: Path | None, stdin: str | None, timeout: float) -> list[Any]:
     with tempfile.TemporaryDirectory(prefix="zizmor-") as home:
         # no tokens, no network, no user configuration or cache from the host
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
-        env |= {"ZIZMOR_OFFLINE": "1", "XDG_CACHE_HOME": home, "NO_COLOR": "1"}
-        command = [executable, "--offline", "--format", "json", "--no-progress", "--color", "never"]
+        env |= {"ZIZMOR_OFFLINE": "1", "XDG_CACHE_HOME": home, "XDG_CONFIG_HOME": home}
+        env["NO_COLOR"] = "1"
         try:
             done = subprocess.run(
-                [*command, *paths],
-                cwd=root,
+                command,
+                cwd=cwd or home,
                 env=env,
+                input=stdin,
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -110,11 +133,10 @@ def _run(executable: str, root: Path, paths: list[str], timeout: float) -> list[
         raise _ZizmorError("zizmor printed output that is not JSON") from exc
     if not isinstance(raw, list):
         raise _ZizmorError("zizmor printed JSON of an unexpected shape")
-    findings = [f for f in (_finding(item) for item in raw) if f is not None]
-    return sorted(findings, key=lambda f: (f.path, f.line or 0, f.audit))
+    return raw
 
 
-def _finding(item: Any) -> WorkflowFinding | None:
+def _finding(item: Any, path_override: str | None) -> WorkflowFinding | None:
     if not isinstance(item, dict) or item.get("ignored"):
         return None
     determinations = mapping(item.get("determinations"))
@@ -124,7 +146,7 @@ def _finding(item: Any) -> WorkflowFinding | None:
         (loc for loc in locations if dig(loc, "symbolic", "kind") == "Primary"),
         locations[0] if locations else {},
     )
-    path = dig(primary, "symbolic", "key", "Local", "verbatim_path")
+    path = path_override or dig(primary, "symbolic", "key", "Local", "verbatim_path")
     row = dig(primary, "concrete", "location", "start_point", "row")
     annotation = dig(primary, "symbolic", "annotation")
     message = str(item.get("desc") or item.get("ident") or "finding")

@@ -1,6 +1,13 @@
 """CI generation: hardened, validated GitHub Actions and GitLab CI files from a Report."""
 
-from libs.cigen.generate import PLATFORMS, Generation, UnknownPlatform, generate, is_generated
+from libs.cigen.generate import (
+    PLATFORMS,
+    Generation,
+    UnknownPlatform,
+    foreign_pipelines,
+    generate,
+    is_generated,
+)
 from libs.cigen.planner import NothingToGenerate
 from libs.cigen.rescore import Rescorer, ScoreChange, in_tree_copy
 from libs.cigen.validate import Finding, Validation
@@ -14,6 +21,7 @@ __all__ = [
     "ScoreChange",
     "UnknownPlatform",
     "Validation",
+    "foreign_pipelines",
     "generate",
     "in_tree_copy",
     "is_generated",

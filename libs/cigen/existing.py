@@ -49,7 +49,7 @@ def explain(
     report: Report, plan: Plan, target: Target, pipelines: Sequence[Pipeline], platform: str
 ) -> list[str]:
     """Short sentences: what the file runs and, beside existing CI, what it adds or fixes."""
-    lines = [_summary(plan)]
+    lines = [_summary(plan, platform)]
     if not target.proposal:
         return lines
     others = [p for p in pipelines if p.path != target.path]
@@ -66,7 +66,7 @@ def explain(
     return lines
 
 
-def _summary(plan: Plan) -> str:
+def _summary(plan: Plan, platform: str) -> str:
     parts = []
     for job in plan.jobs:
         if job.runtime and job.runtime.versions:
@@ -75,9 +75,11 @@ def _summary(plan: Plan) -> str:
         else:
             parts.append(job.name)
     summary = f"Runs {len(plan.jobs)} job(s): " + "; ".join(parts) + "."
-    if plan.code_scanning:
+    if plan.code_scanning and platform == "gitlab":
+        summary += " Includes GitLab's SAST jobs for the languages they detect."
+    elif plan.code_scanning:
         languages = ", ".join(s.language for s in plan.code_scanning)
-        summary += f" Scans the code for vulnerabilities ({languages})."
+        summary += f" Scans the code for vulnerabilities with CodeQL ({languages})."
     return summary
 
 

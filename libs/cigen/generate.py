@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal, get_args
 
 import msgspec
@@ -99,3 +100,23 @@ def _scanning_note(platform: str, plan: Plan) -> list[str]:
 def is_generated(content: str) -> bool:
     """Whether a file on disk is one of ours (so writing over it loses nothing)."""
     return MARKER in content[:400]
+
+
+def foreign_pipelines(pipelines: Sequence[Pipeline], root: Path) -> list[Pipeline]:
+    """The pipelines of the checkout at `root` that AutoDevOps did not generate: pass them
+    as `existing`, so a file we generated earlier is replaced, not proposed against."""
+    foreign = []
+    for pipeline in pipelines:
+        path = root / pipeline.path
+        try:
+            ours = path.is_file() and not path.is_symlink() and is_generated(_head(path))
+        except OSError:
+            ours = False
+        if not ours:
+            foreign.append(pipeline)
+    return foreign
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as handle:
+        return handle.read(400).decode("utf-8", errors="replace")

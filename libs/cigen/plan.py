@@ -18,11 +18,14 @@ Ecosystem = Literal[
     "go",
     "rust",
     "java",
+    "scala",
     "ruby",
     "php",
     "dotnet",
     "elixir",
     "swift",
+    "dart",
+    "flutter",
     "cmake",
     "make",
     "docker",
@@ -40,7 +43,7 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Runtime(msgspec.Struct, frozen=True, kw_only=True):
-    name: str  # python, node, go, rust, java, ruby, php, dotnet, elixir, swift, bun
+    name: str  # python, node, go, rust, java, ruby, php, dotnet, elixir, swift, bun, dart...
     versions: tuple[str, ...]  # more than one: a matrix
     declared_in: str | None = None  # None: our default, nothing was declared
     options: dict[str, str] = {}  # e.g. {"otp": "27"} for elixir, {"distribution": "temurin"}

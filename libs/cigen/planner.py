@@ -9,7 +9,7 @@ from collections.abc import Callable
 import msgspec
 
 from libs.analysis.report import Report
-from libs.cigen.ecosystems import node, others, python, systems
+from libs.cigen.ecosystems import dart, jvm, node, others, python, systems
 from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
@@ -24,11 +24,14 @@ DISPLAY: dict[str, str] = {
     "go": "Go",
     "rust": "Rust",
     "java": "Java",
+    "scala": "Scala",
     "ruby": "Ruby",
     "php": "PHP",
     "dotnet": ".NET",
     "elixir": "Elixir",
     "swift": "Swift",
+    "dart": "Dart",
+    "flutter": "Flutter",
     "cmake": "C/C++",
     "make": "make",
     "docker": "Docker image",
@@ -41,12 +44,14 @@ _PLANNERS: list[tuple[frozenset[str], Planner]] = [
     (frozenset(node.MANAGERS), node.plan),
     (frozenset({"go"}), systems.plan_go),
     (frozenset({"cargo"}), systems.plan_rust),
-    (frozenset({"maven", "gradle"}), others.plan_java),
+    (frozenset({"maven", "gradle"}), jvm.plan_java),
+    (frozenset({"sbt"}), jvm.plan_scala),
     (frozenset({"bundler"}), others.plan_ruby),
     (frozenset({"composer"}), others.plan_php),
     (frozenset({"nuget"}), others.plan_dotnet),
     (frozenset({"mix"}), others.plan_elixir),
     (frozenset({"swiftpm"}), systems.plan_swift),
+    (frozenset(dart.MANAGERS), dart.plan),
 ]
 
 
@@ -54,7 +59,8 @@ class NothingToGenerate(ValueError):
     """The Report shows no stack a CI job can be planned for."""
 
 
-# CodeQL language and build mode per ecosystem; PHP, Elixir and Swift (macOS only) have none.
+# CodeQL language and build mode per ecosystem; PHP, Elixir, Scala, Dart and Swift (macOS
+# only) have none.
 CODEQL: dict[str, tuple[str, str]] = {
     "python": ("python", "none"),
     "node": ("javascript-typescript", "none"),
@@ -88,6 +94,11 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
             continue
         own = tuple(sorted(d for d, root in members.items() if root == directory))
         draft = Draft(sub, directory, notes, members=own)
+        for tool in draft.unconfigured_tools():
+            notes.append(
+                f"{draft.where()}: no {tool.name} step: {tool.source} declares it, but it "
+                "has no configuration and cannot run without one"
+            )
         planners = _planners_for(draft)
         if not planners and draft.managers():
             notes.append(
@@ -122,22 +133,11 @@ def _workspace_members(report: Report) -> dict[str, str]:
     members: dict[str, str] = {}
     for sub in report.stack.subprojects:
         directory = normalise_dir(sub.path)
-        # `workspace_root` is set by the analysis (npm/yarn/pnpm, Cargo, Go and uv
-        # workspaces); without it, an npm-family package whose lockfile sits in an
-        # enclosing subproject is a workspace package too.
-        root = getattr(sub, "workspace_root", None)
-        if root is None:
-            for lock in sub.lockfiles:
-                parent = normalise_dir(lock.rpartition("/")[0])
-                if parent != directory and _encloses(parent, directory):
-                    root = parent
+        # set by the analysis for npm/yarn/pnpm, Cargo, Go and uv workspace packages
+        root = sub.workspace_root
         if root is not None and normalise_dir(root) in directories - {directory}:
             members[directory] = normalise_dir(root)
     return members
-
-
-def _encloses(parent: str, directory: str) -> bool:
-    return parent == "." or directory.startswith(parent + "/")
 
 
 def _planners_for(draft: Draft) -> list[Planner]:

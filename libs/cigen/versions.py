@@ -46,6 +46,8 @@ DEFAULTS: dict[str, str] = {
     "elixir": "1.18",
     "otp": "27",
     "bun": "latest",
+    "dart": "stable",
+    "flutter": "stable",
 }
 # The newest OTP release each Elixir series supports, for repositories that pin Elixir only.
 OTP_FOR_ELIXIR = {
@@ -135,7 +137,9 @@ def choose(runtime: str, declared: Sequence[RuntimeVersion]) -> Choice:
     default = DEFAULTS.get(runtime)
     if default is None:
         return Choice(runtime, (), None, rejected)
-    if usable:
+    if usable and runtime not in KNOWN:  # no release series to match a range against
+        note = f"{usable[0].source} allows {runtime} {usable[0].version!r}; using {default}"
+    elif usable:
         note = (
             f"the {runtime} range {usable[0].version!r} in {usable[0].source} matches no "
             f"known release; using {default}"

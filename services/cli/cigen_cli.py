@@ -18,6 +18,7 @@ from libs.cigen import (
     Generation,
     NothingToGenerate,
     Rescorer,
+    foreign_pipelines,
     generate,
     is_generated,
 )
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--platform",
         choices=PLATFORMS,
-        default="github",
+        default=None,
         help="CI platform to generate for (default: github)",
     )
     group.add_argument(
@@ -49,10 +50,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--default-branch",
-        default="main",
+        default=None,
         metavar="BRANCH",
         help="branch whose pushes run the whole CI (default: main)",
     )
+
+
+def misuse(args: argparse.Namespace) -> str | None:
+    """Why the CI generation flags cannot be used as given, or None."""
+    if args.generate_ci:
+        return None
+    given = [
+        flag
+        for flag, used in (
+            ("--platform", args.platform is not None),
+            ("--write", args.write),
+            ("--no-code-scanning", not args.code_scanning),
+            ("--default-branch", args.default_branch is not None),
+        )
+        if used
+    ]
+    return f"{', '.join(given)} only apply with --generate-ci" if given else None
 
 
 def run(
@@ -67,8 +85,9 @@ def run(
     try:
         generation = generate(
             report,
-            platform=args.platform,
-            default_branch=args.default_branch,
+            existing=foreign_pipelines(report.ci.pipelines, root),
+            platform=args.platform or "github",
+            default_branch=args.default_branch or "main",
             code_scanning=args.code_scanning,
             rescore=rescore,
         )
@@ -97,9 +116,9 @@ def print_summary(generation: Generation, out: TextIO) -> None:
         where = finding.location or (f"line {finding.line}" if finding.line else "")
         print(f"  - {finding.validator}/{finding.rule} {where}: {finding.message}", file=out)
     if generation.score is not None:
-        changes = ", ".join(f"{c.id} {c.before} -> {c.after}" for c in generation.score.checks)
-        detail = f" ({changes})" if changes else ""
-        print(f"  score: {generation.score.before} -> {generation.score.after}{detail}", file=out)
+        print(f"  score: {generation.score.before} -> {generation.score.after}", file=out)
+        for change in generation.score.checks:
+            print(f"    {change.id}: {change.before} -> {change.after}", file=out)
     for line in generation.explanation:
         print(f"  {line}", file=out)
     for note in generation.notes:
@@ -117,7 +136,11 @@ def _write(generation: Generation, root: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(generation.content)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(generation.content)
+    except OSError as exc:
+        print(f"error: not written: {generation.path}: {exc.strerror}", file=sys.stderr)
+        return 1
     print(f"wrote {generation.path}", file=sys.stderr)
     return 0

@@ -1,7 +1,8 @@
 """`autodevops scan PATH`: analyse a local checkout with no services running.
 
 Exit codes: 0 clean (or nothing at/above --fail-on), 1 a finding at or above --fail-on,
-2 bad input (a path that is not a directory, an unwritable --output).
+2 bad input (a path that is not a directory, an unwritable --output). With --generate-ci
+the command prints generated CI instead of the report (see services/cli/cigen_cli.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
-from libs.analysis import analyze
+from libs.analysis import analyze, rescore
 from libs.analysis.render import SEVERITIES, Format, render, worst_at_or_above
+from libs.cigen import in_tree_copy
+from services.cli import cigen_cli
 
 FORMATS: tuple[str, ...] = get_args(Format)
 
@@ -22,9 +25,17 @@ def _run(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"error: {root} is not a directory", file=sys.stderr)
         return 2
+    problem = cigen_cli.misuse(args) or _report_flags_with_generation(args)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     report = analyze(root, max_file_bytes=args.max_file_size)
-    color = args.format == "text" and args.output is None and sys.stdout.isatty()
-    text = render(report, args.format, color=color)
+    if args.generate_ci:
+        rescorer = in_tree_copy(root, lambda copy: rescore(copy, report))
+        return cigen_cli.run(args, report, root, rescore=rescorer)
+    fmt: Format = args.format or "text"
+    color = fmt == "text" and args.output is None and sys.stdout.isatty()
+    text = render(report, fmt, color=color)
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -40,6 +51,26 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{len(failing)} finding(s) at or above {args.fail_on}", file=sys.stderr)
         return 1
     return 0
+
+
+def _report_flags_with_generation(args: argparse.Namespace) -> str | None:
+    if not args.generate_ci:
+        return None
+    given = [
+        flag
+        for flag, value in (
+            ("--format", args.format),
+            ("--output", args.output),
+            ("--fail-on", args.fail_on),
+        )
+        if value is not None
+    ]
+    if not given:
+        return None
+    return (
+        f"{', '.join(given)} shape the scan report, which --generate-ci replaces: the "
+        "CI file goes to stdout (redirect it, or use --write)"
+    )
 
 
 def _size(value: str) -> int:
@@ -60,7 +91,9 @@ def register(commands: Any) -> None:
         "Redis or network.",
     )
     scan.add_argument("path", help="the directory to analyse (a checkout)")
-    scan.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    scan.add_argument(
+        "--format", choices=FORMATS, default=None, help="report format (default: text)"
+    )
     scan.add_argument(
         "--fail-on",
         choices=SEVERITIES,
@@ -75,4 +108,5 @@ def register(commands: Any) -> None:
         default=2 * 1024 * 1024,
         help="files larger than this many bytes are skipped and counted (default 2 MiB)",
     )
+    cigen_cli.add_arguments(scan)
     scan.set_defaults(run=_run)

@@ -19,11 +19,11 @@ LOCKING_MANAGERS = frozenset(
         "pdm",
         "pipenv",
         "cargo",
-        "go modules",
+        "go",
         "bundler",
         "composer",
         "mix",
-        "swift package manager",
+        "swiftpm",
     }
 )
 _TEST_FILE = re.compile(

@@ -6,6 +6,7 @@ import re
 
 from libs.analysis.hygiene.actions import UNTRUSTED_INPUT, checks_out_pr_head, is_pinned, writes
 from libs.analysis.hygiene.inputs import Inputs, absent, check, ratio_status
+from libs.analysis.parsing import dig, listing, load_yaml
 from libs.analysis.report import Check, CheckStatus, Evidence
 
 BINARY_SUFFIXES = (
@@ -37,6 +38,11 @@ SAST_MARKERS = re.compile(
     r"|phpstan|njsscan|devskim|bearer/bearer-action|checkmarx|veracode|trivy",
     re.I,
 )
+# GitLab's own SAST: its template (Jobs/ or the older Security/ path) or its CI/CD component
+_GITLAB_SAST_TEMPLATE = re.compile(
+    r"^(?:Jobs|Security)/SAST(?:-IaC)?(?:\.latest)?\.gitlab-ci\.yml$", re.I
+)
+_GITLAB_SAST_COMPONENT = re.compile(r"/components/sast/sast@", re.I)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
 _USER = re.compile(r"^\s*USER\s+(\S+)", re.I | re.M)
 
@@ -160,10 +166,14 @@ def binary_artifacts(inputs: Inputs) -> Check:
 
 
 def sast(inputs: Inputs) -> Check:
-    for entry, text in _ci_texts(inputs):
+    for pipeline in inputs.ci.pipelines:
+        text = inputs.tree.read_text(pipeline.path) or ""
         match = SAST_MARKERS.search(text)
-        if match:
-            evidence = [Evidence(path=entry, detail=match.group(0))]
+        found = match.group(0) if match else None
+        if found is None and pipeline.system == "gitlab_ci":
+            found = _gitlab_sast_include(inputs, pipeline.path)
+        if found is not None:
+            evidence = [Evidence(path=pipeline.path, detail=found)]
             return check(
                 "SAST", "security", 4, "pass", "static analysis runs in CI", evidence=evidence
             )
@@ -326,5 +336,13 @@ def _base_images(inputs: Inputs, path: str) -> list[tuple[str, int]]:
     return images
 
 
-def _ci_texts(inputs: Inputs) -> list[tuple[str, str]]:
-    return [(p.path, inputs.tree.read_text(p.path) or "") for p in inputs.ci.pipelines]
+def _gitlab_sast_include(inputs: Inputs, path: str) -> str | None:
+    """The include of GitLab's SAST template or component, if the pipeline has one."""
+    includes = dig(load_yaml(inputs.tree, path), "include")
+    for item in listing(includes) if isinstance(includes, list) else [includes]:
+        template, component = dig(item, "template"), dig(item, "component")
+        if isinstance(template, str) and _GITLAB_SAST_TEMPLATE.match(template.strip()):
+            return f"template: {template.strip()}"
+        if isinstance(component, str) and _GITLAB_SAST_COMPONENT.search(component):
+            return f"component: {component.strip()}"
+    return None

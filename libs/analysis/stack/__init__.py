@@ -88,7 +88,7 @@ def analyse_stack(tree: Tree) -> Stack:
     if precommit is not None:
         for project in projects:
             if project.path == _owner(precommit.path, owners):
-                project.tool("pre-commit", precommit.path)
+                project.tool("pre-commit", precommit.path, configured=True)
     return Stack(
         languages=languages.shares(tree.files),
         subprojects=[_finish(p) for p in projects],

@@ -22,7 +22,7 @@ GO_FRAMEWORKS = {
 }
 GO_TESTS = {
     "github.com/stretchr/testify": "testify",
-    "github.com/onsi/ginkgo/v2": "Ginkgo",
+    "github.com/onsi/ginkgo/v2": "ginkgo",
 }
 GO_SERVICES = {
     "github.com/lib/pq": "postgres",
@@ -79,7 +79,7 @@ _SWIFT_PACKAGE = re.compile(
 
 
 def detect_go(project: Project) -> None:
-    path = project.adopt("go.mod", "go", "go modules", "go.sum", "go.work.sum")
+    path = project.adopt("go.mod", "go", "go", "go.sum", "go.work.sum")
     if path is None:
         return
     text = project.tree.read_text(path) or ""
@@ -138,7 +138,7 @@ def _rust_tests(project: Project) -> None:
 
 
 def detect_swift(project: Project) -> None:
-    path = project.adopt("Package.swift", "swift", "swift package manager", "Package.resolved")
+    path = project.adopt("Package.swift", "swift", "swiftpm", "Package.resolved")
     if path is None:
         return
     text = project.tree.read_text(path) or ""
@@ -153,9 +153,9 @@ def detect_swift(project: Project) -> None:
         if entry.name.endswith(".swift") and "Tests/" in entry.path:
             body = project.tree.read_text(entry.path) or ""
             if "import XCTest" in body:
-                project.test_framework("XCTest", entry.path)
+                project.test_framework("xctest", entry.path)
             if "import Testing" in body:
-                project.test_framework("Swift Testing", entry.path)
+                project.test_framework("swift-testing", entry.path)
     project.configured(((".swiftlint.yml", "swiftlint"), (".swiftformat", "swiftformat")))
 
 
@@ -187,7 +187,7 @@ def detect_native(project: Project) -> None:
     for name, tool in ((".clang-format", "clang-format"), (".clang-tidy", "clang-tidy")):
         config = project.file(name)
         if config is not None and "cpp" in project.ecosystems:
-            project.tool(tool, config)
+            project.tool(tool, config, configured=True)
 
 
 def _cmake(project: Project, path: str) -> None:
@@ -205,11 +205,11 @@ def _cmake(project: Project, path: str) -> None:
     if "enable_testing()" in lowered or "add_test(" in lowered or "include(ctest)" in lowered:
         project.test_framework("ctest", path)
     for needle, label in (
-        ("gtest", "GoogleTest"),
-        ("googletest", "GoogleTest"),
-        ("catch2", "Catch2"),
+        ("gtest", "googletest"),
+        ("googletest", "googletest"),
+        ("catch2", "catch2"),
         ("doctest", "doctest"),
-        ("boost_unit_test", "Boost.Test"),
+        ("boost_unit_test", "boost-test"),
     ):
         if needle in lowered:
             project.test_framework(label, path)

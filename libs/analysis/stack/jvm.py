@@ -18,12 +18,12 @@ FRAMEWORKS = {
     "com.android.library": "Android",
 }
 TESTS = {
-    "junit:junit": "JUnit 4",
-    "org.junit.jupiter": "JUnit 5",
-    "org.testng": "TestNG",
-    "org.spockframework": "Spock",
-    "io.kotest": "Kotest",
-    "org.springframework.boot:spring-boot-starter-test": "JUnit 5",
+    "junit:junit": "junit4",
+    "org.junit.jupiter": "junit5",
+    "org.testng": "testng",
+    "org.spockframework": "spock",
+    "io.kotest": "kotest",
+    "org.springframework.boot:spring-boot-starter-test": "junit5",
 }
 TOOLS = {
     "maven-checkstyle-plugin": "checkstyle",
@@ -98,7 +98,8 @@ def _record(project: Project, coordinate: str, source: str, version: str | None)
         project.service(label, source)
     for key, tool in TOOLS.items():
         if key in coordinate:
-            project.tool(tool, source)
+            # a plugin in the build is the tool's configuration
+            project.tool(tool, source, configured=True)
 
 
 def _maven(project: Project, pom: str) -> None:
@@ -162,7 +163,7 @@ def _gradle(project: Project, path: str) -> None:
     for match in _GRADLE_DEP.finditer(text):
         _record(project, f"{match.group(1)}:{match.group(2)}", path, match.group(3))
     if "useJUnitPlatform()" in text:
-        project.test_framework("JUnit 5", path)
+        project.test_framework("junit5", path)
     for pattern, field in _GRADLE_JAVA:
         found = pattern.search(text)
         if found:

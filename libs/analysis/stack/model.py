@@ -60,11 +60,16 @@ class Project:
     def framework(self, name: str, source: str, version: str | None = None) -> None:
         _add(self.sub.frameworks, Fact(name=name, source=source, version=version))
 
-    def test_framework(self, name: str, source: str, version: str | None = None) -> None:
-        _add(self.sub.test_frameworks, Fact(name=name, source=source, version=version))
+    def test_framework(
+        self, name: str, source: str, version: str | None = None, *, configured: bool = False
+    ) -> None:
+        fact = Fact(name=name, source=source, version=version, configured=configured)
+        _add(self.sub.test_frameworks, fact)
 
-    def tool(self, name: str, source: str, version: str | None = None) -> None:
-        _add(self.sub.tools, Fact(name=name, source=source, version=version))
+    def tool(
+        self, name: str, source: str, version: str | None = None, *, configured: bool = False
+    ) -> None:
+        _add(self.sub.tools, Fact(name=name, source=source, version=version, configured=configured))
 
     def service(self, name: str, source: str, version: str | None = None) -> None:
         _add(self.sub.services, Fact(name=name, source=source, version=version))
@@ -121,19 +126,29 @@ class Project:
             self.service(label, source)
 
     def configured(self, files: tuple[tuple[str, str], ...], *, test: bool = False) -> None:
-        """Record each (config file, tool) whose file exists in this folder."""
+        """Record each (config file, tool) whose file exists in this folder, as configured."""
         for name, tool in files:
             path = self.file(name)
             if path is not None:
-                (self.test_framework if test else self.tool)(tool, path)
+                (self.test_framework if test else self.tool)(tool, path, configured=True)
 
     def has_runtime(self, runtime: str) -> bool:
         return any(r.runtime == runtime for r in self.sub.runtimes)
 
 
 def _add(facts: list[Fact], fact: Fact) -> None:
-    if not any(f.name == fact.name for f in facts):
-        facts.append(fact)
+    """The first fact of a name stays, except that a tool's configuration replaces a mere
+    dependency on it as the source (keeping the declared version)."""
+    for index, known in enumerate(facts):
+        if known.name != fact.name:
+            continue
+        if fact.configured and not known.configured:
+            version = known.version or fact.version
+            facts[index] = Fact(
+                name=fact.name, source=fact.source, version=version, configured=True
+            )
+        return
+    facts.append(fact)
 
 
 def lookup(

@@ -77,6 +77,13 @@ TOOL_CONFIGS = (
     ("nx.json", "nx"),
     ("lerna.json", "lerna"),
 )
+# package.json keys that configure a tool in place of its own file
+PACKAGE_CONFIG_KEYS = {
+    "eslintConfig": "eslint",
+    "prettier": "prettier",
+    "stylelint": "stylelint",
+    "jest": "jest",
+}
 SERVICE_DEPS = {
     "pg": "postgres",
     "postgres": "postgres",
@@ -136,7 +143,11 @@ def detect(project: Project) -> None:
     for entry in tree.in_dir(project.path):
         for prefix, name in TOOL_CONFIGS:
             if entry.name.startswith(prefix):
-                project.tool(name, entry.path)
+                project.tool(name, entry.path, configured=True)
+    for key, name in PACKAGE_CONFIG_KEYS.items():
+        if isinstance(data.get(key), dict | list | str):
+            add = project.test_framework if name in TEST_DEPS.values() else project.tool
+            add(name, path, configured=True)
     _commands(project, scripts or {}, manager, path)
 
 
@@ -199,7 +210,7 @@ def _tests(
     for entry in project.tree.in_dir(project.path):
         for prefix, name in TEST_CONFIGS:
             if entry.name.startswith(prefix):
-                project.test_framework(name, entry.path)
+                project.test_framework(name, entry.path, configured=True)
     test_script = as_str(scripts.get("test")) or ""
     if "node --test" in test_script:
         project.test_framework("node:test", path)

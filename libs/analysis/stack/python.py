@@ -327,17 +327,18 @@ def _tests(
     tree = project.tree
     project.declared(deps, tests=TEST_DEPS)
     if pyproject_path and dig(data, "tool", "pytest") is not None:
-        project.test_framework("pytest", pyproject_path)
-    for name, marker in (
-        ("pytest.ini", None),
-        ("conftest.py", None),
-        ("setup.cfg", "[tool:pytest]"),
-        ("tox.ini", "pytest"),
-        ("noxfile.py", "pytest"),
+        project.test_framework("pytest", pyproject_path, configured=True)
+    # (file, text it must contain, whether it configures pytest or only runs it)
+    for name, marker, configures in (
+        ("pytest.ini", None, True),
+        ("conftest.py", None, True),
+        ("setup.cfg", "[tool:pytest]", True),
+        ("tox.ini", "pytest", False),
+        ("noxfile.py", "pytest", False),
     ):
         path = project.file(name)
         if path is not None and (marker is None or marker in (tree.read_text(path) or "")):
-            project.test_framework("pytest", path)
+            project.test_framework("pytest", path, configured=configures)
     for path in _test_files(project):
         text = tree.read_text(path) or ""
         imported = "import unittest" in text or "from unittest import" in text
@@ -369,11 +370,11 @@ def _tools(
         tool = mapping(dig(data, "tool"))
         for section, name in TOOL_SECTIONS.items():
             if section in tool:
-                project.tool(name, pyproject_path)
+                project.tool(name, pyproject_path, configured=True)
     for filename, name in TOOL_FILES.items():
         path = project.file(filename)
         if path is not None:
-            project.tool(name, path)
+            project.tool(name, path, configured=True)
     for filename in ("setup.cfg", "tox.ini"):
         path = project.file(filename)
         if path is None:
@@ -381,7 +382,7 @@ def _tools(
         text = tree.read_text(path) or ""
         for section, name in (("[flake8]", "flake8"), ("[mypy]", "mypy"), ("[isort]", "isort")):
             if section in text:
-                project.tool(name, path)
+                project.tool(name, path, configured=True)
     project.declared(deps, tools=TOOL_DEPS)
 
 

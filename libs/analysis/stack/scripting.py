@@ -15,12 +15,23 @@ RUBY_FRAMEWORKS = {
     "grape": "Grape",
 }
 RUBY_TESTS = {
-    "rspec": "RSpec",
-    "rspec-rails": "RSpec",
+    "rspec": "rspec",
+    "rspec-rails": "rspec",
     "minitest": "minitest",
-    "cucumber": "Cucumber",
+    "cucumber": "cucumber",
 }
-RUBY_TOOLS = {"rubocop": "rubocop", "standard": "standard", "brakeman": "brakeman"}
+RUBY_TOOLS = {
+    "rubocop": "rubocop",
+    "standard": "standard",
+    "brakeman": "brakeman",
+    "sorbet": "sorbet",
+    "sorbet-static": "sorbet",
+}
+RUBY_CONFIGS = (
+    (".rubocop.yml", "rubocop"),
+    (".standard.yml", "standard"),
+    ("sorbet/config", "sorbet"),
+)
 RUBY_SERVICES = {"pg": "postgres", "mysql2": "mysql", "redis": "redis", "mongoid": "mongodb"}
 PHP_FRAMEWORKS = {
     "laravel/framework": "Laravel",
@@ -34,10 +45,10 @@ PHP_FRAMEWORKS = {
     "drupal/core": "Drupal",
 }
 PHP_TESTS = {
-    "phpunit/phpunit": "PHPUnit",
-    "pestphp/pest": "Pest",
-    "codeception/codeception": "Codeception",
-    "behat/behat": "Behat",
+    "phpunit/phpunit": "phpunit",
+    "pestphp/pest": "pest",
+    "codeception/codeception": "codeception",
+    "behat/behat": "behat",
 }
 PHP_TOOLS = {
     "phpstan/phpstan": "phpstan",
@@ -55,6 +66,7 @@ PHP_CONFIGS = (
     (".php-cs-fixer.dist.php", "php-cs-fixer"),
     ("phpcs.xml", "phpcs"),
     ("phpcs.xml.dist", "phpcs"),
+    ("pint.json", "pint"),
 )
 COMPOSER_SCRIPTS = {
     "test": "test",
@@ -73,16 +85,16 @@ SBT_FRAMEWORKS = {
     "zio-http": "ZIO HTTP",
     "spark-core": "Spark",
 }
-SBT_TESTS = {"scalatest": "ScalaTest", "munit": "MUnit", "specs2-core": "specs2"}
+SBT_TESTS = {"scalatest": "scalatest", "munit": "munit", "specs2-core": "specs2"}
 ELIXIR_FRAMEWORKS = {"phoenix": "Phoenix", "plug": "Plug", "nerves": "Nerves"}
 ELIXIR_TOOLS = {"credo": "credo", "dialyxir": "dialyzer", "sobelow": "sobelow"}
 ELIXIR_SERVICES = {"postgrex": "postgres", "myxql": "mysql", "redix": "redis"}
 DOTNET_TESTS = {
-    "xunit": "xUnit",
-    "xunit.v3": "xUnit",
-    "nunit": "NUnit",
-    "mstest.testframework": "MSTest",
-    "mstest": "MSTest",
+    "xunit": "xunit",
+    "xunit.v3": "xunit",
+    "nunit": "nunit",
+    "mstest.testframework": "mstest",
+    "mstest": "mstest",
 }
 DOTNET_SERVICES = {
     "npgsql": "postgres",
@@ -111,14 +123,10 @@ def detect_ruby(project: Project) -> None:
     project.declared(
         deps, frameworks=RUBY_FRAMEWORKS, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES
     )
-    rspec = project.file(".rspec")
-    if rspec is not None:
-        project.test_framework("RSpec", rspec)
+    project.configured(((".rspec", "rspec"),), test=True)
     if "Rails" in {f.name for f in project.sub.frameworks} and project.file("test/test_helper.rb"):
         project.test_framework("minitest", project.file("test/test_helper.rb") or path)
-    rubocop = project.file(".rubocop.yml")
-    if rubocop is not None:
-        project.tool("rubocop", rubocop)
+    project.configured(RUBY_CONFIGS)
 
 
 def detect_php(project: Project) -> None:
@@ -135,7 +143,7 @@ def detect_php(project: Project) -> None:
     project.runtime_at("php", data, path, "require", "php")
     project.runtime_at("php", data, path, "config", "platform", "php")
     project.declared(deps, frameworks=PHP_FRAMEWORKS, tests=PHP_TESTS, tools=PHP_TOOLS)
-    project.configured((("phpunit.xml", "PHPUnit"), ("phpunit.xml.dist", "PHPUnit")), test=True)
+    project.configured((("phpunit.xml", "phpunit"), ("phpunit.xml.dist", "phpunit")), test=True)
     project.configured(PHP_CONFIGS)
     _composer_scripts(project, path, data.get("scripts"))
 
@@ -163,10 +171,8 @@ def detect_elixir(project: Project) -> None:
     )
     helper = project.file("test/test_helper.exs")
     if helper is not None:
-        project.test_framework("ExUnit", helper)
-    formatter = project.file(".formatter.exs")
-    if formatter is not None:
-        project.tool("mix format", formatter)
+        project.test_framework("exunit", helper)
+    project.configured(((".formatter.exs", "mix format"), (".credo.exs", "credo")))
 
 
 def detect_dotnet(project: Project, members: list[str]) -> None:
@@ -194,8 +200,9 @@ def detect_dotnet(project: Project, members: list[str]) -> None:
             _project_file(project, path)
     tools = project.file(".config/dotnet-tools.json")
     if tools is not None:
+        # a local tool manifest: each tool is installed and set up for `dotnet <tool>`
         for name in mapping(dig(load_json(project.tree, tools), "tools")):
-            project.tool(str(name), tools)
+            project.tool(str(name).lower(), tools, configured=True)
 
 
 def _project_file(project: Project, path: str) -> None:
@@ -231,7 +238,7 @@ def _package(project: Project, path: str, name: str, version: str | None) -> Non
     if service:
         project.service(service, path)
     if lowered == "stylecop.analyzers":
-        project.tool("StyleCop.Analyzers", path, version)
+        project.tool("stylecop", path, version)
 
 
 def detect_dart(project: Project) -> None:

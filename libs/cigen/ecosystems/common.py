@@ -7,7 +7,7 @@ versions and commands are checked here before they can reach a workflow file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from libs.analysis.report import Fact, Subproject
@@ -20,13 +20,15 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REWRITES = re.compile(r"(--fix\b|--write\b|:fix\b|\bfix\b(?!-))")
 MAX_COMMAND = 300
 
-# The analysis names some package managers for people; planners use one word.
-MANAGER_ALIASES = {
-    "go modules": "go",
-    "gomod": "go",
-    "swift package manager": "swiftpm",
-    "swift": "swiftpm",
-    "dotnet": "nuget",
+# Tools that fail without their configuration (a dependency on one alone plans no step),
+# and the purpose of the step they would have had.
+NEEDS_CONFIG: dict[str, Purpose] = {
+    "eslint": "lint",
+    "phpcs": "lint",
+    "typescript": "typecheck",
+    "phpstan": "typecheck",
+    "psalm": "typecheck",
+    "sorbet": "typecheck",
 }
 # Task runners the hosted runners and the usual images do not ship.
 _MISSING_RUNNERS = ("just ", "task ", "mage ")
@@ -79,28 +81,32 @@ class Draft:
     def where(self) -> str:
         return "the repository root" if self.directory == "." else self.directory
 
-    def names(self, facts: Iterable[object]) -> set[str]:
-        return {getattr(f, "name", "").lower() for f in facts}
-
     def tools(self) -> set[str]:
-        return self.names(self.sub.tools)
+        """Tools to run: configured ones, and declared ones that run on their defaults."""
+        return {t.name for t in self.sub.tools if t.configured or t.name not in NEEDS_CONFIG}
+
+    def unconfigured_tools(self) -> list[Fact]:
+        """Declared tools left out because they cannot run without configuration, where
+        the repository has no command of its own for their purpose either."""
+        own = {c.purpose for c in self.sub.commands}
+        return [
+            t
+            for t in self.sub.tools
+            if not t.configured and t.name in NEEDS_CONFIG and NEEDS_CONFIG[t.name] not in own
+        ]
 
     def tests(self) -> set[str]:
-        return self.names(self.sub.test_frameworks)
+        return {f.name for f in self.sub.test_frameworks}
 
     def frameworks(self) -> set[str]:
-        return self.names(self.sub.frameworks)
+        """Framework names, lower-cased (the analysis gives their display names)."""
+        return {f.name.lower() for f in self.sub.frameworks}
 
     def managers(self) -> set[str]:
-        names = self.names(self.sub.package_managers)
-        return {MANAGER_ALIASES.get(n, n) for n in names}
+        return {f.name for f in self.sub.package_managers}
 
     def manager_facts(self, name: str) -> list[Fact]:
-        return [
-            f
-            for f in self.sub.package_managers
-            if MANAGER_ALIASES.get(f.name.lower(), f.name.lower()) == name
-        ]
+        return [f for f in self.sub.package_managers if f.name == name]
 
     def manager_fact_version(self, name: str) -> tuple[str | None, str | None]:
         """The declared version of a package manager and the file that declares it."""

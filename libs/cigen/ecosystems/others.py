@@ -1,4 +1,4 @@
-"""JVM (Maven, Gradle), Ruby (Bundler), PHP (Composer), .NET and Elixir (Mix)."""
+"""Ruby (Bundler), PHP (Composer), .NET and Elixir (Mix)."""
 
 from __future__ import annotations
 
@@ -12,45 +12,6 @@ from libs.cigen.plan import Job, Purpose, Runtime, Step
 
 # net8.0, net9.0-windows, netcoreapp3.1: .NET (Core) target frameworks with an SDK line.
 _TFM = re.compile(r"\bnet(?:coreapp)?(\d+)\.(\d+)")
-
-
-def plan_java(draft: Draft) -> Job:
-    gradle = "gradle" in draft.managers()
-    tools = draft.tools()
-    defaults: list[Step] = []
-    if gradle:
-        gradle_cmd = "./gradlew" if _wrapper(draft, "gradle", "gradlew") else "gradle"
-        if "spotless" in tools:
-            defaults.append(step("format", f"{gradle_cmd} spotlessCheck"))
-        defaults.append(step("test", f"{gradle_cmd} check", name="Test and check"))
-        defaults.append(step("build", f"{gradle_cmd} assemble"))
-        lockfiles = draft.lockfiles("gradle.lockfile") or draft.manifest_paths(
-            "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"
-        )
-    else:
-        mvn = "./mvnw" if _wrapper(draft, "maven", "mvnw") else "mvn"
-        flags = "--batch-mode --no-transfer-progress"
-        if "spotless" in tools:
-            defaults.append(step("format", f"{mvn} {flags} spotless:check"))
-        if "checkstyle" in tools:
-            defaults.append(step("lint", f"{mvn} {flags} checkstyle:check"))
-        defaults.append(step("test", f"{mvn} {flags} verify", name="Build and test"))
-        lockfiles = draft.manifest_paths("pom.xml")
-    return Job(
-        id="",
-        name="",
-        ecosystem="java",
-        runtime=draft.runtime("java", distribution="temurin"),
-        manager="gradle" if gradle else "maven",
-        lockfiles=lockfiles,
-        steps=assemble(draft, defaults),
-        timeout_minutes=30,
-    )
-
-
-def _wrapper(draft: Draft, manager: str, name: str) -> bool:
-    sources = [f.source for f in draft.manager_facts(manager)] + list(draft.sub.manifests)
-    return any(p.rsplit("/", 1)[-1] == name for p in sources)
 
 
 def plan_ruby(draft: Draft) -> Job:
@@ -169,11 +130,11 @@ def plan_elixir(draft: Draft) -> Job:
     else:
         otp_version = otp.versions[0]
     defaults: list[Step] = [step("install", "mix deps.get")]
-    if tools & {"mix-format", "formatter", "mix format"}:
+    if "mix format" in tools:
         defaults.append(step("format", "mix format --check-formatted"))
     if "credo" in tools:
         defaults.append(step("lint", "mix credo --strict"))
-    if "dialyzer" in tools or "dialyxir" in tools:
+    if "dialyzer" in tools:
         defaults.append(step("typecheck", "mix dialyzer"))
     defaults += [
         step("build", "mix compile --warnings-as-errors"),

@@ -115,7 +115,7 @@ def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
         return [step("test", "hatch test")]
     if "pytest" in tests:
         return [step("test", prefix + "pytest" if prefix else "python -m pytest")]
-    if "django" in tests or ("django" in draft.frameworks() and "unittest" in tests):
+    if "django" in draft.frameworks() and "unittest" in tests:
         return [step("test", f"{prefix}python manage.py test")]
     if "unittest" in tests:
         return [step("test", f"{prefix}python -m unittest discover")]

@@ -74,7 +74,7 @@ def plan_cmake(draft: Draft) -> Job:
         step("build", "cmake -S . -B build -DCMAKE_BUILD_TYPE=Release", name="Configure"),
         step("build", "cmake --build build --parallel", name="Build"),
     ]
-    if draft.tests() & {"ctest", "googletest", "gtest", "catch2"}:
+    if draft.tests() & {"ctest", "googletest", "catch2", "doctest", "boost-test"}:
         defaults.append(step("test", "ctest --test-dir build --output-on-failure"))
     return Job(
         id="",

@@ -198,6 +198,34 @@ def _elixir(b: Builder, job: Job) -> Setup:
     return Setup(steps=steps)
 
 
+def _scala(b: Builder, job: Job) -> Setup:
+    with_: dict[str, object] = {"distribution": "temurin", "java-version": version_of(job)}
+    with_["cache"] = "sbt"
+    if job.lockfiles:
+        with_["cache-dependency-path"] = _lines(job.lockfiles)
+    return Setup(
+        steps=[
+            b.action(f"Set up Java {version_of(job)}", "actions/setup-java", with_),
+            # hosted Ubuntu 24.04 runners ship no sbt; Coursier installs it on that Java
+            b.action("Set up sbt", "coursier/setup-action", {"apps": "sbt"}),
+        ]
+    )
+
+
+def _dart(b: Builder, job: Job) -> Setup:
+    steps = [b.cache(job, "pub", ["~/.pub-cache"], job.lockfiles)] if job.lockfiles else []
+    return Setup(steps=steps, container=f"dart:{version_of(job)}")
+
+
+def _flutter(b: Builder, job: Job) -> Setup:
+    version = version_of(job)
+    with_: dict[str, object] = (
+        {"channel": version} if version in ("stable", "beta") else {"flutter-version": version}
+    )
+    with_["cache"] = True  # the SDK and the pub cache, keyed on pubspec.lock
+    return Setup(steps=[b.action(f"Set up Flutter {version}", "subosito/flutter-action", with_)])
+
+
 def _swift(b: Builder, job: Job) -> Setup:
     container = f"swift:{job.runtime.versions[0]}" if job.runtime else None
     steps = [b.cache(job, "swiftpm", [job.path(".build")], job.lockfiles)] if job.lockfiles else []
@@ -216,4 +244,7 @@ _SETUPS: dict[str, Callable[[Builder, Job], Setup]] = {
     "dotnet": _dotnet,
     "elixir": _elixir,
     "swift": _swift,
+    "scala": _scala,
+    "dart": _dart,
+    "flutter": _flutter,
 }

@@ -31,6 +31,9 @@ _IMAGES = {
     "dotnet": "mcr.microsoft.com/dotnet/sdk:{v}",
     "elixir": "elixir:{v}",
     "swift": "swift:{v}",
+    "dart": "dart:{v}",
+    # Flutter publishes no official image; Cirrus Labs' is the one its docs point to
+    "flutter": "ghcr.io/cirruslabs/flutter:{v}",
 }
 # (variable that moves the cache into the project, the directory it points at)
 _CACHE_DIRS: dict[str, tuple[str, str]] = {
@@ -48,7 +51,9 @@ _CACHE_DIRS: dict[str, tuple[str, str]] = {
     "gradle": ("GRADLE_USER_HOME", "gradle"),
     "bundler": ("BUNDLE_PATH", "bundle"),
     "composer": ("COMPOSER_CACHE_DIR", "composer"),
-    "dotnet": ("NUGET_PACKAGES", "nuget"),
+    "nuget": ("NUGET_PACKAGES", "nuget"),
+    "pub": ("PUB_CACHE", "pub"),
+    "sbt": ("COURSIER_CACHE", "coursier"),
 }
 
 
@@ -70,7 +75,7 @@ def _tag(runtime: Runtime, version: str) -> str:
 
 
 def image(job: Job) -> str:
-    if job.ecosystem == "java":
+    if job.ecosystem in ("java", "scala"):
         v = job.runtime.versions[0] if job.runtime else "21"
         if job.manager == "maven":
             return f"maven:3-eclipse-temurin-{_java(job, v)}"
@@ -111,6 +116,14 @@ def bootstrap(job: Job) -> list[str]:
         return [f"rustup component add {' '.join(job.tools)}"]
     if manager == "mix":
         return ["mix local.hex --force", "mix local.rebar --force"]
+    if manager == "sbt":
+        return [
+            "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl",
+            "curl -fsSL https://github.com/coursier/coursier/releases/latest/download/"
+            "cs-x86_64-pc-linux.gz | gzip -d > /usr/local/bin/cs",
+            "chmod +x /usr/local/bin/cs",
+            "cs install --install-dir /usr/local/bin sbt",
+        ]
     if manager == "cmake":
         return ["apt-get update -qq && apt-get install -y -qq --no-install-recommends cmake"]
     return []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from libs.analysis.workflows import audit_text
 from libs.cigen.pins import PinTable
 from libs.cigen.validate.policy import check_github, check_gitlab
 from libs.cigen.validate.result import Finding, Validation, ValidatorRun, run_of
 from libs.cigen.validate.schema import YamlSyntaxError, check_schema, parse_yaml, schema_names
-from libs.cigen.validate.zizmor import DEFAULT_TIMEOUT, audit_workflow
 
 __all__ = ["Finding", "Validation", "ValidatorRun", "validate"]
+
+ZIZMOR_TIMEOUT = 30.0
 
 
 def validate(
@@ -18,7 +20,7 @@ def validate(
     path: str,
     pins: PinTable,
     zizmor: bool = True,
-    zizmor_timeout: float = DEFAULT_TIMEOUT,
+    zizmor_timeout: float = ZIZMOR_TIMEOUT,
 ) -> Validation:
     """Validate `content`. With `zizmor=False` the zizmor run is reported as not run, so
     the result cannot pass: use it only where a partial check is what you want."""
@@ -42,8 +44,8 @@ def _zizmor(
 ) -> tuple[ValidatorRun, list[Finding]]:
     if not enabled:
         return ValidatorRun(name="zizmor", status="not_run", reason="skipped by the caller"), []
-    run = audit_workflow(content, path=path, timeout=timeout)
-    if run.status == "not_run":
+    run = audit_text(content, path=path, timeout=timeout)
+    if run.status != "ok":
         return ValidatorRun(name="zizmor", status="not_run", tool=run.tool, reason=run.reason), []
     findings = [
         Finding(

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from libs.cigen.pins import PinTable
+from libs.cigen.render.gitlab import SAST_TEMPLATE
 from libs.cigen.validate.result import Finding
 
 _PINNED = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
 _DANGEROUS_TRIGGERS = ("pull_request_target", "workflow_run")
 # The only write a generated workflow grants, to the job that uploads code scanning results.
 _JOB_WRITES = {"security-events"}
-GITLAB_SAST = "Jobs/SAST.gitlab-ci.yml"
 
 
 def _finding(rule: str, message: str, location: str) -> Finding:
@@ -108,6 +108,6 @@ def check_gitlab(document: Any) -> list[Finding]:
         if "timeout" not in job:
             found.append(_finding("job-timeout", "job has no timeout", str(name)))
     includes = document.get("include")
-    if includes is not None and includes != [{"template": GITLAB_SAST}]:
+    if includes is not None and includes != [{"template": SAST_TEMPLATE}]:
         found.append(_finding("include", "the pipeline includes files we did not vet", "include"))
     return found

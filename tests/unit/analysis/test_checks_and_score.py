@@ -142,3 +142,19 @@ def test_rescore_sees_a_new_workflow_and_reuses_the_secret_scan(build: Build) ->
     assert by_id(after)["ci-present"].status == "pass"
     assert after.secrets is before.secrets
     assert after.score.overall > before.score.overall
+
+
+def test_sast_counts_gitlab_sast_template_and_component_includes(build: Build) -> None:
+    code = {"main.py": "print(1)\n", "requirements.txt": "flask\n"}
+    pipelines = {
+        "template": "include:\n  - template: Jobs/SAST.gitlab-ci.yml\ntest:\n  script: [pytest]\n",
+        "older template": "include:\n  template: Security/SAST.gitlab-ci.yml\n",
+        "component": "include:\n  - component: $CI_SERVER_FQDN/components/sast/sast@2.0.2\n",
+    }
+    for name, pipeline in pipelines.items():
+        sast = by_id(analyze(build({**code, ".gitlab-ci.yml": pipeline})))["SAST"]
+        assert sast.status == "pass", name
+        assert sast.evidence[0].path == ".gitlab-ci.yml"
+    unrelated = "include:\n  - template: Jobs/Build.gitlab-ci.yml\n  - local: ci/sast.yml\n"
+    sast = by_id(analyze(build({**code, ".gitlab-ci.yml": unrelated})))["SAST"]
+    assert sast.status == "fail"

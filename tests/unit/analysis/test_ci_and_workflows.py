@@ -10,7 +10,7 @@ import pytest
 from libs.analysis.ci import analyse_ci
 from libs.analysis.report import Fact, Pipeline
 from libs.analysis.tree import Tree
-from libs.analysis.workflows import audit
+from libs.analysis.workflows import audit, audit_text
 from tests.unit.analysis.conftest import Build
 from tests.unit.analysis.workflow_samples import BAD_WORKFLOW, GOOD_WORKFLOW
 
@@ -62,6 +62,27 @@ def test_pipelines_of_every_system_and_what_they_do(build: Build) -> None:
     ]
 
 
+def test_commands_of_more_ecosystems_and_workspaces_are_recognised(build: Build) -> None:
+    scripts = {
+        "flutter": "- flutter analyze\n- flutter test\n- flutter build apk\n",
+        "dart": "- dart format --output=none --set-exit-if-changed .\n- dart test\n",
+        "sbt": "- sbt scalafmtCheckAll\n- sbt +test\n",
+        "go": "- go vet ./...\n- go test ./...\n- go build ./...\n",
+        "workspaces": "- pnpm -r --if-present run lint\n- pnpm -r --if-present run test\n"
+        "- pnpm -r run build\n",
+        "composer": "- composer run-script lint\n- composer test\n- docker build .\n",
+        "typescript": "- yarn typecheck\n- yarn test\n- yarn build\n",
+    }
+    for name, script in scripts.items():
+        root = build({".travis.yml": f"script:\n{script}"})
+        (pipeline,) = analyse_ci(Tree.scan(root)).pipelines
+        assert (pipeline.runs_tests, pipeline.runs_lint) == (True, True), name
+        assert pipeline.builds == (name != "dart"), name
+    # the tests of the composer pipeline are seen through `composer test`, not a runner name
+    (composer,) = analyse_ci(Tree.scan(build({".travis.yml": "script: composer test\n"}))).pipelines
+    assert composer.runs_tests
+
+
 def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:
     result = audit(Tree.scan(build({".github/workflows/pr.yml": BAD_WORKFLOW})))
     assert result.status == "ok"
@@ -76,6 +97,15 @@ def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:
         10,
     )
     assert injection.url is not None
+
+
+def test_a_workflow_given_as_text_is_audited_the_same_way(build: Build) -> None:
+    from_tree = audit(Tree.scan(build({".github/workflows/pr.yml": BAD_WORKFLOW})))
+    from_text = audit_text(BAD_WORKFLOW, path=".github/workflows/pr.yml")
+    assert from_text.status == "ok"
+    assert from_text.tool == from_tree.tool
+    assert from_text.findings == from_tree.findings
+    assert audit_text(GOOD_WORKFLOW, path="ci.yml").findings == []
 
 
 def test_no_workflows_means_nothing_to_audit(build: Build) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from libs.analysis.report import Command, Fact, RuntimeVersion, Stack, Subproject
 from libs.analysis.stack import analyse_stack
 from libs.analysis.tree import Tree
+from tests.unit.analysis import stack_trees as trees
 from tests.unit.analysis.conftest import Build
 
 
@@ -23,23 +22,17 @@ def facts(items: list[Fact]) -> set[tuple[str, str]]:
     return {(f.name, f.source) for f in items}
 
 
+def configured(items: list[Fact]) -> set[tuple[str, str, bool]]:
+    """(name, source, whether the source is the tool's own configuration)."""
+    return {(f.name, f.source, f.configured) for f in items}
+
+
 def rt(runtime: str, version: str, source: str, field: str | None = None) -> RuntimeVersion:
     return RuntimeVersion(runtime=runtime, version=version, source=source, field=field)
 
 
 def test_python_pip(build: Build) -> None:
-    sub = only(
-        stack_of(
-            build,
-            {
-                "requirements.txt": "Django==5.0.3\npsycopg[binary]>=3.1\n# comment\n-r dev.txt\n",
-                "requirements-dev.txt": "pytest>=8\nruff\n",
-                ".python-version": "3.12.2\n",
-                "manage.py": "import django\n",
-                "app/tests/test_views.py": "def test_ok(): pass\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.PYTHON_PIP))
     assert sub.manifests == ["requirements-dev.txt", "requirements.txt"]
     assert facts(sub.package_managers) == {("pip", "requirements-dev.txt")}
     assert sub.lockfiles == []
@@ -47,35 +40,23 @@ def test_python_pip(build: Build) -> None:
         ("Django", "requirements.txt", "==5.0.3")
     ]
     assert facts(sub.test_frameworks) == {("pytest", "requirements-dev.txt")}
-    assert facts(sub.tools) == {("ruff", "requirements-dev.txt")}
+    assert configured(sub.tools) == {("ruff", "requirements-dev.txt", False)}
     assert facts(sub.services) == {("postgres", "requirements.txt")}
     assert sub.runtimes == [rt("python", "3.12.2", ".python-version")]
     assert sub.languages[0].name == "Python"
 
 
 def test_python_poetry(build: Build) -> None:
-    pyproject = """
-[tool.poetry]
-name = "svc"
-[tool.poetry.dependencies]
-python = "^3.11"
-fastapi = "^0.110"
-redis = {version = "^5.0", extras = ["hiredis"]}
-[tool.poetry.group.dev.dependencies]
-pytest = "^8.0"
-mypy = "^1.9"
-[tool.black]
-line-length = 100
-[build-system]
-build-backend = "poetry.core.masonry.api"
-"""
-    sub = only(stack_of(build, {"pyproject.toml": pyproject, "poetry.lock": "# lock\n"}))
+    sub = only(stack_of(build, trees.PYTHON_POETRY))
     assert sub.manifests == ["pyproject.toml"]
     assert facts(sub.package_managers) == {("poetry", "poetry.lock")}
     assert sub.lockfiles == ["poetry.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("FastAPI", "^0.110")]
-    assert facts(sub.test_frameworks) == {("pytest", "pyproject.toml")}
-    assert facts(sub.tools) == {("black", "pyproject.toml"), ("mypy", "pyproject.toml")}
+    assert configured(sub.test_frameworks) == {("pytest", "pyproject.toml", False)}
+    assert configured(sub.tools) == {
+        ("black", "pyproject.toml", True),  # [tool.black]
+        ("mypy", "pyproject.toml", False),  # a dev dependency only
+    }
     assert facts(sub.services) == {("redis", "pyproject.toml")}
     assert sub.runtimes == [
         rt("python", "^3.11", "pyproject.toml", "tool.poetry.dependencies.python")
@@ -83,37 +64,13 @@ build-backend = "poetry.core.masonry.api"
 
 
 def test_python_uv(build: Build) -> None:
-    pyproject = """
-[project]
-name = "api"
-requires-python = ">=3.11,<3.14"
-dependencies = ["flask>=3.0", "asyncpg"]
-[dependency-groups]
-dev = ["pytest>=8", "ruff>=0.5"]
-[tool.uv]
-package = false
-[tool.ruff]
-line-length = 100
-[tool.pytest.ini_options]
-addopts = "-q"
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "pyproject.toml": pyproject,
-                "uv.lock": "version = 1\n",
-                ".python-version": "3.12\n",
-                "Makefile": "test:\n\tuv run pytest\nlint:\n\truff check .\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.PYTHON_UV))
     assert sub.manifests == ["pyproject.toml", "Makefile"]
     assert facts(sub.package_managers) == {("uv", "uv.lock")}
     assert sub.lockfiles == ["uv.lock"]
     assert facts(sub.frameworks) == {("Flask", "pyproject.toml")}
-    assert facts(sub.test_frameworks) == {("pytest", "pyproject.toml")}
-    assert facts(sub.tools) == {("ruff", "pyproject.toml")}
+    assert configured(sub.test_frameworks) == {("pytest", "pyproject.toml", True)}
+    assert configured(sub.tools) == {("ruff", "pyproject.toml", True)}
     assert sub.runtimes == [
         rt("python", ">=3.11,<3.14", "pyproject.toml", "project.requires-python"),
         rt("python", "3.12", ".python-version"),
@@ -125,17 +82,7 @@ addopts = "-q"
 
 
 def test_python_pdm(build: Build) -> None:
-    pyproject = """
-[project]
-name = "lib"
-requires-python = ">=3.10"
-dependencies = ["starlette"]
-[tool.pdm.dev-dependencies]
-test = ["pytest"]
-[build-system]
-build-backend = "pdm.backend"
-"""
-    sub = only(stack_of(build, {"pyproject.toml": pyproject, "pdm.lock": "# pdm\n"}))
+    sub = only(stack_of(build, trees.PYTHON_PDM))
     assert facts(sub.package_managers) == {("pdm", "pdm.lock")}
     assert sub.lockfiles == ["pdm.lock"]
     assert facts(sub.frameworks) == {("Starlette", "pyproject.toml")}
@@ -143,24 +90,7 @@ build-backend = "pdm.backend"
 
 
 def test_python_pipenv(build: Build) -> None:
-    pipfile = """
-[packages]
-flask = "*"
-[dev-packages]
-pytest = "*"
-[requires]
-python_version = "3.11"
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "Pipfile": pipfile,
-                "Pipfile.lock": "{}",
-                "tests/test_app.py": "import unittest\nclass T(unittest.TestCase): pass\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.PYTHON_PIPENV))
     assert sub.manifests == ["Pipfile"]
     assert facts(sub.package_managers) == {("pipenv", "Pipfile.lock")}
     assert sub.lockfiles == ["Pipfile.lock"]
@@ -169,39 +99,18 @@ python_version = "3.11"
     assert sub.runtimes == [rt("python", "3.11", "Pipfile", "requires.python_version")]
 
 
-def _package_json(**extra: object) -> str:
-    data: dict[str, object] = {"name": "web", "version": "1.0.0"}
-    data.update(extra)
-    return json.dumps(data)
-
-
 def test_node_npm(build: Build) -> None:
-    sub = only(
-        stack_of(
-            build,
-            {
-                "package.json": _package_json(
-                    engines={"node": ">=20"},
-                    scripts={"test": "jest", "lint": "eslint .", "build": "tsc -p ."},
-                    dependencies={"express": "^4.19.2", "pg": "^8.11"},
-                    devDependencies={"jest": "^29.7.0", "eslint": "^9.0.0", "typescript": "^5.4"},
-                ),
-                "package-lock.json": "{}",
-                ".nvmrc": "20.11.1\n",
-                "tsconfig.json": "{}",
-                "src/index.ts": "export const x = 1;\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.NODE_NPM))
     assert facts(sub.package_managers) == {("npm", "package-lock.json")}
     assert sub.lockfiles == ["package-lock.json"]
     assert [(f.name, f.source, f.version) for f in sub.frameworks] == [
         ("Express", "package.json", "^4.19.2")
     ]
     assert facts(sub.test_frameworks) == {("jest", "package.json")}
-    assert facts(sub.tools) == {
-        ("eslint", "package.json"),
-        ("typescript", "package.json"),
+    # eslint is only a dependency; typescript is configured by tsconfig.json
+    assert configured(sub.tools) == {
+        ("eslint", "package.json", False),
+        ("typescript", "tsconfig.json", True),
     }
     assert facts(sub.services) == {("postgres", "package.json")}
     assert sub.runtimes == [
@@ -216,21 +125,7 @@ def test_node_npm(build: Build) -> None:
 
 
 def test_node_yarn(build: Build) -> None:
-    sub = only(
-        stack_of(
-            build,
-            {
-                "package.json": _package_json(
-                    packageManager="yarn@4.1.1",
-                    scripts={"test": "vitest run", "typecheck": "tsc --noEmit"},
-                    dependencies={"react": "^18.2.0", "next": "14.1.0"},
-                    devDependencies={"vitest": "^1.4.0"},
-                ),
-                "yarn.lock": "# yarn\n",
-                ".yarnrc.yml": "nodeLinker: node-modules\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.NODE_YARN))
     assert [(f.name, f.source, f.version) for f in sub.package_managers] == [
         ("yarn", "package.json", "4.1.1")
     ]
@@ -245,20 +140,7 @@ def test_node_yarn(build: Build) -> None:
 
 
 def test_node_pnpm_workspace(build: Build) -> None:
-    stack = stack_of(
-        build,
-        {
-            "package.json": _package_json(private=True, devDependencies={"prettier": "^3"}),
-            "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
-            "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n",
-            "packages/ui/package.json": _package_json(
-                name="ui", dependencies={"vue": "^3.4"}, devDependencies={"vitest": "^1"}
-            ),
-            "packages/api/package.json": _package_json(
-                name="api", dependencies={"fastify": "^4"}, scripts={"test": "node --test"}
-            ),
-        },
-    )
+    stack = stack_of(build, trees.NODE_PNPM_WORKSPACE)
     assert [s.path for s in stack.subprojects] == [".", "packages/api", "packages/ui"]
     root, api, ui = stack.subprojects
     assert facts(root.package_managers) == {("pnpm", "pnpm-lock.yaml")}
@@ -277,17 +159,7 @@ def test_node_pnpm_workspace(build: Build) -> None:
 
 
 def test_node_bun(build: Build) -> None:
-    sub = only(
-        stack_of(
-            build,
-            {
-                "package.json": _package_json(
-                    scripts={"test": "bun test"}, dependencies={"hono": "^4.2.0"}
-                ),
-                "bun.lockb": b"\x00\x01binary-lock",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.NODE_BUN))
     assert facts(sub.package_managers) == {("bun", "bun.lockb")}
     assert sub.lockfiles == ["bun.lockb"]
     assert facts(sub.frameworks) == {("Hono", "package.json")}
@@ -296,32 +168,9 @@ def test_node_bun(build: Build) -> None:
 
 
 def test_go(build: Build) -> None:
-    gomod = """module github.com/acme/svc
-
-go 1.22.1
-
-toolchain go1.22.3
-
-require (
-\tgithub.com/gin-gonic/gin v1.9.1
-\tgithub.com/jackc/pgx/v5 v5.5.5
-\tgithub.com/stretchr/testify v1.9.0
-)
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "go.mod": gomod,
-                "go.sum": "h1\n",
-                "main.go": "package main\n",
-                "internal/api/api_test.go": "package api\n",
-                ".golangci.yml": "linters: {}\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.GO))
     assert sub.manifests == ["go.mod"]
-    assert facts(sub.package_managers) == {("go modules", "go.mod")}
+    assert facts(sub.package_managers) == {("go", "go.mod")}
     assert sub.lockfiles == ["go.sum"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Gin", "v1.9.1")]
     assert facts(sub.test_frameworks) == {
@@ -329,7 +178,7 @@ require (
         ("testify", "go.mod"),
     }
     assert facts(sub.services) == {("postgres", "go.mod")}
-    assert facts(sub.tools) == {("golangci-lint", ".golangci.yml")}
+    assert configured(sub.tools) == {("golangci-lint", ".golangci.yml", True)}
     assert sub.runtimes == [
         rt("go", "1.22.1", "go.mod", "go"),
         rt("go", "go1.22.3", "go.mod", "toolchain"),
@@ -337,32 +186,12 @@ require (
 
 
 def test_rust(build: Build) -> None:
-    cargo = """
-[package]
-name = "svc"
-edition = "2021"
-rust-version = "1.74"
-[dependencies]
-axum = "0.7"
-tokio = { version = "1", features = ["full"] }
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "Cargo.toml": cargo,
-                "Cargo.lock": "version = 3\n",
-                "rust-toolchain.toml": '[toolchain]\nchannel = "1.77.2"\n',
-                "src/main.rs": "fn main() {}\n#[cfg(test)]\nmod tests {}\n",
-                "rustfmt.toml": "edition = '2021'\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.RUST))
     assert facts(sub.package_managers) == {("cargo", "Cargo.toml")}
     assert sub.lockfiles == ["Cargo.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Axum", "0.7")]
     assert facts(sub.test_frameworks) == {("cargo test", "src/main.rs")}
-    assert facts(sub.tools) == {("rustfmt", "rustfmt.toml")}
+    assert configured(sub.tools) == {("rustfmt", "rustfmt.toml", True)}
     assert sub.runtimes == [
         rt("rust", "1.74", "Cargo.toml", "package.rust-version"),
         rt("rust-edition", "2021", "Cargo.toml", "package.edition"),
@@ -370,85 +199,29 @@ tokio = { version = "1", features = ["full"] }
     ]
 
 
-POM = """<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <parent>
-    <groupId>org.springframework.boot</groupId>
-    <artifactId>spring-boot-starter-parent</artifactId>
-    <version>3.2.4</version>
-  </parent>
-  <properties><java.version>21</java.version></properties>
-  <modules><module>core</module></modules>
-  <dependencies>
-    <dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId></dependency>
-    <dependency>
-      <groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId>
-      <version>5.10.2</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
-
-
 def test_java_maven_with_module(build: Build) -> None:
-    sub = only(
-        stack_of(
-            build,
-            {
-                "pom.xml": POM,
-                "mvnw": "#!/bin/sh\n",
-                "core/pom.xml": "<project><dependencies><dependency><groupId>org.testng</groupId>"
-                "<artifactId>testng</artifactId></dependency></dependencies></project>",
-                "core/src/main/java/A.java": "class A {}\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.JAVA_MAVEN))
     assert sub.manifests == ["pom.xml", "core/pom.xml"]
     assert facts(sub.package_managers) == {("maven", "mvnw")}
     assert [(f.name, f.source, f.version) for f in sub.frameworks] == [
         ("Spring Boot", "pom.xml", "3.2.4")
     ]
     assert [(f.name, f.source, f.version) for f in sub.test_frameworks] == [
-        ("JUnit 5", "pom.xml", "5.10.2"),
-        ("TestNG", "core/pom.xml", None),
+        ("junit5", "pom.xml", "5.10.2"),
+        ("testng", "core/pom.xml", None),
     ]
     assert facts(sub.services) == {("postgres", "pom.xml")}
     assert sub.runtimes == [rt("java", "21", "pom.xml", "properties.java.version")]
 
 
 def test_java_gradle_kotlin_dsl(build: Build) -> None:
-    gradle = """
-plugins {
-    id("org.springframework.boot") version "3.2.4"
-    kotlin("jvm") version "1.9.23"
-}
-java { toolchain { languageVersion = JavaLanguageVersion.of(17) } }
-dependencies {
-    implementation("org.springframework.boot:spring-boot-starter-web")
-    testImplementation("org.junit.jupiter:junit-jupiter:5.10.2")
-}
-tasks.test { useJUnitPlatform() }
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "build.gradle.kts": gradle,
-                "settings.gradle.kts": 'rootProject.name = "app"\ninclude("lib")\n',
-                "gradlew": "#!/bin/sh\n",
-                "gradle/wrapper/gradle-wrapper.properties": "distributionUrl=https\\://services"
-                ".gradle.org/distributions/gradle-8.7-bin.zip\n",
-                "lib/build.gradle.kts": "dependencies {\n"
-                '    testImplementation("io.kotest:kotest-runner-junit5:5.8.1")\n}\n',
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.JAVA_GRADLE))
     assert sub.manifests == ["build.gradle.kts", "settings.gradle.kts", "lib/build.gradle.kts"]
     assert facts(sub.package_managers) == {("gradle", "gradlew")}
     assert [(f.name, f.version) for f in sub.frameworks] == [("Spring Boot", "3.2.4")]
     assert facts(sub.test_frameworks) == {
-        ("JUnit 5", "build.gradle.kts"),
-        ("Kotest", "lib/build.gradle.kts"),
+        ("junit5", "build.gradle.kts"),
+        ("kotest", "lib/build.gradle.kts"),
     }
     assert sub.runtimes == [
         rt("gradle", "8.7", "gradle/wrapper/gradle-wrapper.properties", "distributionUrl"),
@@ -457,26 +230,15 @@ tasks.test { useJUnitPlatform() }
 
 
 def test_ruby_bundler(build: Build) -> None:
-    gemfile = """source "https://rubygems.org"
-ruby "3.3.0"
-gem "rails", "~> 7.1.3"
-gem "pg"
-group :test do
-  gem "rspec-rails"
-end
-gem "rubocop", require: false
-"""
-    sub = only(
-        stack_of(
-            build,
-            {"Gemfile": gemfile, "Gemfile.lock": "GEM\n", ".ruby-version": "3.3.0\n", ".rspec": ""},
-        )
-    )
+    sub = only(stack_of(build, trees.RUBY_BUNDLER))
     assert facts(sub.package_managers) == {("bundler", "Gemfile")}
     assert sub.lockfiles == ["Gemfile.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Rails", "~> 7.1.3")]
-    assert facts(sub.test_frameworks) == {("RSpec", "Gemfile")}
-    assert facts(sub.tools) == {("rubocop", "Gemfile")}
+    # .rspec configures RSpec; the Gemfile only declares rubocop
+    assert [(f.name, f.source, f.configured) for f in sub.test_frameworks] == [
+        ("rspec", ".rspec", True)
+    ]
+    assert configured(sub.tools) == {("rubocop", "Gemfile", False)}
     assert facts(sub.services) == {("postgres", "Gemfile")}
     assert sub.runtimes == [
         rt("ruby", "3.3.0", "Gemfile", "ruby"),
@@ -485,26 +247,14 @@ gem "rubocop", require: false
 
 
 def test_php_composer(build: Build) -> None:
-    composer = {
-        "require": {"php": "^8.2", "laravel/framework": "^11.0"},
-        "require-dev": {"phpunit/phpunit": "^10.5", "phpstan/phpstan": "^1.10"},
-        "scripts": {"test": "phpunit"},
-    }
-    sub = only(
-        stack_of(
-            build,
-            {
-                "composer.json": json.dumps(composer),
-                "composer.lock": "{}",
-                "phpunit.xml": "<phpunit/>",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.PHP_COMPOSER))
     assert facts(sub.package_managers) == {("composer", "composer.json")}
     assert sub.lockfiles == ["composer.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Laravel", "^11.0")]
-    assert facts(sub.test_frameworks) == {("PHPUnit", "composer.json")}
-    assert facts(sub.tools) == {("phpstan", "composer.json")}
+    assert [(f.name, f.source, f.version) for f in sub.test_frameworks] == [
+        ("phpunit", "phpunit.xml", "^10.5")  # the config file is the source; the version stays
+    ]
+    assert configured(sub.tools) == {("phpstan", "composer.json", False)}
     assert sub.runtimes == [rt("php", "^8.2", "composer.json", "require.php")]
     assert sub.commands == [
         Command(purpose="test", run="composer run-script test", source="composer.json")
@@ -512,29 +262,13 @@ def test_php_composer(build: Build) -> None:
 
 
 def test_dotnet_solution_folds_projects(build: Build) -> None:
-    web = """<Project Sdk="Microsoft.NET.Sdk.Web">
-  <PropertyGroup><TargetFramework>net8.0</TargetFramework></PropertyGroup>
-  <ItemGroup><PackageReference Include="Npgsql" Version="8.0.2" /></ItemGroup>
-</Project>"""
-    tests = """<Project Sdk="Microsoft.NET.Sdk">
-  <ItemGroup><PackageReference Include="xunit" Version="2.7.0" /></ItemGroup>
-</Project>"""
-    stack = stack_of(
-        build,
-        {
-            "App.sln": "Microsoft Visual Studio Solution File\n",
-            "global.json": json.dumps({"sdk": {"version": "8.0.204"}}),
-            "src/Web/Web.csproj": web,
-            "tests/Web.Tests/Web.Tests.csproj": tests,
-            "src/Web/packages.lock.json": "{}",
-        },
-    )
+    stack = stack_of(build, trees.DOTNET)
     sub = only(stack)
     assert sub.manifests == ["App.sln", "src/Web/Web.csproj", "tests/Web.Tests/Web.Tests.csproj"]
     assert facts(sub.package_managers) == {("nuget", "App.sln")}
     assert sub.lockfiles == ["src/Web/packages.lock.json"]
     assert facts(sub.frameworks) == {("ASP.NET Core", "src/Web/Web.csproj")}
-    assert [(f.name, f.version) for f in sub.test_frameworks] == [("xUnit", "2.7.0")]
+    assert [(f.name, f.version) for f in sub.test_frameworks] == [("xunit", "2.7.0")]
     assert facts(sub.services) == {("postgres", "src/Web/Web.csproj")}
     assert sub.runtimes == [
         rt("dotnet", "net8.0", "src/Web/Web.csproj", "TargetFramework"),
@@ -543,31 +277,12 @@ def test_dotnet_solution_folds_projects(build: Build) -> None:
 
 
 def test_elixir_mix(build: Build) -> None:
-    mix = """defmodule App.MixProject do
-  def project do
-    [app: :app, version: "0.1.0", elixir: "~> 1.16", deps: deps()]
-  end
-  defp deps do
-    [{:phoenix, "~> 1.7.11"}, {:postgrex, ">= 0.0.0"}, {:credo, "~> 1.7", only: :dev}]
-  end
-end
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "mix.exs": mix,
-                "mix.lock": "%{}\n",
-                "test/test_helper.exs": "ExUnit.start()\n",
-                ".tool-versions": "elixir 1.16.2-otp-26\nerlang 26.2.3\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.ELIXIR_MIX))
     assert facts(sub.package_managers) == {("mix", "mix.exs")}
     assert sub.lockfiles == ["mix.lock"]
     assert [(f.name, f.version) for f in sub.frameworks] == [("Phoenix", "~> 1.7.11")]
-    assert facts(sub.test_frameworks) == {("ExUnit", "test/test_helper.exs")}
-    assert facts(sub.tools) == {("credo", "mix.exs")}
+    assert facts(sub.test_frameworks) == {("exunit", "test/test_helper.exs")}
+    assert configured(sub.tools) == {("credo", "mix.exs", False)}
     assert facts(sub.services) == {("postgres", "mix.exs")}
     assert sub.runtimes == [
         rt("elixir", "~> 1.16", "mix.exs", "elixir"),
@@ -577,32 +292,14 @@ end
 
 
 def test_cmake_with_subdirectory(build: Build) -> None:
-    top = """cmake_minimum_required(VERSION 3.20)
-project(engine LANGUAGES CXX)
-set(CMAKE_CXX_STANDARD 20)
-enable_testing()
-find_package(GTest REQUIRED)
-add_subdirectory(lib)
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "CMakeLists.txt": top,
-                "lib/CMakeLists.txt": "add_library(core core.cpp)\n",
-                "lib/core.cpp": "int f() { return 1; }\n",
-                "lib/core.h": "int f();\n",
-                ".clang-format": "BasedOnStyle: LLVM\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.CMAKE))
     assert sub.manifests == ["CMakeLists.txt", "lib/CMakeLists.txt"]
     assert facts(sub.package_managers) == {("cmake", "CMakeLists.txt")}
     assert facts(sub.test_frameworks) == {
         ("ctest", "CMakeLists.txt"),
-        ("GoogleTest", "CMakeLists.txt"),
+        ("googletest", "CMakeLists.txt"),
     }
-    assert facts(sub.tools) == {("clang-format", ".clang-format")}
+    assert configured(sub.tools) == {("clang-format", ".clang-format", True)}
     assert sub.runtimes == [
         rt("cmake", "3.20", "CMakeLists.txt", "cmake_minimum_required"),
         rt("c++", "20", "CMakeLists.txt", "CMAKE_CXX_STANDARD"),
@@ -611,17 +308,7 @@ add_subdirectory(lib)
 
 
 def test_c_make(build: Build) -> None:
-    sub = only(
-        stack_of(
-            build,
-            {
-                "Makefile": "CC=cc\nall: tool\ntool: main.o\n\t$(CC) -o tool main.o\n"
-                "test: tool\n\t./run-tests.sh\n",
-                "main.c": "int main(void) { return 0; }\n",
-                "util.h": "#pragma once\n",
-            },
-        )
-    )
+    sub = only(stack_of(build, trees.C_MAKE))
     assert sub.manifests == ["Makefile"]
     assert facts(sub.package_managers) == {("make", "Makefile")}
     assert facts(sub.test_frameworks) == {("make test", "Makefile")}
@@ -630,55 +317,17 @@ def test_c_make(build: Build) -> None:
 
 
 def test_swift_package(build: Build) -> None:
-    package = """// swift-tools-version:5.9
-import PackageDescription
-let package = Package(
-    name: "Api",
-    dependencies: [
-        .package(url: "https://github.com/vapor/vapor.git", from: "4.92.0"),
-    ]
-)
-"""
-    sub = only(
-        stack_of(
-            build,
-            {
-                "Package.swift": package,
-                "Package.resolved": "{}",
-                "Sources/Api/main.swift": "print(1)\n",
-                "Tests/ApiTests/ApiTests.swift": "import XCTest\n",
-                ".swiftlint.yml": "disabled_rules: []\n",
-            },
-        )
-    )
-    assert facts(sub.package_managers) == {("swift package manager", "Package.swift")}
+    sub = only(stack_of(build, trees.SWIFT))
+    assert facts(sub.package_managers) == {("swiftpm", "Package.swift")}
     assert sub.lockfiles == ["Package.resolved"]
     assert facts(sub.frameworks) == {("Vapor", "Package.swift")}
-    assert facts(sub.test_frameworks) == {("XCTest", "Tests/ApiTests/ApiTests.swift")}
-    assert facts(sub.tools) == {("swiftlint", ".swiftlint.yml")}
+    assert facts(sub.test_frameworks) == {("xctest", "Tests/ApiTests/ApiTests.swift")}
+    assert configured(sub.tools) == {("swiftlint", ".swiftlint.yml", True)}
     assert sub.runtimes == [rt("swift", "5.9", "Package.swift", "swift-tools-version")]
 
 
 def test_polyglot_monorepo(build: Build) -> None:
-    stack = stack_of(
-        build,
-        {
-            "README.md": "# mono\n",
-            ".tool-versions": "nodejs 20.12.0\npython 3.12.3\n",
-            "docker-compose.yml": "services:\n  db:\n    image: postgres:16.2\n"
-            "  cache:\n    image: redis:7\n",
-            "frontend/package.json": _package_json(dependencies={"react": "^18"}),
-            "frontend/package-lock.json": "{}",
-            "frontend/Dockerfile": "FROM node:20\n",
-            "backend/pyproject.toml": '[project]\nname="b"\ndependencies=["django>=5"]\n',
-            "backend/uv.lock": "",
-            "backend/Dockerfile": "FROM python:3.12-slim\n",
-            "backend/docs/Makefile": "html:\n\tsphinx-build\n",
-            "services/billing/go.mod": "module billing\n\ngo 1.22\n",
-            "tests/fixtures/demo/package.json": _package_json(),
-            "docs/requirements.txt": "sphinx\n",
-        },
-    )
+    stack = stack_of(build, trees.POLYGLOT_MONOREPO)
     assert [s.path for s in stack.subprojects] == ["backend", "frontend", "services/billing"]
     backend, frontend, billing = stack.subprojects
     assert facts(backend.package_managers) == {("uv", "backend/uv.lock")}
@@ -736,7 +385,7 @@ def test_vendored_generated_and_minified_files_do_not_count(build: Build) -> Non
     stack = stack_of(
         build,
         {
-            "package.json": _package_json(),
+            "package.json": trees.package_json(),
             "src/app.js": "x" * 100,
             "vendor/lib.js": "y" * 10_000,
             "dist/bundle.js": "z" * 10_000,
@@ -750,19 +399,7 @@ def test_vendored_generated_and_minified_files_do_not_count(build: Build) -> Non
 
 
 def test_dart_flutter(build: Build) -> None:
-    pubspec = """name: app
-environment:
-  sdk: ">=3.3.0 <4.0.0"
-  flutter: ">=3.19.0"
-dependencies:
-  flutter:
-    sdk: flutter
-  http: ^1.2.0
-dev_dependencies:
-  flutter_test:
-    sdk: flutter
-"""
-    sub = only(stack_of(build, {"pubspec.yaml": pubspec, "pubspec.lock": "packages: {}\n"}))
+    sub = only(stack_of(build, trees.DART_FLUTTER))
     assert facts(sub.package_managers) == {("pub", "pubspec.yaml"), ("flutter", "pubspec.yaml")}
     assert sub.lockfiles == ["pubspec.lock"]
     assert facts(sub.frameworks) == {("Flutter", "pubspec.yaml")}
@@ -774,18 +411,10 @@ dev_dependencies:
 
 
 def test_scala_sbt(build: Build) -> None:
-    sbt = """scalaVersion := "3.4.1"
-libraryDependencies ++= Seq(
-  "org.http4s" %% "http4s-ember-server" % "0.23.26",
-  "org.scalameta" %% "munit" % "1.0.0" % Test
-)
-"""
-    sub = only(
-        stack_of(build, {"build.sbt": sbt, "project/build.properties": "sbt.version=1.9.9\n"})
-    )
+    sub = only(stack_of(build, trees.SCALA_SBT))
     assert facts(sub.package_managers) == {("sbt", "build.sbt")}
     assert [(f.name, f.version) for f in sub.frameworks] == [("http4s", "0.23.26")]
-    assert [(f.name, f.version) for f in sub.test_frameworks] == [("MUnit", "1.0.0")]
+    assert [(f.name, f.version) for f in sub.test_frameworks] == [("munit", "1.0.0")]
     assert sub.runtimes == [
         rt("scala", "3.4.1", "build.sbt", "scalaVersion"),
         rt("sbt", "1.9.9", "project/build.properties", "sbt.version"),
@@ -793,17 +422,58 @@ libraryDependencies ++= Seq(
 
 
 def test_python_tox_runs_pytest(build: Build) -> None:
-    sub = only(
+    sub = only(stack_of(build, trees.PYTHON_TOX))
+    assert facts(sub.package_managers) == {("pip", "setup.py")}
+    assert configured(sub.test_frameworks) == {("pytest", "tox.ini", False)}  # tox runs it
+    assert configured(sub.tools) == {("tox", "tox.ini", True)}
+    assert sub.runtimes == [rt("python", ">=3.9", "setup.py", "python_requires")]
+
+
+def test_a_tools_configuration_is_told_from_a_dependency_on_it(build: Build) -> None:
+    node = only(
         stack_of(
             build,
             {
-                "setup.py": "from setuptools import setup\n"
-                "setup(name='x', python_requires='>=3.9')\n",
-                "tox.ini": "[tox]\nenvlist = py311\n[testenv]\ndeps = pytest\ncommands = pytest\n",
+                "package.json": trees.package_json(
+                    devDependencies={"eslint": "^9", "prettier": "^3", "stylelint": "^16"},
+                    prettier={"semi": False},
+                ),
+                "eslint.config.mjs": "export default [];\n",
             },
         )
     )
-    assert facts(sub.package_managers) == {("pip", "setup.py")}
-    assert facts(sub.test_frameworks) == {("pytest", "tox.ini")}
-    assert facts(sub.tools) == {("tox", "tox.ini")}
-    assert sub.runtimes == [rt("python", ">=3.9", "setup.py", "python_requires")]
+    assert {(f.name, f.source, f.version, f.configured) for f in node.tools} == {
+        ("eslint", "eslint.config.mjs", "^9", True),
+        ("prettier", "package.json", "^3", True),  # its "prettier" key
+        ("stylelint", "package.json", "^16", False),
+    }
+    ruby = only(
+        stack_of(
+            build,
+            {
+                "Gemfile": 'gem "standard"\ngem "sorbet"\ngem "rubocop"\n',
+                ".standard.yml": "ruby_version: 3.3\n",
+                "sorbet/config": "--dir\n.\n",
+            },
+        )
+    )
+    assert configured(ruby.tools) == {
+        ("standard", ".standard.yml", True),
+        ("sorbet", "sorbet/config", True),
+        ("rubocop", "Gemfile", False),
+    }
+    elixir = only(
+        stack_of(
+            build,
+            {
+                "mix.exs": '[{:credo, "~> 1.7"}, {:dialyxir, "~> 1.4"}]\n',
+                ".credo.exs": "%{configs: []}\n",
+                ".formatter.exs": "[inputs: []]\n",
+            },
+        )
+    )
+    assert configured(elixir.tools) == {
+        ("credo", ".credo.exs", True),
+        ("dialyzer", "mix.exs", False),
+        ("mix format", ".formatter.exs", True),
+    }

@@ -1,5 +1,8 @@
-"""Reports of the stacks CI generation must handle, written the way the analysis emits them
-(repository-relative paths, its fact names and labels)."""
+"""Hand-built Reports, written the way the analysis emits them (repository-relative paths,
+its fact names), for what the analysed fixture trees do not show: declared ranges that
+become a matrix, pinned package managers, compose-declared service tags, configured
+linters, existing CI, hostile content. The analysed trees are in
+tests/unit/analysis/stack_trees.py."""
 
 from __future__ import annotations
 
@@ -21,15 +24,15 @@ from libs.analysis.report import (
 FactSpec = str | tuple[str, str] | tuple[str, str, str]
 
 
-def facts(specs: Iterable[FactSpec], default_source: str) -> list[Fact]:
+def facts(
+    specs: Iterable[FactSpec], default_source: str, *, configured: bool = False
+) -> list[Fact]:
     out = []
     for spec in specs:
         if isinstance(spec, str):
-            out.append(Fact(name=spec, source=default_source))
-        elif len(spec) == 2:
-            out.append(Fact(name=spec[0], source=spec[1]))
-        else:
-            out.append(Fact(name=spec[0], source=spec[1], version=spec[2]))
+            spec = (spec, default_source)
+        version = spec[2] if len(spec) == 3 else None
+        out.append(Fact(name=spec[0], source=spec[1], version=version, configured=configured))
     return out
 
 
@@ -47,8 +50,10 @@ def sub(
     runtimes: Iterable[tuple[str, str, str] | tuple[str, str, str, str]] = (),
     commands: Iterable[tuple[str, str]] = (),
     dockerfiles: Iterable[str] = (),
+    workspace_root: str | None = None,
 ) -> Subproject:
-    """A subproject; `manifest` is the main manifest, the default source of its facts."""
+    """A subproject; `manifest` is the main manifest, the default source of its facts.
+    Its tools are configured ones."""
     return Subproject(
         path=path,
         manifests=[manifest, *manifests],
@@ -56,7 +61,7 @@ def sub(
         lockfiles=list(lockfiles),
         frameworks=facts(frameworks, manifest),
         test_frameworks=facts(tests, manifest),
-        tools=facts(tools, manifest),
+        tools=facts(tools, manifest, configured=True),
         services=facts(services, manifest),
         runtimes=[
             RuntimeVersion(
@@ -66,6 +71,7 @@ def sub(
         ],
         commands=[Command(purpose=p, run=run, source=manifest) for p, run in commands],  # type: ignore[arg-type]
         dockerfiles=list(dockerfiles),
+        workspace_root=workspace_root,
     )
 
 
@@ -112,27 +118,6 @@ PYTHON_POETRY_DJANGO = report(
             ("python", "^3.11", "pyproject.toml", "tool.poetry.dependencies.python"),
             ("python", "3.12", ".python-version"),
         ],
-    )
-)
-
-PYTHON_PDM = report(
-    sub(
-        manifest="pyproject.toml",
-        managers=[("pdm", "pdm.lock")],
-        lockfiles=["pdm.lock"],
-        tests=["pytest"],
-        runtimes=[("python", "3.13", ".python-version")],
-    )
-)
-
-PYTHON_PIPENV = report(
-    sub(
-        manifest="Pipfile",
-        managers=[("pipenv", "Pipfile.lock")],
-        lockfiles=["Pipfile.lock"],
-        frameworks=["Flask"],
-        tests=[("unittest", "tests/test_app.py")],
-        runtimes=[("python", "3.11", "Pipfile", "requires.python_version")],
     )
 )
 
@@ -188,32 +173,6 @@ BUN = report(
     )
 )
 
-GO = report(
-    sub(
-        manifest="go.mod",
-        managers=["go modules"],
-        lockfiles=["go.sum"],
-        frameworks=["Gin"],
-        tests=[("go test", "internal/api/handler_test.go"), "testify"],
-        tools=[("golangci-lint", ".golangci.yml")],
-        services=["postgres"],
-        runtimes=[("go", "1.22", "go.mod", "go"), ("go", "go1.22.4", "go.mod", "toolchain")],
-    ),
-    dockerfiles=["Dockerfile"],
-)
-
-RUST = report(
-    sub(
-        manifest="Cargo.toml",
-        managers=["cargo"],
-        lockfiles=["Cargo.lock"],
-        frameworks=["Axum"],
-        tests=[("cargo test", "tests/api.rs")],
-        tools=[("clippy", "clippy.toml"), ("rustfmt", "rustfmt.toml")],
-        runtimes=[("rust", "1.82.0", "rust-toolchain.toml", "toolchain.channel")],
-    )
-)
-
 RUST_MSRV = report(
     sub(
         manifest="Cargo.toml",
@@ -231,7 +190,7 @@ JAVA_MAVEN = report(
         manifest="pom.xml",
         managers=[("maven", "mvnw")],
         frameworks=["Spring Boot"],
-        tests=["JUnit 5"],
+        tests=["junit5"],
         tools=["checkstyle", "jacoco"],
         services=["postgres"],
         runtimes=[("java", "21", "pom.xml", "properties.java.version")],
@@ -245,25 +204,12 @@ JAVA_GRADLE = report(
         manifests=["settings.gradle.kts", "gradle/libs.versions.toml"],
         managers=[("gradle", "gradlew")],
         frameworks=["Ktor"],
-        tests=["JUnit 5"],
+        tests=["junit5"],
         tools=["spotless", "detekt"],
         runtimes=[
             ("java", "17", "build.gradle.kts", "toolchain"),
             ("gradle", "8.10.2", "gradle/wrapper/gradle-wrapper.properties", "distributionUrl"),
         ],
-    )
-)
-
-RUBY_RAILS = report(
-    sub(
-        manifest="Gemfile",
-        managers=["bundler"],
-        lockfiles=["Gemfile.lock"],
-        frameworks=["Rails"],
-        tests=["RSpec"],
-        tools=[("rubocop", ".rubocop.yml"), "brakeman"],
-        services=["postgres", "redis"],
-        runtimes=[("ruby", "3.3.5", ".ruby-version"), ("ruby", "~> 3.3", "Gemfile", "ruby")],
     )
 )
 
@@ -273,7 +219,7 @@ PHP_LARAVEL = report(
         managers=["composer"],
         lockfiles=["composer.lock"],
         frameworks=["Laravel"],
-        tests=["PHPUnit"],
+        tests=["phpunit"],
         tools=[("phpstan", "phpstan.neon"), "pint"],
         services=["mysql"],
         runtimes=[("php", "^8.2", "composer.json", "require.php")],
@@ -288,7 +234,7 @@ DOTNET = report(
         managers=[("nuget", "App.sln")],
         lockfiles=["src/App/packages.lock.json", "tests/App.Tests/packages.lock.json"],
         frameworks=[("ASP.NET Core", "src/App/App.csproj")],
-        tests=[("xUnit", "tests/App.Tests/App.Tests.csproj", "2.9.2")],
+        tests=[("xunit", "tests/App.Tests/App.Tests.csproj", "2.9.2")],
         runtimes=[
             ("dotnet", "net8.0", "src/App/App.csproj", "TargetFramework"),
             ("dotnet", "net8.0;net9.0", "tests/App.Tests/App.Tests.csproj", "TargetFrameworks"),
@@ -302,7 +248,7 @@ ELIXIR_PHOENIX = report(
         managers=["mix"],
         lockfiles=["mix.lock"],
         frameworks=["Phoenix"],
-        tests=[("ExUnit", "test/test_helper.exs")],
+        tests=[("exunit", "test/test_helper.exs")],
         tools=["credo", ("mix format", ".formatter.exs")],
         services=["postgres"],
         runtimes=[
@@ -312,38 +258,9 @@ ELIXIR_PHOENIX = report(
     )
 )
 
-SWIFT = report(
-    sub(
-        manifest="Package.swift",
-        managers=["swift package manager"],
-        lockfiles=["Package.resolved"],
-        frameworks=["Vapor"],
-        tests=[("XCTest", "Tests/AppTests/AppTests.swift")],
-        runtimes=[("swift", "5.10", "Package.swift", "swift-tools-version")],
-    )
-)
-
-CMAKE = report(
-    sub(
-        manifest="CMakeLists.txt",
-        managers=["cmake"],
-        tests=["ctest", "GoogleTest"],
-        runtimes=[("cmake", "3.20", "CMakeLists.txt", "cmake_minimum_required")],
-    )
-)
-
-MAKE_C = report(
-    sub(
-        manifest="Makefile",
-        managers=["make"],
-        tests=["make test"],
-        commands=[("test", "make test"), ("lint", "make lint")],
-    )
-)
-
 DOCKER_ONLY = report(dockerfiles=["Dockerfile"])
 
-POLYGLOT_MONOREPO = report(
+MONOREPO = report(
     sub(
         manifest="pyproject.toml",
         managers=[("uv", "uv.lock")],
@@ -372,11 +289,12 @@ POLYGLOT_MONOREPO = report(
         managers=[("pnpm", "web/pnpm-lock.yaml")],
         lockfiles=["web/pnpm-lock.yaml"],
         tests=["vitest"],
+        workspace_root="web",
     ),
     sub(
         "services/worker",
         manifest="services/worker/go.mod",
-        managers=["go modules"],
+        managers=["go"],
         lockfiles=["services/worker/go.sum"],
         tests=[("go test", "services/worker/main_test.go")],
         runtimes=[("go", "1.23.2", "services/worker/go.mod", "go")],
@@ -428,29 +346,20 @@ EXISTING_CI = Report(
     ),
 )
 
+# name -> Report: each has a reviewed golden file under golden/reports/
 STACKS: dict[str, Report] = {
-    "python-pip": PYTHON_PIP,
     "python-uv-range": PYTHON_UV_RANGE,
     "python-poetry-django": PYTHON_POETRY_DJANGO,
-    "python-pdm": PYTHON_PDM,
-    "python-pipenv": PYTHON_PIPENV,
-    "node-npm": NODE_NPM,
     "node-pnpm-next": NODE_PNPM_NEXT,
     "node-yarn-berry": NODE_YARN_BERRY,
     "bun": BUN,
-    "go": GO,
-    "rust": RUST,
     "rust-msrv": RUST_MSRV,
     "java-maven": JAVA_MAVEN,
     "java-gradle": JAVA_GRADLE,
-    "ruby-rails": RUBY_RAILS,
     "php-laravel": PHP_LARAVEL,
     "dotnet": DOTNET,
     "elixir-phoenix": ELIXIR_PHOENIX,
-    "swift": SWIFT,
-    "cmake": CMAKE,
-    "make-c": MAKE_C,
     "docker-only": DOCKER_ONLY,
-    "polyglot-monorepo": POLYGLOT_MONOREPO,
+    "monorepo": MONOREPO,
     "existing-ci": EXISTING_CI,
 }

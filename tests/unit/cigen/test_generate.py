@@ -6,16 +6,15 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from libs.analysis.report import Check, Pipeline, Report, Score, Stack, Subproject
+from libs.analysis.report import Check, Fact, Pipeline, Report, Score, Stack, Subproject
 from libs.cigen import NothingToGenerate, UnknownPlatform, generate
 from libs.cigen.rescore import in_tree_copy
 from libs.cigen.validate.schema import parse_yaml
 from tests.unit.cigen.reports import (
     EXISTING_CI,
+    MONOREPO,
     NODE_NPM,
-    POLYGLOT_MONOREPO,
     PYTHON_PIP,
-    PYTHON_UV_RANGE,
     report,
     sub,
 )
@@ -30,12 +29,12 @@ def test_a_repository_without_ci_gets_ci_yml() -> None:
     )
     assert generation.explanation == [
         "Runs 1 job(s): Python on python 3.12.4. "
-        "Scans the code for vulnerabilities (python, actions)."
+        "Scans the code for vulnerabilities with CodeQL (python, actions)."
     ]
 
 
 def test_code_scanning_is_the_only_job_that_writes_and_can_be_left_out() -> None:
-    workflow = parse_yaml(generate(POLYGLOT_MONOREPO).content)
+    workflow = parse_yaml(generate(MONOREPO).content)
     writers = {
         name: job["permissions"] for name, job in workflow["jobs"].items() if "permissions" in job
     }
@@ -44,11 +43,11 @@ def test_code_scanning_is_the_only_job_that_writes_and_can_be_left_out() -> None
     }
     languages = [e["language"] for e in workflow["jobs"]["codeql"]["strategy"]["matrix"]["include"]]
     assert languages == ["python", "javascript-typescript", "go", "rust", "actions"]
-    without = generate(POLYGLOT_MONOREPO, code_scanning=False)
+    without = generate(MONOREPO, code_scanning=False)
     assert without.valid
     assert "codeql" not in parse_yaml(without.content)["jobs"]
     assert not any("CodeQL" in note for note in without.notes)
-    gitlab = parse_yaml(generate(POLYGLOT_MONOREPO, platform="gitlab").content)
+    gitlab = parse_yaml(generate(MONOREPO, platform="gitlab").content)
     assert gitlab["include"] == [{"template": "Jobs/SAST.gitlab-ci.yml"}]
 
 
@@ -61,7 +60,7 @@ def test_existing_workflows_get_a_proposal_beside_them_that_says_what_it_fixes()
         "A proposal beside .github/workflows/ci.yml, .github/workflows/release.yml: "
         "nothing existing was changed.",
         "Runs 1 job(s): Node.js on node 22, 24. "
-        "Scans the code for vulnerabilities (javascript-typescript, actions).",
+        "Scans the code for vulnerabilities with CodeQL (javascript-typescript, actions).",
         "It adds the configured linters, which no existing pipeline runs.",
         "It adds a build, which no existing pipeline runs.",
         "It adds dependency caching keyed on the lockfiles.",
@@ -99,6 +98,7 @@ def test_gitlab_beside_an_existing_pipeline_explains_how_to_include_it() -> None
     generation = generate(PYTHON_PIP, platform="gitlab", existing=existing)
     assert (generation.path, generation.proposal) == (".gitlab/autodevops-ci.yml", True)
     assert any("include: .gitlab/autodevops-ci.yml" in line for line in generation.explanation)
+    assert "Includes GitLab's SAST jobs for the languages they detect." in generation.explanation[1]
     assert generation.valid
 
 
@@ -126,7 +126,7 @@ def test_decisions_are_reported_as_notes() -> None:
     assert (
         "the repository root: no requirements file; pytest is installed beside the package"
     ) in notes
-    monorepo = generate(POLYGLOT_MONOREPO).notes
+    monorepo = generate(MONOREPO).notes
     assert (
         "the repository root: tests may need 'kafka' (from docker-compose.yml); "
         "no service container is provisioned for it"
@@ -136,8 +136,38 @@ def test_decisions_are_reported_as_notes() -> None:
     ) in monorepo
 
 
+def test_a_tool_that_cannot_run_unconfigured_gets_a_step_only_when_configured() -> None:
+    def node(configured: bool, commands: tuple[tuple[str, str], ...] = ()) -> Report:
+        project = sub(
+            manifest="package.json",
+            managers=[("npm", "package-lock.json")],
+            lockfiles=["package-lock.json"],
+            tests=["vitest"],
+            commands=commands,
+        )
+        project.tools = [
+            Fact(name="eslint", source="package.json", configured=configured),
+            Fact(name="prettier", source="package.json"),  # runs on its defaults
+        ]
+        return report(project)
+
+    declared = generate(node(False))
+    runs = [s["run"] for s in parse_yaml(declared.content)["jobs"]["node"]["steps"] if "run" in s]
+    assert "npx --no-install eslint ." not in runs
+    assert "npx --no-install prettier --check ." in runs
+    assert (
+        "the repository root: no eslint step: package.json declares it, but it has no "
+        "configuration and cannot run without one"
+    ) in declared.notes
+    configured = generate(node(True)).content
+    assert "run: npx --no-install eslint ." in configured
+    own_script = generate(node(False, (("lint", "npm run lint"),)))
+    assert "run: npm run lint" in own_script.content
+    assert not any("no eslint step" in note for note in own_script.notes)
+
+
 def test_the_workflow_runs_each_part_only_when_it_changes() -> None:
-    workflow = parse_yaml(generate(POLYGLOT_MONOREPO).content)
+    workflow = parse_yaml(generate(MONOREPO).content)
     jobs = workflow["jobs"]
     assert jobs["web"]["if"] == "needs.changes.outputs.web == 'true'"
     assert jobs["python"]["if"] == "needs.changes.outputs.root == 'true'"
@@ -190,34 +220,6 @@ def score(overall: int, *checks: tuple[str, str]) -> Report:
     )
 
 
-def test_the_score_before_and_after_comes_from_the_rescorer_given_the_new_file() -> None:
-    before = msgspec.structs.replace(
-        PYTHON_UV_RANGE,
-        score=Score(overall=52, band="fair"),
-        checks=score(0, ("Token-Permissions", "fail"), ("readme", "pass")).checks,
-    )
-    seen: list[Mapping[str, str]] = []
-
-    def rescore(files: Mapping[str, str]) -> Report:
-        seen.append(files)
-        (content,) = files.values()
-        hardened = "permissions:\n  contents: read" in content
-        return score(
-            71 if hardened else 52,
-            ("Token-Permissions", "pass" if hardened else "fail"),
-            ("readme", "pass"),
-        )
-
-    generation = generate(before, rescore=rescore)
-    assert list(seen[0]) == [".github/workflows/ci.yml"]
-    assert seen[0][".github/workflows/ci.yml"] == generation.content
-    assert generation.score is not None
-    assert (generation.score.before, generation.score.after) == (52, 71)
-    assert [(c.id, c.before, c.after) for c in generation.score.checks] == [
-        ("Token-Permissions", "fail", "pass")
-    ]
-
-
 def test_an_invalid_generation_is_not_rescored() -> None:
     calls: list[Mapping[str, str]] = []
 
@@ -264,13 +266,13 @@ def test_a_tree_rescorer_sees_the_new_file_in_a_copy_and_leaves_the_tree_alone(
 
 
 def test_services_are_reached_through_ports_on_the_runner_and_by_name_from_containers() -> None:
-    runner = parse_yaml(generate(POLYGLOT_MONOREPO).content)["jobs"]["python"]["env"]
+    runner = parse_yaml(generate(MONOREPO).content)["jobs"]["python"]["env"]
     assert runner["DATABASE_URL"] == "postgresql://postgres:postgres@127.0.0.1:5432/test"
     swift = report(
         sub(
             manifest="Package.swift",
-            managers=["swift package manager"],
-            tests=["XCTest"],
+            managers=["swiftpm"],
+            tests=["xctest"],
             services=["postgres"],
             runtimes=[("swift", "5.10", ".swift-version")],
         )

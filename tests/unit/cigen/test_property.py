@@ -36,7 +36,7 @@ MANAGERS = [
     "pnpm",
     "yarn",
     "bun",
-    "go modules",
+    "go",
     "cargo",
     "maven",
     "gradle",
@@ -44,7 +44,10 @@ MANAGERS = [
     "composer",
     "nuget",
     "mix",
-    "swift package manager",
+    "swiftpm",
+    "pub",
+    "flutter",
+    "sbt",
     "cmake",
     "make",
     "deno",
@@ -64,6 +67,8 @@ RUNTIMES = [
     "erlang",
     "swift",
     "bun",
+    "dart",
+    "flutter",
     "pnpm",
     "rust-edition",
 ]
@@ -119,6 +124,8 @@ TOOLS = [
     "mix format",
     "dialyzer",
     "dotnet-format",
+    "scalafmt",
+    "sorbet",
     "something-else",
 ]
 TESTS = [
@@ -132,17 +139,19 @@ TESTS = [
     "node:test",
     "go test",
     "cargo test",
-    "JUnit 5",
-    "RSpec",
+    "junit5",
+    "rspec",
     "minitest",
-    "PHPUnit",
-    "Pest",
-    "ExUnit",
-    "xUnit",
-    "XCTest",
+    "phpunit",
+    "pest",
+    "exunit",
+    "xunit",
+    "xctest",
     "ctest",
-    "GoogleTest",
+    "googletest",
     "make test",
+    "flutter test",
+    "dart test",
 ]
 SERVICES = [
     "postgres",
@@ -194,6 +203,7 @@ def fact(names: list[str]) -> st.SearchStrategy[Fact]:
         name=st.one_of(st.sampled_from(names), text),
         source=st.one_of(st.sampled_from(["package.json", "pyproject.toml", ".yarnrc.yml"]), text),
         version=st.one_of(st.none(), version),
+        configured=st.booleans(),
     )
 
 
@@ -233,6 +243,7 @@ subprojects = st.builds(
         max_size=3,
     ),
     dockerfiles=st.lists(st.sampled_from(["Dockerfile", "Dockerfile.dev", *HOSTILE]), max_size=2),
+    workspace_root=st.one_of(st.none(), st.sampled_from(PATHS)),
 )
 reports = st.builds(
     lambda subs, docker: Report(stack=Stack(subprojects=subs, dockerfiles=docker)),

@@ -7,7 +7,6 @@ import pytest
 from libs.cigen import generate
 from libs.cigen.pins import vetted_pins
 from libs.cigen.validate import validate
-from libs.cigen.validate.zizmor import audit_workflow
 from tests.unit.cigen.reports import PYTHON_PIP
 
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
@@ -121,11 +120,15 @@ def test_gitlab_schema_and_policy() -> None:
     }
 
 
-def test_zizmor_that_cannot_finish_is_reported_not_run() -> None:
-    run = audit_workflow(GOOD, path="ci.yml", timeout=0.000001)
-    assert run.status == "not_run"
-    assert run.reason is not None
-    assert "did not finish" in run.reason
+def test_zizmor_that_cannot_finish_makes_the_validation_fail() -> None:
+    result = validate(
+        GOOD, platform="github", path="ci.yml", pins=vetted_pins(), zizmor_timeout=1e-6
+    )
+    zizmor = next(v for v in result.validators if v.name == "zizmor")
+    assert zizmor.status == "not_run"
+    assert zizmor.reason is not None
+    assert "timed out" in zizmor.reason
+    assert not result.passed
 
 
 def test_a_generation_whose_audit_did_not_run_is_never_valid() -> None:
