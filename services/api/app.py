@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from libs.common.config import Settings
+from libs.common.config import Settings, keyring
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from services.api import keys, middlewares, sse
-from services.api.routes import health, jobs, repos
+from services.api.routes import health, jobs, repos, webhooks
+from services.api.webhooks import SecretStore
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
 MAX_BODY_BYTES = 1024 * 1024
@@ -22,6 +23,10 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
     # even while PostgreSQL is still coming up.
     settings = app[keys.SETTINGS]
     app[keys.POOL] = await create_pool(settings, min_size=0)
+    secret = settings.github_webhook_secret
+    app[keys.WEBHOOK_SECRETS] = SecretStore(
+        app[keys.POOL], app[keys.KEYRING], secret.get().encode() if secret else None
+    )
     yield
     await app[keys.POOL].close()
 
@@ -44,11 +49,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics or Metrics()
+    app[keys.KEYRING] = keyring(settings)
     app[keys.STREAMS] = set()
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.on_response_prepare.append(middlewares.add_request_id_header)
     app.on_shutdown.append(sse.close_all)
-    for table in (health.routes, repos.routes, jobs.routes):
+    for table in (health.routes, repos.routes, jobs.routes, webhooks.routes):
         app.add_routes(table)
     return app

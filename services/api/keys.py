@@ -10,13 +10,17 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from libs.common.config import Settings
+from libs.common.crypto import Keyring
 from libs.common.metrics import Metrics
 from libs.common.schemas import Principal
+from services.api.webhooks import SecretStore
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 METRICS = web.AppKey("metrics", Metrics)
+KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")
+WEBHOOK_SECRETS = web.AppKey("webhook_secrets", SecretStore)
 # Tasks serving open SSE streams, cancelled when the app shuts down.
 STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
 

@@ -13,6 +13,7 @@ from libs.common import metrics_server
 from libs.common.config import Settings
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
+from services.worker.ingest.consumer import IngestConsumer
 from services.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
@@ -30,9 +31,12 @@ async def serve(settings: Settings, queues: Sequence[JobKind], metrics_host: str
         asyncio.create_task(w.async_run(), name=f"worker-{q}")
         for w, q in zip(workers, queues, strict=True)
     ]
+    ingest = asyncio.create_task(IngestConsumer(deps).run(stop), name="ingest")
     log.info("worker started", queues=list(queues))
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()  # the ingest consumer finishes its current delivery and returns
+    await asyncio.gather(ingest, return_exceptions=True)
     for task in done:
         if task is not stopper and task.exception() is not None:
             log.error("a worker loop died", error=repr(task.exception()))

@@ -1,0 +1,256 @@
+"""GitHub webhook intake: bounded body, signature first, dedup, then one XADD.
+
+Nothing about a delivery is parsed or stored before its X-Hub-Signature-256 matches the
+raw body under a secret we hold. The dedup check and the XADD happen in one Lua script,
+so a delivery is either stored (202), already known (200), or not stored at all (503).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import asyncpg
+import msgspec
+import structlog
+from aiohttp import web
+from redis.asyncio import Redis
+
+from libs.common.config import Settings
+from libs.common.crypto import CryptoKeyError, Keyring
+from libs.common.db import webhooks as webhooks_db
+from libs.common.redis import keys
+from libs.common.telemetry import current_carrier
+from services.api.errors import (
+    AppError,
+    BadRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+)
+
+log = structlog.get_logger(__name__)
+
+_SIGNATURE = re.compile(r"^sha256=[0-9a-f]{64}$")
+_EVENT = re.compile(r"^[a-z_]{1,64}$")
+_DELIVERY = re.compile(r"^[A-Za-z0-9-]{1,100}$")
+_NUMBER = re.compile(r"^[0-9]{1,18}$")
+KNOWN_EVENTS = frozenset(
+    {
+        "push",
+        "pull_request",
+        "ping",
+        "repository",
+        "installation",
+        "installation_repositories",
+        "installation_target",
+    }
+)
+# Secrets read from PostgreSQL are reused this long; a mismatch always re-reads them.
+SECRET_CACHE_S = 30.0
+READ_CHUNK = 256 * 1024
+
+
+class BadSignature(Unauthorized):
+    slug = "bad-signature"
+    title = "Webhook signature missing or wrong"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.headers.pop("WWW-Authenticate", None)
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+def sign(body: bytes, secret: bytes) -> str:
+    """The X-Hub-Signature-256 value GitHub sends for `body` under `secret`."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(body: bytes, header: str, secret: bytes) -> bool:
+    return hmac.compare_digest(sign(body, secret).encode(), header.encode())
+
+
+@dataclass(frozen=True)
+class Source:
+    """Whose secret verified a delivery: a repository's own, or the global one (None)."""
+
+    repository_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+
+
+@dataclass
+class SecretStore:
+    """Repository webhook secrets by hook, decrypted once and cached briefly."""
+
+    pool: asyncpg.Pool
+    keyring: Keyring | None
+    global_secret: bytes | None
+    _cache: dict[tuple[int, int], tuple[float, list[tuple[Source, bytes]]]] = field(
+        default_factory=dict
+    )
+
+    async def _load(self, hook_id: int, target_id: int) -> list[tuple[Source, bytes]]:
+        if self.keyring is None:
+            return []
+        async with self.pool.acquire() as conn:
+            rows = await webhooks_db.hook_secrets(conn, hook_id or None, target_id or None)
+        found = []
+        for row in rows:
+            context = f"repositories.webhook_secret:{row.repository_id}".encode()
+            try:
+                secret = self.keyring.decrypt(row.ciphertext, row.key_id, context)
+            except CryptoKeyError as exc:
+                log.warning(
+                    "webhook secret unreadable",
+                    repository_id=str(row.repository_id),
+                    error=str(exc),
+                )
+                continue
+            found.append((Source(row.repository_id, row.organization_id), secret))
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[(hook_id, target_id)] = (time.monotonic() + SECRET_CACHE_S, found)
+        return found
+
+    async def verify(self, body: bytes, header: str, hook_id: int, target_id: int) -> Source:
+        """The source whose secret signed `body`; BadSignature when none did."""
+        cached = self._cache.get((hook_id, target_id))
+        fresh = cached is None or cached[0] < time.monotonic()
+        candidates = await self._load(hook_id, target_id) if fresh else cached[1]  # type: ignore[index]
+        for attempt in range(2):
+            for source, secret in candidates:
+                if signature_matches(body, header, secret):
+                    return source
+            if self.global_secret and signature_matches(body, header, self.global_secret):
+                return Source(None, None)
+            if fresh or attempt:
+                break
+            # A cached miss may be a hook created or re-keyed a moment ago: look again.
+            candidates, fresh = await self._load(hook_id, target_id), True
+        raise BadSignature("X-Hub-Signature-256 does not match the body under any secret we hold.")
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    buffer = bytearray()
+    async for chunk in request.content.iter_chunked(READ_CHUNK):
+        buffer += chunk
+        if len(buffer) > limit:
+            raise PayloadTooLarge(f"Webhook bodies are limited to {limit} bytes.")
+    return bytes(buffer)
+
+
+def _header(request: web.Request, name: str, pattern: re.Pattern[str], default: str = "") -> str:
+    value = request.headers.get(name, default)
+    if not pattern.match(value):
+        raise BadRequest(f"The {name} header is missing or malformed.")
+    return value
+
+
+class _Envelope(msgspec.Struct):
+    action: str | None = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+
+
+def payload_json(request: web.Request, body: bytes) -> bytes:
+    """The JSON document of a delivery (GitHub also sends it form-encoded as `payload`)."""
+    mime = request.content_type
+    if mime == "application/json":
+        return body
+    if mime == "application/x-www-form-urlencoded":
+        values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10).get("payload")
+        if values:
+            return values[0].encode()
+        raise BadRequest("The form-encoded delivery has no 'payload' field.")
+    raise UnsupportedMediaType("Configure the webhook with content type application/json.")
+
+
+def action_of(document: bytes) -> str | None:
+    try:
+        action = _envelope.decode(document).action
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        raise BadRequest("The delivery body is not a JSON object.") from None
+    return action[:64] if action else None
+
+
+# Atomic: a delivery already seen is not added; a full stream refuses; otherwise XADD and
+# remember the delivery id. Returns the entry id, 0 for a duplicate, -1 when full.
+STORE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then return -1 end
+local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
+return id
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: str
+    delivery: str
+    entry_id: str | None  # None: a redelivery of something already stored
+
+
+async def store(
+    redis: Redis, settings: Settings, fields: dict[str, bytes | str], hook_id: str, delivery: str
+) -> str | None:
+    args: list[bytes | str | int] = [
+        settings.webhook_dedup_ttl_seconds,
+        settings.webhook_stream_max_entries,
+    ]
+    for name, value in fields.items():
+        args += [name, value]
+    script = redis.register_script(STORE_SCRIPT)
+    result = await script(
+        keys=[keys.webhook_dedup(hook_id, delivery), keys.WEBHOOKS_STREAM], args=args
+    )
+    if result == 0:
+        return None
+    if result == -1:
+        log.error("webhook stream full; refusing deliveries until the worker catches up")
+        raise ServiceUnavailable("The delivery queue is full; redeliver shortly.")
+    return result.decode() if isinstance(result, bytes) else str(result)
+
+
+async def receive(
+    request: web.Request, settings: Settings, secrets: SecretStore, redis: Redis
+) -> Outcome:
+    """Verify, check and store one delivery; raises an AppError for anything refused."""
+    limit = settings.webhook_max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"Webhook bodies are limited to {limit} bytes.")
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    if not _SIGNATURE.match(signature):
+        raise BadSignature("Send X-Hub-Signature-256: sha256=<hex HMAC of the body>.")
+    body = await read_body(request, limit)
+    hook_id = _header(request, "X-GitHub-Hook-ID", _NUMBER, "0")
+    target = request.headers.get("X-GitHub-Hook-Installation-Target-ID", "0")
+    target_id = int(target) if _NUMBER.match(target) else 0
+    source = await secrets.verify(body, signature, int(hook_id), target_id)
+    event = _header(request, "X-GitHub-Event", _EVENT)
+    delivery = _header(request, "X-GitHub-Delivery", _DELIVERY)
+    document = payload_json(request, body)
+    fields: dict[str, bytes | str] = {
+        "event": event,
+        "delivery": delivery,
+        "hook_id": hook_id,
+        "action": action_of(document) or "",
+        "repository_id": str(source.repository_id or ""),
+        "organization_id": str(source.organization_id or ""),
+        "received_at": str(int(time.time() * 1000)),
+        "trace": msgspec.json.encode(current_carrier()),
+        "body": document,
+    }
+    entry_id = await store(redis, settings, fields, hook_id, delivery)
+    return Outcome(event, delivery, entry_id)
