@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -10,8 +11,8 @@ from libs.common.config import Settings, keyring
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
-from services.api import keys, middlewares, sse
-from services.api.routes import health, jobs, repos, webhooks
+from services.api import keys, middlewares, ratelimit, sse
+from services.api.routes import events, health, jobs, repos, webhooks
 from services.api.webhooks import SecretStore
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
@@ -44,17 +45,19 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
             middlewares.metrics_middleware,
             middlewares.error_middleware,
             middlewares.auth_middleware,
+            ratelimit.ratelimit_middleware,
         ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics or Metrics()
     app[keys.KEYRING] = keyring(settings)
-    app[keys.STREAMS] = set()
+    app[keys.CLOSING] = asyncio.Event()
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.on_response_prepare.append(middlewares.add_request_id_header)
+    app.on_response_prepare.append(ratelimit.add_headers)
     app.on_shutdown.append(sse.close_all)
-    for table in (health.routes, repos.routes, jobs.routes, webhooks.routes):
+    for table in (health.routes, repos.routes, jobs.routes, events.routes, webhooks.routes):
         app.add_routes(table)
     return app

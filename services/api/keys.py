@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -21,8 +20,8 @@ REDIS = web.AppKey("redis", Redis)
 METRICS = web.AppKey("metrics", Metrics)
 KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")
 WEBHOOK_SECRETS = web.AppKey("webhook_secrets", SecretStore)
-# Tasks serving open SSE streams, cancelled when the app shuts down.
-STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
+# Set when the app shuts down: every open SSE stream ends.
+CLOSING = web.AppKey("closing", asyncio.Event)
 
 # Request-scoped: set by the middlewares.
 REQUEST_ID = web.RequestKey("request_id", str)

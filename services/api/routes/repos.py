@@ -10,7 +10,9 @@ from libs.common.db import repos as repos_db
 from libs.common.schemas import RepoCreate
 from services.api import keys, repos
 from services.api.body import decode, json_response
-from services.api.errors import NotFound
+from services.api.errors import NotFound, ValidationFailed
+from services.api.repos import GithubNotConnected, LocalReposDisabled
+from services.api.spec import operation
 from services.api.views import JobView, ListOf, RepositoryView
 
 routes = web.RouteTableDef()
@@ -25,6 +27,18 @@ def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
 
 
 @routes.post("/v1/repos")
+@operation(
+    "Register a repository",
+    tags=("repositories",),
+    description=(
+        "Exactly one of `url` (an https git URL), `path` (a local checkout, where the "
+        "operator allows it) or `github` (OWNER/NAME, with GitHub sign-in). Registering "
+        "the same repository again answers 200 with the first registration."
+    ),
+    body=RepoCreate,
+    responses={201: RepositoryView, 200: RepositoryView},
+    errors=(ValidationFailed, LocalReposDisabled, GithubNotConnected),
+)
 async def create_repository(request: web.Request) -> web.Response:
     body = await decode(request, RepoCreate)
     repo, created = await repos.register(
@@ -36,6 +50,11 @@ async def create_repository(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/repos")
+@operation(
+    "List the organization's repositories",
+    tags=("repositories",),
+    responses={200: ListOf[RepositoryView]},
+)
 async def list_repositories(request: web.Request) -> web.Response:
     who = keys.principal(request)
     async with request.app[keys.POOL].acquire() as conn:
@@ -44,12 +63,23 @@ async def list_repositories(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/repos/{id}")
+@operation(
+    "Read a repository", tags=("repositories",), responses={200: RepositoryView}, errors=(NotFound,)
+)
 async def get_repository(request: web.Request) -> web.Response:
     repo = await repos.get(request.app[keys.POOL], keys.principal(request), path_uuid(request))
     return json_response(RepositoryView.of(repo))
 
 
 @routes.post("/v1/repos/{id}/sync")
+@operation(
+    "Sync a repository (default branch and HEAD commit)",
+    tags=("repositories", "jobs"),
+    description="Answers 202 with the sync job; a sync already queued is returned as is.",
+    responses={202: JobView},
+    errors=(NotFound,),
+    rate_limit="expensive",
+)
 async def sync_repository(request: web.Request) -> web.Response:
     job, _ = await repos.request_sync(
         request.app[keys.POOL],
