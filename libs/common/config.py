@@ -59,7 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_url: str | None = None
     db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max_size: Positive = 10
-    # 0 picks a free port; the chosen port is logged and written to the health key.
+    # Worker and scheduler serve /metrics here; 0 picks a free port (logged at start).
+    metrics_host: str = "127.0.0.1"
     worker_metrics_port: Port = 9101
     scheduler_metrics_port: Port = 9102
     worker_concurrency: Positive = 10

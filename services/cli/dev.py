@@ -62,7 +62,19 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+class _Stop(Exception):
+    """SIGINT or SIGTERM reached `autodevops dev`."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
 def _run(args: argparse.Namespace) -> int:
+    # Explicit handlers: a shell that starts us in the background ignores SIGINT, and
+    # service managers stop with SIGTERM; both must stop everything we started.
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
     data_dir = Path(os.environ.get("DATA_DIR") or args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -109,10 +121,11 @@ def _run(args: argparse.Namespace) -> int:
             time.sleep(0.5)
         print("a service exited; stopping the rest", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nstopping…")
+    except (_Stop, KeyboardInterrupt):
+        print("\nstopping…", flush=True)
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup
         stop_all(procs)
         if embedded_redis is not None:
             embedded_redis.stop()

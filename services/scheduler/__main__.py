@@ -24,7 +24,9 @@ async def serve(settings: Settings) -> None:
     metrics = Metrics()
     pool = await create_pool(settings)
     redis = create_redis(settings)
-    runner, _ = await metrics_server.start(metrics, "127.0.0.1", settings.scheduler_metrics_port)
+    runner, _ = await metrics_server.start(
+        metrics, settings.metrics_host, settings.scheduler_metrics_port
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -18,7 +18,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--queue", action="append", choices=KINDS, help="queue to serve (repeatable; default all)"
     )
-    parser.add_argument("--metrics-host", default="127.0.0.1")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -27,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings, "worker")
     setup_tracing(settings, "autodevops-worker")
     queues: list[JobKind] = args.queue or list(KINDS)
-    asyncio.run(serve(settings, queues, args.metrics_host))
+    asyncio.run(serve(settings, queues))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from collections.abc import Sequence
 
@@ -14,15 +13,17 @@ from libs.common.config import Settings
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
-from services.worker.settings import build_worker
+from services.worker.settings import build_worker, stop_worker
 
 log = structlog.get_logger(__name__)
 
 
-async def serve(settings: Settings, queues: Sequence[JobKind], metrics_host: str) -> None:
+async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     deps = await Deps.create(settings)
     workers = [build_worker(settings, deps, kind) for kind in queues]
-    runner, _ = await metrics_server.start(deps.metrics, metrics_host, settings.worker_metrics_port)
+    runner, _ = await metrics_server.start(
+        deps.metrics, settings.metrics_host, settings.worker_metrics_port
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -42,9 +43,7 @@ async def serve(settings: Settings, queues: Sequence[JobKind], metrics_host: str
             log.error("a worker loop died", error=repr(task.exception()))
     log.info("worker stopping")
     for worker in workers:
-        # Cancels running jobs; arq puts them back on the queue for the next worker.
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker.close()
+        await stop_worker(worker)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

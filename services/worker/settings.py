@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -73,3 +75,17 @@ def build_worker(
         job_deserializer=queue.deserialize,
         log_results=False,
     )
+
+
+async def stop_worker(worker: Worker) -> None:
+    """Stop a worker: running jobs are cancelled and arq puts them back on the queue.
+
+    arq's own Worker.close() calls a redis-py method deprecated since 5.0.1; this is the
+    same sequence without it.
+    """
+    worker.handle_sig(signal.SIGTERM)
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    if worker._pool is not None:
+        await worker.pool.delete(worker.health_check_key)
+        await worker.pool.aclose(close_connection_pool=True)
+        worker._pool = None
