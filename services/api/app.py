@@ -12,7 +12,7 @@ from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from services.api import keys, middlewares, ratelimit, sse
-from services.api.routes import events, health, jobs, repos, webhooks
+from services.api.routes import account, admin, events, health, jobs, orgs, repos, webhooks
 from services.api.webhooks import SecretStore
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
@@ -58,6 +58,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     app.on_response_prepare.append(middlewares.add_request_id_header)
     app.on_response_prepare.append(ratelimit.add_headers)
     app.on_shutdown.append(sse.close_all)
-    for table in (health.routes, repos.routes, jobs.routes, events.routes, webhooks.routes):
+    for table in (
+        health.routes,
+        account.routes,
+        orgs.routes,
+        repos.routes,
+        jobs.routes,
+        events.routes,
+        admin.routes,
+        webhooks.routes,
+    ):
         app.add_routes(table)
     return app

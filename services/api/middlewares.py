@@ -6,14 +6,17 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import asyncpg
 import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
 from libs.common.metrics import status_class
+from libs.common.schemas import Principal
 from services.api import errors, keys
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -21,6 +24,8 @@ log = structlog.get_logger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 PROTECTED_PREFIX = "/v1/"
+SESSION_COOKIE = "ado_session"
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @web.middleware
@@ -112,19 +117,46 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every /v1/ route needs a bearer API token; the rest (health, webhooks) does not."""
-    if not request.path.startswith(PROTECTED_PREFIX):
-        return await handler(request)
+def same_origin(request: web.Request) -> bool:
+    """A cookie-authenticated change must come from our own pages (CSRF)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    public = request.app[keys.SETTINGS].public_url
+    allowed = {f"{request.scheme}://{request.host}"}
+    if public:
+        parts = urlsplit(public)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in allowed
+
+
+async def _principal(request: web.Request) -> Principal:
     header = request.headers.get("Authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not header and cookie:
+        if request.method in _UNSAFE and not same_origin(request):
+            raise errors.Forbidden("Cross-site request refused; send it from this site's pages.")
+        async with request.app[keys.POOL].acquire() as conn:
+            principal = await sessions_db.authenticate(conn, cookie)
+        if principal is None:
+            raise errors.Unauthorized("The session has expired; sign in again.")
+        return principal
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
     async with request.app[keys.POOL].acquire() as conn:
-        principal = await tokens_db.authenticate(conn, token.strip())
-    if principal is None:
+        found = await tokens_db.authenticate(conn, token.strip())
+    if found is None:
         raise errors.Unauthorized("The API token is unknown, revoked or expired.")
+    return found
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /v1/ route needs a bearer API token or a session cookie; the rest does not."""
+    if not request.path.startswith(PROTECTED_PREFIX):
+        return await handler(request)
+    principal = await _principal(request)
     request[keys.PRINCIPAL] = principal
     with structlog.contextvars.bound_contextvars(
         user_id=str(principal.user_id), organization_id=str(principal.organization_id)
