@@ -12,7 +12,17 @@ from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from services.api import keys, middlewares, ratelimit, sse
-from services.api.routes import account, admin, events, health, jobs, orgs, repos, webhooks
+from services.api.routes import (
+    account,
+    admin,
+    docs,
+    events,
+    health,
+    jobs,
+    orgs,
+    repos,
+    webhooks,
+)
 from services.api.webhooks import SecretStore
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
@@ -57,6 +67,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     app.cleanup_ctx.append(_redis)
     app.on_response_prepare.append(middlewares.add_request_id_header)
     app.on_response_prepare.append(ratelimit.add_headers)
+    app.on_startup.append(docs.prepare)
     app.on_shutdown.append(sse.close_all)
     for table in (
         health.routes,
@@ -67,6 +78,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         events.routes,
         admin.routes,
         webhooks.routes,
+        docs.routes,
     ):
         app.add_routes(table)
     return app

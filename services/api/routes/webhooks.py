@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from aiohttp import web
 
@@ -41,7 +43,7 @@ _OUTCOMES = {
         "a stored delivery (same X-GitHub-Hook-ID and X-GitHub-Delivery) answers 200 and "
         "queues nothing. Bodies up to 25 MiB (WEBHOOK_MAX_BODY_BYTES)."
     ),
-    body=dict[str, object],
+    body=dict[str, Any],
     headers={
         "X-GitHub-Event": "The event name (push, pull_request, ping, ...).",
         "X-GitHub-Delivery": "The delivery GUID.",
