@@ -23,7 +23,7 @@ from services.api.routes import (
     repos,
     webhooks,
 )
-from services.api.webhooks import SecretStore
+from services.api.webhooks import Intake
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
 MAX_BODY_BYTES = 1024 * 1024
@@ -34,16 +34,15 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
     # even while PostgreSQL is still coming up.
     settings = app[keys.SETTINGS]
     app[keys.POOL] = await create_pool(settings, min_size=0)
-    secret = settings.github_webhook_secret
-    app[keys.WEBHOOK_SECRETS] = SecretStore(
-        app[keys.POOL], app[keys.KEYRING], secret.get().encode() if secret else None
-    )
     yield
     await app[keys.POOL].close()
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[keys.REDIS] = create_redis(app[keys.SETTINGS])
+    app[keys.WEBHOOK_INTAKE] = Intake.create(
+        app[keys.SETTINGS], app[keys.POOL], app[keys.REDIS], app[keys.KEYRING]
+    )
     yield
     await app[keys.REDIS].aclose()
 
@@ -51,9 +50,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(
         middlewares=[
-            middlewares.request_id_middleware,
-            middlewares.metrics_middleware,
-            middlewares.error_middleware,
+            middlewares.observe_middleware,
             middlewares.auth_middleware,
             ratelimit.ratelimit_middleware,
         ],

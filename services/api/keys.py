@@ -12,14 +12,14 @@ from libs.common.config import Settings
 from libs.common.crypto import Keyring
 from libs.common.metrics import Metrics
 from libs.common.schemas import Principal
-from services.api.webhooks import SecretStore
+from services.api.webhooks import Intake
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 METRICS = web.AppKey("metrics", Metrics)
 KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")
-WEBHOOK_SECRETS = web.AppKey("webhook_secrets", SecretStore)
+WEBHOOK_INTAKE = web.AppKey("webhook_intake", Intake)
 # Set when the app shuts down: every open SSE stream ends.
 CLOSING = web.AppKey("closing", asyncio.Event)
 

@@ -1,4 +1,4 @@
-"""Request id, metrics, errors and bearer-token auth: every request passes all four."""
+"""Request id, metrics, errors, and authentication: every request passes them."""
 
 from __future__ import annotations
 
@@ -29,12 +29,28 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @web.middleware
-async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id, errors as problems, and metrics: one layer, as every request passes it."""
     given = request.headers.get("X-Request-ID", "")
-    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
     request[keys.REQUEST_ID] = request_id
-    with structlog.contextvars.bound_contextvars(request_id=request_id):
-        return await handler(request)
+    metrics = request.app[keys.METRICS]
+    started = time.perf_counter()
+    status = 500
+    metrics.http_in_flight.inc()
+    try:
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                response = as_problem(request, exc)
+        status = response.status
+        return response
+    finally:
+        metrics.http_in_flight.dec()
+        route = route_template(request)
+        metrics.http_requests.labels(request.method, route, status_class(status)).inc()
+        metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - started)
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:
@@ -49,26 +65,6 @@ def route_template(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-@web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    metrics = request.app[keys.METRICS]
-    started = time.perf_counter()
-    status = 500
-    metrics.http_in_flight.inc()
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        metrics.http_in_flight.dec()
-        route = route_template(request)
-        metrics.http_requests.labels(request.method, route, status_class(status)).inc()
-        metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - started)
-
-
 _UNAVAILABLE = (
     RedisError,
     asyncpg.PostgresConnectionError,
@@ -79,15 +75,13 @@ _UNAVAILABLE = (
 )
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except errors.AppError as exc:
+def as_problem(request: web.Request, exc: Exception) -> web.StreamResponse:
+    """The response for an exception: a problem document, never a stack trace."""
+    if isinstance(exc, errors.AppError):
         return errors.render(exc, instance=request.path)
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            return exc  # a redirect is a response, not a failure
         slug, title = errors.HTTP_SLUGS.get(exc.status, ("http-error", exc.reason))
         return errors.problem_response(
             exc.status,
@@ -96,7 +90,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             None if not exc.text or exc.text.startswith(f"{exc.status}:") else exc.text,
             instance=request.path,
         )
-    except _UNAVAILABLE as exc:
+    if isinstance(exc, _UNAVAILABLE):
         log.warning("dependency unavailable", error=type(exc).__name__, detail=str(exc))
         return errors.problem_response(
             503,
@@ -106,15 +100,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             instance=request.path,
             headers={"Retry-After": "5"},
         )
-    except Exception:
-        log.exception("unhandled error", path=request.path, method=request.method)
-        return errors.problem_response(
-            500,
-            "internal-error",
-            "Internal server error",
-            f"Something went wrong; quote request id {request.get(keys.REQUEST_ID)}.",
-            instance=request.path,
-        )
+    log.error("unhandled error", path=request.path, method=request.method, exc_info=exc)
+    return errors.problem_response(
+        500,
+        "internal-error",
+        "Internal server error",
+        f"Something went wrong; quote request id {request.get(keys.REQUEST_ID)}.",
+        instance=request.path,
+    )
 
 
 def same_origin(request: web.Request) -> bool:

@@ -7,6 +7,7 @@ so a delivery is either stored (202), already known (200), or not stored at all 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -24,7 +25,7 @@ from redis.asyncio import Redis
 from libs.common.config import Settings
 from libs.common.crypto import CryptoKeyError, Keyring
 from libs.common.db import webhooks as webhooks_db
-from libs.common.redis import keys
+from libs.common.redis import deliveries, keys
 from libs.common.telemetry import current_carrier
 from services.api.errors import (
     AppError,
@@ -33,6 +34,7 @@ from services.api.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
+from services.api.pipelining import ScriptBatcher
 
 log = structlog.get_logger(__name__)
 
@@ -141,6 +143,11 @@ class SecretStore:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None:  # checked against the limit already
+        try:
+            return await request.content.readexactly(request.content_length)
+        except asyncio.IncompleteReadError:
+            raise BadRequest("The body is shorter than its Content-Length.") from None
     buffer = bytearray()
     async for chunk in request.content.iter_chunked(READ_CHUNK):
         buffer += chunk
@@ -186,11 +193,12 @@ def action_of(document: bytes) -> str | None:
 
 # Atomic: a delivery already seen is not added; a full stream refuses; otherwise XADD and
 # remember the delivery id. Returns the entry id, 0 for a duplicate, -1 when full.
+# KEYS: dedup key, stream. ARGV: meta, body. Limits are part of the script text.
 STORE_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then return -1 end
-local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
+if redis.call('XLEN', KEYS[2]) >= {max_entries} then return -1 end
+local id = redis.call('XADD', KEYS[2], '*', 'meta', ARGV[1], 'body', ARGV[2])
+redis.call('SET', KEYS[1], id, 'EX', {dedup_ttl})
 return id
 """
 
@@ -202,55 +210,70 @@ class Outcome:
     entry_id: str | None  # None: a redelivery of something already stored
 
 
-async def store(
-    redis: Redis, settings: Settings, fields: dict[str, bytes | str], hook_id: str, delivery: str
-) -> str | None:
-    args: list[bytes | str | int] = [
-        settings.webhook_dedup_ttl_seconds,
-        settings.webhook_stream_max_entries,
-    ]
-    for name, value in fields.items():
-        args += [name, value]
-    script = redis.register_script(STORE_SCRIPT)
-    result = await script(
-        keys=[keys.webhook_dedup(hook_id, delivery), keys.WEBHOOKS_STREAM], args=args
-    )
-    if result == 0:
-        return None
-    if result == -1:
-        log.error("webhook stream full; refusing deliveries until the worker catches up")
-        raise ServiceUnavailable("The delivery queue is full; redeliver shortly.")
-    return result.decode() if isinstance(result, bytes) else str(result)
+@dataclass
+class Intake:
+    """What the webhook route needs, built once per app."""
+
+    settings: Settings
+    secrets: SecretStore
+    store_script: ScriptBatcher
+
+    @classmethod
+    def create(
+        cls, settings: Settings, pool: asyncpg.Pool, redis: Redis, ring: Keyring | None
+    ) -> Intake:
+        secret = settings.github_webhook_secret
+        return cls(
+            settings,
+            SecretStore(pool, ring, secret.get().encode() if secret else None),
+            ScriptBatcher(
+                redis,
+                STORE_SCRIPT.format(
+                    max_entries=settings.webhook_stream_max_entries,
+                    dedup_ttl=settings.webhook_dedup_ttl_seconds,
+                ),
+            ),
+        )
+
+    async def store(self, delivery: deliveries.Delivery) -> str | None:
+        fields = deliveries.to_fields(delivery)
+        dedup = keys.webhook_dedup(str(delivery.hook_id), delivery.delivery)
+        result = await self.store_script(
+            [dedup, keys.WEBHOOKS_STREAM], [fields["meta"], fields["body"]]
+        )
+        if result == 0:
+            return None
+        if result == -1:
+            log.error("webhook stream full; refusing deliveries until the worker catches up")
+            raise ServiceUnavailable("The delivery queue is full; redeliver shortly.")
+        return result.decode() if isinstance(result, bytes) else str(result)
 
 
-async def receive(
-    request: web.Request, settings: Settings, secrets: SecretStore, redis: Redis
-) -> Outcome:
+async def receive(request: web.Request, intake: Intake) -> Outcome:
     """Verify, check and store one delivery; raises an AppError for anything refused."""
-    limit = settings.webhook_max_body_bytes
+    limit = intake.settings.webhook_max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"Webhook bodies are limited to {limit} bytes.")
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not _SIGNATURE.match(signature):
         raise BadSignature("Send X-Hub-Signature-256: sha256=<hex HMAC of the body>.")
     body = await read_body(request, limit)
-    hook_id = _header(request, "X-GitHub-Hook-ID", _NUMBER, "0")
+    hook_id = int(_header(request, "X-GitHub-Hook-ID", _NUMBER, "0"))
     target = request.headers.get("X-GitHub-Hook-Installation-Target-ID", "0")
     target_id = int(target) if _NUMBER.match(target) else 0
-    source = await secrets.verify(body, signature, int(hook_id), target_id)
+    source = await intake.secrets.verify(body, signature, hook_id, target_id)
     event = _header(request, "X-GitHub-Event", _EVENT)
-    delivery = _header(request, "X-GitHub-Delivery", _DELIVERY)
+    delivery_id = _header(request, "X-GitHub-Delivery", _DELIVERY)
     document = payload_json(request, body)
-    fields: dict[str, bytes | str] = {
-        "event": event,
-        "delivery": delivery,
-        "hook_id": hook_id,
-        "action": action_of(document) or "",
-        "repository_id": str(source.repository_id or ""),
-        "organization_id": str(source.organization_id or ""),
-        "received_at": str(int(time.time() * 1000)),
-        "trace": msgspec.json.encode(current_carrier()),
-        "body": document,
-    }
-    entry_id = await store(redis, settings, fields, hook_id, delivery)
-    return Outcome(event, delivery, entry_id)
+    delivery = deliveries.Delivery(
+        event=event,
+        delivery=delivery_id,
+        hook_id=hook_id,
+        action=action_of(document),
+        repository_id=source.repository_id,
+        organization_id=source.organization_id,
+        received_at_ms=int(time.time() * 1000),
+        trace=current_carrier(),
+        body=document,
+    )
+    return Outcome(event, delivery_id, await intake.store(delivery))

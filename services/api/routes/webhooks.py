@@ -66,12 +66,7 @@ async def receive(request: web.Request) -> web.Response:
     event = request.headers.get("X-GitHub-Event", "")
     label = event if event in webhooks.KNOWN_EVENTS else "other"
     try:
-        outcome = await webhooks.receive(
-            request,
-            request.app[keys.SETTINGS],
-            request.app[keys.WEBHOOK_SECRETS],
-            request.app[keys.REDIS],
-        )
+        outcome = await webhooks.receive(request, request.app[keys.WEBHOOK_INTAKE])
     except AppError as exc:
         metrics.webhook_deliveries.labels(label, _OUTCOMES.get(type(exc), "rejected")).inc()
         raise

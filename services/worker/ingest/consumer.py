@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 
 import msgspec
@@ -22,10 +21,11 @@ from opentelemetry import trace
 from redis.exceptions import RedisError, ResponseError
 
 from libs.common.db import webhooks as webhooks_db
-from libs.common.redis import keys
+from libs.common.redis import deliveries, keys
+from libs.common.redis.deliveries import Delivery
 from libs.common.telemetry import context_from
 from services.worker.deps import Deps
-from services.worker.ingest.handlers import Entry, Result, handle
+from services.worker.ingest.handlers import Result, handle
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.worker.ingest")
@@ -33,25 +33,6 @@ tracer = trace.get_tracer("autodevops.worker.ingest")
 DEAD_LETTER_MAXLEN = 10_000
 KNOWN_EVENTS = frozenset({"push", "pull_request", "ping", "repository", "installation"})
 StreamEntry = tuple[str, dict[bytes, bytes]]
-
-
-def parse_entry(fields: dict[bytes, bytes]) -> Entry:
-    text = {k.decode(): v for k, v in fields.items()}
-    return Entry(
-        event=text["event"].decode(),
-        delivery=text["delivery"].decode(),
-        hook_id=int(text.get("hook_id", b"0") or 0),
-        action=text.get("action", b"").decode() or None,
-        repository_id=_uuid(text.get("repository_id")),
-        organization_id=_uuid(text.get("organization_id")),
-        received_at=int(text.get("received_at", b"0") or 0),
-        trace=msgspec.json.decode(text.get("trace") or b"{}", type=dict[str, str]),
-        body=text["body"],
-    )
-
-
-def _uuid(value: bytes | None) -> uuid.UUID | None:
-    return uuid.UUID(value.decode()) if value else None
 
 
 @dataclass
@@ -164,7 +145,7 @@ class IngestConsumer:
             await self._remove(entry_id)  # deleted from the stream while pending
             return True
         try:
-            entry = parse_entry(fields)
+            entry = deliveries.from_fields(fields)
         except (KeyError, ValueError, msgspec.MsgspecError) as exc:
             await self.dead_letter(entry_id, fields, f"unreadable stream entry: {exc}")
             return True
@@ -184,7 +165,7 @@ class IngestConsumer:
         self.deps.metrics.webhook_ingested.labels(label, result.status).inc()
         return True
 
-    async def process(self, entry: Entry) -> Result:
+    async def process(self, entry: Delivery) -> Result:
         token = otel_context.attach(context_from(entry.trace))  # type: ignore[arg-type]
         try:
             with (
@@ -195,7 +176,7 @@ class IngestConsumer:
         finally:
             otel_context.detach(token)
 
-    async def _record(self, entry: Entry) -> Result:
+    async def _record(self, entry: Delivery) -> Result:
         async with self.deps.pool.acquire() as conn:
             seen = await webhooks_db.begin_delivery(
                 conn, entry.hook_id, entry.delivery, entry.event, entry.action
@@ -228,7 +209,7 @@ class IngestConsumer:
             await pipe.execute()
 
     async def dead_letter(
-        self, entry_id: str, fields: dict[bytes, bytes], reason: str, entry: Entry | None = None
+        self, entry_id: str, fields: dict[bytes, bytes], reason: str, entry: Delivery | None = None
     ) -> None:
         log.error("webhook delivery dead-lettered", entry_id=entry_id, reason=reason)
         dead = dict(fields) | {b"reason": reason.encode(), b"source_id": entry_id.encode()}

@@ -18,6 +18,7 @@ from libs.common import jobs
 from libs.common.db import repos as repos_db
 from libs.common.db import webhooks as webhooks_db
 from libs.common.db.webhooks import DeliveryStatus, InstallationStatus
+from libs.common.redis.deliveries import Delivery
 from libs.common.schemas import Repository
 from services.worker.deps import Deps
 from services.worker.ingest import payloads
@@ -26,20 +27,6 @@ log = structlog.get_logger(__name__)
 
 PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
 _ZERO_SHA = "0" * 40
-
-
-class Entry(msgspec.Struct, kw_only=True):
-    """A stream entry as the api wrote it."""
-
-    event: str
-    delivery: str
-    hook_id: int
-    action: str | None
-    repository_id: uuid.UUID | None
-    organization_id: uuid.UUID | None
-    received_at: int
-    trace: dict[str, str]
-    body: bytes
 
 
 @dataclass
@@ -54,14 +41,16 @@ class BadPayload(Exception):
     """The payload lacks what its event promises; retrying will not help."""
 
 
-def decode(entry: Entry, type_: type[Any]) -> Any:
+def decode(entry: Delivery, type_: type[Any]) -> Any:
     try:
         return msgspec.json.decode(entry.body, type=type_)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise BadPayload(f"{entry.event} payload: {exc}") from None
 
 
-async def targets(deps: Deps, entry: Entry, repo: payloads.GithubRepo | None) -> list[Repository]:
+async def targets(
+    deps: Deps, entry: Delivery, repo: payloads.GithubRepo | None
+) -> list[Repository]:
     """Our repositories a delivery concerns.
 
     A delivery verified with a repository's own secret concerns that repository only,
@@ -77,7 +66,7 @@ async def targets(deps: Deps, entry: Entry, repo: payloads.GithubRepo | None) ->
         return await webhooks_db.repositories_for_github(conn, repo.id, repo.full_name)
 
 
-async def on_push(deps: Deps, entry: Entry) -> Result:
+async def on_push(deps: Deps, entry: Delivery) -> Result:
     push: payloads.PushEvent = decode(entry, payloads.PushEvent)
     if push.deleted or push.after == _ZERO_SHA:
         return Result("ignored", error="branch deleted")
@@ -116,7 +105,7 @@ async def on_push(deps: Deps, entry: Entry) -> Result:
     return result
 
 
-async def on_pull_request(deps: Deps, entry: Entry) -> Result:
+async def on_pull_request(deps: Deps, entry: Delivery) -> Result:
     event: payloads.PullRequestEvent = decode(entry, payloads.PullRequestEvent)
     if event.action not in PR_ACTIONS:
         return Result("ignored", error=f"pull_request {event.action}")
@@ -141,7 +130,7 @@ async def on_pull_request(deps: Deps, entry: Entry) -> Result:
     return result
 
 
-async def on_ping(deps: Deps, entry: Entry) -> Result:
+async def on_ping(deps: Deps, entry: Delivery) -> Result:
     ping: payloads.PingEvent = decode(entry, payloads.PingEvent)
     found = await targets(deps, entry, ping.repository)
     hook_id = ping.hook_id or entry.hook_id
@@ -152,7 +141,7 @@ async def on_ping(deps: Deps, entry: Entry) -> Result:
     return Result("processed", found)
 
 
-async def on_repository(deps: Deps, entry: Entry) -> Result:
+async def on_repository(deps: Deps, entry: Delivery) -> Result:
     event: payloads.RepositoryEvent = decode(entry, payloads.RepositoryEvent)
     if event.action not in ("renamed", "transferred", "deleted", "privatized", "publicized"):
         return Result("ignored", error=f"repository {event.action}")
@@ -190,7 +179,7 @@ _INSTALLATION_STATUS: dict[str, InstallationStatus] = {
 }
 
 
-async def on_installation(deps: Deps, entry: Entry) -> Result:
+async def on_installation(deps: Deps, entry: Delivery) -> Result:
     event: payloads.InstallationEvent = decode(entry, payloads.InstallationEvent)
     account = event.installation.account or event.account
     if account is None:
@@ -210,7 +199,7 @@ async def on_installation(deps: Deps, entry: Entry) -> Result:
     return Result("processed")
 
 
-EventHandler = Callable[[Deps, Entry], Awaitable[Result]]
+EventHandler = Callable[[Deps, Delivery], Awaitable[Result]]
 HANDLERS: dict[str, EventHandler] = {
     "push": on_push,
     "pull_request": on_pull_request,
@@ -222,7 +211,7 @@ HANDLERS: dict[str, EventHandler] = {
 }
 
 
-async def handle(deps: Deps, entry: Entry) -> Result:
+async def handle(deps: Deps, entry: Delivery) -> Result:
     """Run the event's handler; a payload that cannot be used is a failed delivery."""
     handler = HANDLERS.get(entry.event)
     if handler is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -17,7 +18,7 @@ from redis.asyncio import Redis
 
 from libs.common.config import Settings
 from libs.common.embedded import EmbeddedRedis
-from libs.common.redis import keys
+from libs.common.redis import deliveries, keys
 from services.api.app import create_app
 from tests.conftest import Tenant
 from tests.integration.api.conftest import Client, ClientFactory
@@ -33,6 +34,10 @@ PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
 
 
+async def stored_deliveries(redis: Redis) -> list[deliveries.Delivery]:
+    return [deliveries.from_fields(f) for _, f in await redis.xrange(keys.WEBHOOKS_STREAM)]
+
+
 async def assert_nothing_stored(redis: Redis) -> None:
     assert await redis.xlen(keys.WEBHOOKS_STREAM) == 0
     assert [k async for k in redis.scan_iter("webhook:seen:*")] == []
@@ -43,12 +48,10 @@ async def test_accepted_delivery_is_queued_with_its_headers(hooks: Client, redis
     response = await deliver(hooks, delivery)
     assert response.status == 202
     assert await response.json() == {"status": "accepted", "delivery": "d-1", "event": "push"}
-    [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
-    assert fields[b"event"] == b"push"
-    assert fields[b"delivery"] == b"d-1"
-    assert fields[b"hook_id"] == b"77"
-    assert fields[b"body"] == delivery.body
-    assert fields[b"repository_id"] == b""
+    stored = await stored_deliveries(redis)
+    assert [(d.event, d.delivery, d.hook_id) for d in stored] == [("push", "d-1", 77)]
+    assert stored[0].body == delivery.body
+    assert stored[0].repository_id is None
     assert await redis.exists(keys.webhook_dedup("77", "d-1"))
 
 
@@ -123,8 +126,8 @@ async def test_bodies_past_the_api_default_but_under_25_mib_are_accepted(
     assert len(body) > 1024 * 1024 + 1
     response = await deliver(hooks, Delivery(body))
     assert response.status == 202
-    [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
-    assert fields[b"body"] == body
+    [stored] = await stored_deliveries(redis)
+    assert stored.body == body
 
 
 async def test_exactly_one_mib_plus_one_is_accepted(hooks: Client) -> None:
@@ -191,8 +194,8 @@ async def test_form_encoded_deliveries_carry_the_json_in_payload(
     body = urlencode({"payload": document.decode()}).encode()
     delivery = Delivery(body, event="ping", content_type="application/x-www-form-urlencoded")
     assert (await deliver(hooks, delivery)).status == 202
-    [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
-    assert fields[b"body"] == document
+    [stored] = await stored_deliveries(redis)
+    assert stored.body == document
     xml = Delivery(b"<ping/>", event="ping", content_type="application/xml")
     assert (await deliver(hooks, xml)).status == 415
 
@@ -200,8 +203,8 @@ async def test_form_encoded_deliveries_carry_the_json_in_payload(
 async def test_unknown_events_are_accepted_for_the_record(hooks: Client, redis: Redis) -> None:
     response = await deliver(hooks, Delivery(body_of({"action": "created"}), event="star"))
     assert response.status == 202
-    [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
-    assert (fields[b"event"], fields[b"action"]) == (b"star", b"created")
+    [stored] = await stored_deliveries(redis)
+    assert (stored.event, stored.action) == ("star", "created")
 
 
 async def test_repository_secret_verifies_and_names_the_repository(
@@ -211,9 +214,9 @@ async def test_repository_secret_verifies_and_names_the_repository(
     repo_id = await repo_with_secret(db, hook_settings, tenant, secret, hook_id=901)
     delivery = Delivery(body_of(push_payload()), hook_id="901", secret=secret)
     assert (await deliver(hooks, delivery)).status == 202
-    [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
-    assert fields[b"repository_id"] == str(repo_id).encode()
-    assert fields[b"organization_id"] == str(tenant.organization_id).encode()
+    [stored] = await stored_deliveries(redis)
+    assert stored.repository_id == repo_id
+    assert stored.organization_id == tenant.organization_id
     # Another hook's secret does not open this repository's deliveries.
     wrong_hook = Delivery(body_of(push_payload()), hook_id="902", secret=secret)
     assert (await deliver(hooks, wrong_hook)).status == 401
@@ -278,3 +281,13 @@ async def test_outcomes_are_counted(hooks: Client) -> None:
     text = await (await hooks.get("/metrics")).text()
     assert 'autodevops_webhook_deliveries_total{event="push",outcome="accepted"} 1.0' in text
     assert 'autodevops_webhook_deliveries_total{event="push",outcome="bad_signature"} 1.0' in text
+
+
+async def test_deliveries_survive_a_flushed_script_cache(hooks: Client, redis: Redis) -> None:
+    assert (await deliver(hooks, Delivery(body_of({"n": 1}), event="ping"))).status == 202
+    await redis.script_flush()  # as after a Redis restart
+    results = await asyncio.gather(
+        *(deliver(hooks, Delivery(body_of({"n": n}), event="ping")) for n in range(2, 12))
+    )
+    assert [r.status for r in results] == [202] * 10
+    assert await redis.xlen(keys.WEBHOOKS_STREAM) == 11
