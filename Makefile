@@ -23,7 +23,7 @@ run: install
 	$(BIN)/autodevops dev
 
 test: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp=$(CURDIR)/.pytest-tmp
 
 test-unit: install
 	$(BIN)/pytest tests/unit

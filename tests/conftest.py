@@ -25,6 +25,8 @@ from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 @dataclass(frozen=True)
 class Servers:

@@ -78,8 +78,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
+    gemini_timeout_seconds: Positive = 60
     ai_daily_quota_per_user: Annotated[int, msgspec.Meta(ge=0)] = 100_000
     ai_max_tokens_per_task: Positive = 30_000
+    # HTTP attempts per Gemini request within one job attempt; times JOB_MAX_TRIES it bounds
+    # the calls one analysis can make (docs/ai.md).
+    ai_call_attempts: Annotated[int, msgspec.Meta(ge=1, le=5)] = 2
+    ai_max_output_tokens: Annotated[int, msgspec.Meta(ge=256)] = 8192
+    ai_context_tokens: Annotated[int, msgspec.Meta(ge=1000)] = 12_000
+
+    # What one fetched repository may weigh: the download, and the tree once extracted.
+    repo_download_max_bytes: Positive = 200 * 1024 * 1024
+    repo_max_bytes: Positive = 1024 * 1024 * 1024
+    repo_max_files: Positive = 100_000
 
     rate_limit_requests: Positive = 100
     rate_limit_window_seconds: Positive = 60

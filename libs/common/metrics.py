@@ -20,6 +20,8 @@ PREFIX = "autodevops"
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 # Jobs run from under a second to several minutes; the default buckets stop at 10 s.
 JOB_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+# A Gemini call takes from a fraction of a second to the full GEMINI_TIMEOUT_SECONDS.
+AI_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 QUEUES = ("analysis", "sync", "ci_generation")
 
 
@@ -116,6 +118,36 @@ class Metrics:
         )
         self.scheduler_leader = Gauge(
             f"{p}_scheduler_leader", "1 while this scheduler holds the leader lock.", registry=r
+        )
+        self.ai_calls = Counter(
+            f"{p}_ai_calls",
+            "Gemini generateContent calls, by model and outcome (ok, rate_limited, ...).",
+            ["model", "outcome"],
+            registry=r,
+        )
+        self.ai_tokens = Counter(
+            f"{p}_ai_tokens",
+            "Gemini tokens spent, by model and kind (prompt, output, thinking, total).",
+            ["model", "kind"],
+            registry=r,
+        )
+        self.ai_call_duration = Histogram(
+            f"{p}_ai_call_duration_seconds",
+            "Gemini generateContent latency, by model.",
+            ["model"],
+            buckets=AI_BUCKETS,
+            registry=r,
+        )
+        self.ai_steps = Counter(
+            f"{p}_ai_steps",
+            "AI steps of analyses, by status (ok, off, quota_exceeded, failed, skipped).",
+            ["status"],
+            registry=r,
+        )
+        self.ai_dropped_recommendations = Counter(
+            f"{p}_ai_dropped_recommendations",
+            "AI recommendations dropped because they cited paths absent from the tree.",
+            registry=r,
         )
         self.scheduler_ticks = Counter(
             f"{p}_scheduler_ticks", "Scheduler loop iterations.", registry=r

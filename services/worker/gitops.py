@@ -95,8 +95,8 @@ async def ls_remote_head(url: str, *, local: bool, timeout_s: float = 30.0) -> H
     args = [*git_base_args(local), "ls-remote", "--symref", "--", url, "HEAD"]
     code, out, err = await run_git(args, timeout_s)
     if code != 0:
-        message = _last_line(err) or f"git ls-remote exited with {code}"
-        if any(marker in err.lower() for marker in _NOT_FOUND):
+        message = last_line(err) or f"git ls-remote exited with {code}"
+        if looks_missing(err):
             raise PermanentJobError(
                 f"repository not found or not readable: {message}", "repository_not_found"
             )
@@ -104,7 +104,13 @@ async def ls_remote_head(url: str, *, local: bool, timeout_s: float = 30.0) -> H
     return parse_ls_remote(out)
 
 
-def _last_line(text: str) -> str:
+def looks_missing(stderr: str) -> bool:
+    """git's way of saying the repository does not exist or we may not read it."""
+    text = stderr.lower()
+    return any(marker in text for marker in _NOT_FOUND)
+
+
+def last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     line = lines[-1] if lines else ""
     return line.removeprefix("fatal: ")[:300]

@@ -1,0 +1,136 @@
+"""JavaScript and TypeScript: npm, pnpm, yarn (classic or berry) on Node, or Bun."""
+
+from __future__ import annotations
+
+from libs.cigen.ecosystems.common import Draft, assemble, step
+from libs.cigen.plan import Job, Purpose, Step
+
+MANAGERS = ("pnpm", "yarn", "bun", "npm")
+LOCKFILES = {
+    "npm": ("package-lock.json", "npm-shrinkwrap.json"),
+    "pnpm": ("pnpm-lock.yaml",),
+    "yarn": ("yarn.lock",),
+    "bun": ("bun.lock", "bun.lockb"),
+}
+EXEC = {"npm": "npx --no-install ", "pnpm": "pnpm exec ", "yarn": "yarn ", "bun": "bun run "}
+_TOOLS: dict[str, tuple[Purpose, str]] = {
+    "eslint": ("lint", "eslint ."),
+    "biome": ("lint", "biome ci ."),
+    "oxlint": ("lint", "oxlint"),
+    "prettier": ("format", "prettier --check ."),
+    "typescript": ("typecheck", "tsc --noEmit"),
+}
+_TESTS: dict[str, str] = {
+    "vitest": "vitest run",
+    "jest": "jest",
+    "mocha": "mocha",
+    "ava": "ava",
+    "jasmine": "jasmine",
+}
+_BROWSER_TESTS = ("playwright", "cypress")
+# Run a script in every workspace package that defines it.
+_RECURSIVE = {
+    "npm": "npm run {script} --workspaces --if-present",
+    "pnpm": "pnpm -r --if-present run {script}",
+    "yarn-berry": "yarn workspaces foreach --all run {script}",
+}
+
+
+def plan(draft: Draft) -> Job:
+    manager = _manager(draft)
+    version, source = draft.manager_fact_version(manager)
+    lockfiles = draft.lockfiles(*LOCKFILES[manager])
+    berry = manager == "yarn" and _berry(draft, version)
+    if manager == "pnpm" and version is None:
+        version = "10"
+        draft.notes.append(f"{draft.where()}: no pnpm version is declared; using pnpm 10")
+    prefix = EXEC[manager]
+    defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
+    for tool, (purpose, command) in _TOOLS.items():
+        if tool in draft.tools():
+            defaults.append(step(purpose, prefix + command))
+    defaults.extend(_tests(draft, manager, prefix))
+    if draft.members:
+        defaults.extend(_workspace_steps(draft, "yarn-berry" if berry else manager))
+    bun = manager == "bun"
+    return Job(
+        id="",
+        name="",
+        ecosystem="bun" if bun else "node",
+        runtime=draft.runtime("bun" if bun else "node"),
+        manager=manager,
+        manager_version=version,
+        manager_pinned_in_manifest=source is not None and source.endswith("package.json"),
+        lockfiles=lockfiles,
+        steps=assemble(draft, defaults),
+        timeout_minutes=20,
+    )
+
+
+def _manager(draft: Draft) -> str:
+    """The manager `packageManager` names, else the one with a lockfile, else by priority."""
+    present = [m for m in MANAGERS if m in draft.managers()]
+
+    def rank(name: str) -> tuple[bool, bool, int]:
+        facts = draft.manager_facts(name)
+        declared = any(f.version and f.source.endswith("package.json") for f in facts)
+        return (not declared, not draft.lockfiles(*LOCKFILES[name]), MANAGERS.index(name))
+
+    return min(present, key=rank)
+
+
+def uses_corepack(job: Job) -> bool:
+    """Yarn Berry pinned by `packageManager` runs through Corepack; a `yarnPath` in
+    .yarnrc.yml needs nothing, the global Yarn 1 hands over to it."""
+    version = job.manager_version or "1"
+    return job.manager == "yarn" and job.manager_pinned_in_manifest and not version.startswith("1")
+
+
+def _berry(draft: Draft, version: str | None) -> bool:
+    if version is not None:
+        return not version.startswith("1")
+    return any(f.source.endswith(".yarnrc.yml") for f in draft.manager_facts("yarn"))
+
+
+def _install(manager: str, berry: bool, locked: bool) -> str:
+    if manager == "npm":
+        return "npm ci" if locked else "npm install"
+    if manager == "pnpm":
+        return "pnpm install --frozen-lockfile" if locked else "pnpm install"
+    if manager == "yarn":
+        if not locked:
+            return "yarn install"
+        return "yarn install --immutable" if berry else "yarn install --frozen-lockfile"
+    return "bun install --frozen-lockfile" if locked else "bun install"
+
+
+def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
+    tests = draft.tests()
+    for browser in _BROWSER_TESTS:
+        if browser in tests:
+            draft.notes.append(
+                f"{draft.where()}: {browser} tests need browsers and a running app; "
+                "they are left to a dedicated workflow"
+            )
+    for name, command in _TESTS.items():
+        if name in tests:
+            return [step("test", prefix + command)]
+    if "bun test" in tests:
+        return [step("test", "bun test")]
+    if "node:test" in tests:
+        return [step("test", "node --test")]
+    return []
+
+
+def _workspace_steps(draft: Draft, manager: str) -> list[Step]:
+    template = _RECURSIVE.get(manager)
+    if template is None:
+        draft.notes.append(
+            f"{draft.where()}: the workspace packages ({', '.join(draft.members)}) are "
+            "checked only through the root's own scripts"
+        )
+        return []
+    purposes: tuple[Purpose, ...] = ("lint", "build", "test")
+    return [
+        step(p, template.format(script=p), name=f"{p.capitalize()} every package") for p in purposes
+    ]

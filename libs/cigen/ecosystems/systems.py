@@ -1,0 +1,97 @@
+"""Compiled toolchains: Go, Rust, Swift, and C/C++ built with CMake or make."""
+
+from __future__ import annotations
+
+from libs.cigen.ecosystems.common import Draft, assemble, step
+from libs.cigen.plan import Job, Step
+
+
+def plan_go(draft: Draft) -> Job:
+    defaults: list[Step] = [
+        step("install", "go mod download"),
+        step("lint", "go vet ./..."),
+    ]
+    if "golangci-lint" in draft.tools():
+        defaults.append(step("lint", "golangci-lint run", tool="golangci-lint"))
+    defaults += [step("build", "go build ./..."), step("test", "go test -race ./...")]
+    return Job(
+        id="",
+        name="",
+        ecosystem="go",
+        runtime=draft.runtime("go"),
+        manager="go",
+        lockfiles=draft.lockfiles("go.sum"),
+        tools=("golangci-lint",) if "golangci-lint" in draft.tools() else (),
+        steps=assemble(draft, defaults),
+        timeout_minutes=20,
+    )
+
+
+def plan_rust(draft: Draft) -> Job:
+    lockfiles = draft.lockfiles("Cargo.lock")
+    locked = " --locked" if lockfiles else ""
+    if draft.members:
+        locked += " --workspace"
+    tools = tuple(t for t in ("rustfmt", "clippy") if t in draft.tools())
+    defaults: list[Step] = [step("install", "cargo fetch --locked" if lockfiles else "cargo fetch")]
+    if "rustfmt" in tools:
+        defaults.append(step("format", "cargo fmt --all --check"))
+    if "clippy" in tools:
+        defaults.append(step("lint", f"cargo clippy --all-targets{locked} -- -D warnings"))
+    defaults += [step("build", f"cargo build{locked}"), step("test", f"cargo test{locked}")]
+    return Job(
+        id="",
+        name="",
+        ecosystem="rust",
+        runtime=draft.runtime("rust"),
+        manager="cargo",
+        lockfiles=lockfiles,
+        tools=tools,
+        steps=assemble(draft, defaults),
+        timeout_minutes=30,
+    )
+
+
+def plan_swift(draft: Draft) -> Job:
+    choice = draft.runtime("swift")
+    defaults = [step("install", "swift package resolve"), step("build", "swift build")]
+    if draft.tests():  # `swift test` fails when the package has no test target
+        defaults.append(step("test", "swift test"))
+    return Job(
+        id="",
+        name="",
+        ecosystem="swift",
+        runtime=choice if choice.versions else None,
+        manager="swiftpm",
+        lockfiles=draft.lockfiles("Package.resolved"),
+        steps=assemble(draft, defaults),
+        timeout_minutes=30,
+    )
+
+
+def plan_cmake(draft: Draft) -> Job:
+    defaults = [
+        step("build", "cmake -S . -B build -DCMAKE_BUILD_TYPE=Release", name="Configure"),
+        step("build", "cmake --build build --parallel", name="Build"),
+    ]
+    if draft.tests() & {"ctest", "googletest", "gtest", "catch2"}:
+        defaults.append(step("test", "ctest --test-dir build --output-on-failure"))
+    return Job(
+        id="",
+        name="",
+        ecosystem="cmake",
+        manager="cmake",
+        steps=assemble(draft, defaults),
+        timeout_minutes=30,
+    )
+
+
+def plan_make(draft: Draft) -> Job:
+    return Job(
+        id="",
+        name="",
+        ecosystem="make",
+        manager="make",
+        steps=assemble(draft, [step("build", "make")]),
+        timeout_minutes=30,
+    )

@@ -1,0 +1,118 @@
+"""Respect existing CI: choose a path that overwrites nothing, and say what we add or fix."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from libs.analysis.report import Pipeline, Report
+from libs.cigen.plan import Plan
+
+DEFAULT_PATHS = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
+PROPOSAL_PATHS = {
+    "github": ".github/workflows/autodevops-ci.yml",
+    "gitlab": ".gitlab/autodevops-ci.yml",
+}
+_SYSTEM = {"github": "github_actions", "gitlab": "gitlab_ci"}
+
+# zizmor audit -> what the generated workflow does about it
+_FIXES = {
+    "unpinned-uses": "pins every action to a vetted commit SHA",
+    "excessive-permissions": "limits the workflow token to reading the repository",
+    "artipacked": "checks out without persisting credentials",
+    "template-injection": "keeps event data out of shell commands",
+    "dangerous-triggers": "runs on pull_request, never pull_request_target",
+    "cache-poisoning": "caches only dependencies keyed on lockfiles",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str
+    proposal: bool
+    replaces_own: bool  # an earlier AutoDevOps proposal at the same path
+
+
+def choose_target(platform: str, pipelines: Sequence[Pipeline]) -> Target:
+    same = [p for p in pipelines if p.system == _SYSTEM[platform]]
+    existing = {p.path for p in pipelines}
+    if not pipelines:
+        return Target(DEFAULT_PATHS[platform], proposal=False, replaces_own=False)
+    if not same and DEFAULT_PATHS[platform] not in existing:
+        return Target(DEFAULT_PATHS[platform], proposal=True, replaces_own=False)
+    proposal = PROPOSAL_PATHS[platform]
+    return Target(proposal, proposal=True, replaces_own=proposal in existing)
+
+
+def explain(
+    report: Report, plan: Plan, target: Target, pipelines: Sequence[Pipeline], platform: str
+) -> list[str]:
+    """Short sentences: what the file runs and, beside existing CI, what it adds or fixes."""
+    lines = [_summary(plan)]
+    if not target.proposal:
+        return lines
+    others = [p for p in pipelines if p.path != target.path]
+    names = ", ".join(p.path for p in others) or "the existing CI"
+    lines.insert(0, f"A proposal beside {names}: nothing existing was changed.")
+    if target.replaces_own:
+        lines.append(f"It replaces the earlier AutoDevOps proposal at {target.path}.")
+    if platform == "gitlab":
+        lines.append(
+            f"GitLab reads only .gitlab-ci.yml: add `include: {target.path}` there "
+            "(or move these jobs into it) once you have reviewed them."
+        )
+    lines += _adds(plan, others) + _fixes(report, others)
+    return lines
+
+
+def _summary(plan: Plan) -> str:
+    parts = []
+    for job in plan.jobs:
+        if job.runtime and job.runtime.versions:
+            versions = ", ".join(job.runtime.versions)
+            parts.append(f"{job.name} on {job.runtime.name} {versions}")
+        else:
+            parts.append(job.name)
+    summary = f"Runs {len(plan.jobs)} job(s): " + "; ".join(parts) + "."
+    if plan.code_scanning:
+        languages = ", ".join(s.language for s in plan.code_scanning)
+        summary += f" Scans the code for vulnerabilities ({languages})."
+    return summary
+
+
+def _adds(plan: Plan, others: Sequence[Pipeline]) -> list[str]:
+    purposes = {s.purpose for job in plan.jobs for s in job.steps}
+    checks = [
+        ("test", any(p.runs_tests for p in others), "adds tests, which no existing pipeline runs"),
+        (
+            "lint",
+            any(p.runs_lint for p in others),
+            "adds the configured linters, which no existing pipeline runs",
+        ),
+        ("build", any(p.builds for p in others), "adds a build, which no existing pipeline runs"),
+    ]
+    lines = [text for purpose, covered, text in checks if purpose in purposes and not covered]
+    cached = any(j.lockfiles for j in plan.jobs)
+    if cached and not any(p.caches for p in others):
+        lines.append("adds dependency caching keyed on the lockfiles")
+    if any(j.docker for j in plan.jobs) and not any(p.builds for p in others):
+        lines.append("adds a Docker image build")
+    return [f"It {line}." for line in lines]
+
+
+def _fixes(report: Report, others: Sequence[Pipeline]) -> list[str]:
+    paths = {p.path for p in others}
+    audits = Counter(f.audit for f in report.workflow_security.findings if f.path in paths)
+    lines = []
+    for audit, fix in _FIXES.items():
+        if audits.get(audit):
+            lines.append(
+                f"It {fix} ({audits[audit]} {audit} finding(s) in the existing workflows)."
+            )
+    rest = sum(n for audit, n in audits.items() if audit not in _FIXES)
+    if rest:
+        lines.append(
+            f"It has none of the other {rest} zizmor finding(s) of the existing workflows."
+        )
+    return lines

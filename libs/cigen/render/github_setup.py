@@ -1,0 +1,219 @@
+"""GitHub Actions: the setup steps (toolchain, package manager, cache) for each ecosystem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from libs.cigen.ecosystems.node import uses_corepack
+from libs.cigen.pins import PinTable
+from libs.cigen.plan import Job, Runtime
+from libs.cigen.render.yaml import Commented
+
+StepDict = dict[str, object]
+
+
+@dataclass
+class Setup:
+    """What an ecosystem adds to a job besides its commands."""
+
+    steps: list[StepDict] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    container: str | None = None
+    installs: bool = False  # the setup step already installs dependencies
+
+
+def expr(inner: str) -> str:
+    """A GitHub expression. Only for `with:`, `env:`, names and conditions: never `run:`."""
+    return "${{ " + inner + " }}"
+
+
+def matrix_key(runtime: Runtime) -> str:
+    return f"{runtime.name}-version"
+
+
+def version_of(job: Job) -> str:
+    """The runtime version as the workflow writes it: a literal or the matrix value."""
+    assert job.runtime is not None
+    if job.runtime.is_matrix:
+        return expr(f"matrix.{matrix_key(job.runtime)}")
+    return job.runtime.versions[0]
+
+
+class Builder:
+    def __init__(self, pins: PinTable) -> None:
+        self.pins = pins
+
+    def action(self, name: str, action: str, with_: dict[str, object] | None = None) -> StepDict:
+        pin = self.pins.pin(action)
+        step: StepDict = {"name": name, "uses": Commented(pin.uses, pin.tag)}
+        if with_:
+            step["with"] = with_
+        return step
+
+    def cache(self, job: Job, label: str, paths: list[str], files: tuple[str, ...]) -> StepDict:
+        version = f"-{version_of(job)}" if job.runtime and job.runtime.is_matrix else ""
+        hashed = ", ".join(f"'{f}'" for f in files)
+        name = job.id if label == job.id else f"{job.id}-{label}"
+        prefix = f"{name}{version}-{expr('runner.os')}-"
+        return self.action(
+            "Cache dependencies",
+            "actions/cache",
+            {
+                "path": "\n".join(paths) + "\n" if len(paths) > 1 else paths[0],
+                "key": prefix + expr(f"hashFiles({hashed})"),
+                "restore-keys": prefix,
+            },
+        )
+
+    def setup(self, job: Job) -> Setup:
+        return _SETUPS.get(job.ecosystem, _nothing)(self, job)
+
+
+def _lines(files: tuple[str, ...]) -> str:
+    return files[0] if len(files) == 1 else "\n".join(files) + "\n"
+
+
+def _nothing(b: Builder, job: Job) -> Setup:
+    return Setup()
+
+
+def _python(b: Builder, job: Job) -> Setup:
+    v, files, manager = version_of(job), job.lockfiles, job.manager
+    if manager == "uv":
+        with_: dict[str, object] = {"python-version": v, "enable-cache": True}
+        if files:
+            with_["cache-dependency-glob"] = _lines(files)
+        if job.manager_version:
+            with_["version"] = job.manager_version
+        return Setup(steps=[b.action("Set up uv and Python", "astral-sh/setup-uv", with_)])
+    steps: list[StepDict] = []
+    if manager in ("poetry", "pdm", "pipenv"):
+        spec = f"{manager}=={job.manager_version}" if job.manager_version else manager
+        steps.append({"name": f"Install {manager}", "run": f"pipx install {spec}"})
+    python: dict[str, object] = {"python-version": v}
+    if manager in ("pip", "poetry", "pipenv") and files:
+        python.update({"cache": manager, "cache-dependency-path": _lines(files)})
+    steps.append(b.action(f"Set up Python {v}", "actions/setup-python", python))
+    if manager == "pdm" and files:
+        steps.append(b.cache(job, "pdm", ["~/.cache/pdm"], files))
+    return Setup(steps=steps)
+
+
+def _node(b: Builder, job: Job) -> Setup:
+    v, files, manager = version_of(job), job.lockfiles, job.manager
+    steps: list[StepDict] = []
+    if manager == "pnpm":
+        with_: dict[str, object] = {}
+        if not job.manager_pinned_in_manifest and job.manager_version:
+            with_["version"] = job.manager_version
+        elif job.directory != ".":
+            with_["package_json_file"] = job.path("package.json")
+        steps.append(b.action("Set up pnpm", "pnpm/action-setup", with_ or None))
+    if uses_corepack(job):
+        steps.append({"name": "Enable Corepack (Yarn Berry)", "run": "corepack enable"})
+    node: dict[str, object] = {"node-version": v}
+    if files:
+        node.update({"cache": manager, "cache-dependency-path": _lines(files)})
+    steps.append(b.action(f"Set up Node.js {v}", "actions/setup-node", node))
+    return Setup(steps=steps)
+
+
+def _bun(b: Builder, job: Job) -> Setup:
+    steps = [b.action("Set up Bun", "oven-sh/setup-bun", {"bun-version": version_of(job)})]
+    if job.lockfiles:
+        steps.append(b.cache(job, "bun", ["~/.bun/install/cache"], job.lockfiles))
+    return Setup(steps=steps)
+
+
+def _go(b: Builder, job: Job) -> Setup:
+    with_: dict[str, object] = {"go-version": version_of(job)}
+    with_.update(
+        {"cache-dependency-path": _lines(job.lockfiles)} if job.lockfiles else {"cache": False}
+    )
+    return Setup(steps=[b.action(f"Set up Go {version_of(job)}", "actions/setup-go", with_)])
+
+
+def _rust(b: Builder, job: Job) -> Setup:
+    with_: dict[str, object] = {"toolchain": version_of(job)}
+    if job.tools:
+        with_["components"] = ", ".join(job.tools)
+    steps = [b.action(f"Set up Rust {version_of(job)}", "dtolnay/rust-toolchain", with_)]
+    cache: dict[str, object] | None = None
+    if job.directory != ".":
+        cache = {"workspaces": f"{job.directory} -> target"}
+    steps.append(b.action("Cache Cargo", "Swatinem/rust-cache", cache))
+    return Setup(steps=steps)
+
+
+def _java(b: Builder, job: Job) -> Setup:
+    assert job.runtime is not None
+    with_: dict[str, object] = {
+        "distribution": job.runtime.options.get("distribution", "temurin"),
+        "java-version": version_of(job),
+    }
+    if job.manager == "maven" and job.lockfiles:
+        with_.update({"cache": "maven", "cache-dependency-path": _lines(job.lockfiles)})
+    steps = [b.action(f"Set up Java {version_of(job)}", "actions/setup-java", with_)]
+    if job.manager == "gradle":
+        steps.append(b.action("Set up Gradle", "gradle/actions/setup-gradle"))
+    return Setup(steps=steps)
+
+
+def _ruby(b: Builder, job: Job) -> Setup:
+    with_: dict[str, object] = {"ruby-version": version_of(job), "bundler-cache": True}
+    if job.directory != ".":
+        with_["working-directory"] = job.directory
+    return Setup(
+        steps=[b.action(f"Set up Ruby {version_of(job)}", "ruby/setup-ruby", with_)], installs=True
+    )
+
+
+def _php(b: Builder, job: Job) -> Setup:
+    with_ = {"php-version": version_of(job), "tools": "composer", "coverage": "none"}
+    cache_dir = expr("runner.temp") + "/composer-cache"
+    steps = [b.action(f"Set up PHP {version_of(job)}", "shivammathur/setup-php", dict(with_))]
+    if job.lockfiles:
+        steps.append(b.cache(job, "composer", [cache_dir], job.lockfiles))
+    return Setup(steps=steps, env={"COMPOSER_CACHE_DIR": cache_dir})
+
+
+def _dotnet(b: Builder, job: Job) -> Setup:
+    assert job.runtime is not None
+    also = tuple(job.runtime.options.get("also", "").split())
+    sdks: dict[str, object] = {"dotnet-version": _lines((version_of(job), *also))}
+    with_: dict[str, object] = sdks
+    if job.lockfiles:
+        with_.update({"cache": True, "cache-dependency-path": _lines(job.lockfiles)})
+    return Setup(steps=[b.action(f"Set up .NET {version_of(job)}", "actions/setup-dotnet", with_)])
+
+
+def _elixir(b: Builder, job: Job) -> Setup:
+    assert job.runtime is not None
+    otp = job.runtime.options.get("otp", "27")
+    with_: dict[str, object] = {"otp-version": otp, "elixir-version": version_of(job)}
+    steps = [b.action(f"Set up Elixir {version_of(job)}", "erlef/setup-beam", with_)]
+    if job.lockfiles:
+        steps.append(b.cache(job, "mix", [job.path("deps"), job.path("_build")], job.lockfiles))
+    return Setup(steps=steps)
+
+
+def _swift(b: Builder, job: Job) -> Setup:
+    container = f"swift:{job.runtime.versions[0]}" if job.runtime else None
+    steps = [b.cache(job, "swiftpm", [job.path(".build")], job.lockfiles)] if job.lockfiles else []
+    return Setup(steps=steps, container=container)
+
+
+_SETUPS: dict[str, Callable[[Builder, Job], Setup]] = {
+    "python": _python,
+    "node": _node,
+    "bun": _bun,
+    "go": _go,
+    "rust": _rust,
+    "java": _java,
+    "ruby": _ruby,
+    "php": _php,
+    "dotnet": _dotnet,
+    "elixir": _elixir,
+    "swift": _swift,
+}
