@@ -33,7 +33,7 @@ from aiohttp import web
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
-from services.api.webhooks import sign
+from libs.github.webhooks import sign
 
 SECRET = b"bench webhook secret"
 TARGET_RATIO = 0.60
@@ -114,7 +114,7 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60)
 
 
 async def drive(name: str, url: str, body: bytes, requests: int, concurrency: int) -> Result:
-    signature = sign(body, SECRET)
+    signature = sign(SECRET, body)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from libs.common.config import Settings, keyring
@@ -15,6 +16,7 @@ from services.api import keys, middlewares, ratelimit, sse
 from services.api.routes import (
     account,
     admin,
+    auth,
     docs,
     events,
     health,
@@ -47,6 +49,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await app[keys.REDIS].aclose()
 
 
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    app[keys.HTTP] = aiohttp.ClientSession()
+    yield
+    await app[keys.HTTP].close()
+
+
 def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(
         middlewares=[
@@ -62,12 +70,14 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     app[keys.CLOSING] = asyncio.Event()
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_http)
     app.on_response_prepare.append(middlewares.add_request_id_header)
     app.on_response_prepare.append(ratelimit.add_headers)
     app.on_startup.append(docs.prepare)
     app.on_shutdown.append(sse.close_all)
     for table in (
         health.routes,
+        auth.routes,
         account.routes,
         orgs.routes,
         repos.routes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
@@ -18,6 +19,8 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 METRICS = web.AppKey("metrics", Metrics)
+# Outbound HTTP (GitHub), one session per app.
+HTTP = web.AppKey("http", aiohttp.ClientSession)
 KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")
 WEBHOOK_INTAKE = web.AppKey("webhook_intake", Intake)
 # Set when the app shuts down: every open SSE stream ends.

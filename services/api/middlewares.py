@@ -42,6 +42,11 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 response = await handler(request)
+            except web.HTTPException as exc:
+                if exc.status < 400:  # a raised redirect passes through as it is
+                    status = exc.status
+                    raise
+                response = as_problem(request, exc)
             except Exception as exc:
                 response = as_problem(request, exc)
         status = response.status
@@ -80,8 +85,6 @@ def as_problem(request: web.Request, exc: Exception) -> web.StreamResponse:
     if isinstance(exc, errors.AppError):
         return errors.render(exc, instance=request.path)
     if isinstance(exc, web.HTTPException):
-        if exc.status < 400:
-            return exc  # a redirect is a response, not a failure
         slug, title = errors.HTTP_SLUGS.get(exc.status, ("http-error", exc.reason))
         return errors.problem_response(
             exc.status,

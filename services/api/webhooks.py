@@ -8,8 +8,6 @@ so a delivery is either stored (202), already known (200), or not stored at all 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import re
 import time
 import uuid
@@ -27,6 +25,7 @@ from libs.common.crypto import CryptoKeyError, Keyring
 from libs.common.db import webhooks as webhooks_db
 from libs.common.redis import deliveries, keys
 from libs.common.telemetry import current_carrier
+from libs.github.webhooks import verify_signature
 from services.api.errors import (
     AppError,
     BadRequest,
@@ -71,15 +70,6 @@ class UnsupportedMediaType(AppError):
     status = 415
     slug = "unsupported-media-type"
     title = "Unsupported media type"
-
-
-def sign(body: bytes, secret: bytes) -> str:
-    """The X-Hub-Signature-256 value GitHub sends for `body` under `secret`."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
-def signature_matches(body: bytes, header: str, secret: bytes) -> bool:
-    return hmac.compare_digest(sign(body, secret).encode(), header.encode())
 
 
 @dataclass(frozen=True)
@@ -131,9 +121,9 @@ class SecretStore:
         candidates = await self._load(hook_id, target_id) if fresh else cached[1]  # type: ignore[index]
         for attempt in range(2):
             for source, secret in candidates:
-                if signature_matches(body, header, secret):
+                if verify_signature(secret, body, header):
                     return source
-            if self.global_secret and signature_matches(body, header, self.global_secret):
+            if self.global_secret and verify_signature(self.global_secret, body, header):
                 return Source(None, None)
             if fresh or attempt:
                 break

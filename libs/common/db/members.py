@@ -7,7 +7,7 @@ import uuid
 
 import msgspec
 
-from libs.common.db import Conn, row_or_none, to_structs
+from libs.common.db import Conn, orgs, row_or_none, to_structs
 from libs.common.schemas import Role
 
 
@@ -103,3 +103,38 @@ async def remove(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> 
         user_id,
     )
     return status.endswith(" 1")
+
+
+async def upsert_github_user(
+    conn: Conn,
+    *,
+    github_id: int,
+    login: str,
+    name: str | None,
+    email: str | None,
+    avatar_url: str | None,
+) -> uuid.UUID:
+    """The user of a GitHub account, created or refreshed; matched by GitHub id, never login.
+
+    A login already held by another account (a local operator, or a GitHub account that
+    renamed since) is not taken over: this account gets `<login>-gh<id>` instead.
+    """
+    for candidate in (login, f"{login}-gh{github_id}"):
+        async with conn.transaction():
+            taken = await conn.fetchval(
+                "SELECT 1 FROM users WHERE lower(login) = lower($1)"
+                " AND github_id IS DISTINCT FROM $2",
+                candidate,
+                github_id,
+            )
+            if taken:
+                continue
+            return await orgs.upsert_user(
+                conn,
+                candidate,
+                github_id=github_id,
+                name=name,
+                email=email,
+                avatar_url=avatar_url,
+            )
+    raise ValueError(f"no free login for GitHub account {github_id}")

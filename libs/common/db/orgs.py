@@ -159,3 +159,37 @@ async def slug_of(conn: Conn, organization_id: uuid.UUID) -> str | None:
         "SELECT slug FROM organizations WHERE id = $1", organization_id
     )
     return slug
+
+
+async def ensure_personal_organization(conn: Conn, user_id: uuid.UUID, login: str) -> uuid.UUID:
+    """The user's personal organization (they own it), created on first sign-in.
+
+    Its slug is the login when free, else the login with a number: an existing
+    organization is never taken over because its slug matches someone's login.
+    """
+    async with conn.transaction():
+        found: uuid.UUID | None = await conn.fetchval(
+            "SELECT id FROM organizations WHERE personal_owner_id = $1", user_id
+        )
+        if found is None:
+            base = login.lower()
+            for n in range(1, 1000):
+                slug = base if n == 1 else f"{base}-{n}"
+                found = await conn.fetchval(
+                    "INSERT INTO organizations (slug, name, personal_owner_id)"
+                    " VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING RETURNING id",
+                    slug,
+                    login,
+                    user_id,
+                )
+                if found is not None:
+                    break
+            else:
+                raise ValueError(f"no free organization slug for {login}")
+        await conn.execute(
+            "INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'owner')"
+            " ON CONFLICT (organization_id, user_id) DO NOTHING",
+            found,
+            user_id,
+        )
+    return found

@@ -13,8 +13,8 @@ from aiohttp import ClientResponse
 from libs.common.config import SecretStr, Settings
 from libs.common.crypto import Keyring, generate_key
 from libs.common.db import repos as repos_db
+from libs.github.webhooks import sign
 from services.api.app import create_app
-from services.api.webhooks import sign
 from tests.conftest import Tenant
 from tests.integration.api.conftest import Client, ClientFactory
 
@@ -73,7 +73,7 @@ class Delivery:
             "X-GitHub-Event": self.event,
             "X-GitHub-Delivery": self.delivery or str(uuid.uuid4()),
             "X-GitHub-Hook-ID": self.hook_id,
-            "X-Hub-Signature-256": sign(self.body, self.secret),
+            "X-Hub-Signature-256": sign(self.secret, self.body),
         }
 
 
