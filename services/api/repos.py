@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from redis.asyncio import Redis
@@ -15,6 +16,9 @@ from libs.common.repourl import InvalidRepositoryLocation, parse_https_url, pars
 from libs.common.schemas import Job, Principal, RepoCreate, Repository
 from services.api.errors import AppError, NotFound, ValidationFailed
 
+# Connects a GitHub repository by OWNER/NAME for the caller (services.api.github).
+Connector = Callable[[str], Awaitable[tuple[Repository, bool]]]
+
 
 class LocalReposDisabled(AppError):
     status = 400
@@ -22,14 +26,8 @@ class LocalReposDisabled(AppError):
     title = "Local repositories are disabled"
 
 
-class GithubNotConnected(AppError):
-    status = 400
-    slug = "github-not-connected"
-    title = "GitHub repositories need GitHub sign-in"
-
-
 async def register(
-    pool: asyncpg.Pool, settings: Settings, who: Principal, body: RepoCreate
+    pool: asyncpg.Pool, settings: Settings, who: Principal, body: RepoCreate, github: Connector
 ) -> tuple[Repository, bool]:
     given = [name for name in ("url", "path", "github") if getattr(body, name) is not None]
     if len(given) != 1:
@@ -52,10 +50,8 @@ async def register(
                     errors=[{"field": "path", "message": "not a directory"}],
                 )
         else:
-            raise GithubNotConnected(
-                "Registering by GitHub name needs a GitHub sign-in; use 'url' for public "
-                "repositories."
-            )
+            assert body.github is not None
+            return await github(body.github)
     except InvalidRepositoryLocation as exc:
         field = "url" if body.url is not None else "path"
         raise ValidationFailed(

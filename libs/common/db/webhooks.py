@@ -246,3 +246,58 @@ async def list_deliveries(
         limit,
     )
     return to_structs(rows, Delivery)
+
+
+async def set_github_details(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    repository_id: uuid.UUID,
+    *,
+    github_id: int,
+    default_branch: str,
+    visibility: str,
+    topics: list[str],
+) -> None:
+    """What GitHub says about a repository when it is connected."""
+    await conn.execute(
+        """
+        UPDATE repositories
+           SET github_id = $3, default_branch = $4, visibility = $5, topics = $6,
+               upstream_deleted_at = NULL, updated_at = now()
+         WHERE organization_id = $1 AND id = $2
+        """,
+        organization_id,
+        repository_id,
+        github_id,
+        default_branch,
+        visibility,
+        topics,
+    )
+
+
+async def store_webhook_secret(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, ciphertext: bytes, key_id: str
+) -> None:
+    """The repository's own webhook secret (encrypted), stored before its hook exists."""
+    await conn.execute(
+        """
+        UPDATE repositories SET webhook_secret = $3, webhook_key_id = $4, updated_at = now()
+         WHERE organization_id = $1 AND id = $2
+        """,
+        organization_id,
+        repository_id,
+        ciphertext,
+        key_id,
+    )
+
+
+async def store_webhook_id(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, hook_id: int
+) -> None:
+    await conn.execute(
+        "UPDATE repositories SET webhook_id = $3, updated_at = now()"
+        " WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        repository_id,
+        hook_id,
+    )

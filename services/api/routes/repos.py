@@ -7,11 +7,12 @@ import uuid
 from aiohttp import web
 
 from libs.common.db import repos as repos_db
-from libs.common.schemas import RepoCreate
-from services.api import keys, repos
+from libs.common.schemas import RepoCreate, Repository
+from services.api import github, keys, repos
 from services.api.body import decode, json_response
 from services.api.errors import NotFound, ValidationFailed
-from services.api.repos import GithubNotConnected, LocalReposDisabled
+from services.api.github import GithubNotConnected, GithubRepoNotReadable
+from services.api.repos import LocalReposDisabled
 from services.api.spec import operation
 from services.api.views import JobView, ListOf, RepositoryView
 
@@ -32,17 +33,26 @@ def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
     tags=("repositories",),
     description=(
         "Exactly one of `url` (an https git URL), `path` (a local checkout, where the "
-        "operator allows it) or `github` (OWNER/NAME, with GitHub sign-in). Registering "
-        "the same repository again answers 200 with the first registration."
+        "operator allows it) or `github` (OWNER/NAME, with GitHub sign-in: checked with "
+        "your GitHub token, and with PUBLIC_URL set and admin rights on it, its webhook is "
+        "registered with a secret of its own). Registering the same repository again "
+        "answers 200 with the first registration."
     ),
     body=RepoCreate,
     responses={201: RepositoryView, 200: RepositoryView},
-    errors=(ValidationFailed, LocalReposDisabled, GithubNotConnected),
+    errors=(ValidationFailed, LocalReposDisabled, GithubNotConnected, GithubRepoNotReadable),
 )
 async def create_repository(request: web.Request) -> web.Response:
     body = await decode(request, RepoCreate)
+    app, who = request.app, keys.principal(request)
+
+    async def connect_github(full_name: str) -> tuple[Repository, bool]:
+        return await github.connect(
+            app[keys.POOL], app[keys.HTTP], app[keys.SETTINGS], app[keys.KEYRING], who, full_name
+        )
+
     repo, created = await repos.register(
-        request.app[keys.POOL], request.app[keys.SETTINGS], keys.principal(request), body
+        app[keys.POOL], app[keys.SETTINGS], who, body, connect_github
     )
     response = json_response(RepositoryView.of(repo), status=201 if created else 200)
     response.headers["Location"] = f"/v1/repos/{repo.id}"
