@@ -23,6 +23,7 @@ from services.api.routes import (
     jobs,
     orgs,
     repos,
+    usage,
     webhooks,
 )
 from services.api.webhooks import Intake
@@ -83,6 +84,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         repos.routes,
         jobs.routes,
         events.routes,
+        usage.routes,
         admin.routes,
         webhooks.routes,
         docs.routes,

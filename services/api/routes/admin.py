@@ -7,18 +7,21 @@ these figures span every tenant, so an owner of any other organization may not.
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import msgspec
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from libs.common.db import admin as admin_db
 from libs.common.db import orgs as orgs_db
+from libs.common.db.ai_usage import TopUser
 from libs.common.redis import keys as redis_keys
 from libs.common.redis import queue
 from services.api import keys
-from services.api.body import json_response
-from services.api.errors import Forbidden
+from services.api.body import decode_query, json_response
+from services.api.errors import Forbidden, ValidationFailed
 from services.api.spec import operation
 
 routes = web.RouteTableDef()
@@ -87,3 +90,30 @@ async def queue_depths(request: web.Request) -> web.Response:
         age = round(max(0.0, (now_ms - oldest_ms) / 1000), 3) if oldest_ms else None
         depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=age))
     return json_response(Queues(queues=depths, webhooks=await webhook_stream(redis)))
+
+
+class TopUsersQuery(msgspec.Struct, kw_only=True):
+    hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 31)] = 24
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+
+
+class TopUsers(msgspec.Struct, kw_only=True):
+    hours: int
+    items: list[TopUser]
+
+
+@routes.get("/v1/admin/ai-usage/top")
+@operation(
+    "The heaviest AI users of the last hours, across every organization",
+    tags=("admin",),
+    description="The runbook's billing-spike query: tokens (thinking included) and calls.",
+    query=TopUsersQuery,
+    responses={200: TopUsers},
+    errors=(Forbidden, ValidationFailed),
+)
+async def top_ai_users(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = decode_query(request, TopUsersQuery)
+    async with request.app[keys.POOL].acquire() as conn:
+        found = await admin_db.top_ai_users(conn, hours=query.hours, limit=query.limit)
+    return json_response(TopUsers(hours=query.hours, items=found))

@@ -14,6 +14,7 @@ from services.api.errors import NotFound, ValidationFailed
 from services.api.github import GithubNotConnected, GithubRepoNotReadable
 from services.api.repos import LocalReposDisabled
 from services.api.spec import operation
+from services.api.usage import QuotaExceeded
 from services.api.views import JobView, ListOf, RepositoryView
 
 routes = web.RouteTableDef()
@@ -96,6 +97,40 @@ async def sync_repository(request: web.Request) -> web.Response:
         request.app[keys.REDIS],
         keys.principal(request),
         path_uuid(request),
+    )
+    response = json_response(JobView.of(job), status=202)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return response
+
+
+@routes.post("/v1/repos/{id}/analyze")
+@operation(
+    "Analyse a repository at a commit",
+    tags=("repositories", "jobs"),
+    description=(
+        "Answers 202 with the analysis job (the same job while one for that commit is "
+        "queued or running). The commit defaults to the last synced one. With AI on, a "
+        "spent daily quota is a 429 (`/problems/ai-quota-exceeded`)."
+    ),
+    body=repos.AnalyzeRequest,
+    body_required=False,
+    responses={202: JobView},
+    errors=(NotFound, ValidationFailed, repos.NotSynced, QuotaExceeded),
+    rate_limit="expensive",
+)
+async def analyze_repository(request: web.Request) -> web.Response:
+    body = (
+        await decode(request, repos.AnalyzeRequest)
+        if request.can_read_body
+        else repos.AnalyzeRequest()
+    )
+    job, _ = await repos.request_analysis(
+        request.app[keys.POOL],
+        request.app[keys.REDIS],
+        request.app[keys.SETTINGS],
+        keys.principal(request),
+        path_uuid(request),
+        body,
     )
     response = json_response(JobView.of(job), status=202)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
