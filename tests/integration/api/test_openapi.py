@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -150,3 +151,11 @@ async def test_problem_types_dereference(client: Client, tenant: Tenant) -> None
     assert described.status == 200
     assert (await described.json())["status"] == 404
     assert (await client.get("/problems/no-such-thing")).status == 404
+
+
+async def test_docs_api_md_names_every_route(client: Client) -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "api.md").read_text()
+    app = client.app
+    assert app is not None
+    missing = [path for _, path, _, _ in documented_routes(app) if path not in text]
+    assert missing == []
