@@ -13,6 +13,7 @@ from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from services.api import keys, middlewares, ratelimit, sse
+from services.api.httpmetrics import HttpMetrics
 from services.api.routes import (
     account,
     admin,
@@ -67,6 +68,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics or Metrics()
+    app[keys.HTTP_METRICS] = HttpMetrics(app[keys.METRICS])
     app[keys.KEYRING] = keyring(settings)
     app[keys.CLOSING] = asyncio.Event()
     app.cleanup_ctx.append(_postgres)

@@ -13,12 +13,14 @@ from libs.common.config import Settings
 from libs.common.crypto import Keyring
 from libs.common.metrics import Metrics
 from libs.common.schemas import Principal
+from services.api.httpmetrics import HttpMetrics
 from services.api.webhooks import Intake
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 METRICS = web.AppKey("metrics", Metrics)
+HTTP_METRICS = web.AppKey("http_metrics", HttpMetrics)
 # Outbound HTTP (GitHub), one session per app.
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")

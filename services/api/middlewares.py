@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -15,7 +15,6 @@ from redis.exceptions import RedisError
 
 from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
-from libs.common.metrics import status_class
 from libs.common.schemas import Principal
 from services.api import errors, keys
 
@@ -32,30 +31,29 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id, errors as problems, and metrics: one layer, as every request passes it."""
     given = request.headers.get("X-Request-ID", "")
-    request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
     request[keys.REQUEST_ID] = request_id
-    metrics = request.app[keys.METRICS]
+    http = request.app[keys.HTTP_METRICS]
     started = time.perf_counter()
     status = 500
-    metrics.http_in_flight.inc()
+    http.metrics.http_in_flight.inc()
+    bound = structlog.contextvars.bind_contextvars(request_id=request_id)
     try:
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                if exc.status < 400:  # a raised redirect passes through as it is
-                    status = exc.status
-                    raise
-                response = as_problem(request, exc)
-            except Exception as exc:
-                response = as_problem(request, exc)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:  # a raised redirect passes through as it is
+                status = exc.status
+                raise
+            response = as_problem(request, exc)
+        except Exception as exc:
+            response = as_problem(request, exc)
         status = response.status
         return response
     finally:
-        metrics.http_in_flight.dec()
-        route = route_template(request)
-        metrics.http_requests.labels(request.method, route, status_class(status)).inc()
-        metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - started)
+        structlog.contextvars.reset_contextvars(**bound)
+        http.metrics.http_in_flight.dec()
+        http.record(request.method, route_template(request), status, time.perf_counter() - started)
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:
