@@ -132,10 +132,11 @@ class SecretStore:
         raise BadSignature("X-Hub-Signature-256 does not match the body under any secret we hold.")
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None:  # checked against the limit already
+async def read_body(request: web.Request, length: int | None, limit: int) -> bytes:
+    """The raw body: `length` bytes when declared (already checked against `limit`)."""
+    if length is not None:
         try:
-            return await request.content.readexactly(request.content_length)
+            return await request.content.readexactly(length)
         except asyncio.IncompleteReadError:
             raise BadRequest("The body is shorter than its Content-Length.") from None
     buffer = bytearray()
@@ -242,12 +243,13 @@ class Intake:
 async def receive(request: web.Request, intake: Intake) -> Outcome:
     """Verify, check and store one delivery; raises an AppError for anything refused."""
     limit = intake.settings.webhook_max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
+    length = request.content_length
+    if length is not None and length > limit:
         raise PayloadTooLarge(f"Webhook bodies are limited to {limit} bytes.")
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not _SIGNATURE.match(signature):
         raise BadSignature("Send X-Hub-Signature-256: sha256=<hex HMAC of the body>.")
-    body = await read_body(request, limit)
+    body = await read_body(request, length, limit)
     hook_id = int(_header(request, "X-GitHub-Hook-ID", _NUMBER, "0"))
     target = request.headers.get("X-GitHub-Hook-Installation-Target-ID", "0")
     target_id = int(target) if _NUMBER.match(target) else 0
