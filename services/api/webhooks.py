@@ -41,17 +41,6 @@ _SIGNATURE = re.compile(r"^sha256=[0-9a-f]{64}$")
 _EVENT = re.compile(r"^[a-z_]{1,64}$")
 _DELIVERY = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _NUMBER = re.compile(r"^[0-9]{1,18}$")
-KNOWN_EVENTS = frozenset(
-    {
-        "push",
-        "pull_request",
-        "ping",
-        "repository",
-        "installation",
-        "installation_repositories",
-        "installation_target",
-    }
-)
 # Secrets read from PostgreSQL are reused this long; a mismatch always re-reads them.
 SECRET_CACHE_S = 30.0
 READ_CHUNK = 256 * 1024

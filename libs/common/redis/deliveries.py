@@ -8,6 +8,24 @@ import uuid
 
 import msgspec
 
+# Events the platform acts on; any other name is counted as "other" in metrics, so a
+# forged header cannot create label values.
+KNOWN_EVENTS = frozenset(
+    {
+        "push",
+        "pull_request",
+        "ping",
+        "repository",
+        "installation",
+        "installation_repositories",
+        "installation_target",
+    }
+)
+
+
+def metric_label(event: str) -> str:
+    return event if event in KNOWN_EVENTS else "other"
+
 
 class Delivery(msgspec.Struct, kw_only=True, omit_defaults=True):
     event: str

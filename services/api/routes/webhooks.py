@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from libs.common.redis import deliveries
 from services.api import keys, webhooks
 from services.api.body import json_response
 from services.api.errors import (
@@ -64,7 +65,7 @@ _OUTCOMES = {
 async def receive(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
     event = request.headers.get("X-GitHub-Event", "")
-    label = event if event in webhooks.KNOWN_EVENTS else "other"
+    label = deliveries.metric_label(event)
     try:
         outcome = await webhooks.receive(request, request.app[keys.WEBHOOK_INTAKE])
     except AppError as exc:

@@ -31,7 +31,6 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.worker.ingest")
 
 DEAD_LETTER_MAXLEN = 10_000
-KNOWN_EVENTS = frozenset({"push", "pull_request", "ping", "repository", "installation"})
 StreamEntry = tuple[str, dict[bytes, bytes]]
 
 
@@ -131,7 +130,7 @@ class IngestConsumer:
             return []
         return [(i.decode(), f or {}) for i, f in reply[0][1] if i]
 
-    async def deliveries(self, entry_id: str) -> int:
+    async def times_delivered(self, entry_id: str) -> int:
         pending = await self.deps.redis.xpending_range(
             keys.WEBHOOKS_STREAM, keys.WEBHOOKS_GROUP, min=entry_id, max=entry_id, count=1
         )
@@ -149,12 +148,12 @@ class IngestConsumer:
         except (KeyError, ValueError, msgspec.MsgspecError) as exc:
             await self.dead_letter(entry_id, fields, f"unreadable stream entry: {exc}")
             return True
-        if recovered and await self.deliveries(entry_id) > self.max_deliveries:
+        if recovered and await self.times_delivered(entry_id) > self.max_deliveries:
             await self.dead_letter(
                 entry_id, fields, f"not processed after {self.max_deliveries} deliveries", entry
             )
             return True
-        label = entry.event if entry.event in KNOWN_EVENTS else "other"
+        label = deliveries.metric_label(entry.event)
         try:
             result = await self.process(entry)
         except Exception:  # left pending: claimed again after the idle time
@@ -221,7 +220,7 @@ class IngestConsumer:
                 # Forget the delivery id, so a manual redelivery from GitHub is accepted.
                 pipe.delete(keys.webhook_dedup(str(entry.hook_id), entry.delivery))
             await pipe.execute()
-        event = entry.event if entry and entry.event in KNOWN_EVENTS else "other"
+        event = deliveries.metric_label(entry.event) if entry else "other"
         self.deps.metrics.webhook_ingested.labels(event, "dead").inc()
         if entry is None:
             return
