@@ -38,10 +38,6 @@ class GithubRepoNotReadable(AppError):
     title = "The GitHub repository does not exist or your GitHub account cannot read it"
 
 
-def secret_context(repository_id: uuid.UUID) -> bytes:
-    return f"repositories.webhook_secret:{repository_id}".encode()
-
-
 def hook_url(settings: Settings, repository_id: uuid.UUID) -> str | None:
     # One hook per registration: two organizations connecting the same repository each
     # get their own hook and secret instead of overwriting one another's.
@@ -131,7 +127,7 @@ async def _register_hook(
     url: str,
 ) -> None:
     secret = new_webhook_secret()
-    sealed, key_id = keyring.encrypt(secret.encode(), secret_context(repo_id))
+    sealed, key_id = keyring.encrypt(secret.encode(), webhooks_db.secret_context(repo_id))
     async with pool.acquire() as conn:
         # Stored first: GitHub pings a new hook at once, and the ping must verify.
         await webhooks_db.store_webhook_secret(conn, org_id, repo_id, sealed, key_id)

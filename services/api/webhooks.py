@@ -87,7 +87,7 @@ class SecretStore:
             rows = await webhooks_db.hook_secrets(conn, hook_id or None, target_id or None)
         found = []
         for row in rows:
-            context = f"repositories.webhook_secret:{row.repository_id}".encode()
+            context = webhooks_db.secret_context(row.repository_id)
             try:
                 secret = self.keyring.decrypt(row.ciphertext, row.key_id, context)
             except CryptoKeyError as exc:
@@ -107,7 +107,10 @@ class SecretStore:
         """The source whose secret signed `body`; BadSignature when none did."""
         cached = self._cache.get((hook_id, target_id))
         fresh = cached is None or cached[0] < time.monotonic()
-        candidates = await self._load(hook_id, target_id) if fresh else cached[1]  # type: ignore[index]
+        if cached is None or fresh:
+            candidates = await self._load(hook_id, target_id)
+        else:
+            candidates = cached[1]
         for attempt in range(2):
             for source, secret in candidates:
                 if verify_signature(secret, body, header):

@@ -24,6 +24,11 @@ _REPO_COLUMNS = """id, organization_id, provider, full_name, clone_url, default_
                    last_commit, last_synced_at, visibility, topics, webhook_id, created_at"""
 
 
+def secret_context(repository_id: uuid.UUID) -> bytes:
+    """What a repository's webhook secret ciphertext is bound to (key rotation uses it too)."""
+    return f"repositories.webhook_secret:{repository_id}".encode()
+
+
 class HookSecret(msgspec.Struct, frozen=True, kw_only=True):
     """A repository's encrypted webhook secret, and the tenant it belongs to."""
 
