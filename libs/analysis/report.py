@@ -74,6 +74,8 @@ class Subproject(msgspec.Struct, kw_only=True):
     services: list[Fact] = []  # postgres, redis, mysql, mongodb... that tests need
     commands: list[Command] = []
     dockerfiles: list[str] = []
+    # the folder of the npm/yarn/pnpm, Cargo, Go or uv workspace this package belongs to
+    workspace_root: str | None = None
 
 
 class Stack(msgspec.Struct, kw_only=True):
@@ -127,6 +129,7 @@ class SecretsResult(msgspec.Struct, kw_only=True):
     bytes_scanned: int = 0
     skipped_large: int = 0
     skipped_binary: int = 0
+    findings_truncated: int = 0  # findings past the report's cap, counted but not listed
 
 
 class WorkflowFinding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -64,6 +64,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_metrics_port: Port = 9101
     scheduler_metrics_port: Port = 9102
     worker_concurrency: Positive = 10
+    # Run the `maintenance` consumer (backups, cleanup) in this worker process; give it
+    # to the replicas that can reach BACKUP_DIR and have pg_dump.
+    worker_maintenance: bool = True
 
     allow_local_repos: bool = False
     encryption_key: SecretStr | None = None
@@ -127,6 +130,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     data_dir: str = ".data"
     workdir: str | None = None
+
+    # Scheduler: cron expressions in UTC; a slot missed while no scheduler ran is emitted
+    # once on start if it is younger than schedule_catchup_seconds.
+    schedule_backup_cron: str = "0 2 * * *"
+    schedule_cleanup_cron: str = "30 3 * * *"
+    schedule_catchup_seconds: Positive = 6 * 3600
+
+    # Backups: pg_dump custom format under backup_dir (default <data_dir>/backups).
+    backup_dir: str | None = None
+    backup_verify: bool = True
+    backup_retention_days: Annotated[int, msgspec.Meta(ge=1)] = 7
+    backup_retention_weeks: Annotated[int, msgspec.Meta(ge=0)] = 4
+    backup_timeout_seconds: Positive = 3600
+    # Where pg_dump/pg_restore live; unset picks binaries matching the server's version.
+    pg_bin_dir: str | None = None
+
+    # Cleanup: how long each kind of data is kept.
+    retention_jobs_days: Positive = 30
+    retention_analyses_per_repo: Positive = 20
+    retention_webhook_deliveries_days: Positive = 14
+    retention_tokens_days: Positive = 30
+    retention_maintenance_runs_days: Positive = 90
 
     def __repr__(self) -> str:
         shown = ", ".join(

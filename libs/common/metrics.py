@@ -153,6 +153,56 @@ class Metrics:
             f"{p}_scheduler_ticks", "Scheduler loop iterations.", registry=r
         )
 
+        self.schedule_events = Counter(
+            f"{p}_schedule_events",
+            "Schedule slots emitted to the `schedule` stream, by task.",
+            ["task"],
+            registry=r,
+        )
+        self.schedule_last_slot = Gauge(
+            f"{p}_schedule_last_slot_timestamp_seconds",
+            "The latest slot of each task this scheduler has dealt with.",
+            ["task"],
+            registry=r,
+        )
+        self.schedule_slots_missed = Counter(
+            f"{p}_schedule_slots_missed",
+            "Slots found older than the catch-up window on start, and not run.",
+            ["task"],
+            registry=r,
+        )
+        self.maintenance_runs = Counter(
+            f"{p}_maintenance_runs",
+            "Maintenance runs finished by the worker, by task and outcome.",
+            ["task", "outcome"],
+            registry=r,
+        )
+        self.backup_last_success = Gauge(
+            f"{p}_backup_last_success_timestamp_seconds",
+            "When the newest successful backup finished (0: none yet).",
+            registry=r,
+        )
+        self.backup_verified = Gauge(
+            f"{p}_backup_verified",
+            "1 when the newest successful backup restored and matched, else 0.",
+            registry=r,
+        )
+        self.backup_size = Gauge(
+            f"{p}_backup_size_bytes", "Size of the newest successful backup.", registry=r
+        )
+        self.backup_duration = Histogram(
+            f"{p}_backup_duration_seconds",
+            "Time to dump (and verify) a backup.",
+            buckets=JOB_BUCKETS,
+            registry=r,
+        )
+        self.cleanup_removed = Counter(
+            f"{p}_cleanup_removed",
+            "Items removed by retention cleanup, by kind of data.",
+            ["kind"],
+            registry=r,
+        )
+
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 

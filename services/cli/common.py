@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 
-from libs.common.config import ConfigError
+from libs.common.config import ConfigError, Settings, load_settings
 
 
 def require_env(name: str) -> str:
@@ -12,3 +13,24 @@ def require_env(name: str) -> str:
     if not value:
         raise ConfigError(f"{name} is required but not set")
     return value
+
+
+def database_settings() -> Settings:
+    """Settings for a command that talks to PostgreSQL only, so REDIS_URL may be unset."""
+    # Settings requires a Redis URL; these commands never open it, so any value will do.
+    overrides = {} if os.environ.get("REDIS_URL") else {"redis_url": "redis://unused.invalid"}
+    return load_settings(os.environ, **overrides)
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def human_size(size: int | None) -> str:
+    value = float(size or 0)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -1,4 +1,4 @@
-"""`autodevops`: run the platform, migrate, manage tokens. Imports libs only."""
+"""`autodevops`: run the platform, migrate, manage tokens, scan a checkout. Imports libs only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from services.cli import db, dev, serve, tokens
+from services.cli import db, dev, history, ops, rotation, scan, secrets, serve, tokens
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="AutoDevOps: keep the DevOps of GitHub repositories healthy.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (dev, serve, db, tokens):
+    for module in (dev, serve, db, tokens, scan, ops, secrets, rotation, history):
         module.register(commands)
     return parser
 

@@ -15,6 +15,7 @@ from libs.common.logging import configure_logging
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from libs.common.telemetry import setup_tracing
+from libs.ops import schedule
 from services.scheduler.loop import Scheduler
 
 log = structlog.get_logger("services.scheduler")
@@ -43,6 +44,7 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     try:
         settings = load_settings()
+        schedule.check_crons(settings)
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
     configure_logging(settings, "scheduler")

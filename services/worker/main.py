@@ -13,6 +13,7 @@ from libs.common.config import Settings
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
+from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
 from services.worker.settings import build_worker, stop_worker
 
 log = structlog.get_logger(__name__)
@@ -32,12 +33,15 @@ async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
         asyncio.create_task(w.async_run(), name=f"worker-{q}")
         for w, q in zip(workers, queues, strict=True)
     ]
-    ingest = asyncio.create_task(IngestConsumer(deps).run(stop), name="ingest")
-    log.info("worker started", queues=list(queues))
+    if settings.worker_maintenance:
+        consumer = MaintenanceConsumer(deps, default_name())
+        tasks.append(asyncio.create_task(consumer.run(stop), name="maintenance"))
+    ingest = IngestConsumer(deps, default_name())
+    tasks.append(asyncio.create_task(ingest.run(stop), name="ingest"))
+    log.info("worker started", queues=list(queues), maintenance=settings.worker_maintenance)
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    stop.set()  # the ingest consumer finishes its current delivery and returns
-    await asyncio.gather(ingest, return_exceptions=True)
+    stop.set()  # stream consumers finish the entry in hand and return
     for task in done:
         if task is not stopper and task.exception() is not None:
             log.error("a worker loop died", error=repr(task.exception()))

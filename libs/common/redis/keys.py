@@ -26,6 +26,12 @@ def health_check(queue_name: str) -> str:
     return f"{queue(queue_name)}:health-check"
 
 
+# SCAN patterns for retention cleanup.
+JOB_EVENTS_MATCH = "events:job:*"
+ORG_EVENTS_MATCH = "events:org:*"
+OAUTH_STATE_MATCH = "oauth:state:*"
+
+
 def job_events(job_id: str) -> str:
     return f"events:job:{job_id}"
 
@@ -48,3 +54,8 @@ def oauth_state(state: str) -> str:
 
 def schedule_slot(task: str, slot: str) -> str:
     return f"schedule:emitted:{task}:{slot}"
+
+
+def schedule_last(task: str) -> str:
+    """The newest slot of `task` ever emitted, to tell a missed slot from a handled one."""
+    return f"schedule:last:{task}"

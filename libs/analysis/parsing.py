@@ -1,0 +1,94 @@
+"""Lenient readers for the manifest formats: a file that does not parse reads as empty."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import yaml
+
+from libs.analysis.tree import Tree
+
+try:  # the C loader is many times faster; fall back where libyaml is missing
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+
+def load_toml(tree: Tree, path: str) -> dict[str, Any]:
+    text = tree.read_text(path)
+    if text is None:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def load_json(tree: Tree, path: str) -> dict[str, Any]:
+    text = tree.read_text(path)
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load_yaml(tree: Tree, path: str) -> Any:
+    text = tree.read_text(path)
+    if text is None:
+        return None
+    return parse_yaml(text)
+
+
+def parse_yaml(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_YamlLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def parse_xml(tree: Tree, path: str) -> ET.Element | None:
+    """The root element of an XML file (namespaces stripped from tags), None if unparsable.
+
+    Expat expands no external entities and, since 2.4.1, refuses entity blow-ups.
+    """
+    text = tree.read_text(path)
+    if not text:
+        return None
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    for element in root.iter():
+        element.tag = element.tag.rsplit("}", 1)[-1]
+    return root
+
+
+def dig(data: Any, *keys: Any) -> Any:
+    """data[k1][k2]... or None when any level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def as_str(value: Any) -> str | None:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def mapping(value: Any) -> dict[Any, Any]:
+    """`value` if it is a mapping, else an empty one: manifests are untrusted input."""
+    return value if isinstance(value, dict) else {}
+
+
+def listing(value: Any) -> list[Any]:
+    """`value` if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []

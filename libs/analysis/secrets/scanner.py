@@ -1,0 +1,291 @@
+"""The scanning engine: one Aho-Corasick pass finds every anchor, then only the rules
+anchored there run, on that spot or that line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import ahocorasick_rs
+
+from libs.analysis.report import Severity
+from libs.analysis.secrets import filters, generic
+from libs.analysis.secrets.rules import RULES, Rule
+
+ALLOW_MARKERS = (b"pragma: allowlist secret", b"gitleaks:allow", b"autodevops:allow")
+_URL_CREDENTIALS = re.compile(
+    rb"://(?P<user>[^\s:/@'\"`<>()\[\]{}]{0,128}):(?P<secret>[^\s/'\"`<>]{1,256})@"
+    rb"(?P<host>[A-Za-z0-9._\-]+)"
+)
+_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]{1,20}$")
+_CONN_PASSWORD = re.compile(
+    rb"(?:^|[;\"'\s])(?i:password|pwd)\s*=\s*(?P<secret>[^;\"'\s<>{}]{4,200})\s*(?:;|[\"']|$)"
+)
+_PRIVATE_KEY = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_NOISE = re.compile(rb"\\[rn]|[\s\"',+]|(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]*")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/=]+")
+_FILLER = re.compile(r"(.)\1{19,}|(?i:x{8,}|example|placeholder)")
+_WINDOW = 600  # how far around an anchor a line is read, for minified files with huge lines
+_BLOCK_LIMIT = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class RawMatch:
+    """One credential found in text, with its value.
+
+    `value` is the secret itself. It exists so that a caller can remove or replace it;
+    it must never be logged, stored or serialized. `start`/`end` index the value in
+    the text that was scanned (characters for str input, bytes for bytes input).
+    """
+
+    rule: str
+    description: str
+    severity: Severity
+    line: int
+    start: int
+    end: int
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"RawMatch(rule={self.rule!r}, line={self.line}, preview={preview(self.value)!r})"
+
+
+@dataclass(frozen=True)
+class _Special:
+    id: str
+    description: str
+    severity: Severity
+    anchors: tuple[str, ...]
+
+
+GENERIC = _Special(
+    "generic-secret",
+    "Hard-coded secret assigned to a credential name",
+    "high",
+    generic.GENERIC_ANCHORS,
+)
+URL = _Special("url-credentials", "Password in a connection URL", "critical", ("://",))
+CONNECTION_STRING = _Special(
+    "connection-string-password", "Password in a connection string", "high", ("password=", "pwd=")
+)
+PRIVATE_KEY = _Special("private-key", "Private key", "critical", ("-----begin",))
+_SPECIALS = (PRIVATE_KEY, URL, CONNECTION_STRING, GENERIC)
+ALL_RULES: tuple[Rule | _Special, ...] = (*RULES, *_SPECIALS)
+# Earlier rules win where matches overlap: a provider's name says more than "generic".
+_PRIORITY = {rule.id: i for i, rule in enumerate(ALL_RULES)}
+
+
+class Scanner:
+    """Finds credentials in text. Stateless after construction; build it once."""
+
+    def __init__(self) -> None:
+        handlers: dict[str, list[Rule | _Special]] = {}
+        for rule in ALL_RULES:
+            for anchor in rule.anchors:
+                handlers.setdefault(anchor, []).append(rule)
+        self._anchors = list(handlers)
+        self._handlers = [handlers[a] for a in self._anchors]
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            [a.encode() for a in self._anchors], implementation=ahocorasick_rs.Implementation.DFA
+        )
+
+    def scan(self, data: bytes, path: str = "") -> list[RawMatch]:
+        """Every credential in `data` (UTF-8 text), offsets in bytes, in order."""
+        hits = self._automaton.find_matches_as_indexes(data.lower(), overlapping=True)
+        if not hits:
+            return []
+        run = _Run(data, generic.Context.of(path))
+        for index, start, end in hits:
+            for rule in self._handlers[index]:
+                run.apply(rule, start, end)
+        return run.results()
+
+
+class _Run:
+    """The state of scanning one text: lines already evaluated per rule, matches so far."""
+
+    def __init__(self, data: bytes, ctx: generic.Context) -> None:
+        self.data = data
+        self.ctx = ctx
+        self.found: list[tuple[int, int, RawMatch]] = []
+        self.seen: set[tuple[str, int]] = set()
+        self.empty_lines: set[tuple[bytes, int]] = set()
+
+    def line_bounds(self, pos: int) -> tuple[int, int]:
+        data = self.data
+        start = data.rfind(b"\n", max(0, pos - _WINDOW), pos) + 1 or max(0, pos - _WINDOW)
+        end = data.find(b"\n", pos, pos + _WINDOW)
+        if end < 0:
+            end = min(len(data), pos + _WINDOW)
+        return start, end
+
+    def apply(self, rule: Rule | _Special, start: int, end: int) -> None:
+        if isinstance(rule, Rule):
+            self._provider(rule, start)
+        elif rule is GENERIC:
+            self._generic(start)
+        elif rule is URL:
+            self._url(start)
+        elif rule is CONNECTION_STRING:
+            self._connection_string(start)
+        else:
+            self._private_key(start)
+
+    def add(self, rule: Rule | _Special, start: int, end: int, value: str | None = None) -> None:
+        data = self.data
+        line_start, line_end = self.line_bounds(start)
+        if any(marker in data[line_start:line_end] for marker in ALLOW_MARKERS):
+            return
+        if value is None:
+            value = data[start:end].decode("utf-8", "replace")
+        line = data.count(b"\n", 0, start) + 1
+        match = RawMatch(rule.id, rule.description, rule.severity, line, start, end, value)
+        self.found.append((start, end, match))
+
+    def _provider(self, rule: Rule, pos: int) -> None:
+        if rule.mode == "at":
+            match = rule.pattern.match(self.data, pos)
+            matches = [match] if match is not None else []
+        else:
+            line_start, line_end = self.line_bounds(pos)
+            if (rule.id, line_start) in self.seen:
+                return
+            self.seen.add((rule.id, line_start))
+            matches = list(rule.pattern.finditer(self.data, line_start, line_end))
+        for match in matches:
+            group = "secret" if match.group("secret") is not None else "secret2"
+            secret = match.group(group).decode("utf-8", "replace")
+            body = _body(match) or secret
+            if _provider_ok(rule, secret, body):
+                self.add(rule, match.start(group), match.end(group), secret)
+
+    def _generic(self, pos: int) -> None:
+        line_start, line_end = self.line_bounds(pos)
+        key = (self.data[line_start:line_end], pos - line_start)
+        if key in self.empty_lines:
+            return  # the same line, with the name at the same place, held nothing before
+        candidate = generic.find(self.data, pos, self.line_bounds, self.ctx)
+        if candidate is None:
+            self.empty_lines.add(key)
+            return
+        if ("generic", candidate.start) in self.seen:
+            return
+        self.seen.add(("generic", candidate.start))
+        self.add(GENERIC, candidate.start, candidate.end, candidate.value)
+
+    def _url(self, pos: int) -> None:
+        match = _URL_CREDENTIALS.match(self.data, pos)
+        if match is None or _SCHEME.search(self.data, max(0, pos - 21), pos) is None:
+            return
+        user = match.group("user").decode("utf-8", "replace")
+        password = match.group("secret").decode("utf-8", "replace")
+        host = match.group("host").decode("utf-8", "replace")
+        if _url_password_ok(user, password, host):
+            self.add(URL, match.start("secret"), match.end("secret"), password)
+
+    def _connection_string(self, pos: int) -> None:
+        line_start, line_end = self.line_bounds(pos)
+        if ("conn", line_start) in self.seen:
+            return
+        self.seen.add(("conn", line_start))
+        line = self.data[line_start:line_end]
+        if line.count(b";") < 1 or line.count(b"=") < 2:
+            return
+        for match in _CONN_PASSWORD.finditer(self.data, line_start, line_end):
+            value = match.group("secret").decode("utf-8", "replace")
+            if generic.value_ok(value, "password"):
+                self.add(CONNECTION_STRING, match.start("secret"), match.end("secret"), value)
+
+    def _private_key(self, pos: int) -> None:
+        header = _PRIVATE_KEY.match(self.data, pos)
+        if header is None:
+            return
+        limit = min(len(self.data), header.end() + _BLOCK_LIMIT)
+        end_marker = _KEY_END.search(self.data, header.end(), limit)
+        body_end = end_marker.start() if end_marker else limit
+        body = _KEY_NOISE.sub(b"", self.data[header.end() : body_end])
+        material = b"".join(_BASE64.findall(body))
+        if len(material) < (64 if end_marker else 200) or len(material) < len(body) * 0.9:
+            return  # a header with an elided or placeholder body
+        text = material.decode("ascii")
+        if _FILLER.search(text) or filters.entropy(text) < 4.5:
+            return
+        end = end_marker.end() if end_marker else body_end
+        self.add(PRIVATE_KEY, header.start(), end)
+
+    def results(self) -> list[RawMatch]:
+        kept: list[tuple[int, int, RawMatch]] = []
+        for start, end, match in sorted(self.found, key=lambda f: (_PRIORITY[f[2].rule], f[0])):
+            if not any(start < k_end and k_start < end for k_start, k_end, _ in kept):
+                kept.append((start, end, match))
+        return [m for _, _, m in sorted(kept, key=lambda k: k[0])]
+
+
+def _body(match: re.Match[bytes]) -> str | None:
+    for group in ("body", "body2"):
+        if group in match.re.groupindex and match.group(group) is not None:
+            return match.group(group).decode("utf-8", "replace")
+    return None
+
+
+def _provider_ok(rule: Rule, secret: str, body: str) -> bool:
+    if filters.has_run(body) or len(set(body)) <= 3:
+        return False
+    if "EXAMPLE" in secret or any(example in secret for example in filters.KNOWN_EXAMPLES):
+        return False
+    if _placeholder_word(body):
+        return False
+    if filters.entropy(body) < rule.min_entropy:
+        return False
+    return rule.validate is None or rule.validate(secret)
+
+
+def _placeholder_word(body: str) -> bool:
+    """A placeholder word written as a word (fake, FAKE, Fake), not letters in random case."""
+    lowered = body.lower()
+    for word in _PROVIDER_PLACEHOLDERS:
+        index = lowered.find(word)
+        if index >= 0:
+            written = body[index : index + len(word)]
+            if written in (word, word.upper(), word.capitalize()):
+                return True
+    return False
+
+
+_PROVIDER_PLACEHOLDERS = (
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "fake",
+    "redacted",
+    "xxxx",
+    "****",
+    "your",
+    "replace",
+    "insert",
+    "changeme",
+)
+
+
+def _url_password_ok(user: str, password: str, host: str) -> bool:
+    if password == user or password.startswith(("$", "<", "[")):
+        return False
+    if filters.is_templated(password):
+        return False
+    if "{" in password or "}" in password or host.lower() in ("example", "host"):
+        return False
+    if filters.is_placeholder(password) or len(password) < 4:
+        return False
+    if re.match(r"\d{2,5}(?:[,/]|$)", password):
+        return False  # host:port,host:port lists, not a password
+    return not filters.looks_like_words(password)  # x-oauth-basic, some-password
+
+
+def preview(value: str) -> str:
+    """What of a secret may be shown: a few leading characters and the length."""
+    shown = min(4, len(value) // 4)
+    if value.startswith("-----BEGIN"):
+        return value.split("-----", 3)[1].strip().join(("-----", "-----")) + "…"
+    return f"{value[:shown]}…({len(value)} chars)"

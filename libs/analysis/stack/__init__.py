@@ -1,0 +1,204 @@
+"""The stack analyser: languages, and per subproject its managers, frameworks, tests, runtimes."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+
+from libs.analysis import languages
+from libs.analysis.parsing import listing
+from libs.analysis.report import Stack, Subproject
+from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
+from libs.analysis.stack.layout import Folder, discover
+from libs.analysis.stack.model import (
+    Project,
+    as_str,
+    dig,
+    load_json,
+    load_toml,
+    load_yaml,
+    task_runner_commands,
+)
+from libs.analysis.tree import FileEntry, Tree, parent_dirs
+
+Detector = Callable[[Project], None]
+DETECTORS: tuple[Detector, ...] = (
+    python.detect,
+    node.detect,
+    jvm.detect,
+    compiled.detect_go,
+    compiled.detect_rust,
+    compiled.detect_swift,
+    scripting.detect_ruby,
+    scripting.detect_php,
+    scripting.detect_elixir,
+    scripting.detect_dart,
+    scripting.detect_sbt,
+)
+_DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
+_COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
+SERVICE_IMAGES = {
+    "postgres": "postgres",
+    "postgis/postgis": "postgres",
+    "timescale/timescaledb": "postgres",
+    "redis": "redis",
+    "valkey/valkey": "redis",
+    "bitnami/redis": "redis",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "mongo": "mongodb",
+    "rabbitmq": "rabbitmq",
+    "elasticsearch": "elasticsearch",
+    "docker.elastic.co/elasticsearch/elasticsearch": "elasticsearch",
+    "opensearchproject/opensearch": "opensearch",
+    "confluentinc/cp-kafka": "kafka",
+    "bitnami/kafka": "kafka",
+    "apache/kafka": "kafka",
+    "memcached": "memcached",
+    "minio/minio": "minio",
+    "localstack/localstack": "localstack",
+    "nats": "nats",
+    "cassandra": "cassandra",
+    "clickhouse/clickhouse-server": "clickhouse",
+    "mcr.microsoft.com/mssql/server": "sqlserver",
+}
+
+
+def analyse_stack(tree: Tree) -> Stack:
+    """Languages of the whole tree and one Subproject per folder with its own manifest."""
+    folders = discover(tree)
+    projects = [_project(tree, folder) for folder in folders]
+    if not projects and any(languages.language_of(e) for e in tree.files):
+        projects = [Project(".", tree)]  # code without a manifest is still one project
+    owners = [p.path for p in projects]
+    _workspaces(tree, projects)
+    dockerfiles = [e.path for e in tree.files if _is_dockerfile(e)]
+    compose_files = [e.path for e in tree.files if _COMPOSE.match(e.name) and _counted(e)]
+    for project in projects:
+        own = [e for e in tree.under(project.path) if _owner(e.path, owners) == project.path]
+        project.sub.languages = languages.shares(own)
+        project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
+    for path in compose_files:
+        owner = _owner(path, owners)
+        for project in projects:
+            if project.path == owner:
+                _compose_services(project, path)
+    precommit = tree.get(".pre-commit-config.yaml")
+    if precommit is not None:
+        for project in projects:
+            if project.path == _owner(precommit.path, owners):
+                project.tool("pre-commit", precommit.path)
+    return Stack(
+        languages=languages.shares(tree.files),
+        subprojects=[_finish(p) for p in projects],
+        dockerfiles=dockerfiles,
+        compose_files=compose_files,
+    )
+
+
+def _project(tree: Tree, folder: Folder) -> Project:
+    project = Project(folder.path, tree)
+    for detect in DETECTORS:
+        detect(project)
+    compiled.detect_native(project)
+    for directory in sorted({path.rpartition("/")[0] for path in folder.folded}):
+        module = project.view(directory)
+        jvm.detect(module)
+        compiled.detect_native(module)
+    for path in folder.folded:
+        project.manifest(path)
+    scripting.detect_dotnet(project, folder.dotnet)
+    versions.detect(project)
+    task_runner_commands(project)
+    return project
+
+
+def _finish(project: Project) -> Subproject:
+    sub = project.sub
+    sub.workspace_root = project.workspace_root
+    return sub
+
+
+def _owner(path: str, owners: list[str]) -> str | None:
+    """The nearest subproject folder enclosing `path`."""
+    parent = path.rpartition("/")[0] or "."
+    for directory in parent_dirs(parent):
+        if directory in owners:
+            return directory
+    return None
+
+
+def _is_dockerfile(entry: FileEntry) -> bool:
+    return _DOCKERFILE.match(entry.name) is not None and _counted(entry)
+
+
+def _counted(entry: FileEntry) -> bool:
+    return not languages.is_vendored(entry.path)
+
+
+def _compose_services(project: Project, path: str) -> None:
+    data = load_yaml(project.tree, path)
+    services = dig(data, "services")
+    if not isinstance(services, dict):
+        return
+    for spec in services.values():
+        image = as_str(dig(spec, "image"))
+        if not image:
+            continue
+        name, _, tag = image.partition("@")[0].rpartition(":") if ":" in image else (image, "", "")
+        if "/" in tag:  # a registry port, not a tag
+            name, tag = image, ""
+        base = name.removeprefix("docker.io/").removeprefix("library/")
+        label = SERVICE_IMAGES.get(base)
+        if label is not None:
+            project.service(label, path, tag or None)
+
+
+def _workspaces(tree: Tree, projects: list[Project]) -> None:
+    """Mark packages of an npm/yarn/pnpm, Cargo, Go or uv workspace with its root folder."""
+    by_path = {p.path: p for p in projects}
+    for root in projects:
+        patterns = _workspace_patterns(tree, root)
+        if not patterns:
+            continue
+        for project in projects:
+            if project is root or project.workspace_root is not None:
+                continue
+            relative = _relative(project.path, root.path)
+            if relative and any(fnmatch.fnmatch(relative, p.rstrip("/")) for p in patterns):
+                by_path[project.path].workspace_root = root.path
+
+
+def _workspace_patterns(tree: Tree, project: Project) -> list[str]:
+    patterns: list[str] = []
+    package = project.file("package.json")
+    if package is not None:
+        spaces = load_json(tree, package).get("workspaces")
+        spaces = dig(spaces, "packages") if isinstance(spaces, dict) else spaces
+        patterns += [s for s in listing(spaces) if isinstance(s, str)]
+    pnpm = project.file("pnpm-workspace.yaml")
+    if pnpm is not None:
+        packages = listing(dig(load_yaml(tree, pnpm), "packages"))
+        patterns += [s for s in packages if isinstance(s, str)]
+    cargo = project.file("Cargo.toml")
+    if cargo is not None:
+        members = listing(dig(load_toml(tree, cargo), "workspace", "members"))
+        patterns += [s for s in members if isinstance(s, str)]
+    pyproject = project.file("pyproject.toml")
+    if pyproject is not None:
+        members = listing(dig(load_toml(tree, pyproject), "tool", "uv", "workspace", "members"))
+        patterns += [s for s in members if isinstance(s, str)]
+    gowork = project.file("go.work")
+    if gowork is not None:
+        text = tree.read_text(gowork) or ""
+        patterns += re.findall(r"^\s*(?:use\s+)?\.?/?([\w./-]+)\s*$", text, re.M)
+    return [p.removeprefix("./") for p in patterns if not p.startswith("!")]
+
+
+def _relative(path: str, root: str) -> str | None:
+    if root == ".":
+        return path if path != "." else None
+    if path.startswith(root + "/"):
+        return path[len(root) + 1 :]
+    return None

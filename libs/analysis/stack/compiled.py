@@ -1,0 +1,218 @@
+"""Go, Rust, Swift and C/C++ (CMake, Make, Meson, Conan, vcpkg)."""
+
+from __future__ import annotations
+
+import re
+
+from libs.analysis.stack.model import Project, as_str, dig, load_toml
+
+GO_FRAMEWORKS = {
+    "github.com/gin-gonic/gin": "Gin",
+    "github.com/labstack/echo": "Echo",
+    "github.com/labstack/echo/v4": "Echo",
+    "github.com/gofiber/fiber/v2": "Fiber",
+    "github.com/gofiber/fiber/v3": "Fiber",
+    "github.com/go-chi/chi": "chi",
+    "github.com/go-chi/chi/v5": "chi",
+    "github.com/gorilla/mux": "Gorilla mux",
+    "github.com/beego/beego/v2": "Beego",
+    "github.com/gobuffalo/buffalo": "Buffalo",
+    "google.golang.org/grpc": "gRPC",
+    "github.com/spf13/cobra": "Cobra",
+}
+GO_TESTS = {
+    "github.com/stretchr/testify": "testify",
+    "github.com/onsi/ginkgo/v2": "Ginkgo",
+}
+GO_SERVICES = {
+    "github.com/lib/pq": "postgres",
+    "github.com/jackc/pgx/v5": "postgres",
+    "github.com/jackc/pgx/v4": "postgres",
+    "github.com/redis/go-redis/v9": "redis",
+    "github.com/go-redis/redis/v8": "redis",
+    "go.mongodb.org/mongo-driver": "mongodb",
+    "github.com/go-sql-driver/mysql": "mysql",
+}
+RUST_FRAMEWORKS = {
+    "actix-web": "Actix Web",
+    "axum": "Axum",
+    "rocket": "Rocket",
+    "warp": "warp",
+    "poem": "Poem",
+    "tauri": "Tauri",
+    "leptos": "Leptos",
+    "yew": "Yew",
+    "dioxus": "Dioxus",
+    "bevy": "Bevy",
+    "tonic": "tonic",
+}
+RUST_SERVICES = {
+    "tokio-postgres": "postgres",
+    "postgres": "postgres",
+    "redis": "redis",
+    "mongodb": "mongodb",
+    "mysql": "mysql",
+}
+GO_CONFIGS = (
+    (".golangci.yml", "golangci-lint"),
+    (".golangci.yaml", "golangci-lint"),
+    (".golangci.toml", "golangci-lint"),
+    (".golangci.json", "golangci-lint"),
+    ("staticcheck.conf", "staticcheck"),
+)
+RUST_CONFIGS = (
+    ("clippy.toml", "clippy"),
+    (".clippy.toml", "clippy"),
+    ("rustfmt.toml", "rustfmt"),
+    (".rustfmt.toml", "rustfmt"),
+    ("deny.toml", "cargo-deny"),
+    (".config/nextest.toml", "nextest"),
+)
+_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([\w.\-]+\.[\w.\-/]+)\s+(v[\w.\-+]+)", re.M)
+_GO_DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)", re.M)
+_CMAKE_MIN = re.compile(r"cmake_minimum_required\s*\(\s*VERSION\s+([\d.]+(?:\.\.\.[\d.]+)?)", re.I)
+_CMAKE_STD = re.compile(r"set\s*\(\s*CMAKE_(C|CXX)_STANDARD\s+(\d+)", re.I)
+_SWIFT_TOOLS = re.compile(r"^//\s*swift-tools-version\s*:\s*([\d.]+)", re.M)
+_SWIFT_PACKAGE = re.compile(
+    r"\.(?i:package)\s*\(\s*(?:name:\s*\"[^\"]*\"\s*,\s*)?url:\s*\"([^\"]+)\""
+)
+
+
+def detect_go(project: Project) -> None:
+    path = project.adopt("go.mod", "go", "go modules", "go.sum", "go.work.sum")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
+    for match in _GO_DIRECTIVE.finditer(text):
+        project.runtime("go", match.group(2), path, match.group(1))
+    deps = {m.group(1): (path, m.group(2)) for m in _GO_REQUIRE.finditer(text)}
+    deps.pop("go", None)
+    project.declared(deps, frameworks=GO_FRAMEWORKS, services=GO_SERVICES)
+    test_file = next(
+        (e.path for e in project.tree.under(project.path) if e.name.endswith("_test.go")), None
+    )
+    if test_file is not None:
+        project.test_framework("go test", test_file)
+    project.declared(deps, tests=GO_TESTS)
+    project.configured(GO_CONFIGS)
+
+
+def detect_rust(project: Project) -> None:
+    path = project.adopt("Cargo.toml", "rust", "cargo", "Cargo.lock")
+    if path is None:
+        return
+    data = load_toml(project.tree, path)
+    for field in ("package", "workspace.package"):
+        version = as_str(dig(data, *field.split("."), "rust-version"))
+        if version:
+            project.runtime("rust", version, path, f"{field}.rust-version")
+    edition = as_str(dig(data, "package", "edition"))
+    if edition:
+        project.runtime("rust-edition", edition, path, "package.edition")
+    deps: dict[str, tuple[str, str | None]] = {}
+    for table in ("dependencies", "dev-dependencies", "build-dependencies"):
+        for source in (data.get(table), dig(data, "workspace", table)):
+            if isinstance(source, dict):
+                for name, spec in source.items():
+                    deps.setdefault(name, (path, as_str(spec) or as_str(dig(spec, "version"))))
+    project.declared(deps, frameworks=RUST_FRAMEWORKS, services=RUST_SERVICES)
+    _rust_tests(project)
+    project.configured(RUST_CONFIGS)
+
+
+def _rust_tests(project: Project) -> None:
+    checked = 0
+    for entry in project.tree.under(project.path):
+        if not entry.name.endswith(".rs"):
+            continue
+        if entry.parent.rsplit("/", 1)[-1] == "tests":
+            project.test_framework("cargo test", entry.path)
+            return
+        checked += 1
+        if checked > 200:
+            return
+        text = project.tree.read_text(entry.path) or ""
+        if "#[test]" in text or "#[cfg(test)]" in text or "#[tokio::test]" in text:
+            project.test_framework("cargo test", entry.path)
+            return
+
+
+def detect_swift(project: Project) -> None:
+    path = project.adopt("Package.swift", "swift", "swift package manager", "Package.resolved")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
+    match = _SWIFT_TOOLS.search(text)
+    if match:
+        project.runtime("swift", match.group(1), path, "swift-tools-version")
+    for url in _SWIFT_PACKAGE.findall(text):
+        name = url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].lower()
+        if name in ("vapor", "hummingbird"):
+            project.framework(name.capitalize(), path)
+    for entry in project.tree.under(project.path):
+        if entry.name.endswith(".swift") and "Tests/" in entry.path:
+            body = project.tree.read_text(entry.path) or ""
+            if "import XCTest" in body:
+                project.test_framework("XCTest", entry.path)
+            if "import Testing" in body:
+                project.test_framework("Swift Testing", entry.path)
+    project.configured(((".swiftlint.yml", "swiftlint"), (".swiftformat", "swiftformat")))
+
+
+def detect_native(project: Project) -> None:
+    """C and C++: CMake, Meson, Conan and vcpkg manifests, and Make when nothing else builds."""
+    cmake = project.file("CMakeLists.txt")
+    if cmake is not None:
+        _cmake(project, cmake)
+    for name, manager in (
+        ("meson.build", "meson"),
+        ("conanfile.txt", "conan"),
+        ("conanfile.py", "conan"),
+        ("vcpkg.json", "vcpkg"),
+    ):
+        path = project.file(name)
+        if path is not None:
+            project.manifest(path)
+            project.ecosystems.add("cpp")
+            project.package_manager(manager, path)
+    makefile = project.file("Makefile") or project.file("GNUmakefile")
+    if makefile is not None:
+        project.manifest(makefile)
+        if not project.ecosystems or project.ecosystems == {"cpp"}:
+            project.ecosystems.add("cpp")
+            project.package_manager("make", makefile)
+            text = project.tree.read_text(makefile) or ""
+            if re.search(r"^(?:test|check)\s*:", text, re.M):
+                project.test_framework("make test", makefile)
+    for name, tool in ((".clang-format", "clang-format"), (".clang-tidy", "clang-tidy")):
+        config = project.file(name)
+        if config is not None and "cpp" in project.ecosystems:
+            project.tool(tool, config)
+
+
+def _cmake(project: Project, path: str) -> None:
+    project.manifest(path)
+    project.ecosystems.add("cpp")
+    project.package_manager("cmake", path)
+    text = project.tree.read_text(path) or ""
+    match = _CMAKE_MIN.search(text)
+    if match:
+        project.runtime("cmake", match.group(1), path, "cmake_minimum_required")
+    for lang, std in _CMAKE_STD.findall(text):
+        runtime = "c++" if lang.upper() == "CXX" else "c"
+        project.runtime(runtime, std, path, f"CMAKE_{lang.upper()}_STANDARD")
+    lowered = text.lower()
+    if "enable_testing()" in lowered or "add_test(" in lowered or "include(ctest)" in lowered:
+        project.test_framework("ctest", path)
+    for needle, label in (
+        ("gtest", "GoogleTest"),
+        ("googletest", "GoogleTest"),
+        ("catch2", "Catch2"),
+        ("doctest", "doctest"),
+        ("boost_unit_test", "Boost.Test"),
+    ):
+        if needle in lowered:
+            project.test_framework(label, path)
+    for needle, label in (("qt6", "Qt"), ("qt5", "Qt")):
+        if f"find_package({needle}" in lowered:
+            project.framework(label, path)

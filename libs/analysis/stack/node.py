@@ -1,0 +1,224 @@
+"""JavaScript/TypeScript: npm, yarn, pnpm, bun, deno; frameworks from package.json."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from libs.analysis.stack.model import Project, as_str, load_json
+from libs.analysis.tree import parent_dirs
+
+FRAMEWORKS = {
+    "next": "Next.js",
+    "react": "React",
+    "vue": "Vue",
+    "nuxt": "Nuxt",
+    "@angular/core": "Angular",
+    "svelte": "Svelte",
+    "@sveltejs/kit": "SvelteKit",
+    "express": "Express",
+    "fastify": "Fastify",
+    "koa": "Koa",
+    "@hapi/hapi": "hapi",
+    "@nestjs/core": "NestJS",
+    "@remix-run/react": "Remix",
+    "gatsby": "Gatsby",
+    "astro": "Astro",
+    "solid-js": "Solid",
+    "preact": "Preact",
+    "electron": "Electron",
+    "react-native": "React Native",
+    "expo": "Expo",
+    "hono": "Hono",
+    "@builder.io/qwik": "Qwik",
+    "ember-source": "Ember",
+}
+TEST_DEPS = {
+    "jest": "jest",
+    "vitest": "vitest",
+    "mocha": "mocha",
+    "jasmine": "jasmine",
+    "ava": "ava",
+    "tap": "tap",
+    "uvu": "uvu",
+    "@playwright/test": "playwright",
+    "cypress": "cypress",
+    "karma": "karma",
+}
+TEST_CONFIGS = (
+    ("jest.config.", "jest"),
+    ("vitest.config.", "vitest"),
+    (".mocharc", "mocha"),
+    ("playwright.config.", "playwright"),
+    ("cypress.config.", "cypress"),
+    ("karma.conf.", "karma"),
+)
+TOOL_DEPS = {
+    "eslint": "eslint",
+    "prettier": "prettier",
+    "typescript": "typescript",
+    "@biomejs/biome": "biome",
+    "stylelint": "stylelint",
+    "oxlint": "oxlint",
+    "husky": "husky",
+    "lint-staged": "lint-staged",
+    "xo": "xo",
+    "standard": "standard",
+}
+TOOL_CONFIGS = (
+    ("eslint.config.", "eslint"),
+    (".eslintrc", "eslint"),
+    (".prettierrc", "prettier"),
+    ("prettier.config.", "prettier"),
+    ("tsconfig.json", "typescript"),
+    ("biome.json", "biome"),
+    (".stylelintrc", "stylelint"),
+    ("turbo.json", "turbo"),
+    ("nx.json", "nx"),
+    ("lerna.json", "lerna"),
+)
+SERVICE_DEPS = {
+    "pg": "postgres",
+    "postgres": "postgres",
+    "pg-promise": "postgres",
+    "mysql": "mysql",
+    "mysql2": "mysql",
+    "mongodb": "mongodb",
+    "mongoose": "mongodb",
+    "redis": "redis",
+    "ioredis": "redis",
+    "amqplib": "rabbitmq",
+    "kafkajs": "kafka",
+    "@elastic/elasticsearch": "elasticsearch",
+}
+LOCKFILES = (
+    ("package-lock.json", "npm"),
+    ("npm-shrinkwrap.json", "npm"),
+    ("yarn.lock", "yarn"),
+    ("pnpm-lock.yaml", "pnpm"),
+    ("bun.lockb", "bun"),
+    ("bun.lock", "bun"),
+)
+SCRIPT_PURPOSES = {
+    "test": "test",
+    "lint": "lint",
+    "typecheck": "typecheck",
+    "type-check": "typecheck",
+    "check-types": "typecheck",
+    "tsc": "typecheck",
+    "format": "format",
+    "fmt": "format",
+    "build": "build",
+}
+_NO_TEST = re.compile(r"no test specified")
+
+
+def detect(project: Project) -> None:
+    tree = project.tree
+    path = project.file("package.json")
+    _deno(project)
+    if path is None:
+        return
+    project.manifest(path)
+    project.ecosystems.add("node")
+    data = load_json(tree, path)
+    deps: dict[str, tuple[str, str | None]] = {}
+    for key in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
+        table = data.get(key)
+        if isinstance(table, dict):
+            for name, version in table.items():
+                deps.setdefault(name, (path, as_str(version)))
+    manager = _manager(project, path, data)
+    _runtimes(project, path, data)
+    project.declared(deps, frameworks=FRAMEWORKS, tools=TOOL_DEPS, services=SERVICE_DEPS)
+    scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
+    _tests(project, deps, scripts or {}, path)
+    for entry in tree.in_dir(project.path):
+        for prefix, name in TOOL_CONFIGS:
+            if entry.name.startswith(prefix):
+                project.tool(name, entry.path)
+    _commands(project, scripts or {}, manager, path)
+
+
+def _deno(project: Project) -> None:
+    deno = project.file("deno.json") or project.file("deno.jsonc")
+    if deno is not None:
+        project.manifest(deno)
+        project.ecosystems.add("node")
+        project.package_manager("deno", deno)
+        lock = project.file("deno.lock")
+        if lock is not None:
+            project.lockfile(lock)
+
+
+def _manager(project: Project, path: str, data: dict[str, Any]) -> str:
+    """Record the package manager; lockfiles of a workspace root govern its members."""
+    declared = as_str(data.get("packageManager"))
+    chosen: str | None = None
+    if declared and "@" in declared:
+        name, _, version = declared.partition("@")
+        chosen = name
+        project.package_manager(name, path, version.split("+", 1)[0])
+    for directory in parent_dirs(project.path):
+        found = False
+        for lock, name in LOCKFILES:
+            lock_path = project.tree.first(directory, lock)
+            if lock_path is not None:
+                project.lockfile(lock_path)
+                project.package_manager(name, lock_path)
+                chosen = chosen or name
+                found = True
+        if found:
+            break
+    for config, name in (("pnpm-workspace.yaml", "pnpm"), (".yarnrc.yml", "yarn")):
+        config_path = project.file(config)
+        if config_path is not None:
+            project.package_manager(name, config_path)
+            chosen = chosen or name
+    if chosen is None:
+        project.package_manager("npm", path)
+        chosen = "npm"
+    return chosen
+
+
+def _runtimes(project: Project, path: str, data: dict[str, Any]) -> None:
+    project.runtime_at("node", data, path, "engines", "node")
+    project.runtime_at("node", data, path, "volta", "node")
+    declared = as_str(data.get("packageManager"))
+    if declared and "@" in declared:
+        name, _, version = declared.partition("@")
+        project.runtime(name, version.split("+", 1)[0], path, "packageManager")
+    for engine in ("npm", "pnpm", "yarn", "bun"):
+        project.runtime_at(engine, data, path, "engines", engine)
+
+
+def _tests(
+    project: Project, deps: dict[str, tuple[str, str | None]], scripts: dict[str, Any], path: str
+) -> None:
+    project.declared(deps, tests=TEST_DEPS)
+    for entry in project.tree.in_dir(project.path):
+        for prefix, name in TEST_CONFIGS:
+            if entry.name.startswith(prefix):
+                project.test_framework(name, entry.path)
+    test_script = as_str(scripts.get("test")) or ""
+    if "node --test" in test_script:
+        project.test_framework("node:test", path)
+    if re.search(r"\bbun test\b", test_script):
+        project.test_framework("bun test", path)
+    if re.search(r"\bdeno test\b", test_script):
+        project.test_framework("deno test", path)
+
+
+def _commands(project: Project, scripts: dict[str, Any], manager: str, path: str) -> None:
+    for name in sorted(scripts):
+        body = as_str(scripts[name]) or ""
+        purpose = SCRIPT_PURPOSES.get(name)
+        if purpose is None or (purpose == "test" and _NO_TEST.search(body)):
+            continue
+        if manager == "yarn":
+            run = f"yarn {name}"
+        elif name == "test" and manager in ("npm", "pnpm", "bun"):
+            run = f"{manager} test"
+        else:
+            run = f"{manager} run {name}"
+        project.command(purpose, run, path)

@@ -1,0 +1,399 @@
+"""Python: pip, poetry, uv, pdm, pipenv, hatch, conda; frameworks from declared dependencies."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from libs.analysis.parsing import mapping
+from libs.analysis.stack.model import Project, as_str, dig, load_toml, load_yaml
+
+MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "environment.yml")
+FRAMEWORKS = {
+    "django": "Django",
+    "flask": "Flask",
+    "fastapi": "FastAPI",
+    "starlette": "Starlette",
+    "aiohttp": "aiohttp",
+    "tornado": "Tornado",
+    "sanic": "Sanic",
+    "pyramid": "Pyramid",
+    "litestar": "Litestar",
+    "quart": "Quart",
+    "falcon": "Falcon",
+    "bottle": "Bottle",
+    "streamlit": "Streamlit",
+    "gradio": "Gradio",
+    "dash": "Dash",
+    "djangorestframework": "Django REST framework",
+}
+TEST_DEPS = {
+    "pytest": "pytest",
+    "nose2": "nose2",
+    "behave": "behave",
+    "ward": "ward",
+}
+TOOL_DEPS = {
+    "ruff": "ruff",
+    "black": "black",
+    "flake8": "flake8",
+    "mypy": "mypy",
+    "pylint": "pylint",
+    "isort": "isort",
+    "pyright": "pyright",
+    "bandit": "bandit",
+    "tox": "tox",
+    "nox": "nox",
+    "pre-commit": "pre-commit",
+}
+SERVICE_DEPS = {
+    "psycopg": "postgres",
+    "psycopg2": "postgres",
+    "psycopg2-binary": "postgres",
+    "asyncpg": "postgres",
+    "pg8000": "postgres",
+    "redis": "redis",
+    "aioredis": "redis",
+    "valkey": "redis",
+    "pymongo": "mongodb",
+    "motor": "mongodb",
+    "mongoengine": "mongodb",
+    "mysqlclient": "mysql",
+    "pymysql": "mysql",
+    "aiomysql": "mysql",
+    "mysql-connector-python": "mysql",
+    "elasticsearch": "elasticsearch",
+    "pika": "rabbitmq",
+    "aio-pika": "rabbitmq",
+    "confluent-kafka": "kafka",
+    "kafka-python": "kafka",
+    "aiokafka": "kafka",
+    "pymemcache": "memcached",
+}
+# Config sections and files that show a tool is configured, not merely installed.
+TOOL_SECTIONS = {
+    "ruff": "ruff",
+    "black": "black",
+    "mypy": "mypy",
+    "pylint": "pylint",
+    "isort": "isort",
+    "pyright": "pyright",
+    "bandit": "bandit",
+    "tox": "tox",
+}
+TOOL_FILES = {
+    "ruff.toml": "ruff",
+    ".ruff.toml": "ruff",
+    ".flake8": "flake8",
+    "mypy.ini": "mypy",
+    ".mypy.ini": "mypy",
+    ".pylintrc": "pylint",
+    "pylintrc": "pylint",
+    ".isort.cfg": "isort",
+    "pyrightconfig.json": "pyright",
+    "tox.ini": "tox",
+    "noxfile.py": "nox",
+    ".bandit": "bandit",
+}
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
+_SETUP_PY_REQUIRES = re.compile(r"python_requires\s*=\s*['\"]([^'\"]+)['\"]")
+_SETUP_PY_LIST = re.compile(r"(?:install_requires|tests_require)\s*=\s*\[([^\]]*)\]", re.S)
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_requirement(spec: str) -> tuple[str, str | None] | None:
+    """(normalized name, version spec or None) of a PEP 508 line; None for options/URLs."""
+    spec = spec.strip()
+    if not spec or spec.startswith(("-", "#", "git+", "http:", "https:", "file:", ".")):
+        return None
+    match = _REQ_NAME.match(spec)
+    if match is None:
+        return None
+    version = match.group(3).strip() or None
+    return normalize(match.group(1)), version
+
+
+def detect(project: Project) -> None:
+    tree = project.tree
+    deps: dict[str, tuple[str, str | None]] = {}
+    found = False
+    pyproject_path = project.file("pyproject.toml")
+    pyproject = load_toml(tree, pyproject_path) if pyproject_path else {}
+    for name in MANIFESTS:
+        path = project.file(name)
+        if path is not None:
+            project.manifest(path)
+            found = True
+    requirements = _requirement_files(project)
+    for path in requirements:
+        project.manifest(path)
+        _add_requirements(deps, path, tree.read_text(path) or "")
+    if not found and not requirements:
+        return
+    project.ecosystems.add("python")
+    if pyproject_path:
+        _pyproject_deps(deps, pyproject_path, pyproject)
+    _setup_deps(project, deps)
+    _pipfile(project, deps)
+    _managers(project, pyproject_path, pyproject, requirements)
+    _runtimes(project, pyproject_path, pyproject)
+    project.declared(deps, frameworks=FRAMEWORKS, services=SERVICE_DEPS)
+    _tests(project, pyproject_path, pyproject, deps)
+    _tools(project, pyproject_path, pyproject, deps)
+    _scripts(project, pyproject_path, pyproject)
+
+
+def _requirement_files(project: Project) -> list[str]:
+    found: list[str] = []
+    prefix = "" if project.path == "." else project.path + "/"
+    for entry in project.tree.in_dir(project.path):
+        if entry.name.startswith("requirements") and entry.name.endswith((".txt", ".in")):
+            found.append(entry.path)
+    for entry in project.tree.in_dir(prefix + "requirements"):
+        if entry.name.endswith((".txt", ".in")):
+            found.append(entry.path)
+    return found
+
+
+def _add_requirements(deps: dict[str, tuple[str, str | None]], path: str, text: str) -> None:
+    for line in text.splitlines():
+        parsed = parse_requirement(line)
+        if parsed is not None:
+            deps.setdefault(parsed[0], (path, parsed[1]))
+
+
+def _add_specs(deps: dict[str, tuple[str, str | None]], path: str, specs: Any) -> None:
+    if isinstance(specs, list):
+        for spec in specs:
+            if isinstance(spec, str):
+                parsed = parse_requirement(spec)
+                if parsed is not None:
+                    deps.setdefault(parsed[0], (path, parsed[1]))
+    elif isinstance(specs, dict):  # poetry / pipenv tables: name = "version" or {version=...}
+        for name, value in specs.items():
+            version = as_str(value) or as_str(dig(value, "version"))
+            deps.setdefault(normalize(name), (path, version))
+
+
+def _pyproject_deps(
+    deps: dict[str, tuple[str, str | None]], path: str, data: dict[str, Any]
+) -> None:
+    _add_specs(deps, path, dig(data, "project", "dependencies"))
+    for group in mapping(dig(data, "project", "optional-dependencies")).values():
+        _add_specs(deps, path, group)
+    for group in mapping(dig(data, "dependency-groups")).values():
+        _add_specs(deps, path, group)
+    poetry = mapping(dig(data, "tool", "poetry"))
+    _add_specs(deps, path, dig(poetry, "dependencies"))
+    _add_specs(deps, path, dig(poetry, "dev-dependencies"))
+    for group in mapping(dig(poetry, "group")).values():
+        _add_specs(deps, path, dig(group, "dependencies"))
+    for group in mapping(dig(data, "tool", "pdm", "dev-dependencies")).values():
+        _add_specs(deps, path, group)
+    deps.pop("python", None)
+
+
+def _setup_deps(project: Project, deps: dict[str, tuple[str, str | None]]) -> None:
+    path = project.file("setup.py")
+    if path is not None:
+        text = project.tree.read_text(path) or ""
+        for block in _SETUP_PY_LIST.findall(text):
+            for spec in _QUOTED.findall(block):
+                parsed = parse_requirement(spec)
+                if parsed is not None:
+                    deps.setdefault(parsed[0], (path, parsed[1]))
+    path = project.file("setup.cfg")
+    if path is not None:
+        section = _cfg_option(project.tree.read_text(path) or "", "options", "install_requires")
+        _add_requirements(deps, path, section or "")
+
+
+def _cfg_option(text: str, section: str, option: str) -> str | None:
+    """The (possibly multi-line) value of `option` in `[section]` of an ini file."""
+    current = None
+    collecting: list[str] | None = None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.startswith("["):
+            if collecting is not None:
+                break
+            current = line.strip("[] ")
+            continue
+        if current != section:
+            continue
+        if collecting is not None:
+            if line and not line[0].isspace():
+                break
+            collecting.append(line.strip())
+            continue
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == option:
+            collecting = [value.strip()]
+    return "\n".join(collecting) if collecting is not None else None
+
+
+def _pipfile(project: Project, deps: dict[str, tuple[str, str | None]]) -> None:
+    path = project.file("Pipfile")
+    if path is None:
+        return
+    data = load_toml(project.tree, path)
+    _add_specs(deps, path, data.get("packages"))
+    _add_specs(deps, path, data.get("dev-packages"))
+    for key in ("python_version", "python_full_version"):
+        project.runtime_at("python", data, path, "requires", key)
+
+
+def _managers(
+    project: Project, pyproject_path: str | None, data: dict[str, Any], requirements: list[str]
+) -> None:
+    tree = project.tree
+    for lock, name in (
+        ("uv.lock", "uv"),
+        ("poetry.lock", "poetry"),
+        ("pdm.lock", "pdm"),
+        ("Pipfile.lock", "pipenv"),
+        ("pylock.toml", "pip"),
+    ):
+        path = project.file(lock)
+        if path is not None:
+            project.lockfile(path)
+            project.package_manager(name, path)
+    if pyproject_path:
+        _pyproject_managers(project, pyproject_path, data)
+    pipfile = project.file("Pipfile")
+    if pipfile is not None:
+        project.package_manager("pipenv", pipfile)
+    conda = project.file("environment.yml")
+    if conda is not None and isinstance(load_yaml(tree, conda), dict):
+        project.package_manager("conda", conda)
+    for path in requirements:
+        text = tree.read_text(path) or ""
+        if "--hash=" in text or "autogenerated by pip-compile" in text:
+            project.lockfile(path)
+    if not project.sub.package_managers:
+        source = requirements[0] if requirements else None
+        source = source or pyproject_path or project.file("setup.py") or project.file("setup.cfg")
+        if source is not None:
+            project.package_manager("pip", source)
+
+
+def _pyproject_managers(project: Project, path: str, data: dict[str, Any]) -> None:
+    backend = as_str(dig(data, "build-system", "build-backend")) or ""
+    tool = mapping(dig(data, "tool"))
+    if "uv" in tool:
+        project.package_manager("uv", path)
+    if "poetry" in tool or backend.startswith("poetry"):
+        project.package_manager("poetry", path)
+    if "pdm" in tool or backend.startswith("pdm"):
+        project.package_manager("pdm", path)
+    if isinstance(dig(tool, "hatch", "envs"), dict):
+        project.package_manager("hatch", path)
+
+
+def _runtimes(project: Project, pyproject_path: str | None, data: dict[str, Any]) -> None:
+    if pyproject_path:
+        project.runtime_at("python", data, pyproject_path, "project", "requires-python")
+        project.runtime_at(
+            "python", data, pyproject_path, "tool", "poetry", "dependencies", "python"
+        )
+    setup_py = project.file("setup.py")
+    if setup_py is not None:
+        match = _SETUP_PY_REQUIRES.search(project.tree.read_text(setup_py) or "")
+        if match:
+            project.runtime("python", match.group(1), setup_py, "python_requires")
+    setup_cfg = project.file("setup.cfg")
+    if setup_cfg is not None:
+        text = project.tree.read_text(setup_cfg) or ""
+        value = _cfg_option(text, "options", "python_requires")
+        if value:
+            project.runtime("python", value, setup_cfg, "options.python_requires")
+    runtime_txt = project.file("runtime.txt")
+    if runtime_txt is not None:
+        value = (project.tree.read_text(runtime_txt) or "").strip()
+        if value.startswith("python-"):
+            project.runtime("python", value.removeprefix("python-"), runtime_txt)
+
+
+def _tests(
+    project: Project,
+    pyproject_path: str | None,
+    data: dict[str, Any],
+    deps: dict[str, tuple[str, str | None]],
+) -> None:
+    tree = project.tree
+    project.declared(deps, tests=TEST_DEPS)
+    if pyproject_path and dig(data, "tool", "pytest") is not None:
+        project.test_framework("pytest", pyproject_path)
+    for name, marker in (
+        ("pytest.ini", None),
+        ("conftest.py", None),
+        ("setup.cfg", "[tool:pytest]"),
+        ("tox.ini", "pytest"),
+        ("noxfile.py", "pytest"),
+    ):
+        path = project.file(name)
+        if path is not None and (marker is None or marker in (tree.read_text(path) or "")):
+            project.test_framework("pytest", path)
+    for path in _test_files(project):
+        text = tree.read_text(path) or ""
+        imported = "import unittest" in text or "from unittest import" in text
+        if imported and "TestCase" in text:
+            project.test_framework("unittest", path)
+            break
+
+
+def _test_files(project: Project) -> list[str]:
+    found: list[str] = []
+    for entry in project.tree.under(project.path):
+        if entry.name.endswith(".py") and (
+            entry.name.startswith("test_") or entry.name.endswith("_test.py")
+        ):
+            found.append(entry.path)
+            if len(found) >= 50:
+                break
+    return found
+
+
+def _tools(
+    project: Project,
+    pyproject_path: str | None,
+    data: dict[str, Any],
+    deps: dict[str, tuple[str, str | None]],
+) -> None:
+    tree = project.tree
+    if pyproject_path:
+        tool = mapping(dig(data, "tool"))
+        for section, name in TOOL_SECTIONS.items():
+            if section in tool:
+                project.tool(name, pyproject_path)
+    for filename, name in TOOL_FILES.items():
+        path = project.file(filename)
+        if path is not None:
+            project.tool(name, path)
+    for filename in ("setup.cfg", "tox.ini"):
+        path = project.file(filename)
+        if path is None:
+            continue
+        text = tree.read_text(path) or ""
+        for section, name in (("[flake8]", "flake8"), ("[mypy]", "mypy"), ("[isort]", "isort")):
+            if section in text:
+                project.tool(name, path)
+    project.declared(deps, tools=TOOL_DEPS)
+
+
+def _scripts(project: Project, pyproject_path: str | None, data: dict[str, Any]) -> None:
+    if not pyproject_path:
+        return
+    for table, runner in (("poe", "poe"), ("pdm", "pdm run")):
+        tasks = dig(data, "tool", table, "tasks" if table == "poe" else "scripts")
+        if not isinstance(tasks, dict):
+            continue
+        for name in tasks:
+            purpose = {"test": "test", "lint": "lint", "typecheck": "typecheck"}.get(name)
+            purpose = purpose or {"format": "format", "fmt": "format", "build": "build"}.get(name)
+            if purpose:
+                project.command(purpose, f"{runner} {name}", pyproject_path)

@@ -1,0 +1,273 @@
+"""Ruby (Bundler), PHP (Composer), Elixir (Mix) and .NET (NuGet)."""
+
+from __future__ import annotations
+
+import re
+
+from libs.analysis.parsing import mapping
+from libs.analysis.stack.model import Project, as_str, dig, load_json, load_yaml, parse_xml
+
+RUBY_FRAMEWORKS = {
+    "rails": "Rails",
+    "sinatra": "Sinatra",
+    "hanami": "Hanami",
+    "roda": "Roda",
+    "grape": "Grape",
+}
+RUBY_TESTS = {
+    "rspec": "RSpec",
+    "rspec-rails": "RSpec",
+    "minitest": "minitest",
+    "cucumber": "Cucumber",
+}
+RUBY_TOOLS = {"rubocop": "rubocop", "standard": "standard", "brakeman": "brakeman"}
+RUBY_SERVICES = {"pg": "postgres", "mysql2": "mysql", "redis": "redis", "mongoid": "mongodb"}
+PHP_FRAMEWORKS = {
+    "laravel/framework": "Laravel",
+    "symfony/framework-bundle": "Symfony",
+    "symfony/symfony": "Symfony",
+    "slim/slim": "Slim",
+    "cakephp/cakephp": "CakePHP",
+    "yiisoft/yii2": "Yii",
+    "codeigniter4/framework": "CodeIgniter",
+    "laminas/laminas-mvc": "Laminas",
+    "drupal/core": "Drupal",
+}
+PHP_TESTS = {
+    "phpunit/phpunit": "PHPUnit",
+    "pestphp/pest": "Pest",
+    "codeception/codeception": "Codeception",
+    "behat/behat": "Behat",
+}
+PHP_TOOLS = {
+    "phpstan/phpstan": "phpstan",
+    "vimeo/psalm": "psalm",
+    "friendsofphp/php-cs-fixer": "php-cs-fixer",
+    "squizlabs/php_codesniffer": "phpcs",
+    "laravel/pint": "pint",
+    "rector/rector": "rector",
+}
+PHP_CONFIGS = (
+    ("phpstan.neon", "phpstan"),
+    ("phpstan.neon.dist", "phpstan"),
+    ("psalm.xml", "psalm"),
+    (".php-cs-fixer.php", "php-cs-fixer"),
+    (".php-cs-fixer.dist.php", "php-cs-fixer"),
+    ("phpcs.xml", "phpcs"),
+    ("phpcs.xml.dist", "phpcs"),
+)
+COMPOSER_SCRIPTS = {
+    "test": "test",
+    "lint": "lint",
+    "analyse": "typecheck",
+    "phpstan": "typecheck",
+    "cs": "lint",
+    "format": "format",
+    "build": "build",
+}
+SBT_FRAMEWORKS = {
+    "play": "Play",
+    "akka-http": "Akka HTTP",
+    "http4s-dsl": "http4s",
+    "http4s-ember-server": "http4s",
+    "zio-http": "ZIO HTTP",
+    "spark-core": "Spark",
+}
+SBT_TESTS = {"scalatest": "ScalaTest", "munit": "MUnit", "specs2-core": "specs2"}
+ELIXIR_FRAMEWORKS = {"phoenix": "Phoenix", "plug": "Plug", "nerves": "Nerves"}
+ELIXIR_TOOLS = {"credo": "credo", "dialyxir": "dialyzer", "sobelow": "sobelow"}
+ELIXIR_SERVICES = {"postgrex": "postgres", "myxql": "mysql", "redix": "redis"}
+DOTNET_TESTS = {
+    "xunit": "xUnit",
+    "xunit.v3": "xUnit",
+    "nunit": "NUnit",
+    "mstest.testframework": "MSTest",
+    "mstest": "MSTest",
+}
+DOTNET_SERVICES = {
+    "npgsql": "postgres",
+    "npgsql.entityframeworkcore.postgresql": "postgres",
+    "stackexchange.redis": "redis",
+    "mongodb.driver": "mongodb",
+    "mysql.data": "mysql",
+    "microsoft.data.sqlclient": "sqlserver",
+}
+_GEM = re.compile(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""", re.M)
+_GEM_RUBY = re.compile(r"""^\s*ruby\s+["']([^"']+)["']""", re.M)
+_MIX_DEP = re.compile(r"""\{\s*:(\w+)\s*,\s*"([^"]+)\"""")
+_MIX_ELIXIR = re.compile(r"""elixir:\s*"([^"]+)\"""")
+_PROJECT_FILE = (".csproj", ".fsproj", ".vbproj")
+
+
+def detect_ruby(project: Project) -> None:
+    path = project.adopt("Gemfile", "ruby", "bundler", "Gemfile.lock")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
+    deps = {m.group(1): (path, m.group(2)) for m in _GEM.finditer(text)}
+    match = _GEM_RUBY.search(text)
+    if match:
+        project.runtime("ruby", match.group(1), path, "ruby")
+    project.declared(
+        deps, frameworks=RUBY_FRAMEWORKS, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES
+    )
+    rspec = project.file(".rspec")
+    if rspec is not None:
+        project.test_framework("RSpec", rspec)
+    if "Rails" in {f.name for f in project.sub.frameworks} and project.file("test/test_helper.rb"):
+        project.test_framework("minitest", project.file("test/test_helper.rb") or path)
+    rubocop = project.file(".rubocop.yml")
+    if rubocop is not None:
+        project.tool("rubocop", rubocop)
+
+
+def detect_php(project: Project) -> None:
+    path = project.adopt("composer.json", "php", "composer", "composer.lock")
+    if path is None:
+        return
+    data = load_json(project.tree, path)
+    deps: dict[str, tuple[str, str | None]] = {}
+    for key in ("require", "require-dev"):
+        table = data.get(key)
+        if isinstance(table, dict):
+            for name, version in table.items():
+                deps.setdefault(name.lower(), (path, as_str(version)))
+    project.runtime_at("php", data, path, "require", "php")
+    project.runtime_at("php", data, path, "config", "platform", "php")
+    project.declared(deps, frameworks=PHP_FRAMEWORKS, tests=PHP_TESTS, tools=PHP_TOOLS)
+    project.configured((("phpunit.xml", "PHPUnit"), ("phpunit.xml.dist", "PHPUnit")), test=True)
+    project.configured(PHP_CONFIGS)
+    _composer_scripts(project, path, data.get("scripts"))
+
+
+def _composer_scripts(project: Project, path: str, scripts: object) -> None:
+    if not isinstance(scripts, dict):
+        return
+    for name in sorted(scripts):
+        purpose = COMPOSER_SCRIPTS.get(name)
+        if purpose:
+            project.command(purpose, f"composer run-script {name}", path)
+
+
+def detect_elixir(project: Project) -> None:
+    path = project.adopt("mix.exs", "elixir", "mix", "mix.lock")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
+    match = _MIX_ELIXIR.search(text)
+    if match:
+        project.runtime("elixir", match.group(1), path, "elixir")
+    deps = {m.group(1): (path, m.group(2)) for m in _MIX_DEP.finditer(text)}
+    project.declared(
+        deps, frameworks=ELIXIR_FRAMEWORKS, tools=ELIXIR_TOOLS, services=ELIXIR_SERVICES
+    )
+    helper = project.file("test/test_helper.exs")
+    if helper is not None:
+        project.test_framework("ExUnit", helper)
+    formatter = project.file(".formatter.exs")
+    if formatter is not None:
+        project.tool("mix format", formatter)
+
+
+def detect_dotnet(project: Project, members: list[str]) -> None:
+    """A folder with a solution or project file; `members` are folded-in project files."""
+    own = [
+        e.path
+        for e in project.tree.in_dir(project.path)
+        if e.name.endswith((".sln", ".slnx", *_PROJECT_FILE))
+    ]
+    files = own + [m for m in members if m not in own]
+    if not files:
+        return
+    project.ecosystems.add("dotnet")
+    for path in files:
+        project.manifest(path)
+    project.package_manager("nuget", files[0])
+    for entry in project.tree.under(project.path):
+        if entry.name == "packages.lock.json":
+            project.lockfile(entry.path)
+    props = project.file("Directory.Packages.props")
+    if props is not None:
+        project.manifest(props)
+    for path in files:
+        if path.endswith(_PROJECT_FILE):
+            _project_file(project, path)
+    tools = project.file(".config/dotnet-tools.json")
+    if tools is not None:
+        for name in mapping(dig(load_json(project.tree, tools), "tools")):
+            project.tool(str(name), tools)
+
+
+def _project_file(project: Project, path: str) -> None:
+    root = parse_xml(project.tree, path)
+    if root is None:
+        return
+    sdk = root.get("Sdk") or ""
+    if sdk == "Microsoft.NET.Sdk.Web":
+        project.framework("ASP.NET Core", path)
+    for element in root.iter():
+        tag = element.tag
+        value = (element.text or "").strip()
+        if tag in ("TargetFramework", "TargetFrameworks") and value:
+            project.runtime("dotnet", value, path, tag)
+        elif tag == "UseMaui" and value.lower() == "true":
+            project.framework("MAUI", path)
+        elif tag in ("UseWPF", "UseWindowsForms") and value.lower() == "true":
+            project.framework("WPF" if tag == "UseWPF" else "Windows Forms", path)
+        elif tag == "PackageReference":
+            _package(project, path, element.get("Include") or "", element.get("Version"))
+
+
+def _package(project: Project, path: str, name: str, version: str | None) -> None:
+    lowered = name.lower()
+    if lowered.startswith("microsoft.aspnetcore.components.webassembly"):
+        project.framework("Blazor", path, version)
+    elif lowered.startswith("microsoft.aspnetcore."):
+        project.framework("ASP.NET Core", path, version)
+    test = DOTNET_TESTS.get(lowered)
+    if test:
+        project.test_framework(test, path, version)
+    service = DOTNET_SERVICES.get(lowered)
+    if service:
+        project.service(service, path)
+    if lowered == "stylecop.analyzers":
+        project.tool("StyleCop.Analyzers", path, version)
+
+
+def detect_dart(project: Project) -> None:
+    path = project.adopt("pubspec.yaml", "dart", "pub", "pubspec.lock")
+    if path is None:
+        return
+    data = mapping(load_yaml(project.tree, path))
+    deps = {**mapping(data.get("dependencies")), **mapping(data.get("dev_dependencies"))}
+    if "flutter" in deps:
+        project.framework("Flutter", path)
+        project.package_manager("flutter", path)
+    for name, label in (("flutter_test", "flutter test"), ("test", "dart test")):
+        if name in deps:
+            project.test_framework(label, path)
+    project.runtime_at("dart", data, path, "environment", "sdk")
+    project.runtime_at("flutter", data, path, "environment", "flutter")
+    project.configured((("analysis_options.yaml", "dart analyze"),))
+
+
+_SBT_DEP = re.compile(r'"([\w.-]+)"\s*%%?\s*"([\w.-]+)"\s*%\s*"([^"]+)"')
+_SBT_SCALA = re.compile(r'scalaVersion\s*:=\s*"([^"]+)"')
+
+
+def detect_sbt(project: Project) -> None:
+    path = project.adopt("build.sbt", "scala", "sbt")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
+    match = _SBT_SCALA.search(text)
+    if match:
+        project.runtime("scala", match.group(1), path, "scalaVersion")
+    properties = project.file("project/build.properties")
+    if properties is not None:
+        found = re.search(r"sbt\.version\s*=\s*(\S+)", project.tree.read_text(properties) or "")
+        if found:
+            project.runtime("sbt", found.group(1), properties, "sbt.version")
+    deps = {m.group(2): (path, m.group(3)) for m in _SBT_DEP.finditer(text)}
+    project.declared(deps, frameworks=SBT_FRAMEWORKS, tests=SBT_TESTS)
+    project.configured(((".scalafmt.conf", "scalafmt"), (".scalafix.conf", "scalafix")))

@@ -1,0 +1,250 @@
+"""A checkout on disk, listed once, read safely, and digested as it is read.
+
+Symlinks never lead out of the tree: a symlinked file counts only when its target is a
+regular file inside the root, and symlinked directories are never entered (so loops
+cannot happen). Everything an analyser reads goes through `Tree.read`, which records
+the path and a hash of the bytes for the content digest.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import stat
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+# Folders that are never part of a repository's own content: VCS metadata, installed
+# dependencies, caches. Skipping them keeps a scan of a working copy honest and fast.
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".gradle",
+        ".terraform",
+    }
+)
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    path: str  # posix, relative to the root
+    size: int
+    symlink: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> str:
+        head, _, _ = self.path.rpartition("/")
+        return head or "."
+
+
+@dataclass
+class Tree:
+    """The files of one checkout, in path order."""
+
+    root: Path
+    files: list[FileEntry]
+    skipped_symlinks: int = 0
+    skipped_dirs: int = 0
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    _by_path: dict[str, FileEntry] = field(default_factory=dict, repr=False)
+    _by_name: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
+    _by_parent: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
+    _paths: list[str] = field(default_factory=list, repr=False)
+    _read: dict[str, str] = field(default_factory=dict, repr=False)
+    _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        by_name: defaultdict[str, list[FileEntry]] = defaultdict(list)
+        by_parent: defaultdict[str, list[FileEntry]] = defaultdict(list)
+        for entry in self.files:
+            self._by_path[entry.path] = entry
+            by_name[entry.name].append(entry)
+            by_parent[entry.parent].append(entry)
+        self._by_name = dict(by_name)
+        self._by_parent = dict(by_parent)
+        self._paths = [entry.path for entry in self.files]
+
+    @classmethod
+    def scan(cls, root: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Tree:
+        """List every regular file under `root` (see the module docstring for symlinks)."""
+        root = root.resolve()
+        if not root.is_dir():
+            raise NotADirectoryError(f"{root} is not a directory")
+        walker = _Walker(root)
+        walker.walk(root, "")
+        walker.files.sort(key=lambda e: e.path)
+        return cls(
+            root=root,
+            files=walker.files,
+            skipped_symlinks=walker.skipped_symlinks,
+            skipped_dirs=walker.skipped_dirs,
+            max_file_bytes=max_file_bytes,
+        )
+
+    # -- lookups ---------------------------------------------------------------
+    def get(self, path: str) -> FileEntry | None:
+        return self._by_path.get(path)
+
+    def has(self, path: str) -> bool:
+        return path in self._by_path
+
+    def named(self, *names: str) -> list[FileEntry]:
+        """Every file whose basename is one of `names`, in path order."""
+        found: list[FileEntry] = []
+        for name in names:
+            found.extend(self._by_name.get(name, ()))
+        return sorted(found, key=lambda e: e.path)
+
+    def in_dir(self, directory: str) -> Iterator[FileEntry]:
+        """Files directly inside `directory` ("." for the root)."""
+        yield from self._by_parent.get(directory or ".", ())
+
+    def under(self, directory: str) -> Iterator[FileEntry]:
+        """Files anywhere below `directory` ("." for the root), in path order."""
+        if directory in (".", ""):
+            yield from self.files
+            return
+        prefix = directory.rstrip("/") + "/"
+        # paths are sorted, so a folder's files are one contiguous run
+        index = bisect.bisect_left(self._paths, prefix)
+        while index < len(self.files) and self._paths[index].startswith(prefix):
+            yield self.files[index]
+            index += 1
+
+    def first(self, directory: str, *names: str) -> str | None:
+        """The first of `names` that exists in `directory`, as a tree path."""
+        for name in names:
+            path = join(directory, name)
+            if path in self._by_path:
+                return path
+        return None
+
+    # -- reading ---------------------------------------------------------------
+    def read(self, path: str, *, cache: bool = True) -> bytes | None:
+        """The bytes of a listed file, or None if it is missing, too large or unreadable."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached
+        entry = self._by_path.get(path)
+        if entry is None or entry.size > self.max_file_bytes:
+            return None
+        try:
+            with open(self.root / path, "rb") as fh:
+                data = fh.read(self.max_file_bytes + 1)
+        except OSError:
+            return None
+        if len(data) > self.max_file_bytes:
+            return None
+        self.record(path, data)
+        if cache and len(data) <= 256 * 1024:
+            self._cache[path] = data
+        return data
+
+    def read_text(self, path: str) -> str | None:
+        data = self.read(path)
+        if data is None or b"\0" in data[:BINARY_SNIFF_BYTES]:
+            return None
+        return data.decode("utf-8", "replace")
+
+    def record(self, path: str, data: bytes) -> None:
+        """Count `data` (the bytes of `path`) into the content digest."""
+        if path not in self._read:
+            self._read[path] = hashlib.sha256(data).hexdigest()
+
+    def content_digest(self) -> str:
+        """sha256 over every listed path and the bytes of each file read so far."""
+        digest = hashlib.sha256()
+        for entry in self.files:
+            digest.update(entry.path.encode())
+            digest.update(b"\0")
+        digest.update(b"\n")
+        for path in sorted(self._read):
+            digest.update(path.encode())
+            digest.update(b"\0")
+            digest.update(self._read[path].encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+
+class _Walker:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root_str = str(root)
+        self.files: list[FileEntry] = []
+        self.skipped_symlinks = 0
+        self.skipped_dirs = 0
+
+    def walk(self, directory: Path, rel: str) -> None:
+        pending = [(str(directory), rel)]  # a stack, not recursion: depth is unbounded
+        while pending:
+            current, prefix = pending.pop()
+            try:
+                entries = list(os.scandir(current))
+            except OSError:
+                continue
+            for item in entries:
+                path = f"{prefix}{item.name}"
+                try:
+                    if item.is_symlink():
+                        self._symlink(item, path)
+                    elif item.is_dir(follow_symlinks=False):
+                        if item.name in SKIPPED_DIRS:
+                            self.skipped_dirs += 1
+                        else:
+                            pending.append((item.path, path + "/"))
+                    elif item.is_file(follow_symlinks=False):
+                        size = item.stat(follow_symlinks=False).st_size
+                        self.files.append(FileEntry(path, size))
+                except OSError:
+                    continue
+
+    def _symlink(self, item: os.DirEntry[str], path: str) -> None:
+        try:
+            target = Path(item.path).resolve(strict=True)
+            info = target.stat()
+        except (OSError, RuntimeError):  # dangling, or a loop
+            self.skipped_symlinks += 1
+            return
+        inside = str(target) == self.root_str or str(target).startswith(self.root_str + os.sep)
+        if inside and stat.S_ISREG(info.st_mode):
+            self.files.append(FileEntry(path, info.st_size, symlink=True))
+        else:
+            self.skipped_symlinks += 1
+
+
+def join(directory: str, name: str) -> str:
+    return name if directory in (".", "") else f"{directory}/{name}"
+
+
+def parent_dirs(directory: str) -> Iterable[str]:
+    """`directory` and each of its ancestors up to the root ("."), nearest first."""
+    if directory in (".", ""):
+        yield "."
+        return
+    parts = PurePosixPath(directory).parts
+    for i in range(len(parts), 0, -1):
+        yield "/".join(parts[:i])
+    yield "."
+
+
+def is_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_SNIFF_BYTES]

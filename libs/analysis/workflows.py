@@ -1,0 +1,142 @@
+"""GitHub Actions workflow security, audited by zizmor (run offline, never re-implemented)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from libs.analysis.parsing import dig, listing, mapping
+from libs.analysis.report import Severity, WorkflowFinding, WorkflowSecurity
+from libs.analysis.tree import Tree
+
+DEFAULT_TIMEOUT = 60.0
+_SEVERITY: dict[str, Severity] = {
+    "high": "high",
+    "medium": "medium",
+    "low": "low",
+    "informational": "info",
+    "unknown": "info",
+}
+# zizmor exits 0 when clean and 10-14 when it found something; anything else is a failure.
+_FINDINGS_EXIT_CODES = frozenset({0, *range(10, 15)})
+
+
+def workflow_paths(tree: Tree) -> list[str]:
+    """Workflows and composite actions zizmor can audit."""
+    return [
+        e.path
+        for e in tree.files
+        if (e.path.startswith(".github/workflows/") and e.name.endswith((".yml", ".yaml")))
+        or e.name in ("action.yml", "action.yaml")
+    ]
+
+
+def find_zizmor() -> str | None:
+    """zizmor from this interpreter's environment first, then from PATH."""
+    candidate = Path(sys.executable).parent / "zizmor"
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return str(candidate)
+    return shutil.which("zizmor")
+
+
+@functools.cache
+def zizmor_version(executable: str) -> str | None:
+    try:
+        done = subprocess.run(
+            [executable, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def audit(tree: Tree, *, timeout: float = DEFAULT_TIMEOUT) -> WorkflowSecurity:
+    """Run zizmor on the tree's workflows; status "not_run" (with why) when it cannot."""
+    paths = workflow_paths(tree)
+    if not paths:
+        return WorkflowSecurity(status="no_workflows")
+    executable = find_zizmor()
+    if executable is None:
+        return WorkflowSecurity(status="not_run", reason="zizmor is not installed")
+    version = zizmor_version(executable)
+    if version is None:
+        return WorkflowSecurity(status="not_run", reason=f"{executable} --version failed")
+    for path in paths:
+        tree.read(path)  # the audit depends on these bytes: count them into the digest
+    try:
+        output = _run(executable, tree.root, paths, timeout)
+    except _ZizmorError as exc:
+        return WorkflowSecurity(status="not_run", tool=version, reason=str(exc))
+    return WorkflowSecurity(status="ok", tool=version, findings=output)
+
+
+class _ZizmorError(Exception):
+    pass
+
+
+def _run(executable: str, root: Path, paths: list[str], timeout: float) -> list[WorkflowFinding]:
+    with tempfile.TemporaryDirectory(prefix="zizmor-") as home:
+        # no tokens, no network, no user configuration or cache from the host
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+        env |= {"ZIZMOR_OFFLINE": "1", "XDG_CACHE_HOME": home, "NO_COLOR": "1"}
+        command = [executable, "--offline", "--format", "json", "--no-progress", "--color", "never"]
+        try:
+            done = subprocess.run(
+                [*command, *paths],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise _ZizmorError(f"zizmor timed out after {timeout:g} s") from exc
+        except OSError as exc:
+            raise _ZizmorError(f"zizmor could not start: {exc}") from exc
+    if done.returncode not in _FINDINGS_EXIT_CODES:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        raise _ZizmorError(f"zizmor failed: {tail[0][:300]}")
+    try:
+        raw = json.loads(done.stdout or "[]")
+    except ValueError as exc:
+        raise _ZizmorError("zizmor printed output that is not JSON") from exc
+    if not isinstance(raw, list):
+        raise _ZizmorError("zizmor printed JSON of an unexpected shape")
+    findings = [f for f in (_finding(item) for item in raw) if f is not None]
+    return sorted(findings, key=lambda f: (f.path, f.line or 0, f.audit))
+
+
+def _finding(item: Any) -> WorkflowFinding | None:
+    if not isinstance(item, dict) or item.get("ignored"):
+        return None
+    determinations = mapping(item.get("determinations"))
+    severity = _SEVERITY.get(str(determinations.get("severity", "")).lower(), "info")
+    locations = [loc for loc in listing(item.get("locations")) if isinstance(loc, dict)]
+    primary = next(
+        (loc for loc in locations if dig(loc, "symbolic", "kind") == "Primary"),
+        locations[0] if locations else {},
+    )
+    path = dig(primary, "symbolic", "key", "Local", "verbatim_path")
+    row = dig(primary, "concrete", "location", "start_point", "row")
+    annotation = dig(primary, "symbolic", "annotation")
+    message = str(item.get("desc") or item.get("ident") or "finding")
+    if annotation:
+        message = f"{message}: {annotation}"
+    confidence = determinations.get("confidence")
+    return WorkflowFinding(
+        audit=str(item.get("ident") or "unknown"),
+        severity=severity,
+        path=str(path).removeprefix("./") if path else "",
+        line=row + 1 if isinstance(row, int) else None,
+        message=message,
+        confidence=str(confidence).lower() if confidence else None,
+        url=str(item["url"]) if item.get("url") else None,
+    )

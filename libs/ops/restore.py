@@ -1,0 +1,82 @@
+"""Restore a custom-format dump into a database, refusing to overwrite one by accident."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from libs.common.db import catalog
+from libs.common.db.pool import connect
+from libs.ops import files, pgtools
+from libs.ops.pgtools import PgTools
+
+
+class RestoreError(Exception):
+    """The restore was refused or failed; the message says why and what to do."""
+
+
+async def check_file(path: Path, expected_sha256: str | None = None) -> str:
+    """The dump's sha256, after checking it against `expected_sha256` or its sidecar."""
+    if not path.is_file():
+        raise RestoreError(f"{path} does not exist")
+    sha256, _ = await asyncio.to_thread(files.digest, path)
+    expected = expected_sha256 or files.read_sidecar(path)
+    if expected is not None and expected != sha256:
+        raise RestoreError(f"{path} is corrupt: sha256 {sha256}, expected {expected}")
+    return sha256
+
+
+async def restore(
+    url: str,
+    path: Path,
+    *,
+    force: bool = False,
+    pg_bin_dir: str | None = None,
+    expected_sha256: str | None = None,
+    timeout_s: float = 3600,
+) -> int:
+    """Restore `path` into the database at `url`; returns how many tables it now has.
+
+    A database that already has tables is refused unless `force`; with `force` the
+    dump's objects are dropped and recreated, in one transaction, so a failed restore
+    leaves the database as it was.
+    """
+    await check_file(path, expected_sha256)
+    conn = await connect(url)
+    try:
+        existing = await catalog.user_tables(conn)
+        tools = pgtools.pick(await catalog.server_major(conn), pg_bin_dir)
+    finally:
+        await conn.close()
+    if existing and not force:
+        raise RestoreError(
+            f"the database is not empty ({len(existing)} tables); "
+            "restore into an empty database, or pass --force to overwrite it"
+        )
+    await pg_restore(tools, url, path, clean=bool(existing), timeout_s=timeout_s)
+    conn = await connect(url)
+    try:
+        return len(await catalog.user_tables(conn))
+    finally:
+        await conn.close()
+
+
+async def pg_restore(
+    tools: PgTools, url: str, path: Path, *, clean: bool, timeout_s: float
+) -> None:
+    target, env = pgtools.libpq_target(url)
+    args = [
+        tools.path("pg_restore"),
+        "--no-owner",
+        "--no-acl",
+        "--exit-on-error",
+        "--single-transaction",
+        "--no-password",
+        f"--dbname={target}",
+    ]
+    if clean:
+        args += ["--clean", "--if-exists"]
+    try:
+        await pgtools.run([*args, str(path)], env=env, timeout_s=timeout_s)
+    except pgtools.PgToolsError as exc:
+        raise RestoreError(str(exc)) from None

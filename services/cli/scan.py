@@ -1,0 +1,78 @@
+"""`autodevops scan PATH`: analyse a local checkout with no services running.
+
+Exit codes: 0 clean (or nothing at/above --fail-on), 1 a finding at or above --fail-on,
+2 bad input (a path that is not a directory, an unwritable --output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, get_args
+
+from libs.analysis import analyze
+from libs.analysis.render import SEVERITIES, Format, render, worst_at_or_above
+
+FORMATS: tuple[str, ...] = get_args(Format)
+
+
+def _run(args: argparse.Namespace) -> int:
+    root = Path(args.path)
+    if not root.is_dir():
+        print(f"error: {root} is not a directory", file=sys.stderr)
+        return 2
+    report = analyze(root, max_file_bytes=args.max_file_size)
+    color = args.format == "text" and args.output is None and sys.stdout.isatty()
+    text = render(report, args.format, color=color)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
+    if args.fail_on is None:
+        return 0
+    failing = worst_at_or_above(report, args.fail_on)
+    if failing:
+        print(f"{len(failing)} finding(s) at or above {args.fail_on}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _size(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {value!r}") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of bytes")
+    return size
+
+
+def register(commands: Any) -> None:
+    scan = commands.add_parser(
+        "scan",
+        help="analyse a local checkout (stack, CI, secrets, workflow security, score)",
+        description="Analyse a directory offline and print a report. Needs no database, "
+        "Redis or network.",
+    )
+    scan.add_argument("path", help="the directory to analyse (a checkout)")
+    scan.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    scan.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=None,
+        metavar="SEVERITY",
+        help=f"exit 1 when a finding at or above this severity exists ({', '.join(SEVERITIES)})",
+    )
+    scan.add_argument("--output", "-o", default=None, help="write the report to this file")
+    scan.add_argument(
+        "--max-file-size",
+        type=_size,
+        default=2 * 1024 * 1024,
+        help="files larger than this many bytes are skipped and counted (default 2 MiB)",
+    )
+    scan.set_defaults(run=_run)

@@ -1,0 +1,1 @@
+"""The `maintenance` consumer group on the `schedule` stream: backups and cleanup."""

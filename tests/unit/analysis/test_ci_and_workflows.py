@@ -1,0 +1,124 @@
+"""CI pipeline detection and the zizmor workflow audit (the real binary, offline)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from libs.analysis.ci import analyse_ci
+from libs.analysis.report import Fact, Pipeline
+from libs.analysis.tree import Tree
+from libs.analysis.workflows import audit
+from tests.unit.analysis.conftest import Build
+from tests.unit.analysis.workflow_samples import BAD_WORKFLOW, GOOD_WORKFLOW
+
+
+def test_pipelines_of_every_system_and_what_they_do(build: Build) -> None:
+    root = build(
+        {
+            ".github/workflows/ci.yml": GOOD_WORKFLOW,
+            ".github/workflows/release.yaml": "on:\n  push:\n    tags: ['v*']\njobs:\n  r:\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: uv build\n"
+            "      - uses: pypa/gh-action-pypi-publish@release/v1\n",
+            ".gitlab-ci.yml": "test:\n  script:\n    - pytest -q\n  cache:\n    paths: [.cache]\n",
+            ".circleci/config.yml": "jobs:\n  build:\n    steps:\n      - run: go build ./...\n",
+            ".travis.yml": "script: bundle exec rspec\n",
+            "azure-pipelines.yml": "steps:\n- script: dotnet test\n",
+            "Jenkinsfile": "pipeline { stages { stage('t') { steps { sh 'mvn -B verify' } } } }\n",
+            "bitbucket-pipelines.yml": "pipelines:\n  default:\n    - step:\n        script:\n"
+            "          - cargo clippy\n",
+            ".github/dependabot.yml": "version: 2\n",
+            "renovate.json": "{}",
+        }
+    )
+    ci = analyse_ci(Tree.scan(root))
+    assert ci.pipelines == [
+        Pipeline(system="circleci", path=".circleci/config.yml", builds=True),
+        Pipeline(
+            system="github_actions",
+            path=".github/workflows/ci.yml",
+            runs_tests=True,
+            runs_lint=True,
+            builds=True,
+            caches=True,
+        ),
+        Pipeline(
+            system="github_actions",
+            path=".github/workflows/release.yaml",
+            builds=True,
+            releases=True,
+        ),
+        Pipeline(system="gitlab_ci", path=".gitlab-ci.yml", runs_tests=True, caches=True),
+        Pipeline(system="travis", path=".travis.yml", runs_tests=True),
+        Pipeline(system="jenkins", path="Jenkinsfile", runs_tests=True, builds=True),
+        Pipeline(system="azure_pipelines", path="azure-pipelines.yml", runs_tests=True),
+        Pipeline(system="bitbucket", path="bitbucket-pipelines.yml", runs_lint=True),
+    ]
+    assert ci.dependency_update_tools == [
+        Fact(name="dependabot", source=".github/dependabot.yml"),
+        Fact(name="renovate", source="renovate.json"),
+    ]
+
+
+def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:
+    result = audit(Tree.scan(build({".github/workflows/pr.yml": BAD_WORKFLOW})))
+    assert result.status == "ok"
+    assert result.tool is not None
+    assert result.tool.startswith("zizmor ")
+    by_audit = {f.audit: f for f in result.findings}
+    assert {"dangerous-triggers", "template-injection", "unpinned-uses"} <= set(by_audit)
+    injection = by_audit["template-injection"]
+    assert (injection.severity, injection.path, injection.line) == (
+        "high",
+        ".github/workflows/pr.yml",
+        10,
+    )
+    assert injection.url is not None
+
+
+def test_no_workflows_means_nothing_to_audit(build: Build) -> None:
+    result = audit(Tree.scan(build({"README.md": "x\n"})))
+    assert (result.status, result.findings) == ("no_workflows", [])
+
+
+def test_missing_zizmor_is_reported_not_guessed(
+    build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build({".github/workflows/pr.yml": BAD_WORKFLOW})
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nowhere" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    result = audit(Tree.scan(root))
+    assert (result.status, result.reason) == ("not_run", "zizmor is not installed")
+
+
+def fake_zizmor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """An interpreter directory whose `zizmor` prints a version and then runs `script`."""
+    bindir = tmp_path / "fake-venv" / "bin"
+    bindir.mkdir(parents=True)
+    fake = bindir / "zizmor"
+    version = 'if [ "$1" = "--version" ]; then echo "zizmor 0.0.1"; exit 0; fi\n'
+    fake.write_text(f"#!/bin/sh\n{version}{script}")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(bindir / "python"))
+
+
+def test_a_failing_zizmor_is_reported_with_its_error(
+    build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build({".github/workflows/pr.yml": BAD_WORKFLOW})
+    fake_zizmor(tmp_path, monkeypatch, 'echo "fatal: cannot parse input" >&2\nexit 2\n')
+    result = audit(Tree.scan(root))
+    assert result.status == "not_run"
+    assert result.tool == "zizmor 0.0.1"
+    assert result.reason == "zizmor failed: fatal: cannot parse input"
+
+
+def test_a_hanging_zizmor_times_out(
+    build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build({".github/workflows/pr.yml": BAD_WORKFLOW})
+    fake_zizmor(tmp_path, monkeypatch, "exec sleep 30\n")
+    result = audit(Tree.scan(root), timeout=0.5)
+    assert (result.status, result.reason) == ("not_run", "zizmor timed out after 0.5 s")

@@ -1,0 +1,85 @@
+"""Secret detection on realistic fakes and look-alikes; no value ever leaves the scanner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from libs.analysis import analyze
+from libs.analysis.render import render
+from libs.analysis.secrets import iter_matches, scan_text
+from tests.unit.analysis.conftest import Build
+from tests.unit.analysis.secret_corpus import Gen, Sample, lookalikes, positives
+
+POSITIVES = positives()
+
+
+@pytest.mark.parametrize("sample", POSITIVES, ids=[s.name for s in POSITIVES])
+def test_fake_credential_is_found_by_its_rule(sample: Sample) -> None:
+    found = {f.rule for f in scan_text(sample.text, sample.path)}
+    assert found & sample.rules, f"{sample.name}: found {found or 'nothing'}"
+
+
+@pytest.mark.parametrize("sample", lookalikes(), ids=[s.name for s in lookalikes()])
+def test_lookalike_is_not_reported(sample: Sample) -> None:
+    assert scan_text(sample.text, sample.path) == []
+
+
+@pytest.mark.parametrize("seed", [11, 23, 42])
+def test_other_random_draws_of_the_same_formats_are_found(seed: int) -> None:
+    missed = [s.name for s in positives(seed) if not scan_text(s.text, s.path)]
+    assert missed == []
+
+
+def test_findings_carry_file_line_rule_and_redacted_preview() -> None:
+    token = "ghp_" + Gen(5).s("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 36)
+    text = f"# deploy\n\nexport GITHUB_TOKEN={token}\n"
+    [finding] = scan_text(text, "deploy.sh")
+    assert (finding.rule, finding.path, finding.line, finding.severity) == (
+        "github-token",
+        "deploy.sh",
+        3,
+        "critical",
+    )
+    assert finding.preview == "ghp_…(40 chars)"
+    assert token not in repr(finding)
+
+
+def test_raw_matches_index_the_value_in_str_and_bytes() -> None:
+    gen = Gen(9)
+    key = "AKIA" + gen.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    text = f'région = "été"\naws_access_key_id = "{key}"\n'
+    [match] = list(iter_matches(text, "settings.py"))
+    assert text[match.start : match.end] == key == match.value
+    assert match.line == 2
+    assert key not in repr(match)
+    data = text.encode()
+    [raw] = list(iter_matches(data, "settings.py"))
+    assert data[raw.start : raw.end] == key.encode()
+
+
+def test_allowlist_comment_silences_a_line() -> None:
+    gen = Gen(3)
+    value = "sk_live_" + gen.s("abcdefghijklmnopqrstuvwxyz0123456789", 30)
+    assert scan_text(f"key = '{value}'\n", "a.py")
+    assert scan_text(f"key = '{value}'  # pragma: allowlist secret\n", "a.py") == []
+    assert scan_text(f"key = '{value}'  # gitleaks:allow\n", "a.py") == []
+
+
+def test_no_secret_value_appears_in_any_output_format(build: Build) -> None:
+    samples = positives(31)
+    files: dict[str, str | bytes] = {f"case{i}/{s.path}": s.text for i, s in enumerate(samples)}
+    values = [m.value for s in samples for m in iter_matches(s.text, s.path)]
+    assert len(values) >= len(samples)
+    report = analyze(build(files))
+    assert len(report.secrets.findings) >= len(samples)
+    outputs = {fmt: render(report, fmt) for fmt in ("text", "json", "markdown", "sarif")}
+    for fmt, text in outputs.items():
+        leaked = [v for v in values if v in text]
+        assert leaked == [], f"{fmt} output contains {len(leaked)} secret value(s)"
+    sarif = json.loads(outputs["sarif"])
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {
+        "secret/github-token",
+        "secret/private-key",
+    }
