@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.api import errors, ratelimit
+from services.api import errors, gcra
 from services.api.errors import AppError
 from services.api.middlewares import SESSION_COOKIE
 from services.api.spec import Operation, operation_of
@@ -97,7 +97,7 @@ def problem_types(operations: Iterable[Operation]) -> list[type[AppError]]:
     seen: dict[str, type[AppError]] = {}
     extra: list[type[AppError]] = [
         errors.Unauthorized,
-        ratelimit.RateLimited,
+        gcra.RateLimited,
         InternalError,
         *COMMON_ERRORS,
     ]
@@ -122,7 +122,7 @@ def _errors_of(op: Operation) -> list[type[AppError]]:
     if op.security == "token":
         found.append(errors.Unauthorized)
     if op.rate_limit != "none":
-        found.append(ratelimit.RateLimited)
+        found.append(gcra.RateLimited)
     return [*found, *COMMON_ERRORS, InternalError]
 
 

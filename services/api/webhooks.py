@@ -8,9 +8,11 @@ so a delivery is either stored (202), already known (200), or not stored at all 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -19,6 +21,7 @@ import msgspec
 import structlog
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from libs.common.config import Settings
 from libs.common.crypto import CryptoKeyError, Keyring
@@ -26,6 +29,7 @@ from libs.common.db import webhooks as webhooks_db
 from libs.common.redis import deliveries, keys
 from libs.common.telemetry import current_carrier
 from libs.github.webhooks import verify_signature
+from services.api import gcra
 from services.api.errors import (
     AppError,
     BadRequest,
@@ -69,6 +73,9 @@ class Source:
     organization_id: uuid.UUID | None
 
 
+Guard = Callable[[], Awaitable[None]]
+
+
 @dataclass
 class SecretStore:
     """Repository webhook secrets by hook, decrypted once and cached briefly."""
@@ -103,11 +110,17 @@ class SecretStore:
         self._cache[(hook_id, target_id)] = (time.monotonic() + SECRET_CACHE_S, found)
         return found
 
-    async def verify(self, body: bytes, header: str, hook_id: int, target_id: int) -> Source:
-        """The source whose secret signed `body`; BadSignature when none did."""
+    async def verify(
+        self, body: bytes, header: str, hook_id: int, target_id: int, before_lookup: Guard
+    ) -> Source:
+        """The source whose secret signed `body`; BadSignature when none did.
+
+        `before_lookup` runs before each database lookup (a cache miss) and may refuse it.
+        """
         cached = self._cache.get((hook_id, target_id))
         fresh = cached is None or cached[0] < time.monotonic()
         if cached is None or fresh:
+            await before_lookup()
             candidates = await self._load(hook_id, target_id)
         else:
             candidates = cached[1]
@@ -120,6 +133,7 @@ class SecretStore:
             if fresh or attempt:
                 break
             # A cached miss may be a hook created or re-keyed a moment ago: look again.
+            await before_lookup()
             candidates, fresh = await self._load(hook_id, target_id), True
         raise BadSignature("X-Hub-Signature-256 does not match the body under any secret we hold.")
 
@@ -198,6 +212,7 @@ class Intake:
     """What the webhook route needs, built once per app."""
 
     settings: Settings
+    redis: Redis
     secrets: SecretStore
     store_script: ScriptBatcher
 
@@ -208,6 +223,7 @@ class Intake:
         secret = settings.github_webhook_secret
         return cls(
             settings,
+            redis,
             SecretStore(pool, ring, secret.get().encode() if secret else None),
             ScriptBatcher(
                 redis,
@@ -217,6 +233,40 @@ class Intake:
                 ),
             ),
         )
+
+    async def verify(
+        self, request: web.Request, body: bytes, signature: str, hook_id: int, target_id: int
+    ) -> Source:
+        """Check the signature; a client whose signatures keep failing waits before its
+        next database lookup (forged deliveries with made-up hook ids are not free)."""
+        subject = f"ip:{gcra.client_ip(request, self.settings.trusted_proxy_count)}"
+        failures = [
+            gcra.Policy(
+                "webhook-signature",
+                self.settings.rate_limit_auth_requests,
+                self.settings.rate_limit_window_seconds,
+            )
+        ]
+
+        async def guard() -> None:
+            try:
+                decision = await gcra.check(self.redis, subject, failures, spend=False)
+            except (RedisError, OSError):
+                return  # no limiter without Redis; the store will answer 503 anyway
+            if not decision.allowed:
+                error = gcra.RateLimited(
+                    "Too many deliveries with bad signatures from this address; "
+                    f"retry in {decision.retry_after_s} s."
+                )
+                error.headers["Retry-After"] = str(decision.retry_after_s)
+                raise error
+
+        try:
+            return await self.secrets.verify(body, signature, hook_id, target_id, guard)
+        except BadSignature:
+            with contextlib.suppress(RedisError, OSError):
+                await gcra.check(self.redis, subject, failures)
+            raise
 
     async def store(self, delivery: deliveries.Delivery) -> str | None:
         fields = deliveries.to_fields(delivery)
@@ -245,7 +295,7 @@ async def receive(request: web.Request, intake: Intake) -> Outcome:
     hook_id = int(_header(request, "X-GitHub-Hook-ID", _NUMBER, "0"))
     target = request.headers.get("X-GitHub-Hook-Installation-Target-ID", "0")
     target_id = int(target) if _NUMBER.match(target) else 0
-    source = await intake.secrets.verify(body, signature, hook_id, target_id)
+    source = await intake.verify(request, body, signature, hook_id, target_id)
     event = _header(request, "X-GitHub-Event", _EVENT)
     delivery_id = _header(request, "X-GitHub-Delivery", _DELIVERY)
     document = payload_json(request, body)

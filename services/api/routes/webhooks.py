@@ -8,7 +8,7 @@ import msgspec
 from aiohttp import web
 
 from libs.common.redis import deliveries
-from services.api import keys, webhooks
+from services.api import gcra, keys, webhooks
 from services.api.body import json_response
 from services.api.errors import (
     AppError,
@@ -42,7 +42,8 @@ _OUTCOMES = {
         "Verifies X-Hub-Signature-256 over the raw body (the repository's secret or "
         "GITHUB_WEBHOOK_SECRET), then queues the delivery for the worker. A redelivery of "
         "a stored delivery (same X-GitHub-Hook-ID and X-GitHub-Delivery) answers 200 and "
-        "queues nothing. Bodies up to 25 MiB (WEBHOOK_MAX_BODY_BYTES)."
+        "queues nothing. Bodies up to 25 MiB (WEBHOOK_MAX_BODY_BYTES). An address whose "
+        "signatures keep failing (RATE_LIMIT_AUTH_REQUESTS per window) gets 429."
     ),
     body=dict[str, Any],
     headers={
@@ -57,6 +58,7 @@ _OUTCOMES = {
         webhooks.BadSignature,
         PayloadTooLarge,
         webhooks.UnsupportedMediaType,
+        gcra.RateLimited,
         ServiceUnavailable,
     ),
     security="webhook",

@@ -291,3 +291,32 @@ async def test_deliveries_survive_a_flushed_script_cache(hooks: Client, redis: R
     )
     assert [r.status for r in results] == [202] * 10
     assert await redis.xlen(keys.WEBHOOKS_STREAM) == 11
+
+
+async def test_an_address_with_failing_signatures_is_slowed_down(
+    aiohttp_client: ClientFactory, hook_settings: Settings
+) -> None:
+    strict = msgspec.structs.replace(
+        hook_settings, rate_limit_auth_requests=3, trusted_proxy_count=1
+    )
+    client: Client = await aiohttp_client(create_app(strict))
+
+    async def forged(hook_id: int, ip: str) -> int:
+        delivery = Delivery(body_of({"zen": "x"}), event="ping", secret=b"guess")
+        headers = delivery.headers() | {
+            "X-GitHub-Hook-ID": str(hook_id),
+            "X-Forwarded-For": ip,
+        }
+        response = await client.post("/webhooks/github", data=delivery.body, headers=headers)
+        return response.status
+
+    assert [await forged(n, "6.6.6.6") for n in range(1, 4)] == [401, 401, 401]
+    # Made-up hook ids would each cost a database lookup: refused before it.
+    refused = await forged(4, "6.6.6.6")
+    assert refused == 429
+    # Another address is not affected, and GitHub's good deliveries still pass.
+    assert await forged(5, "7.7.7.7") == 401
+    good = Delivery(body_of({"zen": "y"}), event="ping", hook_id="6")
+    headers = good.headers() | {"X-Forwarded-For": "8.8.8.8"}
+    ok = await client.post("/webhooks/github", data=good.body, headers=headers)
+    assert ok.status == 202
