@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from libs.common.crypto import generate_key
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -300,6 +301,8 @@ def main() -> None:
                 "REDIS_URL": redis_url,
                 "API_PORT": str(api_port),
                 "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
+                # As in production: repository secrets are looked up (and cached) too.
+                "ENCRYPTION_KEY": generate_key(),
                 "LOG_LEVEL": "warning",
                 "LOG_FORMAT": "json",
             }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import time
 import uuid
@@ -117,7 +118,10 @@ class SecretStore:
 
         `before_lookup` runs before each database lookup (a cache miss) and may refuse it.
         """
-        cached = self._cache.get((hook_id, target_id))
+        if self.keyring is None:  # no repository secrets can exist: nothing to look up
+            cached: tuple[float, list[tuple[Source, bytes]]] | None = (math.inf, [])
+        else:
+            cached = self._cache.get((hook_id, target_id))
         fresh = cached is None or cached[0] < time.monotonic()
         if cached is None or fresh:
             await before_lookup()
