@@ -97,6 +97,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     rate_limit_requests: Positive = 100
     rate_limit_window_seconds: Positive = 60
+    # Stricter budgets, per window: sign-in per client IP, job starts per user.
+    rate_limit_auth_requests: Positive = 10
+    rate_limit_expensive_requests: Positive = 10
+    # Proxies in front of the api that append to X-Forwarded-For (0: use the peer address).
+    trusted_proxy_count: Annotated[int, msgspec.Meta(ge=0, le=10)] = 0
+
+    webhook_max_body_bytes: Positive = 25 * 1024 * 1024
+    # GitHub lets deliveries be redelivered for 3 days; remember ids a little longer.
+    webhook_dedup_ttl_seconds: Positive = 7 * 24 * 3600
+    # Past this many undelivered entries the api answers 503 instead of growing Redis.
+    webhook_stream_max_entries: Positive = 100_000
+    ingest_max_deliveries: Positive = 5
+    ingest_claim_idle_seconds: Positive = 60
+
+    session_ttl_seconds: Positive = 14 * 24 * 3600
+    oauth_state_ttl_seconds: Positive = 600
+    sse_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    # Owners and admins of this organization may use /v1/admin routes.
+    admin_organization: str = "default"
 
     sync_timeout_seconds: Positive = 60
     analysis_timeout_seconds: Positive = 300

@@ -92,6 +92,30 @@ class Metrics:
             ["dependency"],
             registry=r,
         )
+        self.webhook_deliveries = Counter(
+            f"{p}_webhook_deliveries",
+            "Webhook deliveries answered by the api, by event and outcome.",
+            ["event", "outcome"],
+            registry=r,
+        )
+        self.webhook_ingested = Counter(
+            f"{p}_webhook_ingested",
+            "Webhook deliveries processed by the ingest consumer, by event and outcome.",
+            ["event", "outcome"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            f"{p}_rate_limited_requests",
+            "Requests refused with 429, by rate-limit policy.",
+            ["policy"],
+            registry=r,
+        )
+        self.sse_connections = Gauge(
+            f"{p}_sse_connections",
+            "Server-sent event streams open, by stream kind.",
+            ["stream"],
+            registry=r,
+        )
         self.scheduler_leader = Gauge(
             f"{p}_scheduler_leader", "1 while this scheduler holds the leader lock.", registry=r
         )

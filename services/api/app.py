@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
-from libs.common.config import Settings
+from libs.common.config import Settings, keyring
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
-from services.api import keys, middlewares, sse
-from services.api.routes import health, jobs, repos
+from services.api import keys, middlewares, ratelimit, sse
+from services.api.httpmetrics import HttpMetrics
+from services.api.routes import (
+    account,
+    admin,
+    auth,
+    docs,
+    events,
+    health,
+    jobs,
+    orgs,
+    repos,
+    usage,
+    webhooks,
+)
+from services.api.webhooks import Intake
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
 MAX_BODY_BYTES = 1024 * 1024
@@ -28,27 +44,52 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[keys.REDIS] = create_redis(app[keys.SETTINGS])
+    app[keys.WEBHOOK_INTAKE] = Intake.create(
+        app[keys.SETTINGS], app[keys.POOL], app[keys.REDIS], app[keys.KEYRING]
+    )
     yield
     await app[keys.REDIS].aclose()
+
+
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    app[keys.HTTP] = aiohttp.ClientSession()
+    yield
+    await app[keys.HTTP].close()
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(
         middlewares=[
-            middlewares.request_id_middleware,
-            middlewares.metrics_middleware,
-            middlewares.error_middleware,
+            middlewares.observe_middleware,
             middlewares.auth_middleware,
+            ratelimit.ratelimit_middleware,
         ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics or Metrics()
-    app[keys.STREAMS] = set()
+    app[keys.HTTP_METRICS] = HttpMetrics(app[keys.METRICS])
+    app[keys.KEYRING] = keyring(settings)
+    app[keys.CLOSING] = asyncio.Event()
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_http)
     app.on_response_prepare.append(middlewares.add_request_id_header)
+    app.on_response_prepare.append(ratelimit.add_headers)
+    app.on_startup.append(docs.prepare)
     app.on_shutdown.append(sse.close_all)
-    for table in (health.routes, repos.routes, jobs.routes):
+    for table in (
+        health.routes,
+        auth.routes,
+        account.routes,
+        orgs.routes,
+        repos.routes,
+        jobs.routes,
+        events.routes,
+        usage.routes,
+        admin.routes,
+        webhooks.routes,
+        docs.routes,
+    ):
         app.add_routes(table)
     return app

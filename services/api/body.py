@@ -43,6 +43,17 @@ async def decode(request: web.Request, type_: type[T]) -> T:
         raise ValidationFailed("The request body is not valid JSON.") from None
 
 
+def decode_query(request: web.Request, type_: type[T]) -> T:
+    """Query parameters into a msgspec type (numbers from strings); 400 naming the field."""
+    try:
+        return msgspec.convert(dict(request.query), type_, strict=False)
+    except msgspec.ValidationError as exc:
+        field, message = field_error(exc)
+        raise ValidationFailed(
+            f"{field}: {message}", errors=[{"field": field, "message": message}]
+        ) from None
+
+
 _encoder = msgspec.json.Encoder()
 
 

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+import aiohttp
 import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
 from libs.common.config import Settings
+from libs.common.crypto import Keyring
 from libs.common.metrics import Metrics
 from libs.common.schemas import Principal
+from services.api.httpmetrics import HttpMetrics
+from services.api.webhooks import Intake
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 METRICS = web.AppKey("metrics", Metrics)
-# Tasks serving open SSE streams, cancelled when the app shuts down.
-STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
+HTTP_METRICS = web.AppKey("http_metrics", HttpMetrics)
+# Outbound HTTP (GitHub), one session per app.
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")
+WEBHOOK_INTAKE = web.AppKey("webhook_intake", Intake)
+# Set when the app shuts down: every open SSE stream ends.
+CLOSING = web.AppKey("closing", asyncio.Event)
 
 # Request-scoped: set by the middlewares.
 REQUEST_ID = web.RequestKey("request_id", str)

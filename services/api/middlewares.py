@@ -1,19 +1,21 @@
-"""Request id, metrics, errors and bearer-token auth: every request passes all four."""
+"""Request id, metrics, errors, and authentication: every request passes them."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import asyncpg
 import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
-from libs.common.metrics import status_class
+from libs.common.schemas import Principal
 from services.api import errors, keys
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -21,15 +23,37 @@ log = structlog.get_logger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 PROTECTED_PREFIX = "/v1/"
+SESSION_COOKIE = "ado_session"
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @web.middleware
-async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id, errors as problems, and metrics: one layer, as every request passes it."""
     given = request.headers.get("X-Request-ID", "")
-    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
     request[keys.REQUEST_ID] = request_id
-    with structlog.contextvars.bound_contextvars(request_id=request_id):
-        return await handler(request)
+    http = request.app[keys.HTTP_METRICS]
+    started = time.perf_counter()
+    status = 500
+    http.metrics.http_in_flight.inc()
+    bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+    try:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:  # a raised redirect passes through as it is
+                status = exc.status
+                raise
+            response = as_problem(request, exc)
+        except Exception as exc:
+            response = as_problem(request, exc)
+        status = response.status
+        return response
+    finally:
+        structlog.contextvars.reset_contextvars(**bound)
+        http.metrics.http_in_flight.dec()
+        http.record(request.method, route_template(request), status, time.perf_counter() - started)
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:
@@ -44,26 +68,6 @@ def route_template(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-@web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    metrics = request.app[keys.METRICS]
-    started = time.perf_counter()
-    status = 500
-    metrics.http_in_flight.inc()
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        metrics.http_in_flight.dec()
-        route = route_template(request)
-        metrics.http_requests.labels(request.method, route, status_class(status)).inc()
-        metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - started)
-
-
 _UNAVAILABLE = (
     RedisError,
     asyncpg.PostgresConnectionError,
@@ -74,15 +78,11 @@ _UNAVAILABLE = (
 )
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except errors.AppError as exc:
+def as_problem(request: web.Request, exc: Exception) -> web.StreamResponse:
+    """The response for an exception: a problem document, never a stack trace."""
+    if isinstance(exc, errors.AppError):
         return errors.render(exc, instance=request.path)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
+    if isinstance(exc, web.HTTPException):
         slug, title = errors.HTTP_SLUGS.get(exc.status, ("http-error", exc.reason))
         return errors.problem_response(
             exc.status,
@@ -91,7 +91,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             None if not exc.text or exc.text.startswith(f"{exc.status}:") else exc.text,
             instance=request.path,
         )
-    except _UNAVAILABLE as exc:
+    if isinstance(exc, _UNAVAILABLE):
         log.warning("dependency unavailable", error=type(exc).__name__, detail=str(exc))
         return errors.problem_response(
             503,
@@ -101,30 +101,56 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             instance=request.path,
             headers={"Retry-After": "5"},
         )
-    except Exception:
-        log.exception("unhandled error", path=request.path, method=request.method)
-        return errors.problem_response(
-            500,
-            "internal-error",
-            "Internal server error",
-            f"Something went wrong; quote request id {request.get(keys.REQUEST_ID)}.",
-            instance=request.path,
-        )
+    log.error("unhandled error", path=request.path, method=request.method, exc_info=exc)
+    return errors.problem_response(
+        500,
+        "internal-error",
+        "Internal server error",
+        f"Something went wrong; quote request id {request.get(keys.REQUEST_ID)}.",
+        instance=request.path,
+    )
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every /v1/ route needs a bearer API token; the rest (health, webhooks) does not."""
-    if not request.path.startswith(PROTECTED_PREFIX):
-        return await handler(request)
+def same_origin(request: web.Request) -> bool:
+    """A cookie-authenticated change must come from our own pages (CSRF)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    public = request.app[keys.SETTINGS].public_url
+    allowed = {f"{request.scheme}://{request.host}"}
+    if public:
+        parts = urlsplit(public)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in allowed
+
+
+async def _principal(request: web.Request) -> Principal:
     header = request.headers.get("Authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not header and cookie:
+        if request.method in _UNSAFE and not same_origin(request):
+            raise errors.Forbidden("Cross-site request refused; send it from this site's pages.")
+        async with request.app[keys.POOL].acquire() as conn:
+            principal = await sessions_db.authenticate(conn, cookie)
+        if principal is None:
+            raise errors.Unauthorized("The session has expired; sign in again.")
+        return principal
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
     async with request.app[keys.POOL].acquire() as conn:
-        principal = await tokens_db.authenticate(conn, token.strip())
-    if principal is None:
+        found = await tokens_db.authenticate(conn, token.strip())
+    if found is None:
         raise errors.Unauthorized("The API token is unknown, revoked or expired.")
+    return found
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /v1/ route needs a bearer API token or a session cookie; the rest does not."""
+    if not request.path.startswith(PROTECTED_PREFIX):
+        return await handler(request)
+    principal = await _principal(request)
     request[keys.PRINCIPAL] = principal
     with structlog.contextvars.bound_contextvars(
         user_id=str(principal.user_id), organization_id=str(principal.organization_id)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import asyncpg
+import msgspec
 from redis.asyncio import Redis
 
 from libs.common import jobs
@@ -13,7 +16,19 @@ from libs.common.config import Settings
 from libs.common.db import repos as repos_db
 from libs.common.repourl import InvalidRepositoryLocation, parse_https_url, parse_local_path
 from libs.common.schemas import Job, Principal, RepoCreate, Repository
+from services.api import usage
 from services.api.errors import AppError, NotFound, ValidationFailed
+
+
+class AnalyzeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What to analyse: a commit (default: the last synced one) and its branch."""
+
+    commit: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")] | None = None
+    branch: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+
+
+# Connects a GitHub repository by OWNER/NAME for the caller (services.api.github).
+Connector = Callable[[str], Awaitable[tuple[Repository, bool]]]
 
 
 class LocalReposDisabled(AppError):
@@ -22,14 +37,8 @@ class LocalReposDisabled(AppError):
     title = "Local repositories are disabled"
 
 
-class GithubNotConnected(AppError):
-    status = 400
-    slug = "github-not-connected"
-    title = "GitHub repositories need GitHub sign-in"
-
-
 async def register(
-    pool: asyncpg.Pool, settings: Settings, who: Principal, body: RepoCreate
+    pool: asyncpg.Pool, settings: Settings, who: Principal, body: RepoCreate, github: Connector
 ) -> tuple[Repository, bool]:
     given = [name for name in ("url", "path", "github") if getattr(body, name) is not None]
     if len(given) != 1:
@@ -52,10 +61,8 @@ async def register(
                     errors=[{"field": "path", "message": "not a directory"}],
                 )
         else:
-            raise GithubNotConnected(
-                "Registering by GitHub name needs a GitHub sign-in; use 'url' for public "
-                "repositories."
-            )
+            assert body.github is not None
+            return await github(body.github)
     except InvalidRepositoryLocation as exc:
         field = "url" if body.url is not None else "path"
         raise ValidationFailed(
@@ -78,6 +85,40 @@ async def get(pool: asyncpg.Pool, who: Principal, repository_id: uuid.UUID) -> R
     if repo is None:
         raise NotFound("No such repository.")
     return repo
+
+
+class NotSynced(AppError):
+    status = 409
+    slug = "repository-not-synced"
+    title = "The repository has no known commit yet"
+
+
+async def request_analysis(
+    pool: asyncpg.Pool,
+    redis: Redis,
+    settings: Settings,
+    who: Principal,
+    repository_id: uuid.UUID,
+    body: AnalyzeRequest,
+) -> tuple[Job, bool]:
+    repo = await get(pool, who, repository_id)
+    commit = body.commit or repo.last_commit
+    if commit is None:
+        raise NotSynced(f"Sync it first (POST /v1/repos/{repo.id}/sync) or name a commit.")
+    async with pool.acquire() as conn:
+        await usage.check_quota(conn, settings, who)
+    return await jobs.submit(
+        pool,
+        redis,
+        who.organization_id,
+        kind="analysis",
+        key=jobs.dedup_key("analysis", repo.id, commit),
+        trigger="api",
+        repository_id=repo.id,
+        commit_sha=commit,
+        requested_by=who.user_id,
+        params={"branch": body.branch or repo.default_branch},
+    )
 
 
 async def request_sync(

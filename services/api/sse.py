@@ -1,13 +1,22 @@
-"""Server-sent events from a Redis stream: entry id as event id, resumable, ends on terminal."""
+"""Server-sent events from a Redis stream: entry id as event id, resumable, gap-aware.
+
+A client that reconnects with Last-Event-ID gets exactly the entries after it. When
+entries after that id were already trimmed (MAXLEN) or the stream expired, it gets a
+`resync` event first: refetch state over REST, then keep reading. When the api stops,
+every open stream ends cleanly, so clients reconnect to another replica.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
+import msgspec
 import structlog
 from aiohttp import web
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from libs.common.redis import events, streams
@@ -16,12 +25,31 @@ from services.api.errors import BadRequest
 
 log = structlog.get_logger(__name__)
 
-KEEPALIVE_S = 15.0
 BLOCK_MS = 5000
+RETRY_MS = 2000
+DESCRIPTION = (
+    "A `text/event-stream`. Each event's `id` is its Redis stream entry id; reconnect with "
+    "`Last-Event-ID` (or `?last_event_id=`) to continue after it with no gap and no "
+    "duplicate. Event types are the job event types (queued, started, progress, "
+    "retrying, succeeded, failed), `resync` when events after your id were already "
+    "discarded (refetch state, then keep reading), and `end` when a finished job's "
+    "stream has expired. Comment lines (`: keep-alive`) arrive when the stream is idle."
+)
+RESUME_HEADERS = {"Last-Event-ID": "Resume after this event id (as last received)."}
 
 # Called when the stream is idle and gone: returns a closing event's JSON if the subject
 # already finished (its stream expired), else None.
 FinishedCheck = Callable[[], Awaitable[bytes | None]]
+
+
+class ResumeQuery(msgspec.Struct, kw_only=True):
+    last_event_id: str | None = None
+
+
+class Resync(msgspec.Struct, kw_only=True):
+    reason: str
+    last_event_id: str
+    oldest_event_id: str | None
 
 
 def resume_id(request: web.Request) -> str:
@@ -36,15 +64,60 @@ def frame(event_type: str, data: bytes, entry_id: str | None = None) -> bytes:
     return f"{head}event: {event_type}\n".encode() + b"data: " + data + b"\n\n"
 
 
+async def gap_after(redis: Redis, stream_key: str, after: str) -> Resync | None:
+    """A resync notice when entries after `after` are no longer in the stream."""
+    if after == "0-0":
+        return None
+    try:
+        info = await redis.xinfo_stream(stream_key)
+    except RedisError as exc:
+        if "no such key" not in str(exc).lower():
+            raise
+        return Resync(reason="stream expired", last_event_id=after, oldest_event_id=None)
+    first = info.get("first-entry")
+    oldest = first[0].decode() if first else None
+    deleted = info.get("max-deleted-entry-id") or b"0-0"
+    deleted_id = deleted.decode() if isinstance(deleted, bytes) else str(deleted)
+    # `after` is no longer retained (trimmed or expired with its stream), so entries right
+    # after it may be gone too; or entries after it were deleted outright.
+    if oldest is not None and streams.id_before(after, oldest):
+        return Resync(reason="events trimmed", last_event_id=after, oldest_event_id=oldest)
+    if streams.valid_id(deleted_id) and streams.id_before(after, deleted_id):
+        return Resync(reason="events deleted", last_event_id=after, oldest_event_id=oldest)
+    return None
+
+
+async def _read_or_close(
+    redis: Redis, stream_key: str, after: str, closing: asyncio.Event, block_ms: int
+) -> list[streams.Entry] | None:
+    """The next entries, or None when the api is shutting down."""
+    read = asyncio.ensure_future(streams.read_after(redis, stream_key, after, block_ms=block_ms))
+    stop = asyncio.ensure_future(closing.wait())
+    try:
+        await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if read.done():
+        return read.result()
+    read.cancel()
+    with contextlib.suppress(asyncio.CancelledError, RedisError):
+        await read
+    return None
+
+
 async def stream(
     request: web.Request,
     stream_key: str,
     *,
+    kind: str,
     finished: FinishedCheck | None = None,
     end_on_terminal: bool = True,
 ) -> web.StreamResponse:
     after = resume_id(request)
-    redis = request.app[keys.REDIS]
+    app = request.app
+    gap = await gap_after(app[keys.REDIS], stream_key, after)
+    if gap is not None and finished is not None and gap.oldest_event_id is None:
+        gap = None  # a finished job's expired stream: the `end` event says all there is
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -53,43 +126,76 @@ async def stream(
         }
     )
     await response.prepare(request)
-    task = asyncio.current_task()
-    assert task is not None
-    request.app[keys.STREAMS].add(task)
-    last_write = time.monotonic()
+    gauge = app[keys.METRICS].sse_connections.labels(kind)
+    gauge.inc()
     try:
-        await response.write(b"retry: 2000\n\n")
-        while True:
-            entries = await streams.read_after(redis, stream_key, after, block_ms=BLOCK_MS)
-            for entry_id, fields in entries:
-                event = events.decode(fields)
-                await response.write(frame(event.type, fields[b"event"], entry_id))
-                after = entry_id
-                last_write = time.monotonic()
-                if end_on_terminal and event.terminal:
-                    return response
-            if entries:
-                continue
-            if finished is not None and not await redis.exists(stream_key):
-                closing = await finished()
-                if closing is not None:
-                    await response.write(frame("end", closing))
-                    return response
-            if time.monotonic() - last_write >= KEEPALIVE_S:
-                await response.write(b": keep-alive\n\n")
-                last_write = time.monotonic()
-    except (ConnectionResetError, asyncio.CancelledError):
-        return response
+        await response.write(f"retry: {RETRY_MS}\n\n".encode())
+        if gap is not None:
+            await response.write(frame("resync", msgspec.json.encode(gap)))
+            after = "0-0"  # everything still retained follows
+        pump = _Pump(app, response, stream_key, finished, end_on_terminal)
+        if not await pump.run(after):
+            await response.write(b": server shutting down; reconnect with Last-Event-ID\n\n")
+    except (ConnectionResetError, ConnectionError):
+        pass  # the client went away
     except RedisError as exc:
         log.warning("event stream aborted", error=str(exc))
-        await response.write(frame("error", b'{"detail":"event stream unavailable"}'))
-        return response
+        with contextlib.suppress(ConnectionError):
+            await response.write(frame("error", b'{"detail":"event stream unavailable"}'))
     finally:
-        request.app[keys.STREAMS].discard(task)
+        gauge.dec()
+    return response
+
+
+class _Pump:
+    def __init__(
+        self,
+        app: web.Application,
+        response: web.StreamResponse,
+        stream_key: str,
+        finished: FinishedCheck | None,
+        end_on_terminal: bool,
+    ) -> None:
+        self.redis, self.closing = app[keys.REDIS], app[keys.CLOSING]
+        self.keepalive_s = app[keys.SETTINGS].sse_keepalive_seconds
+        self.block_ms = max(10, min(BLOCK_MS, int(self.keepalive_s * 1000)))
+        self.response, self.stream_key = response, stream_key
+        self.finished, self.end_on_terminal = finished, end_on_terminal
+
+    async def run(self, after: str) -> bool:
+        """Copy entries to the client; True when the stream ended, False on shutdown."""
+        last_write = time.monotonic()
+        while not self.closing.is_set():
+            entries = await _read_or_close(
+                self.redis, self.stream_key, after, self.closing, self.block_ms
+            )
+            if entries is None:
+                return False
+            for entry_id, fields in entries:
+                event = events.decode(fields)
+                await self.response.write(frame(event.type, fields[b"event"], entry_id))
+                after, last_write = entry_id, time.monotonic()
+                if self.end_on_terminal and event.terminal:
+                    return True
+            if entries:
+                continue
+            if await self._ended():
+                return True
+            if time.monotonic() - last_write >= self.keepalive_s:
+                await self.response.write(b": keep-alive\n\n")
+                last_write = time.monotonic()
+        return False
+
+    async def _ended(self) -> bool:
+        if self.finished is None or await self.redis.exists(self.stream_key):
+            return False
+        closing_event = await self.finished()
+        if closing_event is None:
+            return False
+        await self.response.write(frame("end", closing_event))
+        return True
 
 
 async def close_all(app: web.Application) -> None:
-    """on_shutdown: end every open stream so the server stops promptly."""
-    open_streams = app[keys.STREAMS]
-    for task in tuple(open_streams):
-        task.cancel()
+    """on_shutdown: end every open stream so the server stops promptly and cleanly."""
+    app[keys.CLOSING].set()

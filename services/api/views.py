@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -83,5 +84,17 @@ class RepositoryView(msgspec.Struct, kw_only=True):
         )
 
 
-class ListOf(msgspec.Struct, kw_only=True):
-    items: list[object]
+T = TypeVar("T")
+
+
+class ListOf(msgspec.Struct, Generic[T], kw_only=True):
+    items: list[T]
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+
+
+class Readiness(msgspec.Struct, kw_only=True):
+    status: str
+    checks: dict[str, str]

@@ -12,6 +12,7 @@ from libs.common import metrics_server
 from libs.common.config import Settings
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
+from services.worker.ingest.consumer import IngestConsumer
 from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
 from services.worker.settings import build_worker, stop_worker
 
@@ -35,9 +36,12 @@ async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     if settings.worker_maintenance:
         consumer = MaintenanceConsumer(deps, default_name())
         tasks.append(asyncio.create_task(consumer.run(stop), name="maintenance"))
+    ingest = IngestConsumer(deps, default_name())
+    tasks.append(asyncio.create_task(ingest.run(stop), name="ingest"))
     log.info("worker started", queues=list(queues), maintenance=settings.worker_maintenance)
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()  # stream consumers finish the entry in hand and return
     for task in done:
         if task is not stopper and task.exception() is not None:
             log.error("a worker loop died", error=repr(task.exception()))

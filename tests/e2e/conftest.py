@@ -60,7 +60,15 @@ def _wait_ready(url: str, procs: dict[str, subprocess.Popen[bytes]], logs: Path)
 
 
 @pytest.fixture
-def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
+def stack_env() -> dict[str, str]:
+    """Extra environment for the stack's processes; override it in a test module."""
+    return {}
+
+
+@pytest.fixture
+def stack(
+    database_url: str, redis_url: str, tmp_path: Path, stack_env: dict[str, str]
+) -> Iterator[Stack]:
     port = free_port()
     env = {
         **os.environ,
@@ -72,6 +80,7 @@ def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
         "ALLOW_LOCAL_REPOS": "true",
         "LOG_FORMAT": "json",
         "ENVIRONMENT": "test",
+        **stack_env,
     }
     logs = tmp_path / "logs"
     logs.mkdir()

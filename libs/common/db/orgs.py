@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from libs.common.db import Conn
+import msgspec
+
+from libs.common.db import Conn, row_or_none, to_structs
 from libs.common.schemas import Role
 
 
@@ -97,3 +100,96 @@ async def bootstrap_admin(
         org_id = await upsert_organization(conn, org_slug, org_slug.capitalize())
         await add_member(conn, org_id, user_id, "owner")
     return user_id, org_id
+
+
+class Organization(msgspec.Struct, kw_only=True):
+    """An organization as one of its members sees it."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    personal: bool
+    role: Role
+    created_at: dt.datetime
+
+
+_ORG_OF_MEMBER = """
+    SELECT o.id, o.slug, o.name, o.personal_owner_id IS NOT NULL AS personal, m.role,
+           o.created_at
+      FROM organizations o JOIN memberships m ON m.organization_id = o.id
+"""
+
+
+async def organizations_of(conn: Conn, user_id: uuid.UUID) -> list[Organization]:
+    rows = await conn.fetch(
+        _ORG_OF_MEMBER + " WHERE m.user_id = $1 ORDER BY o.created_at, o.id LIMIT 500", user_id
+    )
+    return to_structs(rows, Organization)
+
+
+async def organization_for(
+    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> Organization | None:
+    """The organization if `user_id` is a member of it, else None (the same as not existing)."""
+    row = await conn.fetchrow(
+        _ORG_OF_MEMBER + " WHERE o.id = $1 AND m.user_id = $2", organization_id, user_id
+    )
+    return row_or_none(row, Organization)
+
+
+async def create_organization(
+    conn: Conn, slug: str, name: str, owner_id: uuid.UUID
+) -> Organization | None:
+    """A new organization owned by `owner_id`; None when the slug is taken."""
+    async with conn.transaction():
+        org_id = await conn.fetchval(
+            "INSERT INTO organizations (slug, name) VALUES ($1, $2)"
+            " ON CONFLICT (slug) DO NOTHING RETURNING id",
+            slug,
+            name,
+        )
+        if org_id is None:
+            return None
+        await add_member(conn, org_id, owner_id, "owner")
+    return await organization_for(conn, org_id, owner_id)
+
+
+async def slug_of(conn: Conn, organization_id: uuid.UUID) -> str | None:
+    slug: str | None = await conn.fetchval(
+        "SELECT slug FROM organizations WHERE id = $1", organization_id
+    )
+    return slug
+
+
+async def ensure_personal_organization(conn: Conn, user_id: uuid.UUID, login: str) -> uuid.UUID:
+    """The user's personal organization (they own it), created on first sign-in.
+
+    Its slug is the login when free, else the login with a number: an existing
+    organization is never taken over because its slug matches someone's login.
+    """
+    async with conn.transaction():
+        found: uuid.UUID | None = await conn.fetchval(
+            "SELECT id FROM organizations WHERE personal_owner_id = $1", user_id
+        )
+        if found is None:
+            base = login.lower()
+            for n in range(1, 1000):
+                slug = base if n == 1 else f"{base}-{n}"
+                found = await conn.fetchval(
+                    "INSERT INTO organizations (slug, name, personal_owner_id)"
+                    " VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING RETURNING id",
+                    slug,
+                    login,
+                    user_id,
+                )
+                if found is not None:
+                    break
+            else:
+                raise ValueError(f"no free organization slug for {login}")
+        await conn.execute(
+            "INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'owner')"
+            " ON CONFLICT (organization_id, user_id) DO NOTHING",
+            found,
+            user_id,
+        )
+    return found

@@ -11,15 +11,24 @@ from aiohttp import web
 from libs.common.redis import queue
 from services.api import keys
 from services.api.body import json_response
-from services.api.errors import problem_response
+from services.api.errors import ServiceUnavailable, problem_response
+from services.api.spec import operation
+from services.api.views import Health, Readiness
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT_S = 2.0
 
 
 @routes.get("/health")
+@operation(
+    "Liveness: the process answers",
+    tags=("operations",),
+    responses={200: Health},
+    security="none",
+    rate_limit="none",
+)
 async def health(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response(Health(status="ok"))
 
 
 async def _check(name: str, probe: Awaitable[object]) -> tuple[str, str]:
@@ -39,6 +48,15 @@ async def _postgres(request: web.Request) -> None:
 
 
 @routes.get("/ready")
+@operation(
+    "Readiness: PostgreSQL and Redis answer",
+    tags=("operations",),
+    description="503 names each dependency that did not answer within 2 s.",
+    responses={200: Readiness},
+    errors=(ServiceUnavailable,),
+    security="none",
+    rate_limit="none",
+)
 async def ready(request: web.Request) -> web.Response:
     results = dict(
         await asyncio.gather(
@@ -59,10 +77,17 @@ async def ready(request: web.Request) -> web.Response:
             checks=results,
             headers={"Retry-After": "5"},
         )
-    return json_response({"status": "ready", "checks": results})
+    return json_response(Readiness(status="ready", checks=results))
 
 
 @routes.get("/metrics")
+@operation(
+    "Prometheus metrics of this api process",
+    tags=("operations",),
+    responses={200: "text/plain"},
+    security="none",
+    rate_limit="none",
+)
 async def metrics(request: web.Request) -> web.Response:
     registry = request.app[keys.METRICS]
     try:

@@ -11,8 +11,9 @@ from libs.common.redis import keys as redis_keys
 from libs.common.schemas import Job
 from services.api import keys, sse
 from services.api.body import json_response
-from services.api.errors import NotFound
+from services.api.errors import BadRequest, NotFound
 from services.api.routes.repos import path_uuid
+from services.api.spec import EVENT_STREAM, operation
 from services.api.views import JobView, ListOf
 
 routes = web.RouteTableDef()
@@ -28,6 +29,7 @@ async def _load(request: web.Request) -> Job:
 
 
 @routes.get("/v1/jobs")
+@operation("List the organization's recent jobs", tags=("jobs",), responses={200: ListOf[JobView]})
 async def list_jobs(request: web.Request) -> web.Response:
     who = keys.principal(request)
     async with request.app[keys.POOL].acquire() as conn:
@@ -36,11 +38,21 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/jobs/{id}")
+@operation("Read a job", tags=("jobs",), responses={200: JobView}, errors=(NotFound,))
 async def get_job(request: web.Request) -> web.Response:
     return json_response(JobView.of(await _load(request)))
 
 
 @routes.get("/v1/jobs/{id}/events")
+@operation(
+    "Follow a job's progress (server-sent events)",
+    tags=("jobs", "events"),
+    description=sse.DESCRIPTION,
+    query=sse.ResumeQuery,
+    headers=sse.RESUME_HEADERS,
+    responses={200: EVENT_STREAM},
+    errors=(NotFound, BadRequest),
+)
 async def job_events(request: web.Request) -> web.StreamResponse:
     job = await _load(request)
     sse.resume_id(request)  # reject a malformed Last-Event-ID before the stream opens
@@ -60,4 +72,6 @@ async def job_events(request: web.Request) -> web.StreamResponse:
         )
         return msgspec.json.encode(closing)
 
-    return await sse.stream(request, redis_keys.job_events(str(job.id)), finished=finished)
+    return await sse.stream(
+        request, redis_keys.job_events(str(job.id)), kind="job", finished=finished
+    )

@@ -7,10 +7,14 @@ import uuid
 from aiohttp import web
 
 from libs.common.db import repos as repos_db
-from libs.common.schemas import RepoCreate
-from services.api import keys, repos
+from libs.common.schemas import RepoCreate, Repository
+from services.api import github, keys, repos
 from services.api.body import decode, json_response
-from services.api.errors import NotFound
+from services.api.errors import NotFound, ValidationFailed
+from services.api.github import GithubNotConnected, GithubRepoNotReadable
+from services.api.repos import LocalReposDisabled
+from services.api.spec import operation
+from services.api.usage import QuotaExceeded
 from services.api.views import JobView, ListOf, RepositoryView
 
 routes = web.RouteTableDef()
@@ -25,10 +29,31 @@ def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
 
 
 @routes.post("/v1/repos")
+@operation(
+    "Register a repository",
+    tags=("repositories",),
+    description=(
+        "Exactly one of `url` (an https git URL), `path` (a local checkout, where the "
+        "operator allows it) or `github` (OWNER/NAME, with GitHub sign-in: checked with "
+        "your GitHub token, and with PUBLIC_URL set and admin rights on it, its webhook is "
+        "registered with a secret of its own). Registering the same repository again "
+        "answers 200 with the first registration."
+    ),
+    body=RepoCreate,
+    responses={201: RepositoryView, 200: RepositoryView},
+    errors=(ValidationFailed, LocalReposDisabled, GithubNotConnected, GithubRepoNotReadable),
+)
 async def create_repository(request: web.Request) -> web.Response:
     body = await decode(request, RepoCreate)
+    app, who = request.app, keys.principal(request)
+
+    async def connect_github(full_name: str) -> tuple[Repository, bool]:
+        return await github.connect(
+            app[keys.POOL], app[keys.HTTP], app[keys.SETTINGS], app[keys.KEYRING], who, full_name
+        )
+
     repo, created = await repos.register(
-        request.app[keys.POOL], request.app[keys.SETTINGS], keys.principal(request), body
+        app[keys.POOL], app[keys.SETTINGS], who, body, connect_github
     )
     response = json_response(RepositoryView.of(repo), status=201 if created else 200)
     response.headers["Location"] = f"/v1/repos/{repo.id}"
@@ -36,6 +61,11 @@ async def create_repository(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/repos")
+@operation(
+    "List the organization's repositories",
+    tags=("repositories",),
+    responses={200: ListOf[RepositoryView]},
+)
 async def list_repositories(request: web.Request) -> web.Response:
     who = keys.principal(request)
     async with request.app[keys.POOL].acquire() as conn:
@@ -44,18 +74,63 @@ async def list_repositories(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/repos/{id}")
+@operation(
+    "Read a repository", tags=("repositories",), responses={200: RepositoryView}, errors=(NotFound,)
+)
 async def get_repository(request: web.Request) -> web.Response:
     repo = await repos.get(request.app[keys.POOL], keys.principal(request), path_uuid(request))
     return json_response(RepositoryView.of(repo))
 
 
 @routes.post("/v1/repos/{id}/sync")
+@operation(
+    "Sync a repository (default branch and HEAD commit)",
+    tags=("repositories", "jobs"),
+    description="Answers 202 with the sync job; a sync already queued is returned as is.",
+    responses={202: JobView},
+    errors=(NotFound,),
+    rate_limit="expensive",
+)
 async def sync_repository(request: web.Request) -> web.Response:
     job, _ = await repos.request_sync(
         request.app[keys.POOL],
         request.app[keys.REDIS],
         keys.principal(request),
         path_uuid(request),
+    )
+    response = json_response(JobView.of(job), status=202)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return response
+
+
+@routes.post("/v1/repos/{id}/analyze")
+@operation(
+    "Analyse a repository at a commit",
+    tags=("repositories", "jobs"),
+    description=(
+        "Answers 202 with the analysis job (the same job while one for that commit is "
+        "queued or running). The commit defaults to the last synced one. With AI on, a "
+        "spent daily quota is a 429 (`/problems/ai-quota-exceeded`)."
+    ),
+    body=repos.AnalyzeRequest,
+    body_required=False,
+    responses={202: JobView},
+    errors=(NotFound, ValidationFailed, repos.NotSynced, QuotaExceeded),
+    rate_limit="expensive",
+)
+async def analyze_repository(request: web.Request) -> web.Response:
+    body = (
+        await decode(request, repos.AnalyzeRequest)
+        if request.can_read_body
+        else repos.AnalyzeRequest()
+    )
+    job, _ = await repos.request_analysis(
+        request.app[keys.POOL],
+        request.app[keys.REDIS],
+        request.app[keys.SETTINGS],
+        keys.principal(request),
+        path_uuid(request),
+        body,
     )
     response = json_response(JobView.of(job), status=202)
     response.headers["Location"] = f"/v1/jobs/{job.id}"

@@ -1,0 +1,27 @@
+"""Request metrics with their label children looked up once, not on every request."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from libs.common.metrics import Metrics, status_class
+
+
+class HttpMetrics:
+    """The per-route metric children, looked up once: every request records two."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status // 100)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.metrics.http_requests.labels(method, route, status_class(status)),
+                self.metrics.http_duration.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)

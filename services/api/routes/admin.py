@@ -1,0 +1,119 @@
+"""Operator routes: queue depths, and the top AI users (the runbook's billing-spike query).
+
+Only owners and admins of the operator organization (ADMIN_ORGANIZATION) may call them:
+these figures span every tenant, so an owner of any other organization may not.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from libs.common.db import admin as admin_db
+from libs.common.db import orgs as orgs_db
+from libs.common.db.ai_usage import TopUser
+from libs.common.redis import keys as redis_keys
+from libs.common.redis import queue
+from services.api import keys
+from services.api.body import decode_query, json_response
+from services.api.errors import Forbidden, ValidationFailed
+from services.api.spec import operation
+
+routes = web.RouteTableDef()
+
+
+class QueueDepth(msgspec.Struct, kw_only=True):
+    name: str
+    waiting: int
+    oldest_age_seconds: float | None
+
+
+class WebhookStream(msgspec.Struct, kw_only=True):
+    waiting: int
+    pending: int
+    consumers: int
+    dead_letters: int
+
+
+class Queues(msgspec.Struct, kw_only=True):
+    queues: list[QueueDepth]
+    webhooks: WebhookStream
+
+
+async def require_admin(request: web.Request) -> None:
+    who = keys.principal(request)
+    wanted = request.app[keys.SETTINGS].admin_organization
+    if who.role in ("owner", "admin"):
+        async with request.app[keys.POOL].acquire() as conn:
+            if await orgs_db.slug_of(conn, who.organization_id) == wanted:
+                return
+    raise Forbidden(
+        f"Admin routes are for owners and admins of the operator organization '{wanted}'."
+    )
+
+
+async def webhook_stream(redis: Redis) -> WebhookStream:
+    try:
+        groups = await redis.xinfo_groups(redis_keys.WEBHOOKS_STREAM)
+    except ResponseError:  # no stream yet: nothing ever arrived
+        groups = []
+    ingest = next(
+        (g for g in groups if g["name"] in (redis_keys.WEBHOOKS_GROUP.encode(), "ingest")), None
+    )
+    return WebhookStream(
+        waiting=int(await redis.xlen(redis_keys.WEBHOOKS_STREAM)),
+        pending=int(ingest["pending"]) if ingest else 0,
+        consumers=int(ingest["consumers"]) if ingest else 0,
+        dead_letters=int(await redis.xlen(redis_keys.WEBHOOKS_DEAD_LETTER)),
+    )
+
+
+@routes.get("/v1/admin/queues")
+@operation(
+    "Queue depths: jobs waiting per queue, webhook deliveries waiting and dead-lettered",
+    tags=("admin",),
+    responses={200: Queues},
+    errors=(Forbidden,),
+)
+async def queue_depths(request: web.Request) -> web.Response:
+    await require_admin(request)
+    redis = request.app[keys.REDIS]
+    now_ms = time.time() * 1000
+    depths = []
+    for kind in queue.KINDS:
+        waiting, oldest_ms = await queue.depth(redis, kind)
+        age = round(max(0.0, (now_ms - oldest_ms) / 1000), 3) if oldest_ms else None
+        depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=age))
+    return json_response(Queues(queues=depths, webhooks=await webhook_stream(redis)))
+
+
+class TopUsersQuery(msgspec.Struct, kw_only=True):
+    hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 31)] = 24
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+
+
+class TopUsers(msgspec.Struct, kw_only=True):
+    hours: int
+    items: list[TopUser]
+
+
+@routes.get("/v1/admin/ai-usage/top")
+@operation(
+    "The heaviest AI users of the last hours, across every organization",
+    tags=("admin",),
+    description="The runbook's billing-spike query: tokens (thinking included) and calls.",
+    query=TopUsersQuery,
+    responses={200: TopUsers},
+    errors=(Forbidden, ValidationFailed),
+)
+async def top_ai_users(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = decode_query(request, TopUsersQuery)
+    async with request.app[keys.POOL].acquire() as conn:
+        found = await admin_db.top_ai_users(conn, hours=query.hours, limit=query.limit)
+    return json_response(TopUsers(hours=query.hours, items=found))

@@ -1,0 +1,29 @@
+"""GET /v1/events: the organization's live event stream (every job's events)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from libs.common.redis import keys as redis_keys
+from services.api import keys, sse
+from services.api.errors import BadRequest
+from services.api.spec import EVENT_STREAM, operation
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v1/events")
+@operation(
+    "Follow every job of the organization (server-sent events)",
+    tags=("events",),
+    description=sse.DESCRIPTION + " This stream does not end on a terminal job event.",
+    query=sse.ResumeQuery,
+    headers=sse.RESUME_HEADERS,
+    responses={200: EVENT_STREAM},
+    errors=(BadRequest,),
+)
+async def organization_events(request: web.Request) -> web.StreamResponse:
+    who = keys.principal(request)
+    sse.resume_id(request)  # a malformed Last-Event-ID is a 400, not a broken stream
+    stream_key = redis_keys.org_events(str(who.organization_id))
+    return await sse.stream(request, stream_key, kind="organization", end_on_terminal=False)

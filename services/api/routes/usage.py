@@ -1,0 +1,23 @@
+"""GET /v1/usage: your AI tokens today and this month against the daily quota."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.api import keys, usage
+from services.api.body import json_response
+from services.api.spec import operation
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v1/usage")
+@operation(
+    "Your AI token usage in this organization: today and this month (UTC), against quota",
+    tags=("usage",),
+    responses={200: usage.Usage},
+)
+async def get_usage(request: web.Request) -> web.Response:
+    async with request.app[keys.POOL].acquire() as conn:
+        found = await usage.usage(conn, request.app[keys.SETTINGS], keys.principal(request))
+    return json_response(found)

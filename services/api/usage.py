@@ -1,0 +1,63 @@
+"""AI usage against the daily quota: what GET /v1/usage shows and what gates analyses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import msgspec
+
+from libs.common.config import Settings
+from libs.common.db import Conn, ai_usage
+from libs.common.schemas import Principal
+from services.api.errors import AppError
+
+
+class QuotaExceeded(AppError):
+    status = 429
+    slug = "ai-quota-exceeded"
+    title = "The daily AI token quota is spent"
+
+
+class Usage(msgspec.Struct, kw_only=True):
+    ai_enabled: bool
+    tokens_today: int
+    tokens_this_month: int
+    calls_today: int
+    daily_quota: int
+    remaining_today: int
+    resets_at: dt.datetime
+
+
+def next_midnight(now: dt.datetime) -> dt.datetime:
+    return (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def usage(conn: Conn, settings: Settings, who: Principal) -> Usage:
+    summary = await ai_usage.summary(conn, who.organization_id, who.user_id)
+    quota = settings.ai_daily_quota_per_user
+    return Usage(
+        ai_enabled=bool(settings.gemini_api_key),
+        tokens_today=summary.tokens_today,
+        tokens_this_month=summary.tokens_this_month,
+        calls_today=summary.calls_today,
+        daily_quota=quota,
+        remaining_today=max(0, quota - summary.tokens_today),
+        resets_at=next_midnight(dt.datetime.now(dt.UTC)),
+    )
+
+
+async def check_quota(conn: Conn, settings: Settings, who: Principal) -> None:
+    """Refuse to start work that would call Gemini once the caller's quota is spent."""
+    if not settings.gemini_api_key:
+        return  # without AI an analysis spends no tokens
+    spent = await ai_usage.tokens_today(conn, who.organization_id, who.user_id)
+    quota = settings.ai_daily_quota_per_user
+    if spent >= quota:
+        now = dt.datetime.now(dt.UTC)
+        error = QuotaExceeded(
+            f"{spent} of {quota} AI tokens used today (AI_DAILY_QUOTA_PER_USER); "
+            "the quota resets at 00:00 UTC."
+        )
+        error.headers["Retry-After"] = str(math.ceil((next_midnight(now) - now).total_seconds()))
+        raise error

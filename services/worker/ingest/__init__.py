@@ -1,0 +1,1 @@
+"""The webhook ingest consumer: the `webhooks` stream in, jobs and bookkeeping out."""

@@ -1,0 +1,222 @@
+"""What each webhook event does: jobs for pushes and pull requests, bookkeeping for the rest.
+
+Every handler is safe to run twice for one delivery (at-least-once): jobs are deduplicated
+by their keys, and the bookkeeping writes set values rather than add to them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import structlog
+
+from libs.common import jobs
+from libs.common.db import repos as repos_db
+from libs.common.db import webhooks as webhooks_db
+from libs.common.db.webhooks import DeliveryStatus, InstallationStatus
+from libs.common.redis.deliveries import Delivery
+from libs.common.schemas import Repository
+from services.worker.deps import Deps
+from services.worker.ingest import payloads
+
+log = structlog.get_logger(__name__)
+
+PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
+_ZERO_SHA = "0" * 40
+
+
+@dataclass
+class Result:
+    status: DeliveryStatus
+    repositories: list[Repository] = field(default_factory=list)
+    job_ids: list[uuid.UUID] = field(default_factory=list)
+    error: str | None = None
+
+
+class BadPayload(Exception):
+    """The payload lacks what its event promises; retrying will not help."""
+
+
+def decode(entry: Delivery, type_: type[Any]) -> Any:
+    try:
+        return msgspec.json.decode(entry.body, type=type_)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise BadPayload(f"{entry.event} payload: {exc}") from None
+
+
+async def targets(
+    deps: Deps, entry: Delivery, repo: payloads.GithubRepo | None
+) -> list[Repository]:
+    """Our repositories a delivery concerns.
+
+    A delivery verified with a repository's own secret concerns that repository only,
+    whatever its payload says; one verified with the global secret concerns every
+    organization's registration of the repository it names.
+    """
+    async with deps.pool.acquire() as conn:
+        if entry.repository_id is not None and entry.organization_id is not None:
+            own = await repos_db.get_repository(conn, entry.organization_id, entry.repository_id)
+            return [own] if own is not None else []
+        if repo is None:
+            return []
+        return await webhooks_db.repositories_for_github(conn, repo.id, repo.full_name)
+
+
+async def on_push(deps: Deps, entry: Delivery) -> Result:
+    push: payloads.PushEvent = decode(entry, payloads.PushEvent)
+    if push.deleted or push.after == _ZERO_SHA:
+        return Result("ignored", error="branch deleted")
+    found = await targets(deps, entry, push.repository)
+    if not found:
+        return Result("ignored", error="repository not registered")
+    branch = push.ref.removeprefix("refs/heads/")
+    result = Result("processed", found)
+    for repo in found:
+        default = push.repository.default_branch or repo.default_branch
+        if push.ref != f"refs/heads/{default}":
+            continue
+        for kind, key, commit, params in (
+            ("sync", jobs.dedup_key("sync", repo.id), None, {}),
+            (
+                "analysis",
+                jobs.dedup_key("analysis", repo.id, push.after),
+                push.after,
+                {"branch": branch},
+            ),
+        ):
+            job, _ = await jobs.submit(
+                deps.pool,
+                deps.redis,
+                repo.organization_id,
+                kind=kind,  # type: ignore[arg-type]
+                key=key,
+                trigger="webhook",
+                repository_id=repo.id,
+                commit_sha=commit,
+                params=params,
+            )
+            result.job_ids.append(job.id)
+    if not result.job_ids:
+        return Result("ignored", found, error=f"push to {branch}, not the default branch")
+    return result
+
+
+async def on_pull_request(deps: Deps, entry: Delivery) -> Result:
+    event: payloads.PullRequestEvent = decode(entry, payloads.PullRequestEvent)
+    if event.action not in PR_ACTIONS:
+        return Result("ignored", error=f"pull_request {event.action}")
+    found = await targets(deps, entry, event.repository)
+    if not found:
+        return Result("ignored", error="repository not registered")
+    head = event.pull_request.head
+    result = Result("processed", found)
+    for repo in found:
+        job, _ = await jobs.submit(
+            deps.pool,
+            deps.redis,
+            repo.organization_id,
+            kind="analysis",
+            key=jobs.dedup_key("analysis", repo.id, head.sha),
+            trigger="webhook",
+            repository_id=repo.id,
+            commit_sha=head.sha,
+            params={"branch": head.ref, "pull_request": event.number},
+        )
+        result.job_ids.append(job.id)
+    return result
+
+
+async def on_ping(deps: Deps, entry: Delivery) -> Result:
+    ping: payloads.PingEvent = decode(entry, payloads.PingEvent)
+    found = await targets(deps, entry, ping.repository)
+    hook_id = ping.hook_id or entry.hook_id
+    if entry.repository_id is not None and hook_id:
+        async with deps.pool.acquire() as conn:
+            for repo in found:
+                await webhooks_db.adopt_hook(conn, repo.organization_id, repo.id, hook_id)
+    return Result("processed", found)
+
+
+async def on_repository(deps: Deps, entry: Delivery) -> Result:
+    event: payloads.RepositoryEvent = decode(entry, payloads.RepositoryEvent)
+    if event.action not in ("renamed", "transferred", "deleted", "privatized", "publicized"):
+        return Result("ignored", error=f"repository {event.action}")
+    gh = event.repository
+    # The payload names the repository as it is now; rows registered by URL (no GitHub
+    # id) still carry the old name.
+    found = await targets(
+        deps, entry, payloads.GithubRepo(id=gh.id, full_name=event.previous_full_name())
+    )
+    async with deps.pool.acquire() as conn:
+        for repo in found:
+            if event.action in ("renamed", "transferred"):
+                await webhooks_db.rename_repository(
+                    conn,
+                    repo.organization_id,
+                    repo.id,
+                    full_name=gh.full_name,
+                    clone_url=gh.clone_url or f"https://github.com/{gh.full_name}.git",
+                    github_id=gh.id,
+                )
+            elif event.action == "deleted":
+                await webhooks_db.mark_upstream_deleted(conn, repo.organization_id, repo.id)
+            else:
+                visibility = "private" if event.action == "privatized" else "public"
+                await webhooks_db.set_visibility(conn, repo.organization_id, repo.id, visibility)
+    return Result("processed" if found else "ignored", found)
+
+
+_INSTALLATION_STATUS: dict[str, InstallationStatus] = {
+    "created": "active",
+    "new_permissions_accepted": "active",
+    "unsuspend": "active",
+    "suspend": "suspended",
+    "deleted": "deleted",
+}
+
+
+async def on_installation(deps: Deps, entry: Delivery) -> Result:
+    event: payloads.InstallationEvent = decode(entry, payloads.InstallationEvent)
+    account = event.installation.account or event.account
+    if account is None:
+        raise BadPayload(f"{entry.event} payload names no account")
+    status = _INSTALLATION_STATUS.get(event.action, "active")
+    added = [r.full_name for r in (event.repositories or []) + event.repositories_added]
+    async with deps.pool.acquire() as conn:
+        await webhooks_db.upsert_installation(
+            conn,
+            event.installation.id,
+            account_login=account.login,
+            account_type=account.type,
+            status=status,
+            added=added,
+            removed=[r.full_name for r in event.repositories_removed],
+        )
+    return Result("processed")
+
+
+EventHandler = Callable[[Deps, Delivery], Awaitable[Result]]
+HANDLERS: dict[str, EventHandler] = {
+    "push": on_push,
+    "pull_request": on_pull_request,
+    "ping": on_ping,
+    "repository": on_repository,
+    "installation": on_installation,
+    "installation_repositories": on_installation,
+    "installation_target": on_installation,
+}
+
+
+async def handle(deps: Deps, entry: Delivery) -> Result:
+    """Run the event's handler; a payload that cannot be used is a failed delivery."""
+    handler = HANDLERS.get(entry.event)
+    if handler is None:
+        return Result("ignored", error=f"{entry.event} events are not used")
+    try:
+        return await handler(deps, entry)
+    except BadPayload as exc:
+        return Result("failed", error=str(exc)[:500])

@@ -1,0 +1,138 @@
+"""Rate limits shared through Redis by every api replica."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from aiohttp import ClientResponse
+
+from libs.common.config import Settings
+from services.api.app import create_app
+from tests.conftest import Tenant
+from tests.integration.api.conftest import Client, ClientFactory
+
+
+async def replicas(factory: ClientFactory, settings: Settings, n: int = 2) -> list[Client]:
+    return [await factory(create_app(settings)) for _ in range(n)]
+
+
+def limited(settings: Settings, **changes: int) -> Settings:
+    return msgspec.structs.replace(settings, **changes)
+
+
+async def test_n_plus_one_requests_across_two_replicas_let_exactly_n_pass(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    n = 7
+    a, b = await replicas(aiohttp_client, limited(settings, rate_limit_requests=n))
+    responses = await asyncio.gather(
+        *((a if i % 2 else b).get("/v1/repos", headers=tenant.headers) for i in range(n + 1))
+    )
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [200] * n + [429]
+    [refused] = [r for r in responses if r.status == 429]
+    assert refused.content_type == "application/problem+json"
+    assert (await refused.json())["type"] == "/problems/rate-limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["RateLimit-Limit"] == str(n)
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    assert refused.headers["RateLimit-Policy"] == f"{n};w=60"
+
+
+async def test_every_limited_response_says_what_is_left(
+    client: Client, settings: Settings, tenant: Tenant
+) -> None:
+    remaining = []
+    for _ in range(3):
+        response = await client.get("/v1/repos", headers=tenant.headers)
+        assert response.headers["RateLimit-Limit"] == str(settings.rate_limit_requests)
+        assert int(response.headers["RateLimit-Reset"]) >= 1
+        remaining.append(int(response.headers["RateLimit-Remaining"]))
+    limit = settings.rate_limit_requests
+    assert remaining == [limit - 1, limit - 2, limit - 3]
+
+
+async def test_users_have_their_own_budgets(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    [client] = await replicas(aiohttp_client, limited(settings, rate_limit_requests=2), 1)
+    for _ in range(2):
+        assert (await client.get("/v1/repos", headers=tenant.headers)).status == 200
+    assert (await client.get("/v1/repos", headers=tenant.headers)).status == 429
+    assert (await client.get("/v1/repos", headers=other_tenant.headers)).status == 200
+
+
+async def test_starting_work_has_a_stricter_budget(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    [client] = await replicas(aiohttp_client, limited(settings, rate_limit_expensive_requests=2), 1)
+    created = await client.post(
+        "/v1/repos", json={"url": "https://example.com/a/b"}, headers=tenant.headers
+    )
+    repo_id = (await created.json())["id"]
+    statuses = [
+        (await client.post(f"/v1/repos/{repo_id}/sync", headers=tenant.headers)).status
+        for _ in range(3)
+    ]
+    assert statuses == [202, 202, 429]
+    # Reading is still allowed: only the expensive budget is spent.
+    assert (await client.get(f"/v1/repos/{repo_id}", headers=tenant.headers)).status == 200
+
+
+async def test_unauthenticated_routes_are_limited_per_ip(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    a, b = await replicas(aiohttp_client, limited(settings, rate_limit_requests=3))
+    statuses = [(await (a, b)[i % 2].get("/nowhere")).status for i in range(4)]
+    assert statuses == [404, 404, 404, 429]
+    # Health, readiness and metrics are never limited (probes and scrapers).
+    for path in ("/health", "/ready", "/metrics"):
+        assert (await a.get(path)).status == 200, path
+
+
+async def test_forwarded_for_is_used_only_behind_trusted_proxies(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    def spoofed(ip: str) -> dict[str, str]:
+        return {"X-Forwarded-For": f"{ip}, 10.0.0.1"}
+
+    [direct] = await replicas(aiohttp_client, limited(settings, rate_limit_requests=1), 1)
+    assert (await direct.get("/nowhere", headers=spoofed("1.1.1.1"))).status == 404
+    # Without a trusted proxy the header is ignored: a new address gains nothing.
+    assert (await direct.get("/nowhere", headers=spoofed("2.2.2.2"))).status == 429
+
+    proxied = limited(settings, rate_limit_requests=1, trusted_proxy_count=2)
+    [behind] = await replicas(aiohttp_client, proxied, 1)
+    assert (await behind.get("/nowhere", headers=spoofed("3.3.3.3"))).status == 404
+    assert (await behind.get("/nowhere", headers=spoofed("3.3.3.3"))).status == 429
+    assert (await behind.get("/nowhere", headers=spoofed("4.4.4.4"))).status == 404
+
+
+async def test_budget_comes_back_gradually_not_in_a_window_burst(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    # 4 per 2 s: one request comes back every 0.5 s, never 4 at a window boundary.
+    [client] = await replicas(
+        aiohttp_client, limited(settings, rate_limit_requests=4, rate_limit_window_seconds=2), 1
+    )
+
+    async def burst(n: int) -> list[int]:
+        got: list[ClientResponse] = [
+            await client.get("/v1/repos", headers=tenant.headers) for _ in range(n)
+        ]
+        return [r.status for r in got]
+
+    assert await burst(5) == [200, 200, 200, 200, 429]
+    await asyncio.sleep(0.6)
+    assert await burst(3) == [200, 429, 429]
+
+
+async def test_refused_requests_are_counted(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    [client] = await replicas(aiohttp_client, limited(settings, rate_limit_requests=1), 1)
+    await client.get("/v1/repos", headers=tenant.headers)
+    await client.get("/v1/repos", headers=tenant.headers)
+    text = await (await client.get("/metrics")).text()
+    assert 'autodevops_rate_limited_requests_total{policy="default"} 1.0' in text

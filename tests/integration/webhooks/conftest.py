@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+import msgspec
+import pytest
+from aiohttp import ClientResponse
+
+from libs.common.config import SecretStr, Settings
+from libs.common.crypto import Keyring, generate_key
+from libs.common.db import repos as repos_db
+from libs.github.webhooks import sign
+from services.api.app import create_app
+from tests.conftest import Tenant
+from tests.integration.api.conftest import Client, ClientFactory
+
+SECRET = b"global webhook secret"
+
+
+@pytest.fixture
+def hook_settings(settings: Settings) -> Settings:
+    return msgspec.structs.replace(
+        settings,
+        github_webhook_secret=SecretStr(SECRET.decode()),
+        encryption_key=SecretStr(generate_key()),
+    )
+
+
+@pytest.fixture
+async def hooks(aiohttp_client: ClientFactory, hook_settings: Settings) -> Client:
+    return await aiohttp_client(create_app(hook_settings))
+
+
+def push_payload(
+    *,
+    github_id: int = 4242,
+    full_name: str = "octo/app",
+    ref: str = "refs/heads/main",
+    after: str = "a" * 40,
+    default_branch: str = "main",
+) -> dict[str, object]:
+    return {
+        "ref": ref,
+        "before": "0" * 40,
+        "after": after,
+        "deleted": False,
+        "repository": {
+            "id": github_id,
+            "full_name": full_name,
+            "default_branch": default_branch,
+            "clone_url": f"https://github.com/{full_name}.git",
+            "private": False,
+        },
+    }
+
+
+@dataclass
+class Delivery:
+    body: bytes
+    event: str = "push"
+    delivery: str = ""
+    hook_id: str = "1"
+    secret: bytes = SECRET
+    content_type: str = "application/json"
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": self.content_type,
+            "X-GitHub-Event": self.event,
+            "X-GitHub-Delivery": self.delivery or str(uuid.uuid4()),
+            "X-GitHub-Hook-ID": self.hook_id,
+            "X-Hub-Signature-256": sign(self.secret, self.body),
+        }
+
+
+def body_of(payload: object) -> bytes:
+    return json.dumps(payload).encode()
+
+
+async def deliver(client: Client, delivery: Delivery) -> ClientResponse:
+    return await client.post(
+        "/webhooks/github", data=io.BytesIO(delivery.body), headers=delivery.headers()
+    )
+
+
+async def repo_with_secret(
+    db: asyncpg.Connection,
+    settings: Settings,
+    tenant: Tenant,
+    secret: bytes,
+    *,
+    full_name: str = "octo/app",
+    github_id: int = 4242,
+    hook_id: int | None = None,
+) -> uuid.UUID:
+    """A GitHub repository with its own encrypted webhook secret, as connecting one makes."""
+    repo, _ = await repos_db.create_repository(
+        db,
+        tenant.organization_id,
+        provider="github",
+        full_name=full_name,
+        clone_url=f"https://github.com/{full_name}.git",
+        created_by=tenant.user_id,
+        github_id=github_id,
+    )
+    assert settings.encryption_key is not None
+    ring = Keyring(settings.encryption_key.get())
+    sealed, key_id = ring.encrypt(secret, f"repositories.webhook_secret:{repo.id}".encode())
+    await db.execute(
+        "UPDATE repositories SET webhook_id = $2, webhook_secret = $3, webhook_key_id = $4"
+        " WHERE id = $1",
+        repo.id,
+        hook_id,
+        sealed,
+        key_id,
+    )
+    return repo.id
