@@ -198,7 +198,7 @@ class Recommendation(msgspec.Struct, kw_only=True, omit_defaults=True):
     source: Literal["deterministic", "ai"] = "deterministic"
 
 
-class AiResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+class AiResult(msgspec.Struct, kw_only=True):
     """What the AI step did. With no GEMINI_API_KEY, status is "off" and nothing else."""
 
     status: Literal["off", "ok", "cached", "quota_exceeded", "failed", "skipped"] = "off"

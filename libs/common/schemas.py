@@ -34,6 +34,7 @@ class Repository(msgspec.Struct, kw_only=True):
     visibility: str | None
     topics: list[str]
     webhook_id: int | None
+    created_by: uuid.UUID | None = None  # whose GitHub token reads it, whose quota it spends
     created_at: dt.datetime
 
 

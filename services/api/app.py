@@ -17,6 +17,7 @@ from services.api.httpmetrics import HttpMetrics
 from services.api.routes import (
     account,
     admin,
+    analyses,
     auth,
     docs,
     events,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         orgs.routes,
         repos.routes,
         jobs.routes,
+        analyses.routes,
         events.routes,
         usage.routes,
         admin.routes,

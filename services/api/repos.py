@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 import asyncpg
 import msgspec
@@ -25,6 +25,9 @@ class AnalyzeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     commit: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")] | None = None
     branch: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    platform: Literal["github", "gitlab"] = "github"
+    # Open a pull request with the generated workflow (GitHub repositories, valid CI only).
+    open_pull_request: bool = False
 
 
 # Connects a GitHub repository by OWNER/NAME for the caller (services.api.github).
@@ -117,7 +120,11 @@ async def request_analysis(
         repository_id=repo.id,
         commit_sha=commit,
         requested_by=who.user_id,
-        params={"branch": body.branch or repo.default_branch},
+        params={
+            "branch": body.branch or repo.default_branch,
+            "platform": body.platform,
+            "open_pull_request": body.open_pull_request,
+        },
     )
 
 

@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 
 import msgspec
 
+from libs.analysis.report import Report
+from libs.common.db.analyses import AnalysisRow, CiConfigRow
 from libs.common.schemas import Job, JobStatus, Repository
 
 
@@ -98,3 +100,70 @@ class Health(msgspec.Struct, kw_only=True):
 class Readiness(msgspec.Struct, kw_only=True):
     status: str
     checks: dict[str, str]
+
+
+class AnalysisView(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    repository_id: uuid.UUID
+    job_id: uuid.UUID | None
+    commit_sha: str
+    branch: str | None
+    health_score: int | None
+    ai_status: str
+    ai_model: str | None
+    ai_total_tokens: int
+    created_at: dt.datetime
+    report_url: str
+    ci_url: str
+
+    @classmethod
+    def of(cls, row: AnalysisRow) -> AnalysisView:
+        return cls(
+            id=row.id,
+            repository_id=row.repository_id,
+            job_id=row.job_id,
+            commit_sha=row.commit_sha,
+            branch=row.branch,
+            health_score=row.health_score,
+            ai_status=row.ai_status,
+            ai_model=row.ai_model,
+            ai_total_tokens=row.ai_total_tokens,
+            created_at=row.created_at,
+            report_url=f"/v1/analyses/{row.id}",
+            ci_url=f"/v1/analyses/{row.id}/ci",
+        )
+
+
+class AnalysisWithReport(msgspec.Struct, kw_only=True):
+    analysis: AnalysisView
+    report: Report
+
+
+class CiConfigView(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    analysis_id: uuid.UUID
+    platform: str
+    path: str
+    content: str
+    valid: bool
+    validation: dict[str, object]
+    score_before: int | None
+    score_after: int | None
+    pull_request_url: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: CiConfigRow) -> CiConfigView:
+        return cls(
+            id=row.id,
+            analysis_id=row.analysis_id,
+            platform=row.platform,
+            path=row.path,
+            content=row.content,
+            valid=row.valid,
+            validation=row.validation,
+            score_before=row.score_before,
+            score_after=row.score_after,
+            pull_request_url=row.pull_request_url,
+            created_at=row.created_at,
+        )

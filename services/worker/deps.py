@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
+import aiohttp
 import asyncpg
 from redis.asyncio import Redis
 
-from libs.common.config import Settings
+from libs.ai.client import Gemini
+from libs.common.config import Settings, keyring
+from libs.common.crypto import Keyring
+from libs.common.db import credentials
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
@@ -19,12 +26,42 @@ class Deps:
     pool: asyncpg.Pool
     redis: Redis
     metrics: Metrics
+    http: aiohttp.ClientSession
+    gemini: Gemini | None
+    keyring: Keyring | None
 
     @classmethod
     async def create(cls, settings: Settings, metrics: Metrics | None = None) -> Deps:
         pool = await create_pool(settings)
-        return cls(settings, pool, create_redis(settings), metrics or Metrics())
+        return cls(
+            settings=settings,
+            pool=pool,
+            redis=create_redis(settings),
+            metrics=metrics or Metrics(),
+            http=aiohttp.ClientSession(),
+            gemini=Gemini.from_settings(settings),
+            keyring=keyring(settings),
+        )
+
+    @property
+    def workdir(self) -> Path:
+        """Where jobs unpack trees; each job takes its own subfolder and removes it."""
+        return Path(self.settings.workdir or tempfile.gettempdir())
+
+    async def github_token(self, user_id: uuid.UUID | None) -> str | None:
+        """The user's GitHub token, decrypted; None without a user, a token or a key."""
+        if user_id is None or self.keyring is None:
+            return None
+        async with self.pool.acquire() as conn:
+            stored = await credentials.github_token(conn, user_id)
+        if stored is None:
+            return None
+        plain = self.keyring.decrypt(stored.ciphertext, stored.key_id, credentials.context(user_id))
+        return plain.decode()
 
     async def close(self) -> None:
+        if self.gemini is not None:
+            await self.gemini.aclose()
+        await self.http.close()
         await self.redis.aclose()
         await self.pool.close()

@@ -8,11 +8,15 @@ reason instead of asking arq for another try.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+import shutil
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -37,6 +41,16 @@ tracer = trace.get_tracer("autodevops.worker")
 class JobContext:
     deps: Deps
     job: Job
+
+    @contextlib.asynccontextmanager
+    async def scratch(self) -> AsyncIterator[Path]:
+        """A fresh directory for this attempt's tree (not yet created), removed afterwards."""
+        workdir = self.deps.workdir / f"autodevops-{self.job.id}-{self.job.attempts}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            yield workdir / "tree"
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     async def progress(self, stage: str, message: str, **data: object) -> None:
         await self.emit("progress", stage=stage, message=message, data=data)

@@ -14,19 +14,15 @@ from libs.common.config import Settings
 from libs.common.redis import keys, queue
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
-from services.worker.errors import PermanentJobError
+from services.worker.jobs.analysis import analysis
+from services.worker.jobs.ci_generation import ci_generation
 from services.worker.jobs.sync import sync
-from services.worker.runner import Handler, JobContext, execute
-
-
-async def _unavailable(jc: JobContext) -> None:
-    raise PermanentJobError(f"{jc.job.kind} jobs are not available in this version", "unsupported")
-
+from services.worker.runner import Handler, execute
 
 HANDLERS: dict[JobKind, Handler] = {
     "sync": sync,
-    "analysis": _unavailable,
-    "ci_generation": _unavailable,
+    "analysis": analysis,
+    "ci_generation": ci_generation,
 }
 HEALTH_CHECK_INTERVAL_S = 30
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -11,11 +12,29 @@ from tests.e2e.conftest import Stack
 from tests.helpers import make_repo, parse_sse
 
 
+async def follow(http: aiohttp.ClientSession, job_url: str) -> dict[str, Any]:
+    """Wait for a job through its event stream; return it, asserting it succeeded."""
+    async with http.get(f"{job_url}/events", timeout=aiohttp.ClientTimeout(total=120)) as sse:
+        events = parse_sse(await sse.text())
+    job = await (await http.get(job_url)).json()
+    assert events[-1].event == "succeeded", job
+    assert isinstance(job, dict)
+    return job
+
+
 async def test_register_sync_and_follow_over_sse(stack: Stack, tmp_path: Path) -> None:
     token = stack.cli("token", "create", "--login", "e2e", "--org", "e2e-org")
     assert token.startswith("ado_")
     headers = {"Authorization": f"Bearer {token}"}
-    sha = make_repo(tmp_path / "project", {"README.md": "# project\n"}, branch="develop")
+    sha = make_repo(
+        tmp_path / "project",
+        {
+            "README.md": "# project\n",
+            "pyproject.toml": '[project]\nname = "p"\n',
+            "tests/test_p.py": "def test_p():\n    pass\n",
+        },
+        branch="develop",
+    )
 
     async with aiohttp.ClientSession(stack.url, headers=headers) as http:
         created = await http.post("/v1/repos", json={"path": str(tmp_path / "project")})
@@ -36,7 +55,7 @@ async def test_register_sync_and_follow_over_sse(stack: Stack, tmp_path: Path) -
         shown = await (await http.get(f"/v1/jobs/{job['id']}")).json()
         assert shown["status"] == "succeeded"
         assert shown["attempts"] == 1
-        assert shown["result"] == {"default_branch": "develop", "commit": sha}
+        assert (shown["result"]["default_branch"], shown["result"]["commit"]) == ("develop", sha)
         assert shown["started_at"]
         assert shown["finished_at"]
         repo_now = await (await http.get(f"/v1/repos/{repo['id']}")).json()
@@ -47,6 +66,22 @@ async def test_register_sync_and_follow_over_sse(stack: Stack, tmp_path: Path) -
         async with http.get(job["events_url"], headers=resume) as again:
             rest = parse_sse(await again.text())
         assert [(e.id, e.event) for e in rest] == [(e.id, e.event) for e in events[1:]]
+
+        # The sync enqueued an analysis of HEAD, which enqueues CI generation.
+        analysis_job = await follow(http, f"/v1/jobs/{shown['result']['analysis_job_id']}")
+        assert analysis_job["commit_sha"] == sha
+        analysis_id = analysis_job["result"]["analysis_id"]
+        found = await (await http.get(f"/v1/analyses/{analysis_id}")).json()
+        assert found["analysis"]["commit_sha"] == sha
+        assert found["report"]["ai"]["status"] == "off"  # no GEMINI_API_KEY here
+        assert found["report"]["score"]["overall"] == found["analysis"]["health_score"]
+        listed = await (await http.get(f"/v1/repos/{repo['id']}/analyses")).json()
+        assert [a["id"] for a in listed["items"]] == [analysis_id]
+        await follow(http, f"/v1/jobs/{analysis_job['result']['ci_generation_job_id']}")
+        (config,) = (await (await http.get(f"/v1/analyses/{analysis_id}/ci")).json())["items"]
+        assert config["valid"] is True
+        assert config["path"] == ".github/workflows/ci.yml"
+        assert "permissions:" in config["content"]
 
     # Every process stops cleanly on SIGTERM.
     for proc in stack.procs.values():

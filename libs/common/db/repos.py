@@ -8,7 +8,7 @@ from libs.common.db import Conn, row_or_none, to_struct, to_structs
 from libs.common.schemas import Provider, Repository
 
 _COLUMNS = """id, organization_id, provider, full_name, clone_url, default_branch, last_commit,
-              last_synced_at, visibility, topics, webhook_id, created_at"""
+              last_synced_at, visibility, topics, webhook_id, created_by, created_at"""
 
 
 async def create_repository(

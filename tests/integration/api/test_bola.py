@@ -11,7 +11,9 @@ import asyncpg
 import msgspec
 from redis.asyncio import Redis
 
+from libs.analysis.report import REPORT_VERSION, Report
 from libs.common.config import Settings
+from libs.common.db import analyses as analyses_db
 from libs.common.redis import events
 from services.api.openapi import documented_routes
 from tests.conftest import Tenant
@@ -35,7 +37,22 @@ async def victim_objects(client: Client, db: asyncpg.Connection, tenant: Tenant)
     token = await (
         await client.post("/v1/tokens", json={"name": "x"}, headers=tenant.headers)
     ).json()
+    analysis = await analyses_db.store_analysis(
+        db,
+        tenant.organization_id,
+        repository_id=uuid.UUID(repo_id),
+        job_id=uuid.UUID(job["id"]),
+        commit_sha="a" * 40,
+        branch="main",
+        content_digest="d",
+        report_version=REPORT_VERSION,
+        report=msgspec.to_builtins(Report()),
+        health_score=50,
+        ai_status="off",
+        ai_model=None,
+    )
     return {
+        "/v1/analyses/": str(analysis.id),
         "/v1/repos/": repo_id,
         "/v1/jobs/": job["id"],
         "/v1/orgs/": str(tenant.organization_id),

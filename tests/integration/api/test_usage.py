@@ -89,7 +89,7 @@ async def test_analyze_starts_one_job_per_commit(
         "SELECT params, requested_by FROM jobs WHERE id = $1", uuid.UUID(job["id"])
     )
     assert row is not None
-    assert row["params"] == {"branch": "main"}
+    assert row["params"] == {"branch": "main", "platform": "github", "open_pull_request": False}
     assert row["requested_by"] == tenant.user_id
     named = await client.post(
         f"/v1/repos/{repo_id}/analyze",

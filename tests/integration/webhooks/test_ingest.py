@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -265,7 +266,7 @@ async def test_a_crashed_consumers_entries_are_processed(
     # Never restarted: another consumer takes the entry over once it is idle long enough.
     quick = msgspec.structs.replace(hook_settings, ingest_claim_idle_seconds=1)
     other = IngestConsumer(
-        Deps(quick, deps.pool, deps.redis, deps.metrics), name="other", block_ms=10, claim_every_s=0
+        dataclasses.replace(deps, settings=quick), name="other", block_ms=10, claim_every_s=0
     )
     assert await other.claim() == 0
     await asyncio.sleep(1.1)
@@ -287,7 +288,7 @@ async def test_a_delivery_that_keeps_failing_is_dead_lettered(
     )
     pool = await create_pool(broken_settings, min_size=0)
     broken = IngestConsumer(
-        Deps(broken_settings, pool, deps.redis, deps.metrics),
+        dataclasses.replace(deps, settings=broken_settings, pool=pool),
         name="x",
         block_ms=10,
         claim_every_s=0,

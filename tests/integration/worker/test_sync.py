@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -65,7 +66,14 @@ async def test_sync_resolves_head_and_branch(
     assert done is not None
     assert done.status == "succeeded"
     assert done.attempts == 1
-    assert done.result == {"default_branch": "trunk", "commit": sha}
+    assert done.result is not None
+    assert (done.result["default_branch"], done.result["commit"]) == ("trunk", sha)
+    # A sync is followed by an analysis of the commit it found.
+    analysis = await jobs_db.get_job(
+        db, tenant.organization_id, uuid.UUID(str(done.result["analysis_job_id"]))
+    )
+    assert analysis is not None
+    assert (analysis.kind, analysis.commit_sha, analysis.status) == ("analysis", sha, "queued")
     assert done.started_at is not None
     assert done.finished_at is not None
     stored = await repos_db.get_repository(db, tenant.organization_id, repo.id)

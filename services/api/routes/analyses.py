@@ -1,0 +1,68 @@
+"""Analyses and the CI generated from them: what the pipeline produced, per organization."""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from libs.analysis.report import Report
+from libs.common.db import analyses as analyses_db
+from services.api import keys, repos
+from services.api.body import json_response
+from services.api.errors import NotFound
+from services.api.routes.repos import path_uuid
+from services.api.spec import operation
+from services.api.views import AnalysisView, AnalysisWithReport, CiConfigView, ListOf
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v1/repos/{id}/analyses")
+@operation(
+    "List a repository's analyses, newest first",
+    tags=("analyses",),
+    responses={200: ListOf[AnalysisView]},
+    errors=(NotFound,),
+)
+async def list_analyses(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    repo = await repos.get(request.app[keys.POOL], who, path_uuid(request))
+    async with request.app[keys.POOL].acquire() as conn:
+        rows = await analyses_db.list_analyses(conn, who.organization_id, repo.id, limit=100)
+    return json_response(ListOf(items=[AnalysisView.of(r) for r in rows]))
+
+
+@routes.get("/v1/analyses/{id}")
+@operation(
+    "Read an analysis and its full report",
+    tags=("analyses",),
+    responses={200: AnalysisWithReport},
+    errors=(NotFound,),
+)
+async def get_analysis(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        found = await analyses_db.get_analysis(conn, who.organization_id, path_uuid(request))
+    if found is None:
+        raise NotFound("No such analysis.")
+    row, report = found
+    return json_response(
+        AnalysisWithReport(analysis=AnalysisView.of(row), report=msgspec.convert(report, Report))
+    )
+
+
+@routes.get("/v1/analyses/{id}/ci")
+@operation(
+    "The CI configurations generated from an analysis, with their validation",
+    tags=("analyses",),
+    responses={200: ListOf[CiConfigView]},
+    errors=(NotFound,),
+)
+async def list_ci_configs(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    analysis_id = path_uuid(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        if await analyses_db.get_analysis(conn, who.organization_id, analysis_id) is None:
+            raise NotFound("No such analysis.")
+        rows = await analyses_db.ci_configs_for(conn, who.organization_id, analysis_id)
+    return json_response(ListOf(items=[CiConfigView.of(r) for r in rows]))

@@ -1,0 +1,138 @@
+"""The analysis job: fetch the tree at the commit, analyse it, ask Gemini, store the report.
+
+Identical content (same digest under the same analyser, prompt and model versions) reuses
+the stored AI result and spends no tokens. The stored row is keyed by the job, so a job
+that runs twice (arq runs at least once) writes one analysis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import msgspec
+
+from libs.ai.config import cache_key_parts
+from libs.ai.step import as_cached, reusable, run_ai_step
+from libs.analysis import REPORT_VERSION, Report, analyze
+from libs.common import jobs
+from libs.common.db import analyses as analyses_db
+from libs.common.db import repos as repos_db
+from libs.common.schemas import Repository
+from services.worker.errors import PermanentJobError, TransientJobError
+from services.worker.fetch import fetch_tree
+from services.worker.runner import JobContext
+
+
+def cache_key(report: Report, parts: dict[str, str]) -> str:
+    """The analysis cache key: what the analysers read plus every version that shapes the
+    report (analyser, prompt, model)."""
+    material = [report.content_digest, f"report:{REPORT_VERSION}"]
+    material += [f"{k}:{v}" for k, v in sorted(parts.items())]
+    return hashlib.sha256("\n".join(material).encode()).hexdigest()
+
+
+async def load_repository(jc: JobContext) -> Repository:
+    job = jc.job
+    if job.repository_id is None:
+        raise PermanentJobError("the job names no repository", "bad_job")
+    async with jc.deps.pool.acquire() as conn:
+        repo = await repos_db.get_repository(conn, job.organization_id, job.repository_id)
+    if repo is None:
+        raise PermanentJobError("the repository was removed", "repository_not_found")
+    return repo
+
+
+async def analysis(jc: JobContext) -> dict[str, Any]:
+    job, deps = jc.job, jc.deps
+    repo = await load_repository(jc)
+    if not job.commit_sha:
+        raise PermanentJobError("an analysis needs a commit", "bad_job")
+    user_id = job.requested_by or repo.created_by
+    async with jc.scratch() as tree:
+        await jc.progress("fetching", f"fetching {repo.full_name} at {job.commit_sha[:12]}")
+        token = await deps.github_token(user_id) if repo.provider == "github" else None
+        stats = await fetch_tree(deps.settings, deps.http, repo, job.commit_sha, tree, token=token)
+        await jc.progress("analysing", f"analysing {stats.files} files")
+        report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
+        key = cache_key(report, cache_key_parts(deps.settings))
+        async with deps.pool.acquire() as conn:
+            cached = await analyses_db.find_by_digest(conn, job.organization_id, key)
+        stored_report = msgspec.convert(cached[1], Report) if cached else None
+        if stored_report is not None and reusable(stored_report.ai):
+            report.ai = as_cached(stored_report.ai)
+            report.recommendations = stored_report.recommendations
+            await jc.progress("ai", "identical content analysed before: reusing its AI result")
+        else:
+            await jc.progress("ai", "asking Gemini" if deps.gemini else "AI is off")
+            step = await run_ai_step(
+                deps.gemini,
+                deps.pool,
+                report,
+                tree,
+                organization_id=job.organization_id,
+                user_id=user_id,
+                job_id=job.id,
+                metrics=deps.metrics,
+            )
+            if step.retryable and job.attempts < deps.settings.job_max_tries:
+                raise TransientJobError(
+                    step.result.reason or "Gemini is unavailable",
+                    "ai_unavailable",
+                    retry_after=step.retry_after,
+                )
+            report.ai = step.result
+            report.recommendations = step.recommendations
+
+    await jc.progress("storing", f"storing the report (score {report.score.overall})")
+    async with deps.pool.acquire() as conn:
+        row = await analyses_db.store_analysis(
+            conn,
+            job.organization_id,
+            repository_id=repo.id,
+            job_id=job.id,
+            commit_sha=job.commit_sha,
+            branch=_str(job.params.get("branch")),
+            content_digest=key,
+            report_version=REPORT_VERSION,
+            report=msgspec.to_builtins(report),
+            health_score=report.score.overall,
+            ai_status=report.ai.status,
+            ai_model=report.ai.model,
+            ai_tokens=(
+                report.ai.prompt_tokens,
+                report.ai.output_tokens,
+                report.ai.thinking_tokens,
+                report.ai.total_tokens,
+            ),
+        )
+    platform = _str(job.params.get("platform")) or "github"
+    ci_job, _ = await jobs.submit(
+        deps.pool,
+        deps.redis,
+        job.organization_id,
+        kind="ci_generation",
+        key=jobs.dedup_key("ci_generation", row.id, platform),
+        trigger=job.trigger,
+        repository_id=repo.id,
+        commit_sha=job.commit_sha,
+        requested_by=job.requested_by,
+        params={
+            "analysis_id": str(row.id),
+            "platform": platform,
+            "open_pull_request": bool(job.params.get("open_pull_request", False)),
+        },
+    )
+    return {
+        "analysis_id": str(row.id),
+        "health_score": report.score.overall,
+        "band": report.score.band,
+        "ai_status": report.ai.status,
+        "ai_reason": report.ai.reason,
+        "ci_generation_job_id": str(ci_job.id),
+    }
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
