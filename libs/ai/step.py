@@ -137,11 +137,7 @@ class _Run:
                 conn, self.organization_id, usage_id, outcome=outcome, usage=usage
             )
         if self.metrics is not None:
-            model = self.gemini.model
-            self.metrics.ai_calls.labels(model, outcome).inc()
-            self.metrics.ai_call_duration.labels(model).observe(seconds)
-            for kind in ("prompt", "output", "thinking", "total"):
-                self.metrics.ai_tokens.labels(model, kind).inc(getattr(usage, kind))
+            self.metrics.record_ai_call(self.gemini.model, outcome, usage, seconds)
 
     async def count(self, context: Context) -> int:
         async for attempt in retrying(self.config):
@@ -247,6 +243,8 @@ async def run_ai_step(
         step = await _run(run, report, tree_root, deterministic)
     if metrics is not None:
         metrics.ai_steps.labels(step.result.status).inc()
+        if step.result.status == "quota_exceeded":
+            metrics.ai_quota_rejections.labels("worker").inc()
         metrics.ai_dropped_recommendations.inc(step.result.dropped_recommendations)
     return step
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from libs.common.crypto import Keyring
+from libs.common.pricing import DEFAULT_PRICES, parse_prices
 
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
@@ -59,10 +60,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_url: str | None = None
     db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max_size: Positive = 10
-    # Worker and scheduler serve /metrics here; 0 picks a free port (logged at start).
+    # Worker and scheduler serve /metrics here; a taken port (another replica on this
+    # host) or 0 picks a free one. Each registers its address in Redis, and the api lists
+    # them for Prometheus at /metrics/targets (docs/metrics.md).
     metrics_host: str = "127.0.0.1"
     worker_metrics_port: Port = 9101
     scheduler_metrics_port: Port = 9102
+    # The host Prometheus reaches this process's metrics on (default: METRICS_HOST, or
+    # this machine's hostname when METRICS_HOST is a wildcard address).
+    metrics_advertise_host: str | None = None
     worker_concurrency: Positive = 10
     # Run the `maintenance` consumer (backups, cleanup) in this worker process; give it
     # to the replicas that can reach BACKUP_DIR and have pg_dump.
@@ -89,6 +95,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_call_attempts: Annotated[int, msgspec.Meta(ge=1, le=5)] = 2
     ai_max_output_tokens: Annotated[int, msgspec.Meta(ge=256)] = 8192
     ai_context_tokens: Annotated[int, msgspec.Meta(ge=1000)] = 12_000
+    # US dollars per million tokens, `model=input:output,...`: the cost estimate metric.
+    ai_prices: str = DEFAULT_PRICES
+    # Tokens the whole platform may spend per UTC day before the budget alerts fire (0: none).
+    ai_daily_budget_tokens: Annotated[int, msgspec.Meta(ge=0)] = 0
 
     # What one fetched repository may weigh: the download, and the tree once extracted.
     repo_download_max_bytes: Positive = 200 * 1024 * 1024
@@ -152,6 +162,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retention_webhook_deliveries_days: Positive = 14
     retention_tokens_days: Positive = 30
     retention_maintenance_runs_days: Positive = 90
+
+    def __post_init__(self) -> None:
+        parse_prices(self.ai_prices)  # a malformed table fails at start, naming the entry
 
     def __repr__(self) -> str:
         shown = ", ".join(

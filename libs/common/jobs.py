@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from opentelemetry import trace
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -18,6 +19,7 @@ from libs.common.schemas import Job
 from libs.common.telemetry import current_carrier, current_trace_id
 
 log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("autodevops.jobs")
 
 
 def dedup_key(kind: JobKind, *parts: object) -> str:
@@ -49,24 +51,28 @@ async def submit(
     Returns the job and whether it was created now. If Redis cannot take it, the row stays
     queued and the reconciler enqueues it later: accepted work is never lost.
     """
-    async with pool.acquire() as conn:
-        job, created = await jobs_db.insert_job(
-            conn,
-            organization_id,
-            kind=kind,
-            dedup_key=key,
-            trigger=trigger,
-            repository_id=repository_id,
-            commit_sha=commit_sha,
-            requested_by=requested_by,
-            params=params,
-            trace_id=current_trace_id(),
-            trace_context=current_carrier(),
-        )
-    if created:
-        enqueued_at = await enqueue_row(pool, redis, job)
-        if enqueued_at is not None:
-            job.enqueued_at = enqueued_at
+    with tracer.start_as_current_span(
+        f"submit {kind}", kind=trace.SpanKind.PRODUCER, attributes={"job.kind": kind}
+    ) as span:
+        async with pool.acquire() as conn:
+            job, created = await jobs_db.insert_job(
+                conn,
+                organization_id,
+                kind=kind,
+                dedup_key=key,
+                trigger=trigger,
+                repository_id=repository_id,
+                commit_sha=commit_sha,
+                requested_by=requested_by,
+                params=params,
+                trace_id=current_trace_id(),
+                trace_context=current_carrier(),
+            )
+        if created:
+            enqueued_at = await enqueue_row(pool, redis, job)
+            if enqueued_at is not None:
+                job.enqueued_at = enqueued_at
+        span.set_attributes({"job.id": str(job.id), "job.created": created})
     return job, created
 
 

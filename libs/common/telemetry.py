@@ -1,35 +1,102 @@
-"""OpenTelemetry setup and the trace context that travels in job payloads and stream entries."""
+"""OpenTelemetry setup and the trace context that travels in job payloads and stream entries.
+
+One trace follows a piece of work across services: the api's request span (from the
+aiohttp-server instrumentation), the context it writes into the `webhooks` stream entry
+or the job payload, the ingest consumer's and the job's spans in the worker, and their
+fetch, analysis, Gemini and database spans. Every process keeps an SDK tracer provider,
+so log lines and job rows carry trace ids even when nothing is exported.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 from libs.common.config import Settings
 
-_configured = False
+# Probes and scrapes every few seconds would bury the traces worth reading.
+EXCLUDED_URLS = "^/health$,^/ready$,^/metrics"
+
+
+class NoOrphanClientCalls(Sampler):
+    """Sample a root span unless it is an outbound call (Redis, PostgreSQL, HTTP) made
+    outside any request or job: arq's queue polling and the consumers' blocking reads
+    would otherwise each start a trace of their own, many times a second."""
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if kind == SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return ALWAYS_ON.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return "NoOrphanClientCalls"
+
+
+@dataclass
+class Tracing:
+    """What setup_tracing installed; `shutdown` flushes the exporter and uninstruments."""
+
+    provider: TracerProvider
+    instrumentors: list[BaseInstrumentor] = field(default_factory=list)
+
+    def shutdown(self) -> None:
+        global _active
+        for instrumentor in self.instrumentors:
+            instrumentor.uninstrument()
+        self.provider.shutdown()
+        _active = None
+
+
+_active: Tracing | None = None
 
 
 def setup_tracing(
     settings: Settings, service: str, extra_processor: SpanProcessor | None = None
-) -> TracerProvider | None:
-    """Install a tracer provider; export over OTLP only when an endpoint is configured.
+) -> Tracing | None:
+    """Install the tracer provider and instrumentation, once per process (None after that).
 
-    Without an endpoint (and without `extra_processor`, which tests use to capture spans in
-    memory) the no-op provider stays in place, so tracing costs nothing.
+    Spans are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and handed
+    to `extra_processor` (tests capture them in memory). Without either, spans only give
+    log lines and jobs their trace ids, and the per-call asyncpg, Redis and aiohttp-client
+    instrumentation stays off: nobody would see those spans.
     """
-    global _configured
-    if _configured:
-        return None
-    if not settings.otel_exporter_otlp_endpoint and extra_processor is None:
+    global _active
+    if _active is not None:
         return None
     provider = TracerProvider(
-        resource=Resource.create({"service.name": settings.otel_service_name or service})
+        resource=Resource.create({"service.name": settings.otel_service_name or service}),
+        sampler=ParentBased(root=NoOrphanClientCalls()),
     )
+    exporting = bool(settings.otel_exporter_otlp_endpoint) or extra_processor is not None
     if settings.otel_exporter_otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -38,19 +105,25 @@ def setup_tracing(
     if extra_processor is not None:
         provider.add_span_processor(extra_processor)
     trace.set_tracer_provider(provider)
-    _instrument_libraries()
-    _configured = True
-    return provider
+    _active = Tracing(provider, _instrument(exporting))
+    return _active
 
 
-def _instrument_libraries() -> None:
-    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
+def _instrument(clients: bool) -> list[BaseInstrumentor]:
+    from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
 
-    AioHttpClientInstrumentor().instrument()
-    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
-    RedisInstrumentor().instrument()
+    # Read by the instrumentation when it is installed; an operator's value wins.
+    os.environ.setdefault("OTEL_PYTHON_AIOHTTP_SERVER_EXCLUDED_URLS", EXCLUDED_URLS)
+    done: list[BaseInstrumentor] = [AioHttpServerInstrumentor()]
+    if clients:
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+        done += [AioHttpClientInstrumentor(), AsyncPGInstrumentor(), RedisInstrumentor()]  # type: ignore[no-untyped-call]
+    for instrumentor in done:
+        instrumentor.instrument()
+    return done
 
 
 def current_carrier() -> dict[str, str]:
@@ -60,7 +133,7 @@ def current_carrier() -> dict[str, str]:
     return carrier
 
 
-def context_from(carrier: Mapping[str, str] | None) -> object:
+def context_from(carrier: Mapping[str, str] | None) -> otel_context.Context:
     return propagate.extract(dict(carrier or {}))
 
 

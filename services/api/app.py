@@ -68,7 +68,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         client_max_size=MAX_BODY_BYTES,
     )
     app[keys.SETTINGS] = settings
-    app[keys.METRICS] = metrics or Metrics()
+    app[keys.METRICS] = metrics or Metrics.for_service(settings, "api")
     app[keys.HTTP_METRICS] = HttpMetrics(app[keys.METRICS])
     app[keys.KEYRING] = keyring(settings)
     app[keys.CLOSING] = asyncio.Event()

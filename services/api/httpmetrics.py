@@ -14,7 +14,9 @@ class HttpMetrics:
         self.metrics = metrics
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
-    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+    def record(self, method: str, route: str, status: int, seconds: float | None) -> None:
+        """Count a request; `seconds` None leaves it out of the latency histogram (an event
+        stream's duration is how long the client listened, not how fast we answered)."""
         key = (method, route, status // 100)
         children = self._children.get(key)
         if children is None:
@@ -24,4 +26,5 @@ class HttpMetrics:
             )
             self._children[key] = children
         children[0].inc()
-        children[1].observe(seconds)
+        if seconds is not None:
+            children[1].observe(seconds)

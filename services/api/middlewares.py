@@ -36,6 +36,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     http = request.app[keys.HTTP_METRICS]
     started = time.perf_counter()
     status = 500
+    streamed = False
     http.metrics.http_in_flight.inc()
     bound = structlog.contextvars.bind_contextvars(request_id=request_id)
     try:
@@ -49,11 +50,13 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         except Exception as exc:
             response = as_problem(request, exc)
         status = response.status
+        streamed = response.content_type == "text/event-stream"
         return response
     finally:
         structlog.contextvars.reset_contextvars(**bound)
         http.metrics.http_in_flight.dec()
-        http.record(request.method, route_template(request), status, time.perf_counter() - started)
+        seconds = None if streamed else time.perf_counter() - started
+        http.record(request.method, route_template(request), status, seconds)
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:

@@ -22,21 +22,20 @@ log = structlog.get_logger("services.scheduler")
 
 
 async def serve(settings: Settings) -> None:
-    metrics = Metrics()
+    metrics = Metrics.for_service(settings, "scheduler")
     pool = await create_pool(settings)
     redis = create_redis(settings)
-    runner, _ = await metrics_server.start(
-        metrics, settings.metrics_host, settings.scheduler_metrics_port
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    log.info("scheduler started")
     try:
-        await Scheduler(settings, pool, redis, metrics).run(stop)
+        async with metrics_server.serving(
+            metrics, settings, "scheduler", settings.scheduler_metrics_port, redis
+        ):
+            log.info("scheduler started")
+            await Scheduler(settings, pool, redis, metrics).run(stop)
     finally:
-        await runner.cleanup()
         await redis.aclose()
         await pool.close()
 

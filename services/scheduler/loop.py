@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
+from opentelemetry import trace
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -24,6 +25,7 @@ from libs.ops.schedule import ScheduleEvent, Task
 from services.scheduler.leader import LeaderLock
 
 log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("autodevops.scheduler")
 
 Clock = Callable[[], dt.datetime]
 
@@ -93,19 +95,20 @@ class Scheduler:
         age_s = (now - slot).total_seconds()
         if age_s > self.settings.schedule_catchup_seconds:
             return
-        event = ScheduleEvent(
-            task=task, slot=slot, emitted_at=now, emitter=self.identity, trace=current_carrier()
-        )
-        entry_id = await schedule.emit_once(self.redis, event, self.marker_ttl_s)
-        if entry_id is not None:
-            self.metrics.schedule_events.labels(task).inc()
-            log.info(
-                "schedule event emitted",
-                task=task,
-                slot=schedule.slot_text(slot),
-                entry_id=entry_id,
-                late_s=round(age_s, 1),
+        with tracer.start_as_current_span(f"schedule {task}", kind=trace.SpanKind.PRODUCER):
+            event = ScheduleEvent(
+                task=task, slot=slot, emitted_at=now, emitter=self.identity, trace=current_carrier()
             )
+            entry_id = await schedule.emit_once(self.redis, event, self.marker_ttl_s)
+            if entry_id is not None:
+                self.metrics.schedule_events.labels(task).inc()
+                log.info(
+                    "schedule event emitted",
+                    task=task,
+                    slot=schedule.slot_text(slot),
+                    entry_id=entry_id,
+                    late_s=round(age_s, 1),
+                )
 
     async def _count_missed(
         self, task: Task, expr: str, slot: dt.datetime, now: dt.datetime

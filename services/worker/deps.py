@@ -37,7 +37,7 @@ class Deps:
             settings=settings,
             pool=pool,
             redis=create_redis(settings),
-            metrics=metrics or Metrics(),
+            metrics=metrics or Metrics.for_service(settings, "worker"),
             http=aiohttp.ClientSession(),
             gemini=Gemini.from_settings(settings),
             keyring=keyring(settings),

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import aiohttp
+from opentelemetry import trace
 
 from libs.common.config import Settings
 from libs.common.schemas import Repository
@@ -29,6 +30,7 @@ from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract
 from services.worker import gitops
 from services.worker.errors import PermanentJobError, TransientJobError
 
+tracer = trace.get_tracer("autodevops.worker.fetch")
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
@@ -57,35 +59,38 @@ async def fetch_tree(
     token: str | None,
 ) -> ExtractStats:
     """Extract `repo` at `commit` into `dest` (a new directory)."""
-    if not _SHA.match(commit):
-        raise PermanentJobError(f"not a full commit sha: {commit!r}", "bad_commit")
-    limits = ExtractLimits.from_settings(settings)
-    if repo.provider == "github":
-        client = GitHubClient.from_settings(session, settings, token)
+    with tracer.start_as_current_span(
+        "fetch", attributes={"vcs.provider": repo.provider, "vcs.commit": commit}
+    ):
+        if not _SHA.match(commit):
+            raise PermanentJobError(f"not a full commit sha: {commit!r}", "bad_commit")
+        limits = ExtractLimits.from_settings(settings)
+        if repo.provider == "github":
+            client = GitHubClient.from_settings(session, settings, token)
+            try:
+                return await client.fetch_tree(
+                    repo.full_name,
+                    commit,
+                    dest,
+                    max_download_bytes=settings.repo_download_max_bytes,
+                    limits=limits,
+                )
+            except GitHubError as exc:
+                raise github_error(exc) from exc
+        if repo.provider == "local" and not settings.allow_local_repos:
+            raise PermanentJobError("local repositories are disabled on this worker", "forbidden")
+        archive = dest.with_name(dest.name + ".tar")
         try:
-            return await client.fetch_tree(
-                repo.full_name,
-                commit,
-                dest,
-                max_download_bytes=settings.repo_download_max_bytes,
-                limits=limits,
-            )
-        except GitHubError as exc:
-            raise github_error(exc) from exc
-    if repo.provider == "local" and not settings.allow_local_repos:
-        raise PermanentJobError("local repositories are disabled on this worker", "forbidden")
-    archive = dest.with_name(dest.name + ".tar")
-    try:
-        if repo.provider == "local":
-            await _archive(repo.clone_url, commit, archive, settings, local=True)
-        else:
-            await _shallow_fetch_archive(repo.clone_url, commit, archive, settings)
-        try:
-            return await asyncio.to_thread(safe_extract, archive, dest, limits, strip_top=False)
-        except ArchiveError as exc:
-            raise PermanentJobError(str(exc), "archive_refused") from exc
-    finally:
-        archive.unlink(missing_ok=True)
+            if repo.provider == "local":
+                await _archive(repo.clone_url, commit, archive, settings, local=True)
+            else:
+                await _shallow_fetch_archive(repo.clone_url, commit, archive, settings)
+            try:
+                return await asyncio.to_thread(safe_extract, archive, dest, limits, strip_top=False)
+            except ArchiveError as exc:
+                raise PermanentJobError(str(exc), "archive_refused") from exc
+        finally:
+            archive.unlink(missing_ok=True)
 
 
 async def _shallow_fetch_archive(

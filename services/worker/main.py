@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from collections.abc import Sequence
 
 import structlog
 
-from libs.common import metrics_server
+from libs.common import metrics_server, scrape
 from libs.common.config import Settings
 from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
@@ -21,10 +22,22 @@ log = structlog.get_logger(__name__)
 
 async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     deps = await Deps.create(settings)
+    try:
+        async with metrics_server.serving(
+            deps.metrics,
+            settings,
+            "worker",
+            settings.worker_metrics_port,
+            deps.redis,
+            refresh=functools.partial(scrape.refresh, deps.metrics, deps.pool, deps.redis),
+        ):
+            await _run(settings, deps, queues)
+    finally:
+        await deps.close()
+
+
+async def _run(settings: Settings, deps: Deps, queues: Sequence[JobKind]) -> None:
     workers = [build_worker(settings, deps, kind) for kind in queues]
-    runner, _ = await metrics_server.start(
-        deps.metrics, settings.metrics_host, settings.worker_metrics_port
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -52,5 +65,3 @@ async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     stopper.cancel()
-    await runner.cleanup()
-    await deps.close()

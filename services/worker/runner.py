@@ -91,10 +91,12 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
 async def execute(ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler: Handler) -> None:
     deps: Deps = ctx["deps"]
     payload = msgspec.convert(raw, JobPayload)
-    token = otel_context.attach(context_from(payload.trace))  # type: ignore[arg-type]
+    token = otel_context.attach(context_from(payload.trace))
     try:
         with (
-            tracer.start_as_current_span(f"job {queue}", attributes={"job.id": payload.job_id}),
+            tracer.start_as_current_span(
+                f"job {queue}", kind=trace.SpanKind.CONSUMER, attributes={"job.id": payload.job_id}
+            ),
             structlog.contextvars.bound_contextvars(job_id=payload.job_id, queue=queue),
         ):
             await _attempt(deps, payload, queue, handler, int(ctx.get("job_try", 1)))
@@ -121,6 +123,8 @@ async def _attempt(
         deps.metrics.job_wait.labels(queue).observe(max(wait, 0.0))
     await jc.emit("started", message=f"attempt {job.attempts} of {max_tries}")
     started = time.perf_counter()
+    running = deps.metrics.jobs_in_progress.labels(queue)
+    running.inc()
     try:
         result = await handler(jc)
     except PermanentJobError as exc:
@@ -148,6 +152,7 @@ async def _attempt(
             await jc.emit("succeeded", message="done", data=result or {})
             deps.metrics.jobs.labels(queue, "succeeded").inc()
     finally:
+        running.dec()
         deps.metrics.job_duration.labels(queue).observe(time.perf_counter() - started)
 
 

@@ -1,4 +1,4 @@
-"""Operator queries that deliberately span every organization (the admin routes only)."""
+"""Operator queries that deliberately span every organization (admin routes, metrics)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,15 @@ async def top_ai_users(conn: Conn, *, hours: int = 24, limit: int = 10) -> list[
         limit,
     )
     return to_structs(rows, TopUser)
+
+
+async def platform_tokens_today(conn: Conn) -> int:
+    """AI tokens every organization spent since 00:00 UTC: the daily budget's gauge."""
+    total: int = await conn.fetchval(
+        """
+        SELECT coalesce(sum(tokens_used), 0)::bigint FROM ai_usage
+         WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+           AND outcome <> 'in_flight'
+        """
+    )
+    return total

@@ -59,3 +59,9 @@ def schedule_slot(task: str, slot: str) -> str:
 def schedule_last(task: str) -> str:
     """The newest slot of `task` ever emitted, to tell a missed slot from a handled one."""
     return f"schedule:last:{task}"
+
+
+def metrics_targets(service: str) -> str:
+    """Sorted set of the `host:port` /metrics addresses of live `service` processes,
+    scored by when each registration expires (the api lists them for Prometheus)."""
+    return f"metrics:targets:{service}"

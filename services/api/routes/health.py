@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable
+from typing import Literal
 
+import msgspec
 from aiohttp import web
 
-from libs.common.redis import queue
+from libs.common import scrape
+from libs.common.redis import targets
 from services.api import keys
-from services.api.body import json_response
-from services.api.errors import ServiceUnavailable, problem_response
+from services.api.body import decode_query, json_response
+from services.api.errors import ServiceUnavailable, ValidationFailed, problem_response
 from services.api.spec import operation
 from services.api.views import Health, Readiness
 
@@ -84,25 +86,51 @@ async def ready(request: web.Request) -> web.Response:
 @operation(
     "Prometheus metrics of this api process",
     tags=("operations",),
+    description=(
+        "Also reads, at scrape time, the queue depths, the webhook backlog, the platform's "
+        "AI tokens today and whether PostgreSQL and Redis answer (docs/metrics.md)."
+    ),
     responses={200: "text/plain"},
     security="none",
     rate_limit="none",
 )
 async def metrics(request: web.Request) -> web.Response:
-    registry = request.app[keys.METRICS]
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_S):
-            await refresh_queue_gauges(request.app)
-    except Exception:  # a scrape must still answer when Redis is down
-        registry.dependency_up.labels("redis").set(0)
-    body, content_type = registry.render()
+    app = request.app
+    await scrape.refresh(app[keys.METRICS], app[keys.POOL], app[keys.REDIS])
+    body, content_type = app[keys.METRICS].render()
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
-async def refresh_queue_gauges(app: web.Application) -> None:
-    registry = app[keys.METRICS]
-    for kind in queue.KINDS:
-        count, oldest_ms = await queue.depth(app[keys.REDIS], kind)
-        registry.queue_depth.labels(kind).set(count)
-        age = max(0.0, time.time() - oldest_ms / 1000) if oldest_ms else 0.0
-        registry.queue_oldest_age.labels(kind).set(age)
+class TargetsQuery(msgspec.Struct, kw_only=True):
+    service: Literal["worker", "scheduler"] | None = None
+
+
+class TargetGroup(msgspec.Struct, kw_only=True):
+    targets: list[str]
+    labels: dict[str, str]
+
+
+@routes.get("/metrics/targets")
+@operation(
+    "Where the workers and schedulers serve /metrics (Prometheus HTTP service discovery)",
+    tags=("operations",),
+    description=(
+        "Every live worker and scheduler process registers its metrics `host:port` in "
+        "Redis; point Prometheus's `http_sd_configs` here (`?service=worker` or "
+        "`?service=scheduler`) to scrape every replica wherever it listens."
+    ),
+    query=TargetsQuery,
+    responses={200: list[TargetGroup]},
+    errors=(ValidationFailed, ServiceUnavailable),
+    security="none",
+    rate_limit="none",
+)
+async def metrics_targets(request: web.Request) -> web.Response:
+    query = decode_query(request, TargetsQuery)
+    services = [query.service] if query.service else ["worker", "scheduler"]
+    groups = []
+    for service in services:
+        found = await targets.live(request.app[keys.REDIS], service)
+        if found:
+            groups.append(TargetGroup(targets=found, labels={"service": service}))
+    return json_response(groups)

@@ -124,14 +124,18 @@ async def analyze_repository(request: web.Request) -> web.Response:
         if request.can_read_body
         else repos.AnalyzeRequest()
     )
-    job, _ = await repos.request_analysis(
-        request.app[keys.POOL],
-        request.app[keys.REDIS],
-        request.app[keys.SETTINGS],
-        keys.principal(request),
-        path_uuid(request),
-        body,
-    )
+    try:
+        job, _ = await repos.request_analysis(
+            request.app[keys.POOL],
+            request.app[keys.REDIS],
+            request.app[keys.SETTINGS],
+            keys.principal(request),
+            path_uuid(request),
+            body,
+        )
+    except QuotaExceeded:
+        request.app[keys.METRICS].ai_quota_rejections.labels("api").inc()
+        raise
     response = json_response(JobView.of(job), status=202)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return response

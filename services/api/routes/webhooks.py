@@ -31,6 +31,7 @@ _OUTCOMES = {
     webhooks.BadSignature: "bad_signature",
     PayloadTooLarge: "too_large",
     ServiceUnavailable: "unavailable",
+    gcra.RateLimited: "rate_limited",
 }
 
 

@@ -165,10 +165,14 @@ class IngestConsumer:
         return True
 
     async def process(self, entry: Delivery) -> Result:
-        token = otel_context.attach(context_from(entry.trace))  # type: ignore[arg-type]
+        token = otel_context.attach(context_from(entry.trace))
         try:
             with (
-                tracer.start_as_current_span(f"webhook {entry.event}"),
+                tracer.start_as_current_span(
+                    f"webhook {deliveries.metric_label(entry.event)}",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={"github.event": entry.event, "github.delivery": entry.delivery},
+                ),
                 structlog.contextvars.bound_contextvars(delivery=entry.delivery, event=entry.event),
             ):
                 return await self._record(entry)

@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 import msgspec
+from opentelemetry import trace
 
 from libs.ai.config import cache_key_parts
 from libs.ai.step import as_cached, reusable, run_ai_step
@@ -23,6 +24,8 @@ from libs.common.schemas import Repository
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
 from services.worker.runner import JobContext
+
+tracer = trace.get_tracer("autodevops.worker.analysis")
 
 
 def cache_key(report: Report, parts: dict[str, str]) -> str:
@@ -55,7 +58,8 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
         token = await deps.github_token(user_id) if repo.provider == "github" else None
         stats = await fetch_tree(deps.settings, deps.http, repo, job.commit_sha, tree, token=token)
         await jc.progress("analysing", f"analysing {stats.files} files")
-        report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
+        with tracer.start_as_current_span("analyze", attributes={"analysis.files": stats.files}):
+            report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
         key = cache_key(report, cache_key_parts(deps.settings))
         async with deps.pool.acquire() as conn:
             cached = await analyses_db.find_by_digest(conn, job.organization_id, key)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import msgspec
+from opentelemetry import trace
 
 from libs.analysis import Report, rescore
 from libs.cigen import Generation, NothingToGenerate, generate, in_tree_copy
@@ -21,6 +22,7 @@ from services.worker.jobs.analysis import load_repository
 from services.worker.runner import JobContext
 
 BRANCH_PREFIX = "autodevops/ci-"
+tracer = trace.get_tracer("autodevops.worker.ci_generation")
 
 
 async def ci_generation(jc: JobContext) -> dict[str, Any]:
@@ -41,7 +43,8 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
         await jc.progress("fetching", f"fetching {repo.full_name} at {row.commit_sha[:12]}")
         await fetch_tree(deps.settings, deps.http, repo, row.commit_sha, tree, token=token)
         await jc.progress("generating", f"generating {platform} CI and validating it")
-        generation = await asyncio.to_thread(_generate, report, tree, platform, repo)
+        with tracer.start_as_current_span("generate ci", attributes={"cigen.platform": platform}):
+            generation = await asyncio.to_thread(_generate, report, tree, platform, repo)
 
     validation = msgspec.to_builtins(generation.validation)
     async with deps.pool.acquire() as conn:

@@ -150,7 +150,7 @@ class MaintenanceConsumer:
         slot = schedule.slot_text(event.slot)
         bound = log.bind(task=event.task, slot=slot, run_id=str(run.id), attempt=run.attempts)
         beat = asyncio.create_task(self._heartbeat(run))
-        token = otel_context.attach(context_from(event.trace))  # type: ignore[arg-type]
+        token = otel_context.attach(context_from(event.trace))
         try:
             with tracer.start_as_current_span(f"maintenance {event.task}"):
                 result = await TASKS[event.task](self.deps, run)
