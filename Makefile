@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test test-unit lint fmt bench clean
+.PHONY: install run test test-unit lint fmt bench clean prometheus
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -22,10 +22,14 @@ install: $(STAMP)
 run: install
 	$(BIN)/autodevops dev
 
-test: install
+# The observability tests run a real Prometheus and promtool (Debian's `prometheus`).
+prometheus:
+	@scripts/ensure_prometheus.sh
+
+test: install prometheus
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp=$(CURDIR)/.pytest-tmp
 
-test-unit: install
+test-unit: install prometheus
 	$(BIN)/pytest tests/unit
 
 lint: install

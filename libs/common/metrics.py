@@ -332,6 +332,8 @@ class Metrics:
         for queue in KINDS:
             self.job_retries.labels(queue)
             self.jobs_in_progress.labels(queue)
+            self.job_duration.labels(queue)
+            self.job_wait.labels(queue)
             for outcome in JOB_OUTCOMES:
                 self.jobs.labels(queue, outcome)
         for outcome in WEBHOOK_OUTCOMES:
@@ -359,6 +361,7 @@ class Metrics:
         for kind in TOKEN_KINDS:
             self.ai_tokens.labels(model, kind)
         self.ai_cost.labels(model)
+        self.ai_call_duration.labels(model)
 
     def record_ai_call(self, model: str, outcome: str, usage: Usage, seconds: float) -> None:
         """One Gemini call: its outcome, latency, tokens and estimated cost."""
