@@ -10,6 +10,7 @@ so log lines and job rows carry trace ids even when nothing is exported.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -121,8 +122,12 @@ def _instrument(clients: bool) -> list[BaseInstrumentor]:
         from opentelemetry.instrumentation.redis import RedisInstrumentor
 
         done += [AioHttpClientInstrumentor(), AsyncPGInstrumentor(), RedisInstrumentor()]  # type: ignore[no-untyped-call]
-    for instrumentor in done:
-        instrumentor.instrument()
+    with warnings.catch_warnings():
+        # The aiohttp-server instrumentation installs its middleware by subclassing
+        # web.Application, which aiohttp discourages with a DeprecationWarning.
+        warnings.filterwarnings("ignore", "Inheritance class", DeprecationWarning)
+        for instrumentor in done:
+            instrumentor.instrument()
     return done
 
 

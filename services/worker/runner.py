@@ -151,6 +151,8 @@ async def _attempt(
         if finished:
             await jc.emit("succeeded", message="done", data=result or {})
             deps.metrics.jobs.labels(queue, "succeeded").inc()
+            seconds = round(time.perf_counter() - started, 3)
+            log.info("job succeeded", attempt=job.attempts, seconds=seconds)
     finally:
         running.dec()
         deps.metrics.job_duration.labels(queue).observe(time.perf_counter() - started)
