@@ -137,6 +137,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str | None = None
+    # Share of new traces (requests, deliveries, scheduled events) exported; the work
+    # they cause follows its trace's decision across services.
+    trace_sample_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 1.0
 
     data_dir: str = ".data"
     workdir: str | None = None

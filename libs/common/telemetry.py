@@ -21,11 +21,13 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
     ALWAYS_ON,
     Decision,
     ParentBased,
     Sampler,
     SamplingResult,
+    TraceIdRatioBased,
 )
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
@@ -38,9 +40,12 @@ EXCLUDED_URLS = "^/health$,^/ready$,^/metrics"
 
 
 class NoOrphanClientCalls(Sampler):
-    """Sample a root span unless it is an outbound call (Redis, PostgreSQL, HTTP) made
-    outside any request or job: arq's queue polling and the consumers' blocking reads
-    would otherwise each start a trace of their own, many times a second."""
+    """Sample `ratio` of the root spans, but never one that is an outbound call (Redis,
+    PostgreSQL, HTTP) made outside any request or job: arq's queue polling and the
+    consumers' blocking reads would otherwise each start a trace, many times a second."""
+
+    def __init__(self, ratio: float = 1.0) -> None:
+        self.roots: Sampler = ALWAYS_ON if ratio >= 1.0 else TraceIdRatioBased(ratio)
 
     def should_sample(
         self,
@@ -54,12 +59,12 @@ class NoOrphanClientCalls(Sampler):
     ) -> SamplingResult:
         if kind == SpanKind.CLIENT:
             return SamplingResult(Decision.DROP)
-        return ALWAYS_ON.should_sample(
+        return self.roots.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
 
     def get_description(self) -> str:
-        return "NoOrphanClientCalls"
+        return f"NoOrphanClientCalls({self.roots.get_description()})"
 
 
 @dataclass
@@ -86,18 +91,25 @@ def setup_tracing(
     """Install the tracer provider and instrumentation, once per process (None after that).
 
     Spans are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and handed
-    to `extra_processor` (tests capture them in memory). Without either, spans only give
-    log lines and jobs their trace ids, and the per-call asyncpg, Redis and aiohttp-client
-    instrumentation stays off: nobody would see those spans.
+    to `extra_processor` (tests capture them in memory). Without either, nothing is
+    sampled: spans only give log lines and jobs their trace ids, and the per-call asyncpg,
+    Redis and aiohttp-client instrumentation stays off.
     """
     global _active
     if _active is not None:
         return None
+    exporting = bool(settings.otel_exporter_otlp_endpoint) or extra_processor is not None
+    # Not exporting, no span is sampled: a non-recording span still has its ids (for the
+    # logs and the context handed on) at a fraction of a recorded span's cost.
+    sampler = (
+        ParentBased(root=NoOrphanClientCalls(settings.trace_sample_ratio))
+        if exporting
+        else ALWAYS_OFF
+    )
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.otel_service_name or service}),
-        sampler=ParentBased(root=NoOrphanClientCalls()),
+        sampler=sampler,
     )
-    exporting = bool(settings.otel_exporter_otlp_endpoint) or extra_processor is not None
     if settings.otel_exporter_otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

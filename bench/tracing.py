@@ -1,0 +1,144 @@
+"""What tracing costs the api: webhook intake with tracing off, as shipped, and exporting.
+
+Three api processes on loopback get the same signed push deliveries in alternating rounds
+(bench.webhooks' driver): with `OTEL_SDK_DISABLED=true` (the baseline: no spans at all),
+as shipped without a collector (request spans only, so log lines carry trace ids), and
+exporting every span (Redis and PostgreSQL calls included) over OTLP/HTTP to a local sink.
+Prints throughput, p99 and server CPU per request, and each ratio against the baseline.
+
+    python -m bench.tracing [--requests 3000] [--concurrency 32] [--rounds 6]
+
+Target: as shipped, the api keeps at least 90 % of the baseline's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+
+from bench.webhooks import (
+    SECRET,
+    Result,
+    Target,
+    free_port,
+    measure,
+    migrate_database,
+    push_payload,
+    start,
+    stop,
+    valkey_pids,
+    wait_healthy,
+)
+from libs.common.crypto import generate_key
+from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
+
+TARGET_RATIO = 0.90
+
+
+async def sink_main(port: int) -> None:
+    """An OTLP/HTTP receiver that accepts and drops every export."""
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=200, content_type="application/x-protobuf")
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/v1/traces", accept)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+def report(results: list[Result], payload_bytes: int) -> bool:
+    baseline = results[0]
+    print(f"payload {payload_bytes} bytes, {baseline.requests} deliveries per api")
+    for r in results:
+        print(
+            f"  {r.name:<30} {r.throughput:7.0f} req/s   p99 {r.p99_ms:7.2f} ms   "
+            f"one at a time p50 {r.single_ms:5.2f} ms   CPU {r.cpu_us:4.0f} us/req   "
+            f"throughput ratio {r.throughput / baseline.throughput:.2f}   "
+            f"CPU ratio {r.cpu_us / baseline.cpu_us if baseline.cpu_us else 0:.2f}"
+        )
+    shipped = results[1]
+    ratio = shipped.throughput / baseline.throughput
+    ok = ratio >= TARGET_RATIO and all(set(r.statuses) == {202} for r in results)
+    print(
+        f"  as shipped / tracing off: {ratio:.2f} (target >= {TARGET_RATIO:.2f}) "
+        f"{'OK' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--single", type=int, default=200, help="sequential requests")
+    parser.add_argument("--serve-sink", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_sink:
+        asyncio.run(sink_main(args.serve_sink))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-tracing-") as tmp:
+        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_exit=True)
+        redis = EmbeddedRedis(Path(tmp) / "redis")
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            database_url = os.environ.get("DATABASE_URL") or pg.start("bench")
+            redis_url = os.environ.get("REDIS_URL") or redis.start()
+            asyncio.run(migrate_database(database_url))
+            base = dict(os.environ) | {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
+                "ENCRYPTION_KEY": generate_key(),
+                "LOG_LEVEL": "warning",
+                "LOG_FORMAT": "json",
+            }
+            sink_port = free_port()
+            procs.append(
+                start([sys.executable, "-m", "bench.tracing", "--serve-sink", str(sink_port)], base)
+            )
+            variants = [
+                ("tracing off (OTEL_SDK_DISABLED)", {"OTEL_SDK_DISABLED": "true"}),
+                ("as shipped (no collector)", {}),
+                (
+                    "exporting (OTLP)",
+                    {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"},
+                ),
+            ]
+            redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+            targets = []
+            for name, extra in variants:
+                port = free_port()
+                proc = start(
+                    [sys.executable, "-m", "services.api"], base | extra | {"API_PORT": str(port)}
+                )
+                procs.append(proc)
+                url = f"http://127.0.0.1:{port}"
+                wait_healthy(url, proc)
+                targets.append(Target(name, url, [proc.pid]))
+            print(
+                f"(Redis at port {redis_port} is shared: {len(valkey_pids(redis_port))} "
+                "process, not counted in CPU)"
+            )
+            results = asyncio.run(measure(args, targets))
+        finally:
+            for proc in procs:
+                stop(proc)
+            redis.stop()
+            pg.stop()
+    sys.exit(0 if report(results, len(push_payload())) else 1)
+
+
+if __name__ == "__main__":
+    main()
