@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
 from libs.common.schemas import Principal
+from libs.common.telemetry import ServerSpan
 from services.api import errors, keys
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -39,24 +40,33 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     streamed = False
     http.metrics.http_in_flight.inc()
     bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+    route = route_template(request)
     try:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            if exc.status < 400:  # a raised redirect passes through as it is
-                status = exc.status
-                raise
-            response = as_problem(request, exc)
-        except Exception as exc:
-            response = as_problem(request, exc)
+        with ServerSpan(f"{request.method} {route}", request.headers):
+            response = await _answer(request, handler)
         status = response.status
         streamed = response.content_type == "text/event-stream"
         return response
+    except web.HTTPException as exc:  # a raised redirect passes through as it is
+        status = exc.status
+        raise
     finally:
         structlog.contextvars.reset_contextvars(**bound)
         http.metrics.http_in_flight.dec()
         seconds = None if streamed else time.perf_counter() - started
-        http.record(request.method, route_template(request), status, seconds)
+        http.record(request.method, route, status, seconds)
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's response, or the problem document for what it raised."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return as_problem(request, exc)
+    except Exception as exc:
+        return as_problem(request, exc)
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:

@@ -28,7 +28,8 @@ from tests.fakes.github import FakeGitHub
 from tests.fakes.github_state import FakeRepo
 
 SECRET = "observability webhook secret"
-RATE_INTERVAL = "1m"  # what Grafana's $__rate_interval stands for here
+RATE_INTERVAL = "1m"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"  # what Grafana's $__rate_interval stands for here
 JOBS = ("autodevops-api", "autodevops-worker", "autodevops-scheduler")
 PROJECT = {
     "README.md": "# shop\n\nA small web shop.\n",
@@ -71,9 +72,14 @@ def panel_exprs() -> list[tuple[str, str]]:
 
 
 async def deliver(
-    http: aiohttp.ClientSession, url: str, body: bytes, delivery: str, signature: str
+    http: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    delivery: str,
+    signature: str,
+    **extra: str,
 ) -> int:
-    headers = {
+    headers = extra | {
         "Content-Type": "application/json",
         "X-GitHub-Event": "push",
         "X-GitHub-Delivery": delivery,
@@ -103,7 +109,9 @@ async def drive(stack: Stack, http: aiohttp.ClientSession, repo: FakeRepo) -> No
         }
     ).encode()
     delivery = str(uuid.uuid4())
-    assert await deliver(http, stack.url, body, delivery, sign(SECRET, body)) == 202
+    # A proxy in front may start the trace: the api continues it (nothing is exported).
+    traced = {"traceparent": f"00-{TRACE_ID}-{'1' * 16}-01"}
+    assert await deliver(http, stack.url, body, delivery, sign(SECRET, body), **traced) == 202
     assert await deliver(http, stack.url, body, delivery, sign(SECRET, body)) == 200
     assert await deliver(http, stack.url, body, str(uuid.uuid4()), sign("forged", body)) == 401
     async with http.get(f"{stack.url}/v1/jobs/{uuid.uuid4()}", headers=auth) as missing:
@@ -159,6 +167,21 @@ async def test_every_panel_and_alert_expression_against_a_real_prometheus(
                 await prom.query(http, expr)  # parses and evaluates, firing or not
             await check_rules_evaluate(prom, http)
             await check_the_flow_was_measured(prom, http)
+    check_worker_logs_continue_the_trace(stack)
+
+
+def check_worker_logs_continue_the_trace(stack: Stack) -> None:
+    """The delivery and every job it caused log the trace id the webhook came with."""
+    lines = [
+        json.loads(line)
+        for line in (stack.logs / "worker.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    recorded = [e for e in lines if e["event"] == "webhook delivery recorded"]
+    finished = [e for e in lines if e["event"] == "job succeeded"]
+    assert {e["queue"] for e in finished} == {"sync", "analysis", "ci_generation"}
+    assert {e["trace_id"] for e in recorded + finished} == {TRACE_ID}
+    assert all(len(e["span_id"]) == 16 for e in recorded + finished)
 
 
 async def check_rules_evaluate(prom: prometheus.Prometheus, http: aiohttp.ClientSession) -> None:
