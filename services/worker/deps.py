@@ -20,7 +20,6 @@ from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 
-
 SHM = "/dev/shm"
 
 

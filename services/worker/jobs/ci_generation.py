@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from libs.analysis import Report, rescore
 from libs.cigen import Generation, NothingToGenerate, generate, in_tree_copy
+from libs.cigen.generate import foreign_pipelines
 from libs.common.db import analyses as analyses_db
 from libs.common.schemas import Repository
 from libs.github.client import GitHubClient
@@ -78,12 +80,14 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
     return result
 
 
-def _generate(report: Report, tree: Any, platform: str, repo: Repository) -> Generation:
+def _generate(report: Report, tree: Path, platform: str, repo: Repository) -> Generation:
     try:
         return generate(
             report,
             platform=platform,
             default_branch=repo.default_branch or "main",
+            # A workflow we generated earlier is replaced, not proposed against.
+            existing=foreign_pipelines(report.ci.pipelines, tree),
             rescore=in_tree_copy(tree, lambda copy: rescore(copy, report)),
             # Code scanning uploads fail on private repositories without GitHub Advanced
             # Security; only public ones get the CodeQL job by default.
