@@ -14,9 +14,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from libs.common.db import admin as admin_db
+from libs.common.db import ai_usage
 from libs.common.db import orgs as orgs_db
-from libs.common.db.ai_usage import TopUser
 from libs.common.redis import keys as redis_keys
 from libs.common.redis import queue
 from services.api import keys
@@ -99,7 +98,7 @@ class TopUsersQuery(msgspec.Struct, kw_only=True):
 
 class TopUsers(msgspec.Struct, kw_only=True):
     hours: int
-    items: list[TopUser]
+    items: list[ai_usage.TopUser]
 
 
 @routes.get("/v1/admin/ai-usage/top")
@@ -115,5 +114,6 @@ async def top_ai_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = decode_query(request, TopUsersQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        found = await admin_db.top_ai_users(conn, hours=query.hours, limit=query.limit)
+        # None: across every organization, which require_admin has just allowed
+        found = await ai_usage.top_users(conn, None, hours=query.hours, limit=query.limit)
     return json_response(TopUsers(hours=query.hours, items=found))
