@@ -10,7 +10,7 @@ from typing import Any
 from libs.common.config import ConfigError, load_settings
 from libs.common.db import backups as backups_db
 from libs.common.db.backups import Backup
-from libs.common.db.pool import connect, create_pool
+from libs.common.db.pool import connection, create_pool
 from libs.common.redis.client import create_redis
 from libs.ops import files
 from libs.ops.backup import take_backup
@@ -33,11 +33,8 @@ def _describe(backup: Backup) -> str:
 
 
 async def _list_backups(database_url: str) -> None:
-    conn = await connect(database_url)
-    try:
+    async with connection(database_url) as conn:
         rows = await backups_db.list_recent(conn, 20)
-    finally:
-        await conn.close()
     for row in rows:
         print(_describe(row))
     if not rows:

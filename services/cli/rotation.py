@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from libs.common.config import ConfigError
-from libs.common.db.pool import connect
+from libs.common.db.pool import connect, connection
 from libs.ops import dbpassword, envfile
 from libs.ops.gemini_key import DEFAULT_BASE_URL, GeminiKeyError, check_key
 from services.cli.common import database_settings, fail
@@ -53,17 +53,11 @@ def _gemini(args: argparse.Namespace) -> int:
 
 
 async def _change_password(admin_url: str, app_url: str, role: str, password: str) -> str:
-    admin = await connect(admin_url)
-    try:
+    async with connection(admin_url) as admin:
         await dbpassword.set_password(admin, role, password)
-    finally:
-        await admin.close()
     new_url = dbpassword.with_password(app_url, password)
-    conn = await connect(new_url)
-    try:
+    async with connection(new_url) as conn:
         current = await conn.fetchval("SELECT current_user")
-    finally:
-        await conn.close()
     if current != role:
         raise ConfigError(f"the new URL connects as {current}, not {role}")
     return new_url

@@ -8,20 +8,18 @@ from typing import Any
 
 from libs.common.config import ConfigError, keyring
 from libs.common.crypto import CryptoKeyError, Keyring, generate_key
-from libs.common.db.pool import connect
+from libs.common.db.pool import connection
 from libs.ops.rotation import RotationReport, remaining, rotate
 from services.cli.common import database_settings, fail
 
 
 async def _rotate(database_url: str, ring: Keyring, args: argparse.Namespace) -> RotationReport:
-    conn = await connect(database_url)
-    try:
+    def progress(column: str, done: int) -> None:
+        print(f"  {column}: {done} re-encrypted", flush=True)
+
+    async with connection(database_url) as conn:
         if args.status:
             return RotationReport(current_key_id=ring.current_id, left=await remaining(conn, ring))
-
-        def progress(column: str, done: int) -> None:
-            print(f"  {column}: {done} re-encrypted", flush=True)
-
         return await rotate(
             conn,
             ring,
@@ -30,8 +28,6 @@ async def _rotate(database_url: str, ring: Keyring, args: argparse.Namespace) ->
             pause_s=args.pause_ms / 1000,
             progress=progress if args.verbose else None,
         )
-    finally:
-        await conn.close()
 
 
 def _print(report: RotationReport, ring: Keyring) -> None:
