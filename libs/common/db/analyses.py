@@ -6,9 +6,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import asyncpg
 import msgspec
 
-from libs.common.db import Conn, row_or_none, to_structs
+from libs.common.db import Conn, row_or_none, to_struct, to_structs
 
 
 class AnalysisRow(msgspec.Struct, kw_only=True):
@@ -111,9 +112,7 @@ async def find_by_digest(
         organization_id,
         content_digest,
     )
-    if row is None:
-        return None
-    return msgspec.convert(dict(row), AnalysisRow, from_attributes=True), row["report"]
+    return _with_report(row)
 
 
 async def get_analysis(
@@ -124,9 +123,11 @@ async def get_analysis(
         organization_id,
         analysis_id,
     )
-    if row is None:
-        return None
-    return msgspec.convert(dict(row), AnalysisRow, from_attributes=True), row["report"]
+    return _with_report(row)
+
+
+def _with_report(row: asyncpg.Record | None) -> tuple[AnalysisRow, dict[str, Any]] | None:
+    return None if row is None else (to_struct(row, AnalysisRow), row["report"])
 
 
 async def analysis_for_job(
