@@ -6,10 +6,12 @@ their data under a directory of ours, so a second start finds the same state.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -105,6 +107,28 @@ class EmbeddedRedis:
         if self._server is not None:
             self._server.stop()  # type: ignore[attr-defined]
             self._server = None
+
+
+@contextlib.contextmanager
+def throwaway_servers(
+    base: Path, database_url: str | None = None, redis_url: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """(database URL, Redis URL): those given, else embedded servers under `base` that are
+    stopped and deleted when the block ends (tests and benchmarks)."""
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        if not database_url:
+            postgres = EmbeddedPostgres(base / "pg", delete_on_exit=True)
+            started.append(postgres)
+            database_url = postgres.start("postgres")
+        if not redis_url:
+            redis = EmbeddedRedis(base / "redis", persist=False)
+            started.append(redis)
+            redis_url = redis.start()
+        yield database_url, redis_url
+    finally:
+        for server in reversed(started):
+            server.stop()
 
 
 def pg_is_ready(url: str) -> bool:
