@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,8 +128,3 @@ def throwaway_servers(
     finally:
         for server in reversed(started):
             server.stop()
-
-
-def pg_is_ready(url: str) -> bool:
-    binary = postgres_bin_dir() / "pg_isready"
-    return subprocess.run([str(binary), "-d", url], capture_output=True).returncode == 0

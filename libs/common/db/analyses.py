@@ -130,17 +130,6 @@ def _with_report(row: asyncpg.Record | None) -> tuple[AnalysisRow, dict[str, Any
     return None if row is None else (to_struct(row, AnalysisRow), row["report"])
 
 
-async def analysis_for_job(
-    conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID
-) -> AnalysisRow | None:
-    row = await conn.fetchrow(
-        f"SELECT {_ANALYSIS} FROM analyses WHERE organization_id = $1 AND job_id = $2",
-        organization_id,
-        job_id,
-    )
-    return row_or_none(row, AnalysisRow)
-
-
 async def list_analyses(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, *, limit: int = 50
 ) -> list[AnalysisRow]:

@@ -21,9 +21,6 @@ DeliveryStatus = Literal["received", "processed", "ignored", "failed", "dead"]
 InstallationStatus = Literal["active", "suspended", "deleted"]
 DONE: frozenset[str] = frozenset({"processed", "ignored"})
 
-_DELIVERY_COLUMNS = """hook_id, delivery_id, event, action, organization_id, repository_id,
-                       status, error, attempts, job_ids"""
-
 
 def secret_context(repository_id: uuid.UUID) -> bytes:
     """What a repository's webhook secret ciphertext is bound to (key rotation uses it too)."""
@@ -94,12 +91,13 @@ async def begin_delivery(
 ) -> Delivery:
     """Record an attempt at a delivery; the row says whether an earlier one finished it."""
     row = await conn.fetchrow(
-        f"""
+        """
         INSERT INTO webhook_deliveries (hook_id, delivery_id, event, action, attempts)
         VALUES ($1, $2, $3, $4, 1)
         ON CONFLICT (hook_id, delivery_id)
             DO UPDATE SET attempts = webhook_deliveries.attempts + 1
-        RETURNING {_DELIVERY_COLUMNS}
+        RETURNING hook_id, delivery_id, event, action, organization_id, repository_id, status,
+                  error, attempts, job_ids
         """,
         hook_id,
         delivery_id,
@@ -225,20 +223,6 @@ async def upsert_installation(
         sorted(added or []),
         removed or [],
     )
-
-
-async def list_deliveries(
-    conn: Conn, organization_id: uuid.UUID, *, limit: int = 50
-) -> list[Delivery]:
-    rows = await conn.fetch(
-        f"""
-        SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries WHERE organization_id = $1
-         ORDER BY received_at DESC LIMIT $2
-        """,
-        organization_id,
-        limit,
-    )
-    return to_structs(rows, Delivery)
 
 
 async def set_github_details(

@@ -43,12 +43,6 @@ async def read_after(
     return [(entry_id.decode(), fields) for entry_id, fields in entries]
 
 
-async def first_id(redis: Redis, stream: str) -> str | None:
-    """The oldest entry still retained, or None for an empty or missing stream."""
-    entries = await redis.xrange(stream, count=1)
-    return entries[0][0].decode() if entries else None
-
-
 def id_before(a: str, b: str) -> bool:
     """True when stream id `a` sorts before `b`."""
     ams, aseq = (int(x) for x in a.split("-"))
