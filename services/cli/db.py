@@ -6,10 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from libs.common.config import ConfigError
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connection
-from services.cli.common import database_settings, fail
+from services.cli.common import database_settings
 
 
 async def run_migrations(database_url: str) -> list[str]:
@@ -18,11 +17,7 @@ async def run_migrations(database_url: str) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
-    applied = asyncio.run(run_migrations(settings.database_url))
+    applied = asyncio.run(run_migrations(database_settings().database_url))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 

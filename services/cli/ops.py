@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from libs.common.config import ConfigError, load_settings
+from libs.common.config import load_settings
 from libs.common.db import backups as backups_db
 from libs.common.db.backups import Backup
 from libs.common.db.pool import connection, create_pool
@@ -42,10 +42,7 @@ async def _list_backups(database_url: str) -> None:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
+    settings = database_settings()
     if args.list:
         asyncio.run(_list_backups(settings.database_url))
         return 0
@@ -73,10 +70,7 @@ def _latest_dump(directory: Path) -> Path:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
+    settings = database_settings()
     target = args.database_url or settings.database_url
     try:
         path = _latest_dump(files.backup_dir(settings)) if args.file == "latest" else args.file
@@ -108,10 +102,7 @@ async def _cleanup_now() -> CleanupReport:
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    try:
-        report = asyncio.run(_cleanup_now())
-    except ConfigError as exc:
-        return fail(str(exc))
+    report = asyncio.run(_cleanup_now())
     for kind, count in report.removed.items():
         print(f"{kind:<20} {count:>8} removed")
     for path in report.backup_files:

@@ -73,11 +73,7 @@ async def _old_still_works(app_url: str) -> bool:
 
 
 def _db_password(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
-    app_url = settings.database_url
+    app_url = database_settings().database_url
     role = args.role or dbpassword.role_of(app_url)
     if not role:
         return fail("DATABASE_URL names no user; pass --role")

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from libs.common.config import ConfigError, keyring
+from libs.common.config import keyring
 from libs.common.crypto import CryptoKeyError, Keyring, generate_key
 from libs.common.db.pool import connection
 from libs.ops.rotation import RotationReport, remaining, rotate
@@ -47,10 +47,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.generate:
         print(generate_key())
         return 0
+    settings = database_settings()
     try:
-        settings = database_settings()
         ring = keyring(settings)
-    except (ConfigError, CryptoKeyError) as exc:
+    except CryptoKeyError as exc:
         return fail(str(exc))
     if ring is None:
         return fail("ENCRYPTION_KEY is required but not set")

@@ -6,10 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from libs.common.config import ConfigError
 from libs.common.db import orgs, tokens
 from libs.common.db.pool import connection
-from services.cli.common import database_settings, fail
+from services.cli.common import database_settings
 
 
 async def create_admin_token(database_url: str, login: str, org: str, name: str) -> str:
@@ -20,11 +19,8 @@ async def create_admin_token(database_url: str, login: str, org: str, name: str)
 
 
 def _create(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
-    token = asyncio.run(create_admin_token(settings.database_url, args.login, args.org, args.name))
+    url = database_settings().database_url
+    token = asyncio.run(create_admin_token(url, args.login, args.org, args.name))
     print(token)
     return 0
 
