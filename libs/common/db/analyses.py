@@ -130,6 +130,15 @@ def _with_report(row: asyncpg.Record | None) -> tuple[AnalysisRow, dict[str, Any
     return None if row is None else (to_struct(row, AnalysisRow), row["report"])
 
 
+async def exists(conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM analyses WHERE organization_id = $1 AND id = $2)",
+        organization_id,
+        analysis_id,
+    )
+    return found
+
+
 async def list_analyses(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, *, limit: int = 50
 ) -> list[AnalysisRow]:

@@ -6,7 +6,6 @@ these figures span every tenant, so an owner of any other organization may not.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import msgspec
@@ -61,9 +60,7 @@ async def webhook_stream(redis: Redis) -> WebhookStream:
         groups = await redis.xinfo_groups(redis_keys.WEBHOOKS_STREAM)
     except ResponseError:  # no stream yet: nothing ever arrived
         groups = []
-    ingest = next(
-        (g for g in groups if g["name"] in (redis_keys.WEBHOOKS_GROUP.encode(), "ingest")), None
-    )
+    ingest = next((g for g in groups if g["name"] == redis_keys.WEBHOOKS_GROUP.encode()), None)
     return WebhookStream(
         waiting=int(await redis.xlen(redis_keys.WEBHOOKS_STREAM)),
         pending=int(ingest["pending"]) if ingest else 0,
@@ -82,12 +79,11 @@ async def webhook_stream(redis: Redis) -> WebhookStream:
 async def queue_depths(request: web.Request) -> web.Response:
     await require_admin(request)
     redis = request.app[keys.REDIS]
-    now_ms = time.time() * 1000
     depths = []
     for kind in queue.KINDS:
-        waiting, oldest_ms = await queue.depth(redis, kind)
-        age = round(max(0.0, (now_ms - oldest_ms) / 1000), 3) if oldest_ms else None
-        depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=age))
+        waiting, age = await queue.depth(redis, kind)
+        rounded = round(age, 3) if age is not None else None
+        depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=rounded))
     return json_response(Queues(queues=depths, webhooks=await webhook_stream(redis)))
 
 
