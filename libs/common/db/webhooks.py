@@ -14,6 +14,7 @@ from typing import Literal
 import msgspec
 
 from libs.common.db import Conn, to_struct, to_structs
+from libs.common.db.encrypted import WEBHOOK_SECRETS
 from libs.common.db.repos import COLUMNS as REPOSITORY_COLUMNS
 from libs.common.schemas import Repository
 
@@ -23,8 +24,8 @@ DONE: frozenset[str] = frozenset({"processed", "ignored"})
 
 
 def secret_context(repository_id: uuid.UUID) -> bytes:
-    """What a repository's webhook secret ciphertext is bound to (key rotation uses it too)."""
-    return f"repositories.webhook_secret:{repository_id}".encode()
+    """What a repository's webhook secret ciphertext is bound to."""
+    return WEBHOOK_SECRETS.context(repository_id)
 
 
 class HookSecret(msgspec.Struct, frozen=True, kw_only=True):
