@@ -33,7 +33,7 @@ from libs.common.config import SecretStr, load_settings
 from libs.common.db import orgs, repos, tokens
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
-from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
+from libs.common.embedded import throwaway_servers
 from services.api.app import create_app
 from services.worker.deps import Deps
 from services.worker.settings import build_worker, stop_worker
@@ -83,22 +83,9 @@ def write_repository(root: Path) -> None:
 async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         base = Path(tmp)
-        embedded_pg = embedded_redis = None
-        pg_url = os.environ.get("TEST_DATABASE_URL")
-        redis_url = os.environ.get("TEST_REDIS_URL")
-        if not pg_url:
-            embedded_pg = EmbeddedPostgres(base / "pg", delete_on_exit=True)
-            pg_url = embedded_pg.start("postgres")
-        if not redis_url:
-            embedded_redis = EmbeddedRedis(base / "redis", persist=False)
-            redis_url = embedded_redis.start()
-        try:
+        given = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+        with throwaway_servers(base, *given) as (pg_url, redis_url):
             await run(base, pg_url, redis_url)
-        finally:
-            if embedded_redis is not None:
-                embedded_redis.stop()
-            if embedded_pg is not None:
-                embedded_pg.stop()
 
 
 async def run(base: Path, admin_url: str, redis_url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable
 
 from aiohttp import web
@@ -102,7 +101,6 @@ async def metrics(request: web.Request) -> web.Response:
 async def refresh_queue_gauges(app: web.Application) -> None:
     registry = app[keys.METRICS]
     for kind in queue.KINDS:
-        count, oldest_ms = await queue.depth(app[keys.REDIS], kind)
+        count, age = await queue.depth(app[keys.REDIS], kind)
         registry.queue_depth.labels(kind).set(count)
-        age = max(0.0, time.time() - oldest_ms / 1000) if oldest_ms else 0.0
-        registry.queue_oldest_age.labels(kind).set(age)
+        registry.queue_oldest_age.labels(kind).set(age or 0.0)

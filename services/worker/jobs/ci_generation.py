@@ -19,7 +19,7 @@ from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
-from services.worker.jobs.analysis import load_repository
+from services.worker.jobs.common import ci_platform, github_token, load_repository
 from services.worker.runner import JobContext
 
 BRANCH_PREFIX = "autodevops/ci-"
@@ -35,9 +35,8 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
         raise PermanentJobError("the analysis was removed", "analysis_not_found")
     row, raw_report = found
     report = msgspec.convert(raw_report, Report)
-    platform = str(job.params.get("platform") or "github")
-    user_id = job.requested_by or repo.created_by
-    token = await deps.github_token(user_id) if repo.provider == "github" else None
+    platform = ci_platform(job)
+    token = await github_token(jc, repo)
 
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {row.commit_sha[:12]}")
