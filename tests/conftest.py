@@ -23,7 +23,7 @@ from libs.common.config import Settings, load_settings
 from libs.common.db import orgs, tokens
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
-from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
+from libs.common.embedded import throwaway_servers
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -74,28 +74,15 @@ async def _drop_database(admin_url: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    embedded_pg: EmbeddedPostgres | None = None
-    embedded_redis: EmbeddedRedis | None = None
-    pg_url = os.environ.get("TEST_DATABASE_URL")
-    redis_url = os.environ.get("TEST_REDIS_URL")
-    base = tmp_path_factory.mktemp("servers")
-    if not pg_url:
-        embedded_pg = EmbeddedPostgres(base / "pg", delete_on_exit=True)
-        pg_url = embedded_pg.start("postgres")
-    if not redis_url:
-        embedded_redis = EmbeddedRedis(base / "redis", persist=False)
-        redis_url = embedded_redis.start()
-    # Unique per process: concurrent runs against one server never share a template.
-    template = f"ado_test_template_{os.getpid()}"
-    asyncio.run(_prepare_template(pg_url, template))
-    try:
-        yield Servers(pg_url, redis_url, template)
-    finally:
-        asyncio.run(_drop_database(pg_url, template))
-        if embedded_redis is not None:
-            embedded_redis.stop()
-        if embedded_pg is not None:
-            embedded_pg.stop()
+    given = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    with throwaway_servers(tmp_path_factory.mktemp("servers"), *given) as (pg_url, redis_url):
+        # Unique per process: concurrent runs against one server never share a template.
+        template = f"ado_test_template_{os.getpid()}"
+        asyncio.run(_prepare_template(pg_url, template))
+        try:
+            yield Servers(pg_url, redis_url, template)
+        finally:
+            asyncio.run(_drop_database(pg_url, template))
 
 
 @pytest.fixture

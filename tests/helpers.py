@@ -1,10 +1,20 @@
-"""Small helpers tests share: git repositories on disk, SSE parsing."""
+"""Small helpers tests share: git repositories on disk, registered GitHub repositories,
+SSE parsing."""
 
 from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
+
+from libs.common.crypto import Keyring
+from libs.common.db import credentials
+from libs.common.db import repos as repos_db
+from libs.common.db import webhooks as webhooks_db
+from libs.common.schemas import Repository
+from tests.conftest import Tenant
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -34,6 +44,39 @@ def make_repo(path: Path, files: dict[str, str], branch: str = "main") -> str:
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", "initial")
     return git(path, "rev-parse", "HEAD")
+
+
+async def github_repository(
+    db: asyncpg.Connection,
+    tenant: Tenant,
+    full_name: str,
+    keyring: Keyring,
+    *,
+    github_id: int | None = None,
+    token: str | None = None,
+    webhook_secret: bytes | None = None,
+    hook_id: int | None = None,
+) -> Repository:
+    """A GitHub repository registered by `tenant`, as connecting one leaves it: the tenant's
+    GitHub `token` and the repository's own `webhook_secret` stored encrypted when given."""
+    repo, _ = await repos_db.create_repository(
+        db,
+        tenant.organization_id,
+        provider="github",
+        full_name=full_name,
+        clone_url=f"https://github.com/{full_name}.git",
+        created_by=tenant.user_id,
+        github_id=github_id,
+    )
+    if token is not None:
+        sealed, key_id = keyring.encrypt(token.encode(), credentials.context(tenant.user_id))
+        await credentials.store_github_token(db, tenant.user_id, sealed, key_id, "repo")
+    if webhook_secret is not None:
+        sealed, key_id = keyring.encrypt(webhook_secret, webhooks_db.secret_context(repo.id))
+        await webhooks_db.store_webhook_secret(db, tenant.organization_id, repo.id, sealed, key_id)
+    if hook_id is not None:
+        await webhooks_db.store_webhook_id(db, tenant.organization_id, repo.id, hook_id)
+    return repo
 
 
 @dataclass

@@ -70,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # this machine's hostname when METRICS_HOST is a wildcard address).
     metrics_advertise_host: str | None = None
     worker_concurrency: Positive = 10
+    # How often an idle worker looks for due jobs: the floor of a job's queue latency.
+    worker_poll_delay_seconds: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.2
     # Run the `maintenance` consumer (backups, cleanup) in this worker process; give it
     # to the replicas that can reach BACKUP_DIR and have pg_dump.
     worker_maintenance: bool = True
@@ -206,8 +208,11 @@ def _masked(name: str, value: Any) -> Any:
 
 
 def _dec_hook(type_: type, obj: Any) -> Any:
-    if type_ is SecretStr and isinstance(obj, str):
-        return SecretStr(obj)
+    if type_ is SecretStr:
+        if isinstance(obj, SecretStr):
+            return obj
+        if isinstance(obj, str):
+            return SecretStr(obj)
     raise NotImplementedError
 
 

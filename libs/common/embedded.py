@@ -6,10 +6,11 @@ their data under a directory of ours, so a second start finds the same state.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -107,6 +108,23 @@ class EmbeddedRedis:
             self._server = None
 
 
-def pg_is_ready(url: str) -> bool:
-    binary = postgres_bin_dir() / "pg_isready"
-    return subprocess.run([str(binary), "-d", url], capture_output=True).returncode == 0
+@contextlib.contextmanager
+def throwaway_servers(
+    base: Path, database_url: str | None = None, redis_url: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """(database URL, Redis URL): those given, else embedded servers under `base` that are
+    stopped and deleted when the block ends (tests and benchmarks)."""
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        if not database_url:
+            postgres = EmbeddedPostgres(base / "pg", delete_on_exit=True)
+            started.append(postgres)
+            database_url = postgres.start("postgres")
+        if not redis_url:
+            redis = EmbeddedRedis(base / "redis", persist=False)
+            started.append(redis)
+            redis_url = redis.start()
+        yield database_url, redis_url
+    finally:
+        for server in reversed(started):
+            server.stop()

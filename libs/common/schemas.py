@@ -89,8 +89,3 @@ class RepoCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     url: HttpsUrl | None = None
     path: LocalPath | None = None
     github: GithubName | None = None
-
-
-class Page(msgspec.Struct, kw_only=True):
-    items: list[object]
-    next_cursor: str | None = None

@@ -5,13 +5,12 @@ alerts take `max`), so they stay visible while either kind of process is down.""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import asyncpg
 import structlog
 from redis.asyncio import Redis
 
-from libs.common.db import admin
+from libs.common.db import ai_usage
 from libs.common.metrics import Metrics
 from libs.common.redis import keys, queue
 
@@ -35,11 +34,9 @@ async def _from_redis(metrics: Metrics, redis: Redis) -> None:
         metrics.dependency_up.labels("redis").set(0)
         return
     metrics.dependency_up.labels("redis").set(1)
-    now = time.time()
-    for kind, (count, due_ms) in zip(queue.KINDS, depths, strict=True):
+    for kind, (count, age) in zip(queue.KINDS, depths, strict=True):
         metrics.queue_depth.labels(kind).set(count)
-        # Scores are due times in ms: a deferred retry is not waiting yet.
-        metrics.queue_oldest_age.labels(kind).set(max(0.0, now - due_ms / 1000) if due_ms else 0.0)
+        metrics.queue_oldest_age.labels(kind).set(age or 0.0)
     metrics.webhook_stream_entries.set(waiting)
     metrics.webhook_dead_letters.set(dead)
 
@@ -47,7 +44,7 @@ async def _from_redis(metrics: Metrics, redis: Redis) -> None:
 async def _from_postgres(metrics: Metrics, pool: asyncpg.Pool) -> None:
     try:
         async with asyncio.timeout(TIMEOUT_S), pool.acquire() as conn:
-            tokens = await admin.platform_tokens_today(conn)
+            tokens = await ai_usage.platform_tokens_today(conn)
     except Exception as exc:
         log.warning("metrics: postgres did not answer", error=str(exc))
         metrics.dependency_up.labels("postgres").set(0)

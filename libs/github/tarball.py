@@ -8,6 +8,7 @@ and a refused archive leaves nothing behind. GitHub wraps the tree in one top fo
 
 from __future__ import annotations
 
+import os
 import posixpath
 import shutil
 import tarfile
@@ -77,10 +78,13 @@ def _check_link(member: tarfile.TarInfo, path: str, top: str | None) -> str:
 
 
 class _Checker:
-    """An extraction filter: our checks, then tarfile's data filter, one entry at a time.
+    """An extraction filter that checks each entry as it is extracted.
 
     Checking while extracting reads the archive once; an entry that fails removes
-    everything extracted so far.
+    everything extracted so far. It does what tarfile's `data` filter does, by string
+    rules instead of that filter's realpath() of every entry (which tripled the time of
+    a 1,000-file tree): no absolute or `..` paths, links resolving inside the tree, no
+    entry written through an earlier symlink, no owners, no special mode bits.
     """
 
     def __init__(self, limits: ExtractLimits, strip_top: bool) -> None:
@@ -88,6 +92,7 @@ class _Checker:
         self.strip_top = strip_top
         self.top: str | None = None
         self.entries = self.files = self.bytes = self.links = 0
+        self.symlinks: set[str] = set()
 
     def __call__(self, member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
         self.entries += 1
@@ -104,7 +109,14 @@ class _Checker:
         path = _clean(member.name, self.top)
         if not path:
             return None
-        return tarfile.data_filter(self._checked(member, path), dest)
+        self._not_through_a_link(path)
+        return self._checked(member, path)
+
+    def _not_through_a_link(self, path: str) -> None:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in self.symlinks:
+                raise ArchiveError(f"refused: {path!r} would be written through a symlink")
 
     def _checked(self, member: tarfile.TarInfo, path: str) -> tarfile.TarInfo:
         if len(path) > self.limits.max_path_length:
@@ -119,6 +131,10 @@ class _Checker:
         if member.issym() or member.islnk():
             linkname = _check_link(member, path, self.top)
             self.links += 1
+            if member.issym():
+                self.symlinks.add(path)
+            else:
+                self._not_through_a_link(linkname)
         if member.isfile():
             self.files += 1
             self.bytes += member.size
@@ -127,7 +143,17 @@ class _Checker:
                     f"refused: the repository is larger than {self.limits.max_bytes} bytes"
                     " (REPO_MAX_BYTES)"
                 )
-        return member.replace(name=path, linkname=linkname, deep=False)
+        mode = 0o755 if member.isdir() or member.mode & 0o100 else 0o644
+        return member.replace(
+            name=path,
+            linkname=linkname,
+            mode=mode,
+            uid=os.getuid(),
+            gid=os.getgid(),
+            uname="",
+            gname="",
+            deep=False,
+        )
 
 
 def safe_extract(

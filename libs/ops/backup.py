@@ -17,7 +17,7 @@ from libs.common.db import backups as backups_db
 from libs.common.db import catalog
 from libs.common.db.backups import Backup
 from libs.common.db.migrate import current_version
-from libs.common.db.pool import connect
+from libs.common.db.pool import connection
 from libs.ops import files, pgtools
 
 log = structlog.get_logger(__name__)
@@ -39,13 +39,11 @@ async def take_backup(
     """
     directory = files.backup_dir(settings)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    snap = await connect(settings.database_url)
-    meta = await connect(settings.database_url)
-    try:
+    async with (
+        connection(settings.database_url) as snap,
+        connection(settings.database_url) as meta,
+    ):
         return await _dump(settings, snap, meta, directory, trigger, run_id)
-    finally:
-        await meta.close()
-        await snap.close()
 
 
 async def _dump(

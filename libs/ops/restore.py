@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from libs.common.db import catalog
-from libs.common.db.pool import connect
+from libs.common.db.pool import connection
 from libs.ops import files, pgtools
 from libs.ops.pgtools import PgTools
 
@@ -42,23 +42,17 @@ async def restore(
     leaves the database as it was.
     """
     await check_file(path, expected_sha256)
-    conn = await connect(url)
-    try:
+    async with connection(url) as conn:
         existing = await catalog.user_tables(conn)
         tools = pgtools.pick(await catalog.server_major(conn), pg_bin_dir)
-    finally:
-        await conn.close()
     if existing and not force:
         raise RestoreError(
             f"the database is not empty ({len(existing)} tables); "
             "restore into an empty database, or pass --force to overwrite it"
         )
     await pg_restore(tools, url, path, clean=bool(existing), timeout_s=timeout_s)
-    conn = await connect(url)
-    try:
+    async with connection(url) as conn:
         return len(await catalog.user_tables(conn))
-    finally:
-        await conn.close()
 
 
 async def pg_restore(

@@ -14,7 +14,7 @@ from libs.common.db import backups as backups_db
 from libs.common.db import catalog
 from libs.common.db.backups import Backup
 from libs.common.db.migrate import current_version
-from libs.common.db.pool import connect
+from libs.common.db.pool import connection
 from libs.ops import pgtools, restore
 from libs.ops.pgtools import PgToolsError
 from libs.ops.restore import RestoreError
@@ -45,10 +45,9 @@ def compare(backup: Backup, table_rows: dict[str, int], version: int) -> dict[st
 async def verify_backup(settings: Settings, backup: Backup) -> Backup:
     """Restore `backup` into a fresh scratch database, compare, record and drop it."""
     started = time.monotonic()
-    admin = await connect(settings.database_url)
-    scratch = scratch_name(await catalog.database_name(admin))
-    outcome: dict[str, Any] = {"database": scratch}
-    try:
+    async with connection(settings.database_url) as admin:
+        scratch = scratch_name(await catalog.database_name(admin))
+        outcome: dict[str, Any] = {"database": scratch}
         try:
             await catalog.create_database(admin, scratch)
             outcome |= await _restore_and_count(settings, backup, scratch)
@@ -61,8 +60,6 @@ async def verify_backup(settings: Settings, backup: Backup) -> Backup:
         backup = await backups_db.record_verification(
             admin, backup.id, verified=ok, verification=outcome
         )
-    finally:
-        await admin.close()
     log.info("backup verified" if ok else "backup verification failed", **outcome)
     return backup
 
@@ -76,12 +73,9 @@ async def _restore_and_count(settings: Settings, backup: Backup, scratch: str) -
         expected_sha256=backup.sha256,
         timeout_s=settings.backup_timeout_seconds,
     )
-    conn = await connect(url)
-    try:
+    async with connection(url) as conn:
         counts = await catalog.row_counts(conn)
         version = await current_version(conn)
-    finally:
-        await conn.close()
     result = compare(backup, counts, version)
     result["restored_tables"] = tables
     return result

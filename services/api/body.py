@@ -1,14 +1,16 @@
-"""Decoding request bodies with msgspec, turning its errors into 400s that name the field."""
+"""Decoding requests (bodies, query strings, path ids) with msgspec: 400s that name the
+field, 404s for ids that cannot exist."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TypeVar
 
 import msgspec
 from aiohttp import web
 
-from services.api.errors import ValidationFailed
+from services.api.errors import NotFound, ValidationFailed
 
 T = TypeVar("T")
 _AT = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
@@ -16,8 +18,8 @@ _UNKNOWN = re.compile(r"unknown field `(?P<field>[^`]+)`")
 _MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
 
 
-def field_error(exc: msgspec.ValidationError) -> tuple[str, str]:
-    """(field path, message) from a msgspec validation error."""
+def field_error(exc: msgspec.ValidationError) -> ValidationFailed:
+    """A 400 naming the field a msgspec validation error is about."""
     text = str(exc)
     match = _AT.match(text)
     message, path = (match.group("message"), match.group("path")) if match else (text, "")
@@ -25,7 +27,8 @@ def field_error(exc: msgspec.ValidationError) -> tuple[str, str]:
         named = pattern.search(message)
         if named:
             path = f"{path}.{named.group('field')}"
-    return path.lstrip(".") or "body", message
+    field = path.lstrip(".") or "body"
+    return ValidationFailed(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
 async def decode(request: web.Request, type_: type[T]) -> T:
@@ -35,10 +38,7 @@ async def decode(request: web.Request, type_: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
-        field, message = field_error(exc)
-        raise ValidationFailed(
-            f"{field}: {message}", errors=[{"field": field, "message": message}]
-        ) from None
+        raise field_error(exc) from None
     except msgspec.DecodeError:
         raise ValidationFailed("The request body is not valid JSON.") from None
 
@@ -48,10 +48,15 @@ def decode_query(request: web.Request, type_: type[T]) -> T:
     try:
         return msgspec.convert(dict(request.query), type_, strict=False)
     except msgspec.ValidationError as exc:
-        field, message = field_error(exc)
-        raise ValidationFailed(
-            f"{field}: {message}", errors=[{"field": field, "message": message}]
-        ) from None
+        raise field_error(exc) from None
+
+
+def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
+    """A path id; anything that is not a UUID names nothing, so it is a 404."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise NotFound("No such object.") from None
 
 
 _encoder = msgspec.json.Encoder()

@@ -23,10 +23,6 @@ class AppError(Exception):
         self.extra = extra
         self.headers: dict[str, str] = {}
 
-    @property
-    def type_uri(self) -> str:
-        return f"/problems/{self.slug}"
-
 
 class BadRequest(AppError):
     pass

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import uuid
 
+import msgspec
+
 from libs.common.db import Conn
 from libs.common.db import members as members_db
 from libs.common.db import orgs as orgs_db
@@ -91,9 +93,7 @@ async def change_role(
         if target.role == "owner" and role != "owner" and owners == [user_id]:
             raise LastOwner("Make someone else an owner first.")
         await members_db.set_role(conn, org_id, user_id, role)
-        changed = await members_db.get_member(conn, org_id, user_id)
-    assert changed is not None
-    return changed
+    return msgspec.structs.replace(target, role=role)
 
 
 async def remove_member(conn: Conn, who: Principal, org_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -113,6 +113,7 @@ async def stream(
     finished: FinishedCheck | None = None,
     end_on_terminal: bool = True,
 ) -> web.StreamResponse:
+    """Follow `stream_key`; a malformed Last-Event-ID is a 400 before the stream opens."""
     after = resume_id(request)
     app = request.app
     gap = await gap_after(app[keys.REDIS], stream_key, after)

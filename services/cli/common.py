@@ -5,14 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from libs.common.config import ConfigError, Settings, load_settings
-
-
-def require_env(name: str) -> str:
-    value = os.environ.get(name, "")
-    if not value:
-        raise ConfigError(f"{name} is required but not set")
-    return value
+from libs.common.config import Settings, load_settings
 
 
 def database_settings() -> Settings:

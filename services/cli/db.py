@@ -6,27 +6,18 @@ import argparse
 import asyncio
 from typing import Any
 
-from libs.common.config import ConfigError
 from libs.common.db.migrate import migrate
-from libs.common.db.pool import connect
-from services.cli.common import require_env
+from libs.common.db.pool import connection
+from services.cli.common import database_settings
 
 
 async def run_migrations(database_url: str) -> list[str]:
-    conn = await connect(database_url)
-    try:
+    async with connection(database_url) as conn:
         return await migrate(conn)
-    finally:
-        await conn.close()
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        url = require_env("DATABASE_URL")
-    except ConfigError as exc:
-        print(f"error: {exc}")
-        return 2
-    applied = asyncio.run(run_migrations(url))
+    applied = asyncio.run(run_migrations(database_settings().database_url))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 

@@ -88,11 +88,13 @@ def _run(args: argparse.Namespace) -> int:
         if not env.get("DATABASE_URL"):
             embedded_pg = EmbeddedPostgres(data_dir / "postgres")
             env["DATABASE_URL"] = embedded_pg.start()
-            print(f"embedded PostgreSQL: {data_dir / 'postgres'}")
+            print(f"embedded PostgreSQL (data in {data_dir / 'postgres'}):")
+            print(f"  DATABASE_URL={env['DATABASE_URL']}")
         if not env.get("REDIS_URL"):
             embedded_redis = EmbeddedRedis(data_dir / "redis", port=args.redis_port)
             env["REDIS_URL"] = embedded_redis.start()
-            print(f"embedded Valkey (Redis protocol, AOF on): {env['REDIS_URL']}")
+            print(f"embedded Valkey (Redis protocol, AOF on, data in {data_dir / 'redis'}):")
+            print(f"  REDIS_URL={env['REDIS_URL']}")
         applied = asyncio.run(run_migrations(env["DATABASE_URL"]))
         print(f"migrations applied: {', '.join(applied)}" if applied else "database up to date")
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,7 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import asyncpg
+from redis.exceptions import RedisError
+
+from libs.common.config import ConfigError
 from services.cli import db, dev, history, ops, rotation, scan, secrets, serve, tokens
+from services.cli.common import fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,11 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run(args: argparse.Namespace) -> int:
+    """The command's exit code; what every command may meet is reported here, in one line."""
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as exc:  # a variable missing or malformed: a usage error
+        return fail(str(exc))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RedisError) as exc:
+        # PostgreSQL or Redis down or refusing us, a file out of reach: no traceback.
+        return fail(str(exc) or type(exc).__name__, 1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    code = args.run(args)
-    sys.exit(code or 0)
+    args = build_parser().parse_args(argv)
+    sys.exit(run(args))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from libs.common.config import ConfigError, load_settings
+from libs.common.config import load_settings
 from libs.common.db import backups as backups_db
 from libs.common.db.backups import Backup
-from libs.common.db.pool import connect, create_pool
+from libs.common.db.pool import connection, create_pool
 from libs.common.redis.client import create_redis
 from libs.ops import files
 from libs.ops.backup import take_backup
@@ -33,11 +33,8 @@ def _describe(backup: Backup) -> str:
 
 
 async def _list_backups(database_url: str) -> None:
-    conn = await connect(database_url)
-    try:
+    async with connection(database_url) as conn:
         rows = await backups_db.list_recent(conn, 20)
-    finally:
-        await conn.close()
     for row in rows:
         print(_describe(row))
     if not rows:
@@ -45,10 +42,7 @@ async def _list_backups(database_url: str) -> None:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
+    settings = database_settings()
     if args.list:
         asyncio.run(_list_backups(settings.database_url))
         return 0
@@ -76,10 +70,7 @@ def _latest_dump(directory: Path) -> Path:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
+    settings = database_settings()
     target = args.database_url or settings.database_url
     try:
         path = _latest_dump(files.backup_dir(settings)) if args.file == "latest" else args.file
@@ -111,10 +102,7 @@ async def _cleanup_now() -> CleanupReport:
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    try:
-        report = asyncio.run(_cleanup_now())
-    except ConfigError as exc:
-        return fail(str(exc))
+    report = asyncio.run(_cleanup_now())
     for kind, count in report.removed.items():
         print(f"{kind:<20} {count:>8} removed")
     for path in report.backup_files:

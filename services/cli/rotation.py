@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from libs.common.config import ConfigError
-from libs.common.db.pool import connect
+from libs.common.db.pool import connect, connection
 from libs.ops import dbpassword, envfile
 from libs.ops.gemini_key import DEFAULT_BASE_URL, GeminiKeyError, check_key
 from services.cli.common import database_settings, fail
@@ -53,17 +53,11 @@ def _gemini(args: argparse.Namespace) -> int:
 
 
 async def _change_password(admin_url: str, app_url: str, role: str, password: str) -> str:
-    admin = await connect(admin_url)
-    try:
+    async with connection(admin_url) as admin:
         await dbpassword.set_password(admin, role, password)
-    finally:
-        await admin.close()
     new_url = dbpassword.with_password(app_url, password)
-    conn = await connect(new_url)
-    try:
+    async with connection(new_url) as conn:
         current = await conn.fetchval("SELECT current_user")
-    finally:
-        await conn.close()
     if current != role:
         raise ConfigError(f"the new URL connects as {current}, not {role}")
     return new_url
@@ -79,11 +73,7 @@ async def _old_still_works(app_url: str) -> bool:
 
 
 def _db_password(args: argparse.Namespace) -> int:
-    try:
-        settings = database_settings()
-    except ConfigError as exc:
-        return fail(str(exc))
-    app_url = settings.database_url
+    app_url = database_settings().database_url
     role = args.role or dbpassword.role_of(app_url)
     if not role:
         return fail("DATABASE_URL names no user; pass --role")

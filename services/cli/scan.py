@@ -16,6 +16,7 @@ from libs.analysis import analyze, rescore
 from libs.analysis.render import SEVERITIES, Format, render, worst_at_or_above
 from libs.cigen import in_tree_copy
 from services.cli import cigen_cli
+from services.cli.common import fail
 
 FORMATS: tuple[str, ...] = get_args(Format)
 
@@ -23,12 +24,10 @@ FORMATS: tuple[str, ...] = get_args(Format)
 def _run(args: argparse.Namespace) -> int:
     root = Path(args.path)
     if not root.is_dir():
-        print(f"error: {root} is not a directory", file=sys.stderr)
-        return 2
+        return fail(f"{root} is not a directory")
     problem = cigen_cli.misuse(args) or _report_flags_with_generation(args)
     if problem is not None:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return fail(problem)
     report = analyze(root, max_file_bytes=args.max_file_size)
     if args.generate_ci:
         rescorer = in_tree_copy(root, lambda copy: rescore(copy, report))
@@ -42,8 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             Path(args.output).write_text(text)
         except OSError as exc:
-            print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-            return 2
+            return fail(f"cannot write {args.output}: {exc.strerror}")
     if args.fail_on is None:
         return 0
     failing = worst_at_or_above(report, args.fail_on)

@@ -6,22 +6,20 @@ import argparse
 import asyncio
 from typing import Any
 
-from libs.common.config import ConfigError, keyring
+from libs.common.config import keyring
 from libs.common.crypto import CryptoKeyError, Keyring, generate_key
-from libs.common.db.pool import connect
+from libs.common.db.pool import connection
 from libs.ops.rotation import RotationReport, remaining, rotate
 from services.cli.common import database_settings, fail
 
 
 async def _rotate(database_url: str, ring: Keyring, args: argparse.Namespace) -> RotationReport:
-    conn = await connect(database_url)
-    try:
+    def progress(column: str, done: int) -> None:
+        print(f"  {column}: {done} re-encrypted", flush=True)
+
+    async with connection(database_url) as conn:
         if args.status:
             return RotationReport(current_key_id=ring.current_id, left=await remaining(conn, ring))
-
-        def progress(column: str, done: int) -> None:
-            print(f"  {column}: {done} re-encrypted", flush=True)
-
         return await rotate(
             conn,
             ring,
@@ -30,8 +28,6 @@ async def _rotate(database_url: str, ring: Keyring, args: argparse.Namespace) ->
             pause_s=args.pause_ms / 1000,
             progress=progress if args.verbose else None,
         )
-    finally:
-        await conn.close()
 
 
 def _print(report: RotationReport, ring: Keyring) -> None:
@@ -51,10 +47,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.generate:
         print(generate_key())
         return 0
+    settings = database_settings()
     try:
-        settings = database_settings()
         ring = keyring(settings)
-    except (ConfigError, CryptoKeyError) as exc:
+    except CryptoKeyError as exc:
         return fail(str(exc))
     if ring is None:
         return fail("ENCRYPTION_KEY is required but not set")

@@ -6,28 +6,20 @@ import argparse
 import asyncio
 from typing import Any
 
-from libs.common.config import ConfigError
 from libs.common.db import orgs, tokens
-from libs.common.db.pool import connect
-from services.cli.common import require_env
+from libs.common.db.pool import connection
+from services.cli.common import database_settings
 
 
 async def create_admin_token(database_url: str, login: str, org: str, name: str) -> str:
-    conn = await connect(database_url)
-    try:
+    async with connection(database_url) as conn:
         user_id, org_id = await orgs.bootstrap_admin(conn, login=login, org_slug=org)
         token, _ = await tokens.create_token(conn, org_id, user_id, name)
         return token
-    finally:
-        await conn.close()
 
 
 def _create(args: argparse.Namespace) -> int:
-    try:
-        url = require_env("DATABASE_URL")
-    except ConfigError as exc:
-        print(f"error: {exc}")
-        return 2
+    url = database_settings().database_url
     token = asyncio.run(create_admin_token(url, args.login, args.org, args.name))
     print(token)
     return 0

@@ -36,7 +36,12 @@ def timeout_for(settings: Settings, kind: str) -> int:
 
 
 def build_worker(
-    settings: Settings, deps: Deps, kind: JobKind, *, burst: bool = False, poll_delay: float = 0.5
+    settings: Settings,
+    deps: Deps,
+    kind: JobKind,
+    *,
+    burst: bool = False,
+    poll_delay: float | None = None,
 ) -> Worker:
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -56,7 +61,7 @@ def build_worker(
         queue_name=keys.queue(kind),
         redis_pool=redis,
         burst=burst,
-        poll_delay=poll_delay,
+        poll_delay=settings.worker_poll_delay_seconds if poll_delay is None else poll_delay,
         handle_signals=False,
         max_jobs=settings.worker_concurrency,
         job_timeout=timeout_for(settings, kind),

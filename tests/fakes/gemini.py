@@ -115,7 +115,7 @@ class FakeGemini:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/{version}/models/{target}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

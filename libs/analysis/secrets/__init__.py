@@ -2,7 +2,7 @@
 
 `scan_text` gives report findings with redacted previews. `iter_matches` gives the raw
 matches, values included, for callers that must remove or replace them (the history
-rewriter): a `RawMatch.value` must never be logged, stored or serialized.
+rewriter, the AI redactor): a `RawMatch.value` must never be logged, stored or serialized.
 """
 
 from __future__ import annotations
@@ -34,17 +34,18 @@ def scanner() -> Scanner:
     return Scanner()
 
 
-def iter_matches(text: str | bytes, path: str = "") -> Iterator[RawMatch]:
+def iter_matches(text: str | bytes, path: str = "", *, strict: bool = True) -> Iterator[RawMatch]:
     """Raw matches in `text`, values included. Offsets index `text` as given.
 
     The value of each match is the secret: never log, store or serialize it.
+    `strict=False` also yields shapes the report would dismiss (see `Scanner.scan`).
     """
     if isinstance(text, bytes):
-        yield from scanner().scan(text, path)
+        yield from scanner().scan(text, path, strict=strict)
         return
     data = text.encode("utf-8", "surrogatepass")
     ascii_only = len(data) == len(text)
-    for match in scanner().scan(data, path):
+    for match in scanner().scan(data, path, strict=strict):
         if ascii_only:
             yield match
             continue

@@ -180,7 +180,15 @@ RULES: tuple[Rule, ...] = (
         "github-fine-grained-token",
         "GitHub fine-grained personal access token",
         ("github_pat_",),
-        B + rb"(?P<secret>github_pat_(?P<body>[A-Za-z0-9]{20,30}_[A-Za-z0-9]{40,70}))" + E,
+        # GitHub documents the prefix, not the layout after it (22 + "_" + 59 today)
+        B + rb"(?P<secret>github_pat_(?P<body>[A-Za-z0-9_]{30,255}))" + E,
+        "critical",
+    ),
+    _rule(
+        "autodevops-api-token",
+        "AutoDevOps API token",
+        ("ado_",),
+        B + rb"(?P<secret>ado_(?P<body>[A-Za-z0-9_-]{20,196}))(?![A-Za-z0-9_-])",
         "critical",
     ),
     _rule(

@@ -90,12 +90,18 @@ class Scanner:
             [a.encode() for a in self._anchors], implementation=ahocorasick_rs.Implementation.DFA
         )
 
-    def scan(self, data: bytes, path: str = "") -> list[RawMatch]:
-        """Every credential in `data` (UTF-8 text), offsets in bytes, in order."""
+    def scan(self, data: bytes, path: str = "", *, strict: bool = True) -> list[RawMatch]:
+        """Every credential in `data` (UTF-8 text), offsets in bytes, in order.
+
+        `strict=False` keeps every value in a credential's shape, skipping the checks
+        that tell a real one from a placeholder or an example, and the allowlist
+        markers: for redaction, where masking a fake costs nothing. The keyword rule
+        keeps its judgement either way, since a name alone does not make a value secret.
+        """
         hits = self._automaton.find_matches_as_indexes(data.lower(), overlapping=True)
         if not hits:
             return []
-        run = _Run(data, generic.Context.of(path))
+        run = _Run(data, generic.Context.of(path), strict)
         for index, start, end in hits:
             for rule in self._handlers[index]:
                 run.apply(rule, start, end)
@@ -105,9 +111,10 @@ class Scanner:
 class _Run:
     """The state of scanning one text: lines already evaluated per rule, matches so far."""
 
-    def __init__(self, data: bytes, ctx: generic.Context) -> None:
+    def __init__(self, data: bytes, ctx: generic.Context, strict: bool) -> None:
         self.data = data
         self.ctx = ctx
+        self.strict = strict
         self.found: list[tuple[int, int, RawMatch]] = []
         self.seen: set[tuple[str, int]] = set()
         self.empty_lines: set[tuple[bytes, int]] = set()
@@ -135,7 +142,7 @@ class _Run:
     def add(self, rule: Rule | _Special, start: int, end: int, value: str | None = None) -> None:
         data = self.data
         line_start, line_end = self.line_bounds(start)
-        if any(marker in data[line_start:line_end] for marker in ALLOW_MARKERS):
+        if self.strict and any(marker in data[line_start:line_end] for marker in ALLOW_MARKERS):
             return
         if value is None:
             value = data[start:end].decode("utf-8", "replace")
@@ -157,7 +164,7 @@ class _Run:
             group = "secret" if match.group("secret") is not None else "secret2"
             secret = match.group(group).decode("utf-8", "replace")
             body = _body(match) or secret
-            if _provider_ok(rule, secret, body):
+            if not self.strict or _provider_ok(rule, secret, body):
                 self.add(rule, match.start(group), match.end(group), secret)
 
     def _generic(self, pos: int) -> None:
@@ -181,7 +188,7 @@ class _Run:
         user = match.group("user").decode("utf-8", "replace")
         password = match.group("secret").decode("utf-8", "replace")
         host = match.group("host").decode("utf-8", "replace")
-        if _url_password_ok(user, password, host):
+        if not self.strict or _url_password_ok(user, password, host):
             self.add(URL, match.start("secret"), match.end("secret"), password)
 
     def _connection_string(self, pos: int) -> None:
@@ -194,7 +201,7 @@ class _Run:
             return
         for match in _CONN_PASSWORD.finditer(self.data, line_start, line_end):
             value = match.group("secret").decode("utf-8", "replace")
-            if generic.value_ok(value, "password"):
+            if not self.strict or generic.value_ok(value, "password"):
                 self.add(CONNECTION_STRING, match.start("secret"), match.end("secret"), value)
 
     def _private_key(self, pos: int) -> None:
@@ -204,12 +211,7 @@ class _Run:
         limit = min(len(self.data), header.end() + _BLOCK_LIMIT)
         end_marker = _KEY_END.search(self.data, header.end(), limit)
         body_end = end_marker.start() if end_marker else limit
-        body = _KEY_NOISE.sub(b"", self.data[header.end() : body_end])
-        material = b"".join(_BASE64.findall(body))
-        if len(material) < (64 if end_marker else 200) or len(material) < len(body) * 0.9:
-            return  # a header with an elided or placeholder body
-        text = material.decode("ascii")
-        if _FILLER.search(text) or filters.entropy(text) < 4.5:
+        if self.strict and not _key_material_ok(self.data[header.end() : body_end], end_marker):
             return
         end = end_marker.end() if end_marker else body_end
         self.add(PRIVATE_KEY, header.start(), end)
@@ -220,6 +222,15 @@ class _Run:
             if not any(start < k_end and k_start < end for k_start, k_end, _ in kept):
                 kept.append((start, end, match))
         return [m for _, _, m in sorted(kept, key=lambda k: k[0])]
+
+
+def _key_material_ok(block: bytes, end_marker: re.Match[bytes] | None) -> bool:
+    body = _KEY_NOISE.sub(b"", block)
+    material = b"".join(_BASE64.findall(body))
+    if len(material) < (64 if end_marker else 200) or len(material) < len(body) * 0.9:
+        return False  # a header with an elided or placeholder body
+    text = material.decode("ascii")
+    return not _FILLER.search(text) and filters.entropy(text) >= 4.5
 
 
 def _body(match: re.Match[bytes]) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias, TypeVar
+from typing import TypeAlias, TypeVar
 
 import asyncpg
 import msgspec
@@ -25,4 +25,4 @@ def row_or_none(record: asyncpg.Record | None, type_: type[T]) -> T | None:
     return None if record is None else to_struct(record, type_)
 
 
-__all__ = ["Any", "Conn", "row_or_none", "to_struct", "to_structs"]
+__all__ = ["Conn", "row_or_none", "to_struct", "to_structs"]

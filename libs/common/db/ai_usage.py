@@ -1,6 +1,7 @@
 """AI usage: one row per Gemini call, the ground truth for quotas, caps and billing questions.
 
-Every query is scoped to one organization. A user's daily quota is counted per organization
+Every query is scoped to one organization (`top_users` also spans them all, for the
+operators' admin route). A user's daily quota is counted per organization
 (their usage in another organization never shows here), and "today" starts at UTC midnight.
 
 A call is reserved before it is made: a row with outcome `in_flight` holding the most the
@@ -223,26 +224,45 @@ async def summary(
 
 async def top_users(
     conn: Conn,
-    organization_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
     *,
     hours: int = 24,
     limit: int = 10,
 ) -> list[TopUser]:
-    """The runbook's billing-spike query, within one organization: heaviest users first."""
+    """The runbook's billing-spike query, heaviest users first.
+
+    Within one organization, or across every organization when `organization_id` is None:
+    the operators' admin route only, passing None on purpose.
+    """
+    scope = "" if organization_id is None else "AND organization_id = $3"
     rows = await conn.fetch(
-        """
+        f"""
         SELECT u.user_id, users.login, u.total_tokens, u.calls
           FROM (SELECT user_id, sum(tokens_used)::bigint AS total_tokens, count(*) AS calls
                   FROM ai_usage
-                 WHERE organization_id = $1
-                   AND created_at > now() - make_interval(hours => $2)
+                 WHERE created_at > now() - make_interval(hours => $1) {scope}
                  GROUP BY user_id) AS u
           LEFT JOIN users ON users.id = u.user_id
          ORDER BY u.total_tokens DESC, u.calls DESC
-         LIMIT $3
+         LIMIT $2
         """,
-        organization_id,
         hours,
         limit,
+        *(() if organization_id is None else (organization_id,)),
     )
     return to_structs(rows, TopUser)
+
+
+async def platform_tokens_today(conn: Conn) -> int:
+    """Tokens every organization spent since 00:00 UTC, reservations not counted.
+
+    Across every organization on purpose: the daily budget gauge only (libs.common.scrape).
+    """
+    total: int = await conn.fetchval(
+        f"""
+        SELECT coalesce(sum(tokens_used), 0)::bigint FROM ai_usage
+         WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+           AND outcome <> '{IN_FLIGHT}'
+        """
+    )
+    return total

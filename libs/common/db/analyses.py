@@ -6,9 +6,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import asyncpg
 import msgspec
 
-from libs.common.db import Conn, row_or_none, to_structs
+from libs.common.db import Conn, row_or_none, to_struct, to_structs
 
 
 class AnalysisRow(msgspec.Struct, kw_only=True):
@@ -111,9 +112,7 @@ async def find_by_digest(
         organization_id,
         content_digest,
     )
-    if row is None:
-        return None
-    return msgspec.convert(dict(row), AnalysisRow, from_attributes=True), row["report"]
+    return _with_report(row)
 
 
 async def get_analysis(
@@ -124,20 +123,20 @@ async def get_analysis(
         organization_id,
         analysis_id,
     )
-    if row is None:
-        return None
-    return msgspec.convert(dict(row), AnalysisRow, from_attributes=True), row["report"]
+    return _with_report(row)
 
 
-async def analysis_for_job(
-    conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID
-) -> AnalysisRow | None:
-    row = await conn.fetchrow(
-        f"SELECT {_ANALYSIS} FROM analyses WHERE organization_id = $1 AND job_id = $2",
+def _with_report(row: asyncpg.Record | None) -> tuple[AnalysisRow, dict[str, Any]] | None:
+    return None if row is None else (to_struct(row, AnalysisRow), row["report"])
+
+
+async def exists(conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM analyses WHERE organization_id = $1 AND id = $2)",
         organization_id,
-        job_id,
+        analysis_id,
     )
-    return row_or_none(row, AnalysisRow)
+    return found
 
 
 async def list_analyses(

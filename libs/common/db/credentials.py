@@ -11,6 +11,7 @@ import uuid
 import msgspec
 
 from libs.common.db import Conn, row_or_none
+from libs.common.db.encrypted import GITHUB_TOKENS
 
 
 class StoredToken(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,7 +21,7 @@ class StoredToken(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def context(user_id: uuid.UUID) -> bytes:
-    return f"github_credentials:{user_id}".encode()
+    return GITHUB_TOKENS.context(user_id)
 
 
 async def store_github_token(

@@ -1,7 +1,8 @@
 """Columns encrypted with the keyring, read and rewritten in batches for key rotation.
 
-Each column is named with the authenticated context its ciphertexts were sealed with;
-the gateway writes them with exactly these contexts, so rotation must use them too.
+Each column is named with the authenticated context its ciphertexts are sealed with;
+the modules that write them (credentials, webhooks) take their context from here, so
+rotation cannot drift from them.
 """
 
 from __future__ import annotations
@@ -26,24 +27,23 @@ class EncryptedColumn:
         return self.context_prefix + str(context_id).encode()
 
 
-COLUMNS = (
-    EncryptedColumn(
-        "github_credentials.ciphertext",
-        "github_credentials",
-        "ciphertext",
-        "key_id",
-        "user_id",
-        b"github_credentials:",
-    ),
-    EncryptedColumn(
-        "repositories.webhook_secret",
-        "repositories",
-        "webhook_secret",
-        "webhook_key_id",
-        "id",
-        b"repositories.webhook_secret:",
-    ),
+GITHUB_TOKENS = EncryptedColumn(
+    "github_credentials.ciphertext",
+    "github_credentials",
+    "ciphertext",
+    "key_id",
+    "user_id",
+    b"github_credentials:",
 )
+WEBHOOK_SECRETS = EncryptedColumn(
+    "repositories.webhook_secret",
+    "repositories",
+    "webhook_secret",
+    "webhook_key_id",
+    "id",
+    b"repositories.webhook_secret:",
+)
+COLUMNS = (GITHUB_TOKENS, WEBHOOK_SECRETS)
 
 
 class Sealed(NamedTuple):

@@ -169,11 +169,3 @@ async def stale_live_jobs(conn: Conn, older_than_s: float, limit: int) -> list[J
         limit,
     )
     return to_structs(rows, Job)
-
-
-async def touch(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> None:
-    await conn.execute(
-        "UPDATE jobs SET updated_at = now() WHERE organization_id = $1 AND id = $2",
-        organization_id,
-        job_id,
-    )

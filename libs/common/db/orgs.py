@@ -82,15 +82,6 @@ async def add_member(
     )
 
 
-async def role_of(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> Role | None:
-    role = await conn.fetchval(
-        "SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2",
-        organization_id,
-        user_id,
-    )
-    return role  # type: ignore[no-any-return]
-
-
 async def bootstrap_admin(
     conn: Conn, login: str = "admin", org_slug: str = "default"
 ) -> tuple[uuid.UUID, uuid.UUID]:

@@ -7,7 +7,7 @@ import uuid
 from libs.common.db import Conn, row_or_none, to_struct, to_structs
 from libs.common.schemas import Provider, Repository
 
-_COLUMNS = """id, organization_id, provider, full_name, clone_url, default_branch, last_commit,
+COLUMNS = """id, organization_id, provider, full_name, clone_url, default_branch, last_commit,
               last_synced_at, visibility, topics, webhook_id, created_by, created_at"""
 
 
@@ -28,7 +28,7 @@ async def create_repository(
                                   github_id)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (organization_id, clone_url) DO NOTHING
-        RETURNING {_COLUMNS}
+        RETURNING {COLUMNS}
         """,
         organization_id,
         provider,
@@ -40,7 +40,7 @@ async def create_repository(
     if row is not None:
         return to_struct(row, Repository), True
     existing = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM repositories WHERE organization_id = $1 AND clone_url = $2",
+        f"SELECT {COLUMNS} FROM repositories WHERE organization_id = $1 AND clone_url = $2",
         organization_id,
         clone_url,
     )
@@ -52,7 +52,7 @@ async def get_repository(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID
 ) -> Repository | None:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM repositories WHERE organization_id = $1 AND id = $2",
+        f"SELECT {COLUMNS} FROM repositories WHERE organization_id = $1 AND id = $2",
         organization_id,
         repository_id,
     )
@@ -68,7 +68,7 @@ async def list_repositories(
 ) -> list[Repository]:
     rows = await conn.fetch(
         f"""
-        SELECT {_COLUMNS} FROM repositories
+        SELECT {COLUMNS} FROM repositories
          WHERE organization_id = $1
            AND ($2::uuid IS NULL OR (created_at, id) < (
                 SELECT created_at, id FROM repositories WHERE id = $2 AND organization_id = $1))

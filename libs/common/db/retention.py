@@ -22,16 +22,21 @@ async def _delete_in_batches(conn: Conn, sql: str, *args: object) -> int:
             return total
 
 
-async def finished_jobs(conn: Conn, older_than: dt.timedelta) -> int:
-    """Jobs that finished more than `older_than` ago (their analyses keep a NULL job id)."""
+async def _delete_old(conn: Conn, table: str, condition: str, older_than: dt.timedelta) -> int:
+    """Rows of `table` where `condition` holds, in which `$1` is the age limit."""
     return await _delete_in_batches(
         conn,
-        """
-        DELETE FROM jobs WHERE id IN (
-            SELECT id FROM jobs
-             WHERE status IN ('succeeded', 'failed') AND finished_at < now() - $1::interval
-             LIMIT $2)
-        """,
+        f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {condition} LIMIT $2)",
+        older_than,
+    )
+
+
+async def finished_jobs(conn: Conn, older_than: dt.timedelta) -> int:
+    """Jobs that finished more than `older_than` ago (their analyses keep a NULL job id)."""
+    return await _delete_old(
+        conn,
+        "jobs",
+        "status IN ('succeeded', 'failed') AND finished_at < now() - $1::interval",
         older_than,
     )
 
@@ -58,39 +63,25 @@ async def surplus_analyses(conn: Conn, keep_per_repository: int) -> int:
 
 
 async def webhook_deliveries(conn: Conn, older_than: dt.timedelta) -> int:
-    return await _delete_in_batches(
-        conn,
-        """
-        DELETE FROM webhook_deliveries WHERE id IN (
-            SELECT id FROM webhook_deliveries WHERE received_at < now() - $1::interval
-             LIMIT $2)
-        """,
-        older_than,
+    return await _delete_old(
+        conn, "webhook_deliveries", "received_at < now() - $1::interval", older_than
     )
 
 
 async def dead_tokens(conn: Conn, older_than: dt.timedelta) -> int:
     """API tokens revoked, or expired, more than `older_than` ago."""
-    return await _delete_in_batches(
+    return await _delete_old(
         conn,
-        """
-        DELETE FROM api_tokens WHERE id IN (
-            SELECT id FROM api_tokens
-             WHERE revoked_at < now() - $1::interval OR expires_at < now() - $1::interval
-             LIMIT $2)
-        """,
+        "api_tokens",
+        "revoked_at < now() - $1::interval OR expires_at < now() - $1::interval",
         older_than,
     )
 
 
 async def maintenance_runs(conn: Conn, older_than: dt.timedelta) -> int:
-    return await _delete_in_batches(
+    return await _delete_old(
         conn,
-        """
-        DELETE FROM maintenance_runs WHERE id IN (
-            SELECT id FROM maintenance_runs
-             WHERE status <> 'running' AND started_at < now() - $1::interval
-             LIMIT $2)
-        """,
+        "maintenance_runs",
+        "status <> 'running' AND started_at < now() - $1::interval",
         older_than,
     )

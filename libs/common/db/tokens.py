@@ -9,6 +9,7 @@ from libs.common import crypto
 from libs.common.db import Conn, to_struct, to_structs
 from libs.common.schemas import Principal, TokenInfo
 
+_INFO = "id, name, prefix, created_at, last_used_at, expires_at, revoked_at"
 # last_used_at is written at most this often per token, not on every request.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -24,10 +25,10 @@ async def create_token(
     """Create a token; the plaintext is returned here and never again."""
     token = crypto.new_api_token()
     row = await conn.fetchrow(
-        """
+        f"""
         INSERT INTO api_tokens (organization_id, user_id, name, token_hash, prefix, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6)
-        RETURNING id, name, prefix, created_at, last_used_at, expires_at, revoked_at
+        RETURNING {_INFO}
         """,
         organization_id,
         user_id,
@@ -72,9 +73,8 @@ async def list_tokens(
     conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID
 ) -> list[TokenInfo]:
     rows = await conn.fetch(
-        """
-        SELECT id, name, prefix, created_at, last_used_at, expires_at, revoked_at
-          FROM api_tokens WHERE organization_id = $1 AND user_id = $2
+        f"""
+        SELECT {_INFO} FROM api_tokens WHERE organization_id = $1 AND user_id = $2
          ORDER BY created_at DESC
         """,
         organization_id,

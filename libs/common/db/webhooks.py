@@ -13,20 +13,19 @@ from typing import Literal
 
 import msgspec
 
-from libs.common.db import Conn, to_structs
+from libs.common.db import Conn, to_struct, to_structs
+from libs.common.db.encrypted import WEBHOOK_SECRETS
+from libs.common.db.repos import COLUMNS as REPOSITORY_COLUMNS
 from libs.common.schemas import Repository
 
 DeliveryStatus = Literal["received", "processed", "ignored", "failed", "dead"]
 InstallationStatus = Literal["active", "suspended", "deleted"]
 DONE: frozenset[str] = frozenset({"processed", "ignored"})
 
-_REPO_COLUMNS = """id, organization_id, provider, full_name, clone_url, default_branch,
-                   last_commit, last_synced_at, visibility, topics, webhook_id, created_at"""
-
 
 def secret_context(repository_id: uuid.UUID) -> bytes:
-    """What a repository's webhook secret ciphertext is bound to (key rotation uses it too)."""
-    return f"repositories.webhook_secret:{repository_id}".encode()
+    """What a repository's webhook secret ciphertext is bound to."""
+    return WEBHOOK_SECRETS.context(repository_id)
 
 
 class HookSecret(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,7 +75,7 @@ async def repositories_for_github(conn: Conn, github_id: int, full_name: str) ->
     """Every organization's registration of one GitHub repository."""
     rows = await conn.fetch(
         f"""
-        SELECT {_REPO_COLUMNS} FROM repositories
+        SELECT {REPOSITORY_COLUMNS} FROM repositories
          WHERE provider = 'github'
            AND (github_id = $1 OR (github_id IS NULL AND lower(full_name) = lower($2)))
          ORDER BY created_at
@@ -107,7 +106,7 @@ async def begin_delivery(
         action,
     )
     assert row is not None
-    return msgspec.convert(dict(row), Delivery)
+    return to_struct(row, Delivery)
 
 
 async def finish_delivery(
@@ -162,17 +161,13 @@ async def rename_repository(
     clone_url: str,
     github_id: int,
 ) -> None:
-    await conn.execute(
-        """
-        UPDATE repositories
-           SET full_name = $3, clone_url = $4, github_id = $5, updated_at = now()
-         WHERE organization_id = $1 AND id = $2
-        """,
+    await _update_repository(
+        conn,
         organization_id,
         repository_id,
-        full_name,
-        clone_url,
-        github_id,
+        full_name=full_name,
+        clone_url=clone_url,
+        github_id=github_id,
     )
 
 
@@ -195,13 +190,7 @@ async def mark_upstream_deleted(
 async def set_visibility(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, visibility: str
 ) -> None:
-    await conn.execute(
-        "UPDATE repositories SET visibility = $3, updated_at = now()"
-        " WHERE organization_id = $1 AND id = $2",
-        organization_id,
-        repository_id,
-        visibility,
-    )
+    await _update_repository(conn, organization_id, repository_id, visibility=visibility)
 
 
 async def upsert_installation(
@@ -237,22 +226,6 @@ async def upsert_installation(
     )
 
 
-async def list_deliveries(
-    conn: Conn, organization_id: uuid.UUID, *, limit: int = 50
-) -> list[Delivery]:
-    rows = await conn.fetch(
-        """
-        SELECT hook_id, delivery_id, event, action, organization_id, repository_id, status,
-               error, attempts, job_ids
-          FROM webhook_deliveries WHERE organization_id = $1
-         ORDER BY received_at DESC LIMIT $2
-        """,
-        organization_id,
-        limit,
-    )
-    return to_structs(rows, Delivery)
-
-
 async def set_github_details(
     conn: Conn,
     organization_id: uuid.UUID,
@@ -264,19 +237,15 @@ async def set_github_details(
     topics: list[str],
 ) -> None:
     """What GitHub says about a repository when it is connected."""
-    await conn.execute(
-        """
-        UPDATE repositories
-           SET github_id = $3, default_branch = $4, visibility = $5, topics = $6,
-               upstream_deleted_at = NULL, updated_at = now()
-         WHERE organization_id = $1 AND id = $2
-        """,
+    await _update_repository(
+        conn,
         organization_id,
         repository_id,
-        github_id,
-        default_branch,
-        visibility,
-        topics,
+        github_id=github_id,
+        default_branch=default_branch,
+        visibility=visibility,
+        topics=topics,
+        upstream_deleted_at=None,
     )
 
 
@@ -284,25 +253,26 @@ async def store_webhook_secret(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, ciphertext: bytes, key_id: str
 ) -> None:
     """The repository's own webhook secret (encrypted), stored before its hook exists."""
-    await conn.execute(
-        """
-        UPDATE repositories SET webhook_secret = $3, webhook_key_id = $4, updated_at = now()
-         WHERE organization_id = $1 AND id = $2
-        """,
-        organization_id,
-        repository_id,
-        ciphertext,
-        key_id,
+    await _update_repository(
+        conn, organization_id, repository_id, webhook_secret=ciphertext, webhook_key_id=key_id
     )
 
 
 async def store_webhook_id(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, hook_id: int
 ) -> None:
+    await _update_repository(conn, organization_id, repository_id, webhook_id=hook_id)
+
+
+async def _update_repository(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, **columns: object
+) -> None:
+    """Set `columns` (names written in this module, never input) on one repository row."""
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=3))
     await conn.execute(
-        "UPDATE repositories SET webhook_id = $3, updated_at = now()"
+        f"UPDATE repositories SET {assignments}, updated_at = now()"
         " WHERE organization_id = $1 AND id = $2",
         organization_id,
         repository_id,
-        hook_id,
+        *columns.values(),
     )

@@ -43,20 +43,15 @@ def decode(fields: dict[bytes, bytes]) -> JobEvent:
 
 
 async def publish(redis: Redis, settings: Settings, organization_id: str, event: JobEvent) -> str:
-    """XADD the event to the job's stream and the organization's; returns the job entry id."""
-    body = encode(event)
-    entry_id = await streams.add(
+    """XADD the event to the job's stream and the organization's (one round trip, both or
+    neither); returns the job entry id."""
+    job_entry, _ = await streams.add(
         redis,
-        keys.job_events(event.job_id),
-        {"event": body},
-        maxlen=settings.event_stream_maxlen,
+        {"event": encode(event)},
+        {
+            keys.job_events(event.job_id): settings.event_stream_maxlen,
+            keys.org_events(organization_id): settings.event_stream_maxlen * 10,
+        },
         ttl_seconds=settings.event_retention_seconds,
     )
-    await streams.add(
-        redis,
-        keys.org_events(organization_id),
-        {"event": body},
-        maxlen=settings.event_stream_maxlen * 10,
-        ttl_seconds=settings.event_retention_seconds,
-    )
-    return entry_id
+    return job_entry

@@ -7,7 +7,6 @@ from __future__ import annotations
 QUEUE_PREFIX = "arq:queue:"
 ARQ_JOB_PREFIX = "arq:job:"
 ARQ_IN_PROGRESS_PREFIX = "arq:in-progress:"
-ARQ_RETRY_PREFIX = "arq:retry:"
 
 WEBHOOKS_STREAM = "webhooks"
 WEBHOOKS_GROUP = "ingest"

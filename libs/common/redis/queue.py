@@ -6,6 +6,7 @@ worker's settings touches it; the api enqueues without importing worker code.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 import msgspec
@@ -86,10 +87,13 @@ async def is_live(redis: Redis, dedup_key: str) -> bool:
 
 
 async def depth(redis: Redis, kind: str) -> tuple[int, float | None]:
-    """Jobs waiting in a queue and the enqueue-score (ms) of the oldest one."""
+    """Jobs waiting in a queue, and how long (s) the oldest has been due; None when empty."""
     key = keys.queue(kind)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zcard(key)
         pipe.zrange(key, 0, 0, withscores=True)
         count, oldest = await pipe.execute()
-    return int(count), (float(oldest[0][1]) if oldest else None)
+    if not oldest:
+        return int(count), None
+    # arq scores a job by the time (ms) it becomes due
+    return int(count), max(0.0, time.time() - float(oldest[0][1]) / 1000)

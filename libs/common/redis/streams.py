@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from redis.asyncio import Redis
 
@@ -16,20 +17,21 @@ def valid_id(entry_id: str) -> bool:
 
 async def add(
     redis: Redis,
-    stream: str,
     fields: dict[str, str | bytes],
+    maxlens: Mapping[str, int],
     *,
-    maxlen: int,
     ttl_seconds: int | None = None,
-) -> str:
-    """Append an entry (approximately trimmed to `maxlen`), refreshing the stream's expiry."""
+) -> list[str]:
+    """Append one entry to each stream of `maxlens` (approximately trimmed to its length),
+    refreshing their expiry, in one transaction; the entry ids in the same order."""
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
-        if ttl_seconds:
-            pipe.expire(stream, ttl_seconds)
+        for stream, maxlen in maxlens.items():
+            pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+            if ttl_seconds:
+                pipe.expire(stream, ttl_seconds)
         result = await pipe.execute()
-    entry_id = result[0]
-    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    ids = result[:: 2 if ttl_seconds else 1]  # the XADD replies, without EXPIRE's
+    return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
 
 async def read_after(
@@ -41,12 +43,6 @@ async def read_after(
         return []
     _, entries = reply[0]
     return [(entry_id.decode(), fields) for entry_id, fields in entries]
-
-
-async def first_id(redis: Redis, stream: str) -> str | None:
-    """The oldest entry still retained, or None for an empty or missing stream."""
-    entries = await redis.xrange(stream, count=1)
-    return entries[0][0].decode() if entries else None
 
 
 def id_before(a: str, b: str) -> bool:

@@ -16,9 +16,8 @@ from libs.common.db.members import User
 from libs.common.db.orgs import Organization
 from libs.common.schemas import TokenInfo
 from services.api import keys
-from services.api.body import decode, json_response
+from services.api.body import decode, json_response, path_uuid
 from services.api.errors import NotFound, Unauthorized, ValidationFailed
-from services.api.routes.repos import path_uuid
 from services.api.spec import operation
 from services.api.views import ListOf
 

@@ -6,7 +6,6 @@ these figures span every tenant, so an owner of any other organization may not.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import msgspec
@@ -14,9 +13,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from libs.common.db import admin as admin_db
+from libs.common.db import ai_usage
 from libs.common.db import orgs as orgs_db
-from libs.common.db.ai_usage import TopUser
 from libs.common.redis import keys as redis_keys
 from libs.common.redis import queue
 from services.api import keys
@@ -62,9 +60,7 @@ async def webhook_stream(redis: Redis) -> WebhookStream:
         groups = await redis.xinfo_groups(redis_keys.WEBHOOKS_STREAM)
     except ResponseError:  # no stream yet: nothing ever arrived
         groups = []
-    ingest = next(
-        (g for g in groups if g["name"] in (redis_keys.WEBHOOKS_GROUP.encode(), "ingest")), None
-    )
+    ingest = next((g for g in groups if g["name"] == redis_keys.WEBHOOKS_GROUP.encode()), None)
     return WebhookStream(
         waiting=int(await redis.xlen(redis_keys.WEBHOOKS_STREAM)),
         pending=int(ingest["pending"]) if ingest else 0,
@@ -83,12 +79,11 @@ async def webhook_stream(redis: Redis) -> WebhookStream:
 async def queue_depths(request: web.Request) -> web.Response:
     await require_admin(request)
     redis = request.app[keys.REDIS]
-    now_ms = time.time() * 1000
     depths = []
     for kind in queue.KINDS:
-        waiting, oldest_ms = await queue.depth(redis, kind)
-        age = round(max(0.0, (now_ms - oldest_ms) / 1000), 3) if oldest_ms else None
-        depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=age))
+        waiting, age = await queue.depth(redis, kind)
+        rounded = round(age, 3) if age is not None else None
+        depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=rounded))
     return json_response(Queues(queues=depths, webhooks=await webhook_stream(redis)))
 
 
@@ -99,7 +94,7 @@ class TopUsersQuery(msgspec.Struct, kw_only=True):
 
 class TopUsers(msgspec.Struct, kw_only=True):
     hours: int
-    items: list[TopUser]
+    items: list[ai_usage.TopUser]
 
 
 @routes.get("/v1/admin/ai-usage/top")
@@ -115,5 +110,6 @@ async def top_ai_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = decode_query(request, TopUsersQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        found = await admin_db.top_ai_users(conn, hours=query.hours, limit=query.limit)
+        # None: across every organization, which require_admin has just allowed
+        found = await ai_usage.top_users(conn, None, hours=query.hours, limit=query.limit)
     return json_response(TopUsers(hours=query.hours, items=found))

@@ -8,9 +8,8 @@ from aiohttp import web
 from libs.analysis.report import Report
 from libs.common.db import analyses as analyses_db
 from services.api import keys, repos
-from services.api.body import json_response
+from services.api.body import json_response, path_uuid
 from services.api.errors import NotFound
-from services.api.routes.repos import path_uuid
 from services.api.spec import operation
 from services.api.views import AnalysisView, AnalysisWithReport, CiConfigView, ListOf
 
@@ -62,7 +61,7 @@ async def list_ci_configs(request: web.Request) -> web.Response:
     who = keys.principal(request)
     analysis_id = path_uuid(request)
     async with request.app[keys.POOL].acquire() as conn:
-        if await analyses_db.get_analysis(conn, who.organization_id, analysis_id) is None:
-            raise NotFound("No such analysis.")
         rows = await analyses_db.ci_configs_for(conn, who.organization_id, analysis_id)
+        if not rows and not await analyses_db.exists(conn, who.organization_id, analysis_id):
+            raise NotFound("No such analysis.")
     return json_response(ListOf(items=[CiConfigView.of(r) for r in rows]))

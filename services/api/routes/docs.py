@@ -15,15 +15,17 @@ from services.api.spec import HTML, operation
 
 routes = web.RouteTableDef()
 OPENAPI = web.AppKey("openapi", dict[str, Any])
+OPENAPI_JSON = web.AppKey("openapi_json", bytes)
 DOCS_HTML = web.AppKey("docs_html", bytes)
 # The page is ours and static: nothing may load or run from elsewhere.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 async def prepare(app: web.Application) -> None:
-    """on_startup: the routes are final now, so the document is built once."""
+    """on_startup: the routes are final now, so the document is built (and encoded) once."""
     document = openapi.build(app, app[keys.SETTINGS].public_url)
     app[OPENAPI] = document
+    app[OPENAPI_JSON] = msgspec.json.encode(document)
     app[DOCS_HTML] = docs_page.render(document).encode()
 
 
@@ -35,7 +37,7 @@ async def prepare(app: web.Application) -> None:
     security="none",
 )
 async def openapi_json(request: web.Request) -> web.Response:
-    return json_response(request.app[OPENAPI])
+    return web.Response(body=request.app[OPENAPI_JSON], content_type="application/json")
 
 
 @routes.get("/docs")

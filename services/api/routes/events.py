@@ -24,6 +24,5 @@ routes = web.RouteTableDef()
 )
 async def organization_events(request: web.Request) -> web.StreamResponse:
     who = keys.principal(request)
-    sse.resume_id(request)  # a malformed Last-Event-ID is a 400, not a broken stream
     stream_key = redis_keys.org_events(str(who.organization_id))
     return await sse.stream(request, stream_key, kind="organization", end_on_terminal=False)

@@ -10,9 +10,8 @@ from libs.common.redis import events
 from libs.common.redis import keys as redis_keys
 from libs.common.schemas import Job
 from services.api import keys, sse
-from services.api.body import json_response
+from services.api.body import json_response, path_uuid
 from services.api.errors import BadRequest, NotFound
-from services.api.routes.repos import path_uuid
 from services.api.spec import EVENT_STREAM, operation
 from services.api.views import JobView, ListOf
 
@@ -55,7 +54,6 @@ async def get_job(request: web.Request) -> web.Response:
 )
 async def job_events(request: web.Request) -> web.StreamResponse:
     job = await _load(request)
-    sse.resume_id(request)  # reject a malformed Last-Event-ID before the stream opens
 
     async def finished() -> bytes | None:
         # The stream expired (retention) or never existed: close with the row's state.

@@ -14,9 +14,8 @@ from libs.common.db.members import Member
 from libs.common.db.orgs import Organization
 from libs.common.schemas import Role
 from services.api import keys, orgs
-from services.api.body import decode, json_response
+from services.api.body import decode, json_response, path_uuid
 from services.api.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.api.routes.repos import path_uuid
 from services.api.spec import operation
 from services.api.views import ListOf
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from aiohttp import web
 
 from libs.common.db import repos as repos_db
 from libs.common.schemas import RepoCreate, Repository
 from services.api import github, keys, repos
-from services.api.body import decode, json_response
+from services.api.body import decode, json_response, path_uuid
 from services.api.errors import NotFound, ValidationFailed
 from services.api.github import GithubNotConnected, GithubRepoNotReadable
 from services.api.repos import LocalReposDisabled
@@ -18,14 +16,6 @@ from services.api.usage import QuotaExceeded
 from services.api.views import JobView, ListOf, RepositoryView
 
 routes = web.RouteTableDef()
-
-
-def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
-    """A path id; anything that is not a UUID names nothing, so it is a 404."""
-    try:
-        return uuid.UUID(request.match_info[name])
-    except ValueError:
-        raise NotFound("No such object.") from None
 
 
 @routes.post("/v1/repos")

@@ -19,10 +19,15 @@ from libs.ai.step import as_cached, reusable, run_ai_step
 from libs.analysis import REPORT_VERSION, Report, analyze
 from libs.common import jobs
 from libs.common.db import analyses as analyses_db
-from libs.common.db import repos as repos_db
-from libs.common.schemas import Repository
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
+from services.worker.jobs.common import (
+    acting_user,
+    ci_platform,
+    github_token,
+    load_repository,
+    submit_next,
+)
 from services.worker.runner import JobContext
 
 tracer = trace.get_tracer("autodevops.worker.analysis")
@@ -36,26 +41,14 @@ def cache_key(report: Report, parts: dict[str, str]) -> str:
     return hashlib.sha256("\n".join(material).encode()).hexdigest()
 
 
-async def load_repository(jc: JobContext) -> Repository:
-    job = jc.job
-    if job.repository_id is None:
-        raise PermanentJobError("the job names no repository", "bad_job")
-    async with jc.deps.pool.acquire() as conn:
-        repo = await repos_db.get_repository(conn, job.organization_id, job.repository_id)
-    if repo is None:
-        raise PermanentJobError("the repository was removed", "repository_not_found")
-    return repo
-
-
 async def analysis(jc: JobContext) -> dict[str, Any]:
     job, deps = jc.job, jc.deps
     repo = await load_repository(jc)
     if not job.commit_sha:
         raise PermanentJobError("an analysis needs a commit", "bad_job")
-    user_id = job.requested_by or repo.created_by
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {job.commit_sha[:12]}")
-        token = await deps.github_token(user_id) if repo.provider == "github" else None
+        token = await github_token(jc, repo)
         stats = await fetch_tree(deps.settings, deps.http, repo, job.commit_sha, tree, token=token)
         await jc.progress("analysing", f"analysing {stats.files} files")
         with tracer.start_as_current_span("analyze", attributes={"analysis.files": stats.files}):
@@ -76,7 +69,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
                 report,
                 tree,
                 organization_id=job.organization_id,
-                user_id=user_id,
+                user_id=acting_user(job, repo),
                 job_id=job.id,
                 metrics=deps.metrics,
             )
@@ -111,22 +104,12 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
                 report.ai.total_tokens,
             ),
         )
-    platform = _str(job.params.get("platform")) or "github"
-    ci_job, _ = await jobs.submit(
-        deps.pool,
-        deps.redis,
-        job.organization_id,
-        kind="ci_generation",
-        key=jobs.dedup_key("ci_generation", row.id, platform),
-        trigger=job.trigger,
-        repository_id=repo.id,
+    ci_job = await submit_next(
+        jc,
+        "ci_generation",
+        key=jobs.dedup_key("ci_generation", row.id, ci_platform(job)),
         commit_sha=job.commit_sha,
-        requested_by=job.requested_by,
-        params={
-            "analysis_id": str(row.id),
-            "platform": platform,
-            "open_pull_request": bool(job.params.get("open_pull_request", False)),
-        },
+        params={"analysis_id": str(row.id)},
     )
     return {
         "analysis_id": str(row.id),

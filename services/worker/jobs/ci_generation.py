@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -12,13 +13,14 @@ from opentelemetry import trace
 
 from libs.analysis import Report, rescore
 from libs.cigen import Generation, NothingToGenerate, generate, in_tree_copy
+from libs.cigen.generate import foreign_pipelines
 from libs.common.db import analyses as analyses_db
 from libs.common.schemas import Repository
 from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
-from services.worker.jobs.analysis import load_repository
+from services.worker.jobs.common import ci_platform, github_token, load_repository
 from services.worker.runner import JobContext
 
 BRANCH_PREFIX = "autodevops/ci-"
@@ -35,9 +37,8 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
         raise PermanentJobError("the analysis was removed", "analysis_not_found")
     row, raw_report = found
     report = msgspec.convert(raw_report, Report)
-    platform = str(job.params.get("platform") or "github")
-    user_id = job.requested_by or repo.created_by
-    token = await deps.github_token(user_id) if repo.provider == "github" else None
+    platform = ci_platform(job)
+    token = await github_token(jc, repo)
 
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {row.commit_sha[:12]}")
@@ -81,12 +82,14 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
     return result
 
 
-def _generate(report: Report, tree: Any, platform: str, repo: Repository) -> Generation:
+def _generate(report: Report, tree: Path, platform: str, repo: Repository) -> Generation:
     try:
         return generate(
             report,
             platform=platform,
             default_branch=repo.default_branch or "main",
+            # A workflow we generated earlier is replaced, not proposed against.
+            existing=foreign_pipelines(report.ci.pipelines, tree),
             rescore=in_tree_copy(tree, lambda copy: rescore(copy, report)),
             # Code scanning uploads fail on private repositories without GitHub Advanced
             # Security; only public ones get the CodeQL job by default.

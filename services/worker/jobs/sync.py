@@ -13,7 +13,7 @@ from libs.github.errors import GitHubError
 from services.worker import gitops
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import github_error
-from services.worker.jobs.analysis import load_repository
+from services.worker.jobs.common import github_token, load_repository, submit_next
 from services.worker.runner import JobContext
 
 
@@ -38,21 +38,12 @@ async def sync(jc: JobContext) -> dict[str, Any]:
     await jc.progress("stored", f"HEAD is {commit[:12]}", commit=commit)
     result: dict[str, Any] = {"default_branch": branch, "commit": commit}
     if job.params.get("analyze", True):
-        analysis_job, _ = await jobs.submit(
-            deps.pool,
-            deps.redis,
-            job.organization_id,
-            kind="analysis",
+        analysis_job = await submit_next(
+            jc,
+            "analysis",
             key=jobs.dedup_key("analysis", repo.id, commit),
-            trigger=job.trigger,
-            repository_id=repo.id,
             commit_sha=commit,
-            requested_by=job.requested_by,
-            params={
-                "branch": branch,
-                "platform": job.params.get("platform", "github"),
-                "open_pull_request": bool(job.params.get("open_pull_request", False)),
-            },
+            params={"branch": branch},
         )
         result["analysis_job_id"] = str(analysis_job.id)
     return result
@@ -64,7 +55,7 @@ async def _resolve(
     """(default branch, HEAD commit, visibility, topics) from GitHub's API or git itself."""
     deps = jc.deps
     if repo.provider == "github":
-        token = await deps.github_token(jc.job.requested_by or repo.created_by)
+        token = await github_token(jc, repo)
         client = GitHubClient.from_settings(deps.http, deps.settings, token)
         try:
             snap = await client.snapshot(repo.full_name)

@@ -12,10 +12,10 @@ from aiohttp import ClientResponse
 
 from libs.common.config import SecretStr, Settings
 from libs.common.crypto import Keyring, generate_key
-from libs.common.db import repos as repos_db
 from libs.github.webhooks import sign
 from services.api.app import create_app
 from tests.conftest import Tenant
+from tests.helpers import github_repository
 from tests.integration.api.conftest import Client, ClientFactory
 
 SECRET = b"global webhook secret"
@@ -98,24 +98,14 @@ async def repo_with_secret(
     hook_id: int | None = None,
 ) -> uuid.UUID:
     """A GitHub repository with its own encrypted webhook secret, as connecting one makes."""
-    repo, _ = await repos_db.create_repository(
-        db,
-        tenant.organization_id,
-        provider="github",
-        full_name=full_name,
-        clone_url=f"https://github.com/{full_name}.git",
-        created_by=tenant.user_id,
-        github_id=github_id,
-    )
     assert settings.encryption_key is not None
-    ring = Keyring(settings.encryption_key.get())
-    sealed, key_id = ring.encrypt(secret, f"repositories.webhook_secret:{repo.id}".encode())
-    await db.execute(
-        "UPDATE repositories SET webhook_id = $2, webhook_secret = $3, webhook_key_id = $4"
-        " WHERE id = $1",
-        repo.id,
-        hook_id,
-        sealed,
-        key_id,
+    repo = await github_repository(
+        db,
+        tenant,
+        full_name,
+        Keyring(settings.encryption_key.get()),
+        github_id=github_id,
+        webhook_secret=secret,
+        hook_id=hook_id,
     )
     return repo.id

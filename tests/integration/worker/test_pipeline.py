@@ -19,7 +19,6 @@ import pytest
 from libs.ai.config import max_calls_per_job
 from libs.common import crypto, jobs
 from libs.common.config import SecretStr, Settings
-from libs.common.db import credentials
 from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
 from libs.common.redis import events, keys, streams
@@ -30,6 +29,7 @@ from services.worker.settings import build_worker, stop_worker
 from tests.conftest import Tenant
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.fakes.github import FakeGitHub
+from tests.helpers import github_repository
 
 PROJECT = {
     "README.md": "# shop\n\nA small web shop.\n",
@@ -93,20 +93,9 @@ async def connect_github(
     db: asyncpg.Connection, deps: Deps, tenant: Tenant, fake: FakeGitHub, full_name: str
 ) -> Repository:
     """A GitHub repository registered by `tenant`, whose GitHub token is stored encrypted."""
-    owner = full_name.split("/")[0]
-    _, token = fake.add_user(owner)
+    _, token = fake.add_user(full_name.split("/")[0])
     assert deps.keyring is not None
-    sealed, key_id = deps.keyring.encrypt(token.encode(), credentials.context(tenant.user_id))
-    await credentials.store_github_token(db, tenant.user_id, sealed, key_id, "repo")
-    repo, _ = await repos_db.create_repository(
-        db,
-        tenant.organization_id,
-        provider="github",
-        full_name=full_name,
-        clone_url=f"https://github.com/{full_name}.git",
-        created_by=tenant.user_id,
-    )
-    return repo
+    return await github_repository(db, tenant, full_name, deps.keyring, token=token)
 
 
 async def submit(

@@ -175,6 +175,18 @@ def positives(seed: int = 7) -> list[Sample]:
             {"github-fine-grained-token"},
         ),
         (
+            "github-fine-grained-other-layout",
+            "deploy/.env",
+            f"GH_PAT=github_pat_{g.s(ALNUM, 82)}\n",
+            {"github-fine-grained-token"},
+        ),
+        (
+            "autodevops-api-token",
+            "scripts/trigger.sh",
+            f"curl -H 'Authorization: Bearer ado_{g.s(URLSAFE, 43)}' $API/v1/repos\n",
+            {"autodevops-api-token"},
+        ),
+        (
             "github-app-token-in-url",
             "Makefile",
             f"clone:\n\tgit clone https://x-access-token:ghs_{g.s(ALNUM, 36)}@github.com/acme/app.git\n",

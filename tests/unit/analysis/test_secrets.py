@@ -83,3 +83,22 @@ def test_no_secret_value_appears_in_any_output_format(build: Build) -> None:
         "secret/github-token",
         "secret/private-key",
     }
+
+
+ALNUM36 = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("token: ghp_" + "x" * 36, "github-token"),
+        ("curl https://app:pa55word@db.internal/", "url-credentials"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "private-key"),
+        (f"key = 'sk_live_{Gen(3).s(ALNUM36, 30)}'  # gitleaks:allow", "stripe-secret-key"),
+    ],
+)
+def test_lenient_scan_keeps_shapes_the_report_dismisses(text: str, rule: str) -> None:
+    assert scan_text(text, "notes.txt") == []
+    [match] = list(iter_matches(text, "notes.txt", strict=False))
+    assert match.rule == rule
+    assert text[match.start : match.end] == match.value

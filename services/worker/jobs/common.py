@@ -1,0 +1,69 @@
+"""What the pipeline's jobs share: their repository, whose GitHub token they use, and how
+one job enqueues the next (sync → analysis → ci_generation)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from libs.common import jobs
+from libs.common.db import repos as repos_db
+from libs.common.redis.queue import JobKind
+from libs.common.schemas import Job, Repository
+from services.worker.errors import PermanentJobError
+from services.worker.runner import JobContext
+
+
+async def load_repository(jc: JobContext) -> Repository:
+    job = jc.job
+    if job.repository_id is None:
+        raise PermanentJobError("the job names no repository", "bad_job")
+    async with jc.deps.pool.acquire() as conn:
+        repo = await repos_db.get_repository(conn, job.organization_id, job.repository_id)
+    if repo is None:
+        raise PermanentJobError("the repository was removed", "repository_not_found")
+    return repo
+
+
+def acting_user(job: Job, repo: Repository) -> uuid.UUID | None:
+    """Whose GitHub token and AI quota a job uses: who asked for it, else who registered
+    the repository (a webhook push has no requester)."""
+    return job.requested_by or repo.created_by
+
+
+async def github_token(jc: JobContext, repo: Repository) -> str | None:
+    """The acting user's GitHub token for a GitHub repository; None for other providers."""
+    if repo.provider != "github":
+        return None
+    return await jc.deps.github_token(acting_user(jc.job, repo))
+
+
+def ci_platform(job: Job) -> str:
+    """The CI platform the pipeline generates for: GitHub Actions unless the request said."""
+    value = job.params.get("platform")
+    return value if isinstance(value, str) and value else "github"
+
+
+async def submit_next(
+    jc: JobContext, kind: JobKind, *, key: str, commit_sha: str, params: dict[str, Any]
+) -> Job:
+    """Enqueue the pipeline's next job for the same repository, trigger and requester,
+    carrying the pipeline's options (CI platform, whether to open a pull request)."""
+    job = jc.job
+    options = {
+        "platform": ci_platform(job),
+        "open_pull_request": bool(job.params.get("open_pull_request", False)),
+    }
+    next_job, _ = await jobs.submit(
+        jc.deps.pool,
+        jc.deps.redis,
+        job.organization_id,
+        kind=kind,
+        key=key,
+        trigger=job.trigger,
+        repository_id=job.repository_id,
+        commit_sha=commit_sha,
+        requested_by=job.requested_by,
+        params=params | options,
+    )
+    return next_job
