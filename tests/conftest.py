@@ -91,6 +91,9 @@ async def database_url(servers: Servers) -> AsyncIterator[str]:
     admin = await asyncpg.connect(servers.pg_admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{servers.template}"')
+        # A test's commits need not wait for the disk (the server may be shared, so this is
+        # per database rather than for the whole server).
+        await admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await admin.close()
     yield with_database(servers.pg_admin_url, name)

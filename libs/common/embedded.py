@@ -64,6 +64,16 @@ class EmbeddedPostgres:
             server.psql(f'CREATE DATABASE "{database}";')
         return self.url(database)
 
+    def without_durability(self) -> None:
+        """Throwaway servers only: no fsync, no waiting on WAL flushes. Every test copies a
+        template database, and with two pytest workers the flushes stalled single UPDATEs
+        for over 30 s on this machine's disk."""
+        assert self._server is not None
+        self._server.psql(  # type: ignore[attr-defined]
+            "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
+            " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();"
+        )
+
     def url(self, database: str) -> str:
         return (
             f"postgresql://postgres@/{database}"
@@ -120,6 +130,7 @@ def throwaway_servers(
             postgres = EmbeddedPostgres(base / "pg", delete_on_exit=True)
             started.append(postgres)
             database_url = postgres.start("postgres")
+            postgres.without_durability()
         if not redis_url:
             redis = EmbeddedRedis(base / "redis", persist=False)
             started.append(redis)
