@@ -42,7 +42,9 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	@for b in bench/*.py; do case $$b in */__init__.py) ;; *) echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1;; esac; done
+	@failed=""; for b in bench/*.py; do case $$b in */__init__.py) ;; *) \
+		echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || failed="$$failed $$b";; esac; done; \
+		if [ -n "$$failed" ]; then echo "targets missed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
