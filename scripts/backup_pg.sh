@@ -26,7 +26,7 @@ mkdir -p "$dir"
 chmod 700 "$dir"
 
 db="$("$bin/psql" -X -At --no-password -d "$PG_URL" -c 'SELECT current_database()')"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+stamp="$(date -u +%Y%m%dT%H%M%S%3NZ)"
 suffix="$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 final="$dir/autodevops-$db-$stamp-$suffix.dump"
 partial="$final.partial"

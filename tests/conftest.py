@@ -25,7 +25,7 @@ from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
 from libs.common.embedded import throwaway_servers
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.s3"]
 
 
 @dataclass(frozen=True)

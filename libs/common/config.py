@@ -14,6 +14,9 @@ from libs.common.pricing import DEFAULT_PRICES, parse_prices
 
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
+HttpUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+# A bucket name (3-63 of a-z 0-9 . -) and an optional key prefix.
+S3Url = Annotated[str, msgspec.Meta(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")]
 
 
 class ConfigError(Exception):
@@ -158,6 +161,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     backup_retention_days: Annotated[int, msgspec.Meta(ge=1)] = 7
     backup_retention_weeks: Annotated[int, msgspec.Meta(ge=0)] = 4
     backup_timeout_seconds: Positive = 3600
+    # An S3-compatible target (s3://bucket/prefix): each dump is uploaded there and the
+    # object is the backup; BACKUP_DIR only stages it. Credentials come from the AWS
+    # chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, an instance role).
+    backup_s3_url: S3Url | None = None
+    backup_s3_endpoint_url: HttpUrl | None = None  # MinIO, Ceph, R2…; unset is AWS
+    backup_s3_region: str | None = None
     # Where pg_dump/pg_restore live; unset picks binaries matching the server's version.
     pg_bin_dir: str | None = None
 

@@ -16,7 +16,8 @@ from libs.common.config import Settings
 from libs.common.db import backups as backups_db
 from libs.common.db import retention as retention_db
 from libs.common.redis import keys
-from libs.ops import files, retention
+from libs.ops import files, retention, s3
+from libs.ops.s3 import S3Error
 
 log = structlog.get_logger(__name__)
 _SCAN_COUNT = 500
@@ -102,14 +103,31 @@ async def prune_backups(settings: Settings, pool: asyncpg.Pool) -> tuple[int, li
         or (b.status == "failed" and b.started_at < failed_before)
     ]
     removed_paths = []
+    forget = []
+    target = s3.store(settings)
     for backup in doomed:
         # The file goes first: a row without a file is harmless, a file without a row leaks.
-        if await asyncio.to_thread(files.remove, Path(backup.path)):
-            removed_paths.append(backup.path)
+        try:
+            if await _remove_dump(target, backup.path):
+                removed_paths.append(backup.path)
+        except S3Error as exc:
+            # Kept on record, so the next cleanup tries the object again.
+            log.warning("backup object not removed", path=backup.path, error=str(exc))
+            continue
+        forget.append(backup.id)
     async with pool.acquire() as conn:
-        forgotten = await backups_db.delete(conn, [b.id for b in doomed])
+        forgotten = await backups_db.delete(conn, forget)
     await asyncio.to_thread(_remove_stale_partials, settings)
     return forgotten, removed_paths
+
+
+async def _remove_dump(target: s3.BackupStore | None, path: str) -> bool:
+    if not s3.is_s3(path):
+        return await asyncio.to_thread(files.remove, Path(path))
+    if target is None:
+        raise S3Error(f"{path} is in S3 but BACKUP_S3_URL is not set")
+    await target.delete(path)
+    return True
 
 
 def _remove_stale_partials(settings: Settings) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -15,9 +14,10 @@ from libs.common.db import catalog
 from libs.common.db.backups import Backup
 from libs.common.db.migrate import current_version
 from libs.common.db.pool import connection
-from libs.ops import pgtools, restore
+from libs.ops import pgtools, restore, s3
 from libs.ops.pgtools import PgToolsError
 from libs.ops.restore import RestoreError
+from libs.ops.s3 import S3Error
 
 log = structlog.get_logger(__name__)
 # PostgreSQL truncates identifiers at 63 bytes; keep the random suffix intact.
@@ -51,7 +51,7 @@ async def verify_backup(settings: Settings, backup: Backup) -> Backup:
         try:
             await catalog.create_database(admin, scratch)
             outcome |= await _restore_and_count(settings, backup, scratch)
-        except (RestoreError, PgToolsError, OSError) as exc:
+        except (RestoreError, PgToolsError, S3Error, OSError) as exc:
             outcome["error"] = str(exc)
         finally:
             await catalog.drop_database(admin, scratch)
@@ -66,13 +66,15 @@ async def verify_backup(settings: Settings, backup: Backup) -> Backup:
 
 async def _restore_and_count(settings: Settings, backup: Backup, scratch: str) -> dict[str, Any]:
     url = pgtools.with_database(settings.database_url, scratch)
-    tables = await restore.restore(
-        url,
-        Path(backup.path),
-        pg_bin_dir=settings.pg_bin_dir,
-        expected_sha256=backup.sha256,
-        timeout_s=settings.backup_timeout_seconds,
-    )
+    # An uploaded backup is fetched back from S3: what is verified is what is stored.
+    async with s3.local_copy(settings, backup.path) as local:
+        tables = await restore.restore(
+            url,
+            local,
+            pg_bin_dir=settings.pg_bin_dir,
+            expected_sha256=backup.sha256,
+            timeout_s=settings.backup_timeout_seconds,
+        )
     async with connection(url) as conn:
         counts = await catalog.row_counts(conn)
         version = await current_version(conn)

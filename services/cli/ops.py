@@ -7,16 +7,17 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from libs.common.config import load_settings
+from libs.common.config import Settings, load_settings
 from libs.common.db import backups as backups_db
 from libs.common.db.backups import Backup
 from libs.common.db.pool import connection, create_pool
 from libs.common.redis.client import create_redis
-from libs.ops import files
+from libs.ops import files, s3
 from libs.ops.backup import take_backup
 from libs.ops.cleanup import CleanupReport, run_cleanup
 from libs.ops.pgtools import PgToolsError
 from libs.ops.restore import RestoreError, restore
+from libs.ops.s3 import S3Error
 from libs.ops.verify import verify_backup
 from services.cli.common import database_settings, fail, human_size
 
@@ -62,28 +63,42 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _latest_dump(directory: Path) -> Path:
+def _latest_local(directory: Path) -> str:
     dumps = sorted(directory.glob("*.dump"))
     if not dumps:
         raise RestoreError(f"no *.dump files in {directory}")
-    return dumps[-1]
+    return str(dumps[-1])
+
+
+async def _latest(settings: Settings) -> str:
+    """The newest dump: in the S3 target when one is configured, else in BACKUP_DIR."""
+    target = s3.store(settings)
+    if target is None:
+        return _latest_local(files.backup_dir(settings))
+    newest = await target.latest()
+    if newest is None:
+        raise RestoreError(f"no *.dump objects under {settings.backup_s3_url}")
+    return newest
+
+
+async def _restore_from(settings: Settings, args: argparse.Namespace) -> tuple[str, int]:
+    path = await _latest(settings) if args.file == "latest" else args.file
+    async with s3.local_copy(settings, path) as local:
+        tables = await restore(
+            args.database_url or settings.database_url,
+            local,
+            force=args.force,
+            pg_bin_dir=settings.pg_bin_dir,
+            timeout_s=settings.backup_timeout_seconds,
+        )
+    return path, tables
 
 
 def _restore(args: argparse.Namespace) -> int:
     settings = database_settings()
-    target = args.database_url or settings.database_url
     try:
-        path = _latest_dump(files.backup_dir(settings)) if args.file == "latest" else args.file
-        tables = asyncio.run(
-            restore(
-                target,
-                Path(path),
-                force=args.force,
-                pg_bin_dir=settings.pg_bin_dir,
-                timeout_s=settings.backup_timeout_seconds,
-            )
-        )
-    except (RestoreError, PgToolsError) as exc:
+        path, tables = asyncio.run(_restore_from(settings, args))
+    except (RestoreError, PgToolsError, S3Error) as exc:
         return fail(str(exc), 1)
     print(f"restored {path}: the database now has {tables} tables")
     print("next: `autodevops migrate` applies any migration newer than the backup")
@@ -112,7 +127,9 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     backup = commands.add_parser(
-        "backup", help="dump the database to BACKUP_DIR and verify it by restoring a copy"
+        "backup",
+        help="dump the database to BACKUP_DIR (uploaded to BACKUP_S3_URL when set) "
+        "and verify it by restoring a copy",
     )
     backup.add_argument("--no-verify", action="store_true", help="skip the test restore")
     backup.add_argument("--list", action="store_true", help="list recent backups instead")
@@ -121,7 +138,11 @@ def register(commands: Any) -> None:
     restore_cmd = commands.add_parser(
         "restore", help="restore a backup into DATABASE_URL (or --database-url)"
     )
-    restore_cmd.add_argument("file", help="a .dump file, or `latest` for the newest in BACKUP_DIR")
+    restore_cmd.add_argument(
+        "file",
+        help="a .dump file, an s3://bucket/key object, or `latest` for the newest dump "
+        "(in BACKUP_S3_URL when set, else in BACKUP_DIR)",
+    )
     restore_cmd.add_argument("--database-url", help="restore here instead of DATABASE_URL")
     restore_cmd.add_argument(
         "--force", action="store_true", help="overwrite a database that already has tables"

@@ -55,6 +55,7 @@ async def succeed(
     conn: Conn,
     backup_id: uuid.UUID,
     *,
+    path: str,
     size_bytes: int,
     sha256: str,
     server_version: str,
@@ -65,7 +66,7 @@ async def succeed(
         f"""
         UPDATE backups
            SET status = 'succeeded', size_bytes = $2, sha256 = $3, server_version = $4,
-               migration_version = $5, table_rows = $6, finished_at = now()
+               migration_version = $5, table_rows = $6, path = $7, finished_at = now()
          WHERE id = $1
         RETURNING {_COLUMNS}
         """,
@@ -75,6 +76,7 @@ async def succeed(
         server_version,
         migration_version,
         table_rows,
+        path,
     )
     assert row is not None
     return to_struct(row, Backup)
