@@ -15,6 +15,7 @@ from libs.common.redis.queue import JobKind
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
 from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
+from services.worker.runner import sweep_scratch
 from services.worker.settings import build_worker, stop_worker
 
 log = structlog.get_logger(__name__)
@@ -22,6 +23,14 @@ log = structlog.get_logger(__name__)
 
 async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     deps = await Deps.create(settings)
+    longest_job_s = max(
+        settings.sync_timeout_seconds,
+        settings.analysis_timeout_seconds,
+        settings.ci_generation_timeout_seconds,
+    )
+    swept = await asyncio.to_thread(sweep_scratch, deps.workdir, longest_job_s + 600)
+    if swept:
+        log.info("removed scratch directories of killed workers", count=swept)
     try:
         async with metrics_server.serving(
             deps.metrics,

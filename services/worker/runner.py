@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 import shutil
 import time
 import uuid
@@ -37,6 +38,28 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.worker")
 
 
+SCRATCH_PREFIX = "autodevops-"
+_SCRATCH_NAME = re.compile(rf"^{SCRATCH_PREFIX}[0-9a-f-]{{36}}-[0-9]+$")
+
+
+def sweep_scratch(workdir: Path, older_than_s: float) -> int:
+    """Remove attempt directories a killed worker left behind; how many went.
+
+    Each attempt removes its own directory when it ends, so one older than the longest
+    job timeout belongs to nobody (the default workdir is RAM, where a leak stays).
+    """
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in workdir.glob(f"{SCRATCH_PREFIX}*"):
+        if not _SCRATCH_NAME.match(path.name):
+            continue
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+    return removed
+
+
 @dataclass
 class JobContext:
     deps: Deps
@@ -45,7 +68,7 @@ class JobContext:
     @contextlib.asynccontextmanager
     async def scratch(self) -> AsyncIterator[Path]:
         """A fresh directory for this attempt's tree (not yet created), removed afterwards."""
-        workdir = self.deps.workdir / f"autodevops-{self.job.id}-{self.job.attempts}"
+        workdir = self.deps.workdir / f"{SCRATCH_PREFIX}{self.job.id}-{self.job.attempts}"
         workdir.mkdir(parents=True, exist_ok=True)
         try:
             yield workdir / "tree"

@@ -80,6 +80,7 @@ def stack(
         "ALLOW_LOCAL_REPOS": "true",
         "LOG_FORMAT": "json",
         "ENVIRONMENT": "test",
+        "WORKDIR": str(tmp_path / "work"),
         **stack_env,
     }
     logs = tmp_path / "logs"

@@ -43,6 +43,8 @@ def _worker(settings: Settings, fake: FakeGemini, log: Path) -> subprocess.Popen
         "WORKER_METRICS_PORT": "0",
         "WORKER_MAINTENANCE": "false",
         "LOG_FORMAT": "json",
+        # The killed attempt's tree stays behind: keep it out of the machine's /dev/shm.
+        "WORKDIR": str(log.parent / "work"),
     }
     with open(log, "ab") as out:
         return subprocess.Popen(
