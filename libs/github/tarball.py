@@ -3,7 +3,8 @@
 Every entry is checked before it is written: absolute paths, `..`, links that leave the
 tree, device files and FIFOs refuse the archive, as do more files or bytes than allowed,
 and a refused archive leaves nothing behind. GitHub wraps the tree in one top folder
-(`owner-repo-sha/`), which is removed. Each entry then also passes tarfile's `data` filter.
+(`owner-repo-sha/`), which is removed. Once extracted, every symlink is resolved and must
+stay inside the tree.
 """
 
 from __future__ import annotations
@@ -134,7 +135,10 @@ class _Checker:
             if member.issym():
                 self.symlinks.add(path)
             else:
+                # os.link follows a symlink: a hard link to one would copy its target in.
                 self._not_through_a_link(linkname)
+                if linkname in self.symlinks:
+                    raise ArchiveError(f"refused: the hard link {path!r} names a symlink")
         if member.isfile():
             self.files += 1
             self.bytes += member.size
@@ -156,6 +160,17 @@ class _Checker:
         )
 
 
+def _links_stay_inside(dest: Path, symlinks: set[str]) -> None:
+    """Resolve every symlink once the tree is complete: a target that is inside by its
+    text can still leave through other links (`x -> .`, `y -> x/..`), including links
+    that came later in the archive."""
+    root = os.path.realpath(dest)
+    for path in symlinks:
+        real = os.path.realpath(os.path.join(root, path))
+        if real != root and not real.startswith(root + os.sep):
+            raise ArchiveError(f"refused: the link {path!r} leads out of the tree")
+
+
 def safe_extract(
     archive: Path, dest: Path, limits: ExtractLimits | None = None, *, strip_top: bool = True
 ) -> ExtractStats:
@@ -171,6 +186,7 @@ def safe_extract(
     try:
         with tarfile.open(archive, mode="r:*") as tar:
             tar.extractall(dest, filter=checker)
+        _links_stay_inside(dest, checker.symlinks)
     except ArchiveError:
         shutil.rmtree(dest, ignore_errors=True)
         raise

@@ -94,6 +94,49 @@ def test_unsafe_entries_refuse_the_whole_archive(
     assert not out.exists()  # nothing was written
 
 
+def _chain(first: str, last_link: str) -> list[Entry]:
+    # Each target reads as inside the tree, but `x` is the tree itself, so `x/..` is its
+    # parent, and every further `../` climbs one more level.
+    links = [entry("x", tarfile.SYMTYPE, link=first), entry("l1", tarfile.SYMTYPE, link="x/..")]
+    links += [entry(f"l{i}", tarfile.SYMTYPE, link=f"l{i - 1}/..") for i in range(2, 12)]
+    return [*links, entry("q", tarfile.SYMTYPE, link=last_link)]
+
+
+@pytest.mark.parametrize("order", ["links first", "target first"])
+def test_a_chain_of_links_that_climbs_out_is_refused(tmp_path: Path, order: str) -> None:
+    chain = _chain(".", "l11/etc/passwd")
+    if order == "target first":  # the escaping link names links that do not exist yet
+        chain = [chain[-1], *chain[:-1]]
+    path = archive(tmp_path / "a.tgz", entry("README.md", data=b"hi"), *chain)
+    out = tmp_path / "out"
+    with pytest.raises(ArchiveError, match="leads out of the tree"):
+        safe_extract(path, out)
+    assert not out.exists()
+
+
+def test_a_hard_link_to_a_symlink_is_refused(tmp_path: Path) -> None:
+    path = archive(
+        tmp_path / "a.tgz",
+        entry("src/app.py", data=b"print(1)\n"),
+        entry("link", tarfile.SYMTYPE, link="src/app.py"),
+        entry("copy", tarfile.LNKTYPE, link=f"{TOP}/link"),
+    )
+    with pytest.raises(ArchiveError, match="names a symlink"):
+        safe_extract(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_links_that_stay_inside_through_other_links_are_kept(tmp_path: Path) -> None:
+    path = archive(
+        tmp_path / "a.tgz",
+        entry("src/pkg/mod.py", data=b"x = 1\n"),
+        entry("current", tarfile.SYMTYPE, link="src/pkg"),
+        entry("src/alias", tarfile.SYMTYPE, link="../current/mod.py"),
+    )
+    safe_extract(path, tmp_path / "out")
+    assert (tmp_path / "out/src/alias").read_text() == "x = 1\n"
+
+
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
