@@ -8,6 +8,7 @@ grounded in the tree and merged with the deterministic recommendations.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
@@ -184,6 +185,12 @@ class _Run:
                 span.set_attribute("autodevops.ai.outcome", exc.outcome)
                 await self.settle(usage_id, exc.outcome, exc.usage, time.perf_counter() - started)
                 log.warning("gemini call failed", outcome=exc.outcome, error=str(exc))
+                raise
+            except asyncio.CancelledError:
+                # The job's deadline or a shutdown cut the call off: what it used is unknown,
+                # so the reservation is released at zero rather than left counting.
+                seconds = time.perf_counter() - started
+                await asyncio.shield(self.settle(usage_id, ai_usage.ABANDONED, Usage(), seconds))
                 raise
             span.set_attribute("gen_ai.usage.total_tokens", generation.usage.total)
         await self.settle(usage_id, "ok", generation.usage, time.perf_counter() - started)

@@ -111,7 +111,16 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-async def execute(ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler: Handler) -> None:
+def run_budget(timeout_s: float) -> float:
+    """How long a handler may run inside its queue's timeout: what is left is for
+    recording the outcome before arq cancels the attempt unseen."""
+    margin = min(max(timeout_s * 0.1, 1.0), 10.0)
+    return max(timeout_s - margin, timeout_s / 2)
+
+
+async def execute(
+    ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler: Handler, timeout_s: float
+) -> None:
     deps: Deps = ctx["deps"]
     payload = msgspec.convert(raw, JobPayload)
     token = otel_context.attach(context_from(payload.trace))
@@ -122,13 +131,15 @@ async def execute(ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler:
             ),
             structlog.contextvars.bound_contextvars(job_id=payload.job_id, queue=queue),
         ):
-            await _attempt(deps, payload, queue, handler, int(ctx.get("job_try", 1)))
+            await _attempt(
+                deps, payload, queue, handler, int(ctx.get("job_try", 1)), run_budget(timeout_s)
+            )
     finally:
         otel_context.detach(token)
 
 
 async def _attempt(
-    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int
+    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int, budget_s: float
 ) -> None:
     org_id, job_id = uuid.UUID(payload.organization_id), uuid.UUID(payload.job_id)
     async with deps.pool.acquire() as conn:
@@ -149,7 +160,7 @@ async def _attempt(
     running = deps.metrics.jobs_in_progress.labels(queue)
     running.inc()
     try:
-        result = await handler(jc)
+        result = await _within(handler, jc, budget_s)
     except PermanentJobError as exc:
         await _fail(jc, queue, exc.reason, exc.error_type)
     except Exception as exc:
@@ -179,6 +190,23 @@ async def _attempt(
     finally:
         running.dec()
         deps.metrics.job_duration.labels(queue).observe(time.perf_counter() - started)
+
+
+async def _within(handler: Handler, jc: JobContext, budget_s: float) -> dict[str, Any] | None:
+    """The handler's result; running past `budget_s` is a transient failure, so the job is
+    retried or failed with that reason instead of being cancelled by arq unrecorded."""
+    deadline = asyncio.timeout(budget_s)
+    try:
+        async with deadline:
+            return await handler(jc)
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # a timeout of something inside the job, not ours
+        raise TransientJobError(
+            f"ran longer than its queue allows ({budget_s:.0f} s of "
+            f"{jc.job.kind.upper()}_TIMEOUT_SECONDS)",
+            "timeout",
+        ) from None
 
 
 async def _fail(jc: JobContext, queue: str, reason: str, error_type: str) -> None:

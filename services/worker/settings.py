@@ -47,8 +47,10 @@ def build_worker(
     if handler is None:
         raise ValueError(f"no job function for queue {kind!r}")
 
+    timeout_s = timeout_for(settings, kind)
+
     async def job(ctx: dict[str, Any], payload: dict[str, Any]) -> None:
-        await execute(ctx, payload, kind, handler)
+        await execute(ctx, payload, kind, handler, timeout_s)
 
     # Each Worker closes its own pool on exit, so each gets one.
     redis = ArqRedis(
@@ -64,7 +66,7 @@ def build_worker(
         poll_delay=settings.worker_poll_delay_seconds if poll_delay is None else poll_delay,
         handle_signals=False,
         max_jobs=settings.worker_concurrency,
-        job_timeout=timeout_for(settings, kind),
+        job_timeout=timeout_s,
         # Results live in PostgreSQL; arq keeps none, so a finished id can be enqueued again.
         keep_result=0,
         # Our runner decides the last attempt from the job row; arq's cap is a backstop.

@@ -327,6 +327,42 @@ async def test_every_gemini_fault_ends_bounded_and_recorded(
     assert all(r["outcome"] != "ok" for r in recorded)
 
 
+async def test_a_job_past_its_queue_timeout_is_retried_then_failed_with_the_reason(
+    db: asyncpg.Connection,
+    pipeline_settings: Settings,
+    tenant: Tenant,
+    fake_github: FakeGitHub,
+    fake_gemini: FakeGemini,
+) -> None:
+    # Gemini answers after 8 s, the analysis queue allows 4 s (3 s for the handler).
+    fake_gemini.default = Reply(delay=8)
+    slow = msgspec.structs.replace(
+        pipeline_settings, analysis_timeout_seconds=4, gemini_timeout_seconds=30
+    )
+    deps = await Deps.create(slow)
+    try:
+        fake_github.add_repo("acme/shop", PROJECT)
+        repo = await connect_github(db, deps, tenant, fake_github, "acme/shop")
+        commit = fake_github.repos["acme/shop"].branches["main"]
+        job = await submit(deps, tenant, repo, "analysis", commit=commit)
+        await drain(deps)
+        done = await jobs_db.get_job(db, tenant.organization_id, job.id)
+        seen = await stages(deps, job)
+    finally:
+        await deps.close()
+
+    assert done is not None
+    assert (done.status, done.error_type, done.attempts) == ("failed", "timeout", 2)
+    assert done.error is not None
+    assert "ANALYSIS_TIMEOUT_SECONDS" in done.error
+    assert seen.count("retrying") == 1
+    assert seen[-1] == "failed"
+    # A call cut off released its reservation at zero tokens; none is left counting.
+    usage = await db.fetch("SELECT outcome, tokens_used FROM ai_usage WHERE job_id = $1", job.id)
+    assert usage
+    assert {(r["outcome"], r["tokens_used"]) for r in usage} == {("abandoned", 0)}
+
+
 def _tarball(entries: list[tarfile.TarInfo], top: str = "acme-shop-0000000") -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
