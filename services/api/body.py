@@ -39,8 +39,9 @@ async def decode(request: web.Request, type_: type[T]) -> T:
         return msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
         raise field_error(exc) from None
-    except msgspec.DecodeError:
-        raise ValidationFailed("The request body is not valid JSON.") from None
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        # msgspec reports bytes that are not UTF-8 inside a string as a UnicodeDecodeError.
+        raise ValidationFailed("The request body is not valid JSON (UTF-8).") from None
 
 
 def decode_query(request: web.Request, type_: type[T]) -> T:

@@ -187,8 +187,8 @@ def payload_json(request: web.Request, body: bytes) -> bytes:
 def action_of(document: bytes) -> str | None:
     try:
         action = _envelope.decode(document).action
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        raise BadRequest("The delivery body is not a JSON object.") from None
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        raise BadRequest("The delivery body is not a JSON object in UTF-8.") from None
     return action[:64] if action else None
 
 

@@ -53,8 +53,9 @@ async def test_malformed_body_is_400_naming_the_field(
     assert field in problem["detail"]
 
 
-async def test_invalid_json_is_400(client: Client, tenant: Tenant) -> None:
-    response = await client.post("/v1/repos", data=b"{not json", headers=tenant.headers)
+@pytest.mark.parametrize("body", [b"{not json", b'{"path": "\xff\xfe"}'])
+async def test_invalid_json_is_400(client: Client, tenant: Tenant, body: bytes) -> None:
+    response = await client.post("/v1/repos", data=body, headers=tenant.headers)
     assert response.status == 400
     assert "not valid JSON" in (await response.json())["detail"]
 

@@ -110,7 +110,7 @@ async def test_signature_is_checked_before_the_body_is_parsed(hooks: Client, red
 
 
 async def test_invalid_json_is_400_and_stores_nothing(hooks: Client, redis: Redis) -> None:
-    for body in (b"{not json", b"[1, 2]", b""):
+    for body in (b"{not json", b"[1, 2]", b"", b'{"action": "\xff\xfe"}'):
         response = await deliver(hooks, Delivery(body))
         assert response.status == 400, body
         assert response.content_type == PROBLEM
