@@ -33,7 +33,8 @@ DESCRIPTION = (
     "duplicate. Event types are the job event types (queued, started, progress, "
     "retrying, succeeded, failed), `resync` when events after your id were already "
     "discarded (refetch state, then keep reading), and `end` when a finished job's "
-    "stream has expired. Comment lines (`: keep-alive`) arrive when the stream is idle."
+    "stream has expired. Comment lines (`: keep-alive`) arrive when the stream is idle. "
+    "Resuming after a job's terminal event answers 204 (an EventSource stops reconnecting)."
 )
 RESUME_HEADERS = {"Last-Event-ID": "Resume after this event id (as last received)."}
 
@@ -87,6 +88,18 @@ async def gap_after(redis: Redis, stream_key: str, after: str) -> Resync | None:
     return None
 
 
+async def _seen_the_end(redis: Redis, stream_key: str, after: str) -> bool:
+    """True when the stream ends in a terminal event at or before `after`."""
+    if after == "0-0":
+        return False
+    last = await redis.xrevrange(stream_key, count=1)
+    if not last:
+        return False
+    entry_id, fields = last[0]
+    last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    return events.decode(fields).terminal and not streams.id_before(after, last_id)
+
+
 async def _read_or_close(
     redis: Redis, stream_key: str, after: str, closing: asyncio.Event, block_ms: int
 ) -> list[streams.Entry] | None:
@@ -116,6 +129,10 @@ async def stream(
     """Follow `stream_key`; a malformed Last-Event-ID is a 400 before the stream opens."""
     after = resume_id(request)
     app = request.app
+    if end_on_terminal and await _seen_the_end(app[keys.REDIS], stream_key, after):
+        # An EventSource reconnects after every close, so a finished stream answers 204,
+        # the one status that makes it stop.
+        return web.Response(status=204)
     gap = await gap_after(app[keys.REDIS], stream_key, after)
     if gap is not None and finished is not None and gap.oldest_event_id is None:
         gap = None  # a finished job's expired stream: the `end` event says all there is

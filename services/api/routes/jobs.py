@@ -49,7 +49,7 @@ async def get_job(request: web.Request) -> web.Response:
     description=sse.DESCRIPTION,
     query=sse.ResumeQuery,
     headers=sse.RESUME_HEADERS,
-    responses={200: EVENT_STREAM},
+    responses={200: EVENT_STREAM, 204: None},
     errors=(NotFound, BadRequest),
 )
 async def job_events(request: web.Request) -> web.StreamResponse:
