@@ -86,14 +86,29 @@ async def is_live(redis: Redis, dedup_key: str) -> bool:
     )
 
 
+_RUNNING_SCAN = 256  # front entries checked for a running job
+
+
 async def depth(redis: Redis, kind: str) -> tuple[int, float | None]:
-    """Jobs waiting in a queue, and how long (s) the oldest has been due; None when empty."""
+    """Jobs waiting in a queue, and how long (s) the oldest has been due; None when none.
+
+    arq keeps a running job in the queue until it finishes; those are left out (they sit
+    at the front, having been due first, and number at most the workers' concurrency).
+    """
     key = keys.queue(kind)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zcard(key)
-        pipe.zrange(key, 0, 0, withscores=True)
-        count, oldest = await pipe.execute()
-    if not oldest:
+        pipe.zrange(key, 0, _RUNNING_SCAN - 1, withscores=True)
+        count, front = await pipe.execute()
+    if not front:
         return int(count), None
+    async with redis.pipeline(transaction=False) as pipe:
+        for job_id, _ in front:
+            pipe.exists(keys.ARQ_IN_PROGRESS_PREFIX + job_id.decode())
+        running = await pipe.execute()
+    waiting = [score for (_, score), busy in zip(front, running, strict=True) if not busy]
+    count = int(count) - sum(1 for busy in running if busy)
+    if not waiting:
+        return count, None
     # arq scores a job by the time (ms) it becomes due
-    return int(count), max(0.0, time.time() - float(oldest[0][1]) / 1000)
+    return count, max(0.0, time.time() - float(waiting[0]) / 1000)
