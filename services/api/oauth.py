@@ -187,7 +187,9 @@ async def finish(
             email=user.email,
             avatar_url=user.avatar_url,
         )
-        org_id = await orgs_db.ensure_personal_organization(conn, user_id, user.login)
+        org_id = await orgs_db.ensure_personal_organization(
+            conn, user_id, user.login, reserved=settings.admin_organization
+        )
         sealed, key_id = keyring.encrypt(
             token.access_token.encode(), credentials_db.context(user_id)
         )

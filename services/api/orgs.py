@@ -43,13 +43,21 @@ def _check_may_manage(actor: Role, target_before: Role | None, target_after: Rol
         raise Forbidden("Only owners grant, change or remove the owner role.")
 
 
-async def create(conn: Conn, who: Principal, slug: str, name: str) -> Organization:
+async def create(
+    conn: Conn, who: Principal, slug: str, name: str, *, reserved: str
+) -> Organization:
     if not SLUG.match(slug):
         raise ValidationFailed(
             "slug: lowercase letters, digits and inner hyphens, 1-40 characters",
             errors=[{"field": "slug", "message": "invalid slug"}],
         )
-    org = await orgs_db.create_organization(conn, slug, name, who.user_id)
+    # The operators' organization (ADMIN_ORGANIZATION) grants the admin routes; only
+    # `autodevops token create` makes it, whether or not it exists yet.
+    org = (
+        None
+        if slug == reserved
+        else await orgs_db.create_organization(conn, slug, name, who.user_id)
+    )
     if org is None:
         raise Conflict(f"The slug '{slug}' is taken.")
     return org

@@ -152,11 +152,14 @@ async def slug_of(conn: Conn, organization_id: uuid.UUID) -> str | None:
     return slug
 
 
-async def ensure_personal_organization(conn: Conn, user_id: uuid.UUID, login: str) -> uuid.UUID:
+async def ensure_personal_organization(
+    conn: Conn, user_id: uuid.UUID, login: str, *, reserved: str
+) -> uuid.UUID:
     """The user's personal organization (they own it), created on first sign-in.
 
     Its slug is the login when free, else the login with a number: an existing
-    organization is never taken over because its slug matches someone's login.
+    organization is never taken over because its slug matches someone's login, and the
+    `reserved` slug (the operators' organization) is never given out.
     """
     async with conn.transaction():
         found: uuid.UUID | None = await conn.fetchval(
@@ -166,6 +169,8 @@ async def ensure_personal_organization(conn: Conn, user_id: uuid.UUID, login: st
             base = login.lower()
             for n in range(1, 1000):
                 slug = base if n == 1 else f"{base}-{n}"
+                if slug == reserved:
+                    continue
                 found = await conn.fetchval(
                     "INSERT INTO organizations (slug, name, personal_owner_id)"
                     " VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING RETURNING id",

@@ -62,7 +62,13 @@ async def list_organizations(request: web.Request) -> web.Response:
 async def create_organization(request: web.Request) -> web.Response:
     body = await decode(request, OrganizationCreate)
     async with request.app[keys.POOL].acquire() as conn:
-        org = await orgs.create(conn, keys.principal(request), body.slug, body.name)
+        org = await orgs.create(
+            conn,
+            keys.principal(request),
+            body.slug,
+            body.name,
+            reserved=request.app[keys.SETTINGS].admin_organization,
+        )
     response = json_response(org, status=201)
     response.headers["Location"] = f"/v1/orgs/{org.id}"
     return response

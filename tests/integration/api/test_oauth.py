@@ -131,6 +131,17 @@ async def test_a_github_login_never_takes_over_a_local_account(
     assert me["organization"]["id"] != str(default_org)
 
 
+async def test_a_github_login_named_like_the_operator_organization_gets_another_slug(
+    web_client: Client, fake_github: FakeGitHub
+) -> None:
+    callback = await start_sign_in(web_client, fake_github, "default", mode="token")
+    token = (await (await finish(web_client, callback)).json())["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    me = await (await web_client.get("/v1/me", headers=headers)).json()
+    assert me["organization"]["slug"] == "default-2"
+    assert (await web_client.get("/v1/admin/queues", headers=headers)).status == 403
+
+
 async def test_declined_sign_in_is_400(web_client: Client) -> None:
     declined = await web_client.get("/auth/github/callback?error=access_denied&state=x")
     assert declined.status == 400

@@ -42,6 +42,19 @@ async def test_list_create_and_read(client: Client, tenant: Tenant) -> None:
         assert bad.status == 400, slug
 
 
+async def test_nobody_creates_the_operator_organization_through_the_api(
+    client: Client, tenant: Tenant
+) -> None:
+    # ADMIN_ORGANIZATION ("default") does not exist yet: creating it would make the
+    # caller an owner of the operators' organization, with every tenant's data.
+    made = await client.post(
+        "/v1/orgs", json={"slug": "default", "name": "mine now"}, headers=tenant.headers
+    )
+    assert made.status == 409
+    listed = await (await client.get("/v1/orgs", headers=tenant.headers)).json()
+    assert [o["slug"] for o in listed["items"]] == ["alice-org"]
+
+
 async def test_outsiders_get_404_for_everything(
     client: Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
