@@ -8,11 +8,13 @@ in Lua with the Redis server's clock, so replicas with skewed clocks agree.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from libs.common.redis import keys as redis_keys
 from services.api.errors import AppError
@@ -117,3 +119,32 @@ def client_ip(request: web.Request, trusted_proxies: int) -> str:
         if hops:
             return hops[-min(trusted_proxies, len(hops))]
     return request.remote or "unknown"
+
+
+@dataclass(frozen=True)
+class FailureBudget:
+    """Failures (unknown tokens, bad signatures) one address may make per window.
+
+    Only failures spend it, so good clients never notice; once it is spent, that address
+    is refused before the lookup a failure costs. Without Redis there is no budget.
+    """
+
+    redis: Redis
+    subject: str
+    policy: Policy
+
+    async def refuse_if_spent(self, what: str) -> None:
+        try:
+            decision = await check(self.redis, self.subject, [self.policy], spend=False)
+        except (RedisError, OSError):
+            return
+        if not decision.allowed:
+            error = RateLimited(
+                f"Too many {what} from this address; retry in {decision.retry_after_s} s."
+            )
+            error.headers["Retry-After"] = str(decision.retry_after_s)
+            raise error
+
+    async def spend(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await check(self.redis, self.subject, [self.policy])

@@ -17,7 +17,7 @@ from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
 from libs.common.schemas import Principal
 from libs.common.telemetry import ServerSpan
-from services.api import errors, keys
+from services.api import errors, gcra, keys
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger(__name__)
@@ -158,12 +158,31 @@ async def _principal(request: web.Request) -> Principal:
     return found
 
 
+async def _authenticated(request: web.Request) -> Principal:
+    """The caller; an address whose credentials keep failing is refused (429) before its
+    next lookup, since the request limiter only counts callers it knows."""
+    settings = request.app[keys.SETTINGS]
+    budget = gcra.FailureBudget(
+        request.app[keys.REDIS],
+        f"ip:{gcra.client_ip(request, settings.trusted_proxy_count)}",
+        gcra.Policy(
+            "auth-failures", settings.rate_limit_auth_requests, settings.rate_limit_window_seconds
+        ),
+    )
+    await budget.refuse_if_spent("requests with unknown credentials")
+    try:
+        return await _principal(request)
+    except errors.Unauthorized:
+        await budget.spend()
+        raise
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every /v1/ route needs a bearer API token or a session cookie; the rest does not."""
     if not request.path.startswith(PROTECTED_PREFIX):
         return await handler(request)
-    principal = await _principal(request)
+    principal = await _authenticated(request)
     request[keys.PRINCIPAL] = principal
     with structlog.contextvars.bound_contextvars(
         user_id=str(principal.user_id), organization_id=str(principal.organization_id)

@@ -8,7 +8,6 @@ so a delivery is either stored (202), already known (200), or not stored at all 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import re
 import time
@@ -22,7 +21,6 @@ import msgspec
 import structlog
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from libs.common.config import Settings
 from libs.common.crypto import CryptoKeyError, Keyring
@@ -243,33 +241,23 @@ class Intake:
     ) -> Source:
         """Check the signature; a client whose signatures keep failing waits before its
         next database lookup (forged deliveries with made-up hook ids are not free)."""
-        subject = f"ip:{gcra.client_ip(request, self.settings.trusted_proxy_count)}"
-        failures = [
+        budget = gcra.FailureBudget(
+            self.redis,
+            f"ip:{gcra.client_ip(request, self.settings.trusted_proxy_count)}",
             gcra.Policy(
                 "webhook-signature",
                 self.settings.rate_limit_auth_requests,
                 self.settings.rate_limit_window_seconds,
-            )
-        ]
+            ),
+        )
 
         async def guard() -> None:
-            try:
-                decision = await gcra.check(self.redis, subject, failures, spend=False)
-            except (RedisError, OSError):
-                return  # no limiter without Redis; the store will answer 503 anyway
-            if not decision.allowed:
-                error = gcra.RateLimited(
-                    "Too many deliveries with bad signatures from this address; "
-                    f"retry in {decision.retry_after_s} s."
-                )
-                error.headers["Retry-After"] = str(decision.retry_after_s)
-                raise error
+            await budget.refuse_if_spent("deliveries with bad signatures")
 
         try:
             return await self.secrets.verify(body, signature, hook_id, target_id, guard)
         except BadSignature:
-            with contextlib.suppress(RedisError, OSError):
-                await gcra.check(self.redis, subject, failures)
+            await budget.spend()
             raise
 
     async def store(self, delivery: deliveries.Delivery) -> str | None:

@@ -91,6 +91,25 @@ async def test_unauthenticated_routes_are_limited_per_ip(
         assert (await a.get(path)).status == 200, path
 
 
+async def test_guessing_tokens_is_limited_per_ip_across_replicas(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    # Behind one trusted proxy, X-Forwarded-For tells the two callers apart.
+    shared = limited(settings, rate_limit_auth_requests=3, trusted_proxy_count=1)
+    a, b = await replicas(aiohttp_client, shared)
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    bad = guesser | {"Authorization": "Bearer ado_not-a-real-token"}
+    statuses = [(await (a, b)[i % 2].get("/v1/repos", headers=bad)).status for i in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    refused = await a.get("/v1/repos", headers=guesser)  # no credentials: the same budget
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    # Failures alone spend it: a caller elsewhere whose token works is never counted.
+    elsewhere = tenant.headers | {"X-Forwarded-For": "198.51.100.2"}
+    for _ in range(5):
+        assert (await b.get("/v1/repos", headers=elsewhere)).status == 200
+
+
 async def test_forwarded_for_is_used_only_behind_trusted_proxies(
     aiohttp_client: ClientFactory, settings: Settings
 ) -> None:
