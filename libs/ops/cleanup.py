@@ -51,6 +51,9 @@ async def run_cleanup(settings: Settings, pool: asyncpg.Pool, redis: Redis) -> C
         removed["api_tokens"] = await retention_db.dead_tokens(
             conn, _days(settings.retention_tokens_days)
         )
+        removed["sessions"] = await retention_db.dead_sessions(
+            conn, _days(settings.retention_tokens_days)
+        )
         removed["maintenance_runs"] = await retention_db.maintenance_runs(
             conn, _days(settings.retention_maintenance_runs_days)
         )

@@ -78,6 +78,16 @@ async def dead_tokens(conn: Conn, older_than: dt.timedelta) -> int:
     )
 
 
+async def dead_sessions(conn: Conn, older_than: dt.timedelta) -> int:
+    """Browser sessions revoked (signed out), or expired, more than `older_than` ago."""
+    return await _delete_old(
+        conn,
+        "sessions",
+        "revoked_at < now() - $1::interval OR expires_at < now() - $1::interval",
+        older_than,
+    )
+
+
 async def maintenance_runs(conn: Conn, older_than: dt.timedelta) -> int:
     return await _delete_old(
         conn,

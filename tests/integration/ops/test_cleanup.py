@@ -91,10 +91,26 @@ async def seed_database(db: asyncpg.Connection, tenant: Tenant) -> dict[str, set
             )
         if name.startswith("new") or name == "live":
             live_tokens.add(info.id)
+    live_sessions: set[uuid.UUID] = set()
+    for revoked_ago, expires_in in [(40, 5), (1, 5), (None, -40), (None, -2), (None, 1)]:
+        session_id = await db.fetchval(
+            """
+            INSERT INTO sessions (token_hash, user_id, organization_id, expires_at, revoked_at)
+            VALUES ($1, $2, $3, now() + $4::interval, now() - $5::interval) RETURNING id
+            """,
+            os.urandom(32),
+            tenant.user_id,
+            tenant.organization_id,
+            expires_in * DAY,
+            revoked_ago * DAY if revoked_ago is not None else None,
+        )
+        if revoked_ago != 40 and expires_in != -40:
+            live_sessions.add(session_id)
     return {
         "jobs": kept_jobs,
         "analyses": {*main[:3], feature, detached},
         "tokens": live_tokens,
+        "sessions": live_sessions,
     }
 
 
@@ -168,6 +184,7 @@ async def test_cleanup_applies_every_retention_rule_and_reports_it(
         "analyses": 3,
         "webhook_deliveries": 2,
         "api_tokens": 2,
+        "sessions": 2,
         "maintenance_runs": 0,
         "event_streams": 2,
         "oauth_states": 1,
@@ -183,6 +200,7 @@ async def test_cleanup_applies_every_retention_rule_and_reports_it(
         r["id"]
         for r in await db.fetch("SELECT id FROM api_tokens WHERE name = 'test'")
     }
+    assert {r["id"] for r in await db.fetch("SELECT id FROM sessions")} == kept["sessions"]
     assert await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 2
     remaining = {Path(b.path) for b in await backups_db.list_all(db) if b.status == "succeeded"}
     assert remaining == dumps["keep"]
