@@ -80,6 +80,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_maintenance: bool = True
 
     allow_local_repos: bool = False
+    # https repository URLs on loopback, private or link-local addresses (an internal
+    # git server); off, so tenants cannot make workers probe the internal network.
+    allow_private_repo_hosts: bool = False
     encryption_key: SecretStr | None = None
     encryption_old_keys: SecretStr | None = None
 

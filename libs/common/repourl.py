@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import posixpath
 import re
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -60,3 +63,34 @@ def parse_local_path(path: str) -> Location:
     clean = posixpath.normpath(path)
     name = posixpath.basename(clean) or clean
     return Location("local", f"local/{name}", clean)
+
+
+RESOLVE_TIMEOUT_S = 3.0
+
+
+async def refuse_private_host(url: str) -> None:
+    """Refuse an https URL whose host is, or resolves to, an address that is not public
+    (loopback, private, link-local such as a cloud metadata service): fetching it would
+    let a tenant probe the network the workers sit in.
+
+    A host that does not resolve here passes; the fetch will say it cannot reach it.
+    Checked at registration and again before each fetch (DNS may change in between).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            async with asyncio.timeout(RESOLVE_TIMEOUT_S):
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, parts.port or 443, type=socket.SOCK_STREAM
+                )
+        except (OSError, TimeoutError):
+            return
+        addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    if any(not address.is_global for address in addresses):
+        raise InvalidRepositoryLocation(
+            f"the host {host} is a loopback, private or link-local address; this server"
+            " only fetches from public hosts (ALLOW_PRIVATE_REPO_HOSTS)"
+        )

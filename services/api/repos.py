@@ -14,7 +14,12 @@ from redis.asyncio import Redis
 from libs.common import jobs
 from libs.common.config import Settings
 from libs.common.db import repos as repos_db
-from libs.common.repourl import InvalidRepositoryLocation, parse_https_url, parse_local_path
+from libs.common.repourl import (
+    InvalidRepositoryLocation,
+    parse_https_url,
+    parse_local_path,
+    refuse_private_host,
+)
 from libs.common.schemas import Job, Principal, RepoCreate, Repository
 from services.api import usage
 from services.api.errors import AppError, NotFound, ValidationFailed
@@ -52,6 +57,8 @@ async def register(
     try:
         if body.url is not None:
             location = parse_https_url(body.url)
+            if not settings.allow_private_repo_hosts:
+                await refuse_private_host(location.clone_url)
         elif body.path is not None:
             if not settings.allow_local_repos:
                 raise LocalReposDisabled(

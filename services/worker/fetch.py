@@ -79,6 +79,7 @@ async def fetch_tree(
                 raise github_error(exc) from exc
         if repo.provider == "local" and not settings.allow_local_repos:
             raise PermanentJobError("local repositories are disabled on this worker", "forbidden")
+        await gitops.check_public_host(settings, repo)
         archive = dest.with_name(dest.name + ".tar")
         try:
             if repo.provider == "local":

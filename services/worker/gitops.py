@@ -7,6 +7,9 @@ import os
 import re
 from dataclasses import dataclass
 
+from libs.common.config import Settings
+from libs.common.repourl import InvalidRepositoryLocation, refuse_private_host
+from libs.common.schemas import Repository
 from services.worker.errors import PermanentJobError, TransientJobError
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -111,6 +114,19 @@ def looks_missing(stderr: str) -> bool:
 
 
 def last_line(text: str) -> str:
+    """git's reason: its first `fatal:` line (later lines are generic advice), else the
+    last line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    line = lines[-1] if lines else ""
+    fatal = [line for line in lines if line.startswith("fatal: ")]
+    line = fatal[0] if fatal else (lines[-1] if lines else "")
     return line.removeprefix("fatal: ")[:300]
+
+
+async def check_public_host(settings: Settings, repo: Repository) -> None:
+    """Refuse to fetch an https repository on a non-public address (see repourl)."""
+    if repo.provider != "git" or settings.allow_private_repo_hosts:
+        return
+    try:
+        await refuse_private_host(repo.clone_url)
+    except InvalidRepositoryLocation as exc:
+        raise PermanentJobError(str(exc), "forbidden_host") from None

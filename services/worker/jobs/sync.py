@@ -67,6 +67,7 @@ async def _resolve(
             snap.repo.effective_visibility,
             list(snap.repo.topics),
         )
+    await gitops.check_public_host(deps.settings, repo)
     head = await gitops.ls_remote_head(
         repo.clone_url,
         local=repo.provider == "local",

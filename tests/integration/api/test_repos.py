@@ -70,6 +70,22 @@ async def test_local_paths_need_the_operator_switch(
     assert (await response.json())["type"] == "/problems/local-repositories-disabled"
 
 
+async def test_urls_inside_the_network_need_the_operator_switch(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    metadata = {"url": "https://169.254.169.254/latest/meta-data"}
+    strict = await aiohttp_client(create_app(settings))
+    refused = await strict.post("/v1/repos", json=metadata, headers=tenant.headers)
+    assert refused.status == 400
+    problem = await refused.json()
+    assert problem["errors"][0]["field"] == "url"
+    assert "ALLOW_PRIVATE_REPO_HOSTS" in problem["detail"]
+    allowed = msgspec.structs.replace(settings, allow_private_repo_hosts=True)
+    internal = await aiohttp_client(create_app(allowed))
+    response = await internal.post("/v1/repos", json=metadata, headers=tenant.headers)
+    assert response.status == 201
+
+
 async def test_other_tenants_and_unknown_ids_are_404(
     client: Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:

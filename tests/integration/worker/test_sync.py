@@ -53,6 +53,19 @@ async def _events(redis: Redis, job_id: object) -> list[events.JobEvent]:
     return [events.decode(fields) for _, fields in entries]
 
 
+async def _https_repository(db: asyncpg.Connection, tenant: Tenant, where: str) -> Repository:
+    """A git repository row as registration would write it, without its checks."""
+    repo, _ = await repos_db.create_repository(
+        db,
+        tenant.organization_id,
+        provider="git",
+        full_name=where,
+        clone_url=f"https://{where}",
+        created_by=tenant.user_id,
+    )
+    return repo
+
+
 async def test_sync_resolves_head_and_branch(
     db: asyncpg.Connection, deps: Deps, run_queue: RunQueue, tenant: Tenant, tmp_path: Path
 ) -> None:
@@ -159,15 +172,9 @@ async def test_transient_failure_is_retried_then_fails_with_its_reason(
     db: asyncpg.Connection, settings: Settings, tenant: Tenant
 ) -> None:
     # An https host that refuses connections: unreachable, not "not found".
-    repo, _ = await repos_db.create_repository(
-        db,
-        tenant.organization_id,
-        provider="git",
-        full_name="127.0.0.1:9/x",
-        clone_url="https://127.0.0.1:9/x",
-        created_by=tenant.user_id,
-    )
-    deps = await Deps.create(msgspec.structs.replace(settings, job_max_tries=2))
+    repo = await _https_repository(db, tenant, "127.0.0.1:9/x")
+    internal = msgspec.structs.replace(settings, job_max_tries=2, allow_private_repo_hosts=True)
+    deps = await Deps.create(internal)
     try:
         job = await _submit_sync(deps, tenant, repo)
         worker = build_worker(deps.settings, deps, "sync", burst=True, poll_delay=0)
@@ -184,6 +191,20 @@ async def test_transient_failure_is_retried_then_fails_with_its_reason(
     assert done.error is not None
     assert "could not reach the repository" in done.error
     assert seen == ["started", "progress", "retrying", "started", "progress", "failed"]
+
+
+async def test_a_repository_inside_the_network_is_never_fetched(
+    db: asyncpg.Connection, deps: Deps, tenant: Tenant, run_queue: RunQueue
+) -> None:
+    # Registered before the check existed, or its DNS changed since: refused at fetch time.
+    repo = await _https_repository(db, tenant, "169.254.169.254/latest")
+    job = await _submit_sync(deps, tenant, repo)
+    await run_queue("sync")
+    done = await jobs_db.get_job(db, tenant.organization_id, job.id)
+    assert done is not None
+    assert (done.status, done.attempts, done.error_type) == ("failed", 1, "forbidden_host")
+    assert done.error is not None
+    assert "ALLOW_PRIVATE_REPO_HOSTS" in done.error
 
 
 async def test_reconciler_requeues_a_row_whose_enqueue_was_lost(
