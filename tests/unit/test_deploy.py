@@ -62,3 +62,19 @@ def test_dockerfile_installs_the_locked_dependencies_without_dev_tools() -> None
     text = (ROOT / "deploy/Dockerfile").read_text()
     assert re.search(r"uv sync --frozen --no-dev", text)
     assert "USER autodevops" in text
+
+
+def test_each_service_is_health_checked_on_the_port_it_serves() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert ".env" in [e["path"] for e in compose["x-app"]["env_file"]]
+    dockerfile = (ROOT / "deploy/Dockerfile").read_text()
+    assert "127.0.0.1:8000/health" in dockerfile  # the api: the image's own check
+    assert "healthcheck" not in services["api"]
+    for name, service in services.items():
+        command = service.get("command", [])
+        if command[:2] == ["autodevops", "worker"]:
+            assert "127.0.0.1:9101/health" in " ".join(service["healthcheck"]["test"]), name
+        elif command[:2] == ["autodevops", "scheduler"]:
+            assert "127.0.0.1:9102/health" in " ".join(service["healthcheck"]["test"]), name
+    assert services["migrate"]["healthcheck"] == {"disable": True}
