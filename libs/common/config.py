@@ -52,8 +52,8 @@ class SecretStr:
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Every knob of every service. The environment variable is the field name in capitals."""
 
-    database_url: str
-    redis_url: str
+    database_url: Annotated[str, msgspec.Meta(pattern=r"^postgres(ql)?://")]
+    redis_url: Annotated[str, msgspec.Meta(pattern=r"^(redis|rediss|unix)://")]
     environment: Literal["development", "test", "production"] = "development"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "console", "json"] = "auto"

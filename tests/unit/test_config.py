@@ -21,6 +21,9 @@ def test_reads_the_environment_and_converts_types() -> None:
         ({**BASE, "API_PORT": "70000"}, "API_PORT is invalid"),
         ({**BASE, "LOG_LEVEL": "loud"}, "LOG_LEVEL is invalid"),
         ({**BASE, "ALLOW_LOCAL_REPOS": "perhaps"}, "ALLOW_LOCAL_REPOS is invalid"),
+        ({**BASE, "REDIS_URL": "notaurl"}, "REDIS_URL is invalid"),
+        ({**BASE, "DATABASE_URL": "mysql://x/db"}, "DATABASE_URL is invalid"),
+        ({**BASE, "BACKUP_S3_URL": "s3://Not_A_Bucket"}, "BACKUP_S3_URL is invalid"),
     ],
 )
 def test_a_bad_variable_is_named_in_one_line(env: dict[str, str], message: str) -> None:
