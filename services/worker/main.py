@@ -56,9 +56,9 @@ async def _run(settings: Settings, deps: Deps, queues: Sequence[JobKind]) -> Non
         for w, q in zip(workers, queues, strict=True)
     ]
     if settings.worker_maintenance:
-        consumer = MaintenanceConsumer(deps, default_name())
+        consumer = MaintenanceConsumer(deps, default_name(queues))
         tasks.append(asyncio.create_task(consumer.run(stop), name="maintenance"))
-    ingest = IngestConsumer(deps, default_name())
+    ingest = IngestConsumer(deps, default_name(queues))
     tasks.append(asyncio.create_task(ingest.run(stop), name="ingest"))
     log.info("worker started", queues=list(queues), maintenance=settings.worker_maintenance)
     stopper = asyncio.create_task(stop.wait())

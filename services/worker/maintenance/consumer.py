@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,5 +189,11 @@ class MaintenanceConsumer:
         await self.redis.xack(keys.SCHEDULE_STREAM, keys.SCHEDULE_GROUP, entry_id)
 
 
-def default_name() -> str:
-    return socket.gethostname()
+def default_name(queues: Sequence[str]) -> str:
+    """This process's consumer name: the host and the queues it serves.
+
+    Stable across restarts, so a restarted worker takes back its own pending entries at
+    once; distinct for two worker processes on one host serving different queues, which
+    must not share (and re-run) each other's pending entries.
+    """
+    return f"{socket.gethostname()}/{'+'.join(sorted(queues))}"
