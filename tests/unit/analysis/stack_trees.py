@@ -353,6 +353,38 @@ PYTHON_TOX: Files = {
     "tox.ini": "[tox]\nenvlist = py311\n[testenv]\ndeps = pytest\ncommands = pytest\n",
 }
 
+# A monorepo whose test and docs folders hold manifests that are test data or examples
+# (black's tests/data/*/pyproject.toml and docs/compatible_configs/*, fastify's
+# test/bundler/*/package.json), beside real packages and a workspace of test packages.
+MONOREPO_WITH_TEST_DATA: Files = {
+    "package.json": package_json(private=True, workspaces=["packages/*", "apps/*"]),
+    "package-lock.json": "{}",
+    "packages/core/package.json": package_json(name="core"),
+    "packages/core/test/fixtures/app/package.json": package_json(name="fixture"),
+    "packages/core/test/bundler/esbuild/package.json": package_json(name="bundle-test"),
+    "apps/web/package.json": package_json(name="web", dependencies={"next": "14.1.0"}),
+    "apps/web/__tests__/pkg/package.json": package_json(name="snapshot"),
+    "services/py/pyproject.toml": '[project]\nname="py"\n',
+    "services/py/tests/data/nested_gitignore_tests/pyproject.toml": "[tool.black]\n",
+    "libs/go/go.mod": "module example.com/lib\n\ngo 1.22\n",
+    "test/bundler/webpack/package.json": package_json(name="webpack-test"),
+    "tests/data/include_exclude_tests/pyproject.toml": "[tool.black]\n",
+    "docs/package.json": package_json(name="site", dependencies={"@docusaurus/core": "^3"}),
+    "docs/compatible_configs/isort/pyproject.toml": "[tool.isort]\nprofile='black'\n",
+    "docs/compatible_configs/pylint/setup.cfg": "[pylint]\n",
+    "e2e/package.json": package_json(name="e2e", devDependencies={"@playwright/test": "^1"}),
+}
+
+# vitest's layout: the pnpm workspace itself lists the packages under test/
+PNPM_TEST_WORKSPACE: Files = {
+    "package.json": package_json(private=True),
+    "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+    "pnpm-workspace.yaml": "packages:\n  - packages/*\n  - test/*\n",
+    "packages/vitest/package.json": package_json(name="vitest"),
+    "test/core/package.json": package_json(name="test-core"),
+    "test/core/fixtures/a/package.json": package_json(name="fixture"),
+}
+
 # name -> tree: every ecosystem fixture, for tests that run over all of them
 TREES: dict[str, Files] = {
     "python-pip": PYTHON_PIP,

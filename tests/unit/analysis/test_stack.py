@@ -343,6 +343,32 @@ def test_polyglot_monorepo(build: Build) -> None:
     assert stack.is_monorepo
 
 
+def test_manifests_in_test_and_docs_folders_are_no_subprojects(build: Build) -> None:
+    stack = stack_of(build, trees.MONOREPO_WITH_TEST_DATA)
+    assert [s.path for s in stack.subprojects] == [
+        ".",
+        "apps/web",
+        "docs",  # a docs site of its own stays a project
+        "e2e",
+        "libs/go",
+        "packages/core",
+        "services/py",
+    ]
+    assert [s.path for s in stack.subprojects if s.workspace_root == "."] == [
+        "apps/web",
+        "packages/core",
+    ]
+
+
+def test_a_workspace_can_name_packages_under_a_test_folder(build: Build) -> None:
+    stack = stack_of(build, trees.PNPM_TEST_WORKSPACE)
+    assert [(s.path, s.workspace_root) for s in stack.subprojects] == [
+        (".", None),
+        ("packages/vitest", "."),
+        ("test/core", "."),
+    ]
+
+
 def test_compose_services_belong_to_the_project_owning_the_file(build: Build) -> None:
     sub = only(
         stack_of(
