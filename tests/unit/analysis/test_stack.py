@@ -424,6 +424,28 @@ def test_vendored_generated_and_minified_files_do_not_count(build: Build) -> Non
     ]
 
 
+def test_minified_files_under_ordinary_names_do_not_count(build: Build) -> None:
+    # django-ninja ships redoc.standalone.js: 940 KB on two lines, and was called JavaScript
+    bundle = "/*! For license information see LICENSE.txt */\n" + "!function(e,t){x(e)};" * 5000
+    readable = "".join(f"export function f{i}(a, b) {{\n  return a + b;\n}}\n" for i in range(60))
+    stack = stack_of(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "ninja"\n',
+            "ninja/main.py": "def main():\n    pass\n" * 100,
+            "ninja/static/redoc.standalone.js": bundle,
+            "ninja/static/swagger-ui.css": ".a{color:red}" * 2000,  # one line
+            "ninja/static/init.js": readable,
+            "ninja/static/tiny.js": "x" * 500,  # too small to matter either way
+        },
+    )
+    assert [(lang.name, lang.files, lang.bytes) for lang in stack.languages] == [
+        ("JavaScript", 2, len(readable) + 500),
+        ("Python", 1, 2100),
+    ]
+    assert stack.languages == stack.subprojects[0].languages
+
+
 def test_dart_flutter(build: Build) -> None:
     sub = only(stack_of(build, trees.DART_FLUTTER))
     assert facts(sub.package_managers) == {("pub", "pubspec.yaml"), ("flutter", "pubspec.yaml")}
