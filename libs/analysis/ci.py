@@ -45,13 +45,24 @@ _BUILD = re.compile(
     r"|gradlew?\s+[^\n]*\b(?:build|assemble)|dotnet\s+(?:build|publish)|python\s+-m\s+build"
     r"|(?:poetry|uv|hatch|pdm)\s+build|cmake\s+--build|swift\s+build|mix\s+compile|goreleaser"
     r"|sbt\s+[^\n]*\b(?:compile|package|assembly|test)|flutter\s+build|dart\s+compile"
-    r"|make(?:\s+(?:build|all))?\s*$)",
+    r"|make(?:\s+(?:build|all))?\s*$"
+    # actions and tools that build distributions
+    r"|build-and-inspect-python-package|\bcibuildwheel\b|maturin-action|maturin\s+build"
+    r"|pyproject-build|tauri-apps/tauri-action|gradle/gradle-build-action)",
     re.I | re.M,
 )
 _CACHE = re.compile(
-    r"(?:actions/cache|\bcache:|save_cache|restore_cache|\bCache@\d|rust-cache|enable-cache"
-    r"|bundler-cache|setup-gradle|cache-dependency-path)",
-    re.I,
+    r"(?:\bcache:\s*+(?!false\b|''|\"\"|$)|save_cache|restore_cache|\bCache@\d|enable-cache:\s*true"
+    r"|bundler-cache:\s*true|setup-gradle|cache-dependency-(?:path|glob)"
+    # an action whose name says it caches: actions/cache, Swatinem/rust-cache,
+    # hynek/setup-cached-uv, sccache-action, cachix/cachix-action...
+    r"|\buses:\s*['\"]?[\w.-]+/(?:[\w.-]+/)*[\w.-]*cach)",
+    re.I | re.M,
+)
+# setup actions that cache by default from a major version on, unless told not to
+_DEFAULT_CACHE = (
+    ("actions/setup-go", 4, re.compile(r"\bcache:\s*false\b")),
+    ("astral-sh/setup-uv", 5, re.compile(r"\benable-cache:\s*false\b")),
 )
 _RELEASE = re.compile(
     r"(?:^\s*release:|\btags:|\bgh-action-pypi-publish|action-gh-release|actions/create-release"
@@ -102,8 +113,18 @@ def analyse_ci(tree: Tree) -> CiInfo:
 
 
 def _implicit_cache(text: str) -> bool:
-    # setup-go caches by default since v4, as does setup-gradle
-    return re.search(r"actions/setup-go@v(?:[4-9]|\d\d)", text) is not None
+    """setup-go caches by default since v4, setup-uv (on GitHub's runners) since v5."""
+    for action, since, disabled in _DEFAULT_CACHE:
+        if disabled.search(text) is None and any(v >= since for v in action_majors(text, action)):
+            return True
+    return False
+
+
+def action_majors(text: str, action: str) -> list[int]:
+    """Major versions `action` is used at: `@v5`, `@v5.1.0`, or a commit SHA with its
+    version in the comment (`@<sha> # v5.1.0`)."""
+    pattern = re.escape(action) + r"@(?:v(\d+)|[0-9a-f]{40}\s+#\s*(?:tag=)?v?(\d+))"
+    return [int(a or b) for a, b in re.findall(pattern, text)]
 
 
 def update_tools(tree: Tree) -> list[Fact]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from libs.analysis.report import LanguageShare
-from libs.analysis.tree import FileEntry
+from libs.analysis.tree import FileEntry, Tree
 
 EXTENSIONS: dict[str, str] = {
     ".py": "Python",
@@ -99,6 +99,36 @@ _GENERATED = re.compile(
 )
 
 
+# Minified or bundled code under an ordinary name (django-ninja's redoc.standalone.js):
+# told by its first bytes, as linguist does, for the extensions bundlers write.
+_BUNDLE_EXTENSIONS = (".js", ".mjs", ".cjs", ".css")
+_HEAD_BYTES = 4096
+_SMALLEST_BUNDLE = 1024  # a smaller file hardly moves the shares, whatever it holds
+_AVERAGE_LINE = 110  # linguist's limit for the average line length of minified files
+
+
+def bundled(tree: Tree) -> frozenset[str]:
+    """Paths of JavaScript/CSS files whose content is minified or bundled: an average
+    line longer than 110 characters in the first 4 KiB, or one line filling half of it.
+    """
+    found: set[str] = set()
+    for entry in tree.files:
+        if entry.size < _SMALLEST_BUNDLE or not entry.name.endswith(_BUNDLE_EXTENSIONS):
+            continue
+        if language_of(entry) is None:
+            continue  # already left out by its path
+        head = tree.head(entry.path, _HEAD_BYTES)
+        if head is not None and _minified(head):
+            found.add(entry.path)
+    return frozenset(found)
+
+
+def _minified(head: bytes) -> bool:
+    lines = head.split(b"\n")
+    longest = max(len(line) for line in lines)
+    return len(head) / len(lines) > _AVERAGE_LINE or longest * 2 >= _HEAD_BYTES
+
+
 def language_of(entry: FileEntry) -> str | None:
     """The language of a file counted in the stack, or None when it is not counted."""
     if _VENDORED.search(entry.path) or _GENERATED.search(entry.path):
@@ -118,14 +148,18 @@ def is_vendored(path: str) -> bool:
     return _VENDORED.search(path) is not None
 
 
-def shares(entries: Iterable[FileEntry]) -> list[LanguageShare]:
-    """Languages by bytes, largest first; percentages to one decimal place."""
+def shares(
+    entries: Iterable[FileEntry], skip: Collection[str] = frozenset()
+) -> list[LanguageShare]:
+    """Languages by bytes, largest first; percentages to one decimal place. Paths in
+    `skip` (the `bundled` files) are not counted.
+    """
     files: dict[str, int] = {}
     size: dict[str, int] = {}
     headers = [0, 0]  # .h files and bytes, C or C++ depending on the other sources
     for entry in entries:
         language = language_of(entry)
-        if language is None:
+        if language is None or entry.path in skip:
             continue
         if entry.name.endswith(".h"):
             headers[0] += 1

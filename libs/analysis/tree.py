@@ -159,6 +159,19 @@ class Tree:
             self._cache[path] = data
         return data
 
+    def head(self, path: str, limit: int) -> bytes | None:
+        """The first `limit` bytes of a listed file (uncached), or None if unreadable."""
+        if path not in self._by_path:
+            return None
+        try:
+            with open(self.root / path, "rb") as fh:
+                data = fh.read(limit)
+        except OSError:
+            return None
+        # its own digest key (no path holds a NUL): a whole read of the file records its own
+        self.record(f"{path}\0head{limit}", data)
+        return data
+
     def read_text(self, path: str) -> str | None:
         data = self.read(path)
         if data is None or b"\0" in data[:BINARY_SNIFF_BYTES]:

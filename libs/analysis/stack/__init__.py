@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable
 
 from libs.analysis import languages
-from libs.analysis.parsing import listing
 from libs.analysis.report import Stack, Subproject
 from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
-from libs.analysis.stack.layout import Folder, discover
+from libs.analysis.stack.layout import (
+    Folder,
+    discover,
+    in_workspace,
+    relative,
+    workspace_patterns,
+)
 from libs.analysis.stack.model import (
     Project,
     as_str,
     dig,
-    load_json,
-    load_toml,
     load_yaml,
     task_runner_commands,
 )
@@ -69,7 +71,8 @@ def analyse_stack(tree: Tree) -> Stack:
     """Languages of the whole tree and one Subproject per folder with its own manifest."""
     folders = discover(tree)
     projects = [_project(tree, folder) for folder in folders]
-    if not projects and any(languages.language_of(e) for e in tree.files):
+    bundled = languages.bundled(tree)
+    if not projects and any(languages.language_of(e) for e in tree.files if e.path not in bundled):
         projects = [Project(".", tree)]  # code without a manifest is still one project
     owners = [p.path for p in projects]
     _workspaces(tree, projects)
@@ -77,7 +80,7 @@ def analyse_stack(tree: Tree) -> Stack:
     compose_files = [e.path for e in tree.files if _COMPOSE.match(e.name) and _counted(e)]
     for project in projects:
         own = [e for e in tree.under(project.path) if _owner(e.path, owners) == project.path]
-        project.sub.languages = languages.shares(own)
+        project.sub.languages = languages.shares(own, bundled)
         project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
     for path in compose_files:
         owner = _owner(path, owners)
@@ -90,7 +93,7 @@ def analyse_stack(tree: Tree) -> Stack:
             if project.path == _owner(precommit.path, owners):
                 project.tool("pre-commit", precommit.path, configured=True)
     return Stack(
-        languages=languages.shares(tree.files),
+        languages=languages.shares(tree.files, bundled),
         subprojects=[_finish(p) for p in projects],
         dockerfiles=dockerfiles,
         compose_files=compose_files,
@@ -159,46 +162,12 @@ def _workspaces(tree: Tree, projects: list[Project]) -> None:
     """Mark packages of an npm/yarn/pnpm, Cargo, Go or uv workspace with its root folder."""
     by_path = {p.path: p for p in projects}
     for root in projects:
-        patterns = _workspace_patterns(tree, root)
+        patterns = workspace_patterns(tree, root.path)
         if not patterns:
             continue
         for project in projects:
             if project is root or project.workspace_root is not None:
                 continue
-            relative = _relative(project.path, root.path)
-            if relative and any(fnmatch.fnmatch(relative, p.rstrip("/")) for p in patterns):
+            below = relative(project.path, root.path)
+            if below and in_workspace(below, patterns):
                 by_path[project.path].workspace_root = root.path
-
-
-def _workspace_patterns(tree: Tree, project: Project) -> list[str]:
-    patterns: list[str] = []
-    package = project.file("package.json")
-    if package is not None:
-        spaces = load_json(tree, package).get("workspaces")
-        spaces = dig(spaces, "packages") if isinstance(spaces, dict) else spaces
-        patterns += [s for s in listing(spaces) if isinstance(s, str)]
-    pnpm = project.file("pnpm-workspace.yaml")
-    if pnpm is not None:
-        packages = listing(dig(load_yaml(tree, pnpm), "packages"))
-        patterns += [s for s in packages if isinstance(s, str)]
-    cargo = project.file("Cargo.toml")
-    if cargo is not None:
-        members = listing(dig(load_toml(tree, cargo), "workspace", "members"))
-        patterns += [s for s in members if isinstance(s, str)]
-    pyproject = project.file("pyproject.toml")
-    if pyproject is not None:
-        members = listing(dig(load_toml(tree, pyproject), "tool", "uv", "workspace", "members"))
-        patterns += [s for s in members if isinstance(s, str)]
-    gowork = project.file("go.work")
-    if gowork is not None:
-        text = tree.read_text(gowork) or ""
-        patterns += re.findall(r"^\s*(?:use\s+)?\.?/?([\w./-]+)\s*$", text, re.M)
-    return [p.removeprefix("./") for p in patterns if not p.startswith("!")]
-
-
-def _relative(path: str, root: str) -> str | None:
-    if root == ".":
-        return path if path != "." else None
-    if path.startswith(root + "/"):
-        return path[len(root) + 1 :]
-    return None

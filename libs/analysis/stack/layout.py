@@ -4,7 +4,11 @@ Modules of one build are folded into the build that owns them (Maven modules int
 parent pom, Gradle subprojects into the settings script, CMake subdirectories into the
 top CMakeLists.txt, .NET projects into their solution), because one command builds and
 tests them together. Packages of a workspace (npm/yarn/pnpm, Cargo, Go, uv) stay
-subprojects of their own. Test fixtures, examples and vendored code are not subprojects.
+subprojects of their own. Test fixtures, examples and vendored code are not subprojects:
+a manifest anywhere under a test, fixture, example or vendor folder, or in a folder below
+a docs folder, is test data or documentation (black's `tests/data/*/pyproject.toml`,
+fastify's `test/bundler/*/package.json`), unless a workspace names that folder as one of
+its packages (vitest's pnpm workspace lists `test/*`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from libs.analysis.parsing import dig, listing, load_json, load_toml, load_yaml
 from libs.analysis.tree import FileEntry, Tree
 
 STRONG = frozenset(
@@ -50,6 +55,12 @@ _EXCLUDED = re.compile(
     r"(?:^|/)(?:fixtures?|__fixtures__|testdata|test[-_]data|examples?|samples?|vendor"
     r"|third[-_]party|node_modules|bower_components|templates?|\{\{[^/]*\}\}[^/]*)(?:/|$)"
 )
+# Test and documentation folders: their manifests may still be modules of the enclosing
+# build (a solution's test project, a Maven `tests` module), but are no project of their own.
+_TESTS_OR_DOCS = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|__mocks__|__snapshots__|specs?)(?:/|$)"
+    r"|(?:^|/)docs?/[^/]"  # below a docs folder; a docs site's own folder may be a project
+)
 _REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$")
 
 
@@ -75,6 +86,8 @@ def discover(tree: Tree) -> list[Folder]:
                 folder.dotnet.append(entry.path)
             else:
                 folder.names.add(entry.name)
+    aside = {path for path in candidates if _TESTS_OR_DOCS.search(path)}
+    aside -= _workspace_members(tree, candidates, aside)
     chosen: dict[str, Folder] = {}
     for path in sorted(candidates, key=lambda p: (p != ".", p.count("/"), p)):
         folder = candidates[path]
@@ -85,12 +98,81 @@ def discover(tree: Tree) -> list[Folder]:
             owner.folded.extend(f"{path}/{name}" for name in sorted(folder.names))
             owner.dotnet.extend(folder.dotnet)
             continue
+        if path in aside:
+            continue
         if folder.strong:
             chosen[path] = folder
         elif owner is None and (path == "." or not folder.names <= ROOT_ONLY_WEAK):
             if path.rsplit("/", 1)[-1] not in ("docs", "doc"):
                 chosen[path] = folder
     return [chosen[p] for p in sorted(chosen, key=lambda p: (p != ".", p))]
+
+
+def workspace_patterns(tree: Tree, folder: str) -> list[str]:
+    """Folder globs, relative to `folder`, of the packages of the workspace rooted there
+    (npm/yarn `workspaces`, pnpm-workspace.yaml, Cargo and uv workspace members, go.work).
+    """
+    patterns: list[str] = []
+    package = tree.first(folder, "package.json")
+    if package is not None:
+        spaces = load_json(tree, package).get("workspaces")
+        spaces = dig(spaces, "packages") if isinstance(spaces, dict) else spaces
+        patterns += [s for s in listing(spaces) if isinstance(s, str)]
+    pnpm = tree.first(folder, "pnpm-workspace.yaml")
+    if pnpm is not None:
+        packages = listing(dig(load_yaml(tree, pnpm), "packages"))
+        patterns += [s for s in packages if isinstance(s, str)]
+    cargo = tree.first(folder, "Cargo.toml")
+    if cargo is not None:
+        members = listing(dig(load_toml(tree, cargo), "workspace", "members"))
+        patterns += [s for s in members if isinstance(s, str)]
+    pyproject = tree.first(folder, "pyproject.toml")
+    if pyproject is not None:
+        members = listing(dig(load_toml(tree, pyproject), "tool", "uv", "workspace", "members"))
+        patterns += [s for s in members if isinstance(s, str)]
+    gowork = tree.first(folder, "go.work")
+    if gowork is not None:
+        text = tree.read_text(gowork) or ""
+        patterns += re.findall(r"^\s*(?:use\s+)?\.?/?([\w./-]+)\s*$", text, re.M)
+    return [p.removeprefix("./").rstrip("/") for p in patterns if not p.startswith("!")]
+
+
+def in_workspace(path: str, patterns: list[str]) -> bool:
+    """Whether the folder `path` (relative to a workspace root) matches one of its globs;
+    `*` stays within one folder name, `**` spans any number of them.
+    """
+    for pattern in patterns:
+        parts = re.split(r"(\*\*/?|\*|\?)", pattern)
+        regex = "".join(_GLOB.get(part, re.escape(part)) for part in parts)
+        if re.fullmatch(regex, path):
+            return True
+    return False
+
+
+_GLOB = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+
+
+def relative(path: str, root: str) -> str | None:
+    """`path` relative to the folder `root`, or None if it is not strictly below it."""
+    if root == ".":
+        return path if path != "." else None
+    if path.startswith(root + "/"):
+        return path[len(root) + 1 :]
+    return None
+
+
+def _workspace_members(tree: Tree, candidates: dict[str, Folder], aside: set[str]) -> set[str]:
+    """The folders set aside that a workspace rooted in another candidate names."""
+    if not aside:
+        return set()
+    members: set[str] = set()
+    for root in candidates.keys() - aside:
+        patterns = workspace_patterns(tree, root)
+        for path in aside:
+            below = relative(path, root)
+            if below is not None and in_workspace(below, patterns):
+                members.add(path)
+    return members
 
 
 def _is_manifest(entry: FileEntry) -> bool:

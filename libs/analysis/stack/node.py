@@ -1,4 +1,10 @@
-"""JavaScript/TypeScript: npm, yarn, pnpm, bun, deno; frameworks from package.json."""
+"""JavaScript/TypeScript: npm, yarn, pnpm, bun, deno; frameworks from package.json.
+
+Frameworks come from `dependencies` and `peerDependencies` (a component library built
+for React declares it there). `devDependencies` hold test and build tooling, so React in
+@vitejs/plugin-react's makes no React project; only the frameworks whose own starters
+install them as dev dependencies, because they compile the app away, count from there.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +39,10 @@ FRAMEWORKS = {
     "@builder.io/qwik": "Qwik",
     "ember-source": "Ember",
 }
+# frameworks a project of theirs declares under devDependencies (their starter templates do)
+DEV_FRAMEWORKS = frozenset(
+    {"svelte", "@sveltejs/kit", "nuxt", "astro", "electron", "@builder.io/qwik", "gatsby"}
+)
 TEST_DEPS = {
     "jest": "jest",
     "vitest": "vitest",
@@ -135,9 +145,10 @@ def detect(project: Project) -> None:
         if isinstance(table, dict):
             for name, version in table.items():
                 deps.setdefault(name, (path, as_str(version)))
+    frameworks = {name: label for name, label in FRAMEWORKS.items() if _framework(data, name)}
     manager = _manager(project, path, data)
     _runtimes(project, path, data)
-    project.declared(deps, frameworks=FRAMEWORKS, tools=TOOL_DEPS, services=SERVICE_DEPS)
+    project.declared(deps, frameworks=frameworks, tools=TOOL_DEPS, services=SERVICE_DEPS)
     scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
     _tests(project, deps, scripts or {}, path)
     for entry in tree.in_dir(project.path):
@@ -149,6 +160,14 @@ def detect(project: Project) -> None:
             add = project.test_framework if name in TEST_DEPS.values() else project.tool
             add(name, path, configured=True)
     _commands(project, scripts or {}, manager, path)
+
+
+def _framework(data: dict[str, Any], name: str) -> bool:
+    """Whether package.json declares the framework `name` where it makes one (see above)."""
+    keys = ["dependencies", "peerDependencies"]
+    if name in DEV_FRAMEWORKS:
+        keys.append("devDependencies")
+    return any(isinstance(data.get(key), dict) and name in data[key] for key in keys)
 
 
 def _deno(project: Project) -> None:

@@ -1,4 +1,11 @@
-"""Python: pip, poetry, uv, pdm, pipenv, hatch, conda; frameworks from declared dependencies."""
+"""Python: pip, poetry, uv, pdm, pipenv, hatch, conda; frameworks from declared dependencies.
+
+Frameworks come from runtime dependencies only (`project.dependencies`, poetry's main
+dependencies, Pipfile `[packages]`, setup.py/setup.cfg `install_requires`, requirement
+files not named for dev/test/docs): an optional extra or a test group that pulls in
+Flask (FastAPI's) or aiohttp (black's `d` extra) does not make the project a Flask or
+aiohttp project. Test frameworks, tools and services come from every group.
+"""
 
 from __future__ import annotations
 
@@ -97,7 +104,17 @@ TOOL_FILES = {
 }
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
 _SETUP_PY_REQUIRES = re.compile(r"python_requires\s*=\s*['\"]([^'\"]+)['\"]")
-_SETUP_PY_LIST = re.compile(r"(?:install_requires|tests_require)\s*=\s*\[([^\]]*)\]", re.S)
+_SETUP_PY_LIST = re.compile(r"(install_requires|tests_require)\s*=\s*\[([^\]]*)\]", re.S)
+# requirement files for development only: requirements-dev.txt, requirements/test.in...
+_DEV_REQUIREMENTS = re.compile(
+    r"(?:^|[-_./])(?:dev|devel|test|tests|testing|lint|docs?|ci|typing)\b"
+)
+# [tool.pdm] keys that only pdm the package manager reads; `build` and `version` configure
+# the pdm-backend build backend, which projects use with pip or uv as well (FastAPI)
+_PDM_MANAGER_KEYS = ("dev-dependencies", "scripts", "resolution", "options", "source", "plugins")
+# [tool.poetry] keys that need poetry itself; a poetry-core build backend with [project]
+# metadata installs with pip like any other
+_POETRY_MANAGER_KEYS = ("dependencies", "dev-dependencies", "group", "requires-poetry")
 _QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 
 
@@ -117,9 +134,13 @@ def parse_requirement(spec: str) -> tuple[str, str | None] | None:
     return normalize(match.group(1)), version
 
 
+Deps = dict[str, tuple[str, str | None]]  # normalized name -> (source file, version spec)
+
+
 def detect(project: Project) -> None:
     tree = project.tree
-    deps: dict[str, tuple[str, str | None]] = {}
+    deps: Deps = {}  # every declared dependency, runtime ones first
+    runtime: Deps = {}  # what the project needs to run
     found = False
     pyproject_path = project.file("pyproject.toml")
     pyproject = load_toml(tree, pyproject_path) if pyproject_path else {}
@@ -131,17 +152,27 @@ def detect(project: Project) -> None:
     requirements = _requirement_files(project)
     for path in requirements:
         project.manifest(path)
-        _add_requirements(deps, path, tree.read_text(path) or "")
     if not found and not requirements:
         return
     project.ecosystems.add("python")
+    for path in requirements:
+        if not _DEV_REQUIREMENTS.search(path.rpartition("/")[2].lower()):
+            _add_requirements(runtime, path, tree.read_text(path) or "")
     if pyproject_path:
-        _pyproject_deps(deps, pyproject_path, pyproject)
-    _setup_deps(project, deps)
-    _pipfile(project, deps)
+        _pyproject_runtime_deps(runtime, pyproject_path, pyproject)
+    _setup_deps(project, runtime, tests=False)
+    _pipfile(project, runtime, dev=False)
+    deps.update(runtime)
+    for path in requirements:
+        _add_requirements(deps, path, tree.read_text(path) or "")
+    if pyproject_path:
+        _pyproject_dev_deps(deps, pyproject_path, pyproject)
+    _setup_deps(project, deps, tests=True)
+    _pipfile(project, deps, dev=True)
     _managers(project, pyproject_path, pyproject, requirements)
     _runtimes(project, pyproject_path, pyproject)
-    project.declared(deps, frameworks=FRAMEWORKS, services=SERVICE_DEPS)
+    project.declared(runtime, frameworks=FRAMEWORKS)
+    project.declared(deps, services=SERVICE_DEPS)
     _tests(project, pyproject_path, pyproject, deps)
     _tools(project, pyproject_path, pyproject, deps)
     _scripts(project, pyproject_path, pyproject)
@@ -159,14 +190,16 @@ def _requirement_files(project: Project) -> list[str]:
     return found
 
 
-def _add_requirements(deps: dict[str, tuple[str, str | None]], path: str, text: str) -> None:
+def _add_requirements(deps: Deps, path: str, text: str) -> None:
     for line in text.splitlines():
         parsed = parse_requirement(line)
         if parsed is not None:
             deps.setdefault(parsed[0], (path, parsed[1]))
 
 
-def _add_specs(deps: dict[str, tuple[str, str | None]], path: str, specs: Any) -> None:
+def _add_specs(deps: Deps, path: str, specs: Any, *, optional: bool = True) -> None:
+    """Add PEP 508 strings, or a poetry/pipenv table (without its `optional = true`
+    entries, which are extras, unless `optional`)."""
     if isinstance(specs, list):
         for spec in specs:
             if isinstance(spec, str):
@@ -175,14 +208,20 @@ def _add_specs(deps: dict[str, tuple[str, str | None]], path: str, specs: Any) -
                     deps.setdefault(parsed[0], (path, parsed[1]))
     elif isinstance(specs, dict):  # poetry / pipenv tables: name = "version" or {version=...}
         for name, value in specs.items():
+            if not optional and dig(value, "optional") is True:
+                continue
             version = as_str(value) or as_str(dig(value, "version"))
             deps.setdefault(normalize(name), (path, version))
 
 
-def _pyproject_deps(
-    deps: dict[str, tuple[str, str | None]], path: str, data: dict[str, Any]
-) -> None:
+def _pyproject_runtime_deps(deps: Deps, path: str, data: dict[str, Any]) -> None:
     _add_specs(deps, path, dig(data, "project", "dependencies"))
+    _add_specs(deps, path, dig(data, "tool", "poetry", "dependencies"), optional=False)
+    deps.pop("python", None)
+
+
+def _pyproject_dev_deps(deps: Deps, path: str, data: dict[str, Any]) -> None:
+    """Extras and dependency groups (runtime dependencies are in `deps` already)."""
     for group in mapping(dig(data, "project", "optional-dependencies")).values():
         _add_specs(deps, path, group)
     for group in mapping(dig(data, "dependency-groups")).values():
@@ -197,11 +236,14 @@ def _pyproject_deps(
     deps.pop("python", None)
 
 
-def _setup_deps(project: Project, deps: dict[str, tuple[str, str | None]]) -> None:
+def _setup_deps(project: Project, deps: Deps, *, tests: bool) -> None:
+    """install_requires of setup.py and setup.cfg; with `tests`, setup.py's tests_require."""
     path = project.file("setup.py")
     if path is not None:
         text = project.tree.read_text(path) or ""
-        for block in _SETUP_PY_LIST.findall(text):
+        for keyword, block in _SETUP_PY_LIST.findall(text):
+            if keyword == "tests_require" and not tests:
+                continue
             for spec in _QUOTED.findall(block):
                 parsed = parse_requirement(spec)
                 if parsed is not None:
@@ -236,12 +278,15 @@ def _cfg_option(text: str, section: str, option: str) -> str | None:
     return "\n".join(collecting) if collecting is not None else None
 
 
-def _pipfile(project: Project, deps: dict[str, tuple[str, str | None]]) -> None:
+def _pipfile(project: Project, deps: Deps, *, dev: bool) -> None:
+    """Pipfile [packages]; with `dev`, [dev-packages] and the required Python too."""
     path = project.file("Pipfile")
     if path is None:
         return
     data = load_toml(project.tree, path)
     _add_specs(deps, path, data.get("packages"))
+    if not dev:
+        return
     _add_specs(deps, path, data.get("dev-packages"))
     for key in ("python_version", "python_full_version"):
         project.runtime_at("python", data, path, "requires", key)
@@ -282,13 +327,16 @@ def _managers(
 
 
 def _pyproject_managers(project: Project, path: str, data: dict[str, Any]) -> None:
-    backend = as_str(dig(data, "build-system", "build-backend")) or ""
+    """Managers whose own settings the pyproject holds. A build backend (pdm-backend,
+    poetry-core, hatchling) says how the package is built, not how it is developed."""
     tool = mapping(dig(data, "tool"))
+    poetry = mapping(tool.get("poetry"))
+    pdm = mapping(tool.get("pdm"))
     if "uv" in tool:
         project.package_manager("uv", path)
-    if "poetry" in tool or backend.startswith("poetry"):
+    if any(key in poetry for key in _POETRY_MANAGER_KEYS):
         project.package_manager("poetry", path)
-    if "pdm" in tool or backend.startswith("pdm"):
+    if any(key in pdm for key in _PDM_MANAGER_KEYS):
         project.package_manager("pdm", path)
     if isinstance(dig(tool, "hatch", "envs"), dict):
         project.package_manager("hatch", path)
@@ -318,12 +366,7 @@ def _runtimes(project: Project, pyproject_path: str | None, data: dict[str, Any]
             project.runtime("python", value.removeprefix("python-"), runtime_txt)
 
 
-def _tests(
-    project: Project,
-    pyproject_path: str | None,
-    data: dict[str, Any],
-    deps: dict[str, tuple[str, str | None]],
-) -> None:
+def _tests(project: Project, pyproject_path: str | None, data: dict[str, Any], deps: Deps) -> None:
     tree = project.tree
     project.declared(deps, tests=TEST_DEPS)
     if pyproject_path and dig(data, "tool", "pytest") is not None:
@@ -359,12 +402,7 @@ def _test_files(project: Project) -> list[str]:
     return found
 
 
-def _tools(
-    project: Project,
-    pyproject_path: str | None,
-    data: dict[str, Any],
-    deps: dict[str, tuple[str, str | None]],
-) -> None:
+def _tools(project: Project, pyproject_path: str | None, data: dict[str, Any], deps: Deps) -> None:
     tree = project.tree
     if pyproject_path:
         tool = mapping(dig(data, "tool"))

@@ -353,6 +353,86 @@ PYTHON_TOX: Files = {
     "tox.ini": "[tox]\nenvlist = py311\n[testenv]\ndeps = pytest\ncommands = pytest\n",
 }
 
+# A monorepo whose test and docs folders hold manifests that are test data or examples
+# (black's tests/data/*/pyproject.toml and docs/compatible_configs/*, fastify's
+# test/bundler/*/package.json), beside real packages and a workspace of test packages.
+MONOREPO_WITH_TEST_DATA: Files = {
+    "package.json": package_json(private=True, workspaces=["packages/*", "apps/*"]),
+    "package-lock.json": "{}",
+    "packages/core/package.json": package_json(name="core"),
+    "packages/core/test/fixtures/app/package.json": package_json(name="fixture"),
+    "packages/core/test/bundler/esbuild/package.json": package_json(name="bundle-test"),
+    "apps/web/package.json": package_json(name="web", dependencies={"next": "14.1.0"}),
+    "apps/web/__tests__/pkg/package.json": package_json(name="snapshot"),
+    "services/py/pyproject.toml": '[project]\nname="py"\n',
+    "services/py/tests/data/nested_gitignore_tests/pyproject.toml": "[tool.black]\n",
+    "libs/go/go.mod": "module example.com/lib\n\ngo 1.22\n",
+    "test/bundler/webpack/package.json": package_json(name="webpack-test"),
+    "tests/data/include_exclude_tests/pyproject.toml": "[tool.black]\n",
+    "docs/package.json": package_json(name="site", dependencies={"@docusaurus/core": "^3"}),
+    "docs/compatible_configs/isort/pyproject.toml": "[tool.isort]\nprofile='black'\n",
+    "docs/compatible_configs/pylint/setup.cfg": "[pylint]\n",
+    "e2e/package.json": package_json(name="e2e", devDependencies={"@playwright/test": "^1"}),
+}
+
+# vitest's layout: the pnpm workspace itself lists the packages under test/
+PNPM_TEST_WORKSPACE: Files = {
+    "package.json": package_json(private=True),
+    "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+    "pnpm-workspace.yaml": "packages:\n  - packages/*\n  - test/*\n",
+    "packages/vitest/package.json": package_json(name="vitest"),
+    "test/core/package.json": package_json(name="test-core"),
+    "test/core/fixtures/a/package.json": package_json(name="fixture"),
+}
+
+# FastAPI's pyproject (abridged): the pdm-backend build backend, developed with uv or pip,
+# Flask only in a test group, the web servers only in extras
+PYTHON_PDM_BACKEND_ONLY: Files = {
+    "pyproject.toml": """
+[build-system]
+requires = ["pdm-backend"]
+build-backend = "pdm.backend"
+[project]
+name = "fastapi"
+dependencies = ["starlette>=0.40.0,<0.48.0", "pydantic>=1.7.4"]
+[project.optional-dependencies]
+standard = ["uvicorn[standard]>=0.12.0", "httpx>=0.23.0"]
+[dependency-groups]
+tests = ["pytest>=7.1.3", "flask>=3.0.0,<4.0.0", "sqlalchemy>=1.3.18", "mypy==1.14.1"]
+[tool.pdm]
+distribution = true
+[tool.pdm.version]
+source = "file"
+path = "fastapi/__init__.py"
+[tool.pdm.build]
+source-includes = ["tests/"]
+""",
+    "fastapi/__init__.py": '__version__ = "0.1"\n',
+}
+
+# black's: hatchling, and aiohttp only for the optional blackd server (the `d` extra)
+PYTHON_FRAMEWORK_IN_EXTRA: Files = {
+    "pyproject.toml": """
+build-system = { requires = ["hatchling>=1.27.0"], build-backend = "hatchling.build" }
+dependency-groups = { dev = ["pre-commit"] }
+[project]
+name = "black"
+dependencies = ["click>=8.0.0", "pathspec>=0.9.0"]
+optional-dependencies = { d = ["aiohttp>=3.10"] }
+""",
+}
+
+# the poetry-core backend with PEP 621 metadata: pip builds it, nothing needs poetry
+PYTHON_POETRY_CORE_BACKEND_ONLY: Files = {
+    "pyproject.toml": """
+project = { name = "svc", dependencies = ["django>=5"] }
+tool.poetry.packages = [{ include = "svc", from = "src" }]
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+""",
+}
+
 # name -> tree: every ecosystem fixture, for tests that run over all of them
 TREES: dict[str, Files] = {
     "python-pip": PYTHON_PIP,

@@ -83,6 +83,58 @@ def test_commands_of_more_ecosystems_and_workspaces_are_recognised(build: Build)
     assert composer.runs_tests
 
 
+def _workflow(*steps: str) -> str:
+    body = "".join(f"      - {step}\n" for step in steps)
+    return f"on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n{body}"
+
+
+SHA = "757bedc3f972eb7227a1aa657651f15a8527c817"
+
+
+def test_caching_and_building_done_by_actions_are_recognised(build: Build) -> None:
+    # attrs caches through hynek/setup-cached-uv and builds with build-and-inspect
+    workflows = {
+        "attrs-ci": _workflow(
+            f"uses: hynek/build-and-inspect-python-package@{SHA} # v2.14.0",
+            f"uses: hynek/setup-cached-uv@{SHA} # v2.3.0",
+            "run: uvx nox -e tests",
+        ),
+        "cache-restore": _workflow("uses: actions/cache/restore@v4", "run: make"),
+        "rust-cache": _workflow("uses: Swatinem/rust-cache@v2", "run: cargo build"),
+        "setup-python": _workflow(
+            "uses: actions/setup-python@v5\n        with:\n          cache: pip"
+        ),
+        "uv-default": _workflow(f"uses: astral-sh/setup-uv@{SHA} # v6.1.0"),
+        "uv-explicit": _workflow(
+            "uses: astral-sh/setup-uv@v3\n        with:\n          enable-cache: true"
+        ),
+        "go-default": _workflow("uses: actions/setup-go@v5"),
+        "cibuildwheel": _workflow("uses: pypa/cibuildwheel@v2.21"),
+        "maturin": _workflow(
+            "uses: PyO3/maturin-action@v1\n        with:\n          command: build"
+        ),
+        # not caching:
+        "uv-old": _workflow("uses: astral-sh/setup-uv@v4", "run: uv sync"),
+        "uv-off": _workflow(
+            "uses: astral-sh/setup-uv@v6\n        with:\n          enable-cache: false"
+        ),
+        "go-off": _workflow("uses: actions/setup-go@v5\n        with:\n          cache: false"),
+        "node-off": _workflow("uses: actions/setup-node@v4\n        with:\n          cache: ''"),
+    }
+    root = build({f".github/workflows/{name}.yml": text for name, text in workflows.items()})
+    found = {
+        p.path.removeprefix(".github/workflows/").removesuffix(".yml"): (p.caches, p.builds)
+        for p in analyse_ci(Tree.scan(root)).pipelines
+    }
+    assert {name for name, (caches, _) in found.items() if caches} == {
+        "attrs-ci", "cache-restore", "rust-cache", "setup-python", "uv-default",
+        "uv-explicit", "go-default",
+    }  # fmt: skip
+    assert {name for name, (_, builds) in found.items() if builds} == {
+        "attrs-ci", "cache-restore", "rust-cache", "cibuildwheel", "maturin"
+    }  # fmt: skip
+
+
 def test_zizmor_findings_are_mapped_with_file_and_line(build: Build) -> None:
     result = audit(Tree.scan(build({".github/workflows/pr.yml": BAD_WORKFLOW})))
     assert result.status == "ok"

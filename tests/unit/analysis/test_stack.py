@@ -6,7 +6,7 @@ from libs.analysis.report import Command, Fact, RuntimeVersion, Stack, Subprojec
 from libs.analysis.stack import analyse_stack
 from libs.analysis.tree import Tree
 from tests.unit.analysis import stack_trees as trees
-from tests.unit.analysis.conftest import Build
+from tests.unit.analysis.conftest import Build, Files
 
 
 def stack_of(build: Build, files: dict[str, str | bytes]) -> Stack:
@@ -97,6 +97,101 @@ def test_python_pipenv(build: Build) -> None:
     assert facts(sub.frameworks) == {("Flask", "Pipfile")}
     assert facts(sub.test_frameworks) == {("pytest", "Pipfile"), ("unittest", "tests/test_app.py")}
     assert sub.runtimes == [rt("python", "3.11", "Pipfile", "requires.python_version")]
+
+
+def test_frameworks_come_from_runtime_dependencies_only(build: Build) -> None:
+    fastapi = only(stack_of(build, trees.PYTHON_PDM_BACKEND_ONLY))
+    assert facts(fastapi.frameworks) == {("Starlette", "pyproject.toml")}  # not Flask
+    assert facts(fastapi.test_frameworks) == {("pytest", "pyproject.toml")}  # from its group
+    assert facts(fastapi.tools) == {("mypy", "pyproject.toml")}
+    black = only(stack_of(build, trees.PYTHON_FRAMEWORK_IN_EXTRA))
+    assert black.frameworks == []  # not aiohttp
+    assert facts(black.tools) == {("pre-commit", "pyproject.toml")}
+    others: dict[str, Files] = {
+        "poetry": {
+            "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\n'
+            'flask = { version = "^3", optional = true }\n'
+            '[tool.poetry.group.test.dependencies]\ndjango = "^5"\n'
+        },
+        "pdm": {"pyproject.toml": '[tool.pdm.dev-dependencies]\ntest = ["sanic"]\n'},
+        "requirements": {
+            "requirements.txt": "click\n",
+            "requirements-dev.txt": "flask\n",
+            "requirements/test.in": "django\n",
+            "requirements_docs.txt": "tornado\n",
+        },
+        "setup.py": {"setup.py": 'setup(install_requires=["click"], tests_require=["flask"])\n'},
+        "pipenv": {"Pipfile": '[packages]\nclick = "*"\n[dev-packages]\nflask = "*"\n'},
+    }
+    for name, files in others.items():
+        assert only(stack_of(build, files)).frameworks == [], name
+    runtime: Files = {
+        "requirements/base.txt": "Django==5.0\n",
+        "Pipfile": '[packages]\nflask = "*"\n',
+        "setup.py": 'setup(install_requires=["fastapi"])\n',
+    }
+    assert facts(only(stack_of(build, runtime)).frameworks) == {
+        ("Django", "requirements/base.txt"),
+        ("Flask", "Pipfile"),
+        ("FastAPI", "setup.py"),
+    }
+
+
+def test_node_frameworks_come_from_dependencies_not_dev_tooling(build: Build) -> None:
+    plugin = only(
+        stack_of(
+            build,  # @vitejs/plugin-react: React only to test against
+            {
+                "package.json": trees.package_json(
+                    devDependencies={"react": "^19", "express": "^5", "vitest": "^3"},
+                    peerDependencies={"vite": "^7"},
+                )
+            },
+        )
+    )
+    assert plugin.frameworks == []
+    assert facts(plugin.test_frameworks) == {("vitest", "package.json")}
+    library = only(
+        stack_of(
+            build,  # a component library names its framework as a peer
+            {"package.json": trees.package_json(peerDependencies={"react": "^18"})},
+        )
+    )
+    assert facts(library.frameworks) == {("React", "package.json")}
+    kit = only(
+        stack_of(
+            build,  # SvelteKit's and Electron's own starters install them as dev dependencies
+            {
+                "package.json": trees.package_json(
+                    devDependencies={"@sveltejs/kit": "^2", "svelte": "^5", "electron": "^31"}
+                )
+            },
+        )
+    )
+    assert facts(kit.frameworks) == {
+        ("SvelteKit", "package.json"),
+        ("Svelte", "package.json"),
+        ("Electron", "package.json"),
+    }
+
+
+def test_a_build_backend_is_not_the_package_manager(build: Build) -> None:
+    fastapi = only(stack_of(build, trees.PYTHON_PDM_BACKEND_ONLY))
+    assert facts(fastapi.package_managers) == {("pip", "pyproject.toml")}
+    poetry_core = only(stack_of(build, trees.PYTHON_POETRY_CORE_BACKEND_ONLY))
+    assert facts(poetry_core.package_managers) == {("pip", "pyproject.toml")}
+    with_uv = dict(trees.PYTHON_PDM_BACKEND_ONLY, **{"uv.lock": "version = 1\n"})
+    assert facts(only(stack_of(build, with_uv)).package_managers) == {("uv", "uv.lock")}
+    # what only the package managers themselves read still names them
+    managed = {
+        "pdm": '[build-system]\nbuild-backend = "pdm.backend"\n'
+        '[tool.pdm.scripts]\ntest = "pytest"\n',
+        "poetry": '[build-system]\nbuild-backend = "poetry.core.masonry.api"\n'
+        '[tool.poetry.group.test.dependencies]\npytest = "^8"\n',
+    }
+    for manager, pyproject in managed.items():
+        sub = only(stack_of(build, {"pyproject.toml": pyproject}))
+        assert facts(sub.package_managers) == {(manager, "pyproject.toml")}
 
 
 def test_node_npm(build: Build) -> None:
@@ -343,6 +438,32 @@ def test_polyglot_monorepo(build: Build) -> None:
     assert stack.is_monorepo
 
 
+def test_manifests_in_test_and_docs_folders_are_no_subprojects(build: Build) -> None:
+    stack = stack_of(build, trees.MONOREPO_WITH_TEST_DATA)
+    assert [s.path for s in stack.subprojects] == [
+        ".",
+        "apps/web",
+        "docs",  # a docs site of its own stays a project
+        "e2e",
+        "libs/go",
+        "packages/core",
+        "services/py",
+    ]
+    assert [s.path for s in stack.subprojects if s.workspace_root == "."] == [
+        "apps/web",
+        "packages/core",
+    ]
+
+
+def test_a_workspace_can_name_packages_under_a_test_folder(build: Build) -> None:
+    stack = stack_of(build, trees.PNPM_TEST_WORKSPACE)
+    assert [(s.path, s.workspace_root) for s in stack.subprojects] == [
+        (".", None),
+        ("packages/vitest", "."),
+        ("test/core", "."),
+    ]
+
+
 def test_compose_services_belong_to_the_project_owning_the_file(build: Build) -> None:
     sub = only(
         stack_of(
@@ -396,6 +517,28 @@ def test_vendored_generated_and_minified_files_do_not_count(build: Build) -> Non
     assert [(lang.name, lang.files, lang.bytes) for lang in stack.languages] == [
         ("JavaScript", 1, 100)
     ]
+
+
+def test_minified_files_under_ordinary_names_do_not_count(build: Build) -> None:
+    # django-ninja ships redoc.standalone.js: 940 KB on two lines, and was called JavaScript
+    bundle = "/*! For license information see LICENSE.txt */\n" + "!function(e,t){x(e)};" * 5000
+    readable = "".join(f"export function f{i}(a, b) {{\n  return a + b;\n}}\n" for i in range(60))
+    stack = stack_of(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "ninja"\n',
+            "ninja/main.py": "def main():\n    pass\n" * 100,
+            "ninja/static/redoc.standalone.js": bundle,
+            "ninja/static/swagger-ui.css": ".a{color:red}" * 2000,  # one line
+            "ninja/static/init.js": readable,
+            "ninja/static/tiny.js": "x" * 500,  # too small to matter either way
+        },
+    )
+    assert [(lang.name, lang.files, lang.bytes) for lang in stack.languages] == [
+        ("JavaScript", 2, len(readable) + 500),
+        ("Python", 1, 2100),
+    ]
+    assert stack.languages == stack.subprojects[0].languages
 
 
 def test_dart_flutter(build: Build) -> None:

@@ -80,3 +80,15 @@ def test_deeply_nested_tree_is_walked_without_recursion(build: Build) -> None:
     finally:
         sys.setrecursionlimit(limit)
     assert [e.path for e in tree.files] == [f"{deep}/leaf.txt"]
+
+
+def test_a_head_read_counts_into_the_digest_apart_from_a_whole_read(build: Build) -> None:
+    root = build({"static/app.js": "a;\n" * 2000})
+    tree = Tree.scan(root)
+    before = tree.content_digest()
+    assert tree.head("static/app.js", 8) == b"a;\na;\na;"
+    after_head = tree.content_digest()
+    assert after_head != before
+    assert tree.read("static/app.js") is not None  # the whole file still counts on its own
+    assert tree.content_digest() != after_head
+    assert tree.head("missing.js", 8) is None
