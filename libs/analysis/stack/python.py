@@ -342,12 +342,16 @@ def _tests(
         path = project.file(name)
         if path is not None and (marker is None or marker in (tree.read_text(path) or "")):
             project.test_framework("pytest", path, configured=configures)
-    for path in _test_files(project):
+    files = _test_files(project)
+    for path in files:
         text = tree.read_text(path) or ""
         imported = "import unittest" in text or "from unittest import" in text
         if imported and "TestCase" in text:
             project.test_framework("unittest", path)
             break
+    if files and not project.sub.test_frameworks:
+        # test files and no runner declared: pytest collects plain test_* functions
+        project.test_framework("pytest", files[0])
 
 
 def _test_files(project: Project) -> list[str]:

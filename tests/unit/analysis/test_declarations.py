@@ -68,3 +68,11 @@ def test_golangci_lint_config_format_version(build: Build) -> None:
     root = build({"go.mod": "module example.com/x\n", ".golangci.toml": 'version = "2"\n'})
     sub = analyse_stack(Tree.scan(root)).subprojects[0]
     assert tool(sub.tools, "golangci-lint").version == "2"
+
+
+def test_test_files_without_a_declared_runner_are_pytest_tests(build: Build) -> None:
+    root = build({"setup.py": "", "tests/test_app.py": "def test_it():\n    assert True\n"})
+    sub = analyse_stack(Tree.scan(root)).subprojects[0]
+    assert [(f.name, f.source, f.groups) for f in sub.test_frameworks] == [
+        ("pytest", "tests/test_app.py", ())
+    ]
