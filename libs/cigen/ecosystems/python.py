@@ -134,6 +134,15 @@ def _available(fact: Fact, manager: str) -> bool:
     return any(g.startswith(_INSTALLS[manager]) for g in fact.groups)
 
 
+def _installs_pytest(draft: Draft, manager: str) -> bool:
+    """Whether the install step brings in pytest (pip: one of its requirements files)."""
+    facts = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
+    if manager == "pip":
+        files = set(_lockfiles(draft, manager))
+        return any(set(f.groups) & files for f in facts)
+    return any(_available(f, manager) for f in facts)
+
+
 def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> list[Step]:
     """A `pre-commit run --all-files` step for configured tools only pre-commit installs."""
     hook = next((t for t in draft.sub.tools if t.name == "pre-commit" and t.configured), None)
@@ -179,6 +188,8 @@ def _install(
     if manager == "hatch":
         return [step("install", "hatch env create")]
     extra = [_requirement(f) for f in tools.values() if not set(f.groups) & set(lockfiles)]
+    if lockfiles and "pytest" in draft.tests() and not _installs_pytest(draft, manager):
+        extra.insert(0, "pytest")
     if lockfiles:
         files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles)
         steps = [step("install", f"python -m pip install {files}", name="Install dependencies")]
@@ -209,6 +220,8 @@ def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
     tests = draft.tests()
     if manager == "hatch" and "pytest" in tests:
         return [step("test", "hatch test")]
+    if "pytest" in tests and manager == "uv" and not _installs_pytest(draft, manager):
+        return [step("test", "uv run --with pytest pytest")]
     if "pytest" in tests:
         return [step("test", prefix + "pytest" if prefix else "python -m pytest")]
     if "django" in draft.frameworks() and "unittest" in tests:

@@ -61,14 +61,15 @@ def sub(
     workspace_root: str | None = None,
 ) -> Subproject:
     """A subproject; `manifest` is the main manifest, the default source of its facts.
-    Its tools are configured ones, declared in `tool_groups`."""
+    Its tools are configured ones; its tools and test frameworks are declared in
+    `tool_groups`."""
     return Subproject(
         path=path,
         manifests=[manifest, *manifests],
         package_managers=facts(managers, manifest),
         lockfiles=list(lockfiles),
         frameworks=facts(frameworks, manifest),
-        test_frameworks=facts(tests, manifest),
+        test_frameworks=facts(tests, manifest, groups=tool_groups),
         tools=facts(tools, manifest, configured=True, groups=tool_groups),
         services=facts(services, manifest),
         runtimes=[

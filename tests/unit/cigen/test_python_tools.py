@@ -49,7 +49,7 @@ def test_pip_installs_tools_its_requirements_files_do_not() -> None:
     steps = runs(python("pip", tools, manifests=["requirements-dev.txt"]))
     assert steps[:2] == [
         "python -m pip install -r requirements-dev.txt",
-        "python -m pip install mypy",
+        "python -m pip install pytest mypy",  # pytest: no requirements file lists it
     ]
 
 
@@ -102,3 +102,17 @@ def test_a_declared_tool_without_configuration_runs_only_as_a_development_tool()
         "the repository root: no black step: it has no configuration and the project's "
         "configured ruff does its job"
     ) in generation.notes
+
+
+def test_test_files_without_a_declared_runner_run_under_pytest_installed_for_them() -> None:
+    undeclared = [Fact(name="pytest", source="tests/test_app.py")]
+    uv = python("uv", [])
+    uv.stack.subprojects[0].test_frameworks = undeclared
+    assert "uv run --with pytest pytest" in runs(uv)
+    pip = python("pip", [], manifests=["requirements.txt"])
+    pip.stack.subprojects[0].test_frameworks = undeclared
+    assert runs(pip)[:3] == [
+        "python -m pip install -r requirements.txt",
+        "python -m pip install pytest",
+        "python -m pytest",
+    ]
