@@ -42,6 +42,11 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     # config file, or its section of a shared file such as `[tool.ruff]`), False when only
     # a dependency on it is declared. Some tools cannot run without configuration.
     configured: bool = False
+    # Python tools and test frameworks: the dependency declarations that list them, as
+    # `project` (the package's own dependencies), `group:NAME` (a dependency group, with
+    # include-group followed, or a poetry/pdm/uv/Pipfile dev group), `extra:NAME` (installed
+    # only on request: optional dependencies, optional poetry groups) or a requirements file.
+    groups: tuple[str, ...] = ()
 
 
 class RuntimeVersion(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -81,6 +81,7 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
     notes: list[str] = []
     jobs: list[Job] = []
     members = _workspace_members(report)
+    subs = {normalise_dir(s.path): s for s in report.stack.subprojects}
     for sub in report.stack.subprojects:
         directory = normalise_dir(sub.path)
         if not safe_path(directory):
@@ -106,7 +107,8 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
                 "this package manager is not supported yet"
             )
         sub_jobs = [_place(planner(draft), draft) for planner in planners]
-        _attach_services(draft, sub_jobs)
+        packages = [Draft(s, d, notes) for d, s in subs.items() if d in own]
+        _attach_services([draft, *packages], sub_jobs)
         jobs.extend(sub_jobs)
     jobs.extend(_docker_jobs(report, notes))
     if not jobs:
@@ -154,17 +156,20 @@ def _place(job: Job, draft: Draft) -> Job:
     return msgspec.structs.replace(job, directory=draft.directory)
 
 
-def _attach_services(draft: Draft, jobs: list[Job]) -> None:
+def _attach_services(drafts: list[Draft], jobs: list[Job]) -> None:
+    """The containers the tests of these subprojects need (a workspace root's job also
+    tests its packages) on the jobs that run tests."""
     services: list[Service] = []
-    for fact in draft.sub.services:
-        service = service_for(fact, draft.frameworks())
-        if service is None:
-            draft.notes.append(
-                f"{draft.where()}: tests may need {fact.name!r} (from {fact.source}); "
-                "no service container is provisioned for it"
-            )
-        elif service.name not in {s.name for s in services}:
-            services.append(service)
+    for draft in drafts:
+        for fact in draft.sub.services:
+            service = service_for(fact, draft.frameworks())
+            if service is None:
+                draft.notes.append(
+                    f"{draft.where()}: tests may need {fact.name!r} (from {fact.source}); "
+                    "no service container is provisioned for it"
+                )
+            elif service.name not in {s.name for s in services}:
+                services.append(service)
     for job in jobs:
         if services and any(s.purpose == "test" for s in job.steps):
             job.services = list(services)

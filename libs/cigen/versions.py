@@ -16,6 +16,12 @@ from libs.analysis.report import RuntimeVersion
 
 TABLES_AS_OF = "2026-11-27"
 
+# golangci-lint releases run through `go run` (the Go checksum database vouches for the
+# module): v1 for configurations without `version: "2"` (v2 refuses them; v1.64.8 is the
+# last v1 release), v2 on GitLab (GitHub uses golangci-lint-action from the pin table).
+# Refreshed by hand with the tables.
+GOLANGCI_LINT = {"1": "v1.64.8", "2": "v2.5.0"}
+
 # known: every series a declared range may select; supported: not end-of-life on the
 # hosted runners (a range that admits several of these becomes a matrix).
 KNOWN: dict[str, tuple[str, ...]] = {

@@ -53,6 +53,7 @@ RUST_SERVICES = {
     "mongodb": "mongodb",
     "mysql": "mysql",
 }
+_GOLANGCI_VERSION = re.compile(r"""^(?:version|\s*"version")\s*[:=]\s*["']?(\d+)""", re.M)
 GO_CONFIGS = (
     (".golangci.yml", "golangci-lint"),
     (".golangci.yaml", "golangci-lint"),
@@ -94,6 +95,12 @@ def detect_go(project: Project) -> None:
     if test_file is not None:
         project.test_framework("go test", test_file)
     project.declared(deps, tests=GO_TESTS)
+    for name, tool in GO_CONFIGS:
+        config = project.file(name)
+        if config is not None and tool == "golangci-lint":
+            # the major version the config is written for: v2 needs `version: "2"`
+            found = _GOLANGCI_VERSION.search(project.tree.read_text(config) or "")
+            project.tool(tool, config, found.group(1) if found else "1", configured=True)
     project.configured(GO_CONFIGS)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
+
 from libs.analysis.parsing import mapping
 from libs.analysis.stack.model import Project, as_str, dig, load_toml, load_yaml
 
@@ -175,6 +177,7 @@ def detect(project: Project) -> None:
     project.declared(deps, services=SERVICE_DEPS)
     _tests(project, pyproject_path, pyproject, deps)
     _tools(project, pyproject_path, pyproject, deps)
+    _groups(project, _declarations(project, pyproject, requirements))
     _scripts(project, pyproject_path, pyproject)
 
 
@@ -382,12 +385,16 @@ def _tests(project: Project, pyproject_path: str | None, data: dict[str, Any], d
         path = project.file(name)
         if path is not None and (marker is None or marker in (tree.read_text(path) or "")):
             project.test_framework("pytest", path, configured=configures)
-    for path in _test_files(project):
+    files = _test_files(project)
+    for path in files:
         text = tree.read_text(path) or ""
         imported = "import unittest" in text or "from unittest import" in text
         if imported and "TestCase" in text:
             project.test_framework("unittest", path)
             break
+    if files and not project.sub.test_frameworks:
+        # test files and no runner declared: pytest collects plain test_* functions
+        project.test_framework("pytest", files[0])
 
 
 def _test_files(project: Project) -> list[str]:
@@ -436,3 +443,69 @@ def _scripts(project: Project, pyproject_path: str | None, data: dict[str, Any])
             purpose = purpose or {"format": "format", "fmt": "format", "build": "build"}.get(name)
             if purpose:
                 project.command(purpose, f"{runner} {name}", pyproject_path)
+
+
+def _groups(project: Project, declared: dict[str, list[str]]) -> None:
+    """Say, on each tool and test framework, which dependency declarations list it."""
+    for facts in (project.sub.tools, project.sub.test_frameworks):
+        for index, fact in enumerate(facts):
+            if declared.get(fact.name):
+                groups = tuple(dict.fromkeys(declared[fact.name]))
+                facts[index] = msgspec.structs.replace(fact, groups=groups)
+
+
+def _declarations(
+    project: Project, data: dict[str, Any], requirements: list[str]
+) -> dict[str, list[str]]:
+    """Dependency name -> the declarations listing it (see `Fact.groups`)."""
+    found: dict[str, list[str]] = {}
+
+    def add(group: str, specs: Any) -> None:
+        names: list[str] = []
+        if isinstance(specs, list):
+            parsed = (parse_requirement(s) for s in specs if isinstance(s, str))
+            names = [p[0] for p in parsed if p is not None]
+        elif isinstance(specs, dict):
+            names = [normalize(str(name)) for name in specs]
+        for name in names:
+            found.setdefault(name, []).append(group)
+
+    add("project", dig(data, "project", "dependencies"))
+    for name, specs in mapping(dig(data, "project", "optional-dependencies")).items():
+        add(f"extra:{name}", specs)
+    groups = mapping(dig(data, "dependency-groups"))
+    for name in groups:
+        for member in _included(groups, str(name), set()):
+            add(f"group:{name}", groups[member])
+    add("group:dev", dig(data, "tool", "uv", "dev-dependencies"))
+    poetry = mapping(dig(data, "tool", "poetry"))
+    add("project", dig(poetry, "dependencies"))
+    add("group:dev", dig(poetry, "dev-dependencies"))
+    for name, group in mapping(dig(poetry, "group")).items():
+        kind = "extra" if dig(group, "optional") is True else "group"
+        add(f"{kind}:{name}", dig(group, "dependencies"))
+    for name, specs in mapping(dig(data, "tool", "pdm", "dev-dependencies")).items():
+        add(f"group:{name}", specs)
+    for path in requirements:
+        text = project.tree.read_text(path) or ""
+        add(path, text.splitlines())
+    pipfile = project.file("Pipfile")
+    if pipfile is not None:
+        pipfile_data = load_toml(project.tree, pipfile)
+        add("project", pipfile_data.get("packages"))
+        add("group:dev", pipfile_data.get("dev-packages"))
+    return found
+
+
+def _included(groups: dict[str, Any], name: str, seen: set[str]) -> list[str]:
+    """A PEP 735 group and the groups it includes, transitively."""
+    if name in seen or name not in groups:
+        return []
+    seen.add(name)
+    members = [name]
+    specs = groups[name]
+    for item in specs if isinstance(specs, list) else []:
+        included = dig(item, "include-group")
+        if isinstance(included, str):
+            members += _included(groups, included, seen)
+    return members

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from libs.cigen import versions
 from libs.cigen.ecosystems.common import Draft, assemble, step
 from libs.cigen.plan import Job, Step
 
@@ -11,8 +12,18 @@ def plan_go(draft: Draft) -> Job:
         step("install", "go mod download"),
         step("lint", "go vet ./..."),
     ]
-    if "golangci-lint" in draft.tools():
-        defaults.append(step("lint", "golangci-lint run", tool="golangci-lint"))
+    golangci = next((t for t in draft.sub.tools if t.name == "golangci-lint"), None)
+    if golangci is not None and "golangci-lint" in draft.tools():
+        if golangci.version == "1":  # a v1 configuration: v2 (and its action) refuse it
+            draft.notes.append(
+                f"{draft.where()}: {golangci.source} is a golangci-lint v1 configuration "
+                f'(no `version: "2"`); golangci-lint {versions.GOLANGCI_LINT["1"]} runs it'
+            )
+            module = "github.com/golangci/golangci-lint/cmd/golangci-lint"
+            run = f"go run {module}@{versions.GOLANGCI_LINT['1']} run"
+            defaults.append(step("lint", run, name="Lint (golangci-lint v1)"))
+        else:
+            defaults.append(step("lint", "golangci-lint run", tool="golangci-lint"))
     defaults += [step("build", "go build ./..."), step("test", "go test -race ./...")]
     return Job(
         id="",
@@ -21,7 +32,7 @@ def plan_go(draft: Draft) -> Job:
         runtime=draft.runtime("go"),
         manager="go",
         lockfiles=draft.lockfiles("go.sum"),
-        tools=("golangci-lint",) if "golangci-lint" in draft.tools() else (),
+        tools=("golangci-lint",) if any(s.tool == "golangci-lint" for s in defaults) else (),
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )

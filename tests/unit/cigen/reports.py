@@ -25,14 +25,21 @@ FactSpec = str | tuple[str, str] | tuple[str, str, str]
 
 
 def facts(
-    specs: Iterable[FactSpec], default_source: str, *, configured: bool = False
+    specs: Iterable[FactSpec],
+    default_source: str,
+    *,
+    configured: bool = False,
+    groups: tuple[str, ...] = (),
 ) -> list[Fact]:
     out = []
     for spec in specs:
         if isinstance(spec, str):
             spec = (spec, default_source)
         version = spec[2] if len(spec) == 3 else None
-        out.append(Fact(name=spec[0], source=spec[1], version=version, configured=configured))
+        fact = Fact(
+            name=spec[0], source=spec[1], version=version, configured=configured, groups=groups
+        )
+        out.append(fact)
     return out
 
 
@@ -46,6 +53,7 @@ def sub(
     tests: Iterable[FactSpec] = (),
     frameworks: Iterable[FactSpec] = (),
     tools: Iterable[FactSpec] = (),
+    tool_groups: tuple[str, ...] = (),
     services: Iterable[FactSpec] = (),
     runtimes: Iterable[tuple[str, str, str] | tuple[str, str, str, str]] = (),
     commands: Iterable[tuple[str, str]] = (),
@@ -53,15 +61,16 @@ def sub(
     workspace_root: str | None = None,
 ) -> Subproject:
     """A subproject; `manifest` is the main manifest, the default source of its facts.
-    Its tools are configured ones."""
+    Its tools are configured ones; its tools and test frameworks are declared in
+    `tool_groups`."""
     return Subproject(
         path=path,
         manifests=[manifest, *manifests],
         package_managers=facts(managers, manifest),
         lockfiles=list(lockfiles),
         frameworks=facts(frameworks, manifest),
-        test_frameworks=facts(tests, manifest),
-        tools=facts(tools, manifest, configured=True),
+        test_frameworks=facts(tests, manifest, groups=tool_groups),
+        tools=facts(tools, manifest, configured=True, groups=tool_groups),
         services=facts(services, manifest),
         runtimes=[
             RuntimeVersion(
@@ -100,6 +109,7 @@ PYTHON_UV_RANGE = report(
         lockfiles=["uv.lock"],
         tests=["pytest"],
         tools=["ruff", "mypy"],
+        tool_groups=("group:dev",),
         runtimes=[("python", ">=3.11", "pyproject.toml", "project.requires-python")],
         commands=[("lint", "poe lint")],
     )
@@ -113,6 +123,7 @@ PYTHON_POETRY_DJANGO = report(
         frameworks=["Django", "Django REST framework"],
         tests=["pytest"],
         tools=["ruff"],
+        tool_groups=("group:dev",),
         services=[("postgres", "docker-compose.yml", "16-alpine"), "redis"],
         runtimes=[
             ("python", "^3.11", "pyproject.toml", "tool.poetry.dependencies.python"),
@@ -268,6 +279,7 @@ MONOREPO = report(
         frameworks=["FastAPI"],
         tests=["pytest"],
         tools=["ruff"],
+        tool_groups=("group:dev",),
         services=["postgres", "redis", ("kafka", "docker-compose.yml", "3.8")],
         runtimes=[("python", "3.12", ".python-version")],
         dockerfiles=["Dockerfile"],
