@@ -120,6 +120,7 @@ KNOWN_EXAMPLES = frozenset(
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
         "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        "123e4567-e89b-12d3-a456-426614174000",  # the UUID of RFC 4122 and countless docs
     }
 )
 # How a value that stands for something else starts, in any file (first) and unquoted
@@ -139,7 +140,11 @@ _TEMPLATED = re.compile(
 )
 # printf/format placeholders count only when the rest of the value is words: "user_%s"
 _FORMAT_SPEC = re.compile(r"%[sdrx]|\{\w*\}")
-_UUID = re.compile(r"^[0-9a-zA-Z]{8}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{12}$")
+# A UUID, alone, braced ({...}, Windows GUIDs) or named by a scheme (urn:uuid:, uuid:)
+_UUID = re.compile(
+    r"^(?:[A-Za-z]+:)*\{?[0-9a-zA-Z]{8}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}"
+    r"-[0-9a-zA-Z]{12}\}?$"
+)
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512|md5)[-:]", re.I)
 _PATHLIKE = re.compile(
@@ -210,14 +215,24 @@ def count_runs(value: str, length: int) -> int:
     return runs
 
 
+def typed_sequence(value: str) -> bool:
+    """Made of ascending runs of three or more (abc123def456): typed by a person."""
+    covered, up = 0, 1
+    lowered = value.lower()
+    for prev, cur in zip(lowered, lowered[1:], strict=False):
+        up = up + 1 if ord(cur) - ord(prev) == 1 else 1
+        covered += 3 if up == 3 else 1 if up > 3 else 0
+    return len(value) >= 6 and covered >= 0.75 * len(value)
+
+
 def is_placeholder(value: str) -> bool:
     """Made-up, templated, example or obviously fake (P@ssw0rd and S3cr3t included)."""
     lowered = value.lower()
     for plain in (lowered.translate(_LEET), re.sub(r"[^a-z0-9]", "", lowered).translate(_LEET)):
         if any(word in plain for word in _LEET_WORDS):
             return True
-    if count_runs(value, 4) >= 2:
-        return True  # abcd1234defg5678: a typed sequence
+    if count_runs(value, 4) >= 2 or typed_sequence(value):
+        return True  # abcd1234defg5678, abc123def456: typed, not generated
     if value in KNOWN_EXAMPLES or "EXAMPLE" in value:
         return True
     if lowered.strip("'\"` ") in PLACEHOLDER_WORDS:

@@ -229,7 +229,7 @@ _OPERATOR = re.compile(
 _QUOTED = re.compile(rb"""(?:[bBrRuUfF]{1,2}|@)?(["'`])((?:\\.|(?!\1)[^\\\r\n]){1,400}?)\1""")
 # An unquoted value runs to whitespace; `#` starts a comment only after whitespace.
 _UNQUOTED = re.compile(rb"""([^\s"'`,;(){}\[\]<>]{1,400}+)(?![(\[])""")
-_QUERY_VALUE = re.compile(rb"""([^\s"'`&#<>]{1,400}+)""")
+_QUERY_VALUE = re.compile(rb"""([^\s"'`&#<>()\[\]{}]{1,400}+)""")  # a URL ends at `)](`
 _VALUE_LINE = re.compile(rb"""[ \t]*-?[ \t]*value[ \t]*:[ \t]*(.+?)[ \t]*$""")
 _PAIR_VALUE = re.compile(rb"""["']?value["']?\s*[:=]\s*(["'])((?:(?!\1).){1,400})\1""")
 _CONFIG_EXTENSIONS = (
@@ -352,11 +352,46 @@ class Context:
 
     code: bool  # source code: values are string literals
     netrc: bool  # .netrc: `password value`
+    docs: bool = False  # prose documentation: the keyword rule does not run
+    bundle: bool = False  # built/minified code: only dense random values count
+    test: bool = False  # tests and fixtures: keyword findings are reported as low
 
     @classmethod
     def of(cls, path: str) -> Context:
-        name = path.rsplit("/", 1)[-1].lower()
-        return cls(code=is_code_path(path), netrc=name in (".netrc", "_netrc"))
+        lowered = path.lower()
+        name = lowered.rsplit("/", 1)[-1]
+        return cls(
+            code=is_code_path(path),
+            netrc=name in (".netrc", "_netrc"),
+            docs=is_docs_path(lowered),
+            bundle=_BUNDLE.search(lowered) is not None,
+            test=_TEST_PATH.search(lowered) is not None,
+        )
+
+
+def is_docs_path(path: str) -> bool:
+    """Prose documentation: Markdown/reStructuredText/AsciiDoc anywhere, text under docs/."""
+    lowered = path.lower()
+    if lowered.endswith(_PROSE_EXTENSIONS):
+        return True
+    return lowered.endswith(".txt") and _DOCS_DIR.search(lowered) is not None
+
+
+_PROSE_EXTENSIONS = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc")
+_DOCS_DIR = re.compile(r"(?:^|/)(?:docs?|documentation)/")
+# Output of bundlers and minifiers: dist/ and build/ trees, chunks, *.min.js, *.bundle.js
+_BUNDLE = re.compile(
+    r"(?:^|/)(?:dist|build|out|chunks|bundles?|vendor)/.*\.[cm]?js$"
+    r"|[.-](?:min|bundle|chunk)\.[cm]?js$"
+)
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:tests?|spec|__tests__|testdata|fixtures?|__fixtures__|e2e)/"
+    r"|(?:^|/)test_[^/]+\.py$|_test\.(?:py|go|exs|rb)$|\.(?:test|spec)\.[cm]?[jt]sx?$"
+    r"|(?:Test|Tests|IT|Spec)\.(?:java|kt|cs|swift|scala|php)$|_spec\.rb$|(?:^|/)conftest\.py$"
+)
+# Names of API keys, which providers often issue as UUIDs (Heroku, Snyk, Postmark...)
+_API_KEY_NAME = re.compile(r"api[_-]?(?:key|token)", re.I)
+_BADGE_HOSTS = (b"badge", b"shields.io", b"codecov.io", b"coveralls.io", b"sonarcloud.io")
 
 
 def find(
@@ -380,8 +415,8 @@ def find(
         return None
     opener = data[start - 1 : start] if start > line_start else b""
     line = data[line_start:line_end]
-    if opener in (b"?", b"&") and b"badge" in line:
-        return None  # badge URLs carry public graph tokens (codecov, sonar)
+    if opener in (b"?", b"&") and (b"![" in line or any(h in line for h in _BADGE_HOSTS)):
+        return None  # badge and image URLs carry public graph tokens (codecov, sonar)
     if opener == b"{" and data[start - 2 : start - 1] == b"$":
         return None  # ${NAME:-default}: a variable reference with its default
     if b"example" in line.lower():
@@ -393,8 +428,11 @@ def find(
         return None
     value_start, value_end, quoted = found
     value = data[value_start:value_end].decode("utf-8", "replace")
-    if not value_ok(value, kind, quoted=quoted):
+    uuid_ok = ctx.netrc or _API_KEY_NAME.search(raw_name) is not None
+    if not value_ok(value, kind, quoted=quoted, uuid_ok=uuid_ok):
         return None
+    if ctx.bundle and _DENSE.match(value) is None:
+        return None  # bundled code is full of names and strings; keys in it are dense
     return Candidate(kind, value_start, value_end, value)
 
 
@@ -475,8 +513,12 @@ def _paired(
     return value_start, value_end, False
 
 
-def value_ok(value: str, kind: Kind, *, quoted: bool = True) -> bool:
-    """Whether `value`, assigned to a name of `kind`, is real secret material."""
+def value_ok(value: str, kind: Kind, *, quoted: bool = True, uuid_ok: bool = False) -> bool:
+    """Whether `value`, assigned to a name of `kind`, is real secret material.
+
+    UUIDs are identifiers (request ids, lock tokens) unless `uuid_ok`: assigned to an
+    API-key name or a .netrc password, where providers' UUID-shaped keys go.
+    """
     value = value.strip()
     if not value or len(value) > 400 or any(c.isspace() for c in value) or not value.isascii():
         return False  # generated credentials are ASCII without spaces; words and prose are not
@@ -484,7 +526,7 @@ def value_ok(value: str, kind: Kind, *, quoted: bool = True) -> bool:
         return False
     if filters.is_reference(value, quoted=quoted) or filters.is_hash_like(value):
         return False
-    if filters.is_uuid(value):
+    if filters.is_uuid(value) and not (uuid_ok and filters.is_uuid(value.strip("{}"))):
         return False
     decoded = filters.decode_base64_text(value)
     if decoded is not None and (kind == "password" or len(decoded) < 24):
@@ -516,6 +558,9 @@ def _token_ok(value: str) -> bool:
         return False
     if filters.wordy_parts(value):
         return False
+    bare = value.lstrip("?!@#$%^&*:.")
+    if bare != value and (filters.looks_like_identifier(bare) or filters.looks_like_words(bare)):
+        return False  # ?InterpolationInTemplate, :symbolName: a sigil before a name
     has_digit = any(c.isdigit() for c in value)
     mixed_case = any(c.isupper() for c in value) and any(c.islower() for c in value)
     if not (has_digit or (mixed_case and len(value) >= 16)):

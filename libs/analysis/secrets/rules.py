@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from libs.analysis.report import Severity
+from libs.analysis.secrets import filters
 
 Mode = Literal["at", "line"]
 
@@ -90,9 +91,28 @@ def _basic_ok(value: str) -> bool:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return False
     user, sep, password = decoded.partition(":")
-    return bool(sep and user and len(password) >= 4 and decoded.isprintable())
+    if not (sep and user and len(password) >= 4 and decoded.isprintable()):
+        return False
+    return password != user and not _made_up(password)
 
 
+def _made_up(value: str) -> bool:
+    """A placeholder, a reference or plain words (user:password, Bearer my-api-token)."""
+    return (
+        filters.is_placeholder(value)
+        or filters.is_reference(value)
+        or filters.looks_like_words(value)
+        or filters.wordy_parts(value)
+    )
+
+
+def _bearer_ok(value: str) -> bool:
+    return value.startswith("eyJ") or not _made_up(value)  # JWTs are judged by their own rule
+
+
+_UUID = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# discord.py's `bot.run("TOKEN")`: a string whose first letter can start a bot token
+_RUN_CALLS = tuple(f".run({q}{c}" for q in "'\"" for c in "mno")
 B = rb"(?<![A-Za-z0-9_])"  # a token starts at a word boundary
 E = rb"(?![A-Za-z0-9_])"  # ... and ends at one
 
@@ -587,8 +607,31 @@ RULES: tuple[Rule, ...] = (
         "Heroku API key",
         ("hrku-", "heroku"),
         rb"(?P<secret>HRKU-(?P<body>[A-Za-z0-9_-]{60}))|(?i:heroku)[\w.-]{0,20}?(?i:key|token)"
-        rb"[\w.-]{0,10}[\"'\]]?\s*(?:[:=]|:=|=>)\s*[\"']?(?P<secret2>[0-9a-f]{8}-[0-9a-f]{4}-"
-        rb"[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+        rb"[\w.-]{0,10}[\"'\]]?(?:\s*(?:[:=]|:=|=>)\s*|[ \t]+)[\"']?(?P<secret2>"
+        + _UUID
+        + rb")"
+        + E,
+        "high",
+        mode="line",
+    ),
+    _rule(
+        # the key under a Heroku context a few lines up: `machine api.heroku.com` in .netrc
+        # (then `password KEY`), `provider: heroku` in .travis.yml (then `api_key: KEY`)
+        "heroku-api-key",
+        "Heroku API key",
+        ("heroku",),
+        rb"heroku(?:[^\n]*\n){0,3}?[^\n]*?(?<![\w-])(?i:api_key|password)[\"']?[ \t]*[:=]?[ \t]*"
+        rb"[\"']?(?P<secret>" + _UUID + rb")" + E,
+        "high",
+        flags=re.I,
+    ),
+    _rule(
+        "discord-bot-token",
+        "Discord bot token",
+        # the token has no fixed prefix: it is looked for where a bot is configured or logs in
+        ("discord", ".login(", "bot_token", "bot-token", "bottoken", *_RUN_CALLS),
+        rb"(?<![\w-])(?P<secret>[MNO][A-Za-z\d]{23,25}\.[\w-]{6}\.(?P<body>[\w-]{27,40}))"
+        rb"(?![\w-])",
         "high",
         mode="line",
     ),
@@ -670,5 +713,6 @@ RULES: tuple[Rule, ...] = (
         "high",
         mode="line",
         min_entropy=3.5,
+        validate=_bearer_ok,
     ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import ahocorasick_rs
 
@@ -147,7 +148,10 @@ class _Run:
         if value is None:
             value = data[start:end].decode("utf-8", "replace")
         line = data.count(b"\n", 0, start) + 1
-        match = RawMatch(rule.id, rule.description, rule.severity, line, start, end, value)
+        severity = rule.severity
+        if rule is GENERIC and self.ctx.test:
+            severity = "low"  # a keyword match in a test fixture is most often a fixture
+        match = RawMatch(rule.id, rule.description, severity, line, start, end, value)
         self.found.append((start, end, match))
 
     def _provider(self, rule: Rule, pos: int) -> None:
@@ -168,6 +172,8 @@ class _Run:
                 self.add(rule, match.start(group), match.end(group), secret)
 
     def _generic(self, pos: int) -> None:
+        if self.ctx.docs:
+            return  # examples in prose look like assignments; provider formats still count
         line_start, line_end = self.line_bounds(pos)
         key = (self.data[line_start:line_end], pos - line_start)
         if key in self.empty_lines:
@@ -281,17 +287,35 @@ _PROVIDER_PLACEHOLDERS = (
 
 
 def _url_password_ok(user: str, password: str, host: str) -> bool:
-    if password == user or password.startswith(("$", "<", "[")):
-        return False
     if filters.is_templated(password):
         return False
-    if "{" in password or "}" in password or host.lower() in ("example", "host"):
+    user, password = unquote(user), unquote(password)  # pa%20ssword is "pa ssword"
+    if password == user or password.startswith(("$", "<", "[")):
+        return False
+    if "{" in password or "}" in password or _documentation_host(host):
         return False
     if filters.is_placeholder(password) or len(password) < 4:
         return False
     if re.match(r"\d{2,5}(?:[,/]|$)", password):
         return False  # host:port,host:port lists, not a password
     return not filters.looks_like_words(password)  # x-oauth-basic, some-password
+
+
+def _documentation_host(host: str) -> bool:
+    """Hosts reserved for examples (RFC 2606/6761) and the local machine: no real server."""
+    host = host.lower().rstrip(".")
+    return (
+        host in _DOC_HOSTS
+        or host.endswith(_DOC_SUFFIXES)
+        or host.startswith("127.")
+        or host.rsplit(".", 1)[-1] in ("example", "test", "invalid", "localhost")
+    )
+
+
+_DOC_HOSTS = frozenset(
+    {"example", "example.com", "example.org", "example.net", "host", "hostname", "localhost"}
+)
+_DOC_SUFFIXES = (".example.com", ".example.org", ".example.net")
 
 
 def preview(value: str) -> str:

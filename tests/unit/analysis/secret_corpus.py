@@ -36,6 +36,11 @@ class Gen:
     def s(self, alphabet: str, n: int) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(n))
 
+    def uuid(self) -> str:
+        parts = [self.s(HEX, 8), self.s(HEX, 4), "4" + self.s(HEX, 3), self.s("89ab", 1)]
+        parts[3] += self.s(HEX, 3)
+        return "-".join([*parts, self.s(HEX, 12)])
+
     def password(self) -> str:
         parts = [self.s(string.ascii_uppercase, 2), self.s(string.ascii_lowercase, 5)]
         parts += [self.s(string.digits, 3), self.s("!#%&*+-=?@^_", 2), self.s(ALNUM, 3)]
@@ -59,6 +64,8 @@ def positives(seed: int = 7) -> list[Sample]:
     g = Gen(seed)
     aws_id = "AKIA" + g.s(UPPER_DIGITS, 16)
     aws_secret = g.s(B64, 40)
+    snowflake = g.s(string.digits[1:], 1) + g.s(string.digits, 17)  # a Discord user id
+    discord_id = base64.b64encode(snowflake.encode()).decode().rstrip("=")
     out: list[tuple[str, str, str, set[str]]] = [
         (
             "aws-credentials-file",
@@ -666,6 +673,69 @@ def positives(seed: int = 7) -> list[Sample]:
             f'String url = "jdbc:postgresql://db/app?user=app&password={g.s(ALNUM, 16)}";\n',
             {"generic-secret"},
         ),
+        (
+            "discord-bot-token",
+            "bot.js",
+            f"client.login('{g.rng.choice('MN')}{g.s(ALNUM, 23)}.{g.s(URLSAFE, 6)}.{g.s(URLSAFE, 27)}');\n",
+            {"discord-bot-token"},
+        ),
+        (
+            "discord-bot-token-env",
+            ".env",
+            f"DISCORD_BOT_TOKEN={discord_id}.{g.s(URLSAFE, 6)}.{g.s(URLSAFE, 38)}\n",
+            {"discord-bot-token", "generic-secret"},
+        ),
+        (
+            "heroku-netrc-uuid",
+            ".netrc",
+            f"machine api.heroku.com\n  login ops@acme.io\n  password {g.uuid()}\n",
+            {"heroku-api-key", "generic-secret"},
+        ),
+        (
+            "heroku-uuid-upper",
+            ".env",
+            f"HEROKU_API_KEY={g.uuid().upper()}\n",
+            {"heroku-api-key"},
+        ),
+        (
+            "heroku-dockerfile-env",
+            "Dockerfile",
+            f"FROM ruby:3.3\nENV HEROKU_API_KEY {g.uuid()}\n",
+            {"heroku-api-key"},
+        ),
+        (
+            "heroku-travis-deploy",
+            ".travis.yml",
+            f"deploy:\n  provider: heroku\n  api_key: {g.uuid()}\n  app: acme-web\n",
+            {"heroku-api-key", "generic-secret"},
+        ),
+        (
+            "uuid-api-key",
+            "src/settings.py",
+            f'SNYK_API_TOKEN = "{g.uuid()}"\n',
+            {"generic-secret"},
+        ),
+        (
+            "aws-key-in-docs",
+            "docs/deploy.rst",
+            f"Deploy with::\n\n    AWS_ACCESS_KEY_ID={'AKIA' + g.s(UPPER_DIGITS, 16)}\n",
+            {"aws-access-key-id"},
+        ),
+        (
+            "github-token-in-docs",
+            "docs/ci.md",
+            f"```\nexport GITHUB_TOKEN=ghp_{g.s(ALNUM, 36)}\n```\n",
+            {"github-token"},
+        ),
+        ("private-key-in-docs", "docs/tls.md", g.pem("RSA PRIVATE KEY", 12), {"private-key"}),
+        (
+            "basic-auth-random-user",
+            "client/http.py",
+            "AUTH = {'Authorization': 'Basic "
+            + base64.b64encode(f"svc-build:{g.s(ALNUM, 18)}".encode()).decode()
+            + "'}\n",
+            {"http-basic-auth"},
+        ),
     ]
     return [Sample(name, path, text, frozenset(rules)) for name, path, text, rules in out]
 
@@ -998,8 +1068,83 @@ LOOKALIKES: list[tuple[str, str, str]] = [
         ".github/workflows/release.yml",
         "      - uses: pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc # v1.12.4\n        with:\n          password: ${{ secrets.PYPI_API_TOKEN }}\n",
     ),
+    (
+        "basic-auth-user-password",
+        "tests/test_auth.py",
+        'headers = {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}\n',
+    ),
+    (
+        "basic-auth-john-secret",
+        "docs/quickstart.py",
+        "auth_header = 'Authorization: Basic am9objpzZWNyZXQ='\n",
+    ),
+    ("bearer-words", "tests/test_headers.py", "Authorization: Bearer authorization-secret\n"),
+    (
+        "webdav-lock-token",
+        "webdav/client.py",
+        "headers = {'Lock-Token': 'urn:uuid:a515cfa4-ed2b-4c1b-9ba4-6b5a1ad9c1c4'}\n",
+    ),
+    (
+        "bundled-js-identifier",
+        "dist/chunks/cli-api.B7xq9Z.js",
+        'let lastSignificantToken = "?InterpolationInTemplate";\n',
+    ),
+    (
+        "js-sigil-identifier",
+        "src/lexer.js",
+        'const lastSignificantToken = "?InterpolationInTemplate";\n',
+    ),
+    (
+        "minified-js-code",
+        "static/app.min.js",
+        'var a={apiKey:"getAuthorizationHeaderValue2",secretKey:"n.defaultOptions.keyPair"};\n',
+    ),
+    (
+        "shields-badge",
+        "README.md",
+        "[![coverage](https://img.shields.io/codecov/c/github/acme/app?token=abc123def456)](x)\n",
+    ),
+    (
+        "percent-encoded-url",
+        "docs/urls.md",
+        "https://username%40gmail.com:pa%20ssword@example.com\n",
+    ),
+    (
+        "documentation-hosts",
+        "README.md",
+        "postgres://app:Zq8vK2mPw4Lx@db.example.org/app\nredis://:Tr7cW9qNe3Vb@cache.example/0\n"
+        "amqp://svc:Hy4kD8sLq2Xw@localhost:5672/\n",
+    ),
+    (
+        "known-example-uuid",
+        "client.py",
+        'api_key = "123e4567-e89b-12d3-a456-426614174000"\n',
+    ),
 ]
 
 
+def _generated_lookalikes(seed: int = 5) -> list[tuple[str, str, str]]:
+    """Look-alikes that are themselves credential-shaped, so generated, not committed."""
+    g = Gen(seed)
+    return [
+        (
+            "docs-config-example",
+            "docs/config.rst",
+            f"Put this in your config::\n\n    SECRET_KEY = '{g.s(HEX, 64)}'\n",
+        ),
+        (
+            "readme-generic-example",
+            "README.md",
+            f"```python\napp.config['API_TOKEN'] = \"{g.s(ALNUM, 32)}\"\n```\n",
+        ),
+        (
+            "docs-txt-example",
+            "docs/quickstart.txt",
+            f"DB_PASSWORD={g.password()}\n",
+        ),
+    ]
+
+
 def lookalikes() -> list[Sample]:
-    return [Sample(name, path, text, frozenset()) for name, path, text in LOOKALIKES]
+    rows = LOOKALIKES + _generated_lookalikes()
+    return [Sample(name, path, text, frozenset()) for name, path, text in rows]

@@ -102,3 +102,23 @@ def test_lenient_scan_keeps_shapes_the_report_dismisses(text: str, rule: str) ->
     [match] = list(iter_matches(text, "notes.txt", strict=False))
     assert match.rule == rule
     assert text[match.start : match.end] == match.value
+
+
+def test_keyword_findings_in_tests_are_low_and_provider_formats_keep_their_severity() -> None:
+    gen = Gen(13)
+    password, key = gen.password(), "AKIA" + gen.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    text = f'DB_PASSWORD = "{password}"\nAWS_ACCESS_KEY_ID = "{key}"\n'
+    outside = {f.rule: f.severity for f in scan_text(text, "app/settings.py")}
+    inside = {f.rule: f.severity for f in scan_text(text, "tests/fixtures/settings.py")}
+    assert outside == {"generic-secret": "high", "aws-access-key-id": "critical"}
+    assert inside == {"generic-secret": "low", "aws-access-key-id": "critical"}
+
+
+def test_documentation_skips_only_the_keyword_rule() -> None:
+    gen = Gen(17)
+    value = gen.s(ALNUM36, 40)
+    text = f"API_TOKEN={value}\nhttps://deploy:{gen.password()}@ci.acme.io/hook\n"
+    assert {f.rule for f in scan_text(text, "deploy.sh")} == {"generic-secret", "url-credentials"}
+    for doc in ("README.md", "docs/guide.rst", "docs/notes.txt", "handbook/setup.adoc"):
+        assert {f.rule for f in scan_text(text, doc)} == {"url-credentials"}, doc
+    assert {f.rule for f in scan_text(text, "notes.txt")} == {"generic-secret", "url-credentials"}
