@@ -354,7 +354,9 @@ class Context:
     netrc: bool  # .netrc: `password value`
     docs: bool = False  # prose documentation: the keyword rule does not run
     bundle: bool = False  # built/minified code: only dense random values count
-    test: bool = False  # tests and fixtures: keyword findings are reported as low
+    # Tests, fixtures and documentation examples: findings of the rules that do not know
+    # a provider's key format (keyword, URL, connection string) are reported as low.
+    test: bool = False
 
     @classmethod
     def of(cls, path: str) -> Context:
@@ -386,6 +388,7 @@ _BUNDLE = re.compile(
 )
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|spec|__tests__|testdata|fixtures?|__fixtures__|e2e)/"
+    r"|(?:^|/)(?:docs?|docs_src|documentation|examples?|samples?)/"
     r"|(?:^|/)test_[^/]+\.py$|_test\.(?:py|go|exs|rb)$|\.(?:test|spec)\.[cm]?[jt]sx?$"
     r"|(?:Test|Tests|IT|Spec)\.(?:java|kt|cs|swift|scala|php)$|_spec\.rb$|(?:^|/)conftest\.py$"
 )

@@ -8,11 +8,16 @@ import pytest
 
 from libs.analysis import analyze
 from libs.analysis.render import render
+from libs.analysis.report import Check, Report
 from libs.analysis.secrets import iter_matches, scan_text
 from tests.unit.analysis.conftest import Build
 from tests.unit.analysis.secret_corpus import Gen, Sample, lookalikes, positives
 
 POSITIVES = positives()
+
+
+def by_check(report: Report) -> dict[str, Check]:
+    return {c.id: c for c in report.checks}
 
 
 @pytest.mark.parametrize("sample", POSITIVES, ids=[s.name for s in POSITIVES])
@@ -122,3 +127,25 @@ def test_documentation_skips_only_the_keyword_rule() -> None:
     for doc in ("README.md", "docs/guide.rst", "docs/notes.txt", "handbook/setup.adoc"):
         assert {f.rule for f in scan_text(text, doc)} == {"url-credentials"}, doc
     assert {f.rule for f in scan_text(text, "notes.txt")} == {"generic-secret", "url-credentials"}
+
+
+def test_urls_and_keywords_in_docs_examples_and_fixtures_are_low() -> None:
+    gen = Gen(19)
+    text = f'SECRET_KEY = "{gen.s(ALNUM36, 40)}"\nURL = "https://deploy:{gen.password()}@ci.acme.io/h"\n'
+    expected = {"generic-secret", "url-credentials"}
+    for where in ("docs_src/security/tutorial004.py", "examples/app.py", "tests/models/urls.py"):
+        found = {f.rule: f.severity for f in scan_text(text, where)}
+        assert found == dict.fromkeys(expected, "low"), where
+    assert {f.severity for f in scan_text(text, "app/settings.py")} - {"low"}
+
+
+def test_low_findings_alone_cost_part_of_the_check_and_others_fail_it(build: Build) -> None:
+    gen = Gen(23)
+    fixture = f'DB_PASSWORD = "{gen.password()}"\n'
+    only_tests = by_check(analyze(build({"tests/test_db.py": fixture})))["leaked-secrets"]
+    assert (only_tests.status, only_tests.score) == ("partial", 0.75)
+    assert only_tests.evidence[0].path == "tests/test_db.py"
+    leaked = analyze(build({"tests/test_db.py": fixture, "app/db.py": fixture}))
+    check = by_check(leaked)["leaked-secrets"]
+    assert check.status == "fail"
+    assert check.evidence[0].path == "app/db.py"  # the serious one first
