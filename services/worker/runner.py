@@ -114,13 +114,16 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
 def run_budget(timeout_s: float) -> float:
     """How long a handler may run inside its queue's timeout: what is left is for
     recording the outcome before arq cancels the attempt unseen."""
-    margin = min(max(timeout_s * 0.1, 1.0), 10.0)
+    margin = min(max(timeout_s * 0.2, 2.0), 10.0)
     return max(timeout_s - margin, timeout_s / 2)
 
 
 async def execute(
     ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler: Handler, timeout_s: float
 ) -> None:
+    # arq's clock started just before this call: the budget counts from here, so the
+    # bookkeeping before the handler runs is inside it too.
+    deadline = asyncio.get_running_loop().time() + run_budget(timeout_s)
     deps: Deps = ctx["deps"]
     payload = msgspec.convert(raw, JobPayload)
     token = otel_context.attach(context_from(payload.trace))
@@ -131,15 +134,13 @@ async def execute(
             ),
             structlog.contextvars.bound_contextvars(job_id=payload.job_id, queue=queue),
         ):
-            await _attempt(
-                deps, payload, queue, handler, int(ctx.get("job_try", 1)), run_budget(timeout_s)
-            )
+            await _attempt(deps, payload, queue, handler, int(ctx.get("job_try", 1)), deadline)
     finally:
         otel_context.detach(token)
 
 
 async def _attempt(
-    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int, budget_s: float
+    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int, deadline: float
 ) -> None:
     org_id, job_id = uuid.UUID(payload.organization_id), uuid.UUID(payload.job_id)
     async with deps.pool.acquire() as conn:
@@ -160,7 +161,7 @@ async def _attempt(
     running = deps.metrics.jobs_in_progress.labels(queue)
     running.inc()
     try:
-        result = await _within(handler, jc, budget_s)
+        result = await _within(handler, jc, deadline)
     except PermanentJobError as exc:
         await _fail(jc, queue, exc.reason, exc.error_type)
     except Exception as exc:
@@ -192,19 +193,19 @@ async def _attempt(
         deps.metrics.job_duration.labels(queue).observe(time.perf_counter() - started)
 
 
-async def _within(handler: Handler, jc: JobContext, budget_s: float) -> dict[str, Any] | None:
-    """The handler's result; running past `budget_s` is a transient failure, so the job is
-    retried or failed with that reason instead of being cancelled by arq unrecorded."""
-    deadline = asyncio.timeout(budget_s)
+async def _within(handler: Handler, jc: JobContext, deadline: float) -> dict[str, Any] | None:
+    """The handler's result; running past `deadline` (loop time) is a transient failure,
+    so the job is retried or failed with that reason instead of cancelled by arq unseen."""
+    limit = asyncio.timeout_at(deadline)
     try:
-        async with deadline:
+        async with limit:
             return await handler(jc)
     except TimeoutError:
-        if not deadline.expired():
+        if not limit.expired():
             raise  # a timeout of something inside the job, not ours
         raise TransientJobError(
-            f"ran longer than its queue allows ({budget_s:.0f} s of "
-            f"{jc.job.kind.upper()}_TIMEOUT_SECONDS)",
+            f"ran longer than its queue allows ({jc.job.kind.upper()}_TIMEOUT_SECONDS,"
+            " less a margin to record the outcome)",
             "timeout",
         ) from None
 
