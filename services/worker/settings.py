@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from typing import Any
 
 from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
 
 from libs.common.config import Settings
 from libs.common.redis import keys, queue
@@ -89,6 +91,9 @@ async def stop_worker(worker: Worker) -> None:
     worker.handle_sig(signal.SIGTERM)
     await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
     if worker._pool is not None:
-        await worker.pool.delete(worker.health_check_key)
+        # Redis may be gone first (Ctrl-C reaches the embedded server under `make run`
+        # too); its health key then expires by itself.
+        with contextlib.suppress(RedisError, OSError):
+            await worker.pool.delete(worker.health_check_key)
         await worker.pool.aclose(close_connection_pool=True)
         worker._pool = None
