@@ -15,29 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 from aiohttp import web
 
 from bench.webhooks import (
-    SECRET,
     Result,
     Target,
+    bench_stack,
     free_port,
     measure,
-    migrate_database,
     push_payload,
+    redis_port,
+    running,
     start,
-    stop,
     valkey_pids,
     wait_healthy,
 )
-from libs.common.crypto import generate_key
-from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
 
 GUIDE_RATIO = 0.90
 
@@ -89,55 +83,35 @@ def main() -> None:
     if args.serve_sink:
         asyncio.run(sink_main(args.serve_sink))
         return
-    with tempfile.TemporaryDirectory(prefix="bench-tracing-") as tmp:
-        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_exit=True)
-        redis = EmbeddedRedis(Path(tmp) / "redis")
-        procs: list[subprocess.Popen[bytes]] = []
-        try:
-            database_url = os.environ.get("DATABASE_URL") or pg.start("bench")
-            redis_url = os.environ.get("REDIS_URL") or redis.start()
-            asyncio.run(migrate_database(database_url))
-            base = dict(os.environ) | {
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_url,
-                "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
-                "ENCRYPTION_KEY": generate_key(),
-                "LOG_LEVEL": "warning",
-                "LOG_FORMAT": "json",
-            }
-            sink_port = free_port()
-            procs.append(
-                start([sys.executable, "-m", "bench.tracing", "--serve-sink", str(sink_port)], base)
+    with bench_stack("bench-tracing-") as base, running() as procs:
+        sink_port = free_port()
+        procs.append(
+            start([sys.executable, "-m", "bench.tracing", "--serve-sink", str(sink_port)], base)
+        )
+        variants = [
+            ("tracing off (OTEL_SDK_DISABLED)", {"OTEL_SDK_DISABLED": "true"}),
+            ("as shipped (no collector)", {}),
+            (
+                "exporting (OTLP)",
+                {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"},
+            ),
+        ]
+        targets = []
+        for name, extra in variants:
+            port = free_port()
+            proc = start(
+                [sys.executable, "-m", "services.api"], base | extra | {"API_PORT": str(port)}
             )
-            variants = [
-                ("tracing off (OTEL_SDK_DISABLED)", {"OTEL_SDK_DISABLED": "true"}),
-                ("as shipped (no collector)", {}),
-                (
-                    "exporting (OTLP)",
-                    {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"},
-                ),
-            ]
-            redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-            targets = []
-            for name, extra in variants:
-                port = free_port()
-                proc = start(
-                    [sys.executable, "-m", "services.api"], base | extra | {"API_PORT": str(port)}
-                )
-                procs.append(proc)
-                url = f"http://127.0.0.1:{port}"
-                wait_healthy(url, proc)
-                targets.append(Target(name, url, [proc.pid]))
-            print(
-                f"(Redis at port {redis_port} is shared: {len(valkey_pids(redis_port))} "
-                "process, not counted in CPU)"
-            )
-            results = asyncio.run(measure(args, targets))
-        finally:
-            for proc in procs:
-                stop(proc)
-            redis.stop()
-            pg.stop()
+            procs.append(proc)
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, proc)
+            targets.append(Target(name, url, [proc.pid]))
+        shared = redis_port(base["REDIS_URL"])
+        print(
+            f"(Redis at port {shared} is shared: {len(valkey_pids(shared))} "
+            "process, not counted in CPU)"
+        )
+        results = asyncio.run(measure(args, targets))
     sys.exit(0 if report(results, len(push_payload())) else 1)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,6 +216,47 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+@contextlib.contextmanager
+def bench_stack(prefix: str) -> Iterator[dict[str, str]]:
+    """The api's environment on a migrated PostgreSQL and a Valkey with AOF (as production
+    runs Redis): embedded ones in a temporary directory unless DATABASE_URL / REDIS_URL
+    are set."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_exit=True)
+        redis = EmbeddedRedis(Path(tmp) / "redis")
+        try:
+            database_url = os.environ.get("DATABASE_URL") or pg.start("bench")
+            redis_url = os.environ.get("REDIS_URL") or redis.start()
+            asyncio.run(migrate_database(database_url))
+            yield dict(os.environ) | {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
+                # As in production: repository secrets are looked up (and cached) too.
+                "ENCRYPTION_KEY": generate_key(),
+                "LOG_LEVEL": "warning",
+                "LOG_FORMAT": "json",
+            }
+        finally:
+            redis.stop()
+            pg.stop()
+
+
+@contextlib.contextmanager
+def running() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """A list to start processes into; every one is stopped when the block ends."""
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+def redis_port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/")[0])
+
+
 @dataclass
 class Target:
     name: str
@@ -287,43 +330,25 @@ def main() -> None:
     if args.serve_bare:
         asyncio.run(bare_app_main(args.serve_bare))
         return
-    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
-        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_exit=True)
-        redis = EmbeddedRedis(Path(tmp) / "redis")
-        procs: list[subprocess.Popen[bytes]] = []
-        try:
-            database_url = os.environ.get("DATABASE_URL") or pg.start("bench")
-            redis_url = os.environ.get("REDIS_URL") or redis.start()
-            asyncio.run(migrate_database(database_url))
-            api_port, bare_port = free_port(), free_port()
-            env = dict(os.environ) | {
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_url,
-                "API_PORT": str(api_port),
-                "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
-                # As in production: repository secrets are looked up (and cached) too.
-                "ENCRYPTION_KEY": generate_key(),
-                "LOG_LEVEL": "warning",
-                "LOG_FORMAT": "json",
-            }
-            procs.append(start([sys.executable, "-m", "services.api"], env))
-            procs.append(
-                start([sys.executable, "-m", "bench.webhooks", "--serve-bare", str(bare_port)], env)
-            )
-            api_url, bare_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
-            wait_healthy(api_url, procs[0])
-            wait_healthy(bare_url, procs[1])
-            redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-            targets = [
-                Target("bare aiohttp 202", bare_url, [procs[1].pid]),
-                Target("api /webhooks/github", api_url, [procs[0].pid, *valkey_pids(redis_port)]),
-            ]
-            results = asyncio.run(measure(args, targets))
-        finally:
-            for proc in procs:
-                stop(proc)
-            redis.stop()
-            pg.stop()
+    with bench_stack("bench-webhooks-") as base, running() as procs:
+        api_port, bare_port = free_port(), free_port()
+        env = base | {"API_PORT": str(api_port)}
+        procs.append(start([sys.executable, "-m", "services.api"], env))
+        procs.append(
+            start([sys.executable, "-m", "bench.webhooks", "--serve-bare", str(bare_port)], env)
+        )
+        api_url, bare_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
+        wait_healthy(api_url, procs[0])
+        wait_healthy(bare_url, procs[1])
+        targets = [
+            Target("bare aiohttp 202", bare_url, [procs[1].pid]),
+            Target(
+                "api /webhooks/github",
+                api_url,
+                [procs[0].pid, *valkey_pids(redis_port(base["REDIS_URL"]))],
+            ),
+        ]
+        results = asyncio.run(measure(args, targets))
     ok = report(results, len(push_payload()))
     sys.exit(0 if ok else 1)
 
