@@ -319,6 +319,10 @@ async def test_every_gemini_fault_ends_bounded_and_recorded(
     assert done.result["ai_status"] == "failed"
     calls = len(fake_gemini.calls())
     assert 1 <= calls <= max_calls_per_job(deps.settings)
+    # Transient faults use every attempt (AI_CALL_ATTEMPTS in each of the job's tries);
+    # a bad answer is final at once.
+    retried = fault in ("server_error", "rate_limited", "slow")
+    assert calls == (max_calls_per_job(deps.settings) if retried else 1)
     recorded = await db.fetch("SELECT outcome, tokens_used FROM ai_usage WHERE job_id = $1", job.id)
     # One row per call. An attempt cut off between its reservation and its call (a
     # database timeout on a loaded machine) leaves the reservation abandoned, at 0 tokens.
