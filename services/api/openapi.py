@@ -117,10 +117,14 @@ def problem_catalogue(operations: Iterable[Operation]) -> list[dict[str, Any]]:
     ]
 
 
-def _errors_of(op: Operation) -> list[type[AppError]]:
+def _errors_of(op: Operation, method: str) -> list[type[AppError]]:
     found = list(op.errors)
+    if op.body is not None:
+        found.append(errors.PayloadTooLarge)  # the api's 1 MiB body limit
     if op.security == "token":
         found.append(errors.Unauthorized)
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            found.append(errors.Forbidden)  # a cookie-authenticated change from another site
     if op.rate_limit != "none":
         found.append(gcra.RateLimited)
     return [*found, *COMMON_ERRORS, InternalError]
@@ -130,7 +134,7 @@ def _header_objects(names: dict[str, str]) -> dict[str, Any]:
     return {n: {"description": d, "schema": {"type": "string"}} for n, d in names.items()}
 
 
-def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+def _responses(op: Operation, method: str, refs: dict[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     limited = op.rate_limit != "none"
     for status, body in sorted(op.responses.items()):
@@ -143,7 +147,7 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             entry["headers"] = _header_objects(RATE_LIMIT_HEADERS)
         out[str(status)] = entry
     by_status: dict[int, list[type[AppError]]] = {}
-    for error in _errors_of(op):
+    for error in _errors_of(op, method):
         if error not in by_status.setdefault(error.status, []):
             by_status[error.status].append(error)
     for status, kinds in sorted(by_status.items()):
@@ -220,7 +224,7 @@ def build(app: web.Application, public_url: str | None = None) -> dict[str, Any]
             "summary": op.summary,
             "tags": list(op.tags),
             "security": _SECURITY[op.security],
-            "responses": _responses(op, refs),
+            "responses": _responses(op, method, refs),
             "x-rate-limit": op.rate_limit,
         }
         if op.description:

@@ -64,6 +64,10 @@ async def test_every_error_and_security_scheme_is_described(client: Client) -> N
             if path.startswith("/v1/"):
                 assert used == {"bearerToken", "sessionCookie"}, (method, path)
                 assert "401" in codes, (method, path)
+                if method in ("post", "put", "patch", "delete"):
+                    assert "403" in codes, (method, path)  # cross-site, cookie-authenticated
+            if "requestBody" in op:
+                assert "413" in codes, (method, path)
             if op["x-rate-limit"] != "none":
                 assert "429" in codes, (method, path)
     webhook = spec["paths"]["/webhooks/github"]["post"]
