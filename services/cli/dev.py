@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,17 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
+def data_dir_of(flag: str | None, environ: Mapping[str, str]) -> Path:
+    """An explicit --data-dir wins over DATA_DIR, which wins over .data."""
+    return Path(flag or environ.get("DATA_DIR") or ".data").resolve()
+
+
 def _run(args: argparse.Namespace) -> int:
     # Explicit handlers: a shell that starts us in the background ignores SIGINT, and
     # service managers stop with SIGTERM; both must stop everything we started.
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
-    data_dir = Path(os.environ.get("DATA_DIR") or args.data_dir).resolve()
+    data_dir = data_dir_of(args.data_dir, os.environ)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("ALLOW_LOCAL_REPOS", "true")
@@ -139,6 +145,6 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "dev", help="run the whole platform locally (embedded PostgreSQL and Valkey)"
     )
-    parser.add_argument("--data-dir", default=".data", help="where state lives (default .data)")
+    parser.add_argument("--data-dir", help="where state lives (default: DATA_DIR, else .data)")
     parser.add_argument("--redis-port", type=int, default=None, help="embedded Valkey port")
     parser.set_defaults(run=_run)
