@@ -95,7 +95,8 @@ def configure_logging(settings: Settings, service: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("aiohttp.access", "asyncio"):
+    # botocore says at INFO where it found credentials, on every S3 client it builds.
+    for noisy in ("aiohttp.access", "asyncio", "botocore", "boto3", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)
 

@@ -6,13 +6,24 @@ import os
 import sys
 
 from libs.common.config import Settings, load_settings
+from libs.common.logging import configure_logging
+
+
+def command_settings() -> Settings:
+    """Settings for a one-shot command, with logging set up as the services do it
+    (LOG_FORMAT, secret values redacted)."""
+    settings = load_settings(os.environ)
+    configure_logging(settings, "cli")
+    return settings
 
 
 def database_settings() -> Settings:
     """Settings for a command that talks to PostgreSQL only, so REDIS_URL may be unset."""
     # Settings requires a Redis URL; these commands never open it, so any value will do.
     overrides = {} if os.environ.get("REDIS_URL") else {"redis_url": "redis://unused.invalid"}
-    return load_settings(os.environ, **overrides)
+    settings = load_settings(os.environ, **overrides)
+    configure_logging(settings, "cli")
+    return settings
 
 
 def fail(message: str, code: int = 2) -> int:

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from libs.common.config import Settings, load_settings
+from libs.common.config import Settings
 from libs.common.db import backups as backups_db
 from libs.common.db.backups import Backup
 from libs.common.db.pool import connection, create_pool
@@ -19,7 +19,7 @@ from libs.ops.pgtools import PgToolsError
 from libs.ops.restore import RestoreError, restore
 from libs.ops.s3 import S3Error
 from libs.ops.verify import verify_backup
-from services.cli.common import database_settings, fail, human_size
+from services.cli.common import command_settings, database_settings, fail, human_size
 
 
 def _describe(backup: Backup) -> str:
@@ -105,8 +105,7 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _cleanup_now() -> CleanupReport:
-    settings = load_settings()
+async def _cleanup_now(settings: Settings) -> CleanupReport:
     pool = await create_pool(settings, min_size=0, max_size=2)
     redis = create_redis(settings)
     try:
@@ -117,7 +116,7 @@ async def _cleanup_now() -> CleanupReport:
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    report = asyncio.run(_cleanup_now())
+    report = asyncio.run(_cleanup_now(command_settings()))
     for kind, count in report.removed.items():
         print(f"{kind:<20} {count:>8} removed")
     for path in report.backup_files:
