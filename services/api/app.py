@@ -60,11 +60,7 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[
-            middlewares.observe_middleware,
-            middlewares.auth_middleware,
-            ratelimit.ratelimit_middleware,
-        ],
+        middlewares=[middlewares.observe_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
     app[keys.SETTINGS] = settings

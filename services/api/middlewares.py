@@ -1,4 +1,4 @@
-"""Request id, metrics, errors, and authentication: every request passes them."""
+"""The one middleware: request id, metrics, errors, authentication and rate limits."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
 from libs.common.schemas import Principal
 from libs.common.telemetry import ServerSpan
-from services.api import errors, gcra, keys
+from services.api import errors, gcra, keys, ratelimit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger(__name__)
@@ -60,7 +60,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The handler's response, or the problem document for what it raised."""
     try:
-        return await handler(request)
+        return await _admitted(request, handler)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -177,14 +177,17 @@ async def _authenticated(request: web.Request) -> Principal:
         raise
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every /v1/ route needs a bearer API token or a session cookie; the rest does not."""
+async def _admitted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authentication (every /v1/ route needs a bearer API token or a session cookie),
+    then the rate limit, then the handler: plain calls, so the order is read in one place
+    and the problem rendering around them covers all three."""
     if not request.path.startswith(PROTECTED_PREFIX):
+        await ratelimit.admit(request)
         return await handler(request)
     principal = await _authenticated(request)
     request[keys.PRINCIPAL] = principal
     with structlog.contextvars.bound_contextvars(
         user_id=str(principal.user_id), organization_id=str(principal.organization_id)
     ):
+        await ratelimit.admit(request)
         return await handler(request)

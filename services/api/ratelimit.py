@@ -1,4 +1,4 @@
-"""The rate-limit middleware: which policies apply to a request, and its headers."""
+"""Rate limiting a request: which policies apply to it, spending them, and its headers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from redis.exceptions import RedisError
 from libs.common.config import Settings
 from services.api import keys
 from services.api.gcra import Policy, RateLimited, check, client_ip
-from services.api.middlewares import Handler
 from services.api.spec import RateLimit, operation_of
 
 log = structlog.get_logger(__name__)
@@ -30,13 +29,16 @@ def policies(settings: Settings, kind: RateLimit) -> list[Policy]:
 _HEADERS = web.RequestKey("ratelimit_headers", dict[str, str])
 
 
-@web.middleware
-async def ratelimit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def admit(request: web.Request) -> None:
+    """Spend this request from the budgets of its route; RateLimited when one is empty.
+
+    Runs after authentication, so a known caller is limited as a user, anyone else by IP.
+    """
     settings = request.app[keys.SETTINGS]
     op = operation_of(request.match_info.handler)
     chosen = policies(settings, op.rate_limit if op else "default")
     if not chosen:
-        return await handler(request)
+        return
     principal = request.get(keys.PRINCIPAL)
     if principal is not None and (op is None or op.rate_limit != "auth"):
         subject = f"user:{principal.user_id}"
@@ -47,7 +49,7 @@ async def ratelimit_middleware(request: web.Request, handler: Handler) -> web.St
     except (RedisError, OSError) as exc:
         # Limits protect the service; refusing everything while Redis is away would not.
         log.warning("rate limiter unavailable; request allowed", error=str(exc))
-        return await handler(request)
+        return
     if not decision.allowed:
         request.app[keys.METRICS].rate_limited.labels(decision.policy.name).inc()
         error = RateLimited(
@@ -58,7 +60,6 @@ async def ratelimit_middleware(request: web.Request, handler: Handler) -> web.St
         error.headers["Retry-After"] = str(decision.retry_after_s)
         raise error
     request[_HEADERS] = decision.headers()
-    return await handler(request)
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
