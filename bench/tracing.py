@@ -23,7 +23,6 @@ from bench.webhooks import (
     Result,
     Target,
     bench_stack,
-    free_port,
     measure,
     push_payload,
     redis_port,
@@ -32,6 +31,7 @@ from bench.webhooks import (
     valkey_pids,
     wait_healthy,
 )
+from libs.common.embedded import free_port
 
 GUIDE_RATIO = 0.90
 

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from aiohttp import web
 from libs.common.crypto import generate_key
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
-from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
+from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from libs.github.webhooks import sign
 
 SECRET = b"bench webhook secret"
@@ -124,12 +123,6 @@ def valkey_pids(port: int) -> list[int]:
         if b"valkey-server" in text and f":{port}".encode() in text:
             found.append(int(cmdline.parent.name))
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

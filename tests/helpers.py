@@ -4,6 +4,8 @@ SSE parsing."""
 from __future__ import annotations
 
 import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,23 @@ from libs.common.db import repos as repos_db
 from libs.common.db import webhooks as webhooks_db
 from libs.common.schemas import Repository
 from tests.conftest import Tenant
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`autodevops ARGS` as a separate process from the checkout, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",

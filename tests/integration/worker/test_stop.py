@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-
 import msgspec
 
 from libs.common.config import Settings
+from libs.common.embedded import free_port
 from services.worker.deps import Deps
 from services.worker.settings import build_worker, stop_worker
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_a_worker_stops_cleanly_when_redis_is_gone(settings: Settings, deps: Deps) -> None:
-    gone = msgspec.structs.replace(settings, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+    gone = msgspec.structs.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     worker = build_worker(gone, deps, "sync", burst=True, poll_delay=0)
     await stop_worker(worker)  # raised ConnectionError from deleting the health key
     assert worker._pool is None
