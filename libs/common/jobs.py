@@ -16,7 +16,7 @@ from libs.common.db import jobs as jobs_db
 from libs.common.redis import queue
 from libs.common.redis.queue import JobKind, JobPayload
 from libs.common.schemas import Job
-from libs.common.telemetry import current_carrier, current_trace_id
+from libs.common.telemetry import current_carrier, current_context, current_trace_id
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.jobs")
@@ -52,7 +52,10 @@ async def submit(
     queued and the reconciler enqueues it later: accepted work is never lost.
     """
     with tracer.start_as_current_span(
-        f"submit {kind}", kind=trace.SpanKind.PRODUCER, attributes={"job.kind": kind}
+        f"submit {kind}",
+        context=current_context(),
+        kind=trace.SpanKind.PRODUCER,
+        attributes={"job.kind": kind},
     ) as span:
         async with pool.acquire() as conn:
             job, created = await jobs_db.insert_job(

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import structlog
-from opentelemetry import trace
 
 from libs.common.config import Settings
+from libs.common.telemetry import current_span_context
 
 # Token shapes we issue or hold, redacted wherever they appear in a log line.
 _TOKEN_PATTERNS = re.compile(
@@ -49,7 +49,7 @@ class SecretRedactor:
 
 
 def add_trace_ids(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    context = trace.get_current_span().get_span_context()
+    context = current_span_context()
     if context.is_valid:
         event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
         event_dict.setdefault("span_id", format(context.span_id, "016x"))

@@ -13,7 +13,9 @@ import os
 import random
 import warnings
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -153,10 +155,42 @@ def _instrument(exporting: bool) -> list[BaseInstrumentor]:
     return done
 
 
+class RequestTrace:
+    """The trace a request runs in when nothing is exported, its ids made on first use.
+
+    Most requests never log or submit anything, so the ids (and the caller's traceparent,
+    if it sent one) are only worked out when a log line or a payload asks for them.
+    """
+
+    __slots__ = ("_headers", "_span_context")
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = headers
+        self._span_context: SpanContext | None = None
+
+    @property
+    def span_context(self) -> SpanContext:
+        if self._span_context is None:
+            parent = trace.INVALID_SPAN_CONTEXT
+            if "traceparent" in self._headers:
+                extracted = propagate.extract(self._headers)
+                parent = trace.get_current_span(extracted).get_span_context()
+            self._span_context = _child_ids(parent)
+        return self._span_context
+
+
+# The request being served, when its trace is a RequestTrace. A ContextVar of our own, not
+# an attached OpenTelemetry context: attaching one per request cost the webhook intake
+# ~10 us of CPU a delivery (bench.webhooks), ten times what the ids cost.
+_request_trace: ContextVar[RequestTrace | None] = ContextVar("request_trace", default=None)
+
+
 class ServerSpan:
-    """The span a request runs in when the aiohttp-server instrumentation made none
-    (nothing is exported): non-recording, continuing the caller's trace id if it sent one,
-    so the request's log lines and the jobs it submits carry ids.
+    """The span a request runs in when the aiohttp-server instrumentation made none.
+
+    Exporting, that is a real server span; otherwise a RequestTrace: non-recording,
+    continuing the caller's trace id if it sent one, so the request's log lines and the
+    jobs it submits carry ids.
 
     A plain class, not `start_as_current_span`: that generator-based context manager,
     held across the request's awaits, tripled the webhook intake's p99 (bench.webhooks).
@@ -167,36 +201,53 @@ class ServerSpan:
     def __init__(self, name: str, headers: Mapping[str, str]) -> None:
         self._name, self._headers = name, headers
         self._span: trace.Span | None = None
-        self._token: object = None
+        self._token: Token[Any] | None = None
 
     def __enter__(self) -> None:
+        if not _exporting:
+            self._token = _request_trace.set(RequestTrace(self._headers))
+            return
         if trace.get_current_span().get_span_context().is_valid:
             return  # the instrumentation's span
-        context: otel_context.Context | None = None
-        if _exporting:
-            context = propagate.extract(self._headers)
-            self._span = _tracer.start_span(self._name, context=context, kind=SpanKind.SERVER)
-        else:
-            # Nothing is recorded: only ids are needed, and making them here costs a
-            # fraction of the SDK's sampled-out span (bench.webhooks: ~50 us a request).
-            if "traceparent" in self._headers:
-                context = propagate.extract(self._headers)
-            self._span = _ids_only(trace.get_current_span(context).get_span_context())
+        context = propagate.extract(self._headers)
+        self._span = _tracer.start_span(self._name, context=context, kind=SpanKind.SERVER)
         self._token = otel_context.attach(trace.set_span_in_context(self._span, context))
 
     def __exit__(self, *exc: object) -> None:
         if self._span is not None:
             self._span.end()
             otel_context.detach(self._token)  # type: ignore[arg-type]
+        elif self._token is not None:
+            _request_trace.reset(self._token)
 
 
-def _ids_only(parent: SpanContext) -> trace.Span:
-    """A non-recording span continuing `parent`'s trace (or a new one) with its own id."""
+def _child_ids(parent: SpanContext) -> SpanContext:
+    """A span id of our own in `parent`'s trace, or in a new trace when it has none."""
     trace_id = parent.trace_id if parent.is_valid else random.getrandbits(128)
     flags = parent.trace_flags if parent.is_valid else TraceFlags(TraceFlags.DEFAULT)
-    return trace.NonRecordingSpan(
-        SpanContext(trace_id, random.getrandbits(64), is_remote=False, trace_flags=flags)
+    state = parent.trace_state if parent.is_valid else None
+    return SpanContext(
+        trace_id, random.getrandbits(64), is_remote=False, trace_flags=flags, trace_state=state
     )
+
+
+def current_span_context() -> SpanContext:
+    """The current span's context: an OpenTelemetry span's, else the request's trace."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        request = _request_trace.get()
+        if request is not None:
+            return request.span_context
+    return context
+
+
+def current_context() -> otel_context.Context:
+    """The context to start a span in, so it joins the request's trace when that is a
+    RequestTrace (which lives outside OpenTelemetry's context)."""
+    request = _request_trace.get()
+    if request is None or trace.get_current_span().get_span_context().is_valid:
+        return otel_context.get_current()
+    return trace.set_span_in_context(trace.NonRecordingSpan(request.span_context))
 
 
 def current_carrier() -> dict[str, str]:
@@ -205,7 +256,7 @@ def current_carrier() -> dict[str, str]:
     Written directly rather than through the propagators (which also handle baggage, unused
     here): this runs for every webhook delivery, and the generic path cost ~25 us.
     """
-    span_context = trace.get_current_span().get_span_context()
+    span_context = current_span_context()
     if not span_context.is_valid:
         return {}
     carrier = {
@@ -222,5 +273,5 @@ def context_from(carrier: Mapping[str, str] | None) -> otel_context.Context:
 
 
 def current_trace_id() -> str | None:
-    context = trace.get_current_span().get_span_context()
+    context = current_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None

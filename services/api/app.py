@@ -49,6 +49,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         app[keys.SETTINGS], app[keys.POOL], app[keys.REDIS], app[keys.KEYRING]
     )
     yield
+    await app[keys.WEBHOOK_INTAKE].aclose()
     await app[keys.REDIS].aclose()
 
 

@@ -19,9 +19,14 @@ MAX_BATCH = 128
 
 
 class ScriptBatcher:
-    def __init__(self, redis: Redis, script: str) -> None:
+    """Runs one script for concurrent callers on `redis`, a client of its own (closed by
+    `aclose`) without a socket timeout: each round trip is bounded by `timeout_s` instead,
+    as redis-py's per-reply timeout cost more than the rest of reading a reply."""
+
+    def __init__(self, redis: Redis, script: str, timeout_s: float) -> None:
         self._redis = redis
         self._script = script
+        self._timeout_s = timeout_s
         self._sha = redis.register_script(script).sha
         self._queue: list[tuple[list[str], Args, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -32,6 +37,9 @@ class ScriptBatcher:
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         return await future
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
 
     async def _flush(self) -> None:
         try:
@@ -62,7 +70,8 @@ class ScriptBatcher:
         if missing:
             # Redis restarted or its script cache was flushed; a NOSCRIPT reply means that
             # call did nothing, so load the script and run exactly those again.
-            await self._redis.script_load(self._script)
+            async with asyncio.timeout(self._timeout_s):
+                await self._redis.script_load(self._script)
             again = await self._pipeline([(batch[i][0], batch[i][1]) for i in missing])
             for i, result in zip(missing, again, strict=True):
                 results[i] = result
@@ -74,14 +83,15 @@ class ScriptBatcher:
         packed = b"".join(_evalsha(self._sha, keys, args) for keys, args in calls)
         pool = self._redis.connection_pool
         conn = await pool.get_connection()
+        results: list[Any] = []
         try:
-            await conn.send_packed_command(packed)
-            results: list[Any] = []
-            for _ in calls:
-                try:
-                    results.append(await conn.read_response())
-                except ResponseError as exc:  # that call failed; the others stand
-                    results.append(exc)
+            async with asyncio.timeout(self._timeout_s):
+                await conn.send_packed_command(packed)
+                for _ in calls:
+                    try:
+                        results.append(await conn.read_response())
+                    except ResponseError as exc:  # that call failed; the others stand
+                        results.append(exc)
         except BaseException:
             await conn.disconnect()
             raise

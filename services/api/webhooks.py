@@ -26,6 +26,7 @@ from libs.common.config import Settings
 from libs.common.crypto import CryptoKeyError, Keyring
 from libs.common.db import webhooks as webhooks_db
 from libs.common.redis import deliveries, keys
+from libs.common.redis.client import SOCKET_TIMEOUT_S, create_redis
 from libs.common.telemetry import current_carrier
 from libs.github.webhooks import verify_signature
 from services.api import gcra
@@ -217,47 +218,50 @@ class Intake:
     redis: Redis
     secrets: SecretStore
     store_script: ScriptBatcher
+    signature_failures: gcra.Policy
 
     @classmethod
     def create(
         cls, settings: Settings, pool: asyncpg.Pool, redis: Redis, ring: Keyring | None
     ) -> Intake:
         secret = settings.github_webhook_secret
+        script = STORE_SCRIPT.format(
+            max_entries=settings.webhook_stream_max_entries,
+            dedup_ttl=settings.webhook_dedup_ttl_seconds,
+        )
         return cls(
             settings,
             redis,
             SecretStore(pool, ring, secret.get().encode() if secret else None),
-            ScriptBatcher(
-                redis,
-                STORE_SCRIPT.format(
-                    max_entries=settings.webhook_stream_max_entries,
-                    dedup_ttl=settings.webhook_dedup_ttl_seconds,
-                ),
+            # Its own connection, timed per round trip rather than per reply.
+            ScriptBatcher(create_redis(settings, socket_timeout=None), script, SOCKET_TIMEOUT_S),
+            gcra.Policy(
+                "webhook-signature",
+                settings.rate_limit_auth_requests,
+                settings.rate_limit_window_seconds,
             ),
         )
+
+    async def aclose(self) -> None:
+        await self.store_script.aclose()
+
+    def _failures(self, request: web.Request) -> gcra.FailureBudget:
+        ip = gcra.client_ip(request, self.settings.trusted_proxy_count)
+        return gcra.FailureBudget(self.redis, f"ip:{ip}", self.signature_failures)
 
     async def verify(
         self, request: web.Request, body: bytes, signature: str, hook_id: int, target_id: int
     ) -> Source:
         """Check the signature; a client whose signatures keep failing waits before its
         next database lookup (forged deliveries with made-up hook ids are not free)."""
-        budget = gcra.FailureBudget(
-            self.redis,
-            f"ip:{gcra.client_ip(request, self.settings.trusted_proxy_count)}",
-            gcra.Policy(
-                "webhook-signature",
-                self.settings.rate_limit_auth_requests,
-                self.settings.rate_limit_window_seconds,
-            ),
-        )
 
         async def guard() -> None:
-            await budget.refuse_if_spent("deliveries with bad signatures")
+            await self._failures(request).refuse_if_spent("deliveries with bad signatures")
 
         try:
             return await self.secrets.verify(body, signature, hook_id, target_id, guard)
         except BadSignature:
-            await budget.spend()
+            await self._failures(request).spend()
             raise
 
     async def store(self, delivery: deliveries.Delivery) -> str | None:

@@ -11,12 +11,15 @@ from libs.common.config import Settings
 SOCKET_TIMEOUT_S = 10.0
 
 
-def create_redis(settings: Settings) -> Redis:
-    """A client on its own pool. Connection failures surface on first use, not here."""
+def create_redis(settings: Settings, *, socket_timeout: float | None = SOCKET_TIMEOUT_S) -> Redis:
+    """A client on its own pool. Connection failures surface on first use, not here.
+
+    `socket_timeout=None` is for callers that bound each exchange themselves.
+    """
     client: Redis = Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=2,
-        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_timeout=socket_timeout,
         health_check_interval=30,
     )
     return client
