@@ -1,4 +1,5 @@
-"""Request metrics with their label children looked up once, not on every request."""
+"""Request and webhook metrics with their label children looked up once, not on every
+request."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class HttpMetrics:
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._deliveries: dict[tuple[str, str], Counter] = {}
 
     def record(self, method: str, route: str, status: int, seconds: float | None) -> None:
         """Count a request; `seconds` None leaves it out of the latency histogram (an event
@@ -28,3 +30,11 @@ class HttpMetrics:
         children[0].inc()
         if seconds is not None:
             children[1].observe(seconds)
+
+    def count_delivery(self, event: str, outcome: str) -> None:
+        """Count a webhook delivery; `event` is already bounded (deliveries.metric_label)."""
+        child = self._deliveries.get((event, outcome))
+        if child is None:
+            child = self.metrics.webhook_deliveries.labels(event, outcome)
+            self._deliveries[(event, outcome)] = child
+        child.inc()

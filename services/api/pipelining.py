@@ -80,7 +80,10 @@ class ScriptBatcher:
     async def _pipeline(self, calls: list[tuple[list[str], Args]]) -> list[Any]:
         # One buffer, one send, then one reply per call in order: a Redis pipeline without
         # redis-py's per-command bookkeeping, which cost more CPU than the write itself.
-        packed = b"".join(_evalsha(self._sha, keys, args) for keys, args in calls)
+        pieces: list[bytes] = []
+        for keys, args in calls:
+            _evalsha(pieces, self._sha, keys, args)
+        packed = b"".join(pieces)
         pool = self._redis.connection_pool
         conn = await pool.get_connection()
         results: list[Any] = []
@@ -100,16 +103,11 @@ class ScriptBatcher:
         return results
 
 
-def _bulk(value: bytes | str | int) -> bytes:
-    raw = value if isinstance(value, bytes) else str(value).encode()
-    return b"$%d\r\n%b\r\n" % (len(raw), raw)
-
-
-def _evalsha(sha: str, keys: list[str], args: Args) -> bytes:
-    """EVALSHA in the Redis protocol (RESP): an array of bulk strings."""
+def _evalsha(out: list[bytes], sha: str, keys: list[str], args: Args) -> None:
+    """Append EVALSHA in the Redis protocol (RESP), an array of bulk strings, to `out`;
+    a body is appended as it is, copied once when the batch is joined."""
     parts = [sha, len(keys), *keys, *args]
-    return (
-        b"*%d\r\n" % (len(parts) + 1)
-        + b"EVALSHA".join((b"$7\r\n", b"\r\n"))
-        + b"".join(_bulk(p) for p in parts)
-    )
+    out.append(b"*%d\r\n$7\r\nEVALSHA\r\n" % (len(parts) + 1))
+    for part in parts:
+        raw = part if isinstance(part, bytes) else str(part).encode()
+        out += (b"$%d\r\n" % len(raw), raw, b"\r\n")

@@ -66,21 +66,21 @@ _OUTCOMES = {
     rate_limit="none",
 )
 async def receive(request: web.Request) -> web.Response:
-    metrics = request.app[keys.METRICS]
+    metrics = request.app[keys.HTTP_METRICS]
     event = request.headers.get("X-GitHub-Event", "")
     label = deliveries.metric_label(event)
     try:
         outcome = await webhooks.receive(request, request.app[keys.WEBHOOK_INTAKE])
     except AppError as exc:
-        metrics.webhook_deliveries.labels(label, _OUTCOMES.get(type(exc), "rejected")).inc()
+        metrics.count_delivery(label, _OUTCOMES.get(type(exc), "rejected"))
         raise
     except Exception:
-        metrics.webhook_deliveries.labels(label, "unavailable").inc()
+        metrics.count_delivery(label, "unavailable")
         raise
     if outcome.entry_id is None:
-        metrics.webhook_deliveries.labels(label, "duplicate").inc()
+        metrics.count_delivery(label, "duplicate")
         body = DeliveryAccepted(status="duplicate", delivery=outcome.delivery, event=outcome.event)
         return json_response(body, status=200)
-    metrics.webhook_deliveries.labels(label, "accepted").inc()
+    metrics.count_delivery(label, "accepted")
     body = DeliveryAccepted(status="accepted", delivery=outcome.delivery, event=outcome.event)
     return json_response(body, status=202)
