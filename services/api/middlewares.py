@@ -43,7 +43,14 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     route = route_template(request)
     try:
         with ServerSpan(f"{request.method} {route}", request.headers):
-            response = await _answer(request, handler)
+            try:
+                response = await _admitted(request, handler)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                response = as_problem(request, exc)
+            except Exception as exc:
+                response = as_problem(request, exc)
         status = response.status
         streamed = response.content_type == "text/event-stream"
         return response
@@ -55,18 +62,6 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         http.metrics.http_in_flight.dec()
         seconds = None if streamed else time.perf_counter() - started
         http.record(request.method, route, status, seconds)
-
-
-async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The handler's response, or the problem document for what it raised."""
-    try:
-        return await _admitted(request, handler)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return as_problem(request, exc)
-    except Exception as exc:
-        return as_problem(request, exc)
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:

@@ -15,10 +15,10 @@ log = structlog.get_logger(__name__)
 
 
 def policies(settings: Settings, kind: RateLimit) -> list[Policy]:
-    window = settings.rate_limit_window_seconds
-    default = Policy("default", settings.rate_limit_requests, window)
     if kind == "none":
         return []
+    window = settings.rate_limit_window_seconds
+    default = Policy("default", settings.rate_limit_requests, window)
     if kind == "auth":
         return [Policy("auth", settings.rate_limit_auth_requests, window)]
     if kind == "expensive":

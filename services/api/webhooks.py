@@ -191,15 +191,17 @@ def action_of(document: bytes) -> str | None:
     return action[:64] if action else None
 
 
-# Atomic: a delivery already seen is not added; a full stream refuses; otherwise XADD and
-# remember the delivery id. Returns the entry id, 0 for a duplicate, -1 when full.
-# KEYS: dedup key, stream. ARGV: meta, body. Limits are part of the script text.
+# Atomic: a delivery already seen is not added; a full stream refuses (and forgets the
+# delivery, so its redelivery is taken); otherwise XADD. Returns the entry id, 0 for a
+# duplicate, -1 when full. KEYS: dedup key, stream. ARGV: meta, body. Limits are part of
+# the script text.
 STORE_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if redis.call('XLEN', KEYS[2]) >= {max_entries} then return -1 end
-local id = redis.call('XADD', KEYS[2], '*', 'meta', ARGV[1], 'body', ARGV[2])
-redis.call('SET', KEYS[1], id, 'EX', {dedup_ttl})
-return id
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', {dedup_ttl}) then return 0 end
+if redis.call('XLEN', KEYS[2]) >= {max_entries} then
+  redis.call('DEL', KEYS[1])
+  return -1
+end
+return redis.call('XADD', KEYS[2], '*', 'meta', ARGV[1], 'body', ARGV[2])
 """
 
 
