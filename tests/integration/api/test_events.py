@@ -142,6 +142,23 @@ async def test_idle_streams_get_keep_alive_comments(
     response.close()
 
 
+async def test_an_open_stream_has_the_request_headers_and_counts_in_flight(
+    client: Client, tenant: Tenant
+) -> None:
+    given = {"X-Request-ID": "stream-check-1"}
+    response = await client.get("/v1/events", headers=tenant.headers | given)
+    assert response.headers["X-Request-ID"] == "stream-check-1"
+    assert int(response.headers["RateLimit-Remaining"]) >= 0
+    scraped = await (await client.get("/metrics")).text()
+    response.close()
+    # The open stream and the scrape itself.
+    assert "autodevops_http_requests_in_flight 2.0" in scraped
+    async with asyncio.timeout(10):  # until the server notices the closed stream
+        while "autodevops_http_requests_in_flight 1.0" not in scraped:
+            await asyncio.sleep(0.02)
+            scraped = await (await client.get("/metrics")).text()
+
+
 async def test_malformed_last_event_id_is_400(client: Client, tenant: Tenant) -> None:
     for path in ("/v1/events", "/v1/events?last_event_id=yesterday"):
         headers = tenant.headers | ({"Last-Event-ID": "x; drop"} if "?" not in path else {})
