@@ -48,6 +48,8 @@ _NUMBER = re.compile(r"^[0-9]{1,18}$")
 # Secrets read from PostgreSQL are reused this long; a mismatch always re-reads them.
 SECRET_CACHE_S = 30.0
 READ_CHUNK = 256 * 1024
+# Bodies up to this size are compressed for the stream on the event loop (~0.3 ms).
+INLINE_PACK_BYTES = 1024 * 1024
 
 
 class BadSignature(Unauthorized):
@@ -193,15 +195,15 @@ def action_of(document: bytes) -> str | None:
 
 # Atomic: a delivery already seen is not added; a full stream refuses (and forgets the
 # delivery, so its redelivery is taken); otherwise XADD. Returns the entry id, 0 for a
-# duplicate, -1 when full. KEYS: dedup key, stream. ARGV: meta, body. Limits are part of
-# the script text.
+# duplicate, -1 when full. KEYS: dedup key, stream. ARGV: meta, packed body. Limits and
+# field names are part of the script text.
 STORE_SCRIPT = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', {dedup_ttl}) then return 0 end
 if redis.call('XLEN', KEYS[2]) >= {max_entries} then
   redis.call('DEL', KEYS[1])
   return -1
 end
-return redis.call('XADD', KEYS[2], '*', 'meta', ARGV[1], 'body', ARGV[2])
+return redis.call('XADD', KEYS[2], '*', '{meta}', ARGV[1], '{body}', ARGV[2])
 """
 
 
@@ -230,6 +232,8 @@ class Intake:
         script = STORE_SCRIPT.format(
             max_entries=settings.webhook_stream_max_entries,
             dedup_ttl=settings.webhook_dedup_ttl_seconds,
+            meta=deliveries.META,
+            body=deliveries.BODY_LZ4,
         )
         return cls(
             settings,
@@ -267,10 +271,14 @@ class Intake:
             raise
 
     async def store(self, delivery: deliveries.Delivery) -> str | None:
-        fields = deliveries.to_fields(delivery)
+        if len(delivery.body) > INLINE_PACK_BYTES:  # tens of ms: not on the event loop
+            fields = await asyncio.to_thread(deliveries.to_fields, delivery)
+        else:
+            fields = deliveries.to_fields(delivery)
         dedup = keys.webhook_dedup(str(delivery.hook_id), delivery.delivery)
         result = await self.store_script(
-            [dedup, keys.WEBHOOKS_STREAM], [fields["meta"], fields["body"]]
+            [dedup, keys.WEBHOOKS_STREAM],
+            [fields[deliveries.META], fields[deliveries.BODY_LZ4]],
         )
         if result == 0:
             return None

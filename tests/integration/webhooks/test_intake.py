@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
+import lz4.frame
 import msgspec
 import pytest
 from redis.asyncio import Redis
@@ -53,6 +54,10 @@ async def test_accepted_delivery_is_queued_with_its_headers(hooks: Client, redis
     assert stored[0].body == delivery.body
     assert stored[0].repository_id is None
     assert await redis.exists(keys.webhook_dedup("77", "d-1"))
+    # The body travels compressed, as an LZ4 frame.
+    [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
+    assert set(fields) == {b"meta", b"body_lz4"}
+    assert lz4.frame.decompress(fields[b"body_lz4"]) == delivery.body
 
 
 async def test_redelivery_is_200_and_queues_nothing(hooks: Client, redis: Redis) -> None:
@@ -151,7 +156,10 @@ async def test_the_limit_is_25_mib_exactly(hooks: Client, redis: Redis) -> None:
     over = await deliver(hooks, Delivery(_ping_of_size(25 * MIB + 1), event="ping"))
     assert over.status == 413
     await assert_nothing_stored(redis)
-    assert (await deliver(hooks, Delivery(_ping_of_size(25 * MIB), event="ping"))).status == 202
+    largest = Delivery(_ping_of_size(25 * MIB), event="ping")
+    assert (await deliver(hooks, largest)).status == 202
+    [stored] = await stored_deliveries(redis)  # compressed off the event loop, read back whole
+    assert stored.body == largest.body
 
 
 async def test_body_larger_than_declared_limit_without_length_is_413(
