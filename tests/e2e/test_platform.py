@@ -88,3 +88,21 @@ async def test_register_sync_and_follow_over_sse(stack: Stack, tmp_path: Path) -
         proc.send_signal(signal.SIGTERM)
     for name, proc in stack.procs.items():
         assert proc.wait(timeout=15) == 0, (stack.logs / f"{name}.log").read_text()[-2000:]
+
+
+async def test_stopping_the_api_process_ends_open_streams(stack: Stack) -> None:
+    """The api process (on its production event loop) closes a live stream on SIGTERM."""
+    token = stack.cli("token", "create", "--login", "e2e-stop", "--org", "e2e-stop-org")
+    headers = {"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-stop-1"}
+    api = stack.procs["api"]
+    async with (
+        aiohttp.ClientSession(stack.url, headers=headers) as http,
+        http.get("/v1/events", timeout=aiohttp.ClientTimeout(total=30)) as sse,
+    ):
+        assert sse.status == 200
+        assert sse.headers["X-Request-ID"] == "e2e-stop-1"
+        assert (await sse.content.readuntil(b"\n\n")).startswith(b"retry:")
+        api.send_signal(signal.SIGTERM)
+        rest = await sse.content.read()  # returns once the server closes the stream
+    assert b"server shutting down" in rest
+    assert api.wait(timeout=15) == 0, (stack.logs / "api.log").read_text()[-2000:]
