@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -92,10 +93,15 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+# A path on this server in printable ASCII: browsers drop tabs and newlines from URLs, so
+# "/\t/evil.example" would become "//evil.example", another site.
+_NEXT = re.compile(r"/(?!/)[!-~]{0,499}")
+
+
 def safe_next(value: str | None) -> str:
     """Only a path on this server: never an open redirect to another site."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:500]
+    if value and _NEXT.fullmatch(value) and "\\" not in value:
+        return value
     return "/v1/me"
 
 
@@ -135,12 +141,17 @@ async def start(
 async def _take_state(redis: Redis, state: str | None, browser_secret: str | None) -> _Pending:
     if not state or len(state) > 200:
         raise InvalidState("The callback carries no state; start again at /auth/github/login.")
-    raw = await redis.getdel(keys.oauth_state(state))
+    again = "Start again at /auth/github/login (sign-ins expire and work once)."
+    raw = await redis.get(keys.oauth_state(state))
     if raw is None:
-        raise InvalidState("Start again at /auth/github/login (sign-ins expire and work once).")
+        raise InvalidState(again)
     pending = msgspec.json.decode(raw, type=_Pending)
+    # Checked before the state is used up, so a callback from another browser cannot
+    # spend the sign-in of the one that started it.
     if not browser_secret or not hmac.compare_digest(_digest(browser_secret), pending.binding):
         raise InvalidState("This sign-in was started in another browser; start again here.")
+    if await redis.getdel(keys.oauth_state(state)) is None:
+        raise InvalidState(again)  # a concurrent callback used it first
     return pending
 
 
