@@ -15,6 +15,8 @@ import msgspec
 from libs.common.db import Conn
 from libs.common.db import members as members_db
 from libs.common.db import orgs as orgs_db
+from libs.common.db import sessions as sessions_db
+from libs.common.db import tokens as tokens_db
 from libs.common.db.members import Member
 from libs.common.db.orgs import Organization
 from libs.common.schemas import Principal, Role
@@ -27,6 +29,11 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 class LastOwner(Conflict):
     slug = "last-owner"
     title = "An organization keeps at least one owner"
+
+
+class PersonalOwner(Conflict):
+    slug = "personal-owner"
+    title = "A personal organization keeps its person as an owner"
 
 
 async def visible(conn: Conn, who: Principal, org_id: uuid.UUID) -> Organization:
@@ -92,6 +99,12 @@ async def _locked_target(
     return org, owners, target
 
 
+async def _keep_personal_owner(conn: Conn, org: Organization, user_id: uuid.UUID) -> None:
+    # Signing in always lands in one's personal organization, as its owner.
+    if org.personal and await orgs_db.personal_owner(conn, org.id) == user_id:
+        raise PersonalOwner("This is their personal organization; they stay its owner.")
+
+
 async def change_role(
     conn: Conn, who: Principal, org_id: uuid.UUID, user_id: uuid.UUID, role: Role
 ) -> Member:
@@ -100,6 +113,8 @@ async def change_role(
         _check_may_manage(org.role, target.role, role)
         if target.role == "owner" and role != "owner" and owners == [user_id]:
             raise LastOwner("Make someone else an owner first.")
+        if role != "owner":
+            await _keep_personal_owner(conn, org, user_id)
         await members_db.set_role(conn, org_id, user_id, role)
     return msgspec.structs.replace(target, role=role)
 
@@ -111,4 +126,9 @@ async def remove_member(conn: Conn, who: Principal, org_id: uuid.UUID, user_id: 
             _check_may_manage(org.role, target.role, None)
         if owners == [user_id]:
             raise LastOwner("Make someone else an owner first, or keep the organization.")
+        await _keep_personal_owner(conn, org, user_id)
         await members_db.remove(conn, org_id, user_id)
+        # Credentials issued for this organization end with the membership, and stay
+        # ended if the member is added back later.
+        await tokens_db.revoke_all(conn, org_id, user_id)
+        await sessions_db.revoke_all(conn, org_id, user_id)

@@ -145,6 +145,14 @@ async def create_organization(
     return await organization_for(conn, org_id, owner_id)
 
 
+async def personal_owner(conn: Conn, organization_id: uuid.UUID) -> uuid.UUID | None:
+    """Whose personal organization this is; None for a shared one."""
+    owner: uuid.UUID | None = await conn.fetchval(
+        "SELECT personal_owner_id FROM organizations WHERE id = $1", organization_id
+    )
+    return owner
+
+
 async def slug_of(conn: Conn, organization_id: uuid.UUID) -> str | None:
     slug: str | None = await conn.fetchval(
         "SELECT slug FROM organizations WHERE id = $1", organization_id

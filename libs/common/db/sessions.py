@@ -66,3 +66,13 @@ async def revoke(conn: Conn, token: str) -> bool:
         crypto.hash_token(token),
     )
     return status.endswith(" 1")
+
+
+async def revoke_all(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Every session of a user in one organization (they left it, or were removed)."""
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = now()"
+        " WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        organization_id,
+        user_id,
+    )

@@ -83,6 +83,16 @@ async def list_tokens(
     return to_structs(rows, TokenInfo)
 
 
+async def revoke_all(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Every token of a user in one organization (they left it, or were removed)."""
+    await conn.execute(
+        "UPDATE api_tokens SET revoked_at = now()"
+        " WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        organization_id,
+        user_id,
+    )
+
+
 async def revoke_token(
     conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, token_id: uuid.UUID
 ) -> bool:

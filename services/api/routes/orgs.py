@@ -129,7 +129,7 @@ def _member_id(request: web.Request) -> uuid.UUID:
     tags=("organizations",),
     body=RoleChange,
     responses={200: Member},
-    errors=(NotFound, Forbidden, ValidationFailed, orgs.LastOwner),
+    errors=(NotFound, Forbidden, ValidationFailed, orgs.LastOwner, orgs.PersonalOwner),
 )
 async def change_role(request: web.Request) -> web.Response:
     org_id, user_id = path_uuid(request), _member_id(request)
@@ -145,7 +145,7 @@ async def change_role(request: web.Request) -> web.Response:
     tags=("organizations",),
     description="Their tokens and sessions for this organization stop working at once.",
     responses={204: None},
-    errors=(NotFound, Forbidden, orgs.LastOwner),
+    errors=(NotFound, Forbidden, orgs.LastOwner, orgs.PersonalOwner),
 )
 async def remove_member(request: web.Request) -> web.Response:
     org_id, user_id = path_uuid(request), _member_id(request)

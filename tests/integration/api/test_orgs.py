@@ -6,7 +6,7 @@ import uuid
 
 import asyncpg
 
-from libs.common.db import orgs, tokens
+from libs.common.db import orgs, sessions, tokens
 from tests.conftest import Tenant, make_tenant
 from tests.integration.api.conftest import Client
 
@@ -149,6 +149,44 @@ async def test_removed_members_lose_access_at_once(
     )
     assert removed.status == 204
     assert (await client.get("/v1/repos", headers=member.headers)).status == 401
+
+
+async def test_adding_a_removed_member_back_does_not_revive_old_credentials(
+    client: Client, db: asyncpg.Connection, tenant: Tenant
+) -> None:
+    org = tenant.organization_id
+    member = await member_of(db, tenant, "ida", "member")
+    session = await sessions.create_session(db, member.user_id, org, 3600)
+    cookie = {"Cookie": f"ado_session={session}"}
+    assert (await client.get("/v1/repos", headers=cookie)).status == 200
+    path = f"/v1/orgs/{org}/members/{member.user_id}"
+    assert (await client.delete(path, headers=tenant.headers)).status == 204
+    await orgs.add_member(db, org, member.user_id, "member")
+    assert (await client.get("/v1/repos", headers=member.headers)).status == 401
+    assert (await client.get("/v1/repos", headers=cookie)).status == 401
+
+
+async def test_a_personal_organization_keeps_its_person_as_owner(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    erin = await make_tenant(db, "erin", "erin-work")
+    home = await orgs.ensure_personal_organization(db, erin.user_id, "erin", reserved="default")
+    erin_home = Tenant(
+        erin.user_id, home, (await tokens.create_token(db, home, erin.user_id, "t"))[0]
+    )
+    frank = await member_of(db, erin_home, "frank", "owner")
+    path = f"/v1/orgs/{home}/members/{erin.user_id}"
+    for refused in (
+        await client.delete(path, headers=frank.headers),
+        await client.patch(path, json={"role": "admin"}, headers=frank.headers),
+        await client.delete(path, headers=erin_home.headers),  # leaving it
+    ):
+        assert refused.status == 409
+        assert (await refused.json())["type"] == "/problems/personal-owner"
+    assert (await client.get("/v1/repos", headers=erin_home.headers)).status == 200
+    # Anyone else there is managed as usual.
+    frank_path = f"/v1/orgs/{home}/members/{frank.user_id}"
+    assert (await client.delete(frank_path, headers=erin_home.headers)).status == 204
 
 
 async def test_members_may_leave(client: Client, db: asyncpg.Connection, tenant: Tenant) -> None:
