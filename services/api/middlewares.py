@@ -153,6 +153,22 @@ async def _principal(request: web.Request) -> Principal:
     return found
 
 
+async def still_authorized(request: web.Request) -> bool:
+    """Whether the credentials a long request (an event stream) began with still hold:
+    its token or session, and the membership it acts through. A database that does not
+    answer is not a reason to end the stream."""
+    before = request.get(keys.PRINCIPAL)
+    if before is None:
+        return True
+    try:
+        now = await _principal(request)
+    except errors.AppError:
+        return False
+    except _UNAVAILABLE:
+        return True
+    return (now.user_id, now.organization_id) == (before.user_id, before.organization_id)
+
+
 async def _authenticated(request: web.Request) -> Principal:
     """The caller; an address whose credentials keep failing is refused (429) before its
     next lookup, since the request limiter only counts callers it knows."""

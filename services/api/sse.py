@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +23,7 @@ from redis.exceptions import RedisError
 from libs.common.redis import events, streams
 from services.api import keys
 from services.api.errors import BadRequest
+from services.api.middlewares import still_authorized
 
 log = structlog.get_logger(__name__)
 
@@ -30,11 +32,13 @@ RETRY_MS = 2000
 DESCRIPTION = (
     "A `text/event-stream`. Each event's `id` is its Redis stream entry id; reconnect with "
     "`Last-Event-ID` (or `?last_event_id=`) to continue after it with no gap and no "
-    "duplicate. Event types are the job event types (queued, started, progress, "
-    "retrying, succeeded, failed), `resync` when events after your id were already "
-    "discarded (refetch state, then keep reading), and `end` when a finished job's "
-    "stream has expired. Comment lines (`: keep-alive`) arrive when the stream is idle. "
-    "Resuming after a job's terminal event answers 204 (an EventSource stops reconnecting)."
+    "duplicate. Event types are the job event types (started, progress, retrying, "
+    "succeeded, failed; a job waiting in its queue has none yet), `resync` when events "
+    "after your id were already discarded or your id is not one of this stream's "
+    "(refetch state, then keep reading), and `end` when a finished job's stream has "
+    "expired. Comment lines (`: keep-alive`) arrive when the stream is idle. Resuming "
+    "after a job's terminal event answers 204 (an EventSource stops reconnecting). A "
+    "stream whose token or session stops working, or whose member is removed, ends."
 )
 RESUME_HEADERS = {"Last-Event-ID": "Resume after this event id (as last received)."}
 
@@ -77,8 +81,11 @@ async def gap_after(redis: Redis, stream_key: str, after: str) -> Resync | None:
         return Resync(reason="stream expired", last_event_id=after, oldest_event_id=None)
     first = info.get("first-entry")
     oldest = first[0].decode() if first else None
-    deleted = info.get("max-deleted-entry-id") or b"0-0"
-    deleted_id = deleted.decode() if isinstance(deleted, bytes) else str(deleted)
+    newest = _text(info.get("last-generated-id") or b"0-0")
+    if streams.id_before(newest, after):
+        # No such event was ever written here: start over rather than wait for it.
+        return Resync(reason="unknown event id", last_event_id=after, oldest_event_id=oldest)
+    deleted_id = _text(info.get("max-deleted-entry-id") or b"0-0")
     # `after` is no longer retained (trimmed or expired with its stream), so entries right
     # after it may be gone too; or entries after it were deleted outright.
     if oldest is not None and streams.id_before(after, oldest):
@@ -86,6 +93,10 @@ async def gap_after(redis: Redis, stream_key: str, after: str) -> Resync | None:
     if streams.valid_id(deleted_id) and streams.id_before(after, deleted_id):
         return Resync(reason="events deleted", last_event_id=after, oldest_event_id=oldest)
     return None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def _seen_the_end(redis: Redis, stream_key: str, after: str) -> bool:
@@ -151,7 +162,8 @@ async def stream(
         if gap is not None:
             await response.write(frame("resync", msgspec.json.encode(gap)))
             after = "0-0"  # everything still retained follows
-        pump = _Pump(app, response, stream_key, finished, end_on_terminal)
+        allowed = functools.partial(still_authorized, request)
+        pump = _Pump(app, response, stream_key, finished, end_on_terminal, allowed)
         if not await pump.run(after):
             await response.write(b": server shutting down; reconnect with Last-Event-ID\n\n")
     except (ConnectionResetError, ConnectionError):
@@ -173,17 +185,26 @@ class _Pump:
         stream_key: str,
         finished: FinishedCheck | None,
         end_on_terminal: bool,
+        allowed: Callable[[], Awaitable[bool]],
     ) -> None:
         self.redis, self.closing = app[keys.REDIS], app[keys.CLOSING]
         self.keepalive_s = app[keys.SETTINGS].sse_keepalive_seconds
         self.block_ms = max(10, min(BLOCK_MS, int(self.keepalive_s * 1000)))
         self.response, self.stream_key = response, stream_key
         self.finished, self.end_on_terminal = finished, end_on_terminal
+        # Checked every keep-alive interval: revoked credentials or a removed member end
+        # the stream, and the client's reconnection is then refused.
+        self.allowed = allowed
 
     async def run(self, after: str) -> bool:
         """Copy entries to the client; True when the stream ended, False on shutdown."""
-        last_write = time.monotonic()
+        last_write = last_check = time.monotonic()
         while not self.closing.is_set():
+            if time.monotonic() - last_check >= self.keepalive_s:
+                if not await self.allowed():
+                    await self.response.write(b": credentials no longer valid\n\n")
+                    return True
+                last_check = time.monotonic()
             entries = await _read_or_close(
                 self.redis, self.stream_key, after, self.closing, self.block_ms
             )

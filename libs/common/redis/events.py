@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from libs.common.config import Settings
 from libs.common.redis import keys, streams
 
-EventType = Literal["queued", "started", "progress", "retrying", "succeeded", "failed"]
+EventType = Literal["started", "progress", "retrying", "succeeded", "failed"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
 
 

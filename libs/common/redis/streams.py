@@ -7,12 +7,16 @@ from collections.abc import Mapping
 
 from redis.asyncio import Redis
 
-STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+# ASCII digits only: \d would also take other scripts' digits, which Redis refuses.
+STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 Entry = tuple[str, dict[bytes, bytes]]
+_MAX_PART = 2**64 - 1
 
 
 def valid_id(entry_id: str) -> bool:
-    return bool(STREAM_ID.match(entry_id))
+    """A stream entry id Redis accepts: two unsigned 64-bit numbers."""
+    found = STREAM_ID.fullmatch(entry_id)
+    return found is not None and all(int(part) <= _MAX_PART for part in found.groups())
 
 
 async def add(

@@ -6,11 +6,13 @@ import asyncio
 import uuid
 
 import aiohttp
+import asyncpg
 import msgspec
 from aiohttp import web
 from redis.asyncio import Redis
 
 from libs.common.config import Settings
+from libs.common.db import tokens
 from libs.common.redis import events, keys
 from services.api.app import create_app
 from tests.conftest import Tenant
@@ -159,11 +161,52 @@ async def test_an_open_stream_has_the_request_headers_and_counts_in_flight(
             scraped = await (await client.get("/metrics")).text()
 
 
+async def test_a_revoked_token_ends_its_open_stream(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant, db: asyncpg.Connection
+) -> None:
+    quick = msgspec.structs.replace(settings, sse_keepalive_seconds=0.1)
+    client: Client = await aiohttp_client(create_app(quick))
+    token, info = await tokens.create_token(db, tenant.organization_id, tenant.user_id, "s")
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await client.get("/v1/events", headers=headers)
+    seen = await response.content.readuntil(b": keep-alive\n\n")  # still allowed
+    await tokens.revoke_token(db, tenant.organization_id, tenant.user_id, info.id)
+    async with asyncio.timeout(10):
+        seen += await response.content.read()  # the server ends the stream
+    assert seen.endswith(b": credentials no longer valid\n\n")
+    assert (await client.get("/v1/events", headers=headers)).status == 401
+
+
 async def test_malformed_last_event_id_is_400(client: Client, tenant: Tenant) -> None:
     for path in ("/v1/events", "/v1/events?last_event_id=yesterday"):
         headers = tenant.headers | ({"Last-Event-ID": "x; drop"} if "?" not in path else {})
         response = await client.get(path, headers=headers)
         assert response.status == 400, path
+    # Ids Redis would refuse: past 64 bits, or digits of another script.
+    for bad in ("99999999999999999999-0", "0-18446744073709551616", "\uff11-0"):
+        response = await client.get(
+            "/v1/events", params={"last_event_id": bad}, headers=tenant.headers
+        )
+        assert response.status == 400, bad
+    ok = await client.get(
+        "/v1/events", params={"last_event_id": "18446744073709551615-0"}, headers=tenant.headers
+    )
+    assert ok.status == 200
+    ok.close()
+
+
+async def test_an_id_from_the_future_starts_over_with_resync(
+    client: Client, redis: Redis, settings: Settings, tenant: Tenant
+) -> None:
+    await publish(redis, settings, tenant, str(uuid.uuid4()), 3)
+    response = await client.get(
+        "/v1/events", headers=tenant.headers | {"Last-Event-ID": "9999999999999-0"}
+    )
+    found = await read_events(response, 4)
+    response.close()
+    assert found[0].event == "resync"
+    assert msgspec.json.decode(found[0].data)["reason"] == "unknown event id"
+    assert messages(found[1:]) == ["step 1", "step 2", "step 3"]
 
 
 async def test_stopping_the_api_ends_every_open_stream_cleanly(
