@@ -114,7 +114,10 @@ async def check(
 def client_ip(request: web.Request, trusted_proxies: int) -> str:
     """The peer address, or the address our own proxies saw when there are any."""
     if trusted_proxies:
-        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+        # Every header line: some proxies add a line of their own rather than append to
+        # the client's, and the client's first line would then be taken as the address.
+        forwarded = ",".join(request.headers.getall("X-Forwarded-For", ()))
+        hops = [h.strip() for h in forwarded.split(",")]
         hops = [h for h in hops if h]
         if hops:
             return hops[-min(trusted_proxies, len(hops))]
@@ -142,6 +145,7 @@ class FailureBudget:
             error = RateLimited(
                 f"Too many {what} from this address; retry in {decision.retry_after_s} s."
             )
+            error.headers.update(decision.headers())
             error.headers["Retry-After"] = str(decision.retry_after_s)
             raise error
 

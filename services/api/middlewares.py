@@ -98,6 +98,8 @@ def as_problem(request: web.Request, exc: Exception) -> web.StreamResponse:
             title,
             None if not exc.text or exc.text.startswith(f"{exc.status}:") else exc.text,
             instance=request.path,
+            # 405 says which methods the route takes.
+            headers={"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None,
         )
     if isinstance(exc, _UNAVAILABLE):
         log.warning("dependency unavailable", error=type(exc).__name__, detail=str(exc))

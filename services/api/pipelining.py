@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError, ResponseError
 
 Args = list[bytes | str | int]
@@ -85,10 +86,13 @@ class ScriptBatcher:
             _evalsha(pieces, self._sha, keys, args)
         packed = b"".join(pieces)
         pool = self._redis.connection_pool
-        conn = await pool.get_connection()
+        conn: Connection | None = None
         results: list[Any] = []
         try:
+            # Connecting is inside the bound too: a Redis that accepts connections but
+            # never answers would otherwise hold the handshake, and every caller, forever.
             async with asyncio.timeout(self._timeout_s):
+                conn = await pool.get_connection()
                 await conn.send_packed_command(packed)
                 for _ in calls:
                     try:
@@ -96,10 +100,13 @@ class ScriptBatcher:
                     except ResponseError as exc:  # that call failed; the others stand
                         results.append(exc)
         except BaseException:
-            await conn.disconnect()
+            # Dropped, not reused: it may be mid-reply, or mid-handshake (then it went back
+            # to the pool already, so the pool's connections go).
+            await (conn.disconnect() if conn is not None else pool.disconnect())
             raise
         finally:
-            await pool.release(conn)
+            if conn is not None:
+                await pool.release(conn)
         return results
 
 

@@ -145,6 +145,8 @@ class SecretStore:
 
 async def read_body(request: web.Request, length: int | None, limit: int) -> bytes:
     """The raw body: `length` bytes when declared (already checked against `limit`)."""
+    if length == 0:
+        return b""
     if length is not None:
         try:
             return await request.content.readexactly(length)
@@ -178,7 +180,11 @@ def payload_json(request: web.Request, body: bytes) -> bytes:
     if mime == "application/json":
         return body
     if mime == "application/x-www-form-urlencoded":
-        values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10).get("payload")
+        try:
+            fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:  # more fields than a delivery has
+            raise BadRequest("The form-encoded delivery has unexpected fields.") from None
+        values = fields.get("payload")
         if values:
             return values[0].encode()
         raise BadRequest("The form-encoded delivery has no 'payload' field.")
@@ -187,8 +193,10 @@ def payload_json(request: web.Request, body: bytes) -> bytes:
 
 def action_of(document: bytes) -> str | None:
     try:
+        # msgspec skips the fields it is not asked for without checking their text.
+        document.decode()
         action = _envelope.decode(document).action
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The delivery body is not a JSON object in UTF-8.") from None
     return action[:64] if action else None
 
@@ -284,7 +292,9 @@ class Intake:
             return None
         if result == -1:
             log.error("webhook stream full; refusing deliveries until the worker catches up")
-            raise ServiceUnavailable("The delivery queue is full; redeliver shortly.")
+            full = ServiceUnavailable("The delivery queue is full; redeliver shortly.")
+            full.headers["Retry-After"] = "30"
+            raise full
         return result.decode() if isinstance(result, bytes) else str(result)
 
 

@@ -57,6 +57,15 @@ def to_fields(delivery: Delivery) -> dict[str, bytes]:
     return {META: _encoder.encode(meta), BODY_LZ4: lz4.frame.compress(delivery.body)}
 
 
+def meta_of(fields: dict[bytes, bytes]) -> Delivery | None:
+    """The delivery's metadata without its body (which may be what is unreadable), or None
+    when the metadata is unreadable too."""
+    try:
+        return _decoder.decode(fields[b"meta"])
+    except (KeyError, msgspec.MsgspecError):
+        return None
+
+
 def from_fields(fields: dict[bytes, bytes]) -> Delivery:
     """The delivery in a stream entry; KeyError, ValueError or msgspec errors when it is
     not one."""

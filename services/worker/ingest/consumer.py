@@ -146,7 +146,10 @@ class IngestConsumer:
         try:
             entry = deliveries.from_fields(fields)
         except (KeyError, ValueError, msgspec.MsgspecError) as exc:
-            await self.dead_letter(entry_id, fields, f"unreadable stream entry: {exc}")
+            # Recorded and forgotten when its metadata can still be read, so GitHub's
+            # redelivery of it is taken rather than dropped as a duplicate.
+            reason = f"unreadable stream entry: {exc}"
+            await self.dead_letter(entry_id, fields, reason, deliveries.meta_of(fields))
             return True
         if recovered and await self.times_delivered(entry_id) > self.max_deliveries:
             await self.dead_letter(

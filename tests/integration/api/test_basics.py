@@ -81,6 +81,14 @@ async def test_metrics_use_route_templates(client: Client, tenant: Tenant) -> No
     assert "autodevops_queue_depth" in text
 
 
+async def test_a_wrong_method_is_405_naming_the_allowed_ones(client: Client) -> None:
+    response = await client.delete("/health")
+    assert response.status == 405
+    assert response.content_type == PROBLEM
+    assert (await response.json())["type"] == "/problems/method-not-allowed"
+    assert set(response.headers["Allow"].split(",")) >= {"GET"}
+
+
 async def test_no_token_is_401_problem(client: Client) -> None:
     response = await client.get("/v1/repos")
     assert response.status == 401

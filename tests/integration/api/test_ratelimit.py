@@ -104,6 +104,10 @@ async def test_guessing_tokens_is_limited_per_ip_across_replicas(
     refused = await a.get("/v1/repos", headers=guesser)  # no credentials: the same budget
     assert refused.status == 429
     assert int(refused.headers["Retry-After"]) >= 1
+    assert (refused.headers["RateLimit-Remaining"], refused.headers["RateLimit-Limit"]) == (
+        "0",
+        "3",
+    )
     # Failures alone spend it: a caller elsewhere whose token works is never counted.
     elsewhere = tenant.headers | {"X-Forwarded-For": "198.51.100.2"}
     for _ in range(5):
@@ -126,6 +130,20 @@ async def test_forwarded_for_is_used_only_behind_trusted_proxies(
     assert (await behind.get("/nowhere", headers=spoofed("3.3.3.3"))).status == 404
     assert (await behind.get("/nowhere", headers=spoofed("3.3.3.3"))).status == 429
     assert (await behind.get("/nowhere", headers=spoofed("4.4.4.4"))).status == 404
+
+
+async def test_a_proxy_that_adds_its_own_forwarded_for_line_is_read_last(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    # The client makes up the first line; the trusted proxy adds a second one with the
+    # address it saw, rather than appending to the client's.
+    [behind] = await replicas(
+        aiohttp_client, limited(settings, rate_limit_requests=1, trusted_proxy_count=1), 1
+    )
+    for made_up in ("6.6.6.1", "6.6.6.2"):
+        headers = [("X-Forwarded-For", made_up), ("X-Forwarded-For", "10.0.0.9")]
+        status = (await behind.get("/nowhere", headers=headers)).status
+        assert status == (404 if made_up.endswith("1") else 429)
 
 
 async def test_budget_comes_back_gradually_not_in_a_window_burst(

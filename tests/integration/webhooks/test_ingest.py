@@ -311,6 +311,27 @@ async def test_a_delivery_that_keeps_failing_is_dead_lettered(
     assert again.status == 202
 
 
+async def test_an_entry_whose_body_cannot_be_read_is_recorded_dead_and_forgotten(
+    hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis
+) -> None:
+    # As an older worker, or a damaged frame, would meet it: the metadata still reads.
+    await deliver(hooks, Delivery(body_of(push_payload()), delivery="mangled", hook_id="5"))
+    [(entry_id, _)] = await redis.xrange(keys.WEBHOOKS_STREAM)
+    await redis.xdel(keys.WEBHOOKS_STREAM, entry_id)
+    meta = msgspec.json.encode({"event": "push", "delivery": "mangled", "hook_id": 5})
+    await redis.xadd(keys.WEBHOOKS_STREAM, {"meta": meta, "body_lz4": b"not a frame"})
+    await drain(consumer(deps))
+    await assert_stream_empty(redis)
+    [(_, dead)] = await redis.xrange(keys.WEBHOOKS_DEAD_LETTER)
+    assert b"not an LZ4 frame" in dead[b"reason"]
+    row = await delivery_row(db, "mangled")
+    assert row["status"] == "dead"
+    # Forgotten, so GitHub's redelivery is taken.
+    assert not await redis.exists(keys.webhook_dedup("5", "mangled"))
+    again = await deliver(hooks, Delivery(body_of(push_payload()), delivery="mangled", hook_id="5"))
+    assert again.status == 202
+
+
 async def test_a_redelivery_after_the_api_forgot_it_does_nothing_twice(
     hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis, tenant: Tenant
 ) -> None:

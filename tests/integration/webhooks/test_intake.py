@@ -115,10 +115,19 @@ async def test_signature_is_checked_before_the_body_is_parsed(hooks: Client, red
 
 
 async def test_invalid_json_is_400_and_stores_nothing(hooks: Client, redis: Redis) -> None:
-    for body in (b"{not json", b"[1, 2]", b"", b'{"action": "\xff\xfe"}'):
+    deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    for body in (
+        b"{not json",
+        b"[1, 2]",
+        b"",
+        b'{"action": "\xff\xfe"}',
+        b'{"zen": "\xff"}',  # in a field the intake does not read
+        deep,
+    ):
         response = await deliver(hooks, Delivery(body))
-        assert response.status == 400, body
+        assert response.status == 400, body[:40]
         assert response.content_type == PROBLEM
+        assert "JSON object in UTF-8" in (await response.json())["detail"], body[:40]
     await assert_nothing_stored(redis)
 
 
@@ -206,6 +215,9 @@ async def test_form_encoded_deliveries_carry_the_json_in_payload(
     assert stored.body == document
     xml = Delivery(b"<ping/>", event="ping", content_type="application/xml")
     assert (await deliver(hooks, xml)).status == 415
+    crowded = urlencode({f"f{i}": "x" for i in range(11)} | {"payload": "{}"}).encode()
+    form = "application/x-www-form-urlencoded"
+    assert (await deliver(hooks, Delivery(crowded, event="ping", content_type=form))).status == 400
 
 
 async def test_unknown_events_are_accepted_for_the_record(hooks: Client, redis: Redis) -> None:
@@ -274,10 +286,9 @@ async def test_full_stream_is_503(
 ) -> None:
     small = msgspec.structs.replace(hook_settings, webhook_stream_max_entries=2)
     client: Client = await aiohttp_client(create_app(small))
-    statuses = [
-        (await deliver(client, Delivery(body_of({"n": n}), event="ping"))).status for n in range(3)
-    ]
-    assert statuses == [202, 202, 503]
+    answers = [await deliver(client, Delivery(body_of({"n": n}), event="ping")) for n in range(3)]
+    assert [a.status for a in answers] == [202, 202, 503]
+    assert answers[2].headers["Retry-After"] == "30"
     assert await redis.xlen(keys.WEBHOOKS_STREAM) == 2
     # The refused delivery was not remembered, so GitHub's redelivery can still succeed.
     assert len([k async for k in redis.scan_iter("webhook:seen:*")]) == 2
