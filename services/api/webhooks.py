@@ -8,7 +8,6 @@ so a delivery is either stored (202), already known (200), or not stored at all 
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import time
 import uuid
@@ -117,29 +116,23 @@ class SecretStore:
     ) -> Source:
         """The source whose secret signed `body`; BadSignature when none did.
 
-        `before_lookup` runs before each database lookup (a cache miss) and may refuse it.
+        The secrets at hand (the hook's, cached within SECRET_CACHE_S, and the global one)
+        are tried first: they cost nothing, so they are never refused. Only then, for a
+        hook not cached or one re-keyed a moment ago, are its secrets looked up, after
+        `before_lookup`, which may refuse it.
         """
-        if self.keyring is None:  # no repository secrets can exist: nothing to look up
-            cached: tuple[float, list[tuple[Source, bytes]]] | None = (math.inf, [])
-        else:
-            cached = self._cache.get((hook_id, target_id))
-        fresh = cached is None or cached[0] < time.monotonic()
-        if cached is None or fresh:
-            await before_lookup()
-            candidates = await self._load(hook_id, target_id)
-        else:
-            candidates = cached[1]
-        for attempt in range(2):
-            for source, secret in candidates:
+        cached = self._cache.get((hook_id, target_id))
+        if cached is not None and cached[0] >= time.monotonic():
+            for source, secret in cached[1]:
                 if verify_signature(secret, body, header):
                     return source
-            if self.global_secret and verify_signature(self.global_secret, body, header):
-                return Source(None, None)
-            if fresh or attempt:
-                break
-            # A cached miss may be a hook created or re-keyed a moment ago: look again.
+        if self.global_secret and verify_signature(self.global_secret, body, header):
+            return Source(None, None)
+        if self.keyring is not None:  # else no repository secrets can exist
             await before_lookup()
-            candidates, fresh = await self._load(hook_id, target_id), True
+            for source, secret in await self._load(hook_id, target_id):
+                if verify_signature(secret, body, header):
+                    return source
         raise BadSignature("X-Hub-Signature-256 does not match the body under any secret we hold.")
 
 
@@ -259,9 +252,11 @@ class Intake:
     async def aclose(self) -> None:
         await self.store_script.aclose()
 
-    def _failures(self, request: web.Request) -> gcra.FailureBudget:
+    def _failures(self, request: web.Request, hook_id: int) -> gcra.FailureBudget:
+        # Per address and hook: GitHub sends every customer's deliveries from the same
+        # addresses, so someone's hook with a wrong secret must not hold up ours.
         ip = gcra.client_ip(request, self.settings.trusted_proxy_count)
-        return gcra.FailureBudget(self.redis, f"ip:{ip}", self.signature_failures)
+        return gcra.FailureBudget(self.redis, f"ip:{ip}:hook:{hook_id}", self.signature_failures)
 
     async def verify(
         self, request: web.Request, body: bytes, signature: str, hook_id: int, target_id: int
@@ -270,12 +265,14 @@ class Intake:
         next database lookup (forged deliveries with made-up hook ids are not free)."""
 
         async def guard() -> None:
-            await self._failures(request).refuse_if_spent("deliveries with bad signatures")
+            await self._failures(request, hook_id).refuse_if_spent(
+                "deliveries with bad signatures for this hook"
+            )
 
         try:
             return await self.secrets.verify(body, signature, hook_id, target_id, guard)
         except BadSignature:
-            await self._failures(request).spend()
+            await self._failures(request, hook_id).spend()
             raise
 
     async def store(self, delivery: deliveries.Delivery) -> str | None:

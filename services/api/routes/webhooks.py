@@ -43,8 +43,9 @@ _OUTCOMES = {
         "Verifies X-Hub-Signature-256 over the raw body (the repository's secret or "
         "GITHUB_WEBHOOK_SECRET), then queues the delivery for the worker. A redelivery of "
         "a stored delivery (same X-GitHub-Hook-ID and X-GitHub-Delivery) answers 200 and "
-        "queues nothing. Bodies up to 25 MiB (WEBHOOK_MAX_BODY_BYTES). An address whose "
-        "signatures keep failing (RATE_LIMIT_AUTH_REQUESTS per window) gets 429."
+        "queues nothing. Bodies up to 25 MiB (WEBHOOK_MAX_BODY_BYTES). A hook whose "
+        "signatures keep failing from one address (RATE_LIMIT_AUTH_REQUESTS per window) gets "
+        "429 before its secrets are looked up again."
     ),
     body=dict[str, Any],
     headers={
