@@ -34,7 +34,7 @@ def next_midnight(now: dt.datetime) -> dt.datetime:
 
 
 async def usage(conn: Conn, settings: Settings, who: Principal) -> Usage:
-    summary = await ai_usage.summary(conn, who.organization_id, who.user_id)
+    summary = await ai_usage.summary(conn, who.user_id)
     quota = settings.ai_daily_quota_per_user
     return Usage(
         ai_enabled=bool(settings.gemini_api_key),

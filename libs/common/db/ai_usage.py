@@ -158,22 +158,28 @@ async def tokens_today(
     *,
     at: dt.datetime | None = None,
 ) -> int:
-    """Tokens the user spent in this organization since the last UTC midnight.
+    """Tokens counted against a daily quota since the last UTC midnight.
 
-    A job nobody requested (a webhook push) has no user: its usage counts against the
-    organization's unattributed bucket, which has the same daily quota.
+    A user's count spans every organization they spend in: the quota is theirs, so a new
+    organization brings no fresh one. A job nobody requested (a webhook push) has no
+    user: its usage counts against the organization's unattributed bucket, which has the
+    same daily quota.
     """
-    total: int = await conn.fetchval(
-        f"""
-        SELECT coalesce(sum(tokens_used), 0) FROM ai_usage
-         WHERE organization_id = $1 AND user_id IS NOT DISTINCT FROM $2
-           AND created_at >= date_trunc('day', coalesce($3, now()), 'UTC')
-           AND {_COUNTED}
-        """,
-        organization_id,
-        user_id,
-        at,
-    )
+    since = "created_at >= date_trunc('day', coalesce($2, now()), 'UTC')"
+    if user_id is None:
+        total: int = await conn.fetchval(
+            f"SELECT coalesce(sum(tokens_used), 0) FROM ai_usage"
+            f" WHERE organization_id = $1 AND user_id IS NULL AND {since} AND {_COUNTED}",
+            organization_id,
+            at,
+        )
+    else:
+        total = await conn.fetchval(
+            f"SELECT coalesce(sum(tokens_used), 0) FROM ai_usage"
+            f" WHERE user_id = $1 AND {since} AND {_COUNTED}",
+            user_id,
+            at,
+        )
     return int(total)
 
 
@@ -191,14 +197,9 @@ async def job_usage(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -
     return JobUsage(calls=int(row["calls"]), tokens=int(row["tokens"]))
 
 
-async def summary(
-    conn: Conn,
-    organization_id: uuid.UUID,
-    user_id: uuid.UUID,
-    *,
-    at: dt.datetime | None = None,
-) -> UsageSummary:
-    """Tokens today and this calendar month (UTC) for a user: what GET /v1/usage shows."""
+async def summary(conn: Conn, user_id: uuid.UUID, *, at: dt.datetime | None = None) -> UsageSummary:
+    """Tokens today and this calendar month (UTC) for a user, in every organization (as
+    their quota counts them): what GET /v1/usage shows."""
     row = await conn.fetchrow(
         """
         SELECT
@@ -206,11 +207,9 @@ async def summary(
             AS today,
           coalesce(sum(tokens_used), 0) AS month,
           count(*) FILTER (WHERE created_at >= date_trunc('day', t, 'UTC')) AS calls_today
-          FROM ai_usage, coalesce($3::timestamptz, now()) AS t
-         WHERE organization_id = $1 AND user_id = $2
-           AND created_at >= date_trunc('month', t, 'UTC')
+          FROM ai_usage, coalesce($2::timestamptz, now()) AS t
+         WHERE user_id = $1 AND created_at >= date_trunc('month', t, 'UTC')
         """,
-        organization_id,
         user_id,
         at,
     )

@@ -37,7 +37,7 @@ async def spend(
         )
 
 
-async def test_today_counts_since_utc_midnight_within_the_org(
+async def test_today_counts_a_users_tokens_in_every_org_since_utc_midnight(
     db: asyncpg.Connection, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     await spend(db, tenant, 100)
@@ -46,8 +46,13 @@ async def test_today_counts_since_utc_midnight_within_the_org(
     await spend(db, tenant, 7, anonymous=True)  # a webhook job: nobody requested it
     assert await ai_usage.tokens_today(db, tenant.organization_id, tenant.user_id) == 100
     assert await ai_usage.tokens_today(db, tenant.organization_id, None) == 7
-    # The same user seen from another organization has spent nothing there.
-    assert await ai_usage.tokens_today(db, other_tenant.organization_id, tenant.user_id) == 0
+    # The quota is the user's: what they spend in another organization counts too, so a
+    # new organization brings no fresh quota.
+    elsewhere = Tenant(tenant.user_id, other_tenant.organization_id, tenant.token)
+    await spend(db, elsewhere, 30)
+    for org in (tenant.organization_id, other_tenant.organization_id):
+        assert await ai_usage.tokens_today(db, org, tenant.user_id) == 130
+    assert await ai_usage.tokens_today(db, other_tenant.organization_id, None) == 0
     midnight = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     tomorrow = midnight + dt.timedelta(days=1, minutes=1)
     assert await ai_usage.tokens_today(db, tenant.organization_id, tenant.user_id, at=tomorrow) == 0
@@ -57,13 +62,13 @@ async def test_summary_for_the_usage_endpoint(db: asyncpg.Connection, tenant: Te
     now = dt.datetime.now(dt.UTC)
     await spend(db, tenant, 100)
     await spend(db, tenant, 50)
-    summary = await ai_usage.summary(db, tenant.organization_id, tenant.user_id)
+    summary = await ai_usage.summary(db, tenant.user_id)
     assert summary.tokens_today == 150
     assert summary.calls_today == 2
     assert summary.tokens_this_month == 150
     # Seen from the first day of next month, nothing was spent "this month".
     next_month = (now.replace(day=1) + dt.timedelta(days=32)).replace(day=1, hour=12)
-    later = await ai_usage.summary(db, tenant.organization_id, tenant.user_id, at=next_month)
+    later = await ai_usage.summary(db, tenant.user_id, at=next_month)
     assert later.tokens_this_month == 0
 
 

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from libs.common.config import SecretStr, Settings
-from libs.common.db import ai_usage
+from libs.common.db import ai_usage, tokens
 from services.api.app import create_app
 from tests.conftest import Tenant, make_tenant
 from tests.integration.api.conftest import Client, ClientFactory
@@ -124,6 +124,16 @@ async def test_a_spent_quota_refuses_analyses_only_when_ai_is_on(
     assert allowed.status == 202
     usage = await (await on.get("/v1/usage", headers=tenant.headers)).json()
     assert (usage["ai_enabled"], usage["remaining_today"]) == (True, 0)
+    # A new organization brings no fresh quota: it is the user's.
+    made = await on.post("/v1/orgs", json={"slug": "fresh", "name": "F"}, headers=tenant.headers)
+    fresh_org = uuid.UUID((await made.json())["id"])
+    token, _ = await tokens.create_token(db, fresh_org, tenant.user_id, "t")
+    fresh = Tenant(tenant.user_id, fresh_org, token)
+    there = await (await on.get("/v1/usage", headers=fresh.headers)).json()
+    assert (there["tokens_today"], there["remaining_today"]) == (500, 0)
+    fresh_repo = await repo_with_commit(on, db, fresh)
+    again = await on.post(f"/v1/repos/{fresh_repo}/analyze", headers=fresh.headers)
+    assert again.status == 429
 
 
 async def test_operators_see_the_top_ai_users_across_organizations(
