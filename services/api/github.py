@@ -126,11 +126,7 @@ async def _register_hook(
     full_name: str,
     url: str,
 ) -> None:
-    secret = new_webhook_secret()
-    sealed, key_id = keyring.encrypt(secret.encode(), webhooks_db.secret_context(repo_id))
-    async with pool.acquire() as conn:
-        # Stored first: GitHub pings a new hook at once, and the ping must verify.
-        await webhooks_db.store_webhook_secret(conn, org_id, repo_id, sealed, key_id)
+    secret = await _hook_secret(pool, keyring, org_id, repo_id)
     try:
         hook = await client.ensure_webhook(full_name, url=url, secret=secret)
     except gh_errors.GitHubError as exc:
@@ -138,3 +134,24 @@ async def _register_hook(
         return
     async with pool.acquire() as conn:
         await webhooks_db.store_webhook_id(conn, org_id, repo_id, hook.id)
+
+
+async def _hook_secret(
+    pool: asyncpg.Pool, keyring: Keyring, org_id: uuid.UUID, repo_id: uuid.UUID
+) -> str:
+    """The secret to give the repository's hook: the one already stored, so connecting
+    again changes nothing GitHub holds (a failed update would otherwise leave GitHub and us
+    with different secrets), or a new one, stored before the hook exists because GitHub
+    pings a new hook at once and the ping must verify."""
+    context = webhooks_db.secret_context(repo_id)
+    fresh = new_webhook_secret()
+    sealed, key_id = keyring.encrypt(fresh.encode(), context)
+    async with pool.acquire() as conn:
+        stored = await webhooks_db.keep_first_webhook_secret(conn, org_id, repo_id, sealed, key_id)
+        if stored is not None:
+            try:
+                return keyring.decrypt(stored[0], stored[1], context).decode()
+            except CryptoKeyError:  # sealed with a key no longer configured: replace it
+                pass
+        await webhooks_db.store_webhook_secret(conn, org_id, repo_id, sealed, key_id)
+    return fresh

@@ -258,6 +258,30 @@ async def store_webhook_secret(
     )
 
 
+async def keep_first_webhook_secret(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, ciphertext: bytes, key_id: str
+) -> tuple[bytes, str] | None:
+    """Store the secret unless the repository has one; the one it has afterwards (the
+    first stored wins, so concurrent connects agree), as (ciphertext, key id)."""
+    await conn.execute(
+        "UPDATE repositories SET webhook_secret = $3, webhook_key_id = $4, updated_at = now()"
+        " WHERE organization_id = $1 AND id = $2 AND webhook_secret IS NULL",
+        organization_id,
+        repository_id,
+        ciphertext,
+        key_id,
+    )
+    row = await conn.fetchrow(
+        "SELECT webhook_secret, webhook_key_id FROM repositories"
+        " WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        repository_id,
+    )
+    if row is None or row["webhook_secret"] is None:
+        return None
+    return bytes(row["webhook_secret"]), str(row["webhook_key_id"])
+
+
 async def store_webhook_id(
     conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, hook_id: int
 ) -> None:

@@ -105,6 +105,39 @@ async def test_connecting_twice_is_the_same_repository_and_one_hook(
     assert len(gh_repo.hooks) == 1
 
 
+async def test_connecting_again_keeps_the_secret_github_holds(
+    public_client: Client,
+    fake_github: FakeGitHub,
+    oauth_settings: Settings,
+    db: asyncpg.Connection,
+) -> None:
+    token = await signed_in_token(public_client, fake_github, "keeper")
+    gh_repo = fake_github.add_repo("keeper/app", {"a": "b"})
+    first = await public_client.post(
+        "/v1/repos", json={"github": "keeper/app"}, headers=bearer(token)
+    )
+    repo_id = (await first.json())["id"]
+    [hook] = gh_repo.hooks
+    held = hook["config"]["secret"]
+    # Connecting again while GitHub fails to update the hook changes nothing it holds.
+    fake_github.fail("PATCH", "/repos/keeper/app/hooks", 502)
+    again = await public_client.post(
+        "/v1/repos", json={"github": "keeper/app"}, headers=bearer(token)
+    )
+    assert again.status == 200
+    row = await db.fetchrow(
+        "SELECT webhook_secret, webhook_key_id FROM repositories WHERE id = $1",
+        uuid.UUID(repo_id),
+    )
+    assert oauth_settings.encryption_key is not None
+    stored = Keyring(oauth_settings.encryption_key.get()).decrypt(
+        row["webhook_secret"],
+        row["webhook_key_id"],
+        f"repositories.webhook_secret:{repo_id}".encode(),
+    )
+    assert stored.decode() == held == hook["config"]["secret"]
+
+
 async def test_without_public_url_or_admin_rights_no_hook_is_made(
     web_client: Client, public_client: Client, fake_github: FakeGitHub
 ) -> None:
