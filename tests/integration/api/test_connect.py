@@ -129,6 +129,7 @@ async def test_connecting_again_keeps_the_secret_github_holds(
         "SELECT webhook_secret, webhook_key_id FROM repositories WHERE id = $1",
         uuid.UUID(repo_id),
     )
+    assert row is not None
     assert oauth_settings.encryption_key is not None
     stored = Keyring(oauth_settings.encryption_key.get()).decrypt(
         row["webhook_secret"],
