@@ -83,11 +83,10 @@ async def record(
 
 
 async def lock_user(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
-    """Serialise quota decisions for one user until the transaction ends."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        f"ai_usage:{organization_id}:{user_id}",
-    )
+    """Serialise quota decisions for one quota until the transaction ends: the user's, in
+    every organization, or an organization's unattributed bucket (as tokens_today counts)."""
+    key = f"ai_usage:user:{user_id}" if user_id else f"ai_usage:org:{organization_id}"
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
 
 async def reserve(
