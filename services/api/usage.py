@@ -20,11 +20,15 @@ class QuotaExceeded(AppError):
 
 
 class Usage(msgspec.Struct, kw_only=True):
+    """The caller's AI usage in this organization, and their quota, which counts their
+    tokens in every organization (a new one brings no fresh quota)."""
+
     ai_enabled: bool
     tokens_today: int
     tokens_this_month: int
     calls_today: int
     daily_quota: int
+    quota_used_today: int
     remaining_today: int
     resets_at: dt.datetime
 
@@ -34,7 +38,8 @@ def next_midnight(now: dt.datetime) -> dt.datetime:
 
 
 async def usage(conn: Conn, settings: Settings, who: Principal) -> Usage:
-    summary = await ai_usage.summary(conn, who.user_id)
+    summary = await ai_usage.summary(conn, who.organization_id, who.user_id)
+    used = await ai_usage.tokens_today(conn, who.organization_id, who.user_id)
     quota = settings.ai_daily_quota_per_user
     return Usage(
         ai_enabled=bool(settings.gemini_api_key),
@@ -42,7 +47,8 @@ async def usage(conn: Conn, settings: Settings, who: Principal) -> Usage:
         tokens_this_month=summary.tokens_this_month,
         calls_today=summary.calls_today,
         daily_quota=quota,
-        remaining_today=max(0, quota - summary.tokens_today),
+        quota_used_today=used,
+        remaining_today=max(0, quota - used),
         resets_at=next_midnight(dt.datetime.now(dt.UTC)),
     )
 

@@ -196,9 +196,15 @@ async def job_usage(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -
     return JobUsage(calls=int(row["calls"]), tokens=int(row["tokens"]))
 
 
-async def summary(conn: Conn, user_id: uuid.UUID, *, at: dt.datetime | None = None) -> UsageSummary:
-    """Tokens today and this calendar month (UTC) for a user, in every organization (as
-    their quota counts them): what GET /v1/usage shows."""
+async def summary(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    at: dt.datetime | None = None,
+) -> UsageSummary:
+    """Tokens today and this calendar month (UTC) for a user in one organization: what
+    GET /v1/usage shows (the quota itself counts them in every organization)."""
     row = await conn.fetchrow(
         """
         SELECT
@@ -206,9 +212,11 @@ async def summary(conn: Conn, user_id: uuid.UUID, *, at: dt.datetime | None = No
             AS today,
           coalesce(sum(tokens_used), 0) AS month,
           count(*) FILTER (WHERE created_at >= date_trunc('day', t, 'UTC')) AS calls_today
-          FROM ai_usage, coalesce($2::timestamptz, now()) AS t
-         WHERE user_id = $1 AND created_at >= date_trunc('month', t, 'UTC')
+          FROM ai_usage, coalesce($3::timestamptz, now()) AS t
+         WHERE organization_id = $1 AND user_id = $2
+           AND created_at >= date_trunc('month', t, 'UTC')
         """,
+        organization_id,
         user_id,
         at,
     )

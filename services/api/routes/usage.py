@@ -13,7 +13,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/v1/usage")
 @operation(
-    "Your AI token usage, in all your organizations: today and this month (UTC), against quota",
+    "Your AI token usage in this organization, today and this month (UTC), and your quota",
     tags=("usage",),
     responses={200: usage.Usage},
 )

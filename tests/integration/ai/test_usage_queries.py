@@ -62,13 +62,13 @@ async def test_summary_for_the_usage_endpoint(db: asyncpg.Connection, tenant: Te
     now = dt.datetime.now(dt.UTC)
     await spend(db, tenant, 100)
     await spend(db, tenant, 50)
-    summary = await ai_usage.summary(db, tenant.user_id)
+    summary = await ai_usage.summary(db, tenant.organization_id, tenant.user_id)
     assert summary.tokens_today == 150
     assert summary.calls_today == 2
     assert summary.tokens_this_month == 150
     # Seen from the first day of next month, nothing was spent "this month".
     next_month = (now.replace(day=1) + dt.timedelta(days=32)).replace(day=1, hour=12)
-    later = await ai_usage.summary(db, tenant.user_id, at=next_month)
+    later = await ai_usage.summary(db, tenant.organization_id, tenant.user_id, at=next_month)
     assert later.tokens_this_month == 0
 
 

@@ -130,7 +130,9 @@ async def test_a_spent_quota_refuses_analyses_only_when_ai_is_on(
     token, _ = await tokens.create_token(db, fresh_org, tenant.user_id, "t")
     fresh = Tenant(tenant.user_id, fresh_org, token)
     there = await (await on.get("/v1/usage", headers=fresh.headers)).json()
-    assert (there["tokens_today"], there["remaining_today"]) == (500, 0)
+    # Nothing spent in this organization, but the day's quota is used up elsewhere.
+    assert (there["tokens_today"], there["quota_used_today"]) == (0, 500)
+    assert there["remaining_today"] == 0
     fresh_repo = await repo_with_commit(on, db, fresh)
     again = await on.post(f"/v1/repos/{fresh_repo}/analyze", headers=fresh.headers)
     assert again.status == 429
