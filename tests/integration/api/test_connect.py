@@ -32,6 +32,25 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def stored_secret(
+    db: asyncpg.Connection, settings: Settings, repo_id: str
+) -> tuple[bytes, bytes]:
+    """A repository's stored webhook secret: its ciphertext, and what it decrypts to under
+    the repository's context."""
+    row = await db.fetchrow(
+        "SELECT webhook_secret, webhook_key_id FROM repositories WHERE id = $1",
+        uuid.UUID(repo_id),
+    )
+    assert row is not None
+    assert settings.encryption_key is not None
+    plain = Keyring(settings.encryption_key.get()).decrypt(
+        row["webhook_secret"],
+        row["webhook_key_id"],
+        f"repositories.webhook_secret:{repo_id}".encode(),
+    )
+    return bytes(row["webhook_secret"]), plain
+
+
 async def test_connecting_registers_metadata_and_a_webhook(
     public_client: Client,
     fake_github: FakeGitHub,
@@ -58,19 +77,9 @@ async def test_connecting_registers_metadata_and_a_webhook(
     assert hook["config"]["url"] == f"{PUBLIC}/webhooks/github?repository={repo['id']}"
     assert hook["config"]["content_type"] == "json"
     # The secret GitHub holds is the one we stored, encrypted under the repository's context.
-    row = await db.fetchrow(
-        "SELECT webhook_secret, webhook_key_id FROM repositories WHERE id = $1",
-        uuid.UUID(repo["id"]),
-    )
-    assert row is not None
-    assert oauth_settings.encryption_key is not None
-    secret = Keyring(oauth_settings.encryption_key.get()).decrypt(
-        row["webhook_secret"],
-        row["webhook_key_id"],
-        f"repositories.webhook_secret:{repo['id']}".encode(),
-    )
+    ciphertext, secret = await stored_secret(db, oauth_settings, repo["id"])
     assert secret.decode() == hook["config"]["secret"]
-    assert secret not in row["webhook_secret"]
+    assert secret not in ciphertext
     # And a delivery GitHub signs with it is accepted for this repository only.
     body = b'{"zen": "Speak like a human.", "hook_id": %d}' % hook["id"]
     delivered = await public_client.post(
@@ -125,17 +134,7 @@ async def test_connecting_again_keeps_the_secret_github_holds(
         "/v1/repos", json={"github": "keeper/app"}, headers=bearer(token)
     )
     assert again.status == 200
-    row = await db.fetchrow(
-        "SELECT webhook_secret, webhook_key_id FROM repositories WHERE id = $1",
-        uuid.UUID(repo_id),
-    )
-    assert row is not None
-    assert oauth_settings.encryption_key is not None
-    stored = Keyring(oauth_settings.encryption_key.get()).decrypt(
-        row["webhook_secret"],
-        row["webhook_key_id"],
-        f"repositories.webhook_secret:{repo_id}".encode(),
-    )
+    _, stored = await stored_secret(db, oauth_settings, repo_id)
     assert stored.decode() == held == hook["config"]["secret"]
 
 
