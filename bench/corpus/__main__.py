@@ -1,4 +1,4 @@
-"""`python -m bench.corpus checkout DIR [--mirrors DIR] [--only NAME ...]`: the corpus at its commits.
+"""`python -m bench.corpus checkout DIR [--mirrors DIR] [--only NAME ...]`: the corpus.
 
 Each repository lands in `DIR/owner+name` as a plain work tree at the manifest's commit
 (no history beyond it). An existing checkout at the right commit is kept; one at another
