@@ -1,23 +1,24 @@
-"""Lenient readers for the manifest formats: a file that does not parse reads as empty."""
+"""Lenient readers for the manifest formats: a file that does not parse reads as empty.
+
+Each parser is imported on first use: `autodevops scan` of a small tree (or an empty one,
+in a CI job's first step) should not pay for YAML, TOML and XML it never reads.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
-import tomllib
-import xml.etree.ElementTree as ET
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from libs.analysis.tree import Tree
 
-try:  # the C loader is many times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 
 def load_toml(tree: Tree, path: str) -> dict[str, Any]:
+    import tomllib
+
     text = tree.read_text(path)
     if text is None:
         return {}
@@ -46,10 +47,21 @@ def load_yaml(tree: Tree, path: str) -> Any:
 
 
 def parse_yaml(text: str) -> Any:
+    yaml, loader = _yaml()
     try:
-        return yaml.load(text, Loader=_YamlLoader)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError:
         return None
+
+
+@functools.cache
+def _yaml() -> tuple[Any, Any]:
+    import yaml
+
+    try:  # the C loader is many times faster; fall back where libyaml is missing
+        return yaml, yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        return yaml, yaml.SafeLoader
 
 
 def parse_xml(tree: Tree, path: str) -> ET.Element | None:
@@ -57,6 +69,8 @@ def parse_xml(tree: Tree, path: str) -> ET.Element | None:
 
     Expat expands no external entities and, since 2.4.1, refuses entity blow-ups.
     """
+    import xml.etree.ElementTree as ET
+
     text = tree.read_text(path)
     if not text:
         return None

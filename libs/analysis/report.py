@@ -223,6 +223,8 @@ class ScanStats(msgspec.Struct, kw_only=True):
     duration_ms: int = 0
     skipped_symlinks: int = 0
     skipped_large: int = 0
+    # how the files were listed: "git" (ls-files, .gitignore respected) or "walk"
+    listed_by: Literal["walk", "git"] = "walk"
 
 
 class Report(msgspec.Struct, kw_only=True):

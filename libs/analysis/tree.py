@@ -13,9 +13,12 @@ import hashlib
 import os
 import stat
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from libs.analysis.listing import Ignore, git_files
 
 # Folders that are never part of a repository's own content: VCS metadata, installed
 # dependencies, caches. Skipping them keeps a scan of a working copy honest and fast.
@@ -38,6 +41,9 @@ SKIPPED_DIRS = frozenset(
 )
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 BINARY_SNIFF_BYTES = 8192
+# (stage, done, total or 0 when unknown): called now and then while a long step runs
+Progress = Callable[[str, int, int], None]
+_PROGRESS_EVERY = 2048  # files between two progress calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,7 @@ class Tree:
     skipped_symlinks: int = 0
     skipped_dirs: int = 0
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    listed_by: Literal["walk", "git"] = "walk"  # "git" when git listed the files
     _by_path: dict[str, FileEntry] = field(default_factory=dict, repr=False)
     _by_name: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
     _by_parent: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
@@ -84,13 +91,30 @@ class Tree:
         self._paths = [entry.path for entry in self.files]
 
     @classmethod
-    def scan(cls, root: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Tree:
-        """List every regular file under `root` (see the module docstring for symlinks)."""
+    def scan(
+        cls,
+        root: Path,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        gitignore: bool = False,
+        exclude: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> Tree:
+        """List every regular file under `root` (see the module docstring for symlinks).
+
+        With `gitignore`, only what git would commit: git's own listing in a work tree,
+        else each folder's .gitignore read on the way down (see libs.analysis.listing).
+        `exclude` globs (gitignore syntax, relative to `root`) leave out more.
+        """
         root = root.resolve()
         if not root.is_dir():
             raise NotADirectoryError(f"{root} is not a directory")
-        walker = _Walker(root)
-        walker.walk(root, "")
+        walker = _Walker(root, Ignore(exclude), progress)
+        listed = git_files(root) if gitignore else None
+        if listed is not None:
+            walker.take(listed)
+        else:
+            walker.walk(root, "", gitignore=gitignore)
         walker.files.sort(key=lambda e: e.path)
         return cls(
             root=root,
@@ -98,6 +122,7 @@ class Tree:
             skipped_symlinks=walker.skipped_symlinks,
             skipped_dirs=walker.skipped_dirs,
             max_file_bytes=max_file_bytes,
+            listed_by="git" if listed is not None else "walk",
         )
 
     # -- lookups ---------------------------------------------------------------
@@ -199,14 +224,16 @@ class Tree:
 
 
 class _Walker:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ignore: Ignore, progress: Progress | None) -> None:
         self.root = root
         self.root_str = str(root)
+        self.ignore = ignore
+        self.progress = progress
         self.files: list[FileEntry] = []
         self.skipped_symlinks = 0
         self.skipped_dirs = 0
 
-    def walk(self, directory: Path, rel: str) -> None:
+    def walk(self, directory: Path, rel: str, *, gitignore: bool) -> None:
         pending = [(str(directory), rel)]  # a stack, not recursion: depth is unbounded
         while pending:
             current, prefix = pending.pop()
@@ -214,32 +241,62 @@ class _Walker:
                 entries = list(os.scandir(current))
             except OSError:
                 continue
+            if gitignore and any(item.name == ".gitignore" for item in entries):
+                self.ignore.read_gitignore(self.root, prefix)
             for item in entries:
                 path = f"{prefix}{item.name}"
                 try:
-                    if item.is_symlink():
-                        self._symlink(item, path)
-                    elif item.is_dir(follow_symlinks=False):
-                        if item.name in SKIPPED_DIRS:
+                    if item.is_dir(follow_symlinks=False):
+                        if item.name in SKIPPED_DIRS or self.ignore.ignored(path, is_dir=True):
                             self.skipped_dirs += 1
                         else:
                             pending.append((item.path, path + "/"))
+                    elif self.ignore.ignored(path):
+                        continue
+                    elif item.is_symlink():
+                        self._symlink(item.path, path)
                     elif item.is_file(follow_symlinks=False):
-                        size = item.stat(follow_symlinks=False).st_size
-                        self.files.append(FileEntry(path, size))
+                        self._add(FileEntry(path, item.stat(follow_symlinks=False).st_size))
                 except OSError:
                     continue
 
-    def _symlink(self, item: os.DirEntry[str], path: str) -> None:
+    def take(self, paths: list[str]) -> None:
+        """The files of a listing (git's), less skipped folders and --exclude globs."""
+        skipped: set[str] = set()
+        for path in paths:
+            parts = path.split("/")
+            hit = next((i for i, part in enumerate(parts[:-1]) if part in SKIPPED_DIRS), None)
+            if hit is not None:  # a committed node_modules/ or .venv/: not entered either
+                skipped.add("/".join(parts[: hit + 1]))
+                continue
+            if self.ignore.excludes and self.ignore.excluded(path):
+                continue
+            full = os.path.join(self.root_str, path)
+            try:
+                info = os.lstat(full)
+            except OSError:  # tracked but deleted from the work tree
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                self._symlink(full, path)
+            elif stat.S_ISREG(info.st_mode):  # not a submodule's folder
+                self._add(FileEntry(path, info.st_size))
+        self.skipped_dirs += len(skipped)
+
+    def _add(self, entry: FileEntry) -> None:
+        self.files.append(entry)
+        if self.progress is not None and len(self.files) % _PROGRESS_EVERY == 0:
+            self.progress("listing", len(self.files), 0)
+
+    def _symlink(self, full: str, path: str) -> None:
         try:
-            target = Path(item.path).resolve(strict=True)
+            target = Path(full).resolve(strict=True)
             info = target.stat()
         except (OSError, RuntimeError):  # dangling, or a loop
             self.skipped_symlinks += 1
             return
         inside = str(target) == self.root_str or str(target).startswith(self.root_str + os.sep)
         if inside and stat.S_ISREG(info.st_mode):
-            self.files.append(FileEntry(path, info.st_size, symlink=True))
+            self._add(FileEntry(path, info.st_size, symlink=True))
         else:
             self.skipped_symlinks += 1
 

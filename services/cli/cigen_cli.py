@@ -10,19 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from libs.analysis.report import Report
-from libs.cigen import (
-    PLATFORMS,
-    Generation,
-    NothingToGenerate,
-    Rescorer,
-    foreign_pipelines,
-    generate,
-    is_generated,
-)
 from services.cli.common import fail
+
+if TYPE_CHECKING:
+    from libs.analysis.report import Report
+    from libs.cigen import Generation, Rescorer
+
+# libs.cigen.PLATFORMS, written out so that a scan without --generate-ci never loads CI
+# generation (its validators pull in jsonschema and aiohttp); a test keeps them equal.
+PLATFORMS = ("github", "gitlab")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +81,8 @@ def run(
     shows the score before and after."""
     if not getattr(args, "generate_ci", False):
         return 0
+    from libs.cigen import NothingToGenerate, foreign_pipelines, generate
+
     try:
         generation = generate(
             report,
@@ -126,6 +126,8 @@ def print_summary(generation: Generation, out: TextIO) -> None:
 
 
 def _write(generation: Generation, root: Path) -> int:
+    from libs.cigen import is_generated
+
     target = root / generation.path
     if target.is_symlink() or (target.exists() and not target.is_file()):
         return fail(f"not written: {generation.path} is not a regular file", 1)

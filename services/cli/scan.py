@@ -9,16 +9,44 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TextIO, get_args
 
-from libs.analysis import analyze, rescore
+from libs.analysis import Listing, analyze, rescore
 from libs.analysis.render import SEVERITIES, Format, render, worst_at_or_above
-from libs.cigen import in_tree_copy
 from services.cli import cigen_cli
 from services.cli.common import fail
 
 FORMATS: tuple[str, ...] = get_args(Format)
+PROGRESS_AFTER = 1.0  # seconds: a scan that ends sooner shows no progress at all
+
+
+class Progress:
+    """A one-line progress indicator on a terminal's stderr, shown only once the scan has
+    run past a second and redrawn at most ten times a second; silent when stderr is a
+    file or a pipe (CI logs stay clean)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.monotonic()
+        self.drawn = 0.0
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < PROGRESS_AFTER or now - self.drawn < 0.1:
+            return
+        self.drawn = now
+        count = f"{done}/{total} files" if total else (f"{done} files" if done else "")
+        self.out.write(f"\r\033[Kscanning: {stage} {count}")
+        self.out.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.out.write("\r\033[K")
+            self.out.flush()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -28,9 +56,21 @@ def _run(args: argparse.Namespace) -> int:
     problem = cigen_cli.misuse(args) or _report_flags_with_generation(args)
     if problem is not None:
         return fail(problem)
-    report = analyze(root, max_file_bytes=args.max_file_size)
+    if args.fail_on_missing and args.fail_on is None:
+        return fail("--fail-on-missing needs --fail-on SEVERITY")
+    listing = Listing(
+        gitignore=args.gitignore, exclude=tuple(args.exclude), max_file_bytes=args.max_file_size
+    )
+    progress = Progress(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        report = analyze(root, listing=listing, progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
     if args.generate_ci:
-        rescorer = in_tree_copy(root, lambda copy: rescore(copy, report))
+        from libs.cigen import in_tree_copy  # CI generation is loaded only when asked for
+
+        rescorer = in_tree_copy(root, lambda copy: rescore(copy, report, listing))
         return cigen_cli.run(args, report, root, rescore=rescorer)
     fmt: Format = args.format or "text"
     color = fmt == "text" and args.output is None and sys.stdout.isatty()
@@ -44,9 +84,11 @@ def _run(args: argparse.Namespace) -> int:
             return fail(f"cannot write {args.output}: {exc.strerror}")
     if args.fail_on is None:
         return 0
-    failing = worst_at_or_above(report, args.fail_on)
+    failing = worst_at_or_above(report, args.fail_on, missing=args.fail_on_missing)
     if failing:
-        print(f"{len(failing)} finding(s) at or above {args.fail_on}", file=sys.stderr)
+        print(f"{len(failing)} finding(s) at or above {args.fail_on}:", file=sys.stderr)
+        for what in failing[:20]:
+            print(f"  {what}", file=sys.stderr)
         return 1
     return 0
 
@@ -86,7 +128,9 @@ def register(commands: Any) -> None:
         "scan",
         help="analyse a local checkout (stack, CI, secrets, workflow security, score)",
         description="Analyse a directory offline and print a report. Needs no database, "
-        "Redis or network.",
+        "Redis or network. In a git work tree the files are those git lists (tracked, "
+        "and untracked ones no .gitignore hides); elsewhere each folder's .gitignore is "
+        "read on the way down.",
     )
     scan.add_argument("path", help="the directory to analyse (a checkout)")
     scan.add_argument(
@@ -97,7 +141,30 @@ def register(commands: Any) -> None:
         choices=SEVERITIES,
         default=None,
         metavar="SEVERITY",
-        help=f"exit 1 when a finding at or above this severity exists ({', '.join(SEVERITIES)})",
+        help="exit 1 when a finding at or above this severity exists "
+        f"({', '.join(SEVERITIES)}): leaked secrets, workflow audit findings, and checks "
+        "that found something wrong (dangerous or over-privileged workflows, unpinned "
+        "actions or base images, committed binaries, containers running as root)",
+    )
+    scan.add_argument(
+        "--fail-on-missing",
+        action="store_true",
+        help="with --fail-on: also fail for practices not in place at that severity "
+        "(no LICENSE, SECURITY.md, README, CI, tests, lockfile, dependency updates...)",
+    )
+    scan.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out files and folders matching GLOB (gitignore syntax, relative to "
+        "PATH, e.g. 'docs/' or '*.min.js'); repeatable",
+    )
+    scan.add_argument(
+        "--no-gitignore",
+        dest="gitignore",
+        action="store_false",
+        help="analyse every file, ignored ones included",
     )
     scan.add_argument("--output", "-o", default=None, help="write the report to this file")
     scan.add_argument(

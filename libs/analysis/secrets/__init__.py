@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from libs.analysis.report import SecretFinding, SecretsResult
-from libs.analysis.secrets.scanner import RawMatch, Scanner, preview
-from libs.analysis.tree import Tree, is_binary
+from libs.analysis.secrets.match import RawMatch, preview
+from libs.analysis.tree import Progress, Tree, is_binary
 
-__all__ = ["RawMatch", "Scanner", "iter_matches", "preview", "scan_text", "scan_tree"]
+if TYPE_CHECKING:
+    from libs.analysis.secrets.engine import Scanner
+
+__all__ = ["RawMatch", "iter_matches", "preview", "scan_text", "scan_tree", "scanner"]
 
 MAX_FINDINGS = 500
 BINARY_EXTENSIONS = frozenset(
@@ -30,7 +34,10 @@ BINARY_EXTENSIONS = frozenset(
 
 @functools.cache
 def scanner() -> Scanner:
-    """The shared scanner (its automaton is built once per process)."""
+    """The shared scanner (its automaton is built once per process). Its rules are
+    compiled on first use, so a command that scans nothing never pays for them."""
+    from libs.analysis.secrets.engine import Scanner
+
     return Scanner()
 
 
@@ -73,11 +80,14 @@ def _finding(match: RawMatch, path: str) -> SecretFinding:
     )
 
 
-def scan_tree(tree: Tree) -> SecretsResult:
+def scan_tree(tree: Tree, progress: Progress | None = None) -> SecretsResult:
     """Scan every text file of the tree; binaries and files over the size cap are counted."""
     result = SecretsResult()
     engine = scanner()
-    for entry in tree.files:
+    total = len(tree.files)
+    for index, entry in enumerate(tree.files):
+        if progress is not None and index % 256 == 0:
+            progress("secrets", index, total)
         if entry.symlink:
             continue  # its target is a file of the tree and is scanned as itself
         extension = entry.name.rpartition(".")[2].lower()

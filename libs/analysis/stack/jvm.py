@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from libs.analysis.stack.model import Project, parse_xml
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 FRAMEWORKS = {
     "org.springframework.boot": "Spring Boot",

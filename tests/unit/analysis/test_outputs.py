@@ -81,7 +81,22 @@ def test_fail_on_threshold(build: Build) -> None:
     assert worst_at_or_above(report, "critical")  # the GitHub token
     clean = analyze(build({"README.md": "# docs\n" * 100}))
     assert worst_at_or_above(clean, "high") == []
-    assert worst_at_or_above(clean, "low") != []  # no licence, no security policy...
+    # missing practices (no licence, no security policy...) gate only when asked for
+    assert worst_at_or_above(clean, "low") == []
+    missing = worst_at_or_above(clean, "low", missing=True)
+    assert "recommendation det-license" in missing
+    assert "recommendation det-security-policy" in missing
+
+
+def test_fail_on_counts_findings_in_the_tree_not_their_summary(build: Build) -> None:
+    workflow = (
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+    )
+    report = analyze(build({".github/workflows/ci.yml": workflow, "README.md": "# x\n"}))
+    failing = worst_at_or_above(report, "medium")
+    assert "recommendation det-pinned-dependencies" in failing  # an unpinned action
+    assert not any("det-leaked-secrets" in item for item in failing)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from libs.analysis import analyze
+from libs.analysis import Listing, analyze
 from libs.analysis.tree import Tree
 from tests.unit.analysis.conftest import Build
 
@@ -42,7 +42,7 @@ def test_huge_and_binary_files_are_skipped_and_counted(build: Build) -> None:
             "blob.dat2": b"ab\x00cd" * 10,
         }
     )
-    report = analyze(root, max_file_bytes=1000)
+    report = analyze(root, listing=Listing(max_file_bytes=1000))
     assert report.secrets.files_scanned == 1
     assert report.secrets.skipped_large == 1
     assert report.secrets.skipped_binary == 2

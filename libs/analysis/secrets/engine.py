@@ -4,13 +4,14 @@ anchored there run, on that spot or that line."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 import ahocorasick_rs
 
 from libs.analysis.report import Severity
 from libs.analysis.secrets import filters, generic
+from libs.analysis.secrets.match import RawMatch
 from libs.analysis.secrets.rules import RULES, Rule
 
 ALLOW_MARKERS = (b"pragma: allowlist secret", b"gitleaks:allow", b"autodevops:allow")
@@ -29,27 +30,6 @@ _BASE64 = re.compile(rb"[A-Za-z0-9+/=]+")
 _FILLER = re.compile(r"(.)\1{19,}|(?i:x{8,}|example|placeholder)")
 _WINDOW = 600  # how far around an anchor a line is read, for minified files with huge lines
 _BLOCK_LIMIT = 65536
-
-
-@dataclass(frozen=True, slots=True)
-class RawMatch:
-    """One credential found in text, with its value.
-
-    `value` is the secret itself. It exists so that a caller can remove or replace it;
-    it must never be logged, stored or serialized. `start`/`end` index the value in
-    the text that was scanned (characters for str input, bytes for bytes input).
-    """
-
-    rule: str
-    description: str
-    severity: Severity
-    line: int
-    start: int
-    end: int
-    value: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return f"RawMatch(rule={self.rule!r}, line={self.line}, preview={preview(self.value)!r})"
 
 
 @dataclass(frozen=True)
@@ -328,11 +308,3 @@ _DOC_HOSTS = frozenset(
     {"example", "example.com", "example.org", "example.net", "host", "hostname", "localhost"}
 )
 _DOC_SUFFIXES = (".example.com", ".example.org", ".example.net")
-
-
-def preview(value: str) -> str:
-    """What of a secret may be shown: a few leading characters and the length."""
-    shown = min(4, len(value) // 4)
-    if value.startswith("-----BEGIN"):
-        return value.split("-----", 3)[1].strip().join(("-----", "-----")) + "…"
-    return f"{value[:shown]}…({len(value)} chars)"
