@@ -147,6 +147,8 @@ def pinned_dependencies(inputs: Inputs) -> Check:
 
 
 def binary_artifacts(inputs: Inputs) -> Check:
+    if not inputs.tree.files:
+        return check("Binary-Artifacts", "security", 4, "not_applicable", "no files")
     found = [
         e.path
         for e in inputs.tree.files
@@ -166,6 +168,8 @@ def binary_artifacts(inputs: Inputs) -> Check:
 
 
 def sast(inputs: Inputs) -> Check:
+    if not inputs.ci.pipelines and not inputs.stack.subprojects:
+        return check("SAST", "security", 4, "not_applicable", "no code to analyse")
     for pipeline in inputs.ci.pipelines:
         text = inputs.tree.read_text(pipeline.path) or ""
         match = SAST_MARKERS.search(text)
@@ -190,6 +194,8 @@ def sast(inputs: Inputs) -> Check:
 
 
 def security_policy(inputs: Inputs) -> Check:
+    if not inputs.tree.files:
+        return check("Security-Policy", "security", 4, "not_applicable", "no files")
     path = inputs.find_doc("security")
     if path is not None:
         return check(
@@ -213,6 +219,9 @@ def security_policy(inputs: Inputs) -> Check:
 
 def leaked_secrets(inputs: Inputs) -> Check:
     findings = inputs.secrets.findings
+    if not findings and not inputs.secrets.files_scanned:
+        # nothing was read, so nothing was shown to be clean: no points either way
+        return check("leaked-secrets", "security", 15, "not_applicable", "no text files")
     if not findings:
         return check(
             "leaked-secrets",

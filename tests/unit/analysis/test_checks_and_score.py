@@ -119,16 +119,8 @@ def test_empty_repository_is_scored_on_what_applies(build: Build) -> None:
     report = analyze(build({}))
     assert report.stack.subprojects == []
     assessed = {c.id for c in report.checks if c.assessed}
-    assert assessed == {
-        "leaked-secrets",
-        "Binary-Artifacts",
-        "SAST",
-        "Security-Policy",
-        "readme",
-        "License",
-        "contributing",
-        "codeowners",
-    }
+    # only what is missing can be assessed: no file was shown to be clean or secure
+    assert assessed == {"readme", "License", "contributing", "codeowners"}
     assert {c.category: c.score for c in report.score.categories}["testing"] is None
 
 
@@ -158,3 +150,22 @@ def test_sast_counts_gitlab_sast_template_and_component_includes(build: Build) -
     unrelated = "include:\n  - template: Jobs/Build.gitlab-ci.yml\n  - local: ci/sast.yml\n"
     sast = by_id(analyze(build({**code, ".gitlab-ci.yml": unrelated})))["SAST"]
     assert sast.status == "fail"
+
+
+def test_an_empty_directory_earns_no_points_a_small_project_does(build: Build) -> None:
+    empty = analyze(build({}))
+    small = analyze(
+        build(
+            {
+                "README.md": "# tool\n\n"
+                + "Install it with pip, run `tool`, test with pytest.\n" * 8,
+                "pyproject.toml": '[project]\nname = "tool"\ndependencies = ["click"]\n',
+                "tool/__init__.py": "def main() -> None:\n    print('hi')\n",
+                "tests/test_tool.py": "from tool import main\n\ndef test_main():\n    main()\n",
+            }
+        )
+    )
+    assert [c.id for c in empty.checks if c.status == "pass"] == []  # nothing shown clean
+    categories = {c.category: c.score for c in empty.score.categories}
+    assert categories["security"] is None  # not assessed: no points, no loss
+    assert empty.score.overall < small.score.overall
