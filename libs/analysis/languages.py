@@ -1,12 +1,20 @@
-"""Languages by size, from file extensions, leaving out vendored, generated and minified files."""
+"""Languages by size, from file extensions, counting only the project's own files.
+
+What is not the project's own (vendored, generated, documentation) is told apart in
+libs.analysis.origin. Prose (Markdown, reStructuredText, AsciiDoc), data (SQL) and build
+scripts (CMake, Make, Dockerfile) are weak: they count only where they outweigh the code,
+so a book list or a documentation site is Markdown while a library's CHANGELOG, schema
+dump or CMakeLists.txt never moves its languages.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
+from typing import Literal
 
+from libs.analysis import origin
 from libs.analysis.report import LanguageShare
-from libs.analysis.tree import FileEntry, Tree
+from libs.analysis.tree import FileEntry
 
 EXTENSIONS: dict[str, str] = {
     ".py": "Python",
@@ -72,6 +80,12 @@ EXTENSIONS: dict[str, str] = {
     ".sass": "Sass",
     ".less": "Less",
     ".sql": "SQL",
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".mdx": "MDX",
+    ".rst": "reStructuredText",
+    ".adoc": "AsciiDoc",
+    ".asciidoc": "AsciiDoc",
     ".tf": "HCL",
     ".hcl": "HCL",
     ".sol": "Solidity",
@@ -85,55 +99,38 @@ FILENAMES: dict[str, str] = {
     "Rakefile": "Ruby",
     "Gemfile": "Ruby",
 }
-
-# Third-party code committed into the tree, and build output: not the project's own language.
-_VENDORED = re.compile(
-    r"(?:^|/)(?:vendor|vendors|third[_-]?party|3rdparty|external|extern|deps|bower_components"
-    r"|node_modules|dist|build|out|target|bin|obj|\.next|\.nuxt|coverage|site-packages"
-    r"|Pods|Carthage|_build|public/assets|static/vendor)/"
+# Languages that count only where they outweigh the code (see the module docstring):
+# prose, data, and the build scripts around a project's code (cJSON is C, though its
+# CMake files are a twentieth of it).
+WEAK = frozenset(
+    {"Markdown", "MDX", "reStructuredText", "AsciiDoc", "SQL", "CMake", "Makefile", "Dockerfile"}
 )
-# Generated sources: protobuf/grpc, lexers, snapshots and minified bundles.
-_GENERATED = re.compile(
-    r"(?:\.min\.(?:js|css)|[-.]bundle\.js|\.pb\.go|_pb2(?:_grpc)?\.pyi?|\.pb\.(?:cc|h)"
-    r"|\.g\.dart|\.generated\.\w+|\.designer\.cs|_generated\.go|\.snap|\.map)$"
-)
+Kind = Literal["code", "weak", "docs"]
 
 
-# Minified or bundled code under an ordinary name (django-ninja's redoc.standalone.js):
-# told by its first bytes, as linguist does, for the extensions bundlers write.
-_BUNDLE_EXTENSIONS = (".js", ".mjs", ".cjs", ".css")
-_HEAD_BYTES = 4096
-_SMALLEST_BUNDLE = 1024  # a smaller file hardly moves the shares, whatever it holds
-_AVERAGE_LINE = 110  # linguist's limit for the average line length of minified files
+def language_of(entry: FileEntry, root: str = ".") -> str | None:
+    """The language of a file counted as the code of the project in `root`, or None."""
+    found = classify(entry, root)
+    return found[0] if found is not None and found[1] == "code" else None
 
 
-def bundled(tree: Tree) -> frozenset[str]:
-    """Paths of JavaScript/CSS files whose content is minified or bundled: an average
-    line longer than 110 characters in the first 4 KiB, or one line filling half of it.
-    """
-    found: set[str] = set()
-    for entry in tree.files:
-        if entry.size < _SMALLEST_BUNDLE or not entry.name.endswith(_BUNDLE_EXTENSIONS):
-            continue
-        if language_of(entry) is None:
-            continue  # already left out by its path
-        head = tree.head(entry.path, _HEAD_BYTES)
-        if head is not None and _minified(head):
-            found.add(entry.path)
-    return frozenset(found)
-
-
-def _minified(head: bytes) -> bool:
-    lines = head.split(b"\n")
-    longest = max(len(line) for line in lines)
-    return len(head) / len(lines) > _AVERAGE_LINE or longest * 2 >= _HEAD_BYTES
-
-
-def language_of(entry: FileEntry) -> str | None:
-    """The language of a file counted in the stack, or None when it is not counted."""
-    if _VENDORED.search(entry.path) or _GENERATED.search(entry.path):
+def classify(entry: FileEntry, root: str = ".") -> tuple[str, Kind] | None:
+    """(language, kind) of a file for the project in folder `root`: "code", "weak"
+    (prose and data), or "docs" (documentation, counted only when nothing else is);
+    None for files that are not the project's own or have no language."""
+    path = entry.path
+    if origin.vendored_path(path) or origin.generated_path(path):
         return None
-    name = entry.name
+    language = _language(entry.name)
+    if language is None:
+        return None
+    below = path if root in (".", "") else path[len(root) + 1 :]
+    if origin.documentation(below):
+        return (language, "docs") if language in WEAK else None
+    return language, "weak" if language in WEAK else "code"
+
+
+def _language(name: str) -> str | None:
     if name in FILENAMES:
         return FILENAMES[name]
     if name.startswith("Dockerfile") or name.endswith(".dockerfile"):
@@ -145,28 +142,38 @@ def language_of(entry: FileEntry) -> str | None:
 
 
 def is_vendored(path: str) -> bool:
-    return _VENDORED.search(path) is not None
+    return origin.vendored_path(path)
 
 
 def shares(
-    entries: Iterable[FileEntry], skip: Collection[str] = frozenset()
+    entries: Iterable[FileEntry], skip: Collection[str] = frozenset(), root: str = "."
 ) -> list[LanguageShare]:
     """Languages by bytes, largest first; percentages to one decimal place. Paths in
-    `skip` (the `bundled` files) are not counted.
+    `skip` (origin.not_own's) are not counted; documentation is judged relative to the
+    project folder `root`.
     """
-    files: dict[str, int] = {}
-    size: dict[str, int] = {}
-    headers = [0, 0]  # .h files and bytes, C or C++ depending on the other sources
+    counted: dict[Kind, dict[str, list[int]]] = {"code": {}, "weak": {}, "docs": {}}
     for entry in entries:
-        language = language_of(entry)
-        if language is None or entry.path in skip:
-            continue
-        if entry.name.endswith(".h"):
-            headers[0] += 1
-            headers[1] += entry.size
-            continue
-        files[language] = files.get(language, 0) + 1
-        size[language] = size.get(language, 0) + entry.size
+        found = classify(entry, root) if entry.path not in skip else None
+        if found is not None:
+            tally = counted[found[1]].setdefault(found[0], [0, 0, 0, 0])
+            header = entry.name.endswith(".h")  # C or C++, from the other sources
+            tally[2 if header else 0] += 1
+            tally[3 if header else 1] += entry.size
+    code = sum(t[1] + t[3] for t in counted["code"].values())
+    chosen = dict(counted["code"])
+    for language, tally in counted["weak"].items():
+        if tally[1] + tally[3] > code:  # a book list's Markdown, a dbt project's SQL
+            chosen[language] = tally
+    if not chosen:
+        chosen = dict(counted["docs"])  # nothing but a README and docs/: still Markdown
+    return _shares(chosen)
+
+
+def _shares(counted: dict[str, list[int]]) -> list[LanguageShare]:
+    files = {lang: t[0] for lang, t in counted.items() if t[0]}
+    size = {lang: t[1] for lang, t in counted.items() if t[0]}
+    headers = [sum(t[2] for t in counted.values()), sum(t[3] for t in counted.values())]
     if headers[0]:
         owner = "C++" if "C++" in size and "C" not in size else "C"
         owner = (

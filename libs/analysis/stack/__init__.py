@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from libs.analysis import languages
+from libs.analysis import languages, origin
 from libs.analysis.report import Stack, Subproject
 from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
 from libs.analysis.stack.layout import (
@@ -71,8 +71,8 @@ def analyse_stack(tree: Tree) -> Stack:
     """Languages of the whole tree and one Subproject per folder with its own manifest."""
     folders = discover(tree)
     projects = [_project(tree, folder) for folder in folders]
-    bundled = languages.bundled(tree)
-    if not projects and any(languages.language_of(e) for e in tree.files if e.path not in bundled):
+    not_own = origin.not_own(tree, [folder.path for folder in folders])
+    if not projects and any(languages.language_of(e) for e in tree.files if e.path not in not_own):
         projects = [Project(".", tree)]  # code without a manifest is still one project
     owners = [p.path for p in projects]
     _workspaces(tree, projects)
@@ -80,7 +80,7 @@ def analyse_stack(tree: Tree) -> Stack:
     compose_files = [e.path for e in tree.files if _COMPOSE.match(e.name) and _counted(e)]
     for project in projects:
         own = [e for e in tree.under(project.path) if _owner(e.path, owners) == project.path]
-        project.sub.languages = languages.shares(own, bundled)
+        project.sub.languages = languages.shares(own, not_own, project.path)
         project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
     for path in compose_files:
         owner = _owner(path, owners)
@@ -93,7 +93,7 @@ def analyse_stack(tree: Tree) -> Stack:
             if project.path == _owner(precommit.path, owners):
                 project.tool("pre-commit", precommit.path, configured=True)
     return Stack(
-        languages=languages.shares(tree.files, bundled),
+        languages=languages.shares(tree.files, not_own),
         subprojects=[_finish(p) for p in projects],
         dockerfiles=dockerfiles,
         compose_files=compose_files,

@@ -492,7 +492,8 @@ def test_docs_only_repository(build: Build) -> None:
         {"README.md": "# Handbook\n", "docs/guide.md": "text\n", "mkdocs.yml": "site_name: x\n"},
     )
     assert stack.subprojects == []
-    assert stack.languages == []
+    # documentation is all there is: its language is Markdown (README and docs/ included)
+    assert [(lang.name, lang.percent) for lang in stack.languages] == [("Markdown", 100.0)]
 
 
 def test_scripts_without_manifest_are_one_project(build: Build) -> None:
