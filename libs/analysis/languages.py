@@ -90,6 +90,30 @@ EXTENSIONS: dict[str, str] = {
     ".hcl": "HCL",
     ".sol": "Solidity",
     ".cmake": "CMake",
+    ".astro": "Astro",
+    ".liquid": "Liquid",
+    ".eex": "HTML+EEx",
+    ".heex": "HTML+EEx",
+    ".leex": "HTML+EEx",
+    ".hbs": "Handlebars",
+    ".handlebars": "Handlebars",
+    ".twig": "Twig",
+    ".ejs": "EJS",
+    ".pug": "Pug",
+    ".styl": "Stylus",
+    ".coffee": "CoffeeScript",
+    ".elm": "Elm",
+    ".nix": "Nix",
+    ".cu": "Cuda",
+    ".f90": "Fortran",
+    ".asm": "Assembly",
+    ".vim": "Vim Script",
+    ".el": "Emacs Lisp",
+    ".rkt": "Racket",
+    ".scm": "Scheme",
+    ".purs": "PureScript",
+    ".gleam": "Gleam",
+    ".fsx": "F#",
 }
 FILENAMES: dict[str, str] = {
     "Dockerfile": "Dockerfile",
@@ -105,6 +129,7 @@ FILENAMES: dict[str, str] = {
 WEAK = frozenset(
     {"Markdown", "MDX", "reStructuredText", "AsciiDoc", "SQL", "CMake", "Makefile", "Dockerfile"}
 )
+PROSE = frozenset({"Markdown", "MDX", "reStructuredText", "AsciiDoc"})
 Kind = Literal["code", "weak", "docs"]
 
 
@@ -125,8 +150,10 @@ def classify(entry: FileEntry, root: str = ".") -> tuple[str, Kind] | None:
     if language is None:
         return None
     below = path if root in (".", "") else path[len(root) + 1 :]
+    if language in PROSE:
+        return language, "docs" if origin.prose_documentation(below) else "weak"
     if origin.documentation(below):
-        return (language, "docs") if language in WEAK else None
+        return None
     return language, "weak" if language in WEAK else "code"
 
 

@@ -55,6 +55,11 @@ DOCUMENTATION = re.compile(
     r"|licen[cs]e|code_of_conduct|security|support|authors|governance|maintainers"
     r"|releasing|upgrading|citation)(?:[.-][^/]*)?$"
 )
+# Prose that documents code rather than being the content: docs folders at any depth,
+# translations of them, documentation sites (python-sdk's i18n/ holds 3 MB of Markdown).
+PROSE_DOCUMENTATION = re.compile(
+    r"(?:^|/)(?:docs?|documentation|i18n|l10n|translations?|locales?|website|site)/"
+)
 # Files only a repository's root has: a folder holding one is a copy of another repository.
 _REPOSITORY_ROOT_FILES = frozenset(
     {".travis.yml", ".gitattributes", "appveyor.yml", ".appveyor.yml", ".gitlab-ci.yml", ".git"}
@@ -95,6 +100,11 @@ def generated_path(path: str) -> bool:
 def documentation(path: str) -> bool:
     """Documentation, for a path relative to the project's folder."""
     return DOCUMENTATION.search(path) is not None
+
+
+def prose_documentation(path: str) -> bool:
+    """Prose that documents the project, for a path relative to the project's folder."""
+    return DOCUMENTATION.search(path) is not None or PROSE_DOCUMENTATION.search(path) is not None
 
 
 def not_own(tree: Tree, projects: Collection[str] = ()) -> frozenset[str]:

@@ -37,6 +37,7 @@ DETECTORS: tuple[Detector, ...] = (
     scripting.detect_elixir,
     scripting.detect_dart,
     scripting.detect_sbt,
+    scripting.detect_jekyll,
 )
 _DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
@@ -73,7 +74,9 @@ def analyse_stack(tree: Tree) -> Stack:
     projects = [_project(tree, folder) for folder in folders]
     not_own = origin.not_own(tree, [folder.path for folder in folders])
     if not projects and any(languages.language_of(e) for e in tree.files if e.path not in not_own):
-        projects = [Project(".", tree)]  # code without a manifest is still one project
+        # code without a manifest is still one project, whose detectors may find more
+        # (a requirements/ folder, a manage.py, a vendored test harness)
+        projects = [_project(tree, Folder("."))]
     owners = [p.path for p in projects]
     _workspaces(tree, projects)
     dockerfiles = [e.path for e in tree.files if _is_dockerfile(e)]

@@ -188,13 +188,36 @@ def detect_native(project: Project) -> None:
         if not project.ecosystems or project.ecosystems == {"cpp"}:
             project.ecosystems.add("cpp")
             project.package_manager("make", makefile)
-            text = project.tree.read_text(makefile) or ""
-            if re.search(r"^(?:test|check)\s*:", text, re.M):
-                project.test_framework("make test", makefile)
+            # a `test` target is a command (see task_runner_commands), not a framework
+    if "cpp" in project.ecosystems:
+        _harnesses(project)
     for name, tool in ((".clang-format", "clang-format"), (".clang-tidy", "clang-tidy")):
         config = project.file(name)
         if config is not None and "cpp" in project.ecosystems:
             project.tool(tool, config, configured=True)
+
+
+# C/C++ test frameworks that projects commit into their tree, by their main header.
+HARNESS_HEADERS = {
+    "unity.h": "unity",
+    "cmocka.h": "cmocka",
+    "munit.h": "munit",
+    "greatest.h": "greatest",
+    "acutest.h": "acutest",
+    "utest.h": "utest",
+    "minunit.h": "minunit",
+    "catch.hpp": "catch2",
+    "catch_amalgamated.hpp": "catch2",
+    "doctest.h": "doctest",
+    "gtest.h": "googletest",
+}
+
+
+def _harnesses(project: Project) -> None:
+    """Test frameworks vendored into the project (cJSON's tests/unity/src/unity.h)."""
+    for entry in project.tree.named(*HARNESS_HEADERS):
+        if entry.path.startswith(project.path + "/") or project.path == ".":
+            project.test_framework(HARNESS_HEADERS[entry.name], entry.path)
 
 
 def _cmake(project: Project, path: str) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from libs.analysis.stack.model import Project, parse_xml
+from libs.analysis.parsing import mapping
+from libs.analysis.stack.model import Project, dig, load_toml, parse_xml
+from libs.analysis.tree import parent_dirs
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -27,6 +29,12 @@ TESTS = {
     "org.spockframework": "spock",
     "io.kotest": "kotest",
     "org.springframework.boot:spring-boot-starter-test": "junit5",
+    "org.jetbrains.kotlin:kotlin-test": "kotlin-test",
+    "org.jetbrains.kotlin:kotlin-test-junit": "kotlin-test",
+    "org.jetbrains.kotlin:kotlin-test-junit5": "kotlin-test",
+    "org.jetbrains.kotlin:kotlin-test-testng": "kotlin-test",
+    "org.jetbrains.kotlin:kotlin-test-common": "kotlin-test",
+    "org.jetbrains.kotlin:kotlin-test-annotations-common": "kotlin-test",
 }
 TOOLS = {
     "maven-checkstyle-plugin": "checkstyle",
@@ -52,8 +60,14 @@ SERVICES = {
 }
 _GRADLE_DEP = re.compile(r"""["']([\w.-]+):([\w.-]+)(?::([^"'@\s]+))?["']""")
 _GRADLE_PLUGIN = re.compile(
-    r"""id\s*\(?\s*["']([\w.-]+)["']\s*\)?(?:\s*version\s*\(?\s*["']([^"']+)["'])?"""
+    r"""id\s*\(?\s*["']([\w.-]+)["']\s*\)?(?:\s*version\s*\(?\s*["']([^"']+)["']\s*\)?)?"""
 )
+# `alias(libs.plugins.android.application)`: a plugin declared in the version catalog
+_GRADLE_ALIAS = re.compile(r"alias\s*\(\s*libs\.plugins\.([\w.]+)\s*\)")
+# a plugin put on the build's classpath for subprojects, not applied where it is declared
+_APPLY_FALSE = re.compile(r"\s*apply\s*\(?\s*false")
+# the Kotlin DSL's shorthand for org.jetbrains.kotlin:kotlin-test
+_KOTLIN_TEST = re.compile(r"""kotlin\(\s*["']test(?:-junit5?|-testng|-common)?["']\s*\)""")
 _GRADLE_JAVA = (
     (
         re.compile(r"languageVersion(?:\.set\()?\s*=?\s*JavaLanguageVersion\.of\((\d+)\)"),
@@ -162,9 +176,17 @@ def _gradle(project: Project, path: str) -> None:
     _gradle_wrapper(project)
     text = project.tree.read_text(path) or ""
     for match in _GRADLE_PLUGIN.finditer(text):
-        _record(project, match.group(1), path, match.group(2))
+        if not _APPLY_FALSE.match(text, match.end()):
+            _record(project, match.group(1), path, match.group(2))
+    catalog = _catalog_plugins(project)
+    for match in _GRADLE_ALIAS.finditer(text):
+        plugin = catalog.get(_catalog_key(match.group(1)))
+        if plugin is not None and not _APPLY_FALSE.match(text, match.end()):
+            _record(project, plugin, path, None)
     for match in _GRADLE_DEP.finditer(text):
         _record(project, f"{match.group(1)}:{match.group(2)}", path, match.group(3))
+    if _KOTLIN_TEST.search(text):
+        project.test_framework("kotlin-test", path)
     if "useJUnitPlatform()" in text:
         project.test_framework("junit5", path)
     for pattern, field in _GRADLE_JAVA:
@@ -185,12 +207,48 @@ def _gradle_wrapper(project: Project) -> None:
 
 
 def _gradle_catalog(project: Project) -> None:
+    """The version catalog's libraries. Its plugins count only where a build script
+    applies them (`alias(libs.plugins.x)` without `apply false`), see `_gradle`."""
     catalog = project.tree.first(project.path, "gradle/libs.versions.toml")
     if catalog is None:
         return
     project.manifest(catalog)
-    text = project.tree.read_text(catalog) or ""
-    for match in re.finditer(r"""(?:module\s*=\s*|["'])([\w.-]+):([\w.-]+)""", text):
-        _record(project, f"{match.group(1)}:{match.group(2)}", catalog, None)
-    for match in re.finditer(r"""id\s*=\s*["']([\w.-]+)["']""", text):
-        _record(project, match.group(1), catalog, None)
+    libraries = mapping(load_toml(project.tree, catalog).get("libraries"))
+    for spec in libraries.values():
+        coordinate = _catalog_library(spec)
+        if coordinate is not None:
+            _record(project, coordinate, catalog, None)
+
+
+def _catalog_library(spec: object) -> str | None:
+    """`group:name` of a catalog library: "g:n:v", {module = "g:n"}, {group, name}."""
+    text = spec if isinstance(spec, str) else dig(spec, "module")
+    if isinstance(text, str) and text.count(":") >= 1:
+        return ":".join(text.split(":")[:2])
+    group, name = dig(spec, "group"), dig(spec, "name")
+    if isinstance(group, str) and isinstance(name, str):
+        return f"{group}:{name}"
+    return None
+
+
+def _catalog_plugins(project: Project) -> dict[str, str]:
+    """Catalog plugin keys (separators normalised as Gradle does) -> plugin id, from the
+    catalog of this build (the folder's own, or the nearest enclosing one)."""
+    catalog = None
+    for directory in parent_dirs(project.path):
+        catalog = project.tree.first(directory, "gradle/libs.versions.toml")
+        if catalog is not None:
+            break
+    if catalog is None:
+        return {}
+    plugins = mapping(load_toml(project.tree, catalog).get("plugins"))
+    found: dict[str, str] = {}
+    for key, spec in plugins.items():
+        plugin = spec.split(":", 1)[0] if isinstance(spec, str) else dig(spec, "id")
+        if isinstance(plugin, str):
+            found[_catalog_key(str(key))] = plugin
+    return found
+
+
+def _catalog_key(key: str) -> str:
+    return re.sub(r"[-_.]", ".", key).lower()

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from libs.analysis.parsing import dig, listing, load_json, load_toml, load_yaml
-from libs.analysis.tree import FileEntry, Tree
+from libs.analysis.tree import FileEntry, Tree, join
 
 STRONG = frozenset(
     {
@@ -49,7 +49,8 @@ STRONG = frozenset(
 )
 # Manifests that make a subproject only where no enclosing folder already is one.
 STANDALONE_WEAK = frozenset({"setup.cfg", "environment.yml"})
-ROOT_ONLY_WEAK = frozenset({"Makefile", "GNUmakefile"})
+# (a Jekyll site's _config.yml: GitHub Pages builds a repository of Markdown and layouts)
+ROOT_ONLY_WEAK = frozenset({"Makefile", "GNUmakefile", "_config.yml"})
 DOTNET_SUFFIXES = (".sln", ".slnx", ".csproj", ".fsproj", ".vbproj")
 _EXCLUDED = re.compile(
     r"(?:^|/)(?:fixtures?|__fixtures__|testdata|test[-_]data|examples?|samples?|vendor"
@@ -80,6 +81,8 @@ def discover(tree: Tree) -> list[Folder]:
     """Subproject folders in path order ("." first when the root is one)."""
     candidates: dict[str, Folder] = {}
     for entry in tree.files:
+        if entry.name == "setup.py" and tree.has(join(entry.parent, "__init__.py")):
+            continue  # a package's own setup.py (numpy.distutils style): part of its project
         if _is_manifest(entry) and not _EXCLUDED.search(entry.parent):
             folder = candidates.setdefault(entry.parent, Folder(entry.parent))
             if entry.name.endswith(DOTNET_SUFFIXES):

@@ -132,6 +132,9 @@ class Project:
             if path is not None:
                 (self.test_framework if test else self.tool)(tool, path, configured=True)
 
+    def has_test(self, name: str) -> bool:
+        return any(f.name == name for f in self.sub.test_frameworks)
+
     def has_runtime(self, runtime: str) -> bool:
         return any(r.runtime == runtime for r in self.sub.runtimes)
 

@@ -13,12 +13,15 @@ RUBY_FRAMEWORKS = {
     "hanami": "Hanami",
     "roda": "Roda",
     "grape": "Grape",
+    "jekyll": "Jekyll",
+    "github-pages": "Jekyll",  # GitHub Pages' pinned Jekyll and plugins
 }
 RUBY_TESTS = {
     "rspec": "rspec",
     "rspec-rails": "rspec",
     "minitest": "minitest",
     "cucumber": "cucumber",
+    "html-proofer": "html-proofer",
 }
 RUBY_TOOLS = {
     "rubocop": "rubocop",
@@ -105,6 +108,14 @@ DOTNET_SERVICES = {
     "microsoft.data.sqlclient": "sqlserver",
 }
 _GEM = re.compile(r"""^\s*gem\s+["']([\w.-]+)["'](?:\s*,\s*["']([^"']+)["'])?""", re.M)
+_GEMSPEC_DEP = re.compile(
+    r"""\.add_(runtime_|development_)?dependency[\s(]+["']([\w.-]+)["']"""
+    r"""(?:\s*,\s*\[?\s*["']([^"']+)["'])?"""
+)
+_MINITEST = re.compile(r"""require\s*\(?\s*["']minitest|\bMinitest::(?:Test|Spec)\b""")
+_CUCUMBER_RUNNER = re.compile(r"Cucumber::Rake::Task|\bcucumber\b")
+_JEKYLL_CONFIG = re.compile(r"^(?:theme|remote_theme|plugins|gems|markdown|kramdown):", re.M)
+_JEKYLL_FOLDERS = ("_layouts", "_includes", "_posts", "_sass", "_data")
 _GEM_RUBY = re.compile(r"""^\s*ruby\s+["']([^"']+)["']""", re.M)
 _MIX_DEP = re.compile(r"""\{\s*:(\w+)\s*,\s*"([^"]+)\"""")
 _MIX_ELIXIR = re.compile(r"""elixir:\s*"([^"]+)\"""")
@@ -117,16 +128,73 @@ def detect_ruby(project: Project) -> None:
         return
     text = project.tree.read_text(path) or ""
     deps = {m.group(1): (path, m.group(2)) for m in _GEM.finditer(text)}
+    runtime = dict(deps)
+    # a gem's own dependencies are in its gemspec (the Gemfile says `gemspec`)
+    for entry in project.tree.in_dir(project.path):
+        if entry.name.endswith(".gemspec"):
+            spec = project.tree.read_text(entry.path) or ""
+            for dep in _GEMSPEC_DEP.finditer(spec):
+                found = (entry.path, dep.group(3))
+                deps.setdefault(dep.group(2), found)
+                if dep.group(1) != "development_":
+                    runtime.setdefault(dep.group(2), found)
     match = _GEM_RUBY.search(text)
     if match:
         project.runtime("ruby", match.group(1), path, "ruby")
-    project.declared(
-        deps, frameworks=RUBY_FRAMEWORKS, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES
-    )
+    project.declared(runtime, frameworks=RUBY_FRAMEWORKS)
+    project.declared(deps, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES)
     project.configured(((".rspec", "rspec"),), test=True)
-    if "Rails" in {f.name for f in project.sub.frameworks} and project.file("test/test_helper.rb"):
-        project.test_framework("minitest", project.file("test/test_helper.rb") or path)
+    _ruby_tests(project)
     project.configured(RUBY_CONFIGS)
+
+
+def _ruby_tests(project: Project) -> None:
+    """Test frameworks the test files and task files show: minitest required from any
+    helper (rack's test/helper.rb), cucumber features run from a Rakefile or profile."""
+    tree = project.tree
+    names = {f.name for f in project.sub.test_frameworks}
+    if "minitest" not in names:
+        for path in _ruby_test_files(project):
+            if _MINITEST.search(tree.read_text(path) or ""):
+                project.test_framework("minitest", path)
+                break
+    features = tree.under(_join(project.path, "features"))
+    if "cucumber" not in names and any(e.name.endswith(".feature") for e in features):
+        for name in ("Rakefile", "cucumber.yml", ".cucumber.yml", "config/cucumber.yml"):
+            runner = project.file(name)
+            if runner is not None and _CUCUMBER_RUNNER.search(tree.read_text(runner) or ""):
+                project.test_framework("cucumber", runner, configured=True)
+                break
+
+
+def _ruby_test_files(project: Project) -> list[str]:
+    """Helpers first (test_helper.rb, helper.rb, spec_helper.rb), then a few test files."""
+    files = [
+        e.path
+        for folder in ("test", "spec")
+        for e in project.tree.under(_join(project.path, folder))
+        if e.name.endswith(".rb")
+    ]
+    helpers = [p for p in files if "helper" in p.rsplit("/", 1)[-1]]
+    return (helpers + [p for p in files if p not in helpers])[:30]
+
+
+def detect_jekyll(project: Project) -> None:
+    """A Jekyll site (GitHub Pages builds one from any repository with a _config.yml):
+    its configuration plus Jekyll's own keys or folders. The gem, when declared, is
+    found by detect_ruby."""
+    config = project.file("_config.yml")
+    if config is None or any(f.name == "Jekyll" for f in project.sub.frameworks):
+        return
+    text = project.tree.read_text(config) or ""
+    folders = any(next(project.tree.under(_join(project.path, d)), None) for d in _JEKYLL_FOLDERS)
+    if folders or _JEKYLL_CONFIG.search(text):
+        project.manifest(config)
+        project.framework("Jekyll", config)
+
+
+def _join(folder: str, name: str) -> str:
+    return name if folder == "." else f"{folder}/{name}"
 
 
 def detect_php(project: Project) -> None:

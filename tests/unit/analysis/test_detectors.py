@@ -1,0 +1,232 @@
+"""Package managers, frameworks and test frameworks in the shapes real repositories use:
+one fixture per class of miss seen on real checkouts."""
+
+from __future__ import annotations
+
+import json
+
+from libs.analysis.report import Fact, Subproject
+from libs.analysis.stack import analyse_stack
+from libs.analysis.tree import Tree
+from tests.unit.analysis.conftest import Build, Files
+
+
+def subprojects(build: Build, files: Files) -> dict[str, Subproject]:
+    return {sub.path: sub for sub in analyse_stack(Tree.scan(build(files))).subprojects}
+
+
+def names(facts: list[Fact]) -> list[str]:
+    return sorted(fact.name for fact in facts)
+
+
+# -- package managers -------------------------------------------------------------------
+
+
+def test_a_uv_workspace_member_is_installed_by_uv(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "mcp"\n[tool.uv.workspace]\n'
+            'members = ["src/mcp-types", "examples/servers/*"]\n',
+            "uv.lock": "version = 1\n",
+            "src/mcp-types/pyproject.toml": '[project]\nname = "mcp-types"\n',
+            "src/mcp-types/mcp_types/__init__.py": "",
+        },
+    )
+    member = subs["src/mcp-types"]
+    assert names(member.package_managers) == ["uv"]
+    assert member.lockfiles == ["uv.lock"]
+    assert member.workspace_root == "."
+
+
+def test_a_project_whose_tasks_run_uv_is_a_uv_project(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "lib"\n[dependency-groups]\ndev = ["pytest"]\n',
+            "Justfile": "test:\n  uv run pytest\n",
+        },
+    )
+    assert [(f.name, f.source) for f in subs["."].package_managers] == [("uv", "Justfile")]
+
+
+def test_a_setup_py_inside_a_package_is_not_a_project(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "numlib"\n',
+            "numlib/__init__.py": "",
+            "numlib/setup.py": "def configuration(parent_package=''):\n    return None\n",
+            "tools/gen/setup.py": "from setuptools import setup\nsetup(name='gen')\n",
+        },
+    )
+    assert sorted(subs) == [".", "tools/gen"]  # a standalone setup.py still is one
+
+
+# -- frameworks -------------------------------------------------------------------------
+
+
+def test_jekyll_sites_with_and_without_a_gemfile(build: Build) -> None:
+    pages = subprojects(
+        build,
+        {
+            "Gemfile": 'gem "github-pages", group: :jekyll_plugins\n',
+            "_config.yml": "title: Guide\n",
+            "_articles/how-to.md": "# How to\n",
+        },
+    )
+    assert [(f.name, f.source) for f in pages["."].frameworks] == [("Jekyll", "Gemfile")]
+    bare = subprojects(
+        build,
+        {"_config.yml": "title: Books\n", "_includes/head.html": "<meta>\n", "books.md": "#\n"},
+    )
+    assert [(f.name, f.source) for f in bare["."].frameworks] == [("Jekyll", "_config.yml")]
+    theme = subprojects(
+        build,
+        {
+            "Gemfile": 'source "https://rubygems.org"\ngemspec\n',
+            "minima.gemspec": 'Gem::Specification.new do |spec|\n  spec.name = "minima"\n'
+            '  spec.add_runtime_dependency "jekyll", ">= 3.5", "< 5.0"\n'
+            '  spec.add_development_dependency "rake", "~> 12.0"\nend\n',
+        },
+    )
+    assert names(theme["."].frameworks) == ["Jekyll"]
+
+
+def test_gradle_plugins_declared_apply_false_are_not_frameworks(build: Build) -> None:
+    catalog = (
+        "[plugins]\n"
+        'android-application = { id = "com.android.application", version = "8.7.1" }\n'
+        'spring-boot = { id = "org.springframework.boot", version = "3.3.0" }\n'
+    )
+    subs = subprojects(
+        build,
+        {
+            "settings.gradle.kts": 'include(":lib")\n',
+            "gradle/libs.versions.toml": catalog,
+            "build.gradle.kts": "plugins {\n"
+            '  id("io.quarkus") version "3.9.0" apply false\n'
+            "  alias(libs.plugins.android.application) apply false\n"
+            "}\n",
+            "lib/build.gradle.kts": "plugins {\n  alias(libs.plugins.spring.boot)\n}\n",
+        },
+    )
+    assert names(subs["."].frameworks) == ["Spring Boot"]  # applied in :lib only
+
+
+# -- test frameworks --------------------------------------------------------------------
+
+
+def test_unittest_mock_alone_is_not_unittest(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ndev = ["pytest"]\n',
+            "tests/test_api.py": "from unittest import mock\n\n"
+            "def test_call():\n    with mock.patch('x.y'):\n        pass  # TestCase-free\n",
+        },
+    )
+    assert names(subs["."].test_frameworks) == ["pytest"]
+
+
+def test_a_testcase_base_class_in_a_test_helper_module_is_unittest(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ndev = ["pytest"]\n',
+            "tests/util.py": "import unittest\nclass BaseTestCase(unittest.TestCase):\n    pass\n",
+            "tests/test_x.py": "from tests.util import BaseTestCase\n",
+        },
+    )
+    assert names(subs["."].test_frameworks) == ["pytest", "unittest"]
+
+
+def test_django_manage_py_test_is_the_test_runner(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "requirements/prod.txt": "Django==5.2\n",
+            "manage.py": "from django.core.management import execute_from_command_line\n",
+            "blog/tests.py": "from django.test import TestCase\n\n"
+            "class PostTests(TestCase):\n    def test_list(self):\n        pass\n",
+        },
+    )
+    sub = subs["."]
+    assert names(sub.test_frameworks) == ["unittest"]
+    assert [(c.purpose, c.run) for c in sub.commands] == [("test", "python manage.py test")]
+
+
+def test_kotlin_test_from_a_version_catalog_and_the_kotlin_dsl(build: Build) -> None:
+    catalog = (
+        "[libraries]\n"
+        'kotlin-junit = { module = "org.jetbrains.kotlin:kotlin-test-junit", version = "2.0" }\n'
+    )
+    by_catalog = subprojects(
+        build,
+        {
+            "build.gradle.kts": "dependencies {\n  testImplementation(libs.kotlin.junit)\n}\n",
+            "gradle/libs.versions.toml": catalog,
+        },
+    )
+    assert names(by_catalog["."].test_frameworks) == ["kotlin-test"]
+    by_dsl = subprojects(
+        build, {"build.gradle.kts": 'dependencies {\n  implementation(kotlin("test"))\n}\n'}
+    )
+    assert names(by_dsl["."].test_frameworks) == ["kotlin-test"]
+
+
+def test_cucumber_features_run_from_a_rakefile(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "Gemfile": 'source "https://rubygems.org"\ngemspec\n',
+            "aruba.gemspec": "Gem::Specification.new do |spec|\n"
+            "  spec.add_dependency 'cucumber-core', '~> 16.0'\n"
+            "  spec.add_development_dependency 'rspec', '>= 3.11'\nend\n",
+            "Rakefile": "require 'cucumber/rake/task'\nCucumber::Rake::Task.new\n",
+            "features/01_start/run.feature": "Feature: Run\n  Scenario: x\n",
+            "spec/aruba_spec.rb": "RSpec.describe 'x' do\nend\n",
+        },
+    )
+    assert names(subs["."].test_frameworks) == ["cucumber", "rspec"]
+
+
+def test_minitest_required_from_a_helper_and_html_proofer(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "Gemfile": 'source "https://rubygems.org"\ngroup :test do\n  gem "html-proofer"\n'
+            '  gem "rake"\nend\n',
+            "test/helper.rb": 'require "minitest/autorun"\n',
+            "test/test_links.rb": 'require_relative "helper"\n',
+        },
+    )
+    assert names(subs["."].test_frameworks) == ["html-proofer", "minitest"]
+
+
+def test_a_vendored_unity_harness_is_the_test_framework_and_make_test_is_not(
+    build: Build,
+) -> None:
+    subs = subprojects(
+        build,
+        {
+            "Makefile": "all:\n\tcc -o lib lib.c\ntest:\n\t./run_tests\n",
+            "lib.c": "int f(void) { return 1; }\n",
+            "tests/unity/src/unity.h": "void UnityBegin(const char*);\n",
+            "tests/unity/src/unity.c": "void UnityBegin(const char* f) {}\n",
+            "tests/lib_tests.c": '#include "unity/src/unity.h"\n',
+        },
+    )
+    sub = subs["."]
+    assert [(f.name, f.source) for f in sub.test_frameworks] == [
+        ("unity", "tests/unity/src/unity.h")
+    ]
+    assert [(c.purpose, c.run) for c in sub.commands] == [("test", "make test")]
+
+
+def test_a_node_project_keeps_its_own_frameworks(build: Build) -> None:
+    # the unchanged path: a package.json's declared test runner is still found
+    subs = subprojects(
+        build, {"package.json": json.dumps({"name": "x", "devDependencies": {"vitest": "^2"}})}
+    )
+    assert names(subs["."].test_frameworks) == ["vitest"]
