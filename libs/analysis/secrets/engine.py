@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import ahocorasick_rs
 
 from libs.analysis.report import Severity
-from libs.analysis.secrets import filters, generic
+from libs.analysis.secrets import filters, generic, notebook
 from libs.analysis.secrets.match import RawMatch
 from libs.analysis.secrets.rules import RULES, Rule
 
@@ -20,6 +20,10 @@ _URL_CREDENTIALS = re.compile(
     rb"(?P<host>[A-Za-z0-9._\-]+)"
 )
 _SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]{1,20}$")
+# curl's -u/--user USER:PASSWORD, quoted or not ("-u $USER:$TOKEN" is a reference)
+_CURL_USER = re.compile(
+    rb"""(?:\s-u\s*|\s--user(?:\s+|=))(?P<q>["']?)[^\s:"'@]{0,128}:(?P<secret>[^\s"']{1,256})(?P=q)"""
+)
 _CONN_PASSWORD = re.compile(
     rb"(?:^|[;\"'\s])(?i:password|pwd)\s*=\s*(?P<secret>[^;\"'\s<>{}]{4,200})\s*(?:;|[\"']|$)"
 )
@@ -27,6 +31,7 @@ _PRIVATE_KEY = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-
 _KEY_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_NOISE = re.compile(rb"\\[rn]|[\s\"',+]|(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]*")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/=]+")
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=]*")
 _FILLER = re.compile(r"(.)\1{19,}|(?i:x{8,}|example|placeholder)")
 _WINDOW = 600  # how far around an anchor a line is read, for minified files with huge lines
 _BLOCK_LIMIT = 65536
@@ -56,6 +61,7 @@ _FORMATLESS = frozenset(
         "jwt",
         "http-basic-auth",
         "http-bearer-token",
+        "curl-user-password",
     }
 )
 URL = _Special("url-credentials", "Password in a connection URL", "critical", ("://",))
@@ -63,7 +69,10 @@ CONNECTION_STRING = _Special(
     "connection-string-password", "Password in a connection string", "high", ("password=", "pwd=")
 )
 PRIVATE_KEY = _Special("private-key", "Private key", "critical", ("-----begin",))
-_SPECIALS = (PRIVATE_KEY, URL, CONNECTION_STRING, GENERIC)
+CURL_USER = _Special(
+    "curl-user-password", "Password given to curl -u/--user", "high", ("curl ", "curl\t")
+)
+_SPECIALS = (PRIVATE_KEY, URL, CONNECTION_STRING, CURL_USER, GENERIC)
 ALL_RULES: tuple[Rule | _Special, ...] = (*RULES, *_SPECIALS)
 # Earlier rules win where matches overlap: a provider's name says more than "generic".
 _PRIORITY = {rule.id: i for i, rule in enumerate(ALL_RULES)}
@@ -91,14 +100,28 @@ class Scanner:
         markers: for redaction, where masking a fake costs nothing. The keyword rule
         keeps its judgement either way, since a name alone does not make a value secret.
         """
+        if path.endswith(".ipynb"):
+            return self._notebook(data, path, strict)
+        return self._scan(data, generic.Context.of(path), strict)
+
+    def _scan(self, data: bytes, ctx: generic.Context, strict: bool) -> list[RawMatch]:
         hits = self._automaton.find_matches_as_indexes(data.lower(), overlapping=True)
         if not hits:
             return []
-        run = _Run(data, generic.Context.of(path), strict)
+        run = _Run(data, ctx, strict)
         for index, start, end in hits:
             for rule in self._handlers[index]:
                 run.apply(rule, start, end)
         return run.results()
+
+    def _notebook(self, data: bytes, path: str, strict: bool) -> list[RawMatch]:
+        """A notebook's cells read as the Python file they would be (see notebook.py)."""
+        text = notebook.decoded(data)
+        found = self._scan(text, generic.Context.of(path + ".py"), strict)
+        if text == data:  # nothing escaped: the offsets are already the file's
+            return found
+        placed = (notebook.placed(data, text, match) for match in found)
+        return [match for match in placed if match is not None]
 
 
 class _Run:
@@ -129,6 +152,8 @@ class _Run:
             self._url(start)
         elif rule is CONNECTION_STRING:
             self._connection_string(start)
+        elif rule is CURL_USER:
+            self._curl_user(start)
         else:
             self._private_key(start)
 
@@ -137,6 +162,8 @@ class _Run:
         line_start, line_end = self.line_bounds(start)
         if self.strict and any(marker in data[line_start:line_end] for marker in ALLOW_MARKERS):
             return
+        if self.strict and _in_data_uri(data, start):
+            return  # the bytes of a font or image embedded in SVG or CSS, not a credential
         if value is None:
             value = data[start:end].decode("utf-8", "replace")
         line = data.count(b"\n", 0, start) + 1
@@ -186,8 +213,19 @@ class _Run:
         user = match.group("user").decode("utf-8", "replace")
         password = match.group("secret").decode("utf-8", "replace")
         host = match.group("host").decode("utf-8", "replace")
-        if not self.strict or _url_password_ok(user, password, host):
+        if not self.strict or _url_password_ok(user, password, host, config=self.ctx.config):
             self.add(URL, match.start("secret"), match.end("secret"), password)
+
+    def _curl_user(self, pos: int) -> None:
+        """`curl -u user:password` and `curl --user "user:password"` on the anchor's line."""
+        line_start, line_end = self.line_bounds(pos)
+        if ("curl", line_start) in self.seen:
+            return
+        self.seen.add(("curl", line_start))
+        for match in _CURL_USER.finditer(self.data, pos, line_end):
+            password = match.group("secret").decode("utf-8", "replace")
+            if not self.strict or generic.value_ok(password, "password"):
+                self.add(CURL_USER, match.start("secret"), match.end("secret"), password)
 
     def _connection_string(self, pos: int) -> None:
         line_start, line_end = self.line_bounds(pos)
@@ -220,6 +258,14 @@ class _Run:
             if not any(start < k_end and k_start < end for k_start, k_end, _ in kept):
                 kept.append((start, end, match))
         return [m for _, _, m in sorted(kept, key=lambda k: k[0])]
+
+
+def _in_data_uri(data: bytes, start: int) -> bool:
+    """Whether `start` falls inside the base64 payload of a `data:...;base64,` URI (on
+    one line, however long: an embedded font runs to hundreds of kilobytes)."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    marker = data.rfind(b";base64,", line_start, start)
+    return marker >= 0 and _BASE64_RUN.fullmatch(data, marker + 8, start) is not None
 
 
 def _key_material_ok(block: bytes, end_marker: re.Match[bytes] | None) -> bool:
@@ -278,14 +324,19 @@ _PROVIDER_PLACEHOLDERS = (
 )
 
 
-def _url_password_ok(user: str, password: str, host: str) -> bool:
+def _url_password_ok(user: str, password: str, host: str, *, config: bool = False) -> bool:
     if filters.is_templated(password):
         return False
     user, password = unquote(user), unquote(password)  # pa%20ssword is "pa ssword"
     if password == user or password.startswith(("$", "<", "[")):
         return False
-    if "{" in password or "}" in password or _documentation_host(host):
+    if "{" in password or "}" in password:
         return False
+    if _documentation_host(host):
+        # An example host marks an example in prose and code. In a configuration file
+        # (.env, settings.ini, runtime.exs) the host says nothing about the password:
+        # a real-looking one there is a password someone uses, so only placeholders go.
+        return config and generic.value_ok(password, "password")
     if filters.is_placeholder(password) or len(password) < 4:
         return False
     if re.match(r"\d{2,5}(?:[,/]|$)", password):

@@ -357,6 +357,7 @@ class Context:
     # Tests, fixtures and documentation examples: findings of the rules that do not know
     # a provider's key format (keyword, URL, connection string) are reported as low.
     test: bool = False
+    config: bool = False  # a configuration file: .env*, settings.ini, config/*.exs...
 
     @classmethod
     def of(cls, path: str) -> Context:
@@ -368,7 +369,21 @@ class Context:
             docs=is_docs_path(lowered),
             bundle=_BUNDLE.search(lowered) is not None,
             test=_TEST_PATH.search(lowered) is not None,
+            config=is_config_path(lowered) and not is_docs_path(lowered),
         )
+
+
+def is_config_path(path: str) -> bool:
+    """Configuration: dotenv files, ini/toml/yaml/properties files, and what lives in a
+    config folder or is named for settings (settings.py, config/runtime.exs)."""
+    lowered = path.lower()
+    name = lowered.rsplit("/", 1)[-1]
+    return (
+        name.startswith(".env")
+        or name.endswith(_SETTINGS_EXTENSIONS)
+        or _CONFIG_DIR.search(lowered) is not None
+        or name.split(".", 1)[0] in ("settings", "config", "configuration", "runtime")
+    )
 
 
 def is_docs_path(path: str) -> bool:
@@ -379,6 +394,18 @@ def is_docs_path(path: str) -> bool:
     return lowered.endswith(".txt") and _DOCS_DIR.search(lowered) is not None
 
 
+_SETTINGS_EXTENSIONS = (
+    ".env",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".properties",
+    ".toml",
+    ".yaml",
+    ".yml",
+    ".tfvars",
+)
+_CONFIG_DIR = re.compile(r"(?:^|/)(?:config|conf|configs|settings|\.config)/")
 _PROSE_EXTENSIONS = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc")
 _DOCS_DIR = re.compile(r"(?:^|/)(?:docs?|documentation)/")
 # Output of bundlers and minifiers: dist/ and build/ trees, chunks, *.min.js, *.bundle.js

@@ -152,3 +152,65 @@ def test_low_findings_alone_cost_part_of_the_check_and_others_fail_it(build: Bui
     check = by_check(leaked)["leaked-secrets"]
     assert check.status == "fail"
     assert check.evidence[0].path == "app/db.py"  # the serious one first
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        (".env", "DATABASE_URL=postgres://app:{pw}@localhost:5432/app\n"),
+        (".env.production", "REDIS_URL=redis://:{pw}@cache.example.com:6379/0\n"),
+        ("settings.ini", "[db]\nurl = postgresql://svc:{pw}@db.example.org/main\n"),
+        ("config/runtime.exs", 'config :hexpm, Repo, url: "ecto://hexpm:{pw}@localhost/hexpm"\n'),
+    ],
+)
+def test_a_real_looking_url_password_in_configuration_counts_whatever_the_host(
+    path: str, template: str
+) -> None:
+    password = Gen(17).password()
+    [finding] = scan_text(template.format(pw=password), path)
+    assert (finding.rule, finding.severity) == ("url-credentials", "critical")
+    # the same line in prose or code is an example: the example host still says so
+    assert scan_text(template.format(pw=password), "README.md") == []
+    # and a placeholder password stays a placeholder in configuration too
+    assert scan_text(template.format(pw="password"), path) == []
+    assert scan_text(template.format(pw="changeme123"), path) == []
+
+
+def test_curl_user_password_is_found_and_references_are_not() -> None:
+    password = Gen(23).password()
+    for line in (
+        f"curl -u deploy:{password} https://artifacts.acme.io/upload -T app.zip\n",
+        f'curl -sS --user "ci-bot:{password}" https://registry.acme.io/v2/\n',
+        f"curl --user=ci-bot:{password} -X POST https://ci.acme.io/hook\n",
+    ):
+        [finding] = scan_text(line, "scripts/release.sh")
+        assert finding.rule == "curl-user-password", line
+    for line in (
+        'curl -u "$ARTIFACTORY_USER:$ARTIFACTORY_TOKEN" https://acme.jfrog.io/\n',
+        "curl -u user:password https://httpbin.org/basic-auth/user/password\n",
+        "curl -u admin:admin http://localhost:8080/api\n",
+        "git push -u origin main && curl -s https://acme.io/health\n",
+    ):
+        assert scan_text(line, "scripts/release.sh") == [], line
+
+
+def test_a_key_in_a_notebook_cell_is_found_like_the_same_line_in_a_py_file() -> None:
+    token = Gen(29).s("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32)
+    line = f'api_token = "{token}"'
+    assert [f.rule for f in scan_text(line + "\n", "analysis.py")] == ["generic-secret"]
+    cell = {"cell_type": "code", "metadata": {}, "source": ["import client\n", line + "\n"]}
+    notebook = json.dumps({"cells": [cell], "nbformat": 4}, indent=1)
+    [finding] = scan_text(notebook, "notebooks/analysis.ipynb")
+    assert finding.rule == "generic-secret"
+    assert notebook.splitlines()[finding.line - 1].strip().startswith('"api_token')
+    [match] = list(iter_matches(notebook, "notebooks/analysis.ipynb"))
+    assert notebook[match.start : match.end] == token  # offsets index the file itself
+
+
+def test_token_shapes_inside_an_embedded_font_or_image_are_not_credentials() -> None:
+    gen = Gen(31)
+    blob = gen.s("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 400)
+    token = "EAAA" + gen.s("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 120)
+    svg = f'<style>@font-face {{ src: url("data:font/ttf;base64,{blob}{token}{blob}"); }}</style>\n'
+    assert scan_text(svg, "assets/logo.svg") == []
+    assert [f.rule for f in scan_text(f"FB_TOKEN={token}\n", ".env")] == ["facebook-access-token"]
