@@ -41,7 +41,9 @@ fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# bench/peers.py compares against secret scanners from the `peers` dependency group.
 bench: install
+	$(BIN)/uv sync --frozen --inexact --group peers --quiet
 	@failed=""; for b in bench/*.py; do case $$b in */__init__.py) ;; *) \
 		echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || failed="$$failed $$b";; esac; done; \
 		if [ -n "$$failed" ]; then echo "targets missed:$$failed"; exit 1; fi

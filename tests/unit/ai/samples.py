@@ -19,7 +19,7 @@ from libs.analysis.report import (
 )
 
 # Made-up credentials in the shapes the redactor must catch (none is real).
-AWS_KEY = "AKIAIOSFODNN7EXAMPLQ"
+AWS_KEY = "AKIAIOSFODNN7EXAMPLQ"  # autodevops:allow (a made-up key the redactor must mask)
 DB_PASSWORD = "s3cr3t-Passw0rd-42"
 UNFLAGGED_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 SECRETS = (AWS_KEY, DB_PASSWORD, UNFLAGGED_TOKEN)

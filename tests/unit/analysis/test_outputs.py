@@ -137,3 +137,14 @@ def test_scan_cli_rejects_bad_input(tmp_path: Path) -> None:
     bad = run_cli("scan", str(tmp_path), "--fail-on", "severe")
     assert bad.returncode == 2
     assert "invalid choice" in bad.stderr
+
+
+def test_this_repository_passes_its_own_critical_gate() -> None:
+    # Fixtures holding made-up credentials carry the inline allow marker; anything
+    # critical found here is a real leak or a fixture someone forgot to mark.
+    done = run_cli("scan", str(REPO_ROOT), "--fail-on", "critical", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    # git lists the files in a clone: .venv/, .data/ and caches are not read
+    assert report["stats"]["listed_by"] == ("git" if (REPO_ROOT / ".git").exists() else "walk")
+    assert report["stats"]["files"] > 300
