@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]

@@ -163,7 +163,7 @@ def lockfile_committed(inputs: Inputs) -> Check:
     relevant = [
         s
         for s in inputs.stack.subprojects
-        if any(m.name in LOCKING_MANAGERS for m in s.package_managers)
+        if any(m.name in LOCKING_MANAGERS and not _from_tasks(m.source) for m in s.package_managers)
     ]
     if not relevant:
         return check(
@@ -189,6 +189,16 @@ def lockfile_committed(inputs: Inputs) -> Check:
         evidence=evidence,
         fix="Commit the lockfile your package manager writes so builds are reproducible.",
     )
+
+
+def _from_tasks(source: str) -> bool:
+    """A manager known only from the commands a project's tasks or CI run (`uv run` in a
+    Justfile): the project declares no lock of its own to commit, as libraries do."""
+    name = source.rsplit("/", 1)[-1]
+    return source.startswith(".github/workflows/") or name in _TASK_FILES
+
+
+_TASK_FILES = frozenset({"justfile", "Justfile", "Makefile", "tox.ini", "noxfile.py"})
 
 
 def tests_present(inputs: Inputs) -> Check:

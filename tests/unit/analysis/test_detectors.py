@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from libs.analysis import analyze
 from libs.analysis.report import Fact, Subproject
 from libs.analysis.stack import analyse_stack
 from libs.analysis.tree import Tree
@@ -230,3 +231,17 @@ def test_a_node_project_keeps_its_own_frameworks(build: Build) -> None:
         build, {"package.json": json.dumps({"name": "x", "devDependencies": {"vitest": "^2"}})}
     )
     assert names(subs["."].test_frameworks) == ["vitest"]
+
+
+def test_a_manager_known_only_from_its_tasks_expects_no_lockfile(build: Build) -> None:
+    report = analyze(
+        build(
+            {
+                "pyproject.toml": '[project]\nname = "lib"\n',
+                "Justfile": "test:\n  uv run pytest\n",
+                "lib/__init__.py": "",
+            }
+        )
+    )
+    [lockfile] = [c for c in report.checks if c.id == "lockfile-committed"]
+    assert lockfile.status == "not_applicable"
