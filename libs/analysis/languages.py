@@ -9,6 +9,7 @@ dump or CMakeLists.txt never moves its languages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from typing import Literal
 
@@ -144,9 +145,7 @@ def classify(entry: FileEntry, root: str = ".") -> tuple[str, Kind] | None:
     (prose and data), or "docs" (documentation, counted only when nothing else is);
     None for files that are not the project's own or have no language."""
     path = entry.path
-    if origin.vendored_path(path) or origin.generated_path(path):
-        return None
-    language = _language(entry.name)
+    language = _own_language(path)
     if language is None:
         return None
     below = path if root in (".", "") else path[len(root) + 1 :]
@@ -155,6 +154,15 @@ def classify(entry: FileEntry, root: str = ".") -> tuple[str, Kind] | None:
     if origin.documentation(below):
         return None
     return language, "weak" if language in WEAK else "code"
+
+
+@functools.lru_cache(maxsize=65536)
+def _own_language(path: str) -> str | None:
+    """The language of a file that its path does not show to be vendored or generated
+    (cached: the whole tree and each subproject classify the same paths)."""
+    if origin.not_own_path(path):
+        return None
+    return _language(path.rsplit("/", 1)[-1])
 
 
 def _language(name: str) -> str | None:

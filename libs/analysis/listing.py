@@ -10,6 +10,7 @@ file that has a say decides, and a folder once ignored is never entered.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -53,25 +54,45 @@ def _git(root: Path, *args: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
+class Rules:
+    """One folder's .gitignore: a regex any path its rules match must match, and the
+    rules themselves, parsed into a pathspec only once the regex matches a path."""
+
+    def __init__(self, folder: str, lines: list[str]) -> None:
+        self.folder = folder  # "" for the root, else ending with "/"
+        self.lines = lines
+        self.prefilter = _prefilter(lines)
+        self._spec: GitIgnoreSpec | None = None
+
+    def verdict(self, path: str, is_dir: bool) -> bool | None:
+        """True (ignored), False (re-included by a `!` rule) or None (no rule matches)."""
+        below = path[len(self.folder) :] + ("/" if is_dir else "")
+        if self.prefilter.search(below) is None:
+            return None  # one search instead of one per rule, for most paths
+        if self._spec is None:
+            self._spec = _spec(self.lines)
+        return self._spec.check_file(below).include
+
+
 class Ignore:
     """`--exclude` globs (gitignore syntax, relative to the root), and the `.gitignore`
     files met on the way down when git does not list the files."""
 
     def __init__(self, exclude: Sequence[str] = ()) -> None:
         self._exclude = _spec(exclude) if exclude else None
-        self._gitignores: dict[str, GitIgnoreSpec] = {}  # folder ("" = root) -> its rules
 
     @property
     def excludes(self) -> bool:
         return self._exclude is not None
 
-    def read_gitignore(self, root: Path, folder: str) -> None:
-        """Take in `folder`'s .gitignore (`folder` is "" or ends with "/")."""
+    @staticmethod
+    def read_gitignore(root: Path, folder: str) -> Rules | None:
+        """`folder`'s .gitignore (`folder` is "" or ends with "/"), if it can be read."""
         try:
             text = (root / folder / ".gitignore").read_text(errors="replace")
         except OSError:
-            return
-        self._gitignores[folder] = _spec(text.splitlines())
+            return None
+        return Rules(folder, text.splitlines())
 
     def excluded(self, path: str, *, is_dir: bool = False) -> bool:
         """Whether an `--exclude` glob matches `path` (a folder's path without the slash)."""
@@ -79,30 +100,16 @@ class Ignore:
             return False
         return bool(self._exclude.check_file(path + "/" if is_dir else path).include)
 
-    def ignored(self, path: str, *, is_dir: bool = False) -> bool:
-        """Whether `path` is excluded, or ignored by the nearest .gitignore that says so."""
-        if self.excluded(path, is_dir=is_dir):
+    def ignored(self, rules: Sequence[Rules], path: str, *, is_dir: bool = False) -> bool:
+        """Whether `path` is excluded, or ignored by the nearest of `rules` (the .gitignore
+        files of the folders above it, deepest first) that says so."""
+        if self._exclude is not None and self.excluded(path, is_dir=is_dir):
             return True
-        if not self._gitignores:
-            return False
-        for folder in _folders_above(path):
-            spec = self._gitignores.get(folder)
-            if spec is None:
-                continue
-            below = path[len(folder) :] + ("/" if is_dir else "")
-            verdict = spec.check_file(below).include
+        for gitignore in rules:
+            verdict = gitignore.verdict(path, is_dir)
             if verdict is not None:
                 return verdict
         return False
-
-
-def _folders_above(path: str) -> Iterable[str]:
-    """The folders holding `path`, deepest first, as "a/b/" ... "" (the root)."""
-    end = path.rfind("/")
-    while end >= 0:
-        yield path[: end + 1]
-        end = path.rfind("/", 0, end)
-    yield ""
 
 
 def _spec(lines: Iterable[str]) -> GitIgnoreSpec:
@@ -110,4 +117,44 @@ def _spec(lines: Iterable[str]) -> GitIgnoreSpec:
     # tree without --exclude never needs it
     from pathspec import GitIgnoreSpec
 
-    return GitIgnoreSpec.from_lines(lines)
+    lines = list(lines)
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # git skips a line it cannot read (a lone "!"); so do we
+        return GitIgnoreSpec.from_lines(line for line in lines if _valid(line))
+
+
+def _prefilter(lines: list[str]) -> re.Pattern[str]:
+    """A regex matching every path some rule of a .gitignore matches. pathspec compiles
+    and tries the rules one by one, which costs a walk of a large tree seconds; this
+    one search clears most paths, and the rules run only on the rest."""
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+    parts: list[str] = []
+    for line in lines:
+        try:
+            regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+        except ValueError:
+            continue  # a line git cannot read: skipped, as git does
+        if regex is not None and include is not None:
+            parts.append(str(regex).replace("(?P<ps_d>", "(?:"))
+    # Most rules match at any depth (`^(?:.+/)?name`): sharing that prefix lets the regex
+    # try each folder boundary once, instead of backtracking through it once per rule.
+    anywhere = [p.removeprefix(_ANY_DEPTH) for p in parts if p.startswith(_ANY_DEPTH)]
+    rooted = [p for p in parts if not p.startswith(_ANY_DEPTH)]
+    if anywhere:
+        rooted.append(_ANY_DEPTH + "(?:" + "|".join(f"(?:{p})" for p in anywhere) + ")")
+    return re.compile("|".join(f"(?:{part})" for part in rooted) if rooted else r"(?!)")
+
+
+_ANY_DEPTH = "^(?:.+/)?"
+
+
+def _valid(line: str) -> bool:
+    from pathspec import GitIgnoreSpec
+
+    try:
+        GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True

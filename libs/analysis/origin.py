@@ -23,51 +23,95 @@ from collections.abc import Collection
 
 from libs.analysis.tree import Tree
 
+# The rules are sets of folder names and name endings, checked per path component: a scan
+# classifies tens of thousands of paths, and a regex alternation of fifty folder names
+# costs ten times as much.
+
 # Third-party code and build output, wherever they are.
-VENDORED = re.compile(
-    r"(?:^|/)(?:vendor|vendors|third[_-]?party|3rdparty|external|extern|deps|bower_components"
-    r"|node_modules|dist|build|out|target|bin|obj|\.next|\.nuxt|coverage|site-packages"
-    r"|Pods|Carthage|_build|public/assets|static/vendor|_site|htmlcov|__generated__|\.idea"
-    r"|flow-typed|Godeps|MathJax|ace-builds|\.yarn/releases|\.yarn/plugins|testdata"
-    r"|(?:tests?|specs?)/fixtures|docs?/_?(?:build|themes?|templates?|static))/"
-    r"|^debian/|(?:^|/)gradle/wrapper/|(?:^|/)(?:gradlew|mvnw)(?:\.bat|\.cmd)?$"
+VENDORED_DIRS = frozenset(
+    """vendor vendors third_party third-party thirdparty 3rdparty external extern deps
+    bower_components node_modules dist build out target bin obj .next .nuxt coverage
+    site-packages Pods Carthage _build _site htmlcov __generated__ .idea flow-typed Godeps
+    MathJax ace-builds testdata""".split()
 )
-# Generated sources by name: protobuf/grpc, lexers, snapshots, declarations, schema dumps,
-# and minified or bundled files.
-GENERATED = re.compile(
-    r"(?:[.-]min\.(?:js|css)|[-.]bundle\.js|\.pb\.go|_pb2(?:_grpc)?\.pyi?|\.pb\.(?:cc|h)"
-    r"|\.g\.dart|\.freezed\.dart|\.generated\.\w+|\.designer\.(?:cs|vb)|\.feature\.cs"
-    r"|_generated\.go|\.snap|\.map|\.d\.[cm]?ts|(?:^|/)(?:db|priv/repo)/structure\.sql)$"
+# ...and as a folder inside another: public/assets, tests/fixtures, docs/_static...
+VENDORED_PAIRS = frozenset(
+    {("public", "assets"), ("static", "vendor"), (".yarn", "releases"), (".yarn", "plugins")}
+    | {("gradle", "wrapper")}
+    | {(tests, "fixtures") for tests in ("test", "tests", "spec", "specs")}
+    | {
+        (docs, f"{underscore}{part}")
+        for docs in ("doc", "docs")
+        for underscore in ("", "_")
+        for part in ("build", "theme", "themes", "template", "templates", "static")
+    }
 )
+VENDORED_NAMES = frozenset({"gradlew", "gradlew.bat", "mvnw", "mvnw.cmd"})
+# Generated sources by name: protobuf/grpc, lexers, snapshots, declarations, and minified
+# or bundled files; schema dumps by path.
+GENERATED_ENDINGS = (
+    ".min.js",
+    "-min.js",
+    ".min.css",
+    "-min.css",
+    ".bundle.js",
+    "-bundle.js",
+    ".pb.go",
+    "_pb2.py",
+    "_pb2.pyi",
+    "_pb2_grpc.py",
+    "_pb2_grpc.pyi",
+    ".pb.cc",
+    ".pb.h",
+    ".g.dart",
+    ".freezed.dart",
+    ".designer.cs",
+    ".designer.vb",
+    ".feature.cs",
+    "_generated.go",
+    ".snap",
+    ".map",
+    ".d.ts",
+    ".d.mts",
+    ".d.cts",
+)
+GENERATED_PATHS = ("db/structure.sql", "priv/repo/structure.sql")
+_NESTED_GENERATED_PATHS = tuple(f"/{path}" for path in GENERATED_PATHS)
 # Libraries that projects copy into their static folders (Linguist's list, the common part).
 LIBRARIES = re.compile(
-    r"(?:^|/)(?:jquery|bootstrap|font-?awesome|normalize|foundation|bulma|materialize"
+    r"(?:jquery|bootstrap|font-?awesome|normalize|foundation|bulma|materialize"
     r"|animate|skeleton|modernizr|html5shiv|mootools|dojo|yui|angular|d3|ckeditor|tiny_mce"
-    r"|lunr|prettify|popper|select2)(?:[.-][^/]*)?\.(?:js|css|less|scss|styl)$",
+    r"|lunr|prettify|popper|select2)(?:[.-].*)?\.(?:js|css|less|scss|styl)$",
     re.I,
 )
-# Documentation, relative to the project's folder: Linguist's documentation.yml, and
-# the community files every repository has.
-DOCUMENTATION = re.compile(
-    r"^(?:docs?|[Dd]ocumentation|[Ee]xamples?|[Dd]emos?|[Ss]amples?|[Mm]an)/"
-    r"|(?:^|/)(?:[Jj]avadoc|[Gg]roovydoc|inst/doc|\.github|\.changeset)/"
-    r"|(?:^|/)(?i:readme|changelog|changes|history|news|contributing|copying|install"
-    r"|licen[cs]e|code_of_conduct|security|support|authors|governance|maintainers"
-    r"|releasing|upgrading|citation)(?:[.-][^/]*)?$"
+_LIBRARY_EXTENSIONS = (".js", ".css", ".less", ".scss", ".styl")
+# Documentation, relative to the project's folder: Linguist's documentation.yml (its
+# top-level folders, and javadoc/ anywhere), and the community files every repository has.
+DOCUMENTATION_TOP = frozenset(
+    "doc docs documentation example examples demo demos sample samples man".split()
+)
+DOCUMENTATION_DIRS = frozenset({"javadoc", "groovydoc", ".github", ".changeset"})
+DOCUMENTATION_FILES = re.compile(
+    r"(?:readme|changelog|changes|history|news|contributing|copying|install|licen[cs]e"
+    r"|code_of_conduct|security|support|authors|governance|maintainers|releasing|upgrading"
+    r"|citation)(?:[.-].*)?$",
+    re.I,
 )
 # Prose that documents code rather than being the content: docs folders at any depth,
 # translations of them, documentation sites (python-sdk's i18n/ holds 3 MB of Markdown).
-PROSE_DOCUMENTATION = re.compile(
-    r"(?:^|/)(?:docs?|documentation|i18n|l10n|translations?|locales?|website|site)/"
+PROSE_DOCUMENTATION_DIRS = frozenset(
+    "doc docs documentation i18n l10n translation translations locale locales website site".split()
 )
 # Files only a repository's root has: a folder holding one is a copy of another repository.
 _REPOSITORY_ROOT_FILES = frozenset(
     {".travis.yml", ".gitattributes", "appveyor.yml", ".appveyor.yml", ".gitlab-ci.yml", ".git"}
 )
 # C/C++ test harnesses projects commit into their test folders.
-HARNESSES = ("unity", "googletest", "gtest", "catch2", "doctest", "cmocka", "munit", "greatest")
-_HARNESS_DIR = re.compile(
-    rf"(?:^|/)(?:tests?|unittests?|third[_-]?party|external|lib)/(?:{'|'.join(HARNESSES)})/"
+HARNESSES = frozenset(
+    {"unity", "googletest", "gtest", "catch2", "doctest", "cmocka", "munit", "greatest"}
+)
+_HARNESS_PARENTS = frozenset(
+    {"test", "tests", "unittest", "unittests", "third_party", "third-party", "external", "lib"}
 )
 
 _BUNDLE_EXTENSIONS = (".js", ".mjs", ".cjs", ".css")
@@ -86,25 +130,51 @@ _SOURCES = (".scss", ".sass", ".less", ".styl")
 
 def vendored_path(path: str) -> bool:
     """Third-party code or build output, by path alone."""
-    return (
-        VENDORED.search(path) is not None
-        or LIBRARIES.search(path) is not None
-        or _HARNESS_DIR.search(path) is not None
-    )
+    parts = path.split("/")
+    folders = parts[:-1]
+    if parts[-1] in VENDORED_NAMES or (folders and folders[0] == "debian"):
+        return True
+    if any(folder in VENDORED_DIRS for folder in folders):
+        return True
+    for pair in zip(folders, folders[1:], strict=False):
+        if pair in VENDORED_PAIRS or (pair[0] in _HARNESS_PARENTS and pair[1] in HARNESSES):
+            return True
+    name = parts[-1]
+    return name.endswith(_LIBRARY_EXTENSIONS) and LIBRARIES.match(name) is not None
 
 
 def generated_path(path: str) -> bool:
-    return GENERATED.search(path) is not None
+    name = path.rsplit("/", 1)[-1]
+    return (
+        name.endswith(GENERATED_ENDINGS)
+        or ".generated." in name
+        or path in GENERATED_PATHS
+        or path.endswith(_NESTED_GENERATED_PATHS)
+    )
+
+
+def not_own_path(path: str) -> bool:
+    """Vendored or generated, by path alone."""
+    return generated_path(path) or vendored_path(path)
 
 
 def documentation(path: str) -> bool:
     """Documentation, for a path relative to the project's folder."""
-    return DOCUMENTATION.search(path) is not None
+    parts = path.split("/")
+    folders = parts[:-1]
+    if folders and folders[0].lower() in DOCUMENTATION_TOP:
+        return True
+    if any(folder.lower() in DOCUMENTATION_DIRS for folder in folders):
+        return True
+    if any(pair == ("inst", "doc") for pair in zip(folders, folders[1:], strict=False)):
+        return True
+    return DOCUMENTATION_FILES.match(parts[-1]) is not None
 
 
 def prose_documentation(path: str) -> bool:
     """Prose that documents the project, for a path relative to the project's folder."""
-    return DOCUMENTATION.search(path) is not None or PROSE_DOCUMENTATION.search(path) is not None
+    folders = path.split("/")[:-1]
+    return documentation(path) or any(f.lower() in PROSE_DOCUMENTATION_DIRS for f in folders)
 
 
 def not_own(tree: Tree, projects: Collection[str] = ()) -> frozenset[str]:

@@ -17,9 +17,15 @@ if TYPE_CHECKING:
 
 
 def load_toml(tree: Tree, path: str) -> dict[str, Any]:
+    key = ("toml", path)
+    if key not in tree.parsed:
+        tree.parsed[key] = _toml(tree.read_text(path))
+    return tree.parsed[key]  # type: ignore[return-value]
+
+
+def _toml(text: str | None) -> dict[str, Any]:
     import tomllib
 
-    text = tree.read_text(path)
     if text is None:
         return {}
     try:
@@ -29,7 +35,13 @@ def load_toml(tree: Tree, path: str) -> dict[str, Any]:
 
 
 def load_json(tree: Tree, path: str) -> dict[str, Any]:
-    text = tree.read_text(path)
+    key = ("json", path)
+    if key not in tree.parsed:
+        tree.parsed[key] = _json(tree.read_text(path))
+    return tree.parsed[key]  # type: ignore[return-value]
+
+
+def _json(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
     try:
@@ -40,10 +52,11 @@ def load_json(tree: Tree, path: str) -> dict[str, Any]:
 
 
 def load_yaml(tree: Tree, path: str) -> Any:
-    text = tree.read_text(path)
-    if text is None:
-        return None
-    return parse_yaml(text)
+    key = ("yaml", path)
+    if key not in tree.parsed:
+        text = tree.read_text(path)
+        tree.parsed[key] = None if text is None else parse_yaml(text)
+    return tree.parsed[key]
 
 
 def parse_yaml(text: str) -> Any:

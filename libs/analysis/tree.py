@@ -15,10 +15,10 @@ import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
-from libs.analysis.listing import Ignore, git_files
+from libs.analysis.listing import Ignore, Rules, git_files
 
 # Folders that are never part of a repository's own content: VCS metadata, installed
 # dependencies, caches. Skipping them keeps a scan of a working copy honest and fast.
@@ -78,8 +78,14 @@ class Tree:
     _paths: list[str] = field(default_factory=list, repr=False)
     _read: dict[str, str] = field(default_factory=dict, repr=False)
     _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # parsed manifests, by (format, path): detectors of several subprojects read the same
+    # pyproject.toml or package.json; what is parsed is only ever read
+    parsed: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        # str concatenation, not Path's `/`: a scan opens every file, and pathlib's
+        # parsing cost as much as the reads on the corpus bench
+        self._prefix = os.path.join(str(self.root), "")
         by_name: defaultdict[str, list[FileEntry]] = defaultdict(list)
         by_parent: defaultdict[str, list[FileEntry]] = defaultdict(list)
         for entry in self.files:
@@ -173,7 +179,7 @@ class Tree:
         if entry is None or entry.size > self.max_file_bytes:
             return None
         try:
-            with open(self.root / path, "rb") as fh:
+            with open(self._prefix + path, "rb") as fh:
                 data = fh.read(self.max_file_bytes + 1)
         except OSError:
             return None
@@ -189,7 +195,7 @@ class Tree:
         if path not in self._by_path:
             return None
         try:
-            with open(self.root / path, "rb") as fh:
+            with open(self._prefix + path, "rb") as fh:
                 data = fh.read(limit)
         except OSError:
             return None
@@ -234,24 +240,29 @@ class _Walker:
         self.skipped_dirs = 0
 
     def walk(self, directory: Path, rel: str, *, gitignore: bool) -> None:
-        pending = [(str(directory), rel)]  # a stack, not recursion: depth is unbounded
+        # a stack, not recursion (depth is unbounded), of folders with the .gitignore
+        # rules that apply in them, deepest first
+        pending: list[tuple[str, str, tuple[Rules, ...]]] = [(str(directory), rel, ())]
         while pending:
-            current, prefix = pending.pop()
+            current, prefix, rules = pending.pop()
             try:
                 entries = list(os.scandir(current))
             except OSError:
                 continue
             if gitignore and any(item.name == ".gitignore" for item in entries):
-                self.ignore.read_gitignore(self.root, prefix)
+                own = self.ignore.read_gitignore(self.root, prefix)
+                rules = rules if own is None else (own, *rules)
             for item in entries:
                 path = f"{prefix}{item.name}"
                 try:
                     if item.is_dir(follow_symlinks=False):
-                        if item.name in SKIPPED_DIRS or self.ignore.ignored(path, is_dir=True):
+                        if item.name in SKIPPED_DIRS or self.ignore.ignored(
+                            rules, path, is_dir=True
+                        ):
                             self.skipped_dirs += 1
                         else:
-                            pending.append((item.path, path + "/"))
-                    elif self.ignore.ignored(path):
+                            pending.append((item.path, path + "/", rules))
+                    elif self.ignore.ignored(rules, path):
                         continue
                     elif item.is_symlink():
                         self._symlink(item.path, path)
@@ -307,12 +318,10 @@ def join(directory: str, name: str) -> str:
 
 def parent_dirs(directory: str) -> Iterable[str]:
     """`directory` and each of its ancestors up to the root ("."), nearest first."""
-    if directory in (".", ""):
-        yield "."
-        return
-    parts = PurePosixPath(directory).parts
-    for i in range(len(parts), 0, -1):
-        yield "/".join(parts[:i])
+    directory = directory.strip("/")
+    while directory not in (".", ""):
+        yield directory
+        directory = directory.rpartition("/")[0]
     yield "."
 
 

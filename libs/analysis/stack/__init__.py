@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from libs.analysis import languages, origin
 from libs.analysis.report import Stack, Subproject
@@ -77,12 +77,15 @@ def analyse_stack(tree: Tree) -> Stack:
         # code without a manifest is still one project, whose detectors may find more
         # (a requirements/ folder, a manage.py, a vendored test harness)
         projects = [_project(tree, Folder("."))]
-    owners = [p.path for p in projects]
+    owners = {p.path for p in projects}
     _workspaces(tree, projects)
     dockerfiles = [e.path for e in tree.files if _is_dockerfile(e)]
     compose_files = [e.path for e in tree.files if _COMPOSE.match(e.name) and _counted(e)]
+    files_of: dict[str | None, list[FileEntry]] = {}
+    for entry in tree.files:  # each file to the nearest subproject above it, once
+        files_of.setdefault(_owner(entry.path, owners), []).append(entry)
     for project in projects:
-        own = [e for e in tree.under(project.path) if _owner(e.path, owners) == project.path]
+        own = files_of.get(project.path, [])
         project.sub.languages = languages.shares(own, not_own, project.path)
         project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
     for path in compose_files:
@@ -126,7 +129,7 @@ def _finish(project: Project) -> Subproject:
     return sub
 
 
-def _owner(path: str, owners: list[str]) -> str | None:
+def _owner(path: str, owners: Collection[str]) -> str | None:
     """The nearest subproject folder enclosing `path`."""
     parent = path.rpartition("/")[0] or "."
     for directory in parent_dirs(parent):

@@ -86,3 +86,8 @@ def test_a_folder_its_repository_ignores_is_walked_when_scanned_on_purpose(build
     git(repo, "init", "-q")
     tree = Tree.scan(repo / "out", gitignore=True)
     assert (tree.listed_by, paths(tree)) == ("walk", ["report/app.py"])
+
+
+def test_a_gitignore_line_git_cannot_read_is_skipped_as_git_does(build: Build) -> None:
+    root = build({".gitignore": "!\n*.log\n", "run.log": "x\n", "app.py": "x = 1\n"})
+    assert paths(Tree.scan(root, gitignore=True)) == [".gitignore", "app.py"]
