@@ -143,6 +143,7 @@ class _Run:
         self.found: list[tuple[int, int, RawMatch]] = []
         self.seen: set[tuple[str, int]] = set()
         self.empty_lines: set[tuple[bytes, int]] = set()
+        self.names_seen: set[int] = set()  # where each name the keyword rule read ends
 
     def line_bounds(self, pos: int) -> tuple[int, int]:
         data = self.data
@@ -200,11 +201,17 @@ class _Run:
     def _generic(self, pos: int) -> None:
         if self.ctx.docs:
             return  # examples in prose look like assignments; provider formats still count
+        end = generic.name_end(self.data, pos)
+        if end in self.names_seen:
+            return  # another keyword of the same name (`pass` in `password`) was read
+        if not generic.assigned(self.data, pos, end, self.ctx):
+            return  # (judged per keyword: `--api-key` is a flag seen from `api-key` only)
+        self.names_seen.add(end)
         line_start, line_end = self.line_bounds(pos)
         key = (self.data[line_start:line_end], pos - line_start)
         if key in self.empty_lines:
             return  # the same line, with the name at the same place, held nothing before
-        candidate = generic.find(self.data, pos, self.line_bounds, self.ctx)
+        candidate = generic.find(self.data, pos, self.line_bounds, self.ctx, end)
         if candidate is None:
             self.empty_lines.add(key)
             return

@@ -361,15 +361,20 @@ class Context:
 
     @classmethod
     def of(cls, path: str) -> Context:
+        # folder names are looked up in sets: every scanned file gets a Context
         lowered = path.lower()
-        name = lowered.rsplit("/", 1)[-1]
+        *folders, name = lowered.split("/")
+        docs = is_docs_path(lowered)
+        script = name.endswith((".js", ".mjs", ".cjs"))
         return cls(
             code=is_code_path(path),
             netrc=name in (".netrc", "_netrc"),
-            docs=is_docs_path(lowered),
-            bundle=_BUNDLE.search(lowered) is not None,
-            test=_TEST_PATH.search(lowered) is not None,
-            config=is_config_path(lowered) and not is_docs_path(lowered),
+            docs=docs,
+            bundle=script
+            and (_BUNDLE_NAME.search(name) is not None or not _BUNDLE_DIRS.isdisjoint(folders)),
+            test=not _TEST_DIRS.isdisjoint(folders)
+            or _TEST_NAME.search(path.rsplit("/", 1)[-1]) is not None,
+            config=not docs and is_config_path(lowered),
         )
 
 
@@ -381,7 +386,7 @@ def is_config_path(path: str) -> bool:
     return (
         name.startswith(".env")
         or name.endswith(_SETTINGS_EXTENSIONS)
-        or _CONFIG_DIR.search(lowered) is not None
+        or not _CONFIG_DIRS.isdisjoint(lowered.split("/")[:-1])
         or name.split(".", 1)[0] in ("settings", "config", "configuration", "runtime")
     )
 
@@ -391,7 +396,7 @@ def is_docs_path(path: str) -> bool:
     lowered = path.lower()
     if lowered.endswith(_PROSE_EXTENSIONS):
         return True
-    return lowered.endswith(".txt") and _DOCS_DIR.search(lowered) is not None
+    return lowered.endswith(".txt") and not _DOCS_DIRS.isdisjoint(lowered.split("/")[:-1])
 
 
 _SETTINGS_EXTENSIONS = (
@@ -405,36 +410,56 @@ _SETTINGS_EXTENSIONS = (
     ".yml",
     ".tfvars",
 )
-_CONFIG_DIR = re.compile(r"(?:^|/)(?:config|conf|configs|settings|\.config)/")
+_CONFIG_DIRS = frozenset({"config", "conf", "configs", "settings", ".config"})
 _PROSE_EXTENSIONS = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc")
-_DOCS_DIR = re.compile(r"(?:^|/)(?:docs?|documentation)/")
+_DOCS_DIRS = frozenset({"doc", "docs", "documentation"})
 # Output of bundlers and minifiers: dist/ and build/ trees, chunks, *.min.js, *.bundle.js
-_BUNDLE = re.compile(
-    r"(?:^|/)(?:dist|build|out|chunks|bundles?|vendor)/.*\.[cm]?js$"
-    r"|[.-](?:min|bundle|chunk)\.[cm]?js$"
+_BUNDLE_DIRS = frozenset({"dist", "build", "out", "chunks", "bundle", "bundles", "vendor"})
+_BUNDLE_NAME = re.compile(r"[.-](?:min|bundle|chunk)\.[cm]?js$")
+# Tests, fixtures and documentation examples, by folder (lower-cased) and by file name
+_TEST_DIRS = frozenset(
+    """test tests spec __tests__ testdata fixture fixtures __fixtures__ e2e doc docs docs_src
+    documentation example examples sample samples""".split()
 )
-_TEST_PATH = re.compile(
-    r"(?:^|/)(?:tests?|spec|__tests__|testdata|fixtures?|__fixtures__|e2e)/"
-    r"|(?:^|/)(?:docs?|docs_src|documentation|examples?|samples?)/"
-    r"|(?:^|/)test_[^/]+\.py$|_test\.(?:py|go|exs|rb)$|\.(?:test|spec)\.[cm]?[jt]sx?$"
-    r"|(?:Test|Tests|IT|Spec)\.(?:java|kt|cs|swift|scala|php)$|_spec\.rb$|(?:^|/)conftest\.py$"
+_TEST_NAME = re.compile(
+    r"^test_.+\.py$|_test\.(?:py|go|exs|rb)$|\.(?:test|spec)\.[cm]?[jt]sx?$"
+    r"|(?:Test|Tests|IT|Spec)\.(?:java|kt|cs|swift|scala|php)$|_spec\.rb$|^conftest\.py$"
 )
 # Names of API keys, which providers often issue as UUIDs (Heroku, Snyk, Postmark...)
 _API_KEY_NAME = re.compile(r"api[_-]?(?:key|token)", re.I)
 _BADGE_HOSTS = (b"badge", b"shields.io", b"codecov.io", b"coveralls.io", b"sonarcloud.io")
 
 
-def find(
-    data: bytes, hit: int, bounds: Callable[[int], tuple[int, int]], ctx: Context
-) -> Candidate | None:
-    """The secret assigned to the name around `hit`, if there is one."""
+def name_end(data: bytes, hit: int) -> int:
+    """Where the name holding the keyword at `hit` ends: every keyword found inside one
+    name (`api_key` holds `_key` and `api_key`) leads to the same candidate."""
     tail = _IDENT_HEAD.match(data, hit, hit + 80)
-    end = tail.end() if tail is not None else hit
+    return tail.end() if tail is not None else hit
+
+
+def assigned(data: bytes, hit: int, end: int, ctx: Context) -> bool:
+    """Whether the name ending at `end` may be assigned a value: an operator or a
+    name/value separator follows, or it is a `--flag`, an `ENV` line or a .netrc. Most
+    mentions of a keyword end here, cheaply."""
     follow = _FOLLOW.match(data, end)
     after = follow.group(1) if follow is not None else b""
-    if after not in b"=:,>\r\nv" and not ctx.netrc:
-        # neither an assignment nor a name/value pair: most mentions end here, cheaply
-        if data[hit - 2 : hit] != b"--" and b"ENV" not in data[max(0, hit - 90) : hit]:
+    if after in b"=:,>\r\nv" or ctx.netrc:
+        return True
+    return data[hit - 2 : hit] == b"--" or b"ENV" in data[max(0, hit - 90) : hit]
+
+
+def find(
+    data: bytes,
+    hit: int,
+    bounds: Callable[[int], tuple[int, int]],
+    ctx: Context,
+    end: int | None = None,
+) -> Candidate | None:
+    """The secret assigned to the name around `hit` (ending at `end`, see name_end), if
+    there is one."""
+    if end is None:
+        end = name_end(data, hit)
+        if not assigned(data, hit, end, ctx):
             return None
     line_start, line_end = bounds(hit)
     head = _IDENT_TAIL.search(data, max(line_start, hit - 80), hit)
