@@ -30,8 +30,8 @@ from libs.common.db import repos as repos_db
 from libs.common.errortracking import Scrubber, init_error_tracking
 from libs.common.logging import configure_logging
 from services.api.app import create_app
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
-from services.worker.settings import build_worker, stop_worker
 from tests.conftest import Tenant
 from tests.fakes.sentry import FakeSentry
 from tests.helpers import make_repo
