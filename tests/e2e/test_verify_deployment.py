@@ -87,7 +87,8 @@ def test_a_healthy_deployment_passes_every_step(platform: tuple[str, str]) -> No
     wrong = _verify(url, "ado_" + "x" * 40)
     assert wrong.returncode == 1
     [line] = [ln for ln in wrong.stdout.splitlines() if "token-read" in ln]
-    assert line.startswith("FAIL") and "expected 200, got 401" in line
+    assert line.startswith("FAIL")
+    assert "expected 200, got 401" in line
 
 
 def test_a_deployment_that_is_not_there_fails_every_step() -> None:
