@@ -54,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "services.cli.history",
         "list credentials in a git repository's whole history, or rewrite them away",
     ),
+    "verify-deployment": (
+        "services.cli.verify",
+        "check a running deployment: health, readiness, metrics, a signed webhook round "
+        "trip and a token-authenticated read (exit 1 if a step fails)",
+    ),
 }
 
 
