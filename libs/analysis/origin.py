@@ -38,7 +38,13 @@ VENDORED_DIRS = frozenset(
 VENDORED_PAIRS = frozenset(
     {("public", "assets"), ("static", "vendor"), (".yarn", "releases"), (".yarn", "plugins")}
     | {("gradle", "wrapper")}
-    | {(tests, "fixtures") for tests in ("test", "tests", "spec", "specs")}
+    # test data: fixtures, and the pages, payloads and recordings tests read (mealie's
+    # tests/data/html holds more HTML than the project has code)
+    | {
+        (tests, data)
+        for tests in ("test", "tests", "spec", "specs")
+        for data in ("fixtures", "data", "resources", "samples", "snapshots", "cassettes")
+    }
     | {
         (docs, f"{underscore}{part}")
         for docs in ("doc", "docs")

@@ -199,8 +199,10 @@ class _Run:
                 self.add(rule, match.start(group), match.end(group), secret)
 
     def _generic(self, pos: int) -> None:
-        if self.ctx.docs:
-            return  # examples in prose look like assignments; provider formats still count
+        if self.ctx.docs or self.ctx.lock:
+            # examples in prose look like assignments, and a lockfile holds package names
+            # and versions; provider formats and URL passwords still count in both
+            return
         end = generic.name_end(self.data, pos)
         if end in self.names_seen:
             return  # another keyword of the same name (`pass` in `password`) was read

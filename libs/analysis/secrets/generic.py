@@ -358,6 +358,7 @@ class Context:
     # a provider's key format (keyword, URL, connection string) are reported as low.
     test: bool = False
     config: bool = False  # a configuration file: .env*, settings.ini, config/*.exs...
+    lock: bool = False  # a dependency lockfile: names and versions, written by a tool
 
     @classmethod
     def of(cls, path: str) -> Context:
@@ -375,6 +376,7 @@ class Context:
             test=not _TEST_DIRS.isdisjoint(folders)
             or _TEST_NAME.search(path.rsplit("/", 1)[-1]) is not None,
             config=not docs and is_config_path(lowered),
+            lock=name in _LOCKFILES,
         )
 
 
@@ -411,6 +413,13 @@ _SETTINGS_EXTENSIONS = (
     ".tfvars",
 )
 _CONFIG_DIRS = frozenset({"config", "conf", "configs", "settings", ".config"})
+# (lower-cased) a lockfile's `registry-auth-token: "npm:^5.0.1"` is a package and its range
+_LOCKFILES = frozenset(
+    """yarn.lock package-lock.json npm-shrinkwrap.json pnpm-lock.yaml bun.lock poetry.lock
+    uv.lock pipfile.lock pdm.lock pylock.toml cargo.lock gemfile.lock composer.lock go.sum
+    mix.lock package.resolved pubspec.lock packages.lock.json gradle.lockfile flake.lock
+    deno.lock""".split()
+)
 _PROSE_EXTENSIONS = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc")
 _DOCS_DIRS = frozenset({"doc", "docs", "documentation"})
 # Output of bundlers and minifiers: dist/ and build/ trees, chunks, *.min.js, *.bundle.js
@@ -474,8 +483,11 @@ def find(
         return None  # badge and image URLs carry public graph tokens (codecov, sonar)
     if opener == b"{" and data[start - 2 : start - 1] == b"$":
         return None  # ${NAME:-default}: a variable reference with its default
-    if b"example" in line.lower():
+    lowered_line = line.lower()
+    if b"example" in lowered_line:
         return None  # documentation: the line says its values are examples
+    if b"apikey" in lowered_line.replace(b"_", b"") and _search_index(data, line_start, line_end):
+        return None  # an Algolia/DocSearch search key: public by design, shipped to browsers
     found = _assigned(data, start, end, line_start, line_end, opener, raw_name, ctx)
     if found is None:
         found = _paired(data, start, line_start, line_end)
@@ -566,6 +578,13 @@ def _paired(
     if data[value_start : value_start + 1] in (b'"', b"'") and value_end - value_start >= 2:
         return value_start + 1, value_end - 1, True
     return value_start, value_end, False
+
+
+def _search_index(data: bytes, line_start: int, line_end: int) -> bool:
+    """Whether the lines around name a search index (`indexName`, `algolia`): DocSearch
+    configurations carry a search-only key beside them."""
+    around = data[max(0, line_start - 300) : line_end + 300].lower()
+    return b"indexname" in around or b"algolia" in around or b"index_name" in around
 
 
 def value_ok(value: str, kind: Kind, *, quoted: bool = True, uuid_ok: bool = False) -> bool:

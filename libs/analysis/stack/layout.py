@@ -4,8 +4,9 @@ Modules of one build are folded into the build that owns them (Maven modules int
 parent pom, Gradle subprojects into the settings script, CMake subdirectories into the
 top CMakeLists.txt, .NET projects into their solution), because one command builds and
 tests them together. Packages of a workspace (npm/yarn/pnpm, Cargo, Go, uv) stay
-subprojects of their own. Test fixtures, examples and vendored code are not subprojects:
-a manifest anywhere under a test, fixture, example or vendor folder, or in a folder below
+subprojects of their own. Test fixtures, examples (`_examples/` too), benchmarks and
+vendored code are not subprojects: a manifest anywhere under a test (`runtime-tests/`
+too), fixture, example, benchmark or vendor folder, or in a folder below
 a docs folder, is test data or documentation (black's `tests/data/*/pyproject.toml`,
 fastify's `test/bundler/*/package.json`), unless a workspace names that folder as one of
 its packages (vitest's pnpm workspace lists `test/*`).
@@ -53,13 +54,14 @@ STANDALONE_WEAK = frozenset({"setup.cfg", "environment.yml"})
 ROOT_ONLY_WEAK = frozenset({"Makefile", "GNUmakefile", "_config.yml"})
 DOTNET_SUFFIXES = (".sln", ".slnx", ".csproj", ".fsproj", ".vbproj")
 _EXCLUDED = re.compile(
-    r"(?:^|/)(?:fixtures?|__fixtures__|testdata|test[-_]data|examples?|samples?|vendor"
-    r"|third[-_]party|node_modules|bower_components|templates?|\{\{[^/]*\}\}[^/]*)(?:/|$)"
+    r"(?:^|/)(?:fixtures?|__fixtures__|testdata|test[-_]data|_?examples?|samples?|vendor"
+    r"|third[-_]party|node_modules|bower_components|templates?|benchmarks?"
+    r"|\{\{[^/]*\}\}[^/]*)(?:/|$)"
 )
 # Test and documentation folders: their manifests may still be modules of the enclosing
 # build (a solution's test project, a Maven `tests` module), but are no project of their own.
 _TESTS_OR_DOCS = re.compile(
-    r"(?:^|/)(?:tests?|__tests__|__mocks__|__snapshots__|specs?)(?:/|$)"
+    r"(?:^|/)(?:[\w.]+[-_])?(?:tests?|__tests__|__mocks__|__snapshots__|specs?)(?:/|$)"
     r"|(?:^|/)docs?/[^/]"  # below a docs folder; a docs site's own folder may be a project
 )
 _REQUIREMENTS = re.compile(r"^requirements.*\.(?:txt|in)$")

@@ -233,10 +233,34 @@ def _tests(
     test_script = as_str(scripts.get("test")) or ""
     if "node --test" in test_script:
         project.test_framework("node:test", path)
+    runner = _builtin_runner(project)
+    if runner is not None:
+        project.test_framework(*runner)
     if re.search(r"\bbun test\b", test_script):
         project.test_framework("bun test", path)
     if re.search(r"\bdeno test\b", test_script):
         project.test_framework("deno test", path)
+
+
+_BUILTIN_RUNNERS = ((b"bun:test", "bun test"), (b"node:test", "node:test"))
+_TEST_FILE = re.compile(r"\.(?:test|spec)\.[cm]?[jt]sx?$")
+
+
+def _builtin_runner(project: Project) -> tuple[str, str] | None:
+    """A runtime's own test runner that test files import (`from "bun:test"`), which no
+    dependency declares: (framework, the first test file importing it)."""
+    checked = 0
+    for entry in project.tree.under(project.path):
+        if not _TEST_FILE.search(entry.name) or "node_modules/" in entry.path:
+            continue
+        head = project.tree.head(entry.path, 2048) or b""
+        for module, name in _BUILTIN_RUNNERS:
+            if module in head:
+                return name, entry.path
+        checked += 1
+        if checked >= 20:
+            break
+    return None
 
 
 def _commands(project: Project, scripts: dict[str, Any], manager: str, path: str) -> None:

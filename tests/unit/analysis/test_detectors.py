@@ -245,3 +245,32 @@ def test_a_manager_known_only_from_its_tasks_expects_no_lockfile(build: Build) -
     )
     [lockfile] = [c for c in report.checks if c.id == "lockfile-committed"]
     assert lockfile.status == "not_applicable"
+
+
+def test_benchmarks_examples_and_runtime_test_folders_are_not_subprojects(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "package.json": json.dumps({"name": "hono", "packageManager": "bun@1.1.0"}),
+            "benchmarks/routers/package.json": json.dumps(
+                {"name": "bench", "dependencies": {"express": "^4"}}
+            ),
+            "_examples/rest/go.mod": "module rest\n\nrequire github.com/go-chi/chi/v5 v5.0.0\n",
+            "runtime-tests/deno/deno.json": "{}",
+        },
+    )
+    assert sorted(subs) == ["."]
+    assert names(subs["."].frameworks) == []
+
+
+def test_bun_test_imported_by_the_test_files(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "package.json": json.dumps({"name": "elysia", "scripts": {"test": "bun run t"}}),
+            "test/core/handle.test.ts": "import { describe, it } from 'bun:test'\n",
+        },
+    )
+    assert [(f.name, f.source) for f in subs["."].test_frameworks] == [
+        ("bun test", "test/core/handle.test.ts")
+    ]

@@ -124,3 +124,15 @@ def test_a_template_with_a_generator_tag_is_still_the_projects_html(build: Build
     head = '<meta name="generator" content="Jekyll v{{ jekyll.version }}">\n'
     stack = stack_of(build, {"_layouts/default.html": head + "<main>{{ content }}</main>\n" * 90})
     assert main(stack) == ["HTML"]
+
+
+def test_pages_and_payloads_that_tests_read_are_test_data(build: Build) -> None:
+    stack = stack_of(
+        build,
+        {
+            "app/scraper.py": "def scrape(html):\n    return html\n" * 100,
+            "tests/data/html/pizza.html": "<div class='recipe'>dough</div>\n" * 900,
+            "tests/test_scraper.py": "def test_scrape():\n    pass\n",
+        },
+    )
+    assert main(stack) == ["Python"]

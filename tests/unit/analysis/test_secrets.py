@@ -214,3 +214,15 @@ def test_token_shapes_inside_an_embedded_font_or_image_are_not_credentials() -> 
     svg = f'<style>@font-face {{ src: url("data:font/ttf;base64,{blob}{token}{blob}"); }}</style>\n'
     assert scan_text(svg, "assets/logo.svg") == []
     assert [f.rule for f in scan_text(f"FB_TOKEN={token}\n", ".env")] == ["facebook-access-token"]
+
+
+def test_lockfile_entries_and_docsearch_keys_are_not_credentials() -> None:
+    lock = '  dependencies:\n    registry-auth-token: "npm:^5.0.1"\n    semver: "npm:^7.3.7"\n'
+    assert scan_text(lock, "website/yarn.lock") == []
+    key = Gen(37).s("0123456789abcdef", 32)
+    docsearch = (
+        f"algolia: {{\n  appId: 'YUQHC5OCW0',\n  apiKey: '{key}',\n  indexName: 'redux'\n}}\n"
+    )
+    assert scan_text(docsearch, "website/docusaurus.config.ts") == []
+    # the same key under the same name elsewhere is still a secret
+    assert [f.rule for f in scan_text(f"apiKey: '{key}'\n", "src/client.ts")] == ["generic-secret"]
