@@ -39,6 +39,14 @@ FRAMEWORKS = {
     "@builder.io/qwik": "Qwik",
     "ember-source": "Ember",
 }
+# meta-frameworks and the framework their apps are written in (Nuxt 2 pulls Vue in itself)
+BUILT_ON = {
+    "nuxt": "vue",
+    "next": "react",
+    "gatsby": "react",
+    "@remix-run/react": "react",
+    "@sveltejs/kit": "svelte",
+}
 # frameworks a project of theirs declares under devDependencies (their starter templates do)
 DEV_FRAMEWORKS = frozenset(
     {"svelte", "@sveltejs/kit", "nuxt", "astro", "electron", "@builder.io/qwik", "gatsby"}
@@ -146,6 +154,10 @@ def detect(project: Project) -> None:
             for name, version in table.items():
                 deps.setdefault(name, (path, as_str(version)))
     frameworks = {name: label for name, label in FRAMEWORKS.items() if _framework(data, name)}
+    for meta, base in BUILT_ON.items():  # a Nuxt app is a Vue app, whether or not it says so
+        if meta in frameworks and base not in deps:
+            deps[base] = deps.get(meta, (path, None))[0], None
+            frameworks[base] = FRAMEWORKS[base]
     manager = _manager(project, path, data)
     _runtimes(project, path, data)
     project.declared(deps, frameworks=frameworks, tools=TOOL_DEPS, services=SERVICE_DEPS)

@@ -274,3 +274,10 @@ def test_bun_test_imported_by_the_test_files(build: Build) -> None:
     assert [(f.name, f.source) for f in subs["."].test_frameworks] == [
         ("bun test", "test/core/handle.test.ts")
     ]
+
+
+def test_a_nuxt_app_is_a_vue_app(build: Build) -> None:
+    subs = subprojects(
+        build, {"package.json": json.dumps({"name": "web", "dependencies": {"nuxt": "^2.17"}})}
+    )
+    assert names(subs["."].frameworks) == ["Nuxt", "Vue"]
