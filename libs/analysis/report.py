@@ -89,6 +89,7 @@ class Task(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     needs: tuple[str, ...] = ()  # tasks it runs first: Make prerequisites, tox `depends`
     deps: tuple[str, ...] = ()  # packages it installs: tox `deps`, nox `session.install`
     env: dict[str, str] = {}  # variables it sets: tox `setenv`, Taskfile `env`
+    versions: tuple[str, ...] = ()  # interpreters it runs on: nox `python=`
 
 
 class DocCommand(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

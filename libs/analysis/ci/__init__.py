@@ -15,7 +15,7 @@ from libs.analysis.ci import appveyor, azure, bitbucket, circleci, github, gitla
 from libs.analysis.ci.commands import BUILD as _BUILD
 from libs.analysis.ci.commands import LINT as _LINT
 from libs.analysis.ci.commands import TESTS as _TESTS
-from libs.analysis.ci.located import YMap, load
+from libs.analysis.located import YMap, load
 from libs.analysis.parsing import load_json
 from libs.analysis.report import CiInfo, CiJob, CiTrigger, Fact, Pipeline
 from libs.analysis.tree import FileEntry, Tree

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from libs.analysis.ci.jobs import Matrix, branch_filters, script_commands, variables
-from libs.analysis.ci.located import YMap, get, items, line_of, mapping, text, texts
+from libs.analysis.located import YMap, get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiJob, CiRuntime, CiTrigger
 
 PHASES = (

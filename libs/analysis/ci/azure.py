@@ -8,7 +8,7 @@ from typing import Any
 
 from libs.analysis.ci.commands import classify
 from libs.analysis.ci.jobs import AZURE_REF, Matrix, add_runtime, script_commands, variables
-from libs.analysis.ci.located import YMap, get, items, line_of, mapping, text, texts
+from libs.analysis.located import YMap, get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiCommand, CiJob, CiRuntime, CiTrigger
 
 SCRIPT_KEYS = {"script": None, "bash": "bash", "pwsh": "pwsh", "powershell": "powershell"}

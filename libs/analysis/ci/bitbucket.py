@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from libs.analysis.ci.jobs import image_of, image_runtimes, script_commands
-from libs.analysis.ci.located import YMap, get, items, line_of, mapping, text
+from libs.analysis.located import YMap, get, items, line_of, mapping, text
 from libs.analysis.report import CiJob, CiTrigger
 
 

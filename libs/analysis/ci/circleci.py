@@ -14,7 +14,7 @@ from libs.analysis.ci.jobs import (
     script_commands,
     variables,
 )
-from libs.analysis.ci.located import YMap, get, items, line_of, mapping, text, texts
+from libs.analysis.located import YMap, get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiJob, CiTrigger
 
 _PARAMETER = re.compile(r"<<\s*parameters\.([\w-]+)\s*>>")

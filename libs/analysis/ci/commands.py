@@ -83,7 +83,11 @@ SETUP = re.compile(
 )
 # a task runner target named for tests (`make richtest`, `just test-all`), and Maven or
 # Gradle told to skip the tests (which builds)
-_RUNNER_TEST = re.compile(r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+\s+)*[\w:.-]*test", re.I)
+_RUNNER_TEST = re.compile(
+    r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+\s+)*[\w:.-]*test"
+    r"|\brake\s+(?:spec|features|cucumber)\b|\bcucumber\b|(?:^|/)scripts?/(?:test|tests)\b",
+    re.I,
+)
 _SKIP_TESTS = re.compile(r"\b(?:mvnw?|gradlew?)\b.*(?:-DskipTests|-Dmaven\.test\.skip|-x\s+test\b)")
 _CHAIN = re.compile(r"\s*(?:&&|\|\||;)\s*")
 _ORDER: tuple[CommandKind, ...] = ("test", "lint", "build", "setup")

@@ -16,7 +16,7 @@ from libs.analysis.ci.jobs import (
     variables,
     versions_in_file,
 )
-from libs.analysis.ci.located import YMap, get, items, key_line, line_of, mapping, text, texts
+from libs.analysis.located import YMap, get, items, key_line, line_of, mapping, text, texts
 from libs.analysis.report import CiJob, CiRuntime, CiTrigger
 from libs.analysis.tree import Tree, join
 

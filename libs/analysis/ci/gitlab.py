@@ -16,7 +16,7 @@ from libs.analysis.ci.jobs import (
     script_commands,
     variables,
 )
-from libs.analysis.ci.located import YList, YMap, get, items, line_of, load, mapping, text
+from libs.analysis.located import YList, YMap, get, items, line_of, load, mapping, text
 from libs.analysis.report import CiJob, CiTrigger
 from libs.analysis.tree import Tree
 

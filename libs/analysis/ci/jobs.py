@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.analysis.ci.commands import classify, script_lines
-from libs.analysis.ci.located import get, items, line_of, mapping, text, texts
 from libs.analysis.images import image_runtime
+from libs.analysis.located import get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiCommand, CiRuntime, CiTrigger
 from libs.analysis.tree import Tree
 

@@ -4,11 +4,10 @@ not set), runtimes from the language keys, `env` rows as the matrix, apt package
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 from libs.analysis.ci.jobs import Matrix, branch_filters, script_commands, variables
-from libs.analysis.ci.located import YMap, get, items, line_of, text, texts
+from libs.analysis.located import YMap, get, items, line_of, text, texts
 from libs.analysis.report import CiCommand, CiJob, CiRuntime, CiTrigger
 
 PHASES = (
@@ -81,6 +80,8 @@ def _job(name: str, own: dict[str, Any], top: dict[str, Any], path: str) -> CiJo
             )
     job.runtimes.extend(matrix.runtimes({r.runtime for r in job.runtimes}))
     job.services = texts(setting("services"))
+    import shlex  # here: only a .travis.yml needs it
+
     packages = texts(get(setting("addons"), "apt", "packages")) or texts(
         get(setting("addons"), "apt")
     )
@@ -117,6 +118,8 @@ def _rows_env(value: Any) -> dict[str, str]:
 
 
 def _assignments(row: str) -> dict[str, str]:
+    import shlex
+
     try:
         words = shlex.split(row)
     except ValueError:

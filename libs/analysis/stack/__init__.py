@@ -7,7 +7,18 @@ from collections.abc import Callable
 
 from libs.analysis import languages
 from libs.analysis.report import Stack, Subproject
-from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
+from libs.analysis.stack import (
+    compiled,
+    doc_commands,
+    jvm,
+    node,
+    python,
+    python_scripts,
+    scripting,
+    tasks,
+    tox_envs,
+    versions,
+)
 from libs.analysis.stack.layout import (
     Folder,
     discover,
@@ -20,7 +31,6 @@ from libs.analysis.stack.model import (
     as_str,
     dig,
     load_yaml,
-    task_runner_commands,
 )
 from libs.analysis.tree import FileEntry, Tree, parent_dirs
 
@@ -113,7 +123,10 @@ def _project(tree: Tree, folder: Folder) -> Project:
         project.manifest(path)
     scripting.detect_dotnet(project, folder.dotnet)
     versions.detect(project)
-    task_runner_commands(project)
+    tasks.detect(project)
+    tox_envs.detect(project)
+    python_scripts.detect(project)
+    doc_commands.detect(project)
     return project
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,6 @@ __all__ = [
     "load_yaml",
     "lookup",
     "parse_xml",
-    "task_runner_commands",
 ]
 
 
@@ -161,39 +159,3 @@ def lookup(
             source, version = deps[dep]
             found.append((label, source, version))
     return found
-
-
-_MAKE_TARGET = re.compile(r"^([A-Za-z0-9][\w.-]*)\s*:(?![=:])", re.M)
-_JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9][\w-]*)(?:\s+[^:=\n]*)?:(?!=)", re.M)
-TARGET_PURPOSES: dict[str, str] = {
-    "test": "test",
-    "tests": "test",
-    "check": "test",
-    "lint": "lint",
-    "typecheck": "typecheck",
-    "type-check": "typecheck",
-    "types": "typecheck",
-    "mypy": "typecheck",
-    "fmt": "format",
-    "format": "format",
-    "build": "build",
-}
-
-
-def task_runner_commands(project: Project) -> None:
-    """Make targets and just recipes named for a purpose (test, lint, build...)."""
-    for name, runner, pattern in (
-        ("Makefile", "make", _MAKE_TARGET),
-        ("GNUmakefile", "make", _MAKE_TARGET),
-        ("justfile", "just", _JUST_RECIPE),
-        ("Justfile", "just", _JUST_RECIPE),
-    ):
-        path = project.file(name)
-        if path is None:
-            continue
-        text = project.tree.read_text(path) or ""
-        targets = {m.group(1) for m in pattern.finditer(text)}
-        for target in sorted(targets, key=lambda t: (t == "check", t)):
-            purpose = TARGET_PURPOSES.get(target)
-            if purpose is not None:
-                project.command(purpose, f"{runner} {target}", path)

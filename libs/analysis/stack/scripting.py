@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from libs.analysis.parsing import mapping
+from libs.analysis.parsing import listing, mapping
+from libs.analysis.report import Task
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_yaml, parse_xml
+from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_lines
 
 RUBY_FRAMEWORKS = {
     "rails": "Rails",
@@ -68,7 +70,7 @@ PHP_CONFIGS = (
     ("phpcs.xml.dist", "phpcs"),
     ("pint.json", "pint"),
 )
-COMPOSER_SCRIPTS = {
+COMPOSER_SCRIPTS: dict[str, Purpose] = {
     "test": "test",
     "lint": "lint",
     "analyse": "typecheck",
@@ -151,10 +153,27 @@ def detect_php(project: Project) -> None:
 def _composer_scripts(project: Project, path: str, scripts: object) -> None:
     if not isinstance(scripts, dict):
         return
-    for name in sorted(scripts):
+    lines = script_lines(project.tree.read_text(path) or "", "scripts")
+    for name in sorted(scripts)[:MAX_TASKS]:
+        body = scripts[name]
+        commands = (
+            [body] if isinstance(body, str) else [c for c in listing(body) if isinstance(c, str)]
+        )
         purpose = COMPOSER_SCRIPTS.get(name)
+        run = f"composer run-script {name}"
+        project.sub.tasks.append(
+            Task(
+                runner="composer",
+                name=name,
+                run=run,
+                source=path,
+                line=lines.get(name),
+                purpose=purpose,
+                commands=tuple(commands),
+            )
+        )
         if purpose:
-            project.command(purpose, f"composer run-script {name}", path)
+            project.command(purpose, run, path)
 
 
 def detect_elixir(project: Project) -> None:
