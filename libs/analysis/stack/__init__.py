@@ -11,6 +11,7 @@ from libs.analysis.stack import (
     compiled,
     doc_commands,
     jvm,
+    lockfiles,
     node,
     python,
     python_scripts,
@@ -48,7 +49,6 @@ DETECTORS: tuple[Detector, ...] = (
     scripting.detect_dart,
     scripting.detect_sbt,
 )
-_DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
 SERVICE_IMAGES = {
     "postgres": "postgres",
@@ -127,6 +127,8 @@ def _project(tree: Tree, folder: Folder) -> Project:
     tox_envs.detect(project)
     python_scripts.detect(project)
     doc_commands.detect(project)
+    lockfiles.detect(project)
+    versions.detect_base_images(project)
     return project
 
 
@@ -146,7 +148,7 @@ def _owner(path: str, owners: list[str]) -> str | None:
 
 
 def _is_dockerfile(entry: FileEntry) -> bool:
-    return _DOCKERFILE.match(entry.name) is not None and _counted(entry)
+    return versions.DOCKERFILE.match(entry.name) is not None and _counted(entry)
 
 
 def _counted(entry: FileEntry) -> bool:

@@ -6,6 +6,7 @@ import re
 
 from libs.analysis.parsing import listing, mapping
 from libs.analysis.report import Task
+from libs.analysis.stack import gemfile_lock
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_yaml, parse_xml
 from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_lines
 
@@ -122,6 +123,9 @@ def detect_ruby(project: Project) -> None:
     match = _GEM_RUBY.search(text)
     if match:
         project.runtime("ruby", match.group(1), path, "ruby")
+    lock = project.file("Gemfile.lock")
+    if lock is not None:
+        gemfile_lock.detect(project, lock)
     project.declared(
         deps, frameworks=RUBY_FRAMEWORKS, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES
     )
@@ -234,7 +238,8 @@ def _project_file(project: Project, path: str) -> None:
     for element in root.iter():
         tag = element.tag
         value = (element.text or "").strip()
-        if tag in ("TargetFramework", "TargetFrameworks") and value:
+        # `$(LibraryFrameworks)`: set from outside the file (a build argument), no version
+        if tag in ("TargetFramework", "TargetFrameworks") and value and "$(" not in value:
             project.runtime("dotnet", value, path, tag)
         elif tag == "UseMaui" and value.lower() == "true":
             project.framework("MAUI", path)
