@@ -7,11 +7,11 @@ classified commands (read by the system's own reader, see the modules beside thi
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any
 
-from libs.analysis.ci import appveyor, azure, bitbucket, circleci, github, gitlab, jenkins, travis
 from libs.analysis.ci.commands import BUILD as _BUILD
 from libs.analysis.ci.commands import LINT as _LINT
 from libs.analysis.ci.commands import TESTS as _TESTS
@@ -77,14 +77,16 @@ def pipeline_files(tree: Tree) -> list[tuple[FileEntry, str]]:
 
 
 Read = Callable[[YMap, str, Tree], tuple[list[CiTrigger], list[CiJob]]]
-READERS: dict[str, Read] = {
-    "github_actions": github.read,
-    "gitlab_ci": gitlab.read,
-    "circleci": lambda data, path, _: circleci.read(data, path),
-    "travis": lambda data, path, _: travis.read(data, path),
-    "appveyor": lambda data, path, _: appveyor.read(data, path),
-    "azure_pipelines": lambda data, path, _: azure.read(data, path),
-    "bitbucket": lambda data, path, _: bitbucket.read(data, path),
+# each system's reader, imported when a pipeline of it is found (most trees have one or
+# two systems, and the CLI's start-up counts)
+READERS = {
+    "github_actions": "github",
+    "gitlab_ci": "gitlab",
+    "circleci": "circleci",
+    "travis": "travis",
+    "appveyor": "appveyor",
+    "azure_pipelines": "azure",
+    "bitbucket": "bitbucket",
 }
 
 
@@ -109,11 +111,12 @@ def analyse_ci(tree: Tree) -> CiInfo:
 def _read(system: str, text: str, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
     """The pipeline's triggers and jobs; none when it does not parse."""
     if system == "jenkins":
-        return jenkins.read(text, path)
+        jenkins = importlib.import_module(f"{__name__}.jenkins")
+        return jenkins.read(text, path)  # type: ignore[no-any-return]
     data: Any = load(text)
-    reader = READERS.get(system)
-    if reader is None or not isinstance(data, YMap):
+    if system not in READERS or not isinstance(data, YMap):
         return [], []
+    reader: Read = importlib.import_module(f"{__name__}.{READERS[system]}").read
     return reader(data, path, tree)
 
 

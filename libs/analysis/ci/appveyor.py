@@ -9,6 +9,7 @@ from typing import Any
 from libs.analysis.ci.jobs import Matrix, branch_filters, script_commands, variables
 from libs.analysis.located import YMap, get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiJob, CiRuntime, CiTrigger
+from libs.analysis.tree import Tree
 
 PHASES = (
     "init",
@@ -39,7 +40,8 @@ STACK_RUNTIMES = {
 }
 
 
-def read(data: YMap, path: str) -> tuple[list[CiTrigger], list[CiJob]]:
+def read(data: YMap, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
+    del tree  # the file says everything this reader needs
     environment = data.get("environment")
     rows = [variables(row, path) for row in items(get(environment, "matrix"))]
     matrix = Matrix.from_rows(r for r in rows if r)

@@ -10,6 +10,7 @@ from libs.analysis.ci.commands import classify
 from libs.analysis.ci.jobs import AZURE_REF, Matrix, add_runtime, script_commands, variables
 from libs.analysis.located import YMap, get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiCommand, CiJob, CiRuntime, CiTrigger
+from libs.analysis.tree import Tree
 
 SCRIPT_KEYS = {"script": None, "bash": "bash", "pwsh": "pwsh", "powershell": "powershell"}
 # task -> (input holding the version, runtime)
@@ -30,7 +31,8 @@ SCRIPT_TASKS = {
 }
 
 
-def read(data: YMap, path: str) -> tuple[list[CiTrigger], list[CiJob]]:
+def read(data: YMap, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
+    del tree  # the file says everything this reader needs
     env = _variables(data.get("variables"), path)
     pool = data.get("pool")
     jobs: list[CiJob] = []

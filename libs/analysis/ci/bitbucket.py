@@ -8,10 +8,11 @@ from typing import Any
 from libs.analysis.ci.jobs import image_of, image_runtimes, script_commands
 from libs.analysis.located import YMap, get, items, line_of, mapping, text
 from libs.analysis.report import CiJob, CiTrigger
+from libs.analysis.tree import Tree
 
 
-def read(data: YMap, path: str) -> tuple[list[CiTrigger], list[CiJob]]:
-    del path  # steps set no variables in the file (they come from repository settings)
+def read(data: YMap, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
+    del tree  # the file says everything this reader needs
     pipelines = mapping(data.get("pipelines"))
     services = mapping(get(data, "definitions", "services"))
     default_image = image_of(data.get("image"))

@@ -16,11 +16,13 @@ from libs.analysis.ci.jobs import (
 )
 from libs.analysis.located import YMap, get, items, line_of, mapping, text, texts
 from libs.analysis.report import CiJob, CiTrigger
+from libs.analysis.tree import Tree
 
 _PARAMETER = re.compile(r"<<\s*parameters\.([\w-]+)\s*>>")
 
 
-def read(data: YMap, path: str) -> tuple[list[CiTrigger], list[CiJob]]:
+def read(data: YMap, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
+    del tree  # the file says everything this reader needs
     matrices, triggers = _workflows(mapping(data.get("workflows")))
     executors = mapping(data.get("executors"))
     jobs = [

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from libs.analysis.lazy import LazyPattern
 from libs.analysis.report import CommandKind
 
-TESTS = re.compile(
+TESTS = LazyPattern(
     r"\b(?:pytest|tox|nox|unittest|(?:npm|pnpm|bun)\s+(?:run\s+)?test|yarn\s+(?:run\s+)?test"
     r"|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+test|composer\s+(?:run-script\s+|run\s+)?test"
     r"|jest|vitest|mocha|go\s+test|gotestsum|cargo\s+(?:test|nextest)|mvnw?\s+[^\n]*\b(?:test|verify)"
@@ -21,7 +22,7 @@ TESTS = re.compile(
     r"|playwright\s+test|cypress\s+run|(?:flutter|dart)\s+test|sbt\s+[^\n]*\btest)\b",
     re.I,
 )
-LINT = re.compile(
+LINT = LazyPattern(
     r"(?:\blint\b|\blint:|\b(?:ruff|flake8|pylint|mypy|eslint|golangci-lint|clippy|rubocop"
     r"|phpstan|psalm|php-cs-fixer|checkstyle|spotless|ktlint|pre-commit|super-linter|shellcheck"
     r"|hadolint|credo|swiftlint|biome|stylelint|prettier\s+(?:--check|-c)"
@@ -30,7 +31,7 @@ LINT = re.compile(
     r"|(?:flutter|dart)\s+(?:analyze|format)|scalafmtCheck)",
     re.I,
 )
-BUILD = re.compile(
+BUILD = LazyPattern(
     r"\b(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+build"
     r"|docker\s+build|docker/build-push-action"
     r"|buildx|go\s+build|cargo\s+build|mvnw?\s+[^\n]*\b(?:package|install|verify)"
@@ -44,13 +45,13 @@ BUILD = re.compile(
     re.I | re.M,
 )
 # configuring a build is building too: `cmake -B build`, `meson setup`, `./configure`
-_BUILD_MORE = re.compile(
+_BUILD_MORE = LazyPattern(
     r"^(?:cmake\s+(?:-[SBGD]|\.\.?(?:\s|$))|meson\s+(?:setup|compile)|ninja\b|\./configure\b"
     r"|(?:g?make|mingw32-make|nmake)(?:\s+-j\s*\d*|\s+-C\s+\S+)*\s*$|msbuild\b|bazel\s+build)",
     re.I,
 )
 # Installing dependencies and tools, and preparing what the tests need.
-SETUP = re.compile(
+SETUP = LazyPattern(
     r"\b(?:sudo\s+)?(?:apt(?:-get)?|brew|choco|yum|dnf|apk|snap|pacman|port|zypper)"
     r"\s+(?:-\S+\s+)*(?:install|add|update|upgrade|tap)\b"
     r"|\bpip[\d.]*\s+install\b|\bpython[\d.]*\s+-m\s+pip\s+install|\bpy\s+-m\s+pip\s+install"
@@ -83,12 +84,14 @@ SETUP = re.compile(
 )
 # a task runner target named for tests (`make richtest`, `just test-all`), and Maven or
 # Gradle told to skip the tests (which builds)
-_RUNNER_TEST = re.compile(
+_RUNNER_TEST = LazyPattern(
     r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+\s+)*[\w:.-]*test"
     r"|\brake\s+(?:spec|features|cucumber)\b|\bcucumber\b|(?:^|/)scripts?/(?:test|tests)\b",
     re.I,
 )
-_SKIP_TESTS = re.compile(r"\b(?:mvnw?|gradlew?)\b.*(?:-DskipTests|-Dmaven\.test\.skip|-x\s+test\b)")
+_SKIP_TESTS = LazyPattern(
+    r"\b(?:mvnw?|gradlew?)\b.*(?:-DskipTests|-Dmaven\.test\.skip|-x\s+test\b)"
+)
 _CHAIN = re.compile(r"\s*(?:&&|\|\||;)\s*")
 _ORDER: tuple[CommandKind, ...] = ("test", "lint", "build", "setup")
 

@@ -9,6 +9,7 @@ from typing import Any
 from libs.analysis.ci.jobs import Matrix, branch_filters, script_commands, variables
 from libs.analysis.located import YMap, get, items, line_of, text, texts
 from libs.analysis.report import CiCommand, CiJob, CiRuntime, CiTrigger
+from libs.analysis.tree import Tree
 
 PHASES = (
     "before_install",
@@ -37,7 +38,8 @@ RUNTIME_KEYS = {
 _JDK = re.compile(r"^(?:openjdk|oraclejdk)(\d+)$")
 
 
-def read(data: YMap, path: str) -> tuple[list[CiTrigger], list[CiJob]]:
+def read(data: YMap, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
+    del tree  # the file says everything this reader needs
     includes = [i for i in items(get(data, "jobs", "include") or get(data, "matrix", "include"))]
     jobs: list[CiJob] = []
     if not includes or any(key in data for key in (*PHASES, *RUNTIME_KEYS)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from libs.analysis.lazy import LazyPattern
 from libs.analysis.parsing import mapping
 from libs.analysis.report import Constraint
 from libs.analysis.stack.model import Project, as_str, load_toml, parse_xml
@@ -57,9 +58,9 @@ _GRADLE_PLUGIN = re.compile(
 # with: exact), or a release/compatibility/Kotlin JVM target (the bytecode: a minimum).
 # A toolchain's version may come from the version catalog (`libs.versions.jdk.get()`).
 _CATALOG_REF = r"libs\.versions\.([\w.]+?)\.get\(\)(?:\.toInt\(\))?"
-_GRADLE_JAVA: tuple[tuple[re.Pattern[str], str, Constraint], ...] = (
+_GRADLE_JAVA: tuple[tuple[LazyPattern, str, Constraint], ...] = (
     (
-        re.compile(
+        LazyPattern(
             r"languageVersion(?:\.set\()?\s*=?\s*JavaLanguageVersion\.of\(\s*(\d+|"
             + _CATALOG_REF
             + r")\s*\)"
@@ -67,25 +68,25 @@ _GRADLE_JAVA: tuple[tuple[re.Pattern[str], str, Constraint], ...] = (
         "toolchain",
         "exact",
     ),
-    (re.compile(r"jvmToolchain\(\s*(\d+|" + _CATALOG_REF + r")\s*\)"), "jvmToolchain", "exact"),
+    (LazyPattern(r"jvmToolchain\(\s*(\d+|" + _CATALOG_REF + r")\s*\)"), "jvmToolchain", "exact"),
     (
-        re.compile(r"(?:source|target)Compatibility\s*=\s*JavaVersion\.VERSION_([\d_]+)"),
+        LazyPattern(r"(?:source|target)Compatibility\s*=\s*JavaVersion\.VERSION_([\d_]+)"),
         "sourceCompatibility",
         "minimum",
     ),
     (
-        re.compile(r"(?:source|target)Compatibility\s*=\s*['\"]?(\d[\d.]*)['\"]?"),
+        LazyPattern(r"(?:source|target)Compatibility\s*=\s*['\"]?(\d[\d.]*)['\"]?"),
         "sourceCompatibility",
         "minimum",
     ),
-    (re.compile(r"(?<![\w-])release(?:\.set\(\s*|\s*=\s*)(\d+)"), "release", "minimum"),
+    (LazyPattern(r"(?<![\w-])release(?:\.set\(\s*|\s*=\s*)(\d+)"), "release", "minimum"),
     (
-        re.compile(r"jvmTarget(?:\.set\(\s*|\s*=\s*)JvmTarget\.JVM_([\d_]+)"),
+        LazyPattern(r"jvmTarget(?:\.set\(\s*|\s*=\s*)JvmTarget\.JVM_([\d_]+)"),
         "kotlin.jvmTarget",
         "minimum",
     ),
     (
-        re.compile(r"jvmTarget(?:\.set\(\s*|\s*=\s*)['\"](\d[\d.]*)['\"]"),
+        LazyPattern(r"jvmTarget(?:\.set\(\s*|\s*=\s*)['\"](\d[\d.]*)['\"]"),
         "kotlin.jvmTarget",
         "minimum",
     ),
