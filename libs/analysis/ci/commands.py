@@ -67,17 +67,19 @@ SETUP = LazyPattern(
     r"|\bgo\s+(?:mod\s+(?:download|tidy|vendor)|install|get)\b|\bcargo\s+(?:install|fetch|binstall)"
     r"|\brustup\s+(?:toolchain\s+install|component\s+add|target\s+add|default|override|install)"
     r"|\bdotnet\s+(?:restore|tool\s+(?:install|restore)|workload\s+install)|\bnuget\s+restore"
-    r"|\bmix\s+(?:deps\.get|local\.hex|local\.rebar|deps\.compile)|\brebar3\s+get-deps"
+    r"|\bmix\s+(?:do\s+)?(?:deps\.get|local\.hex|local\.rebar|deps\.compile|ecto\.(?:setup|create"
+    r"|migrate|reset))|\brebar3\s+get-deps"
     r"|\bmvnw?\s+[^\n]*\bdependency:(?:resolve|go-offline)"
     r"|\bcp\s+(?:-\S+\s+)*\S*\.env[\w.-]*\s+\S*\.env\b"
     r"|\bphp\s+artisan\s+(?:key:generate|migrate|config:\w+|storage:link|db:seed|optimize)"
-    r"|\b(?:bin/rails|rails|bin/rake|rake)\s+db:(?:create|setup|migrate|schema:load|prepare"
+    r"|\b(?:bin/rails|rails|bin/rake|rake)\s+db:(?:create|setup|migrate|schema:load|prepare|seed"
     r"|test:prepare|structure:load)"
     r"|\bcreatedb\b|^psql\b|^mysql\s|\bdocker(?:-compose|\s+compose)\s+(?:up|pull)\b"
     r"|^export\s+\w+=|>>\s*\"?\$\{?GITHUB_(?:ENV|PATH)|^(?:source|\.)\s+\S*(?:activate|env)"
     r"|^git\s+(?:config|submodule|fetch|clone|lfs)\b|\b(?:curl|wget)\b[^|]*\|\s*(?:sudo\s+)?(?:ba)?sh"
     r"|\b(?:sdk|nvm|pyenv|rbenv|asdf|mise|fnm|volta)\s+(?:install|use|global|local|plugin)"
     r"|\bInstall-Product\b|\bInstall-Module\b|\bcinst\b"
+    r"|^(?:cp|mkdir|ln|touch)\s"  # files a job prepares: config copies, build folders
     r"|^(?:g?make|just|task)\s+(?:install|deps|dependencies|setup|bootstrap|init|dev-install"
     r"|install-dev|venv|develop)\s*$",
     re.I,
@@ -88,6 +90,10 @@ _RUNNER_TEST = LazyPattern(
     r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+\s+)*[\w:.-]*test"
     r"|\brake\s+(?:spec|features|cucumber)\b|\bcucumber\b|(?:^|/)scripts?/(?:test|tests)\b",
     re.I,
+)
+# linters the shared LINT pattern (which also decides a pipeline's runs_lint) leaves out
+_LINT_MORE = LazyPattern(
+    r"\b(?:standardrb|erb_lint|stylua|yamllint|markdownlint|codespell|typos)\b"
 )
 _SKIP_TESTS = LazyPattern(
     r"\b(?:mvnw?|gradlew?)\b.*(?:-DskipTests|-Dmaven\.test\.skip|-x\s+test\b)"
@@ -109,7 +115,7 @@ def _simple(command: str) -> CommandKind:
     command = re.sub(r"^(?:sudo\s+(?:-\S+\s+)*|env\s+(?:\w+=\S*\s+)+|(?:\w+=\S*\s+)+)", "", command)
     if SETUP.search(command):
         return "setup"
-    if LINT.search(command):
+    if LINT.search(command) or _LINT_MORE.search(command):
         return "lint"
     if _SKIP_TESTS.search(command):
         return "build"

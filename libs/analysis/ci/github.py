@@ -58,6 +58,7 @@ FILE_INPUTS: dict[str, tuple[str, str]] = {
     "astral-sh/setup-uv": ("version-file", "uv"),
 }
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+_ENV_REF = re.compile(r"\$\{\{\s*env\.([\w-]+)\s*\}\}")
 
 
 def read(data: YMap, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
@@ -158,7 +159,8 @@ def _step(
     directory = text(step.get("working-directory")) or text(defaults.get("working-directory"))
     if uses:
         job.uses.append(uses)
-        for runtime in _setup_runtimes(uses, mapping(step.get("with")), matrix, tree, directory):
+        inputs = mapping(step.get("with"))
+        for runtime in _setup_runtimes(uses, inputs, matrix, tree, directory, job.env):
             add_runtime(job.runtimes, runtime)
             used.add(runtime.runtime)
     if "run" in step:
@@ -174,13 +176,19 @@ def _step(
 
 
 def _setup_runtimes(
-    uses: str, inputs: dict[str, Any], matrix: Matrix, tree: Tree, directory: str | None
+    uses: str,
+    inputs: dict[str, Any],
+    matrix: Matrix,
+    tree: Tree,
+    directory: str | None,
+    env: dict[str, str],
 ) -> list[CiRuntime]:
     action, _, ref = uses.partition("@")
     found: list[CiRuntime] = []
     for name, runtime in SETUP_INPUTS.get(action, ()):
         raw = inputs.get(name)
-        versions = [v for value in _lines(raw) for v in matrix.expand(value, GITHUB_REF)]
+        values = [_ENV_REF.sub(lambda m: env.get(m.group(1), m.group(0)), v) for v in _lines(raw)]
+        versions = [v for value in values for v in matrix.expand(value, GITHUB_REF)]
         if versions:
             found.append(_runtime(runtime, versions, name, raw))
     if action == "dtolnay/rust-toolchain" and not found and ref and not _SHA.match(ref):

@@ -183,6 +183,30 @@ jobs:
     ]
 
 
+def test_github_setup_inputs_may_name_the_workflow_env(build: Build) -> None:
+    workflow = """\
+on: push
+env:
+  otp: "27.1"
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    env:
+      elixir: "1.17.3"
+    steps:
+      - uses: erlef/setup-beam@v1
+        with:
+          otp-version: ${{ env.otp }}
+          elixir-version: ${{ env.elixir }}
+"""
+    (found,) = pipelines(build, {".github/workflows/ci.yml": workflow})
+    (job,) = found.jobs
+    assert [(r.runtime, r.versions) for r in job.runtimes] == [
+        ("elixir", ("1.17.3",)),
+        ("otp", ("27.1",)),
+    ]
+
+
 GITLAB = """\
 include:
   - local: ci/templates.yml
@@ -528,6 +552,9 @@ def test_a_pipeline_that_does_not_parse_keeps_its_flags_and_has_no_jobs(build: B
         ("cmake -B build -DCMAKE_BUILD_TYPE=Release", "build"),
         ("ctest --test-dir build", "test"),
         ("go vet ./...", "lint"),
+        ("mix do deps.get + deps.compile", "setup"),
+        ("bundle exec standardrb", "lint"),
+        ("cp config/database.ci.yml config/database.yml", "setup"),
         ("echo done", "other"),
     ],
 )
