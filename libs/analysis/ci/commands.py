@@ -46,7 +46,8 @@ BUILD = LazyPattern(
 )
 # configuring a build is building too: `cmake -B build`, `meson setup`, `./configure`
 _BUILD_MORE = LazyPattern(
-    r"^(?:cmake\s+(?:-[SBGD]|\.\.?(?:\s|$))|meson\s+(?:setup|compile)|ninja\b|\./configure\b"
+    r"^(?:cmake\s+(?:-[SBGD]|\.\.?(?:\s|$))|meson\s+(?:setup|compile)|ninja\b|(?:\.\.?/)+configure\b"
+    r"|\./autogen\.sh\b|(?:sh\s+)?autogen\.sh\b"
     r"|(?:g?make|mingw32-make|nmake)(?:\s+-j\s*\d*|\s+-C\s+\S+)*\s*$|msbuild\b|bazel\s+build)",
     re.I,
 )
@@ -87,7 +88,8 @@ SETUP = LazyPattern(
 # a task runner target named for tests (`make richtest`, `just test-all`), and Maven or
 # Gradle told to skip the tests (which builds)
 _RUNNER_TEST = LazyPattern(
-    r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+\s+)*[\w:.-]*test"
+    r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*"
+    r"(?:[\w:.-]*test|(?:dist)?check\b)"
     r"|\brake\s+(?:spec|features|cucumber)\b|\bcucumber\b|(?:^|/)scripts?/(?:test|tests)\b",
     re.I,
 )
@@ -112,6 +114,7 @@ def classify(command: str) -> CommandKind:
 
 
 def _simple(command: str) -> CommandKind:
+    command = command.strip("() ")  # a subshell: `(cd build && ../configure)`
     command = re.sub(r"^(?:sudo\s+(?:-\S+\s+)*|env\s+(?:\w+=\S*\s+)+|(?:\w+=\S*\s+)+)", "", command)
     if SETUP.search(command):
         return "setup"
