@@ -77,6 +77,9 @@ def pipeline_files(tree: Tree) -> list[tuple[FileEntry, str]]:
 
 
 Read = Callable[[YMap, str, Tree], tuple[list[CiTrigger], list[CiJob]]]
+MAX_TRIGGERS = 50
+MAX_JOBS = 200
+MAX_COMMANDS = 500  # per job
 # each system's reader, imported when a pipeline of it is found (most trees have one or
 # two systems, and the CLI's start-up counts)
 READERS = {
@@ -103,7 +106,11 @@ def analyse_ci(tree: Tree) -> CiInfo:
             caches=_CACHE.search(text) is not None or _implicit_cache(text),
             releases=_RELEASE.search(text) is not None,
         )
-        pipeline.triggers, pipeline.jobs = _read(system, text, entry.path, tree)
+        triggers, jobs = _read(system, text, entry.path, tree)
+        # bounded: a generated pipeline may hold thousands of jobs or lines
+        pipeline.triggers, pipeline.jobs = triggers[:MAX_TRIGGERS], jobs[:MAX_JOBS]
+        for job in pipeline.jobs:
+            job.commands = job.commands[:MAX_COMMANDS]
         pipelines.append(pipeline)
     return CiInfo(pipelines=pipelines, dependency_update_tools=update_tools(tree))
 

@@ -564,3 +564,12 @@ def test_a_pipeline_that_does_not_parse_keeps_its_flags_and_has_no_jobs(build: B
 )
 def test_commands_are_classified_by_what_they_do(command: str, kind: str) -> None:
     assert classify(command) == kind
+
+
+def test_a_generated_pipeline_is_bounded(build: Build) -> None:
+    lines = "".join(f"          echo {n}\n" for n in range(600))
+    workflow = f"on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: |\n{lines}"
+    (found,) = pipelines(build, {".github/workflows/big.yml": workflow})
+    (job,) = found.jobs
+    assert len(job.commands) == 500
+    assert job.commands[-1].run == "echo 499"
