@@ -89,7 +89,7 @@ SETUP = LazyPattern(
 # Gradle told to skip the tests (which builds)
 _RUNNER_TEST = LazyPattern(
     r"^(?:g?make|just|task|mise\s+run)\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*"
-    r"(?:[\w:.-]*test|(?:dist)?check\b)"
+    r"(?:[\w:.-]*test|(?:dist)?check\b|coverage\b|cov\b)"
     r"|\brake\s+(?:spec|features|cucumber)\b|\bcucumber\b|(?:^|/)scripts?/(?:test|tests)\b",
     re.I,
 )

@@ -44,6 +44,11 @@ SETUP_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "conda-incubator/setup-miniconda": (("python-version", "python"),),
     "haskell-actions/setup": (("ghc-version", "ghc"),),
     "mlugg/setup-zig": (("version", "zig"),),
+    "pdm-project/setup-pdm": (("python-version", "python"), ("version", "pdm")),
+    "snok/install-poetry": (("version", "poetry"),),
+    "abatilo/actions-poetry": (("poetry-version", "poetry"),),
+    "actions-rust-lang/setup-rust-toolchain": (("toolchain", "rust"),),
+    "volta-cli/action": (("node-version", "node"),),
 }
 # setup action -> (input naming a version file, runtime)
 FILE_INPUTS: dict[str, tuple[str, str]] = {

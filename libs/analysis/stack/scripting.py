@@ -126,6 +126,7 @@ def detect_ruby(project: Project) -> None:
     lock = project.file("Gemfile.lock")
     if lock is not None:
         gemfile_lock.detect(project, lock)
+    _gemspec(project)
     project.declared(
         deps, frameworks=RUBY_FRAMEWORKS, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES
     )
@@ -133,6 +134,23 @@ def detect_ruby(project: Project) -> None:
     if "Rails" in {f.name for f in project.sub.frameworks} and project.file("test/test_helper.rb"):
         project.test_framework("minitest", project.file("test/test_helper.rb") or path)
     project.configured(RUBY_CONFIGS)
+
+
+_GEMSPEC_RUBY = re.compile(
+    r"""required_ruby_version\s*=\s*(?:Gem::Requirement\.new\()?\s*\[?\s*((?:["'][^"']+["']\s*,?\s*)+)"""
+)
+
+
+def _gemspec(project: Project) -> None:
+    """A gem's `required_ruby_version`: the Rubies the gem itself supports."""
+    for entry in project.tree.in_dir(project.path):
+        if entry.name.endswith(".gemspec"):
+            text = project.tree.read_text(entry.path) or ""
+            match = _GEMSPEC_RUBY.search(text)
+            if match:
+                version = ", ".join(re.findall(r"""["']([^"']+)["']""", match.group(1)))
+                line = text.count("\n", 0, match.start()) + 1
+                project.runtime("ruby", version, entry.path, "required_ruby_version", line=line)
 
 
 def detect_php(project: Project) -> None:

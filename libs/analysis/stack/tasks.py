@@ -30,7 +30,9 @@ TARGET_PURPOSES: dict[str, Purpose] = {
 }
 MAX_TASKS = 200  # per file: enough for any hand-written runner, bounded for generated ones
 _MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*(::?)(?!=)\s*([^=;]*?)\s*(?:;(.*))?$")
-_MAKE_SPECIAL = re.compile(r"^\.[A-Z_]+$")
+# a target a person runs: no special (.PHONY) or suffix (.c.o) rule, pattern or variable
+_MAKE_TARGET = re.compile(r"^\w[\w./+-]*$")
+_NOT_TARGETS = re.compile(r"[\"',()]|^\$")
 _MAKE_DIRECTIVES = (
     "define ",
     "export ",
@@ -125,7 +127,12 @@ def _make(project: Project, path: str) -> list[Task]:
         index += 1
         rule_line = index
         match = _MAKE_RULE.match(line) if line and not line[0].isspace() else None
-        if match is None or line.startswith(_MAKE_DIRECTIVES):
+        # `$(warning "…: …")` and other function calls are not rules
+        if (
+            match is None
+            or line.startswith(_MAKE_DIRECTIVES)
+            or _NOT_TARGETS.search(match.group(1))
+        ):
             continue
         recipe = [match.group(4).strip()] if match.group(4) else []
         while index < len(lines) and (lines[index].startswith("\t") or not lines[index].strip()):
@@ -138,7 +145,7 @@ def _make(project: Project, path: str) -> list[Task]:
                 recipe.append(body.lstrip("@-+ ").strip())
         needs = tuple(p for p in match.group(3).split("|")[0].split() if "%" not in p)
         for target in match.group(1).split():
-            if "%" in target or "$" in target or _MAKE_SPECIAL.match(target) or target in tasks:
+            if not _MAKE_TARGET.match(target) or target in tasks:
                 continue
             tasks[target] = Task(
                 runner="make",

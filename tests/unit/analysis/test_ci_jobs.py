@@ -167,6 +167,9 @@ jobs:
           go-version: 1.${{ matrix.go }}.x
       - uses: dtolnay/rust-toolchain@1.70
       - uses: ruby/setup-ruby@v1
+      - uses: pdm-project/setup-pdm@v4
+        with:
+          python-version: "3.12"
 """
     (found,) = pipelines(build, {".github/workflows/go.yml": workflow, ".ruby-version": "3.2.2\n"})
     assert [t.event for t in found.triggers] == ["push", "pull_request"]
@@ -180,6 +183,7 @@ jobs:
         ("go", ("1.21.x", "1.22.x")),
         ("rust", ("1.70",)),
         ("ruby", ("3.2.2",)),  # setup-ruby without ruby-version reads .ruby-version
+        ("python", ("3.12",)),
     ]
 
 

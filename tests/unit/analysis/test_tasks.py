@@ -22,6 +22,7 @@ def tasks(sub: Subproject, runner: str) -> dict[str, Task]:
 MAKEFILE = """\
 PYTHON ?= python3
 SRC := src
+$(warning "could not find ruff: run pip install ruff")
 
 .PHONY: test lint check
 all: lint test
@@ -39,6 +40,9 @@ check: lint test
 %.o: %.c
 \t$(CC) -c $<
 
+.c.o:
+\t$(CC) -c $<
+
 build: ; python -m build
 """
 
@@ -49,9 +53,10 @@ def test_make_targets_with_prerequisites_and_recipes(build: Build) -> None:
     assert list(tasks(sub, "make")) == ["test"]
     sub = root(build, {"Makefile": MAKEFILE, "setup.py": ""})
     found = tasks(sub, "make")
-    assert list(found) == ["all", "test", "lint", "check", "build"]  # no variables, no %.o
+    # no variables, function calls, pattern (%.o) or suffix (.c.o) rules
+    assert list(found) == ["all", "test", "lint", "check", "build"]
     test = found["test"]
-    assert (test.line, test.needs, test.purpose, test.run) == (7, ("install",), "test", "make test")
+    assert (test.line, test.needs, test.purpose, test.run) == (8, ("install",), "test", "make test")
     assert test.commands == ("$(PYTHON) -m pytest --cov=$(SRC)", "coverage report")
     assert found["build"].commands == ("python -m build",)
     assert found["check"].needs == ("lint", "test")

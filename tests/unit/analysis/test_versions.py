@@ -228,6 +228,20 @@ def test_gemfile_lock_ruby_bundler_and_the_ruby_a_locked_rails_needs(build: Buil
     ]
 
 
+def test_a_gems_required_ruby_version(build: Build) -> None:
+    gemspec = (
+        "Gem::Specification.new do |s|\n  s.name = 'x'\n"
+        "  s.required_ruby_version = '>= 3.2.0'\nend\n"
+    )
+    sub = sub_at(
+        build, {"Gemfile": "gemspec\n", "x.gemspec": gemspec, "Dockerfile": "FROM ruby:4.0\n"}
+    )
+    # the gem's own requirement, so the Dockerfile's image is not needed
+    assert declared(sub, "ruby") == [
+        (">= 3.2.0", "x.gemspec", "required_ruby_version", "minimum", 3)
+    ]
+
+
 def test_a_dockerfile_base_image_is_the_last_resort(build: Build) -> None:
     dockerfile = "ARG PY=3.11\nFROM python:${PY}-slim AS build\nFROM gcr.io/distroless/base\n"
     sub = sub_at(build, {"requirements.txt": "flask\n", "Dockerfile": dockerfile})
