@@ -54,6 +54,11 @@ RUST_SERVICES = {
     "mongodb": "mongodb",
     "mysql": "mysql",
 }
+# Cargo.toml keys that declare a toolchain: the MSRV (a floor) and the edition
+RUST_DECLARED: tuple[tuple[str, str, Constraint], ...] = (
+    ("rust-version", "rust", "minimum"),
+    ("edition", "rust-edition", "exact"),
+)
 _GOLANGCI_VERSION = re.compile(r"""^(?:version|\s*"version")\s*[:=]\s*["']?(\d+)""", re.M)
 GO_CONFIGS = (
     (".golangci.yml", "golangci-lint"),
@@ -123,13 +128,14 @@ def detect_rust(project: Project) -> None:
     if path is None:
         return
     data = load_toml(project.tree, path)
-    for field in ("package", "workspace.package"):
-        version = as_str(dig(data, *field.split("."), "rust-version"))
-        if version:
-            project.runtime("rust", version, path, f"{field}.rust-version", constraint="minimum")
-    edition = as_str(dig(data, "package", "edition"))
-    if edition:
-        project.runtime("rust-edition", edition, path, "package.edition")
+    for key, runtime, constraint in RUST_DECLARED:
+        # a member's `edition.workspace = true` declares nothing itself: the workspace's
+        # `[workspace.package]` does, where it is written
+        for table in ("package", "workspace.package"):
+            version = as_str(dig(data, *table.split("."), key))
+            if version:
+                field = f"{table}.{key}"
+                project.runtime(runtime, version, path, field, constraint=constraint)
     deps: dict[str, tuple[str, str | None]] = {}
     for table in ("dependencies", "dev-dependencies", "build-dependencies"):
         for source in (data.get(table), dig(data, "workspace", table)):
@@ -223,11 +229,12 @@ def _cmake(project: Project, path: str) -> None:
     text = project.tree.read_text(path) or ""
     match = _CMAKE_MIN.search(text)
     if match:
-        # `3.10...3.28` is the minimum and the newest policies the project knows
+        # a floor, written as one: `3.10...3.28` is the minimum and the newest policies the
+        # project knows, which the build does not require
         line = text.count("\n", 0, match.start()) + 1
-        project.runtime(
-            "cmake", match.group(1), path, "cmake_minimum_required", constraint="minimum", line=line
-        )
+        minimum = ">=" + match.group(1).split("...", 1)[0]
+        field = "cmake_minimum_required"
+        project.runtime("cmake", minimum, path, field, constraint="minimum", line=line)
     c_standards(project, path, text)
     lowered = text.lower()
     if "enable_testing()" in lowered or "add_test(" in lowered or "include(ctest)" in lowered:

@@ -92,6 +92,7 @@ def detect(project: Project) -> None:
                 _record(project, join(directory, item.name), item)
         seen |= {item.name for item in found}
     _github_files(project, relevant)
+    _workflow_version_files(project)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,34 @@ def _github_files(project: Project, relevant: set[str]) -> None:
             version, line = _first_line(project.tree.read_text(entry.path) or "")
             if version:
                 project.runtime(runtime, version, entry.path, line=line)
+
+
+# a setup action's input naming a version file, and the runtime it sets up
+_VERSION_FILE_INPUT = re.compile(
+    r"^\s*(python|node|go|java|php|bun)-version-file:\s*['\"]?(?:\./)?([^'\"\s#]+)", re.M
+)
+
+
+def _workflow_version_files(project: Project) -> None:
+    """A version file a workflow's setup action reads (`python-version-file:
+    .python-version-default`) declares that runtime for the project in its folder, whatever
+    its name; manifests (pyproject.toml, package.json, go.mod) are read on their own."""
+    known = {r.source for r in project.sub.runtimes}
+    for entry in project.tree.under(".github/workflows"):
+        if not entry.name.endswith((".yml", ".yaml")):
+            continue
+        for match in _VERSION_FILE_INPUT.finditer(project.tree.read_text(entry.path) or ""):
+            path = match.group(2)
+            folder = path.rpartition("/")[0] or "."
+            name = path.rsplit("/", 1)[-1]
+            if folder != project.path or path in known or not project.tree.has(path):
+                continue
+            if name.endswith((".toml", ".json", ".mod", ".work")) or name == ".tool-versions":
+                continue
+            version, line = _first_line(project.tree.read_text(path) or "")
+            if version:
+                project.runtime(match.group(1), version, path, line=line)
+                known.add(path)
 
 
 def _declared(tree: Tree, directory: str) -> list[Declared]:

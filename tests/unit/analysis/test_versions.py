@@ -63,9 +63,9 @@ def test_cmake_minimum_and_the_c_and_cxx_standards(build: Build) -> None:
         "add_library(core core.cpp)\ntarget_compile_features(core PUBLIC cxx_std_17)\n"
     )
     sub = sub_at(build, {"CMakeLists.txt": cmake})
-    # a minimum, not an exact version (the part after `...` is a policy range)
+    # a minimum, not an exact version (the part after `...` is a policy range, no need)
     assert declared(sub, "cmake") == [
-        ("3.10...3.28", "CMakeLists.txt", "cmake_minimum_required", "minimum", 1)
+        (">=3.10", "CMakeLists.txt", "cmake_minimum_required", "minimum", 1)
     ]
     assert declared(sub, "c") == [("11", "CMakeLists.txt", "CMAKE_C_STANDARD", "exact", 3)]
     assert declared(sub, "c++") == [("17", "CMakeLists.txt", "compile_features", "minimum", 5)]
@@ -261,6 +261,37 @@ def test_rust_minimum_and_toolchain(build: Build) -> None:
     assert declared(sub, "rust") == [
         ("1.70", "Cargo.toml", "package.rust-version", "minimum", 4),
         ("1.79.0", "rust-toolchain.toml", "toolchain.channel", "exact", 2),
+    ]
+
+
+def test_a_workspace_declares_the_edition_its_members_inherit(build: Build) -> None:
+    root = (
+        '[package]\nname = "x"\nedition.workspace = true\n'
+        '[workspace]\nmembers = ["crates/*"]\n[workspace.package]\nedition = "2024"\n'
+    )
+    member = '[package]\nname = "y"\nedition.workspace = true\n'
+    files: Files = {"Cargo.toml": root, "crates/y/Cargo.toml": member, "crates/y/src/lib.rs": ""}
+    assert declared(sub_at(build, files), "rust-edition") == [
+        ("2024", "Cargo.toml", "workspace.package.edition", "exact", 7)
+    ]
+    # the member's file declares nothing of its own
+    assert declared(sub_at(build, files, "crates/y"), "rust-edition") == []
+
+
+def test_a_version_file_a_workflow_reads_declares_its_runtime(build: Build) -> None:
+    workflow = (
+        "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n"
+        "      - uses: actions/setup-python@v5\n        with:\n"
+        "          python-version-file: .python-version-default\n"
+    )
+    files: Files = {
+        "pyproject.toml": "[project]\nname = 'x'\nrequires-python = '>=3.9'\n",
+        ".python-version-default": "3.13\n",
+        ".github/workflows/ci.yml": workflow,
+    }
+    assert declared(sub_at(build, files), "python") == [
+        (">=3.9", "pyproject.toml", "project.requires-python", "minimum", 3),
+        ("3.13", ".python-version-default", None, "exact", 1),
     ]
 
 
