@@ -393,3 +393,37 @@ def test_workers_egress_only_to_dns_databases_and_https() -> None:
     assert api["ingress"][0]["from"] == [
         {"namespaceSelector": {"matchLabels": {"name": "ingress-nginx"}}}
     ]
+
+
+def test_the_cluster_prometheus_gets_the_jobs_and_rules_the_alerts_expect() -> None:
+    result = _template(f"existingSecret={SECRET}", "prometheus.prometheusRule=true")
+    assert result.returncode == 0, result.stderr
+    docs = tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+    [config_map] = [d for d in _of_kind(docs, "ConfigMap") if "scrape-configs.yml" in d["data"]]
+    alerts = (ROOT / "deploy/prometheus/alerts.yml").read_text()
+    assert config_map["data"]["alerts.yml"] == alerts.rstrip("\n")
+    [rule] = _of_kind(docs, "PrometheusRule")
+    assert rule["spec"] == yaml.safe_load(alerts)
+    jobs = yaml.safe_load(config_map["data"]["scrape-configs.yml"])
+    compose = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    assert [j["job_name"] for j in jobs] == [j["job_name"] for j in compose["scrape_configs"]]
+    # Each job finds this release's pods of its components, on the port its pods name.
+    pods = {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]: d
+        for d in _of_kind(docs, "Deployment")
+    }
+    for job in jobs:
+        [sd] = job["kubernetes_sd_configs"]
+        assert sd["namespaces"]["names"] == ["ado"]
+        selector = sd["selectors"][0]["label"]
+        components = selector.split(" in (")[1].rstrip(")").split(",")
+        assert "app.kubernetes.io/instance=ado" in selector
+        port = job["relabel_configs"][0]["regex"]
+        for component in components:
+            [container] = pods.pop(component)["spec"]["template"]["spec"]["containers"]
+            assert port in [p["name"] for p in container["ports"]], (job["job_name"], component)
+    assert pods == {}  # every Deployment is scraped
+    # (Debian's promtool is built without Kubernetes discovery, so it cannot check these.)
+    for job in jobs:
+        assert set(job) == {"job_name", "kubernetes_sd_configs", "relabel_configs"}
+        assert {r["target_label"] for r in job["relabel_configs"][1:]} == {"namespace", "pod"}

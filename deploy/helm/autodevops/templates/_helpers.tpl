@@ -114,9 +114,9 @@ affinity:
 
 {{- define "autodevops.podAnnotations" -}}
 {{- $root := .root -}}
-{{- if or $root.Values.podAnnotations $root.Values.metrics.podAnnotations -}}
+{{- if or $root.Values.podAnnotations $root.Values.prometheus.podAnnotations -}}
 annotations:
-  {{- if $root.Values.metrics.podAnnotations }}
+  {{- if $root.Values.prometheus.podAnnotations }}
   prometheus.io/scrape: "true"
   prometheus.io/port: {{ .port | quote }}
   prometheus.io/path: /metrics
