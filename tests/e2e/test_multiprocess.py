@@ -28,7 +28,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ import pytest
 
 from libs.common.embedded import free_port
 from libs.github.signatures import sign
+from tests.e2e.conftest import _wait_ready
 from tests.helpers import ROOT, run_cli
 
 SECRET = "multiprocess webhook secret"
@@ -101,23 +101,6 @@ def _worker(procs: Procs, index: int, generation: int) -> None:
     procs.start(name, "services.worker", "--queue", "ci_generation")
 
 
-def _wait_ready(url: str, procs: Procs) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        for name, proc in procs.running.items():
-            if proc.poll() is not None:
-                tail = (procs.logs / f"{name}.log").read_text()[-3000:]
-                raise AssertionError(f"{name} exited: {tail}")
-        try:
-            with urllib.request.urlopen(f"{url}/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} never became ready")
-
-
 @pytest.fixture
 def platform(
     database_url: str, redis_url: str, tmp_path: Path
@@ -150,7 +133,7 @@ def platform(
         for index in range(WORKERS):
             _worker(procs, index, 0)
         for url in urls:
-            _wait_ready(url, procs)
+            _wait_ready(url, procs.running, procs.logs)  # the log names match
         yield urls, procs
     finally:
         procs.stop_all()
