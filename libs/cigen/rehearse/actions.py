@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -405,26 +406,37 @@ def _pre_commit(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
     )
 
 
-def runner_image_tools(cache: tc.ToolCache, tools: Path) -> tuple[Path, list[str]]:
-    """Tools every GitHub ubuntu runner has that this machine may not: Yarn 1 and pipx."""
-    shims = tools / "runner-image"
+RUNNER_IMAGE_TOOLS = ("yarn", "pipx")
+
+
+def runner_image_tools(
+    cache: tc.ToolCache, shims: Path, wanted: set[str], machine_path: list[str]
+) -> list[str]:
+    """Tools every GitHub ubuntu runner has that this machine may not (Yarn 1, pipx), put
+    in `shims` when a job's scripts name them; notes for the report."""
     notes = []
-    try:
-        yarn = cache.npm("yarn", YARN_CLASSIC) / "bin" / "yarn.js"
-        tc.shim(shims, "yarn", str(yarn), "node")
-        notes.append(f"yarn {YARN_CLASSIC} (npm)")
-    except Missing as exc:
-        notes.append(f"no yarn: {exc}")
-    pipx = cache.root / f"pipx-{PIPX}"
-    if not (pipx / ".complete").exists():
+    # GitHub's image has `python` (Python 3); with pyenv's shims left out, this one may not.
+    system = Path("/usr/bin/python3")
+    if shutil.which("python", path=":".join(machine_path)) is None and system.exists():
+        shims.mkdir(parents=True, exist_ok=True)
+        if not (shims / "python").exists():
+            (shims / "python").symlink_to(system)
+    if "yarn" in wanted:
+        try:
+            yarn = cache.npm("yarn", YARN_CLASSIC) / "bin" / "yarn.js"
+            tc.shim(shims, "yarn", str(yarn), "node")
+            notes.append(f"yarn {YARN_CLASSIC} from npm, as on GitHub's ubuntu image")
+        except Missing as exc:
+            notes.append(f"no yarn: {exc}")
+    if "pipx" in wanted:
+        pipx = cache.root / f"pipx-{PIPX}"
         try:
             _build_pipx(cache, pipx)
+            tc.shim(shims, "pipx", str(pipx / "bin" / "pipx"))
+            notes.append(f"pipx {PIPX} from PyPI, as on GitHub's ubuntu image")
         except Missing as exc:
             notes.append(f"no pipx: {exc}")
-    if (pipx / ".complete").exists():
-        tc.shim(shims, "pipx", str(pipx / "bin" / "pipx"))
-        notes.append(f"pipx {PIPX} (PyPI)")
-    return shims, notes
+    return notes
 
 
 def _build_pipx(cache: tc.ToolCache, target: Path) -> None:

@@ -236,7 +236,13 @@ def _reveal(value: Value) -> Value:
     return value
 
 
+class _Filtered(list[Value]):
+    """The result of `.*`: a property read after it applies to every element."""
+
+
 def _index(value: Value, key: Value) -> Value:
+    if isinstance(value, _Filtered):
+        return _Filtered(item for item in (_index(v, key) for v in value) if item is not None)
     if isinstance(value, Partial):
         if isinstance(key, str):
             for name, known in value.known.items():
@@ -262,10 +268,10 @@ def _filter(value: Value) -> list[Value]:
     if isinstance(value, Partial):
         raise Unevaluable(value.why)
     if isinstance(value, dict):
-        return [_reveal(item) for item in value.values()]
+        return _Filtered(_reveal(item) for item in value.values())
     if isinstance(value, list):
-        return [_reveal(item) for item in value]
-    return []
+        return _Filtered(_reveal(item) for item in value)
+    return _Filtered()
 
 
 def truthy(value: Value) -> bool:

@@ -99,8 +99,21 @@ _FILE_SUFFIXES = (
 )
 
 
+_NAMED = re.compile(
+    r"(?:lookup|resolve host:?|enotfound|eai_again|unknownhostexception:|unknown host|"
+    r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})"
+    r"|([a-z0-9.-]+\.[a-z]{2,}):? (?:temporary failure in name resolution|"
+    r"name or service not known|no such host)",
+    re.I,
+)
+
+
 def unreachable_host(output: str) -> str | None:
     """The out-of-reach host a failed step's output shows it tried to reach, or None."""
+    for match in _NAMED.finditer(output):
+        host = (match.group(1) or match.group(2)).lower().rstrip(".")
+        if not _reachable(host):
+            return host
     lines = output.splitlines()
     for index, line in enumerate(lines):
         if not _FAILURE.search(line):

@@ -56,7 +56,6 @@ class Shared:
     github: dict[str, Any]
     options: Options
     needs: dict[str, Any] = field(default_factory=dict)
-    runner_tools: tuple[Path, list[str]] | None = None
 
 
 def machine_path() -> list[str]:
@@ -181,10 +180,11 @@ class JobRun:
             return self._cannot(str(exc))
         self.result.substitutions += [s.note for s in self.services.running]
         self.env = {k: self.services.rewrite(k, v) for k, v in self.env.items()}
-        if self.shared.runner_tools is None:
-            self.shared.runner_tools = actions.runner_image_tools(
-                self.shared.options.tool_cache, self.shared.base / "runner-image"
-            )
+        scripts = " ".join(str(s.get("run", "")) for s in self.job["steps"] if isinstance(s, dict))
+        wanted = {t for t in actions.RUNNER_IMAGE_TOOLS if re.search(rf"\b{t}\b", scripts)}
+        self.result.substitutions += actions.runner_image_tools(
+            self.shared.options.tool_cache, self.tools / "runner-image", wanted, machine_path()
+        )
         return True
 
     def _cannot(self, reason: str) -> bool:
@@ -346,8 +346,7 @@ class JobRun:
         base = {k: v for k, v in os.environ.items() if _PASS_THROUGH.match(k)}
         github = self.shared.github
         tool_cache = self.shared.options.tool_cache.root
-        runner_bin = self.shared.runner_tools[0] if self.shared.runner_tools else None
-        path = [*self.path, *([str(runner_bin)] if runner_bin else []), *machine_path()]
+        path = [*self.path, str(self.tools / "runner-image"), *machine_path()]
         base.update(
             {
                 "HOME": str(self.home),
