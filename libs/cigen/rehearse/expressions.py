@@ -244,23 +244,28 @@ def _index(value: Value, key: Value) -> Value:
     if isinstance(value, _Filtered):
         return _Filtered(item for item in (_index(v, key) for v in value) if item is not None)
     if isinstance(value, Partial):
-        if isinstance(key, str):
-            for name, known in value.known.items():
-                if name.lower() == key.lower():
-                    return _reveal(known)
-        raise Unevaluable(value.why)
+        found = _lookup(value.known, key)
+        if found is None:
+            raise Unevaluable(value.why)
+        return _reveal(found[0])
     if isinstance(value, dict):
-        if not isinstance(key, str):
-            return None
-        if key in value:
-            return _reveal(value[key])
-        for name, item in value.items():
-            if name.lower() == key.lower():
-                return _reveal(item)
-        return None
+        found = _lookup(value, key)
+        return _reveal(found[0]) if found is not None else None
     if isinstance(value, list):
         if isinstance(key, float) and key.is_integer() and 0 <= key < len(value):
             return _reveal(value[int(key)])
+    return None
+
+
+def _lookup(mapping: Mapping[str, Value], key: Value) -> tuple[Value] | None:
+    """(value,) for a key, matched exactly first and then ignoring case; None if absent."""
+    if not isinstance(key, str):
+        return None
+    if key in mapping:
+        return (mapping[key],)
+    for name, item in mapping.items():
+        if name.lower() == key.lower():
+            return (item,)
     return None
 
 

@@ -183,7 +183,8 @@ def test_a_broken_step_fails_the_job_and_what_follows_is_skipped(
     setup, run = old["steps"]
     assert setup["status"] == "not_rehearsed"
     assert setup["reason"].startswith("toolchain or version missing: version 3.4 is not")
-    assert run["status"] == "not_rehearsed" and run["exit_code"] is None
+    assert run["status"] == "not_rehearsed"
+    assert run["exit_code"] is None
     assert job(report, "mac")["status"] == "not_rehearsed"
     assert "only Linux is rehearsed" in job(report, "mac")["reason"]
     secret = job(report, "needs-secret")
@@ -209,7 +210,8 @@ jobs:
         run: |
           echo "word=$GREETING-$(cat here.txt)" >> "$GITHUB_OUTPUT"
           echo "LATER=from-env-file" >> "$GITHUB_ENV"
-          mkdir -p "$RUNNER_TEMP/bin" && printf '#!/bin/sh\\necho tool-ran\\n' > "$RUNNER_TEMP/bin/mytool"
+          mkdir -p "$RUNNER_TEMP/bin"
+          printf '#!/bin/sh\\necho tool-ran\\n' > "$RUNNER_TEMP/bin/mytool"
           chmod +x "$RUNNER_TEMP/bin/mytool" && echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
       - run: test "$LATER" = from-env-file && test "$(mytool)" = tool-ran
       - shell: python
@@ -252,7 +254,8 @@ def test_what_the_runner_gives_steps(tmp_path: Path, capsys: pytest.CaptureFixtu
         ("never", "skipped"),
     ]
     slow = job(report, "produce")["steps"][-1]
-    assert slow["status"] == "failed" and slow["continue_on_error"]
+    assert slow["status"] == "failed"
+    assert slow["continue_on_error"]
     assert slow["reason"] == "timed out after 3 s"
     assert [j["matrix"] for j in report["jobs"] if j["id"] == "consume"] == [{"n": 1}, {"n": 2}]
     kept = Path(report["kept"])
@@ -265,8 +268,11 @@ def test_bad_input_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad = write_tree(tmp_path / "wf", {"bad.yml": "jobs: [1]\n", "ok.yml": RUNNER})
     assert rehearse(capsys, str(tmp_path / "nope"))[0] == 2
     code, err = rehearse(capsys, str(root), "--workflow", str(bad / "bad.yml"))
-    assert code == 2 and "no `jobs:` mapping" in err
+    assert code == 2
+    assert "no `jobs:` mapping" in err
     code, err = rehearse(capsys, str(root), "--workflow", str(bad / "ok.yml"), "--job", "x")
-    assert code == 2 and "no job 'x'" in err
+    assert code == 2
+    assert "no job 'x'" in err
     code, err = rehearse(capsys, str(root))  # nothing in it to generate CI for
-    assert code == 2 and "cannot generate CI" in err
+    assert code == 2
+    assert "cannot generate CI" in err

@@ -104,6 +104,11 @@ def test_hash_files_needs_a_workspace() -> None:
     with pytest.raises(Unevaluable):
         evaluate("hashFiles('**/x')", CONTEXTS, Functions())
     seen: list[list[str]] = []
-    functions = Functions(hash_files=lambda p: seen.append(p) or "abc")
+
+    def hash_files(patterns: list[str]) -> str:
+        seen.append(patterns)
+        return "abc"
+
+    functions = Functions(hash_files=hash_files)
     assert evaluate("hashFiles('a', 'b')", CONTEXTS, functions) == "abc"
     assert seen == [["a", "b"]]

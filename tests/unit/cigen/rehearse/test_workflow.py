@@ -115,8 +115,10 @@ def test_versions_are_picked_exactly_or_said_to_differ() -> None:
     assert pick("3.12", found, allow_other_minor=False) == (found[0], "")
     assert pick("3.x", found, allow_other_minor=False)[0] == found[1]
     chosen, note = pick("3.12.4", found, allow_other_minor=False)
-    assert chosen == found[0] and "another patch release" in note
+    assert chosen == found[0]
+    assert "another patch release" in note
     with pytest.raises(Missing, match=r"3\.14 is not available here \(found: 3\.12\.1, 3\.13\.0\)"):
         pick("3.14", found, allow_other_minor=False)
     chosen, note = pick("3.14", found, allow_other_minor=True)
-    assert chosen == found[1] and "ANOTHER MINOR" in note
+    assert chosen == found[1]
+    assert "ANOTHER MINOR" in note
