@@ -28,9 +28,8 @@ from prometheus_client import (
 )
 
 from libs.common.config import Settings
-from libs.common.db.ai_usage import Usage
 from libs.common.pricing import Price, parse_prices
-from libs.common.redis.queue import KINDS
+from libs.common.schemas import KINDS, Usage
 
 # `_created` series double every counter for a timestamp nobody graphs.
 disable_created_metrics()  # type: ignore[no-untyped-call]

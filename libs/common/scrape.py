@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from libs.common.db import ai_usage
 from libs.common.metrics import Metrics
 from libs.common.redis import keys, queue
+from libs.common.schemas import KINDS
 
 log = structlog.get_logger(__name__)
 TIMEOUT_S = 2.0
@@ -26,7 +27,7 @@ async def refresh(metrics: Metrics, pool: asyncpg.Pool, redis: Redis) -> None:
 async def _from_redis(metrics: Metrics, redis: Redis) -> None:
     try:
         async with asyncio.timeout(TIMEOUT_S):
-            depths = [await queue.depth(redis, kind) for kind in queue.KINDS]
+            depths = [await queue.depth(redis, kind) for kind in KINDS]
             waiting = await redis.xlen(keys.WEBHOOKS_STREAM)
             dead = await redis.xlen(keys.WEBHOOKS_DEAD_LETTER)
     except Exception as exc:  # a scrape must still answer, saying Redis is down
@@ -34,7 +35,7 @@ async def _from_redis(metrics: Metrics, redis: Redis) -> None:
         metrics.dependency_up.labels("redis").set(0)
         return
     metrics.dependency_up.labels("redis").set(1)
-    for kind, (count, age) in zip(queue.KINDS, depths, strict=True):
+    for kind, (count, age) in zip(KINDS, depths, strict=True):
         metrics.queue_depth.labels(kind).set(count)
         metrics.queue_oldest_age.labels(kind).set(age or 0.0)
     metrics.webhook_stream_entries.set(waiting)

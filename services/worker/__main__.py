@@ -8,7 +8,7 @@ import sys
 
 from libs.common.config import ConfigError, load_settings
 from libs.common.logging import configure_logging
-from libs.common.redis.queue import KINDS, JobKind
+from libs.common.schemas import KINDS, JobKind
 from libs.common.telemetry import setup_tracing
 from services.worker.main import serve
 
