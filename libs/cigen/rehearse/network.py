@@ -133,5 +133,23 @@ def unreachable_host(output: str) -> str | None:
     return None
 
 
+_NPM_MISSING = re.compile(
+    r"npm (?:ERR!|error) 404 Not Found - GET https://registry\.npmjs\.org/\S*/-/(\S+\.tgz)"
+)
+
+
+def registry_problem(output: str) -> str | None:
+    """Why a failed step's output shows it could not get its dependencies here, or None."""
+    host = unreachable_host(output)
+    if host is not None:
+        return f"dependency registry unreachable from here ({host})"
+    # A tarball a lockfile pins that the registry reachable from here does not serve (this
+    # registry can lag the public one): the step says nothing about the workflow.
+    missing = _NPM_MISSING.search(output)
+    if missing is not None:
+        return f"the npm registry reachable from here does not serve {missing.group(1)}"
+    return None
+
+
 def _reachable(host: str) -> bool:
     return any(host == r or host.endswith("." + r) for r in REACHABLE)

@@ -106,6 +106,7 @@ class JobRun:
             "max-parallel": float(total),
         }
         self.stopped: str | None = None  # why later steps are not rehearsed
+        self.inconclusive: str | None = None  # why a later failure proves nothing
 
     # -- contexts ---------------------------------------------------------------------
     def contexts(self, step_env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -381,7 +382,6 @@ class JobRun:
                 "PIP_CACHE_DIR": str(tool_cache / "cache" / "pip"),
                 "UV_CACHE_DIR": str(tool_cache / "cache" / "uv"),
                 "npm_config_cache": str(tool_cache / "cache" / "npm"),
-                "npm_config_store_dir": str(tool_cache / "cache" / "pnpm-store"),
                 "YARN_CACHE_FOLDER": str(tool_cache / "cache" / "yarn"),
                 "PATH": ":".join(dict.fromkeys(path)),
             }
@@ -445,21 +445,23 @@ class JobRun:
         if ran.exit_code == 0:
             outcome.status = "passed"
             return
-        host = network.unreachable_host(ran.output)
-        if host is not None:
-            outcome.status = "not_rehearsed"
-            outcome.reason = f"dependency registry unreachable from here ({host})"
-            # Its outcome is unknown, not failed: the steps after it still run (a test step
-            # after a pre-commit step that could not fetch its hooks tells something).
-            outcome.output_tail = steps.tail(ran.output)
-            return
-        outcome.status = "failed"
+        problem = network.registry_problem(ran.output)
         outcome.output_tail = steps.tail(ran.output)
-        outcome.reason = (
-            f"timed out after {limit:.0f} s"
-            if ran.exit_code is None
-            else f"exit code {ran.exit_code}"
-        )
+        if problem is not None:
+            # Its outcome is unknown, not failed: the steps after it still run (a test step
+            # after a pre-commit step that could not fetch its hooks tells something), but
+            # a failure after it may follow from it, so it proves nothing either.
+            outcome.status, outcome.reason = "not_rehearsed", problem
+            self.inconclusive = self.inconclusive or problem
+            return
+        why = f"exit code {ran.exit_code}"
+        if ran.exit_code is None:
+            why = f"timed out after {limit:.0f} s"
+        if self.inconclusive:
+            outcome.status = "not_rehearsed"
+            outcome.reason = f"{why}, after an earlier step could not get its dependencies"
+            return
+        outcome.status, outcome.reason = "failed", why
 
     def _absorb(self, files: steps.CommandFiles, step: dict[str, Any]) -> None:
         self.env.update({k: self.services.rewrite(k, v) for k, v in files.read_env().items()})

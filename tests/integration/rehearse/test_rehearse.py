@@ -147,6 +147,13 @@ jobs:
     runs-on: macos-14
     steps:
       - run: echo hi
+  offline:
+    runs-on: ubuntu-24.04
+    steps:
+      - name: Fetch
+        run: curl -sS https://registry.rehearsal.invalid/package.tgz
+      - name: Use
+        run: exit 3
   needs-secret:
     runs-on: ubuntu-24.04
     steps:
@@ -187,6 +194,14 @@ def test_a_broken_step_fails_the_job_and_what_follows_is_skipped(
     assert run["exit_code"] is None
     assert job(report, "mac")["status"] == "not_rehearsed"
     assert "only Linux is rehearsed" in job(report, "mac")["reason"]
+    fetch, use = job(report, "offline")["steps"]
+    assert fetch["status"] == "not_rehearsed"
+    assert fetch["reason"] == (
+        "dependency registry unreachable from here (registry.rehearsal.invalid)"
+    )
+    assert use["status"] == "not_rehearsed"  # ran, but its failure proves nothing
+    assert use["reason"] == "exit code 3, after an earlier step could not get its dependencies"
+    assert job(report, "offline")["status"] == "not_rehearsed"
     secret = job(report, "needs-secret")
     assert secret["steps"][0]["status"] == "not_rehearsed"
     assert "secrets are not available" in secret["steps"][0]["reason"]

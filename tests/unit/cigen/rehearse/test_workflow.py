@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from libs.cigen.rehearse.network import unreachable_host
+from libs.cigen.rehearse.network import registry_problem, unreachable_host
 from libs.cigen.rehearse.steps import parse_key_values
 from libs.cigen.rehearse.toolchains import Missing, Runtime, pick
 from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, order
@@ -105,6 +105,17 @@ def test_a_registry_out_of_reach_is_recognised(output: str, host: str) -> None:
 )
 def test_ordinary_failures_stay_failures(output: str) -> None:
     assert unreachable_host(output) is None
+
+
+def test_a_tarball_the_registry_here_lacks_is_not_the_workflows_failure() -> None:
+    output = (
+        "npm error code E404\nnpm error 404 Not Found - GET "
+        "https://registry.npmjs.org/top-sites/-/top-sites-1.1.225.tgz\n"
+    )
+    assert registry_problem(output) == (
+        "the npm registry reachable from here does not serve top-sites-1.1.225.tgz"
+    )
+    assert registry_problem("npm error 404 Not Found - GET https://registry.npmjs.org/nope") is None
 
 
 def test_versions_are_picked_exactly_or_said_to_differ() -> None:
