@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -23,8 +22,6 @@ from libs.cigen.rehearse.toolchains import Missing
 SYSTEM_NODE = Path("/usr/bin/node")
 SYSTEM_NPM = Path("/usr/lib/node_modules/npm/bin")
 COREPACK = Path("/usr/lib/node_modules/corepack/dist/corepack.js")
-YARN_CLASSIC = "1.22.22"  # what GitHub's ubuntu-24.04 image has installed
-PIPX = "1.7.1"
 
 
 @dataclass
@@ -404,59 +401,6 @@ def _pre_commit(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
         f"pre-commit run --show-diff-on-failure --color=always {extra}",
         note="pre-commit/action: its commands, without its cache",
     )
-
-
-RUNNER_IMAGE_TOOLS = ("yarn", "pipx")
-
-
-def runner_image_tools(
-    cache: tc.ToolCache, shims: Path, wanted: set[str], machine_path: list[str]
-) -> list[str]:
-    """Tools every GitHub ubuntu runner has that this machine may not (Yarn 1, pipx), put
-    in `shims` when a job's scripts name them; notes for the report."""
-    notes = []
-    # GitHub's image has `python` (Python 3); with pyenv's shims left out, this one may not.
-    system = Path("/usr/bin/python3")
-    if shutil.which("python", path=":".join(machine_path)) is None and system.exists():
-        shims.mkdir(parents=True, exist_ok=True)
-        if not (shims / "python").exists():
-            (shims / "python").symlink_to(system)
-    if "yarn" in wanted:
-        try:
-            yarn = cache.npm("yarn", YARN_CLASSIC) / "bin" / "yarn.js"
-            tc.shim(shims, "yarn", str(yarn), "node")
-            notes.append(f"yarn {YARN_CLASSIC} from npm, as on GitHub's ubuntu image")
-        except Missing as exc:
-            notes.append(f"no yarn: {exc}")
-    if "pipx" in wanted:
-        pipx = cache.root / f"pipx-{PIPX}"
-        try:
-            _build_pipx(cache, pipx)
-            tc.shim(shims, "pipx", str(pipx / "bin" / "pipx"))
-            notes.append(f"pipx {PIPX} from PyPI, as on GitHub's ubuntu image")
-        except Missing as exc:
-            notes.append(f"no pipx: {exc}")
-    return notes
-
-
-def _build_pipx(cache: tc.ToolCache, target: Path) -> None:
-    # A virtual environment records its own path, so it is built where it stays, under a
-    # lock; the marker file says the build finished.
-    import fcntl
-    import sys
-
-    cache.root.mkdir(parents=True, exist_ok=True)
-    with open(cache.root / ".pipx.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / ".complete").exists():
-            return
-        base = getattr(sys, "_base_executable", sys.executable)
-        tc._run([base, "-m", "venv", "--clear", str(target)], "a virtual environment for pipx")
-        tc._run(
-            [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", f"pipx=={PIPX}"],
-            f"pipx {PIPX} from PyPI",
-        )
-        (target / ".complete").touch()
 
 
 _HANDLERS: dict[str, Callable[[dict[str, str], JobTools, str], Setup]] = {

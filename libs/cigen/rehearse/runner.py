@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from libs.cigen.rehearse import actions, network, servers, steps
+from libs.cigen.rehearse import actions, environment, network, runner_image, servers, steps
 from libs.cigen.rehearse.expressions import (
     ExpressionError,
     Functions,
@@ -29,13 +27,6 @@ from libs.cigen.rehearse.expressions import (
 from libs.cigen.rehearse.model import JobResult, StepResult
 from libs.cigen.rehearse.toolchains import Missing, ToolCache
 from libs.cigen.rehearse.workspace import Checkout, copy_checkout
-
-_PASS_THROUGH = re.compile(
-    r"^(LANG|LC_\w+|TZ|USER|LOGNAME|TERM|SSL_CERT_\w+|\w*CA_BUNDLE|\w*_CA_CERTS?(_\w+)?|"
-    r"\w*CAINFO|NODE_EXTRA_CA_CERTS|PIP_(CERT|FIND_LINKS|INDEX_URL|EXTRA_INDEX_URL|"
-    r"DEFAULT_TIMEOUT|DISABLE_PIP_VERSION_CHECK)|UV_(INDEX_URL|DEFAULT_INDEX|EXTRA_INDEX_URL)|"
-    r"NPM_CONFIG_REGISTRY|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|OPENBLAS_\w+)$"
-)
 
 
 @dataclass
@@ -56,21 +47,6 @@ class Shared:
     github: dict[str, Any]
     options: Options
     needs: dict[str, Any] = field(default_factory=dict)
-
-
-def machine_path() -> list[str]:
-    """The machine's PATH without this program's virtualenv or pyenv (whose global Python
-    has packages a runner's would not), plus rustup's proxies."""
-    own = {str(Path(sys.prefix) / "bin"), os.environ.get("VIRTUAL_ENV", "") + "/bin"}
-    entries = [
-        p
-        for p in os.environ.get("PATH", os.defpath).split(":")
-        if p and p not in own and ".pyenv" not in p
-    ]
-    cargo = str(Path.home() / ".cargo" / "bin")
-    if Path(cargo).is_dir() and cargo not in entries:
-        entries.insert(0, cargo)
-    return list(dict.fromkeys(entries))
 
 
 class JobRun:
@@ -182,9 +158,12 @@ class JobRun:
         self.result.substitutions += [s.note for s in self.services.running]
         self.env = {k: self.services.rewrite(k, v) for k, v in self.env.items()}
         scripts = " ".join(str(s.get("run", "")) for s in self.job["steps"] if isinstance(s, dict))
-        wanted = {t for t in actions.RUNNER_IMAGE_TOOLS if re.search(rf"\b{t}\b", scripts)}
-        self.result.substitutions += actions.runner_image_tools(
-            self.shared.options.tool_cache, self.tools / "runner-image", wanted, machine_path()
+        wanted = {t for t in runner_image.RUNNER_IMAGE_TOOLS if re.search(rf"\b{t}\b", scripts)}
+        self.result.substitutions += runner_image.install(
+            self.shared.options.tool_cache,
+            self.tools / "runner-image",
+            wanted,
+            environment.machine_path(),
         )
         return True
 
@@ -344,57 +323,17 @@ class JobRun:
 
     # -- run: ------------------------------------------------------------------------
     def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if _PASS_THROUGH.match(k)}
-        github = self.shared.github
-        tool_cache = self.shared.options.tool_cache.root
-        path = [*self.path, str(self.tools / "runner-image"), *machine_path()]
-        base.update(
-            {
-                "HOME": str(self.home),
-                "CI": "true",
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_WORKSPACE": str(self.workspace),
-                "RUNNER_TEMP": str(self.temp),
-                "RUNNER_TOOL_CACHE": str(self.tools),
-                "RUNNER_OS": "Linux",
-                "RUNNER_ARCH": "X64",
-                "RUNNER_NAME": "rehearsal",
-                "ImageOS": "ubuntu24",
-                "GITHUB_JOB": self.job_id,
-                "GITHUB_EVENT_NAME": github["event_name"],
-                "GITHUB_REF": github["ref"],
-                "GITHUB_REF_NAME": github["ref_name"],
-                "GITHUB_REF_TYPE": "branch",
-                "GITHUB_SHA": github["sha"],
-                "GITHUB_WORKFLOW": github["workflow"],
-                "GITHUB_RUN_ID": "1",
-                "GITHUB_RUN_NUMBER": "1",
-                "GITHUB_RUN_ATTEMPT": "1",
-                "GITHUB_SERVER_URL": "https://github.com",
-                "GITHUB_API_URL": "https://api.github.com",
-                "GITHUB_EVENT_PATH": github["event_path"],
-                "GITHUB_BASE_REF": "",
-                "GITHUB_HEAD_REF": "",
-                "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup")),
-                "CARGO_HOME": str(self.tools / "cargo"),
-                # Download caches are shared between rehearsals: what they hold is addressed by
-                # content, so they save time without changing what a step sees.
-                "PIP_CACHE_DIR": str(tool_cache / "cache" / "pip"),
-                "UV_CACHE_DIR": str(tool_cache / "cache" / "uv"),
-                "npm_config_cache": str(tool_cache / "cache" / "npm"),
-                "YARN_CACHE_FOLDER": str(tool_cache / "cache" / "yarn"),
-                "PATH": ":".join(dict.fromkeys(path)),
-            }
+        env = environment.runner_env(
+            self.shared.github,
+            job_id=self.job_id,
+            workspace=self.workspace,
+            temp=self.temp,
+            home=self.home,
+            tools=self.tools,
+            tool_cache=self.shared.options.tool_cache.root,
+            path=[*self.path, str(self.tools / "runner-image"), *environment.machine_path()],
         )
-        if isinstance(github.get("repository"), str):
-            base["GITHUB_REPOSITORY"] = github["repository"]
-            base["GITHUB_REPOSITORY_OWNER"] = github["repository"].split("/")[0]
-        cargo_bin = Path(base["CARGO_HOME"]) / "bin"
-        base["PATH"] = f"{base['PATH']}:{cargo_bin}"
-        base.update(self.env)
-        base.update(step_env)
-        base.update(files.variables())
-        return base
+        return env | self.env | step_env | files.variables()
 
     def _run(
         self,
