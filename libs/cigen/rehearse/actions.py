@@ -89,6 +89,10 @@ def prepare(uses: str, inputs: dict[str, str], job: JobTools) -> Setup:
             return handler(inputs, job, ref)
         except Missing as exc:
             raise NotRehearsable(f"toolchain or version missing: {exc}", blocks_job=True) from exc
+        except (OSError, subprocess.SubprocessError) as exc:
+            # Setting a local toolchain up failed (a venv, a shim): say so, run nothing on it.
+            why = f"setting up {name} here failed: {exc}"
+            raise NotRehearsable(why, blocks_job=True) from exc
     if name.startswith("./") or name.startswith("docker://"):
         raise NotRehearsable(f"{uses}: local and Docker actions are not rehearsed")
     if name.startswith(_NO_ENGINE):
@@ -101,6 +105,8 @@ def _python(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
     requested = [v for v in re.split(r"[\s,]+", inputs.get("python-version", "")) if v]
     if not requested:
         file = inputs.get("python-version-file") or ".python-version"
+        if Path(file).name == "pyproject.toml":
+            return _python_for_range(job, job.workspace / file)
         requested = _version_file(job.workspace / file, "python")
     if not requested:
         raise Missing(
@@ -120,6 +126,27 @@ def _python(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
         notes.append(f"Python {runtime.version} ({runtime.origin})" + (f": {note}" if note else ""))
     setup.note = "; ".join(notes)
     return setup
+
+
+def _python_for_range(job: JobTools, pyproject: Path) -> Setup:
+    """setup-python with `python-version-file: pyproject.toml` takes the newest release
+    `requires-python` admits; here, the newest local one (said, since it may be older)."""
+    try:
+        spec = tomllib.loads(pyproject.read_text())["project"]["requires-python"]
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+        raise Missing(f"no requires-python in {pyproject.name}") from exc
+    found = [r for r in tc.pythons() if tc.satisfies(r.version, str(spec))]
+    if not found:
+        raise Missing(f"no local Python satisfies requires-python {spec!r}")
+    runtime = max(found, key=lambda r: tc.version_key(r.version))
+    venv = tc.python_venv(runtime, job.tools / f"python-{runtime.version}")
+    return Setup(
+        path=[venv / "bin"],
+        env={"pythonLocation": str(venv)},
+        outputs={"python-version": runtime.version, "python-path": str(venv / "bin/python")},
+        note=f"Python {runtime.version} ({runtime.origin}): the newest local one for "
+        f"requires-python {spec!r}; setup-python takes the newest release, which may be newer",
+    )
 
 
 def _plain_python(version: str) -> str:
@@ -188,12 +215,14 @@ def _uv(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
             minor = ".".join(runtime.version.split(".")[:2])
             if not (shims / f"python{minor}").exists():
                 venv = job.tools / f"bare-python-{runtime.version}"
-                subprocess.run(
+                made = subprocess.run(
                     [str(tc.python_binary(runtime)), "-m", "venv", "--without-pip", str(venv)],
-                    check=True,
                     capture_output=True,
                     timeout=120,
+                    check=False,
                 )
+                if made.returncode != 0:
+                    continue  # a broken local Python is one uv cannot pick either
                 shims.mkdir(parents=True, exist_ok=True)
                 (shims / f"python{minor}").symlink_to(venv / "bin" / "python")
         setup.path.append(shims)

@@ -54,6 +54,32 @@ def matches(requested: str, version: str) -> bool:
     return version_key(version)[: len(version_key(wanted))] == version_key(wanted)
 
 
+def satisfies(version: str, spec: str) -> bool:
+    """Whether `version` meets a PEP 440 specifier set such as `>=3.10,<4,!=3.11.*`."""
+    have = version_key(version)
+    for clause in filter(None, (c.strip() for c in spec.split(","))):
+        match = re.fullmatch(r"(~=|==|!=|<=|>=|<|>)\s*([\d.]+)(\.\*)?", clause)
+        if match is None:
+            return False
+        op, text, star = match.groups()
+        want = version_key(text)
+        mine = have[: len(want)] if star or op == "~=" else have + (0,) * (len(want) - len(have))
+        if op == "~=":
+            ok = have >= want and have[: len(want) - 1] == want[:-1]
+        else:
+            ok = {
+                "==": mine == want,
+                "!=": mine != want,
+                "<=": mine <= want,
+                ">=": mine >= want,
+                "<": mine < want,
+                ">": mine > want,
+            }[op]
+        if not ok:
+            return False
+    return True
+
+
 def pick(requested: str, found: list[Runtime], *, allow_other_minor: bool) -> tuple[Runtime, str]:
     """The runtime for a requested version, and a note when it is not exactly that one:
     another patch release is taken (and said); another minor only when allowed."""
@@ -87,7 +113,8 @@ def pythons() -> tuple[Runtime, ...]:
     found = []
     if PYENV_VERSIONS.is_dir():
         for home in PYENV_VERSIONS.iterdir():
-            if re.fullmatch(r"\d+\.\d+\.\d+", home.name) and (home / "bin" / "python").exists():
+            # Python 3 only: setup-python offers nothing older, and the venv module is 3's.
+            if re.fullmatch(r"3\.\d+\.\d+", home.name) and (home / "bin" / "python").exists():
                 found.append(Runtime(home.name, home, "pyenv"))
     for binary in sorted(Path("/usr/bin").glob("python3.*")):
         if re.fullmatch(r"python3\.\d+", binary.name):

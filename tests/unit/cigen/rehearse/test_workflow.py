@@ -7,7 +7,7 @@ import pytest
 
 from libs.cigen.rehearse.network import registry_problem, unreachable_host
 from libs.cigen.rehearse.steps import parse_key_values
-from libs.cigen.rehearse.toolchains import Missing, Runtime, pick
+from libs.cigen.rehearse.toolchains import Missing, Runtime, pick, satisfies
 from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, order
 
 
@@ -116,6 +116,23 @@ def test_a_tarball_the_registry_here_lacks_is_not_the_workflows_failure() -> Non
         "the npm registry reachable from here does not serve top-sites-1.1.225.tgz"
     )
     assert registry_problem("npm error 404 Not Found - GET https://registry.npmjs.org/nope") is None
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "expected"),
+    [
+        ("3.13.0", ">=3.10", True),
+        ("3.9.18", ">=3.10", False),
+        ("3.12.1", ">=3.10,<3.13", True),
+        ("3.13.0", ">=3.10,<3.13", False),
+        ("3.11.7", "!=3.11.*", False),
+        ("3.12.1", "~=3.10", True),
+        ("3.12.1", "==3.12.*", True),
+        ("3.12.1", "^3.12", False),  # not PEP 440: never satisfied
+    ],
+)
+def test_requires_python_ranges(version: str, spec: str, expected: bool) -> None:
+    assert satisfies(version, spec) is expected
 
 
 def test_versions_are_picked_exactly_or_said_to_differ() -> None:
