@@ -83,6 +83,7 @@ class JobRun:
         }
         self.stopped: str | None = None  # why later steps are not rehearsed
         self.inconclusive: str | None = None  # why a later failure proves nothing
+        self.deadline = float("inf")  # the job's timeout-minutes, from its start
 
     # -- contexts ---------------------------------------------------------------------
     def contexts(self, step_env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -129,6 +130,12 @@ class JobRun:
     # -- the job ----------------------------------------------------------------------
     def run(self) -> JobResult:
         started = time.monotonic()
+        try:
+            minutes = _minutes(resolve(self.job.get("timeout-minutes"), self.contexts()))
+        except (Unevaluable, ExpressionError):
+            minutes = None
+        if minutes is not None:
+            self.deadline = started + minutes * 60
         for directory in (self.workspace, self.temp, self.home, self.tools):
             directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -375,8 +382,11 @@ class JobRun:
             outcome.status, outcome.reason = "not_rehearsed", str(exc)
             return
         limit = self.shared.options.step_timeout
-        if isinstance(minutes, float | int | str) and str(minutes).replace(".", "", 1).isdigit():
+        if _minutes(minutes) is not None:
             limit = min(limit, float(minutes) * 60)
+        if self.deadline - time.monotonic() < limit:
+            # What is left of the job's timeout-minutes: GitHub cancels the job there.
+            limit = max(self.deadline - time.monotonic(), 0.0)
         log = self.root / "logs" / f"{len(self.result.steps):02d}.log"
         ran = steps.run_script(command, cwd=cwd, env=env, timeout=limit, log=log)
         outcome.exit_code, outcome.seconds = ran.exit_code, round(ran.seconds, 1)
@@ -418,6 +428,17 @@ class JobRun:
             except (Unevaluable, ExpressionError):
                 continue
         return values
+
+
+def _minutes(value: Any) -> float | None:
+    """A `timeout-minutes` value (already resolved) as a number, or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 def event_payload(path: Path, github: dict[str, Any]) -> None:

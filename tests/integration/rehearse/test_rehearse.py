@@ -6,6 +6,7 @@ use what the runner offers steps (outputs, env and path files, matrices, default
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,15 @@ jobs:
     steps:
       - run: test "${{ matrix.n }}" -ge 1 && test "${{ needs.produce.outputs.word }}" = hello-there
         working-directory: .
+  short:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 0.05
+    defaults:
+      run:
+        working-directory: .
+    steps:
+      - run: sleep 1
+      - run: sleep 30
   never:
     needs: produce
     if: needs.produce.outputs.word == 'other'
@@ -260,14 +270,19 @@ def test_what_the_runner_gives_steps(tmp_path: Path, capsys: pytest.CaptureFixtu
     root = write_tree(tmp_path / "repo", {"sub/here.txt": "there"})
     workflow = write_tree(tmp_path / "wf", {"ci.yml": RUNNER}) / "ci.yml"
     code, report = rehearse(capsys, str(root), "--workflow", str(workflow), "--keep")
-    assert code == 0, report
+    assert code == 1, report  # the short job failed
     statuses = [(j["id"], j["status"]) for j in report["jobs"]]
     assert statuses == [
         ("produce", "passed"),
         ("consume", "passed"),
         ("consume", "passed"),
+        ("short", "failed"),
         ("never", "skipped"),
     ]
+    first, second = job(report, "short")["steps"]
+    assert first["status"] == "passed"
+    assert second["status"] == "failed"  # what was left of the job's 3 s ran out
+    assert re.fullmatch(r"timed out after [0-2] s", second["reason"])
     slow = job(report, "produce")["steps"][-1]
     assert slow["status"] == "failed"
     assert slow["continue_on_error"]
