@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -289,7 +290,8 @@ def test_what_the_runner_gives_steps(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert slow["reason"] == "timed out after 3 s"
     assert [j["matrix"] for j in report["jobs"] if j["id"] == "consume"] == [{"n": 1}, {"n": 2}]
     kept = Path(report["kept"])
-    assert (kept / "jobs").is_dir()
+    assert (kept / "jobs" / "produce-0" / "logs").is_dir()  # --keep left it, logs and all
+    shutil.rmtree(kept)
     assert (root / "sub" / "here.txt").read_text() == "there"  # the checkout untouched
 
 
