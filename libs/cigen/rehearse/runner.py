@@ -118,7 +118,10 @@ class JobRun:
         matched: set[Path] = set()
         for pattern in patterns:
             negate = pattern.startswith("!")
-            found = {p for p in self.workspace.glob(pattern.lstrip("!")) if p.is_file()}
+            try:
+                found = {p for p in self.workspace.glob(pattern.lstrip("!")) if p.is_file()}
+            except ValueError:  # an absolute pattern: hashFiles matches inside the workspace
+                found = set()
             matched = matched - found if negate else matched | found
         if not matched:
             return ""
@@ -141,7 +144,7 @@ class JobRun:
         try:
             if self._prepare():
                 for index, step in enumerate(self.job["steps"]):
-                    self._step(index, step if isinstance(step, dict) else {})
+                    self._guarded_step(index, step if isinstance(step, dict) else {})
         finally:
             self.services.stop()
             self.result.seconds = round(time.monotonic() - started, 1)
@@ -201,6 +204,17 @@ class JobRun:
         self.result.steps.append(step)
         if self.shared.options.on_step:
             self.shared.options.on_step(self.result.name, step)
+
+    def _guarded_step(self, index: int, step: dict[str, Any]) -> None:
+        """A step; a fault of the rehearsal itself ends this job, reported, and the
+        rehearsal goes on with the next job instead of losing every result."""
+        try:
+            self._step(index, step)
+        except Exception as exc:  # the rehearsal's own bug, never the repository's
+            name = self._step_name(step)
+            why = f"the rehearsal itself failed here: {type(exc).__name__}: {exc}"
+            self._record(StepResult(name=name, status="not_rehearsed", kind="run", reason=why))
+            self.stopped = "an earlier step could not be rehearsed"
 
     def _step(self, index: int, step: dict[str, Any]) -> None:
         kind: Any = "uses" if "uses" in step else "run"
