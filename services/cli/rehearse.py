@@ -9,6 +9,7 @@ that does not exist, nothing to generate).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     name, content = loaded
+
+    # A TERM (a time limit around the command) unwinds like Ctrl-C: the step's processes
+    # are killed, the stand-in servers stopped and the throwaway directory removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     def progress(job: str, step: StepResult) -> None:
         print(f"{job}:{step_line(step)}", file=sys.stderr, flush=True)

@@ -69,17 +69,20 @@ def run_script(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        code: int | None = None
         try:
-            code: int | None = process.wait(timeout=timeout)
+            code = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            code = None
-        # Background processes the step left (servers, watchers) go with it, as on a runner
-        # where the job's processes end with the job.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
             pass
-        process.wait()
+        finally:
+            # Background processes the step left (servers, watchers) go with it, as on a
+            # runner where the job's processes end with the job; so they do when the
+            # rehearsal itself is interrupted.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.wait()
     return Ran(code, log.read_bytes().decode("utf-8", "replace"), time.monotonic() - started)
 
 
