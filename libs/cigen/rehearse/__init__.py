@@ -111,6 +111,14 @@ def _github(document: dict[str, Any], checkout: Any, event: str, base: Path) -> 
     known_event: dict[str, Any] = {"ref": f"refs/heads/{checkout.branch}", "after": checkout.sha}
     if event == "push":
         known_event |= {"pull_request": None, "inputs": None, "release": None}
+        if checkout.head_commit is not None:
+            known_event["head_commit"] = checkout.head_commit
+        known_event["repository"] = Partial(
+            {"default_branch": checkout.branch, "full_name": checkout.repository}
+            if checkout.repository
+            else {"default_branch": checkout.branch},
+            "the repository's details in the event payload are not known to a rehearsal",
+        )
     event_path = base / "event.json"
     github: dict[str, Any] = {
         "workflow": str(document.get("name") or "workflow"),
@@ -144,39 +152,24 @@ def _github(document: dict[str, Any], checkout: Any, event: str, base: Path) -> 
         "__secrets": Unknown("secrets are not available to a rehearsal"),
         "__inputs": inputs,
     }
-    event_payload(event_path, {**github, "ref": github["ref"], "sha": checkout.sha})
+    event_payload(event_path, github, checkout.head_commit)
     return github
 
 
 def _job(shared: Shared, job_id: str, job: dict[str, Any]) -> list[JobResult]:
     display = str(job.get("name") or job_id)
-    blocked = _blocked_by_needs(shared, job)
     if "uses" in job:
-        return [
-            JobResult(
-                id=job_id,
-                name=display,
-                status="not_rehearsed",
-                reason=f"calls the reusable workflow {job['uses']}",
-            )
-        ]
+        return _unrehearsed(shared, job_id, display, f"calls the reusable workflow {job['uses']}")
+    blocked = _blocked_by_needs(shared, job)
     if blocked is not None:
-        status, reason = blocked
-        return [JobResult(id=job_id, name=display, status=status, reason=reason)]
+        return _unrehearsed(shared, job_id, display, blocked)
     probe = JobRun(shared, job_id, job, {}, display, 0, 1)
     try:
         runs = _when(shared, job, probe)
         combos = expand_matrix(resolve((job.get("strategy") or {}).get("matrix"), probe.contexts()))
         runs_on = _runs_on(job, combos, probe)
     except (Unevaluable, ExpressionError, BadWorkflow) as exc:
-        return [
-            JobResult(
-                id=job_id,
-                name=display,
-                status="not_rehearsed",
-                reason=f"cannot evaluate the job: {exc}",
-            )
-        ]
+        return _unrehearsed(shared, job_id, display, f"cannot evaluate the job: {exc}")
     if not runs:
         shared.needs[job_id] = {"result": "skipped", "outputs": {}}
         return [JobResult(id=job_id, name=display, status="skipped", reason="its `if:` is false")]
@@ -207,11 +200,16 @@ def _job(shared: Shared, job_id: str, job: dict[str, Any]) -> list[JobResult]:
     return results
 
 
-def _blocked_by_needs(shared: Shared, job: dict[str, Any]) -> tuple[Any, str] | None:
+def _unrehearsed(shared: Shared, job_id: str, display: str, reason: str) -> list[JobResult]:
+    # Jobs that need this one are then not rehearsed either: its outputs are unknown.
+    shared.needs[job_id] = {"result": "not_rehearsed", "outputs": {}}
+    return [JobResult(id=job_id, name=display, status="not_rehearsed", reason=reason)]
+
+
+def _blocked_by_needs(shared: Shared, job: dict[str, Any]) -> str | None:
     for needed in needs(job):
-        state = shared.needs.get(needed, {}).get("result")
-        if state == "not_rehearsed":
-            return "not_rehearsed", f"it needs {needed}, which was not rehearsed"
+        if shared.needs.get(needed, {}).get("result") == "not_rehearsed":
+            return f"it needs {needed}, which was not rehearsed"
     return None
 
 

@@ -365,6 +365,8 @@ def _rust(inputs: dict[str, str], job: JobTools, ref: str) -> Setup:
     )
     if not wanted:
         raise Missing("dtolnay/rust-toolchain pinned to a commit needs a `toolchain` input")
+    if not re.fullmatch(r"stable|beta|nightly(-[\d-]+)?|\d+(\.\d+){0,2}", wanted):
+        raise Missing(f"dtolnay/rust-toolchain@{wanted}: not a toolchain the rehearsal knows")
     found = tc.rust_toolchains()
     if wanted in found:
         name, note = wanted, ""

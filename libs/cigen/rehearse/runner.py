@@ -82,7 +82,7 @@ class JobRun:
             "max-parallel": float(total),
         }
         self.stopped: str | None = None  # why later steps are not rehearsed
-        self.inconclusive: str | None = None  # why a later failure proves nothing
+        self.inconclusive: str | None = None  # after what a later failure proves nothing
         self.deadline = float("inf")  # the job's timeout-minutes, from its start
 
     # -- contexts ---------------------------------------------------------------------
@@ -253,6 +253,10 @@ class JobRun:
             self._run(str(step.get("run", "")), step, step_env, contexts, outcome)
         if outcome.status == "failed" and not continue_on_error:
             self.functions.failed = True
+        if outcome.status == "not_rehearsed" and not self.inconclusive:
+            # What it would have done (installed a tool, set a variable) is missing: a
+            # later failure may follow from that, so it would prove nothing.
+            self.inconclusive = f"an earlier step that was not rehearsed ({name})"
         sid = step.get("id")
         if sid:
             entry = self.step_outputs.setdefault(str(sid), {"outputs": {}})
@@ -415,14 +419,16 @@ class JobRun:
             # after a pre-commit step that could not fetch its hooks tells something), but
             # a failure after it may follow from it, so it proves nothing either.
             outcome.status, outcome.reason = "not_rehearsed", problem
-            self.inconclusive = self.inconclusive or problem
+            self.inconclusive = (
+                self.inconclusive or "an earlier step could not get its dependencies"
+            )
             return
         why = f"exit code {ran.exit_code}"
         if ran.exit_code is None:
             why = f"timed out after {limit:.0f} s"
         if self.inconclusive:
             outcome.status = "not_rehearsed"
-            outcome.reason = f"{why}, after an earlier step could not get its dependencies"
+            outcome.reason = f"{why}, after {self.inconclusive}"
             return
         outcome.status, outcome.reason = "failed", why
 
@@ -455,8 +461,8 @@ def _minutes(value: Any) -> float | None:
     return number if number > 0 else None
 
 
-def event_payload(path: Path, github: dict[str, Any]) -> None:
-    payload = {"ref": github["ref"], "after": github["sha"], "head_commit": {"id": github["sha"]}}
+def event_payload(path: Path, github: dict[str, Any], head_commit: Any) -> None:
+    payload = {"ref": github["ref"], "after": github["sha"], "head_commit": head_commit}
     path.write_text(json.dumps(payload))
 
 

