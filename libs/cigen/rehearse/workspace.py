@@ -19,19 +19,32 @@ class Checkout:
     head_commit: dict[str, object] | None = None  # the push payload's head_commit
 
 
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def is_clone(root: Path) -> bool:
+    """Whether `root` is the top of a git work tree (not a folder inside another one's)."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    return bool(top) and Path(top).resolve() == root.resolve()
+
+
 def inspect(root: Path) -> Checkout:
+    if not is_clone(root):
+        return Checkout(root, "0" * 40, "main", None, None)
+
     def git(*args: str) -> str:
-        try:
-            done = subprocess.run(
-                ["git", "-C", str(root), *args],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return done.stdout.strip() if done.returncode == 0 else ""
+        return _git(root, *args)
 
     sha = git("rev-parse", "HEAD") or "0" * 40
     head = git("log", "-1", "--format=%an%x00%ae%x00%cI%x00%B").split("\0")
@@ -55,7 +68,7 @@ def copy_checkout(source: Path, target: Path) -> int:
     ones git does not ignore (so local edits are rehearsed, but no `.venv`, `node_modules`
     or build output), plus `.git`. Without git, everything. Returns the files copied."""
     target.mkdir(parents=True, exist_ok=True)
-    listed = _git_files(source)
+    listed = _git_files(source) if is_clone(source) else None
     if listed is None:
         shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
         return sum(1 for _ in target.rglob("*"))
