@@ -76,13 +76,21 @@ _CACHES = {
 _NO_ENGINE = ("docker/", "github/codeql-action/", "codecov/", "coverallsapp/", "actions/attest")
 
 
+def skip_reason(name: str) -> str | None:
+    """Why an action (by `action_name`) is skipped, or None when it is not."""
+    if name in _CACHES:
+        return "caches and build caches are not used: a rehearsal starts from nothing"
+    if name == "actions/upload-artifact":
+        return "artifacts are not kept by a rehearsal"
+    return None
+
+
 def prepare(uses: str, inputs: dict[str, str], job: JobTools) -> Setup:
     """The Setup for one action step; raises Skip or NotRehearsable."""
     name, ref = action_name(uses)
-    if name in _CACHES:
-        raise Skip("caches and build caches are not used: a rehearsal starts from nothing")
-    if name == "actions/upload-artifact":
-        raise Skip("artifacts are not kept by a rehearsal")
+    skip = skip_reason(name)
+    if skip is not None:
+        raise Skip(skip)
     handler = _HANDLERS.get(name)
     if handler is not None:
         try:

@@ -134,7 +134,9 @@ class JobRun:
     def run(self) -> JobResult:
         started = time.monotonic()
         try:
-            minutes = _minutes(resolve(self.job.get("timeout-minutes"), self.contexts()))
+            minutes = _minutes(
+                resolve(self.job.get("timeout-minutes"), self.contexts(), self.functions)
+            )
         except (Unevaluable, ExpressionError):
             minutes = None
         if minutes is not None:
@@ -156,7 +158,7 @@ class JobRun:
         try:
             for layer in (self.shared.workflow.get("env"), self.job.get("env")):
                 for key, value in (layer or {}).items():
-                    self.env[str(key)] = to_string(resolve(value, self.contexts()))
+                    self.env[str(key)] = to_string(resolve(value, self.contexts(), self.functions))
         except (Unevaluable, ExpressionError) as exc:
             return self._cannot(f"the job's env: {exc}")
         if self.job.get("container"):
@@ -225,13 +227,17 @@ class JobRun:
             return self._record(outcome)
         try:
             step_env = {
-                str(k): self.services.rewrite(str(k), to_string(resolve(v, self.contexts())))
+                str(k): self.services.rewrite(
+                    str(k), to_string(resolve(v, self.contexts(), self.functions))
+                )
                 for k, v in (step.get("env") or {}).items()
             }
             contexts = self.contexts(step_env)
             self.functions.used_status.clear()
             run_it = condition(step.get("if"), contexts, self.functions)
-            continue_on_error = truthy(resolve(step.get("continue-on-error", False), contexts))
+            continue_on_error = truthy(
+                resolve(step.get("continue-on-error", False), contexts, self.functions)
+            )
         except Unevaluable as exc:
             outcome.status, outcome.reason = "not_rehearsed", f"cannot evaluate: {exc}"
             return self._record(outcome)
@@ -271,7 +277,7 @@ class JobRun:
         raw = step.get("name")
         if raw:
             try:
-                return interpolate(str(raw), self.contexts())
+                return interpolate(str(raw), self.contexts(), self.functions)
             except (Unevaluable, ExpressionError):
                 return str(raw)
         if "uses" in step:
@@ -288,9 +294,14 @@ class JobRun:
         outcome: StepResult,
     ) -> None:
         uses = str(step["uses"])
+        skip = actions.skip_reason(actions.action_name(uses)[0])
+        if skip is not None:  # decided before its inputs, which may need what it caches
+            outcome.reason = skip
+            return
         try:
             inputs = {
-                str(k): to_string(resolve(v, contexts)) for k, v in (step.get("with") or {}).items()
+                str(k): to_string(resolve(v, contexts, self.functions))
+                for k, v in (step.get("with") or {}).items()
             }
         except (Unevaluable, ExpressionError) as exc:
             outcome.status, outcome.reason = "not_rehearsed", f"cannot evaluate its inputs: {exc}"
@@ -373,12 +384,12 @@ class JobRun:
             **((self.job.get("defaults") or {}).get("run") or {}),
         }
         try:
-            body = interpolate(script, contexts)
+            body = interpolate(script, contexts, self.functions)
             shell = step.get("shell") or defaults.get("shell")
-            shell = interpolate(str(shell), contexts) if shell else None
+            shell = interpolate(str(shell), contexts, self.functions) if shell else None
             directory = step.get("working-directory") or defaults.get("working-directory") or ""
-            directory = interpolate(str(directory), contexts)
-            minutes = resolve(step.get("timeout-minutes"), contexts)
+            directory = interpolate(str(directory), contexts, self.functions)
+            minutes = resolve(step.get("timeout-minutes"), contexts, self.functions)
         except Unevaluable as exc:
             outcome.status, outcome.reason = "not_rehearsed", f"cannot evaluate: {exc}"
             return
@@ -444,7 +455,7 @@ class JobRun:
         values: dict[str, Any] = {}
         for key, value in (self.job.get("outputs") or {}).items():
             try:
-                values[str(key)] = to_string(resolve(value, self.contexts()))
+                values[str(key)] = to_string(resolve(value, self.contexts(), self.functions))
             except (Unevaluable, ExpressionError):
                 continue
         return values

@@ -84,18 +84,19 @@ def expand_matrix(matrix: Any) -> list[dict[str, Any]]:
 
 
 def _include(combos: list[dict[str, Any]], includes: list[Any]) -> list[dict[str, Any]]:
+    # Only the product's combinations take includes; one an include created stays its own.
     originals = [dict(c) for c in combos]
+    product = list(combos)
     for extra in includes:
         if not isinstance(extra, dict):
             continue
         added = False
-        for combo, original in zip(combos, originals, strict=True):
+        for combo, original in zip(product, originals, strict=True):
             if all(k not in original or _same(original[k], v) for k, v in extra.items()):
                 combo.update(extra)
                 added = True
         if not added:
             combos.append(dict(extra))
-            originals.append(dict(extra))
     return combos
 
 

@@ -247,6 +247,13 @@ jobs:
           printf '#!/bin/sh\\necho tool-ran\\n' > "$RUNNER_TEMP/bin/mytool"
           chmod +x "$RUNNER_TEMP/bin/mytool" && echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
       - run: test "$LATER" = from-env-file && test "$(mytool)" = tool-ran
+      - uses: actions/cache@v4
+        with:
+          path: x
+          key: k-${{ hashFiles('**/here.txt') }}
+      - run: |
+          test "${{ hashFiles('sub/here.txt') }}" = "${{ hashFiles('**/here.txt') }}"
+          test -n "${{ hashFiles('sub/here.txt') }}" && test -z "${{ hashFiles('none') }}"
       - shell: python
         run: |
           import os, sys

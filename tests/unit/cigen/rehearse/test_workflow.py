@@ -40,6 +40,14 @@ def test_matrix_expansion_follows_githubs_rules() -> None:
         {"language": "python"},
         {"language": "actions"},
     ]
+    include_only = {
+        "include": [
+            {"python": "3.13"},
+            {"name": "Windows", "python": "3.13", "os": "windows-latest"},
+            {"name": "PyPy", "python": "pypy-3.11"},
+        ]
+    }
+    assert expand_matrix(include_only) == include_only["include"]  # each its own job
     assert expand_matrix(None) == [{}]
     with pytest.raises(BadWorkflow):
         expand_matrix({"python": "3.12"})
