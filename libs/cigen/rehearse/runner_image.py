@@ -3,6 +3,7 @@ Yarn 1 and pipx (installed pinned, when a job's scripts name them)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,20 @@ from libs.cigen.rehearse.toolchains import Missing
 
 YARN_CLASSIC = "1.22.22"  # what GitHub's ubuntu-24.04 image has installed
 PIPX = "1.7.1"
-RUNNER_IMAGE_TOOLS = ("yarn", "pipx")
+RUNNER_IMAGE_TOOLS = ("yarn", "pipx", "sudo")
+# The runner's user has passwordless sudo. As root without sudo, run the command itself,
+# dropping the options workflows pass (-E, -H, -n, -S, --preserve-env, -u root).
+_SUDO = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -E|-H|-n|-S|-k|--preserve-env|--preserve-env=*) shift ;;
+    -u) [ "$2" = root ] || { echo "sudo (rehearsal): only root" >&2; exit 1; }; shift 2 ;;
+    --) shift; break ;;
+    *) break ;;
+  esac
+done
+exec "$@"
+"""
 
 
 def install(
@@ -26,6 +40,18 @@ def install(
         shims.mkdir(parents=True, exist_ok=True)
         if not (shims / "python").exists():
             (shims / "python").symlink_to(system)
+    if (
+        "sudo" in wanted
+        and os.geteuid() == 0
+        and shutil.which("sudo", path=":".join(machine_path)) is None
+    ):
+        shims.mkdir(parents=True, exist_ok=True)
+        (shims / "sudo").write_text(_SUDO)
+        (shims / "sudo").chmod(0o755)
+        notes.append(
+            "sudo: this machine has none and the rehearsal runs as root, so a "
+            "shim runs the command directly (it changes this machine)"
+        )
     if "yarn" in wanted:
         try:
             yarn = cache.npm("yarn", YARN_CLASSIC) / "bin" / "yarn.js"

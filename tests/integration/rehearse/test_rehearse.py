@@ -126,7 +126,9 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - name: Works
-        run: test "$CI" = true && test "$GITHUB_ACTIONS" = true && test "$HOME" != "$ORIGINAL_HOME"
+        run: |
+          test "$CI" = true && test "$GITHUB_ACTIONS" = true && test "$HOME" != "$ORIGINAL_HOME"
+          sudo -E test "$(id -u)" = 0
         env:
           ORIGINAL_HOME: ${{ env.NOT_SET }}/root
       - name: Broken
