@@ -21,6 +21,7 @@ from services.cli import (
     secrets,
     serve,
     tokens,
+    verify,
 )
 from services.cli.common import fail
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="AutoDevOps: keep the DevOps of GitHub repositories healthy.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (dev, serve, db, tokens, scan, rehearse, ops, secrets, rotation, history):
+    for module in (dev, serve, db, tokens, scan, rehearse, ops, secrets, rotation, history, verify):
         module.register(commands)
     return parser
 
