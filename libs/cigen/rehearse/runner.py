@@ -478,4 +478,9 @@ def event_payload(path: Path, github: dict[str, Any], head_commit: Any) -> None:
 
 
 def remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    # One pass has left tens of thousands of node_modules files behind here (the directory
+    # listing and the unlinks disagreed), and a second pass removed them: retry a little.
+    for _ in range(3):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
