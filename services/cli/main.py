@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "services.cli.scan",
         "analyse a local checkout (stack, CI, secrets, workflow security, score)",
     ),
+    "ci": ("services.cli.rehearse", "CI workflows: rehearse one on this machine"),
     "backup": (
         "services.cli.ops",
         "dump the database to BACKUP_DIR (uploaded to BACKUP_S3_URL when set) and verify "
