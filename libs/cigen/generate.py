@@ -48,7 +48,7 @@ def generate(
     default_branch: str = "main",
     pins: PinTable | None = None,
     rescore: Rescorer | None = None,
-    zizmor: bool = True,
+    linters: bool = True,
     code_scanning: bool = True,
 ) -> Generation:
     """Generate and validate CI for the repository `report` describes.
@@ -71,7 +71,7 @@ def generate(
         content = github.render(plan, pins, path=target.path)
     else:
         content = gitlab.render(plan, path=target.path)
-    validation = validate(content, platform=platform, path=target.path, pins=pins, zizmor=zizmor)
+    validation = validate(content, platform=platform, path=target.path, pins=pins, linters=linters)
     generation = Generation(
         platform=platform,  # type: ignore[arg-type]
         path=target.path,

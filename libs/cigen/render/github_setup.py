@@ -171,11 +171,20 @@ def _ruby(b: Builder, job: Job) -> Setup:
 
 def _php(b: Builder, job: Job) -> Setup:
     with_ = {"php-version": version_of(job), "tools": "composer", "coverage": "none"}
-    cache_dir = expr("runner.temp") + "/composer-cache"
     steps = [b.action(f"Set up PHP {version_of(job)}", "shivammathur/setup-php", dict(with_))]
     if job.lockfiles:
+        # Composer's own cache folder, asked of Composer: the runner context (runner.temp)
+        # does not exist where job-level env is evaluated
+        steps.append(
+            {
+                "name": "Find the Composer cache",
+                "id": "composer-cache",
+                "run": 'echo "dir=$(composer config cache-files-dir)" >> "$GITHUB_OUTPUT"',
+            }
+        )
+        cache_dir = expr("steps.composer-cache.outputs.dir")
         steps.append(b.cache(job, "composer", [cache_dir], job.lockfiles))
-    return Setup(steps=steps, env={"COMPOSER_CACHE_DIR": cache_dir})
+    return Setup(steps=steps)
 
 
 def _dotnet(b: Builder, job: Job) -> Setup:

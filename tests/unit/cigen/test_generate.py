@@ -227,7 +227,7 @@ def test_an_invalid_generation_is_not_rescored() -> None:
         calls.append(files)
         return Report()
 
-    generation = generate(PYTHON_PIP, zizmor=False, rescore=rescore)
+    generation = generate(PYTHON_PIP, linters=False, rescore=rescore)
     assert not generation.valid
     assert generation.score is None
     assert calls == []

@@ -46,9 +46,12 @@ def test_a_hardened_workflow_passes_every_validator() -> None:
         ("schema", "passed"),
         ("policy", "passed"),
         ("zizmor", "passed"),
+        ("actionlint", "passed"),
     ]
     assert result.validators[2].tool is not None
     assert result.validators[2].tool.startswith("zizmor ")
+    # shellcheck checks the run: steps through actionlint
+    assert result.validators[3].tool == "actionlint 1.17.0"
 
 
 @pytest.mark.parametrize(
@@ -95,6 +98,17 @@ def test_a_hardened_workflow_passes_every_validator() -> None:
             ),
             {("policy", "job-permissions")},
         ),
+        (  # the runner context does not exist yet where job-level env is evaluated
+            (
+                "    timeout-minutes: 10\n",
+                "    timeout-minutes: 10\n    env:\n      CACHE: ${{ runner.temp }}/cache\n",
+            ),
+            {("actionlint", "expression")},
+        ),
+        (  # shellcheck through actionlint: an unquoted glob in a test
+            ("      - run: make test\n", "      - run: '[ -f $FILE ] && make test'\n"),
+            {("actionlint", "shellcheck")},
+        ),
     ],
 )
 def test_each_weakness_is_caught(change: tuple[str, str], expected: set[tuple[str, str]]) -> None:
@@ -132,7 +146,7 @@ def test_zizmor_that_cannot_finish_makes_the_validation_fail() -> None:
 
 
 def test_a_generation_whose_audit_did_not_run_is_never_valid() -> None:
-    generation = generate(PYTHON_PIP, zizmor=False)
+    generation = generate(PYTHON_PIP, linters=False)
     assert not generation.valid
     assert not generation.validation.passed
     zizmor = next(v for v in generation.validation.validators if v.name == "zizmor")
