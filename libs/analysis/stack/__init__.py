@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 
 from libs.analysis import languages
-from libs.analysis.report import Stack, Subproject
+from libs.analysis.report import ImageBuild, Stack, Subproject
 from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
 from libs.analysis.stack.layout import (
     Folder,
@@ -82,11 +83,13 @@ def analyse_stack(tree: Tree) -> Stack:
         own = [e for e in tree.under(project.path) if _owner(e.path, owners) == project.path]
         project.sub.languages = languages.shares(own, bundled)
         project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
+    builds: list[ImageBuild] = []
     for path in compose_files:
         owner = _owner(path, owners)
         for project in projects:
             if project.path == owner:
                 _compose_services(project, path)
+        builds += compose_builds(tree, path)
     precommit = tree.get(".pre-commit-config.yaml")
     if precommit is not None:
         for project in projects:
@@ -97,6 +100,7 @@ def analyse_stack(tree: Tree) -> Stack:
         subprojects=[_finish(p) for p in projects],
         dockerfiles=dockerfiles,
         compose_files=compose_files,
+        image_builds=list(dict.fromkeys(builds)),
     )
 
 
@@ -156,6 +160,28 @@ def _compose_services(project: Project, path: str) -> None:
         label = SERVICE_IMAGES.get(base)
         if label is not None:
             project.service(label, path, tag or None)
+
+
+def compose_builds(tree: Tree, path: str) -> list[ImageBuild]:
+    """The images a compose file builds, with their contexts, for Dockerfiles the tree has
+    (`build: dir` or `build: {context, dockerfile}`, relative to the compose file)."""
+    services = dig(load_yaml(tree, path), "services")
+    if not isinstance(services, dict):
+        return []
+    base = path.rpartition("/")[0]
+    found: list[ImageBuild] = []
+    for spec in services.values():
+        build = dig(spec, "build")
+        context = as_str(build) if isinstance(build, str) else as_str(dig(build, "context"))
+        dockerfile = as_str(dig(build, "dockerfile")) if isinstance(build, dict) else None
+        if build is None or (context is not None and "://" in context):
+            continue  # no build, or a remote (git/URL) context
+        context_dir = posixpath.normpath(posixpath.join(base, context or "."))
+        file = posixpath.normpath(posixpath.join(context_dir, dockerfile or "Dockerfile"))
+        if context_dir.startswith("..") or tree.get(file) is None:
+            continue
+        found.append(ImageBuild(dockerfile=file, context=context_dir, source=path))
+    return found
 
 
 def _workspaces(tree: Tree, projects: list[Project]) -> None:

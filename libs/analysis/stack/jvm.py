@@ -24,6 +24,10 @@ TESTS = {
     "org.spockframework": "spock",
     "io.kotest": "kotest",
     "org.springframework.boot:spring-boot-starter-test": "junit5",
+    # tests that start their own containers (and need the ports a service would take)
+    "org.testcontainers": "testcontainers",
+    "org.springframework.boot:spring-boot-testcontainers": "testcontainers",
+    "org.springframework.boot:spring-boot-docker-compose": "docker compose",
 }
 TOOLS = {
     "maven-checkstyle-plugin": "checkstyle",

@@ -9,6 +9,7 @@ aiohttp project. Test frameworks, tools and services come from every group.
 
 from __future__ import annotations
 
+import configparser
 import re
 from typing import Any
 
@@ -41,6 +42,9 @@ TEST_DEPS = {
     "nose2": "nose2",
     "behave": "behave",
     "ward": "ward",
+    "testcontainers": "testcontainers",
+    "pytest-docker": "docker compose",
+    "pytest-docker-compose": "docker compose",
 }
 TOOL_DEPS = {
     "ruff": "ruff",
@@ -429,6 +433,34 @@ def _tools(project: Project, pyproject_path: str | None, data: dict[str, Any], d
             if section in text:
                 project.tool(name, path, configured=True)
     project.declared(deps, tools=TOOL_DEPS)
+    _mypy_targets(project, data)
+
+
+def _mypy_targets(project: Project, data: dict[str, Any]) -> None:
+    """What mypy's configuration names for it to check: `files`, `packages`, `modules`."""
+    index = next((i for i, f in enumerate(project.sub.tools) if f.name == "mypy"), None)
+    if index is None or not project.sub.tools[index].configured:
+        return
+    fact = project.sub.tools[index]
+    values: dict[str, Any] = {}
+    if fact.source.endswith("pyproject.toml"):
+        values = mapping(dig(data, "tool", "mypy"))
+    else:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(project.tree.read_text(fact.source) or "")
+        except configparser.Error:
+            return
+        if parser.has_section("mypy"):
+            values = dict(parser.items("mypy"))
+    targets: list[str] = []
+    for key, flag in (("files", ""), ("packages", "-p "), ("modules", "-m ")):
+        value = values.get(key)
+        items = value.replace("\n", ",").split(",") if isinstance(value, str) else value
+        if isinstance(items, list):
+            targets += [flag + s.strip() for s in items if isinstance(s, str) and s.strip()]
+    if targets:
+        project.sub.tools[index] = msgspec.structs.replace(fact, targets=tuple(targets))
 
 
 def _scripts(project: Project, pyproject_path: str | None, data: dict[str, Any]) -> None:
