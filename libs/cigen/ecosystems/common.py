@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 from libs.analysis.report import Fact, Subproject
 from libs.cigen import versions
+from libs.cigen.ecosystems.ownership import LABEL, command_family
+from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Purpose, Runtime, Step
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_@+][A-Za-z0-9._@+-]{0,99}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A CI run must check, never rewrite: commands like these always pass.
 _REWRITES = re.compile(r"(--fix\b|--write\b|:fix\b|\bfix\b(?!-))")
-MAX_COMMAND = 300
-
 # Tools that fail without their configuration (a dependency on one alone plans no step),
 # and the purpose of the step they would have had.
 NEEDS_CONFIG: dict[str, Purpose] = {
@@ -50,16 +49,6 @@ def normalise_dir(path: str) -> str:
     return path or "."
 
 
-def safe_command(run: str) -> bool:
-    run = run.strip()
-    return (
-        0 < len(run) <= MAX_COMMAND
-        and "${{" not in run
-        and "{{" not in run
-        and not _CONTROL.search(run)
-    )
-
-
 @dataclass
 class Draft:
     """One subproject seen by one ecosystem planner."""
@@ -68,6 +57,8 @@ class Draft:
     directory: str
     notes: list[str] = field(default_factory=list)
     members: tuple[str, ...] = ()  # workspace packages this job also covers
+    family: str | None = None  # the planner's command family (ownership.FAMILY)
+    main: str | None = None  # the family of the folder's main language: runs make targets
 
     def rel(self, path: str) -> str:
         """A path the Report gives for this subproject, repository-relative."""
@@ -145,10 +136,12 @@ class Draft:
             if command.purpose != purpose:
                 continue
             run = command.run.strip()
+            if not self._owns(run, command.source, purpose):
+                continue
             if not safe_command(run):
                 self.notes.append(
                     f"{self.where()}: skipped the {purpose} command from {command.source}: "
-                    "it is empty, too long or contains characters a workflow must not carry"
+                    "it is empty, too long, or more than plain shell"
                 )
                 continue
             if run.startswith(_MISSING_RUNNERS):
@@ -166,6 +159,26 @@ class Draft:
                 continue
             steps.append(Step(name=_title(purpose, run), run=run, purpose=purpose))
         return steps
+
+    def _owns(self, run: str, source: str, purpose: Purpose) -> bool:
+        """Whether this job runs a repository command: one of its own ecosystem, or a task
+        runner's where it is the folder's main ecosystem (never a make target beside a
+        CMake build, which builds elsewhere)."""
+        if self.family is None:
+            return True
+        family = command_family(run, source)
+        if family is None and self.family == "c" and "cmake" in self.managers():
+            owner = None if run.startswith("make") else "c"
+        else:
+            owner = family or self.main
+        if owner == self.family:
+            return True
+        self.notes.append(
+            f"{self.where()}: the {LABEL[self.family]} job does not run `{run}` ({purpose}, "
+            f"from {source}): "
+            + (f"it belongs to the {LABEL[owner]} job" if owner else "CMake builds elsewhere")
+        )
+        return False
 
 
 def _title(purpose: Purpose, run: str) -> str:

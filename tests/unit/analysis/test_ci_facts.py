@@ -9,7 +9,7 @@ import json
 from libs.analysis.report import ImageBuild
 from libs.analysis.stack import analyse_stack
 from libs.analysis.tree import Tree
-from tests.unit.analysis.conftest import Build
+from tests.unit.analysis.conftest import Build, Files
 
 
 def test_mypy_targets_from_pyproject_and_ini_files(build: Build) -> None:
@@ -51,7 +51,7 @@ def test_compose_says_which_context_an_image_is_built_from(build: Build) -> None
   remote:
     build: https://example.org/repo.git
 """
-    files = {
+    files: Files = {
         "deploy/compose.yaml": compose.replace("context: .", "context: ..").replace(
             "./web", "../web"
         ),
@@ -68,10 +68,10 @@ def test_compose_says_which_context_an_image_is_built_from(build: Build) -> None
 
 def test_scripts_of_an_npm_project_that_call_bun(build: Build) -> None:
     package = {"scripts": {"test": "bun test", "build": "tsc", "dev": "bunx vite"}}
-    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    files: Files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
     sub = analyse_stack(Tree.scan(build(files))).subprojects[0]
     assert [(t.name, t.source) for t in sub.tools if t.name == "bun"] == [("bun", "package.json")]
-    plain = {"package.json": json.dumps({"scripts": {"test": "vitest run", "dev": "bunx x"}})}
+    plain: Files = {"package.json": json.dumps({"scripts": {"test": "vitest run", "dev": "bunx x"}})}
     assert "bun" not in {
         t.name for t in analyse_stack(Tree.scan(build(plain))).subprojects[0].tools
     }

@@ -4,6 +4,7 @@ and reads the workflow back."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from libs.analysis import analyze
 from libs.cigen import Generation, generate
 from libs.cigen.validate.schema import parse_yaml
-from tests.unit.analysis.conftest import Files, write_tree
+from tests.unit.analysis.conftest import write_tree
 
 
 @dataclass
@@ -47,10 +48,10 @@ class Generated:
         return self.generation.notes
 
 
-def generated(root: Path, files: Files, **options: Any) -> Generated:
+def generated(root: Path, files: Mapping[str, str | bytes], **options: Any) -> Generated:
     """Analyse the tree `files` written at `root` and generate its GitHub workflow; it
     must pass every validator (schema, policy, zizmor, actionlint)."""
-    report = analyze(write_tree(root, files))
+    report = analyze(write_tree(root, dict(files)))
     generation = generate(report, code_scanning=False, **options)
     assert generation.validation.findings == [], generation.validation.findings
     assert generation.valid

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.unit.analysis.conftest import Files
 from tests.unit.cigen.fixtures import generated
 
-COMPOSER: Files = {
+COMPOSER = {
     "composer.json": json.dumps(
         {"require": {"php": "^8.3"}, "require-dev": {"phpunit/phpunit": "^11.0"}}
     ),
