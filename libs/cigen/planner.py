@@ -210,6 +210,14 @@ def _attach_services(drafts: list[Draft], jobs: list[Job]) -> None:
     tests its packages) on the jobs that run tests."""
     services: list[Service] = []
     for draft in drafts:
+        own = draft.tests() & {"testcontainers", "docker compose"}
+        if own and draft.sub.services:
+            draft.notes.append(
+                f"{draft.where()}: no service containers: the tests start their own "
+                f"({', '.join(sorted(own))}, on the runner's Docker), and a service "
+                "container would take the ports they need"
+            )
+            continue
         for fact in draft.sub.services:
             service = service_for(fact, draft.frameworks())
             if service is None:
@@ -239,7 +247,13 @@ def _docker_jobs(report: Report, notes: list[str]) -> list[Job]:
         if len(jobs) == MAX_DOCKER_JOBS:
             notes.append(f"built the first {MAX_DOCKER_JOBS} Dockerfiles only")
             break
-        context = _nearest_root(path, roots)
+        composed = next((b for b in report.stack.image_builds if b.dockerfile == path), None)
+        if composed is not None and safe_path(composed.context):
+            context = composed.context  # what the image is meant to be built from
+            if context != _nearest_root(path, roots):
+                notes.append(f"{path}: built from {context}, as {composed.source} builds it")
+        else:
+            context = _nearest_root(path, roots)
         jobs.append(
             Job(
                 id="",

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from libs.cigen.ecosystems.common import Draft, assemble, step
-from libs.cigen.plan import Job, Step
+from libs.cigen.plan import Job, Runtime, Step
+
+MIN_BUILD_JDK = 17
+# declarations of the bytecode level a build compiles for, not of the JDK it runs on
+_TARGETS = (
+    "maven.compiler.release",
+    "maven.compiler.source",
+    "maven.compiler.target",
+    "java.version",
+    "sourceCompatibility",
+    "targetCompatibility",
+    "toolchain",
+    "jvmToolchain",
+)
 
 
 def plan_java(draft: Draft) -> Job:
@@ -32,12 +47,39 @@ def plan_java(draft: Draft) -> Job:
         id="",
         name="",
         ecosystem="java",
-        runtime=draft.runtime("java", distribution="temurin"),
+        runtime=build_jdk(draft),
         manager="gradle" if gradle else "maven",
         lockfiles=lockfiles,
         steps=assemble(draft, defaults),
         timeout_minutes=30,
     )
+
+
+def build_jdk(draft: Draft) -> Runtime:
+    """The JDK that runs the build. A compile target (`maven.compiler.release`, Spring
+    Boot's `java.version`, `sourceCompatibility`, a Gradle toolchain) is the bytecode level,
+    not the JDK: build plugins and test libraries commonly need 17, which still compiles
+    for 8 without deprecation warnings (21 warns, and -Werror builds fail). A Gradle
+    toolchain below that is installed too, for Gradle to find."""
+    runtime = draft.runtime("java", distribution="temurin")
+    declared = [
+        r for r in draft.sub.runtimes if r.runtime == "java" and r.source == runtime.declared_in
+    ]
+    target = next((r for r in declared if r.field and r.field.endswith(_TARGETS)), None)
+    if target is None or runtime.is_matrix or not runtime.versions[0].isdigit():
+        return runtime
+    level = int(runtime.versions[0])
+    if level >= MIN_BUILD_JDK:
+        return runtime
+    options = dict(runtime.options)
+    if target.field in ("toolchain", "jvmToolchain"):
+        options["also"] = str(level)
+    draft.notes.append(
+        f"{draft.where()}: {target.source} compiles for Java {level} ({target.field}); "
+        f"the build runs on JDK {MIN_BUILD_JDK}"
+        + (f", with JDK {level} installed for the toolchain" if "also" in options else "")
+    )
+    return msgspec.structs.replace(runtime, versions=(str(MIN_BUILD_JDK),), options=options)
 
 
 def _wrapper(draft: Draft, manager: str, name: str) -> bool:

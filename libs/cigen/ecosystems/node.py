@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from libs.cigen import tools
 from libs.cigen.ecosystems.common import Draft, assemble, step
 from libs.cigen.plan import Job, Purpose, Step
 
@@ -42,8 +43,8 @@ def plan(draft: Draft) -> Job:
     lockfiles = draft.lockfiles(*LOCKFILES[manager])
     berry = manager == "yarn" and _berry(draft, version)
     if manager == "pnpm" and version is None:
-        version = "10"
-        draft.notes.append(f"{draft.where()}: no pnpm version is declared; using pnpm 10")
+        version = tools.PNPM[tools.PNPM_DEFAULT]
+        draft.notes.append(f"{draft.where()}: no pnpm version is declared; using pnpm {version}")
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
     for tool, (purpose, command) in _TOOLS.items():
@@ -62,6 +63,7 @@ def plan(draft: Draft) -> Job:
         manager_version=version,
         manager_pinned_in_manifest=source is not None and source.endswith("package.json"),
         lockfiles=lockfiles,
+        tools=("bun",) if not bun and "bun" in draft.tools() else (),
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )

@@ -7,6 +7,7 @@ import re
 import msgspec
 
 from libs.analysis.report import Fact
+from libs.cigen import tools
 from libs.cigen.ecosystems.common import NEEDS_CONFIG, Draft, assemble, safe_path, step
 from libs.cigen.plan import Job, Purpose, Step
 
@@ -25,7 +26,7 @@ LOCKFILES = {
     "pipenv": ("Pipfile.lock",),
 }
 # Task runners installed into the project's environment, not on PATH.
-_IN_ENVIRONMENT = ("poe ", "nox", "tox", "invoke ")
+_IN_ENVIRONMENT = ("poe ", "nox", "tox", "invoke ", "python ", "pytest", "mypy ")
 _REQUIREMENTS = re.compile(r"(^|/)requirements[^/]*(/[^/]+)?\.txt$")
 _TOOLS: dict[str, tuple[Purpose, str]] = {
     "ruff": ("lint", "ruff check ."),
@@ -55,10 +56,11 @@ def plan(draft: Draft) -> Job:
     lockfiles = _lockfiles(draft, manager)
     prefix = RUN_PREFIX.get(manager, "")
     tools, missing = _checks(draft, manager)
-    defaults = _install(draft, manager, lockfiles, tools)
+    groups = _groups(draft, manager, tools)
+    defaults = _install(draft, manager, lockfiles, tools, groups)
     for tool, (purpose, command) in _TOOLS.items():
         if tool in tools:
-            defaults.append(step(purpose, prefix + command))
+            defaults.append(step(purpose, prefix + _check_command(tools[tool], command)))
     defaults.extend(_pre_commit(draft, manager, prefix, missing))
     defaults.extend(_tests(draft, manager, prefix))
     steps = [_in_environment(s, prefix) for s in assemble(draft, defaults)]
@@ -96,7 +98,7 @@ def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     for fact in draft.sub.tools:
         if fact.name not in _TOOLS or not _wanted(draft, fact):
             continue
-        if _available(fact, manager):
+        if _available(fact, manager) or _on_request(fact, manager):
             run[fact.name] = fact
         else:
             missing.append(fact.name)
@@ -128,6 +130,43 @@ def _wanted(draft: Draft, fact: Fact) -> bool:
     return bool(development)
 
 
+def _check_command(fact: Fact, command: str) -> str:
+    """mypy on what its configuration names, when it names something (bare `mypy` reads
+    `files`/`packages`/`modules` from there), not on the whole tree."""
+    if fact.name == "mypy" and fact.targets:
+        return "mypy"
+    return command
+
+
+def _on_request(fact: Fact, manager: str) -> str | None:
+    """The declaration (`group:NAME`/`extra:NAME`) the install step can add for a tool the
+    project declares outside what it installs by default: a type checker is run with its
+    group (its stubs and plugins are there), never alone."""
+    for group in fact.groups:
+        kind, _, name = group.partition(":")
+        if not name or "doc" in name.lower() or not safe_path(name):
+            continue
+        if manager in ("uv", "pip") and kind in ("group", "extra"):
+            return group
+        if manager == "pdm" and kind == "extra":
+            return group
+    return None
+
+
+def _groups(draft: Draft, manager: str, tools: dict[str, Fact]) -> list[str]:
+    """Declarations to install beside the defaults: those of the checks we run and of
+    pytest, where the default install leaves them out (pip installs none by default)."""
+    facts = [*tools.values(), *(f for f in draft.sub.test_frameworks if f.name == "pytest")]
+    wanted: list[str] = []
+    for fact in facts:
+        if manager != "pip" and _available(fact, manager):
+            continue
+        group = _on_request(fact, manager)
+        if group is not None and group not in wanted:
+            wanted.append(group)
+    return wanted
+
+
 def _available(fact: Fact, manager: str) -> bool:
     if manager not in _INSTALLS:
         return True  # pip installs what it runs; hatch keeps its own environments
@@ -140,7 +179,7 @@ def _installs_pytest(draft: Draft, manager: str) -> bool:
     if manager == "pip":
         files = set(_lockfiles(draft, manager))
         return any(set(f.groups) & files for f in facts)
-    return any(_available(f, manager) for f in facts)
+    return any(_available(f, manager) or _on_request(f, manager) for f in facts)
 
 
 def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> list[Step]:
@@ -153,31 +192,55 @@ def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> 
     )
     if _available(hook, manager):
         return [step("lint", f"SKIP=no-commit-to-branch {prefix}pre-commit run --all-files")]
+    version = tools.PYTHON["pre-commit"]
     if manager == "uv":
-        return [step("lint", PRE_COMMIT.replace("pre-commit run", "uvx pre-commit run"))]
+        uvx = f"uvx pre-commit@{version} run"
+        return [step("lint", PRE_COMMIT.replace("pre-commit run", uvx))]
     return [
-        step("install", "python -m pip install pre-commit", name="Install pre-commit"),
+        step(
+            "install",
+            f"python -m pip install {tools.pinned('pre-commit')}",
+            name="Install pre-commit",
+        ),
         step("lint", PRE_COMMIT),
     ]
 
 
 def _requirement(fact: Fact) -> str:
-    """A tool as pip installs it: with the version the project declares, when that is a
-    plain PEP 440 specifier."""
+    """A tool as pip installs it: pinned to the version the project declares, or to ours
+    when it fits the project's range (tools.python_tool)."""
     spec = (fact.version or "").replace(" ", "")
-    return f"'{fact.name}{spec}'" if spec and _SPEC.match(spec) else fact.name
+    return tools.python_tool(fact.name, spec if _SPEC.match(spec) else None)
+
+
+def _flags(manager: str, groups: list[str]) -> str:
+    """The install command's options for the extra declarations it installs."""
+    flags = ""
+    for group in groups:
+        kind, _, name = group.partition(":")
+        if manager == "uv":
+            flags += f" --{kind} {name}"
+        elif manager == "pdm":
+            flags += f" -G {name}"
+    return flags
 
 
 def _install(
-    draft: Draft, manager: str, lockfiles: tuple[str, ...], tools: dict[str, Fact]
+    draft: Draft,
+    manager: str,
+    lockfiles: tuple[str, ...],
+    checks: dict[str, Fact],
+    groups: list[str],
 ) -> list[Step]:
     if manager == "uv":
         members = " --all-packages" if draft.members else ""
-        return [step("install", ("uv sync --locked" if lockfiles else "uv sync") + members)]
+        sync = "uv sync --locked" if lockfiles else "uv sync"
+        return [step("install", sync + members + _flags(manager, groups))]
     if manager == "poetry":
         return [step("install", "poetry install --no-interaction")]
     if manager == "pdm":
-        return [step("install", "pdm sync --dev" if lockfiles else "pdm install --dev")]
+        sync = "pdm sync --dev" if lockfiles else "pdm install --dev"
+        return [step("install", sync + _flags(manager, groups))]
     if manager == "pipenv":
         return [
             step(
@@ -187,23 +250,48 @@ def _install(
         ]
     if manager == "hatch":
         return [step("install", "hatch env create")]
-    extra = [_requirement(f) for f in tools.values() if not set(f.groups) & set(lockfiles)]
-    if lockfiles and "pytest" in draft.tests() and not _installs_pytest(draft, manager):
-        extra.insert(0, "pytest")
+    return _pip_install(draft, lockfiles, checks, groups)
+
+
+def _pip_install(
+    draft: Draft, lockfiles: tuple[str, ...], checks: dict[str, Fact], groups: list[str]
+) -> list[Step]:
+    """pip: the requirements files, or the package with the extras and dependency groups
+    that declare its checks and pytest; every tool none of those lists, by name, pinned."""
+    covered = set(lockfiles) | set(groups)
+    extra = [_requirement(f) for f in checks.values() if not set(f.groups) & covered]
+    pytest = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
+    if "pytest" in draft.tests() and not any(set(f.groups) & covered for f in pytest):
+        extra.insert(0, _requirement(pytest[0]) if pytest else tools.pinned("pytest"))
+        if not lockfiles:
+            draft.notes.append(
+                f"{draft.where()}: pytest is not in the files the job installs; it is "
+                "installed beside the package"
+            )
+    steps: list[Step] = []
+    dependency_groups = [g.partition(":")[2] for g in groups if g.startswith("group:")]
+    if dependency_groups:  # `pip install --group` arrived in pip 25.1
+        steps.append(
+            step("install", f"python -m pip install {tools.pinned('pip')}", name="Update pip")
+        )
     if lockfiles:
         files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles)
-        steps = [step("install", f"python -m pip install {files}", name="Install dependencies")]
+        steps.append(step("install", f"python -m pip install {files}", name="Install dependencies"))
         if extra:
             run = "python -m pip install " + " ".join(extra)
             steps.append(step("install", run, name="Install the checks"))
         return steps
-    if "pytest" in draft.tests():
-        extra.insert(0, "pytest")
-        draft.notes.append(
-            f"{draft.where()}: no requirements file; pytest is installed beside the package"
-        )
+    extras = [g.partition(":")[2] for g in groups if g.startswith("extra:")]
+    package = f'-e ".[{",".join(extras)}]"' if extras else "-e ."
+    options = "".join(f" --group {name}" for name in dependency_groups)
     packages = "".join(f" {p}" for p in extra)
-    return [step("install", f"python -m pip install -e .{packages}", name="Install the package")]
+    run = f"python -m pip install {package}{options}{packages}"
+    steps.append(step("install", run, name="Install the package"))
+    return steps
+
+
+def _pip_step(requirement: str, name: str) -> Step:
+    return step("install", f"python -m pip install {requirement}", name=name)
 
 
 def _inside(draft: Draft, path: str) -> str:
@@ -211,7 +299,9 @@ def _inside(draft: Draft, path: str) -> str:
 
 
 def _in_environment(item: Step, prefix: str) -> Step:
-    if prefix and item.run.startswith(_IN_ENVIRONMENT) and not item.run.startswith(prefix):
+    """A check or test that must run inside the project's environment (`uv run ...`)."""
+    inside = item.purpose != "install" and item.run.startswith(_IN_ENVIRONMENT)
+    if prefix and inside and not item.run.startswith(prefix):
         return msgspec.structs.replace(item, run=prefix + item.run)
     return item
 
@@ -221,7 +311,7 @@ def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
     if manager == "hatch" and "pytest" in tests:
         return [step("test", "hatch test")]
     if "pytest" in tests and manager == "uv" and not _installs_pytest(draft, manager):
-        return [step("test", "uv run --with pytest pytest")]
+        return [step("test", f"uv run --with {tools.pinned('pytest')} pytest")]
     if "pytest" in tests:
         return [step("test", prefix + "pytest" if prefix else "python -m pytest")]
     if "django" in draft.frameworks() and "unittest" in tests:

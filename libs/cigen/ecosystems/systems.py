@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from libs.cigen import versions
 from libs.cigen.ecosystems.common import Draft, assemble, step
-from libs.cigen.plan import Job, Step
+from libs.cigen.plan import Job, Runtime, Step
 
 
 def plan_go(draft: Draft) -> Job:
@@ -29,13 +31,29 @@ def plan_go(draft: Draft) -> Job:
         id="",
         name="",
         ecosystem="go",
-        runtime=draft.runtime("go"),
+        runtime=_go_runtime(draft),
         manager="go",
         lockfiles=draft.lockfiles("go.sum"),
         tools=("golangci-lint",) if any(s.tool == "golangci-lint" for s in defaults) else (),
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _go_runtime(draft: Draft) -> Runtime:
+    """go.mod's `go` line is the oldest Go the module builds with, not the one to build
+    with: dependencies may need newer, and no runner can fetch a toolchain for it. Its
+    `toolchain` line, or a version file, names one; without either, the newest (stable)
+    builds every module whose `go` line is older."""
+    runtime = draft.runtime("go")
+    fields = {r.field for r in draft.sub.runtimes if r.source == runtime.declared_in}
+    if runtime.declared_in and runtime.declared_in.endswith("go.mod") and "toolchain" not in fields:
+        draft.notes.append(
+            f"{draft.where()}: {runtime.declared_in} says go {runtime.versions[0]} as a "
+            "minimum and names no toolchain; the job builds with the stable release"
+        )
+        return msgspec.structs.replace(runtime, versions=("stable",), declared_in=None)
+    return runtime
 
 
 def plan_rust(draft: Draft) -> Job:

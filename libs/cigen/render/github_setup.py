@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from libs.cigen import tools
 from libs.cigen.ecosystems.node import uses_corepack
 from libs.cigen.pins import PinTable
 from libs.cigen.plan import Job, Runtime
@@ -84,12 +85,11 @@ def _python(b: Builder, job: Job) -> Setup:
         with_: dict[str, object] = {"python-version": v, "enable-cache": True}
         if files:
             with_["cache-dependency-glob"] = _lines(files)
-        if job.manager_version:
-            with_["version"] = job.manager_version
+        with_["version"] = job.manager_version or tools.PYTHON["uv"]
         return Setup(steps=[b.action("Set up uv and Python", "astral-sh/setup-uv", with_)])
     steps: list[StepDict] = []
-    if manager in ("poetry", "pdm", "pipenv"):
-        spec = f"{manager}=={job.manager_version}" if job.manager_version else manager
+    if manager in ("poetry", "pdm", "pipenv", "hatch"):
+        spec = f"{manager}=={job.manager_version or tools.PYTHON[manager]}"
         steps.append({"name": f"Install {manager}", "run": f"pipx install {spec}"})
     python: dict[str, object] = {"python-version": v}
     if manager in ("pip", "poetry", "pipenv") and files:
@@ -116,11 +116,17 @@ def _node(b: Builder, job: Job) -> Setup:
     if files:
         node.update({"cache": manager, "cache-dependency-path": _lines(files)})
     steps.append(b.action(f"Set up Node.js {v}", "actions/setup-node", node))
+    if "bun" in job.tools:  # the project's scripts call bun too
+        steps.append(_setup_bun(b, tools.BUN))
     return Setup(steps=steps)
 
 
+def _setup_bun(b: Builder, version: str) -> StepDict:
+    return b.action("Set up Bun", "oven-sh/setup-bun", {"bun-version": version})
+
+
 def _bun(b: Builder, job: Job) -> Setup:
-    steps = [b.action("Set up Bun", "oven-sh/setup-bun", {"bun-version": version_of(job)})]
+    steps = [_setup_bun(b, version_of(job))]
     if job.lockfiles:
         steps.append(b.cache(job, "bun", ["~/.bun/install/cache"], job.lockfiles))
     return Setup(steps=steps)
@@ -148,9 +154,11 @@ def _rust(b: Builder, job: Job) -> Setup:
 
 def _java(b: Builder, job: Job) -> Setup:
     assert job.runtime is not None
+    also = tuple(job.runtime.options.get("also", "").split())
     with_: dict[str, object] = {
         "distribution": job.runtime.options.get("distribution", "temurin"),
-        "java-version": version_of(job),
+        # the last one listed is the default (JAVA_HOME); the others are for toolchains
+        "java-version": _lines((*also, version_of(job))),
     }
     if job.manager == "maven" and job.lockfiles:
         with_.update({"cache": "maven", "cache-dependency-path": _lines(job.lockfiles)})
@@ -170,7 +178,11 @@ def _ruby(b: Builder, job: Job) -> Setup:
 
 
 def _php(b: Builder, job: Job) -> Setup:
-    with_ = {"php-version": version_of(job), "tools": "composer", "coverage": "none"}
+    with_ = {
+        "php-version": version_of(job),
+        "tools": f"composer:{tools.COMPOSER}",
+        "coverage": "none",
+    }
     steps = [b.action(f"Set up PHP {version_of(job)}", "shivammathur/setup-php", dict(with_))]
     if job.lockfiles:
         # Composer's own cache folder, asked of Composer: the runner context (runner.temp)

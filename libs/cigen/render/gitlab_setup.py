@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from libs.cigen import tools
 from libs.cigen.ecosystems.node import uses_corepack
 from libs.cigen.plan import Job, Runtime
 
@@ -99,19 +100,22 @@ def _java(job: Job, version: str) -> str:
 def bootstrap(job: Job) -> list[str]:
     """Commands that provide the package manager and tools the image lacks."""
     manager, version = job.manager, job.manager_version
-    if manager in ("uv", "poetry", "pdm", "pipenv"):
-        spec = f"{manager}=={version}" if version else manager
-        return [f"python -m pip install {spec}"]
+    bun = [f"npm install --global bun@{tools.BUN}"] if "bun" in job.tools else []
+    if manager in ("uv", "poetry", "pdm", "pipenv", "hatch"):
+        return [f"python -m pip install {manager}=={version or tools.PYTHON[manager]}"]
     if manager == "pnpm":
-        return [f"npm install --global pnpm@{version or '10'}"]
+        pnpm = version or tools.PNPM[tools.PNPM_DEFAULT]
+        return [f"npm install --global pnpm@{pnpm}", *bun]
     if uses_corepack(job):
-        return ["corepack enable"]
+        return ["corepack enable", *bun]
     if manager == "composer":
         return [
             "apt-get update -qq && apt-get install -y -qq --no-install-recommends git unzip",
             "curl -fsSL https://getcomposer.org/installer"
-            " | php -- --install-dir=/usr/local/bin --filename=composer",
+            f" | php -- --install-dir=/usr/local/bin --filename=composer --version={tools.COMPOSER}",
         ]
+    if bun:
+        return bun
     if manager == "cargo" and job.tools:
         return [f"rustup component add {' '.join(job.tools)}"]
     if manager == "mix":

@@ -124,7 +124,8 @@ def test_decisions_are_reported_as_notes() -> None:
     assert "the repository root: no python version is declared; using 3.13" in notes
     assert "docs: no CI job for deno; this package manager is not supported yet" in notes
     assert (
-        "the repository root: no requirements file; pytest is installed beside the package"
+        "the repository root: pytest is not in the files the job installs; it is installed "
+        "beside the package"
     ) in notes
     monorepo = generate(MONOREPO).notes
     assert (
