@@ -50,6 +50,11 @@ PNPM_DEFAULT = "10"
 # is the 2.8 line setup-php resolves, checked by hand with the other tables
 COMPOSER = "2.8.12"
 
+# Maven Central and GitHub are not reachable from here either: sbt's launcher and the
+# Coursier CLI that installs it, at releases checked by hand
+SBT = "1.10.11"
+COURSIER = "v2.1.24"
+
 _EXACT = re.compile(r"^==\s*([0-9][0-9A-Za-z.+!-]*)$")
 
 

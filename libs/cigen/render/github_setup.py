@@ -228,7 +228,7 @@ def _scala(b: Builder, job: Job) -> Setup:
         steps=[
             b.action(f"Set up Java {version_of(job)}", "actions/setup-java", with_),
             # hosted Ubuntu 24.04 runners ship no sbt; Coursier installs it on that Java
-            b.action("Set up sbt", "coursier/setup-action", {"apps": "sbt"}),
+            b.action("Set up sbt", "coursier/setup-action", {"apps": f"sbt:{tools.SBT}"}),
         ]
     )
 

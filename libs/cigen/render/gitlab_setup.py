@@ -111,8 +111,8 @@ def bootstrap(job: Job) -> list[str]:
     if manager == "composer":
         return [
             "apt-get update -qq && apt-get install -y -qq --no-install-recommends git unzip",
-            "curl -fsSL https://getcomposer.org/installer"
-            f" | php -- --install-dir=/usr/local/bin --filename=composer --version={tools.COMPOSER}",
+            "curl -fsSL https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin"
+            f" --filename=composer --version={tools.COMPOSER}",
         ]
     if bun:
         return bun
@@ -123,10 +123,10 @@ def bootstrap(job: Job) -> list[str]:
     if manager == "sbt":
         return [
             "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl",
-            "curl -fsSL https://github.com/coursier/coursier/releases/latest/download/"
+            f"curl -fsSL https://github.com/coursier/coursier/releases/download/{tools.COURSIER}/"
             "cs-x86_64-pc-linux.gz | gzip -d > /usr/local/bin/cs",
             "chmod +x /usr/local/bin/cs",
-            "cs install --install-dir /usr/local/bin sbt",
+            f"cs install --install-dir /usr/local/bin sbt:{tools.SBT}",
         ]
     if manager == "cmake":
         return ["apt-get update -qq && apt-get install -y -qq --no-install-recommends cmake"]

@@ -105,6 +105,18 @@ def test_a_hardened_workflow_passes_every_validator() -> None:
             ),
             {("actionlint", "expression")},
         ),
+        (
+            ("      - run: make test\n", "      - run: pipx install pdm\n"),
+            {("policy", "unpinned-install")},
+        ),
+        (
+            ("      - run: make test\n", "      - run: npm install --global pnpm@10\n"),
+            {("policy", "unpinned-install")},
+        ),
+        (
+            ("      - run: make test\n", "      - run: go install example.org/tool@latest\n"),
+            {("policy", "unpinned-install")},
+        ),
         (  # shellcheck through actionlint: an unquoted glob in a test
             ("      - run: make test\n", "      - run: '[ -f $FILE ] && make test'\n"),
             {("actionlint", "shellcheck")},
@@ -116,6 +128,16 @@ def test_each_weakness_is_caught(change: tuple[str, str], expected: set[tuple[st
     assert old in GOOD
     found = rules(GOOD.replace(old, new))
     assert expected <= found, found
+
+
+def test_pinned_installs_and_the_projects_own_dependencies_pass() -> None:
+    for run in (
+        "pipx install pdm==2.29.4",
+        "python -m pip install -r requirements.txt -e .",
+        "uvx pre-commit@4.7.0 run --all-files",
+        "npm ci",
+    ):
+        assert rules(GOOD.replace("      - run: make test\n", f"      - run: {run}\n")) == set()
 
 
 def test_broken_yaml_fails_without_running_the_rest() -> None:

@@ -1,0 +1,69 @@
+"""Failure classes of Python jobs (issue 13, section 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.cigen.fixtures import generated
+
+UV = """[project]
+name = "pkg"
+[dependency-groups]
+dev = ["pytest>=8"]
+typing = ["mypy>=1.10", "types-requests"]
+{mypy}
+"""
+
+
+def test_mypy_checks_what_its_configuration_names(tmp_path: Path) -> None:
+    """`mypy .` over the whole tree also checks docs/conf.py and scripts the project
+    never type-checks; a configuration that names `files` or `packages` is the scope."""
+    files = {
+        "pyproject.toml": UV.format(mypy='[tool.mypy]\nfiles = ["src/pkg"]\nstrict = true'),
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    result = generated(tmp_path / "named", files)
+    assert "uv run mypy" in result.runs("python")
+    assert "uv run mypy ." not in result.runs("python")
+    unnamed = {**files, "pyproject.toml": UV.format(mypy="[tool.mypy]\nstrict = true")}
+    assert "uv run mypy ." in generated(tmp_path / "unnamed", unnamed).runs("python")
+
+
+def test_a_type_checker_runs_with_the_group_that_declares_it(tmp_path: Path) -> None:
+    """mypy in a `typing` dependency group, beside the stubs it needs: `uv sync` alone
+    installs only `dev`; the job adds `--group typing` rather than run mypy without its
+    stubs (or not at all)."""
+    files = {
+        "pyproject.toml": UV.format(mypy='[tool.mypy]\nfiles = ["src"]'),
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    assert runs[0] == "uv sync --locked --group typing"
+    assert "uv run mypy" in runs
+
+
+def test_pip_installs_the_extra_that_declares_the_tests(tmp_path: Path) -> None:
+    """A pip project whose pytest and its plugins live in a `tests` extra: installing
+    pytest alone leaves the plugins and test dependencies out."""
+    pyproject = (
+        '[project]\nname = "pkg"\n[project.optional-dependencies]\n'
+        'tests = ["pytest>=8", "pytest-asyncio"]\n'
+    )
+    files = {"pyproject.toml": pyproject, "tests/test_pkg.py": "def test_pkg(): pass\n"}
+    runs = generated(tmp_path, files).runs("python")
+    assert runs[0] == 'python -m pip install -e ".[tests]"'
+    assert runs[-1] == "python -m pytest"
+
+
+def test_a_django_project_runs_manage_py_test(tmp_path: Path) -> None:
+    """Django's own test modules are `tests.py`, which no `test_*.py` search finds: the
+    project got no test step at all."""
+    files = {
+        "requirements.txt": "Django==5.2\n",
+        "manage.py": "import django\n",
+        "blog/tests.py": "from django.test import TestCase\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    assert runs[-1] == "python manage.py test"
