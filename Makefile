@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test test-unit lint fmt bench clean prometheus
+.PHONY: install run test test-unit lint fmt bench clean prometheus tools
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -26,10 +26,14 @@ run: install
 prometheus:
 	@scripts/ensure_prometheus.sh
 
-test: install prometheus
+# The deploy checks run amtool (Debian's `prometheus-alertmanager`).
+tools: prometheus
+	@scripts/ensure_alertmanager.sh
+
+test: install tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp=$(CURDIR)/.pytest-tmp
 
-test-unit: install prometheus
+test-unit: install tools
 	$(BIN)/pytest tests/unit
 
 lint: install

@@ -35,8 +35,8 @@ from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
 from libs.common.embedded import throwaway_servers
 from services.api.app import create_app
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
-from services.worker.settings import build_worker, stop_worker
 from tests.fakes.gemini import FakeGemini
 from tests.helpers import git, parse_sse
 

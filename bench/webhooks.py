@@ -36,7 +36,7 @@ from libs.common.crypto import generate_key
 from libs.common.db.migrate import migrate
 from libs.common.db.pool import connect
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
-from libs.github.webhooks import sign
+from libs.github.signatures import sign
 from services.api.__main__ import new_event_loop
 
 SECRET = b"bench webhook secret"

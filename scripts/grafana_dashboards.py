@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,8 @@ class Panel:
     title: str
     queries: tuple[tuple[str, str], ...]  # (PromQL, legend)
     unit: str = "short"
+    # Keyword-only: a description passed by position once became three panels' type.
+    _: KW_ONLY
     kind: Literal["timeseries", "stat"] = "timeseries"
     description: str = ""
     width: int = 12
@@ -69,21 +71,25 @@ OVERVIEW = Dashboard(
     "The api's rate, errors and duration per route template, and its dependencies.",
     (
         Panel("API instances up", (q('sum(up{job="autodevops-api"})'),), kind="stat", width=6),
-        Panel("Requests per second", (q(f"sum(rate({HTTP}[{RATE}]))"),), "reqps", "stat", width=6),
+        Panel(
+            "Requests per second", (q(f"sum(rate({HTTP}[{RATE}]))"),), "reqps", kind="stat", width=6
+        ),
         Panel(
             "5xx ratio",
             (q(ratio(f'rate({HTTP}{{status_class="5xx"}}[{RATE}])', f"rate({HTTP}[{RATE}])")),),
             "percentunit",
-            "stat",
-            "Alert AutoDevOpsHighErrorRatio fires above 5 % for 5 minutes.",
+            kind="stat",
+            description="Alert AutoDevOpsHighErrorRatio fires above 5 % for 5 minutes.",
             width=6,
         ),
         Panel(
             "p99 latency",
             (q(f"histogram_quantile(0.99, sum by (le) (rate({HTTP_LATENCY}_bucket[{RATE}])))"),),
             "s",
-            "stat",
-            "Event streams are not counted. Alert AutoDevOpsHighLatency fires above 2 s.",
+            kind="stat",
+            description=(
+                "Event streams are not counted. Alert AutoDevOpsHighLatency fires above 2 s."
+            ),
             width=6,
         ),
         Panel(
@@ -250,15 +256,15 @@ AI = Dashboard(
             "Daily budget used",
             (q("max(autodevops_ai_tokens_today) / max(autodevops_ai_daily_budget_tokens > 0)"),),
             "percentunit",
-            "stat",
-            "Empty without AI_DAILY_BUDGET_TOKENS. Alerts at 80 % and 100 %.",
+            kind="stat",
+            description="Empty without AI_DAILY_BUDGET_TOKENS. Alerts at 80 % and 100 %.",
             width=8,
         ),
         Panel(
             "Estimated cost, last 24 h",
             (q(f"sum(increase({AI_COST}[24h]))"),),
             "currencyUSD",
-            "stat",
+            kind="stat",
             width=8,
         ),
         Panel(
@@ -270,13 +276,13 @@ AI = Dashboard(
             "Call error ratio",
             (q(ratio(f'rate({AI_CALLS}{{outcome!="ok"}}[{RATE}])', f"rate({AI_CALLS}[{RATE}])")),),
             "percentunit",
-            "Alert AutoDevOpsAiErrorRatio fires above 5 % for 10 minutes.",
+            description="Alert AutoDevOpsAiErrorRatio fires above 5 % for 10 minutes.",
         ),
         Panel(
             "Tokens by kind",
             (q(f"sum by (kind) (rate(autodevops_ai_tokens_total[{RATE}]))", "{{kind}}"),),
             "short",
-            "Tokens per second: prompt, output and thinking (billed as output).",
+            description="Tokens per second: prompt, output and thinking (billed as output).",
         ),
         Panel(
             "Estimated cost per hour by model",
@@ -366,8 +372,8 @@ OPERATIONS = Dashboard(
             "Since the last good backup",
             (q("time() - max(autodevops_backup_last_success_timestamp_seconds)"),),
             "s",
-            "stat",
-            "Alert AutoDevOpsBackupStale fires past 26 hours.",
+            kind="stat",
+            description="Alert AutoDevOpsBackupStale fires past 26 hours.",
             width=6,
         ),
         Panel(
@@ -381,7 +387,7 @@ OPERATIONS = Dashboard(
             "Newest backup size",
             (q("max(autodevops_backup_size_bytes)"),),
             "bytes",
-            "stat",
+            kind="stat",
             width=6,
         ),
         Panel(
@@ -451,7 +457,7 @@ RUNTIME = Dashboard(
             "CPU",
             (q(f"rate(process_cpu_seconds_total{{{APP}}}[{RATE}])", "{{job}} {{instance}}"),),
             "percentunit",
-            "CPU seconds per second (1 = one core).",
+            description="CPU seconds per second (1 = one core).",
         ),
         Panel(
             "Resident memory",

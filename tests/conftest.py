@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_profiles
 from redis.asyncio import Redis
 
 from libs.common.config import Settings, load_settings
@@ -26,6 +27,11 @@ from libs.common.db.pool import connect
 from libs.common.embedded import throwaway_servers
 
 pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.s3"]
+
+# No per-example deadline: on a loaded 2-core machine one example can take a second, and a
+# timing is not what the property tests assert.
+hypothesis_profiles.register_profile("suite", deadline=None)
+hypothesis_profiles.load_profile("suite")
 
 
 @dataclass(frozen=True)

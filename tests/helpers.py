@@ -14,7 +14,6 @@ import asyncpg
 from libs.common.crypto import Keyring
 from libs.common.db import credentials
 from libs.common.db import repos as repos_db
-from libs.common.db import webhooks as webhooks_db
 from libs.common.schemas import Repository
 from tests.conftest import Tenant
 
@@ -91,10 +90,10 @@ async def github_repository(
         sealed, key_id = keyring.encrypt(token.encode(), credentials.context(tenant.user_id))
         await credentials.store_github_token(db, tenant.user_id, sealed, key_id, "repo")
     if webhook_secret is not None:
-        sealed, key_id = keyring.encrypt(webhook_secret, webhooks_db.secret_context(repo.id))
-        await webhooks_db.store_webhook_secret(db, tenant.organization_id, repo.id, sealed, key_id)
+        sealed, key_id = keyring.encrypt(webhook_secret, repos_db.secret_context(repo.id))
+        await repos_db.store_webhook_secret(db, tenant.organization_id, repo.id, sealed, key_id)
     if hook_id is not None:
-        await webhooks_db.store_webhook_id(db, tenant.organization_id, repo.id, hook_id)
+        await repos_db.store_webhook_id(db, tenant.organization_id, repo.id, hook_id)
     return repo
 
 

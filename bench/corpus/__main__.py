@@ -2,7 +2,9 @@
 
 Each repository lands in `DIR/owner+name` as a plain work tree at the manifest's commit
 (no history beyond it). An existing checkout at the right commit is kept; one at another
-commit is moved to it. `list` prints the manifest.
+commit is moved to it. A mirror that lacks some blobs (a snapshot without its largest
+files) cannot be fetched from; the checkout then borrows its objects and goes without
+those files, and says which. `list` prints the manifest.
 """
 
 from __future__ import annotations
@@ -30,18 +32,61 @@ def source(repo: Repo, mirrors: Path | None) -> str:
     return f"https://github.com/{repo.name}.git"
 
 
+def head(target: Path) -> str:
+    """The commit checked out in `target`, or "" in a repository without one."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "-q", "HEAD"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
 def checkout(repo: Repo, into: Path, mirrors: Path | None) -> str:
     target = into / repo.slug
     if (target / ".git").exists():
-        if git("rev-parse", "HEAD", cwd=target) == repo.commit:
+        if head(target) == repo.commit:
             return "kept"
     else:
         target.mkdir(parents=True, exist_ok=True)
         git("init", "-q", cwd=target)
-    git("fetch", "-q", "--depth", "1", source(repo, mirrors), repo.commit, cwd=target)
+    origin = source(repo, mirrors)
+    try:
+        git("fetch", "-q", "--depth", "1", origin, repo.commit, cwd=target)
+    except subprocess.CalledProcessError:
+        if not Path(origin).is_dir():
+            raise
+        return from_objects(target, Path(origin), repo.commit)
     git("-c", "advice.detachedHead=false", "checkout", "-q", "--force", repo.commit, cwd=target)
     git("clean", "-qfdx", cwd=target)
     return "checked out"
+
+
+def from_objects(target: Path, mirror: Path, commit: str) -> str:
+    """Check out `commit` from a mirror that git refuses to fetch from because it lacks
+    some blobs (snapshots leave out their largest files): borrow the mirror's objects
+    (alternates), write every file it has, and name the ones it has not.
+    """
+    objects = mirror / ".git" / "objects" if (mirror / ".git").is_dir() else mirror / "objects"
+    (target / ".git" / "objects" / "info" / "alternates").write_text(f"{objects.resolve()}\n")
+    git("read-tree", commit, cwd=target)
+    # exits non-zero on a missing blob, after writing every other file
+    subprocess.run(
+        ["git", "checkout-index", "--all", "--force"],
+        cwd=target,
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    git("update-ref", "--no-deref", "HEAD", commit, cwd=target)
+    git("clean", "-qfdx", cwd=target)
+    absent = git("ls-files", "--deleted", cwd=target).splitlines()
+    if not absent:
+        return "checked out from the mirror's objects"
+    return f"checked out from the mirror's objects, without {', '.join(absent)}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ from libs.ai.errors import (
     AiUnreachable,
 )
 from libs.common.config import Settings
-from libs.common.db.ai_usage import Usage
+from libs.common.schemas import Usage
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from libs.common.db.ai_usage import Usage
+from libs.common.schemas import Usage
 
 
 class AiError(Exception):

@@ -14,7 +14,7 @@ import msgspec
 
 from libs.ai.errors import AiBadOutput
 from libs.analysis.report import Category, Effort, Severity
-from libs.common.db.ai_usage import Usage
+from libs.common.schemas import Usage
 
 MAX_RECOMMENDATIONS = 10
 MAX_EVIDENCE = 5

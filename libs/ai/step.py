@@ -29,8 +29,8 @@ from libs.ai.merge import grounded, merge
 from libs.ai.schema import AiAnalysis, parse_answer, response_schema
 from libs.analysis.report import AiResult, Recommendation, Report
 from libs.common.db import Conn, ai_usage
-from libs.common.db.ai_usage import Usage
 from libs.common.metrics import Metrics
+from libs.common.schemas import Usage
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.ai")

@@ -149,6 +149,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # they cause follows its trace's decision across services.
     trace_sample_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 1.0
 
+    # Sentry error tracking (docs/deploy.md#error-tracking): off unless the DSN is set;
+    # release defaults to autodevops@<version>, environment to ENVIRONMENT.
+    sentry_dsn: SecretStr | None = None
+    sentry_release: str | None = None
+    sentry_environment: str | None = None
+
     data_dir: str = ".data"
     workdir: str | None = None
 

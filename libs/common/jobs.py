@@ -14,8 +14,8 @@ from redis.exceptions import RedisError
 
 from libs.common.db import jobs as jobs_db
 from libs.common.redis import queue
-from libs.common.redis.queue import JobKind, JobPayload
-from libs.common.schemas import Job
+from libs.common.redis.queue import JobPayload
+from libs.common.schemas import Job, JobKind
 from libs.common.telemetry import current_carrier, current_context, current_trace_id
 
 log = structlog.get_logger(__name__)
@@ -81,9 +81,8 @@ async def submit(
 
 async def enqueue_row(pool: asyncpg.Pool, redis: Redis, job: Job) -> dt.datetime | None:
     """Put a job row on its queue; returns when, or None if Redis refused (the sweep retries)."""
-    kind: JobKind = job.kind  # type: ignore[assignment]
     try:
-        await queue.enqueue(redis, kind, job.dedup_key, payload_for(job))
+        await queue.enqueue(redis, job.kind, job.dedup_key, payload_for(job))
     except (RedisError, OSError) as exc:
         log.warning("enqueue failed; the reconciler will retry", job_id=str(job.id), error=str(exc))
         return None

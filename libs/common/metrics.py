@@ -28,9 +28,8 @@ from prometheus_client import (
 )
 
 from libs.common.config import Settings
-from libs.common.db.ai_usage import Usage
 from libs.common.pricing import Price, parse_prices
-from libs.common.redis.queue import KINDS
+from libs.common.schemas import KINDS, Usage
 
 # `_created` series double every counter for a timestamp nobody graphs.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -154,6 +153,26 @@ class Metrics:
 
     def _scrape_time(self, p: str, r: CollectorRegistry | None) -> None:
         """Gauges read from Redis and PostgreSQL when Prometheus scrapes (libs.common.scrape)."""
+        # Backups are read from the backups table, so one taken by anyone (the nightly run,
+        # `autodevops backup` by hand) shows at the next scrape of every api and worker.
+        self.backup_last_success = Gauge(
+            f"{p}_backup_last_success_timestamp_seconds",
+            "When the newest successful backup finished (0: none yet; read at scrape time).",
+            registry=r,
+        )
+        self.backup_verified = Gauge(
+            f"{p}_backup_verified",
+            "1 when the newest successful backup restored and matched, else 0.",
+            registry=r,
+        )
+        self.backup_size = Gauge(
+            f"{p}_backup_size_bytes", "Size of the newest successful backup.", registry=r
+        )
+        self.database_created = Gauge(
+            f"{p}_database_created_timestamp_seconds",
+            "When the platform's database was first migrated: backups are due from then.",
+            registry=r,
+        )
         self.dependency_up = Gauge(
             f"{p}_dependency_up",
             "1 when the dependency answered the last check (at scrape time and on /ready).",
@@ -274,19 +293,6 @@ class Metrics:
             "Maintenance runs finished by the worker, by task and outcome.",
             ["task", "outcome"],
             registry=r,
-        )
-        self.backup_last_success = Gauge(
-            f"{p}_backup_last_success_timestamp_seconds",
-            "When the newest successful backup finished (0: none yet).",
-            registry=r,
-        )
-        self.backup_verified = Gauge(
-            f"{p}_backup_verified",
-            "1 when the newest successful backup restored and matched, else 0.",
-            registry=r,
-        )
-        self.backup_size = Gauge(
-            f"{p}_backup_size_bytes", "Size of the newest successful backup.", registry=r
         )
         self.backup_duration = Histogram(
             f"{p}_backup_duration_seconds",

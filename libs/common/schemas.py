@@ -10,6 +10,9 @@ import msgspec
 
 Provider = Literal["github", "git", "local"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
+# The kinds of job, each with its own queue (libs.common.redis.queue).
+JobKind = Literal["sync", "analysis", "ci_generation"]
+KINDS: tuple[JobKind, ...] = ("sync", "analysis", "ci_generation")
 Role = Literal["owner", "admin", "member"]
 
 
@@ -42,7 +45,7 @@ class Job(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     organization_id: uuid.UUID
     repository_id: uuid.UUID | None
-    kind: str
+    kind: JobKind
     commit_sha: str | None
     status: JobStatus
     attempts: int
@@ -63,6 +66,15 @@ class Job(msgspec.Struct, kw_only=True):
     @property
     def finished(self) -> bool:
         return self.status in ("succeeded", "failed")
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    """The token counts of one call; `total` includes thinking tokens."""
+
+    prompt: int = 0
+    output: int = 0
+    thinking: int = 0
+    total: int = 0
 
 
 class TokenInfo(msgspec.Struct, kw_only=True):

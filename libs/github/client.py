@@ -21,7 +21,6 @@ import gidgethub.aiohttp
 import msgspec
 from gidgethub import sansio
 
-from libs.common.config import Settings
 from libs.github.errors import Invalid, NotFound, Transient, map_error
 from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract, save_archive
 from libs.github.types import (
@@ -95,12 +94,6 @@ class GitHubClient:
             oauth_token=token,
             base_url=self.api_url,
         )
-
-    @classmethod
-    def from_settings(
-        cls, session: aiohttp.ClientSession, settings: Settings, token: str | None
-    ) -> GitHubClient:
-        return cls(session, token=token, api_url=settings.github_api_url)
 
     async def _call(self, request: Awaitable[T]) -> T:
         try:

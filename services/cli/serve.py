@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from libs.common.redis.queue import KINDS
+from libs.common.schemas import KINDS
 
 
 def service_command(service: str, *extra: str) -> list[str]:

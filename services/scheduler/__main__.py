@@ -11,6 +11,7 @@ import structlog
 from libs.common import metrics_server
 from libs.common.config import ConfigError, Settings, load_settings
 from libs.common.db.pool import create_pool
+from libs.common.errortracking import init_error_tracking
 from libs.common.logging import configure_logging
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
@@ -47,6 +48,7 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
     configure_logging(settings, "scheduler")
+    init_error_tracking(settings, "scheduler")
     setup_tracing(settings, "autodevops-scheduler")
     asyncio.run(serve(settings))
 

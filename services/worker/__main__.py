@@ -7,8 +7,9 @@ import asyncio
 import sys
 
 from libs.common.config import ConfigError, load_settings
+from libs.common.errortracking import init_error_tracking
 from libs.common.logging import configure_logging
-from libs.common.redis.queue import KINDS, JobKind
+from libs.common.schemas import KINDS, JobKind
 from libs.common.telemetry import setup_tracing
 from services.worker.main import serve
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
     configure_logging(settings, "worker")
+    init_error_tracking(settings, "worker")
     setup_tracing(settings, "autodevops-worker")
     queues: list[JobKind] = args.queue or list(KINDS)
     asyncio.run(serve(settings, queues))

@@ -19,6 +19,7 @@ from libs.common.db import credentials
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
+from libs.github.client import GitHubClient
 
 SHM = "/dev/shm"
 
@@ -58,6 +59,10 @@ class Deps:
         if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
             return Path(SHM)
         return Path(tempfile.gettempdir())
+
+    def github(self, token: str | None) -> GitHubClient:
+        """GitHub's REST API (GITHUB_API_URL) for `token`, on the worker's HTTP session."""
+        return GitHubClient(self.http, token=token, api_url=self.settings.github_api_url)
 
     async def github_token(self, user_id: uuid.UUID | None) -> str | None:
         """The user's GitHub token, decrypted; None without a user, a token or a key."""

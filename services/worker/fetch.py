@@ -64,9 +64,9 @@ async def fetch_tree(
     ):
         if not _SHA.match(commit):
             raise PermanentJobError(f"not a full commit sha: {commit!r}", "bad_commit")
-        limits = ExtractLimits.from_settings(settings)
+        limits = ExtractLimits(max_files=settings.repo_max_files, max_bytes=settings.repo_max_bytes)
         if repo.provider == "github":
-            client = GitHubClient.from_settings(session, settings, token)
+            client = GitHubClient(session, token=token, api_url=settings.github_api_url)
             try:
                 return await client.fetch_tree(
                     repo.full_name,

@@ -11,12 +11,12 @@ import structlog
 
 from libs.common import metrics_server, scrape
 from libs.common.config import Settings
-from libs.common.redis.queue import JobKind
+from libs.common.schemas import JobKind
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
 from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
 from services.worker.runner import sweep_scratch
-from services.worker.settings import build_worker, stop_worker
 
 log = structlog.get_logger(__name__)
 

@@ -163,7 +163,7 @@ async def _attempt(
     try:
         result = await _within(handler, jc, deadline)
     except PermanentJobError as exc:
-        await _fail(jc, queue, exc.reason, exc.error_type)
+        await _fail(jc, queue, exc.reason, exc.error_type, expected=True)
     except Exception as exc:
         transient = isinstance(exc, TransientJobError)
         reason = exc.reason if transient else "internal error (see worker logs)"  # type: ignore[attr-defined]
@@ -210,12 +210,17 @@ async def _within(handler: Handler, jc: JobContext, deadline: float) -> dict[str
         ) from None
 
 
-async def _fail(jc: JobContext, queue: str, reason: str, error_type: str) -> None:
+async def _fail(
+    jc: JobContext, queue: str, reason: str, error_type: str, *, expected: bool = False
+) -> None:
     async with jc.deps.pool.acquire() as conn:
         finished = await jobs_db.finish(
             conn, jc.job.organization_id, jc.job.id, error=reason, error_type=error_type
         )
     if finished:
-        log.warning("job failed", reason=reason, error_type=error_type)
+        # The job's own input (a gone repository, bad params) is a warning; anything else
+        # is an error for error tracking to report.
+        report = log.warning if expected else log.error
+        report("job failed", reason=reason, error_type=error_type)
         await jc.emit("failed", message=reason, data={"error_type": error_type})
         jc.deps.metrics.jobs.labels(queue, "failed").inc()

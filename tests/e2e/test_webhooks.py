@@ -10,7 +10,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from libs.github.webhooks import sign
+from libs.github.signatures import sign
 from tests.e2e.conftest import Stack
 
 SECRET = "e2e webhook secret"

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.github import FakeGitHub
+from tests.fakes.sentry import FakeSentry
 
 
 @pytest.fixture
@@ -22,6 +23,14 @@ async def fake_gemini() -> AsyncIterator[FakeGemini]:
 @pytest.fixture
 async def fake_github() -> AsyncIterator[FakeGitHub]:
     fake = FakeGitHub()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def fake_sentry() -> AsyncIterator[FakeSentry]:
+    fake = FakeSentry()
     await fake.start()
     yield fake
     await fake.close()

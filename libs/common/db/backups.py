@@ -133,6 +133,20 @@ async def latest_succeeded(conn: Conn) -> Backup | None:
     return row_or_none(row, Backup)
 
 
+class Freshness(msgspec.Struct, kw_only=True):
+    latest: Backup | None
+    database_created: dt.datetime
+
+
+async def freshness(conn: Conn) -> Freshness:
+    """The newest successful backup, and since when one is due: the first migration."""
+    created = await conn.fetchval("SELECT min(applied_at) FROM schema_migrations")
+    return Freshness(
+        latest=await latest_succeeded(conn),
+        database_created=created or dt.datetime.now(dt.UTC),
+    )
+
+
 async def list_recent(conn: Conn, limit: int = 20) -> list[Backup]:
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM backups ORDER BY started_at DESC LIMIT $1", limit

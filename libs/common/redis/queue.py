@@ -7,16 +7,14 @@ worker's settings touches it; the api enqueues without importing worker code.
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 
 from libs.common.redis import keys
-
-JobKind = Literal["sync", "analysis", "ci_generation"]
-KINDS: tuple[JobKind, ...] = ("sync", "analysis", "ci_generation")
+from libs.common.schemas import JobKind
 
 
 class JobPayload(msgspec.Struct, frozen=True, kw_only=True):

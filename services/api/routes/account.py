@@ -15,10 +15,10 @@ from libs.common.db import tokens as tokens_db
 from libs.common.db.members import User
 from libs.common.db.orgs import Organization
 from libs.common.schemas import TokenInfo
-from services.api import keys
-from services.api.body import decode, json_response, path_uuid
-from services.api.errors import NotFound, Unauthorized, ValidationFailed
-from services.api.spec import operation
+from services.api.http import keys
+from services.api.http.body import decode, json_response, path_uuid
+from services.api.http.errors import NotFound, Unauthorized, ValidationFailed
+from services.api.http.spec import operation
 from services.api.views import ListOf
 
 routes = web.RouteTableDef()

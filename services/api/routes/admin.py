@@ -17,10 +17,11 @@ from libs.common.db import ai_usage
 from libs.common.db import orgs as orgs_db
 from libs.common.redis import keys as redis_keys
 from libs.common.redis import queue
-from services.api import keys
-from services.api.body import decode_query, json_response
-from services.api.errors import Forbidden, ValidationFailed
-from services.api.spec import operation
+from libs.common.schemas import KINDS
+from services.api.http import keys
+from services.api.http.body import decode_query, json_response
+from services.api.http.errors import Forbidden, ValidationFailed
+from services.api.http.spec import operation
 
 routes = web.RouteTableDef()
 
@@ -80,7 +81,7 @@ async def queue_depths(request: web.Request) -> web.Response:
     await require_admin(request)
     redis = request.app[keys.REDIS]
     depths = []
-    for kind in queue.KINDS:
+    for kind in KINDS:
         waiting, age = await queue.depth(redis, kind)
         rounded = round(age, 3) if age is not None else None
         depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=rounded))

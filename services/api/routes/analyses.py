@@ -7,10 +7,11 @@ from aiohttp import web
 
 from libs.analysis.report import Report
 from libs.common.db import analyses as analyses_db
-from services.api import keys, repos
-from services.api.body import json_response, path_uuid
-from services.api.errors import NotFound
-from services.api.spec import operation
+from services.api import registration
+from services.api.http import keys
+from services.api.http.body import json_response, path_uuid
+from services.api.http.errors import NotFound
+from services.api.http.spec import operation
 from services.api.views import AnalysisView, AnalysisWithReport, CiConfigView, ListOf
 
 routes = web.RouteTableDef()
@@ -25,7 +26,7 @@ routes = web.RouteTableDef()
 )
 async def list_analyses(request: web.Request) -> web.Response:
     who = keys.principal(request)
-    repo = await repos.get(request.app[keys.POOL], who, path_uuid(request))
+    repo = await registration.get(request.app[keys.POOL], who, path_uuid(request))
     async with request.app[keys.POOL].acquire() as conn:
         rows = await analyses_db.list_analyses(conn, who.organization_id, repo.id, limit=100)
     return json_response(ListOf(items=[AnalysisView.of(r) for r in rows]))

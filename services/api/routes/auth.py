@@ -8,11 +8,12 @@ import msgspec
 from aiohttp import web
 
 from libs.common.db import sessions as sessions_db
-from services.api import keys, oauth
-from services.api.body import json_response
-from services.api.errors import BadRequest, Forbidden, ServiceUnavailable
-from services.api.middlewares import SESSION_COOKIE, same_origin
-from services.api.spec import operation
+from services.api import github_signin
+from services.api.http import keys
+from services.api.http.body import json_response
+from services.api.http.errors import BadRequest, Forbidden, ServiceUnavailable
+from services.api.http.middlewares import SESSION_COOKIE, same_origin
+from services.api.http.spec import operation
 
 routes = web.RouteTableDef()
 
@@ -37,7 +38,7 @@ class TokenIssued(msgspec.Struct, kw_only=True):
 
 def redirect_uri(request: web.Request) -> str:
     base = request.app[keys.SETTINGS].public_url or str(request.url.origin())
-    return base.rstrip("/") + oauth.CALLBACK_PATH
+    return base.rstrip("/") + github_signin.CALLBACK_PATH
 
 
 def redirect(location: str) -> web.Response:
@@ -61,24 +62,24 @@ def _cookie(response: web.StreamResponse, name: str, value: str, path: str, max_
     ),
     query=LoginQuery,
     responses={302: None},
-    errors=(BadRequest, oauth.SignInNotConfigured),
+    errors=(BadRequest, github_signin.SignInNotConfigured),
     security="none",
     rate_limit="auth",
 )
 async def login(request: web.Request) -> web.StreamResponse:
     app = request.app
-    started = await oauth.start(
+    started = await github_signin.start(
         app[keys.REDIS],
         app[keys.SETTINGS],
         app[keys.KEYRING],
         redirect_uri(request),
-        oauth.parse_mode(request.query.get("mode")),
+        github_signin.parse_mode(request.query.get("mode")),
         request.query.get("next"),
     )
     response = redirect(started.authorize_url)
     _cookie(
         response,
-        oauth.BINDING_COOKIE,
+        github_signin.BINDING_COOKIE,
         started.browser_secret,
         "/auth/github",
         app[keys.SETTINGS].oauth_state_ttl_seconds,
@@ -93,15 +94,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     description="Works once per sign-in, in the browser that started it.",
     query=CallbackQuery,
     responses={302: None, 200: TokenIssued},
-    errors=(oauth.InvalidState, oauth.SignInFailed, oauth.SignInNotConfigured, ServiceUnavailable),
+    errors=(
+        github_signin.InvalidState,
+        github_signin.SignInFailed,
+        github_signin.SignInNotConfigured,
+        ServiceUnavailable,
+    ),
     security="none",
     rate_limit="auth",
 )
 async def callback(request: web.Request) -> web.StreamResponse:
     app = request.app
     if request.query.get("error"):
-        raise oauth.SignInFailed(f"GitHub answered: {request.query['error'][:100]}")
-    signed = await oauth.finish(
+        raise github_signin.SignInFailed(f"GitHub answered: {request.query['error'][:100]}")
+    signed = await github_signin.finish(
         pool=app[keys.POOL],
         redis=app[keys.REDIS],
         http=app[keys.HTTP],
@@ -110,7 +116,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         redirect_uri=redirect_uri(request),
         state=request.query.get("state"),
         code=request.query.get("code"),
-        browser_secret=request.cookies.get(oauth.BINDING_COOKIE),
+        browser_secret=request.cookies.get(github_signin.BINDING_COOKIE),
     )
     if signed.mode == "token":
         response: web.StreamResponse = json_response(
@@ -131,7 +137,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
             "/",
             app[keys.SETTINGS].session_ttl_seconds,
         )
-    response.del_cookie(oauth.BINDING_COOKIE, path="/auth/github")
+    response.del_cookie(github_signin.BINDING_COOKIE, path="/auth/github")
     return response
 
 

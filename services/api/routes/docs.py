@@ -7,11 +7,11 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.api import docs_page, keys, openapi
-from services.api.body import json_response
-from services.api.errors import NotFound
-from services.api.openapi import ProblemDetails
-from services.api.spec import HTML, operation
+from services.api.http import docs_page, keys, openapi
+from services.api.http.body import json_response
+from services.api.http.errors import NotFound
+from services.api.http.openapi import ProblemDetails
+from services.api.http.spec import HTML, operation
 
 routes = web.RouteTableDef()
 OPENAPI = web.AppKey("openapi", dict[str, Any])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from libs.common.redis import keys as redis_keys
-from services.api import keys, sse
-from services.api.errors import BadRequest
-from services.api.spec import EVENT_STREAM, operation
+from services.api.http import keys, sse
+from services.api.http.errors import BadRequest
+from services.api.http.spec import EVENT_STREAM, operation
 
 routes = web.RouteTableDef()
 

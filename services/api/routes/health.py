@@ -11,10 +11,10 @@ from aiohttp import web
 
 from libs.common import scrape
 from libs.common.redis import targets
-from services.api import keys
-from services.api.body import decode_query, json_response
-from services.api.errors import ServiceUnavailable, ValidationFailed, problem_response
-from services.api.spec import operation
+from services.api.http import keys
+from services.api.http.body import decode_query, json_response
+from services.api.http.errors import ServiceUnavailable, ValidationFailed, problem_response
+from services.api.http.spec import operation
 from services.api.views import Health, Readiness
 
 routes = web.RouteTableDef()

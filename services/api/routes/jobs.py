@@ -9,10 +9,10 @@ from libs.common.db import jobs as jobs_db
 from libs.common.redis import events
 from libs.common.redis import keys as redis_keys
 from libs.common.schemas import Job
-from services.api import keys, sse
-from services.api.body import json_response, path_uuid
-from services.api.errors import BadRequest, NotFound
-from services.api.spec import EVENT_STREAM, operation
+from services.api.http import keys, sse
+from services.api.http.body import json_response, path_uuid
+from services.api.http.errors import BadRequest, NotFound
+from services.api.http.spec import EVENT_STREAM, operation
 from services.api.views import JobView, ListOf
 
 routes = web.RouteTableDef()

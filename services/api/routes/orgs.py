@@ -13,10 +13,11 @@ from libs.common.db import orgs as orgs_db
 from libs.common.db.members import Member
 from libs.common.db.orgs import Organization
 from libs.common.schemas import Role
-from services.api import keys, orgs
-from services.api.body import decode, json_response, path_uuid
-from services.api.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.api.spec import operation
+from services.api import membership
+from services.api.http import keys
+from services.api.http.body import decode, json_response, path_uuid
+from services.api.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.api.http.spec import operation
 from services.api.views import ListOf
 
 routes = web.RouteTableDef()
@@ -62,7 +63,7 @@ async def list_organizations(request: web.Request) -> web.Response:
 async def create_organization(request: web.Request) -> web.Response:
     body = await decode(request, OrganizationCreate)
     async with request.app[keys.POOL].acquire() as conn:
-        org = await orgs.create(
+        org = await membership.create(
             conn,
             keys.principal(request),
             body.slug,
@@ -83,7 +84,7 @@ async def create_organization(request: web.Request) -> web.Response:
 )
 async def get_organization(request: web.Request) -> web.Response:
     async with request.app[keys.POOL].acquire() as conn:
-        org = await orgs.visible(conn, keys.principal(request), path_uuid(request))
+        org = await membership.visible(conn, keys.principal(request), path_uuid(request))
     return json_response(org)
 
 
@@ -97,7 +98,7 @@ async def get_organization(request: web.Request) -> web.Response:
 async def list_members(request: web.Request) -> web.Response:
     org_id = path_uuid(request)
     async with request.app[keys.POOL].acquire() as conn:
-        await orgs.visible(conn, keys.principal(request), org_id)
+        await membership.visible(conn, keys.principal(request), org_id)
         found = await members_db.list_members(conn, org_id)
     return json_response(ListOf(items=found))
 
@@ -115,7 +116,9 @@ async def add_member(request: web.Request) -> web.Response:
     org_id = path_uuid(request)
     body = await decode(request, MemberAdd)
     async with request.app[keys.POOL].acquire() as conn:
-        member = await orgs.add_member(conn, keys.principal(request), org_id, body.login, body.role)
+        member = await membership.add_member(
+            conn, keys.principal(request), org_id, body.login, body.role
+        )
     return json_response(member, status=201)
 
 
@@ -129,13 +132,15 @@ def _member_id(request: web.Request) -> uuid.UUID:
     tags=("organizations",),
     body=RoleChange,
     responses={200: Member},
-    errors=(NotFound, Forbidden, ValidationFailed, orgs.LastOwner, orgs.PersonalOwner),
+    errors=(NotFound, Forbidden, ValidationFailed, membership.LastOwner, membership.PersonalOwner),
 )
 async def change_role(request: web.Request) -> web.Response:
     org_id, user_id = path_uuid(request), _member_id(request)
     body = await decode(request, RoleChange)
     async with request.app[keys.POOL].acquire() as conn:
-        member = await orgs.change_role(conn, keys.principal(request), org_id, user_id, body.role)
+        member = await membership.change_role(
+            conn, keys.principal(request), org_id, user_id, body.role
+        )
     return json_response(member)
 
 
@@ -145,10 +150,10 @@ async def change_role(request: web.Request) -> web.Response:
     tags=("organizations",),
     description="Their tokens and sessions for this organization stop working at once.",
     responses={204: None},
-    errors=(NotFound, Forbidden, orgs.LastOwner, orgs.PersonalOwner),
+    errors=(NotFound, Forbidden, membership.LastOwner, membership.PersonalOwner),
 )
 async def remove_member(request: web.Request) -> web.Response:
     org_id, user_id = path_uuid(request), _member_id(request)
     async with request.app[keys.POOL].acquire() as conn:
-        await orgs.remove_member(conn, keys.principal(request), org_id, user_id)
+        await membership.remove_member(conn, keys.principal(request), org_id, user_id)
     return web.Response(status=204)

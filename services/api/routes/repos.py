@@ -6,13 +6,14 @@ from aiohttp import web
 
 from libs.common.db import repos as repos_db
 from libs.common.schemas import RepoCreate, Repository
-from services.api import github, keys, repos
-from services.api.body import decode, json_response, path_uuid
-from services.api.errors import NotFound, ValidationFailed
-from services.api.github import GithubNotConnected, GithubRepoNotReadable
-from services.api.repos import LocalReposDisabled
-from services.api.spec import operation
-from services.api.usage import QuotaExceeded
+from services.api import github_connect, job_requests, registration
+from services.api.github_connect import GithubNotConnected, GithubRepoNotReadable
+from services.api.http import keys
+from services.api.http.body import decode, json_response, path_uuid
+from services.api.http.errors import NotFound, ValidationFailed
+from services.api.http.spec import operation
+from services.api.quota import QuotaExceeded
+from services.api.registration import LocalReposDisabled
 from services.api.views import JobView, ListOf, RepositoryView
 
 routes = web.RouteTableDef()
@@ -38,11 +39,11 @@ async def create_repository(request: web.Request) -> web.Response:
     app, who = request.app, keys.principal(request)
 
     async def connect_github(full_name: str) -> tuple[Repository, bool]:
-        return await github.connect(
+        return await github_connect.connect(
             app[keys.POOL], app[keys.HTTP], app[keys.SETTINGS], app[keys.KEYRING], who, full_name
         )
 
-    repo, created = await repos.register(
+    repo, created = await registration.register(
         app[keys.POOL], app[keys.SETTINGS], who, body, connect_github
     )
     response = json_response(RepositoryView.of(repo), status=201 if created else 200)
@@ -68,7 +69,9 @@ async def list_repositories(request: web.Request) -> web.Response:
     "Read a repository", tags=("repositories",), responses={200: RepositoryView}, errors=(NotFound,)
 )
 async def get_repository(request: web.Request) -> web.Response:
-    repo = await repos.get(request.app[keys.POOL], keys.principal(request), path_uuid(request))
+    repo = await registration.get(
+        request.app[keys.POOL], keys.principal(request), path_uuid(request)
+    )
     return json_response(RepositoryView.of(repo))
 
 
@@ -82,7 +85,7 @@ async def get_repository(request: web.Request) -> web.Response:
     rate_limit="expensive",
 )
 async def sync_repository(request: web.Request) -> web.Response:
-    job, _ = await repos.request_sync(
+    job, _ = await job_requests.request_sync(
         request.app[keys.POOL],
         request.app[keys.REDIS],
         keys.principal(request),
@@ -102,20 +105,20 @@ async def sync_repository(request: web.Request) -> web.Response:
         "queued or running). The commit defaults to the last synced one. With AI on, a "
         "spent daily quota is a 429 (`/problems/ai-quota-exceeded`)."
     ),
-    body=repos.AnalyzeRequest,
+    body=job_requests.AnalyzeRequest,
     body_required=False,
     responses={202: JobView},
-    errors=(NotFound, ValidationFailed, repos.NotSynced, QuotaExceeded),
+    errors=(NotFound, ValidationFailed, job_requests.NotSynced, QuotaExceeded),
     rate_limit="expensive",
 )
 async def analyze_repository(request: web.Request) -> web.Response:
     body = (
-        await decode(request, repos.AnalyzeRequest)
+        await decode(request, job_requests.AnalyzeRequest)
         if request.can_read_body
-        else repos.AnalyzeRequest()
+        else job_requests.AnalyzeRequest()
     )
     try:
-        job, _ = await repos.request_analysis(
+        job, _ = await job_requests.request_analysis(
             request.app[keys.POOL],
             request.app[keys.REDIS],
             request.app[keys.SETTINGS],

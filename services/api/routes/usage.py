@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.api import keys, usage
-from services.api.body import json_response
-from services.api.spec import operation
+from services.api import quota
+from services.api.http import keys
+from services.api.http.body import json_response
+from services.api.http.spec import operation
 
 routes = web.RouteTableDef()
 
@@ -15,9 +16,9 @@ routes = web.RouteTableDef()
 @operation(
     "Your AI token usage in this organization, today and this month (UTC), and your quota",
     tags=("usage",),
-    responses={200: usage.Usage},
+    responses={200: quota.Usage},
 )
 async def get_usage(request: web.Request) -> web.Response:
     async with request.app[keys.POOL].acquire() as conn:
-        found = await usage.usage(conn, request.app[keys.SETTINGS], keys.principal(request))
+        found = await quota.usage(conn, request.app[keys.SETTINGS], keys.principal(request))
     return json_response(found)

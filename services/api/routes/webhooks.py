@@ -7,16 +7,17 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from libs.common.redis import deliveries
-from services.api import gcra, keys, webhooks
-from services.api.body import json_response
-from services.api.errors import (
+from libs.common.redis import webhook_stream
+from services.api import webhook_intake
+from services.api.http import gcra, keys
+from services.api.http.body import json_response
+from services.api.http.errors import (
     AppError,
     BadRequest,
     PayloadTooLarge,
     ServiceUnavailable,
 )
-from services.api.spec import operation
+from services.api.http.spec import operation
 
 routes = web.RouteTableDef()
 
@@ -28,7 +29,7 @@ class DeliveryAccepted(msgspec.Struct, kw_only=True):
 
 
 _OUTCOMES = {
-    webhooks.BadSignature: "bad_signature",
+    webhook_intake.BadSignature: "bad_signature",
     PayloadTooLarge: "too_large",
     ServiceUnavailable: "unavailable",
     gcra.RateLimited: "rate_limited",
@@ -57,9 +58,9 @@ _OUTCOMES = {
     responses={202: DeliveryAccepted, 200: DeliveryAccepted},
     errors=(
         BadRequest,
-        webhooks.BadSignature,
+        webhook_intake.BadSignature,
         PayloadTooLarge,
-        webhooks.UnsupportedMediaType,
+        webhook_intake.UnsupportedMediaType,
         gcra.RateLimited,
         ServiceUnavailable,
     ),
@@ -69,9 +70,9 @@ _OUTCOMES = {
 async def receive(request: web.Request) -> web.Response:
     metrics = request.app[keys.HTTP_METRICS]
     event = request.headers.get("X-GitHub-Event", "")
-    label = deliveries.metric_label(event)
+    label = webhook_stream.metric_label(event)
     try:
-        outcome = await webhooks.receive(request, request.app[keys.WEBHOOK_INTAKE])
+        outcome = await webhook_intake.receive(request, request.app[keys.WEBHOOK_INTAKE])
     except AppError as exc:
         metrics.count_delivery(label, _OUTCOMES.get(type(exc), "rejected"))
         raise

@@ -20,9 +20,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from redis.exceptions import RedisError, ResponseError
 
-from libs.common.db import webhooks as webhooks_db
-from libs.common.redis import deliveries, keys
-from libs.common.redis.deliveries import Delivery
+from libs.common.db import webhook_deliveries as deliveries_db
+from libs.common.redis import keys, webhook_stream
+from libs.common.redis.webhook_stream import Delivery
 from libs.common.telemetry import context_from
 from services.worker.deps import Deps
 from services.worker.ingest.handlers import Result, handle
@@ -144,19 +144,19 @@ class IngestConsumer:
             await self._remove(entry_id)  # deleted from the stream while pending
             return True
         try:
-            entry = deliveries.from_fields(fields)
+            entry = webhook_stream.from_fields(fields)
         except (KeyError, ValueError, msgspec.MsgspecError) as exc:
             # Recorded and forgotten when its metadata can still be read, so GitHub's
             # redelivery of it is taken rather than dropped as a duplicate.
             reason = f"unreadable stream entry: {exc}"
-            await self.dead_letter(entry_id, fields, reason, deliveries.meta_of(fields))
+            await self.dead_letter(entry_id, fields, reason, webhook_stream.meta_of(fields))
             return True
         if recovered and await self.times_delivered(entry_id) > self.max_deliveries:
             await self.dead_letter(
                 entry_id, fields, f"not processed after {self.max_deliveries} deliveries", entry
             )
             return True
-        label = deliveries.metric_label(entry.event)
+        label = webhook_stream.metric_label(entry.event)
         try:
             result = await self.process(entry)
         except Exception:  # left pending: claimed again after the idle time
@@ -172,7 +172,7 @@ class IngestConsumer:
         try:
             with (
                 tracer.start_as_current_span(
-                    f"webhook {deliveries.metric_label(entry.event)}",
+                    f"webhook {webhook_stream.metric_label(entry.event)}",
                     kind=trace.SpanKind.CONSUMER,
                     attributes={"github.event": entry.event, "github.delivery": entry.delivery},
                 ),
@@ -184,16 +184,16 @@ class IngestConsumer:
 
     async def _record(self, entry: Delivery) -> Result:
         async with self.deps.pool.acquire() as conn:
-            seen = await webhooks_db.begin_delivery(
+            seen = await deliveries_db.begin_delivery(
                 conn, entry.hook_id, entry.delivery, entry.event, entry.action
             )
-        if seen.status in webhooks_db.DONE:
+        if seen.status in deliveries_db.DONE:
             # Redelivered after the api forgot its id: the first copy already did the work.
             return Result(seen.status)
         result = await handle(self.deps, entry)
         only = result.repositories[0] if len(result.repositories) == 1 else None
         async with self.deps.pool.acquire() as conn:
-            await webhooks_db.finish_delivery(
+            await deliveries_db.finish_delivery(
                 conn,
                 entry.hook_id,
                 entry.delivery,
@@ -227,16 +227,16 @@ class IngestConsumer:
                 # Forget the delivery id, so a manual redelivery from GitHub is accepted.
                 pipe.delete(keys.webhook_dedup(str(entry.hook_id), entry.delivery))
             await pipe.execute()
-        event = deliveries.metric_label(entry.event) if entry else "other"
+        event = webhook_stream.metric_label(entry.event) if entry else "other"
         self.deps.metrics.webhook_ingested.labels(event, "dead").inc()
         if entry is None:
             return
         try:
             async with self.deps.pool.acquire() as conn:
-                await webhooks_db.begin_delivery(
+                await deliveries_db.begin_delivery(
                     conn, entry.hook_id, entry.delivery, entry.event, entry.action
                 )
-                await webhooks_db.finish_delivery(
+                await deliveries_db.finish_delivery(
                     conn, entry.hook_id, entry.delivery, "dead", error=reason
                 )
         except Exception as exc:  # the dead-letter stream already holds it

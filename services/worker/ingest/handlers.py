@@ -15,11 +15,12 @@ import msgspec
 import structlog
 
 from libs.common import jobs
+from libs.common.db import installations as installations_db
 from libs.common.db import repos as repos_db
-from libs.common.db import webhooks as webhooks_db
-from libs.common.db.webhooks import DeliveryStatus, InstallationStatus
-from libs.common.redis.deliveries import Delivery
-from libs.common.schemas import Repository
+from libs.common.db.installations import InstallationStatus
+from libs.common.db.webhook_deliveries import DeliveryStatus
+from libs.common.redis.webhook_stream import Delivery
+from libs.common.schemas import JobKind, Repository
 from services.worker.deps import Deps
 from services.worker.ingest import payloads
 
@@ -63,7 +64,7 @@ async def targets(
             return [own] if own is not None else []
         if repo is None:
             return []
-        return await webhooks_db.repositories_for_github(conn, repo.id, repo.full_name)
+        return await repos_db.repositories_for_github(conn, repo.id, repo.full_name)
 
 
 async def on_push(deps: Deps, entry: Delivery) -> Result:
@@ -79,7 +80,7 @@ async def on_push(deps: Deps, entry: Delivery) -> Result:
         default = push.repository.default_branch or repo.default_branch
         if push.ref != f"refs/heads/{default}":
             continue
-        for kind, key, commit, params in (
+        work: list[tuple[JobKind, str, str | None, dict[str, Any]]] = [
             ("sync", jobs.dedup_key("sync", repo.id), None, {}),
             (
                 "analysis",
@@ -87,12 +88,13 @@ async def on_push(deps: Deps, entry: Delivery) -> Result:
                 push.after,
                 {"branch": branch},
             ),
-        ):
+        ]
+        for kind, key, commit, params in work:
             job, _ = await jobs.submit(
                 deps.pool,
                 deps.redis,
                 repo.organization_id,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 key=key,
                 trigger="webhook",
                 repository_id=repo.id,
@@ -137,7 +139,7 @@ async def on_ping(deps: Deps, entry: Delivery) -> Result:
     if entry.repository_id is not None and hook_id:
         async with deps.pool.acquire() as conn:
             for repo in found:
-                await webhooks_db.adopt_hook(conn, repo.organization_id, repo.id, hook_id)
+                await repos_db.adopt_hook(conn, repo.organization_id, repo.id, hook_id)
     return Result("processed", found)
 
 
@@ -154,7 +156,7 @@ async def on_repository(deps: Deps, entry: Delivery) -> Result:
     async with deps.pool.acquire() as conn:
         for repo in found:
             if event.action in ("renamed", "transferred"):
-                await webhooks_db.rename_repository(
+                await repos_db.rename_repository(
                     conn,
                     repo.organization_id,
                     repo.id,
@@ -163,10 +165,10 @@ async def on_repository(deps: Deps, entry: Delivery) -> Result:
                     github_id=gh.id,
                 )
             elif event.action == "deleted":
-                await webhooks_db.mark_upstream_deleted(conn, repo.organization_id, repo.id)
+                await repos_db.mark_upstream_deleted(conn, repo.organization_id, repo.id)
             else:
                 visibility = "private" if event.action == "privatized" else "public"
-                await webhooks_db.set_visibility(conn, repo.organization_id, repo.id, visibility)
+                await repos_db.set_visibility(conn, repo.organization_id, repo.id, visibility)
     return Result("processed" if found else "ignored", found)
 
 
@@ -187,7 +189,7 @@ async def on_installation(deps: Deps, entry: Delivery) -> Result:
     status = _INSTALLATION_STATUS.get(event.action, "active")
     added = [r.full_name for r in (event.repositories or []) + event.repositories_added]
     async with deps.pool.acquire() as conn:
-        await webhooks_db.upsert_installation(
+        await installations_db.upsert_installation(
             conn,
             event.installation.id,
             account_login=account.login,

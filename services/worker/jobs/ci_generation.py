@@ -16,7 +16,6 @@ from libs.cigen import Generation, NothingToGenerate, generate, in_tree_copy
 from libs.cigen.generate import foreign_pipelines
 from libs.common.db import analyses as analyses_db
 from libs.common.schemas import Repository
-from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
@@ -121,7 +120,7 @@ async def _pull_request(
             "invalid_generation",
         )
     await jc.progress("pull_request", "opening a pull request")
-    client = GitHubClient.from_settings(jc.deps.http, jc.deps.settings, token)
+    client = jc.deps.github(token)
     branch = f"{BRANCH_PREFIX}{row.commit_sha[:12]}"
     base = repo.default_branch or "main"
     try:

@@ -8,8 +8,7 @@ from typing import Any
 
 from libs.common import jobs
 from libs.common.db import repos as repos_db
-from libs.common.redis.queue import JobKind
-from libs.common.schemas import Job, Repository
+from libs.common.schemas import Job, JobKind, Repository
 from services.worker.errors import PermanentJobError
 from services.worker.runner import JobContext
 

@@ -8,7 +8,6 @@ from typing import Any
 from libs.common import jobs
 from libs.common.db import repos as repos_db
 from libs.common.schemas import Repository
-from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError
 from services.worker import gitops
 from services.worker.errors import PermanentJobError
@@ -56,7 +55,7 @@ async def _resolve(
     deps = jc.deps
     if repo.provider == "github":
         token = await github_token(jc, repo)
-        client = GitHubClient.from_settings(deps.http, deps.settings, token)
+        client = deps.github(token)
         try:
             snap = await client.snapshot(repo.full_name)
         except GitHubError as exc:

@@ -7,10 +7,10 @@ from typing import Any
 
 import msgspec
 
+from libs.common import scrape
 from libs.common.db import backups as backups_db
 from libs.common.db.backups import Backup
 from libs.common.db.maintenance import Run
-from libs.common.metrics import Metrics
 from libs.ops.backup import take_backup
 from libs.ops.cleanup import run_cleanup
 from libs.ops.verify import verify_backup
@@ -60,15 +60,7 @@ async def cleanup(deps: Deps, run: Run) -> dict[str, Any]:
 
 
 async def refresh_backup_metrics(deps: Deps) -> None:
-    """Export the newest successful backup (read from the table, so a restart keeps it)."""
+    """Export the newest successful backup now (every scrape reads it again, too)."""
     async with deps.pool.acquire() as conn:
-        latest = await backups_db.latest_succeeded(conn)
-    set_backup_metrics(deps.metrics, latest)
-
-
-def set_backup_metrics(metrics: Metrics, latest: Backup | None) -> None:
-    if latest is None or latest.finished_at is None:
-        return
-    metrics.backup_last_success.set(latest.finished_at.timestamp())
-    metrics.backup_verified.set(1 if latest.verified else 0)
-    metrics.backup_size.set(latest.size_bytes or 0)
+        freshness = await backups_db.freshness(conn)
+    scrape.set_backup_metrics(deps.metrics, freshness)

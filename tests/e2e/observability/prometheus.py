@@ -83,7 +83,12 @@ class Prometheus:
 
 
 @contextmanager
-def running(config: dict[str, Any], workdir: Path) -> Iterator[Prometheus]:
+def running(
+    config: dict[str, Any],
+    workdir: Path,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[Prometheus]:
     binary = shutil.which("prometheus")
     assert binary, "prometheus is missing: run scripts/ensure_prometheus.sh (make test does)"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +104,9 @@ def running(config: dict[str, Any], workdir: Path) -> Iterator[Prometheus]:
                 f"--storage.tsdb.path={workdir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--log.level=warn",
+                *extra_args,
             ],
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 import yaml
 
-from libs.github.webhooks import sign
+from libs.github.signatures import sign
 from tests.e2e.conftest import Stack
 from tests.e2e.observability import prometheus
 from tests.fakes.gemini import FakeGemini

@@ -16,8 +16,8 @@ from libs.ai.client import Gemini
 from libs.ai.step import AiStep, run_ai_step
 from libs.common.db import ai_usage
 from libs.common.db import jobs as jobs_db
-from libs.common.db.ai_usage import Usage
 from libs.common.metrics import Metrics
+from libs.common.schemas import Usage
 from tests.conftest import Tenant
 from tests.fakes.gemini import FakeGemini, Fault, Reply
 from tests.unit.ai.samples import SECRETS, answer, rec, sample_report

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from libs.common.db import ai_usage
-from libs.common.db.ai_usage import Usage
+from libs.common.schemas import Usage
 from tests.conftest import Tenant
 
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from libs.common.config import SecretStr, Settings
 from libs.common.crypto import generate_key
 from services.api.app import create_app
-from services.api.oauth import BINDING_COOKIE
+from services.api.github_signin import BINDING_COOKIE
 from tests.fakes.github import FakeGitHub
 
 Client = TestClient[web.Request, web.Application]

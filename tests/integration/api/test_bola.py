@@ -15,7 +15,7 @@ from libs.analysis.report import REPORT_VERSION, Report
 from libs.common.config import Settings
 from libs.common.db import analyses as analyses_db
 from libs.common.redis import events
-from services.api.openapi import documented_routes
+from services.api.http.openapi import documented_routes
 from tests.conftest import Tenant
 from tests.integration.api.conftest import Client
 from tests.integration.api.test_events import read_events

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from libs.common.config import Settings
 from libs.common.crypto import Keyring
-from libs.common.redis import deliveries, keys
-from libs.github.webhooks import sign
+from libs.common.redis import keys, webhook_stream
+from libs.github.signatures import sign
 from services.api.app import create_app
 from tests.conftest import Tenant
 from tests.fakes.github import FakeGitHub
@@ -95,7 +95,7 @@ async def test_connecting_registers_metadata_and_a_webhook(
     )
     assert delivered.status == 202
     [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
-    assert str(deliveries.from_fields(fields).repository_id) == repo["id"]
+    assert str(webhook_stream.from_fields(fields).repository_id) == repo["id"]
 
 
 async def test_connecting_twice_is_the_same_repository_and_one_hook(

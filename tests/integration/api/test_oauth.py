@@ -14,7 +14,7 @@ from libs.common.crypto import Keyring
 from libs.common.db import credentials
 from libs.common.db.orgs import bootstrap_admin
 from services.api.app import create_app
-from services.api.oauth import BINDING_COOKIE
+from services.api.github_signin import BINDING_COOKIE
 from tests.fakes.github import FakeGitHub
 from tests.integration.api.conftest import (
     Callback,

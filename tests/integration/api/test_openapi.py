@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from services.api import errors
-from services.api.openapi import documented_routes
+from services.api.http import errors
+from services.api.http.openapi import documented_routes
 from tests.conftest import Tenant
 from tests.integration.api.conftest import Client
 

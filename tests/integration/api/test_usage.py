@@ -10,6 +10,7 @@ import msgspec
 
 from libs.common.config import SecretStr, Settings
 from libs.common.db import ai_usage, tokens
+from libs.common.schemas import Usage
 from services.api.app import create_app
 from tests.conftest import Tenant, make_tenant
 from tests.integration.api.conftest import Client, ClientFactory
@@ -25,7 +26,7 @@ async def spend(
         job_id=None,
         model="gemini-2.5-flash",
         outcome="ok",
-        usage=ai_usage.Usage(prompt=tokens // 2, output=tokens - tokens // 2, total=tokens),
+        usage=Usage(prompt=tokens // 2, output=tokens - tokens // 2, total=tokens),
     )
     if at is not None:
         await db.execute(

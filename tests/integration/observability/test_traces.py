@@ -25,7 +25,7 @@ from libs.common.config import SecretStr, Settings, load_settings
 from libs.common.db import repos as repos_db
 from libs.common.logging import configure_logging
 from libs.common.telemetry import setup_tracing
-from libs.github.webhooks import sign
+from libs.github.signatures import sign
 from services.api.app import create_app
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer

@@ -12,7 +12,7 @@ from aiohttp import ClientResponse
 
 from libs.common.config import SecretStr, Settings
 from libs.common.crypto import Keyring, generate_key
-from libs.github.webhooks import sign
+from libs.github.signatures import sign
 from services.api.app import create_app
 from tests.conftest import Tenant
 from tests.helpers import github_repository

@@ -8,7 +8,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from services.api.pipelining import ScriptBatcher
+from services.api.http.pipelining import ScriptBatcher
 
 
 async def test_a_silent_redis_fails_each_call_within_the_bound() -> None:

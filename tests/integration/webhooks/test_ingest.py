@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from libs.common.config import Settings
 from libs.common.db.pool import create_pool
-from libs.common.redis import deliveries, keys
+from libs.common.redis import keys, webhook_stream
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
 from tests.conftest import Tenant
@@ -303,7 +303,7 @@ async def test_a_delivery_that_keeps_failing_is_dead_lettered(
         await pool.close()
     assert await redis.xlen(keys.WEBHOOKS_STREAM) == 0
     [(_, fields)] = await redis.xrange(keys.WEBHOOKS_DEAD_LETTER)
-    assert deliveries.from_fields(fields).delivery == "poison"
+    assert webhook_stream.from_fields(fields).delivery == "poison"
     assert b"3 deliveries" in fields[b"reason"] or b"2 deliveries" in fields[b"reason"]
     # Forgotten by the api, so GitHub's manual redelivery is accepted and processed.
     assert not await redis.exists(keys.webhook_dedup("3", "poison"))

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from libs.common.config import Settings
 from libs.common.embedded import EmbeddedRedis
-from libs.common.redis import deliveries, keys
+from libs.common.redis import keys, webhook_stream
 from services.api.app import create_app
 from tests.conftest import Tenant
 from tests.integration.api.conftest import Client, ClientFactory
@@ -35,8 +35,8 @@ PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
 
 
-async def stored_deliveries(redis: Redis) -> list[deliveries.Delivery]:
-    return [deliveries.from_fields(f) for _, f in await redis.xrange(keys.WEBHOOKS_STREAM)]
+async def stored_deliveries(redis: Redis) -> list[webhook_stream.Delivery]:
+    return [webhook_stream.from_fields(f) for _, f in await redis.xrange(keys.WEBHOOKS_STREAM)]
 
 
 async def assert_nothing_stored(redis: Redis) -> None:

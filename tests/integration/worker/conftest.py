@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from libs.common.config import Settings
-from libs.common.redis.queue import JobKind
+from libs.common.schemas import JobKind
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
-from services.worker.settings import build_worker, stop_worker
 
 RunQueue = Callable[[JobKind], Awaitable[None]]
 

@@ -22,10 +22,9 @@ from libs.common.config import SecretStr, Settings
 from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
 from libs.common.redis import events, keys, streams
-from libs.common.redis.queue import JobKind
-from libs.common.schemas import Job, Repository
+from libs.common.schemas import Job, JobKind, Repository
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
-from services.worker.settings import build_worker, stop_worker
 from tests.conftest import Tenant
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.fakes.github import FakeGitHub

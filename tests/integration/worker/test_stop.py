@@ -6,8 +6,8 @@ import msgspec
 
 from libs.common.config import Settings
 from libs.common.embedded import free_port
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
-from services.worker.settings import build_worker, stop_worker
 
 
 async def test_a_worker_stops_cleanly_when_redis_is_gone(settings: Settings, deps: Deps) -> None:

@@ -15,8 +15,8 @@ from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
 from libs.common.redis import events, keys, queue, streams
 from libs.common.schemas import Job, Repository
+from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
-from services.worker.settings import build_worker, stop_worker
 from tests.conftest import Tenant
 from tests.helpers import git, make_repo
 from tests.integration.worker.conftest import RunQueue

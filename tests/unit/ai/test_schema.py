@@ -6,7 +6,7 @@ import pytest
 
 from libs.ai.errors import AiBadOutput
 from libs.ai.schema import MAX_RECOMMENDATIONS, parse_answer, response_schema
-from libs.common.db.ai_usage import Usage
+from libs.common.schemas import Usage
 from tests.unit.ai.samples import answer, rec
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.api.oauth import safe_next
+from services.api.github_signin import safe_next
 
 
 @pytest.mark.parametrize("path", ["/v1/me", "/dashboard?tab=jobs&x=%2F%2Fa", "/a/b#frag"])

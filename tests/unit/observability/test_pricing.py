@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from libs.common.config import ConfigError, load_settings
-from libs.common.db.ai_usage import Usage
 from libs.common.metrics import Metrics
 from libs.common.pricing import DEFAULT_PRICES, Price, parse_prices
+from libs.common.schemas import Usage
 
 ENV = {"DATABASE_URL": "postgresql://h/d", "REDIS_URL": "redis://h"}
 

@@ -89,9 +89,43 @@ def test_every_alert_has_severity_summary_and_a_runbook_section_that_exists() ->
         name = rule["alert"]
         assert rule["labels"]["severity"] in ("critical", "warning"), name
         assert rule["annotations"]["summary"], name
-        page, _, anchor = rule["annotations"]["runbook"].partition("#")
-        assert page == "docs/runbook.md", name
+        base, _, anchor = rule["annotations"]["runbook_url"].partition("#")
+        assert base == "{{ $externalLabels.runbook_url }}", name  # RUNBOOK_URL, absolute
         assert anchor in anchors, f"{name}: no runbook section #{anchor}"
+
+
+def alert_tests() -> list[dict[str, Any]]:
+    tests: list[dict[str, Any]] = yaml.safe_load((PROMETHEUS / "alerts_test.yml").read_text())[
+        "tests"
+    ]
+    return tests
+
+
+def test_promtool_unit_tests_of_every_alert_pass() -> None:
+    result = subprocess.run(
+        [promtool(), "test", "rules", str(PROMETHEUS / "alerts_test.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_fires_in_a_test_and_none_fires_on_the_healthy_stack() -> None:
+    names = {rule["alert"] for rule in alert_rules()}
+    fired = {
+        case["alertname"]
+        for test in alert_tests()
+        for case in test.get("alert_rule_test", [])
+        if case.get("exp_alerts")
+    }
+    assert fired == names
+    [healthy] = [t for t in alert_tests() if t["name"] == "a healthy stack"]
+    checks = healthy["alert_rule_test"]
+    assert all(not case.get("exp_alerts") for case in checks)
+    for eval_time in {case["eval_time"] for case in checks}:
+        assert {c["alertname"] for c in checks if c["eval_time"] == eval_time} == names
 
 
 def test_docs_alerts_lists_exactly_the_rules() -> None:
@@ -124,6 +158,8 @@ def test_dashboards_cover_the_issue_and_use_the_provisioned_data_source() -> Non
         ids = [panel["id"] for panel in board["panels"]]
         assert len(ids) == len(set(ids)), board["title"]
         for panel in board["panels"]:
+            # Grafana draws nothing for a panel type it does not know.
+            assert panel["type"] in ("timeseries", "stat"), (board["title"], panel["title"])
             assert panel["datasource"]["uid"] == uid
             assert panel["targets"], panel["title"]
             for target in panel["targets"]:

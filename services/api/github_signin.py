@@ -34,7 +34,7 @@ from libs.common.redis import keys
 from libs.github import oauth as gh_oauth
 from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError, Transient
-from services.api.errors import AppError, BadRequest, ServiceUnavailable
+from services.api.http.errors import AppError, BadRequest, ServiceUnavailable
 
 Mode = Literal["session", "token"]
 BINDING_COOKIE = "ado_oauth"

@@ -10,7 +10,7 @@ import msgspec
 from libs.common.config import Settings
 from libs.common.db import Conn, ai_usage
 from libs.common.schemas import Principal
-from services.api.errors import AppError
+from services.api.http.errors import AppError
 
 
 class QuotaExceeded(AppError):

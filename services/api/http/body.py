@@ -10,7 +10,7 @@ from typing import TypeVar
 import msgspec
 from aiohttp import web
 
-from services.api.errors import NotFound, ValidationFailed
+from services.api.http.errors import NotFound, ValidationFailed
 
 T = TypeVar("T")
 _AT = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")

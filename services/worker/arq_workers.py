@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from libs.common.config import Settings
 from libs.common.redis import keys, queue
-from libs.common.redis.queue import JobKind
+from libs.common.schemas import JobKind
 from services.worker.deps import Deps
 from services.worker.jobs.analysis import analysis
 from services.worker.jobs.ci_generation import ci_generation

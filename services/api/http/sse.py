@@ -21,9 +21,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from libs.common.redis import events, streams
-from services.api import keys
-from services.api.errors import BadRequest
-from services.api.middlewares import still_authorized
+from services.api.http import keys
+from services.api.http.errors import BadRequest
+from services.api.http.middlewares import still_authorized
 
 log = structlog.get_logger(__name__)
 

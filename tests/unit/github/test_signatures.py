@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from libs.github.webhooks import new_webhook_secret, sign, verify_signature
+from libs.github.signatures import new_webhook_secret, sign, verify_signature
 
 # GitHub's published example (docs: "Validating webhook deliveries").
 SECRET = "It's a Secret to Everybody"

@@ -10,10 +10,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.api import errors, gcra
-from services.api.errors import AppError
-from services.api.middlewares import SESSION_COOKIE
-from services.api.spec import Operation, operation_of
+from services.api.http import errors, gcra
+from services.api.http.errors import AppError
+from services.api.http.middlewares import SESSION_COOKIE
+from services.api.http.spec import Operation, operation_of
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"

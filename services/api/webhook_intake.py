@@ -23,20 +23,20 @@ from redis.asyncio import Redis
 
 from libs.common.config import Settings
 from libs.common.crypto import CryptoKeyError, Keyring
-from libs.common.db import webhooks as webhooks_db
-from libs.common.redis import deliveries, keys
+from libs.common.db import repos as repos_db
+from libs.common.redis import keys, webhook_stream
 from libs.common.redis.client import SOCKET_TIMEOUT_S, create_redis
 from libs.common.telemetry import current_carrier
-from libs.github.webhooks import verify_signature
-from services.api import gcra
-from services.api.errors import (
+from libs.github.signatures import verify_signature
+from services.api.http import gcra
+from services.api.http.errors import (
     AppError,
     BadRequest,
     PayloadTooLarge,
     ServiceUnavailable,
     Unauthorized,
 )
-from services.api.pipelining import ScriptBatcher
+from services.api.http.pipelining import ScriptBatcher
 
 log = structlog.get_logger(__name__)
 
@@ -92,10 +92,10 @@ class SecretStore:
         if self.keyring is None:
             return []
         async with self.pool.acquire() as conn:
-            rows = await webhooks_db.hook_secrets(conn, hook_id or None, target_id or None)
+            rows = await repos_db.hook_secrets(conn, hook_id or None, target_id or None)
         found = []
         for row in rows:
-            context = webhooks_db.secret_context(row.repository_id)
+            context = repos_db.secret_context(row.repository_id)
             try:
                 secret = self.keyring.decrypt(row.ciphertext, row.key_id, context)
             except CryptoKeyError as exc:
@@ -233,8 +233,8 @@ class Intake:
         script = STORE_SCRIPT.format(
             max_entries=settings.webhook_stream_max_entries,
             dedup_ttl=settings.webhook_dedup_ttl_seconds,
-            meta=deliveries.META,
-            body=deliveries.BODY_LZ4,
+            meta=webhook_stream.META,
+            body=webhook_stream.BODY_LZ4,
         )
         return cls(
             settings,
@@ -275,15 +275,15 @@ class Intake:
             await self._failures(request, hook_id).spend()
             raise
 
-    async def store(self, delivery: deliveries.Delivery) -> str | None:
+    async def store(self, delivery: webhook_stream.Delivery) -> str | None:
         if len(delivery.body) > INLINE_PACK_BYTES:  # tens of ms: not on the event loop
-            fields = await asyncio.to_thread(deliveries.to_fields, delivery)
+            fields = await asyncio.to_thread(webhook_stream.to_fields, delivery)
         else:
-            fields = deliveries.to_fields(delivery)
+            fields = webhook_stream.to_fields(delivery)
         dedup = keys.webhook_dedup(str(delivery.hook_id), delivery.delivery)
         result = await self.store_script(
             [dedup, keys.WEBHOOKS_STREAM],
-            [fields[deliveries.META], fields[deliveries.BODY_LZ4]],
+            [fields[webhook_stream.META], fields[webhook_stream.BODY_LZ4]],
         )
         if result == 0:
             return None
@@ -312,7 +312,7 @@ async def receive(request: web.Request, intake: Intake) -> Outcome:
     event = _header(request, "X-GitHub-Event", _EVENT)
     delivery_id = _header(request, "X-GitHub-Delivery", _DELIVERY)
     document = payload_json(request, body)
-    delivery = deliveries.Delivery(
+    delivery = webhook_stream.Delivery(
         event=event,
         delivery=delivery_id,
         hook_id=hook_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import aiohttp
 import asyncpg
@@ -13,8 +14,10 @@ from libs.common.config import Settings
 from libs.common.crypto import Keyring
 from libs.common.metrics import Metrics
 from libs.common.schemas import Principal
-from services.api.httpmetrics import HttpMetrics
-from services.api.webhooks import Intake
+from services.api.http.metrics import HttpMetrics
+
+if TYPE_CHECKING:  # the HTTP machinery never imports the domain modules at run time
+    from services.api.webhook_intake import Intake
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -24,7 +27,7 @@ HTTP_METRICS = web.AppKey("http_metrics", HttpMetrics)
 # Outbound HTTP (GitHub), one session per app.
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 KEYRING: web.AppKey[Keyring | None] = web.AppKey("keyring")
-WEBHOOK_INTAKE = web.AppKey("webhook_intake", Intake)
+WEBHOOK_INTAKE: web.AppKey[Intake] = web.AppKey("webhook_intake")
 # Set when the app shuts down: every open SSE stream ends.
 CLOSING = web.AppKey("closing", asyncio.Event)
 

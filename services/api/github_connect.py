@@ -15,13 +15,12 @@ from libs.common.crypto import CryptoKeyError, Keyring
 from libs.common.db import Conn
 from libs.common.db import credentials as credentials_db
 from libs.common.db import repos as repos_db
-from libs.common.db import webhooks as webhooks_db
 from libs.common.schemas import Principal, Repository
 from libs.github import errors as gh_errors
 from libs.github.client import GitHubClient
+from libs.github.signatures import new_webhook_secret
 from libs.github.types import RepoInfo
-from libs.github.webhooks import new_webhook_secret
-from services.api.errors import AppError, ServiceUnavailable
+from services.api.http.errors import AppError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -97,7 +96,7 @@ async def connect(
             created_by=who.user_id,
             github_id=info.id,
         )
-        await webhooks_db.set_github_details(
+        await repos_db.set_github_details(
             conn,
             who.organization_id,
             repo.id,
@@ -133,7 +132,7 @@ async def _register_hook(
         log.warning("webhook not registered", repository_id=str(repo_id), error=str(exc))
         return
     async with pool.acquire() as conn:
-        await webhooks_db.store_webhook_id(conn, org_id, repo_id, hook.id)
+        await repos_db.store_webhook_id(conn, org_id, repo_id, hook.id)
 
 
 async def _hook_secret(
@@ -143,15 +142,15 @@ async def _hook_secret(
     again changes nothing GitHub holds (a failed update would otherwise leave GitHub and us
     with different secrets), or a new one, stored before the hook exists because GitHub
     pings a new hook at once and the ping must verify."""
-    context = webhooks_db.secret_context(repo_id)
+    context = repos_db.secret_context(repo_id)
     fresh = new_webhook_secret()
     sealed, key_id = keyring.encrypt(fresh.encode(), context)
     async with pool.acquire() as conn:
-        stored = await webhooks_db.keep_first_webhook_secret(conn, org_id, repo_id, sealed, key_id)
+        stored = await repos_db.keep_first_webhook_secret(conn, org_id, repo_id, sealed, key_id)
         if stored is not None:
             try:
                 return keyring.decrypt(stored[0], stored[1], context).decode()
             except CryptoKeyError:  # sealed with a key no longer configured: replace it
                 pass
-        await webhooks_db.store_webhook_secret(conn, org_id, repo_id, sealed, key_id)
+        await repos_db.store_webhook_secret(conn, org_id, repo_id, sealed, key_id)
     return fresh

@@ -20,7 +20,7 @@ from libs.common.db import tokens as tokens_db
 from libs.common.db.members import Member
 from libs.common.db.orgs import Organization
 from libs.common.schemas import Principal, Role
-from services.api.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.api.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 RANK: dict[str, int] = {"member": 0, "admin": 1, "owner": 2}
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")

@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
-from services.api.errors import AppError
+from services.api.http.errors import AppError
 
 Security = Literal["token", "none", "webhook"]
 RateLimit = Literal["default", "expensive", "auth", "none"]

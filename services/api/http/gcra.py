@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from libs.common.redis import keys as redis_keys
-from services.api.errors import AppError
+from services.api.http.errors import AppError
 
 # All buckets or none: a request refused by one policy spends nothing from the others.
 GCRA_SCRIPT = """

@@ -7,9 +7,9 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from libs.common.config import Settings
-from services.api import keys
-from services.api.gcra import Policy, RateLimited, check, client_ip
-from services.api.spec import RateLimit, operation_of
+from services.api.http import keys
+from services.api.http.gcra import Policy, RateLimited, check, client_ip
+from services.api.http.spec import RateLimit, operation_of
 
 log = structlog.get_logger(__name__)
 

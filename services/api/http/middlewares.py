@@ -17,7 +17,7 @@ from libs.common.db import sessions as sessions_db
 from libs.common.db import tokens as tokens_db
 from libs.common.schemas import Principal
 from libs.common.telemetry import ServerSpan
-from services.api import errors, gcra, keys, ratelimit
+from services.api.http import errors, gcra, keys, ratelimit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger(__name__)
