@@ -144,7 +144,12 @@ def _not_a_project(sub: Subproject, directory: str, subs: dict[str, Subproject])
     for part in directory.split("/"):
         if _ASIDE.match(part):
             return f"{part} holds examples, benchmarks, fuzz targets or tool installs"
-    if {m.rsplit("/", 1)[-1] for m in sub.manifests} == {"setup.py"}:
+    names = {m.rsplit("/", 1)[-1] for m in sub.manifests}
+    configured = any(f.configured for f in [*sub.test_frameworks, *sub.tools])
+    if directory != "." and names == {"package.json"} and not sub.commands and not configured:
+        # redux's docs/package.json: dependencies of the documentation's code samples
+        return "its package.json defines no scripts and configures no tool"
+    if names == {"setup.py"}:
         # a setup.py inside another Python project's tree: a helper of its build (a C
         # extension, a vendored package), which the enclosing project's job tests
         parent = directory
