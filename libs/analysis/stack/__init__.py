@@ -41,6 +41,13 @@ DETECTORS: tuple[Detector, ...] = (
 )
 _DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
+HOOK_RUNNERS = (
+    (".pre-commit-config.yaml", "pre-commit"),
+    ("prek.toml", "prek"),
+    ("lefthook.yml", "lefthook"),
+    ("lefthook.yaml", "lefthook"),
+    (".lefthook.yml", "lefthook"),
+)
 SERVICE_IMAGES = {
     "postgres": "postgres",
     "postgis/postgis": "postgres",
@@ -90,11 +97,15 @@ def analyse_stack(tree: Tree) -> Stack:
             if project.path == owner:
                 _compose_services(project, path)
         builds += compose_builds(tree, path)
-    precommit = tree.get(".pre-commit-config.yaml")
-    if precommit is not None:
+    # git hook runners, configured at the repository root: pre-commit, prek (which also
+    # reads .pre-commit-config.yaml), lefthook; husky is a package.json dependency
+    for name, tool in HOOK_RUNNERS:
+        config = tree.get(name)
+        if config is None:
+            continue
         for project in projects:
-            if project.path == _owner(precommit.path, owners):
-                project.tool("pre-commit", precommit.path, configured=True)
+            if project.path == _owner(config.path, owners):
+                project.tool(tool, config.path, configured=True)
     return Stack(
         languages=languages.shares(tree.files, bundled),
         subprojects=[_finish(p) for p in projects],

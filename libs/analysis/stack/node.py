@@ -76,6 +76,8 @@ TOOL_DEPS = {
     "stylelint": "stylelint",
     "oxlint": "oxlint",
     "husky": "husky",
+    "lefthook": "lefthook",
+    "@evilmartians/lefthook": "lefthook",
     "lint-staged": "lint-staged",
     "xo": "xo",
     "standard": "standard",

@@ -58,6 +58,7 @@ TOOL_DEPS = {
     "tox": "tox",
     "nox": "nox",
     "pre-commit": "pre-commit",
+    "prek": "prek",
 }
 SERVICE_DEPS = {
     "psycopg": "postgres",

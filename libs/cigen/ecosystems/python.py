@@ -183,27 +183,33 @@ def _installs_pytest(draft: Draft, manager: str) -> bool:
 
 
 def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> list[Step]:
-    """A `pre-commit run --all-files` step for configured tools only pre-commit installs."""
-    hook = next((t for t in draft.sub.tools if t.name == "pre-commit" and t.configured), None)
-    if not missing or hook is None:
-        return []
-    draft.notes.append(
-        f"{draft.where()}: {', '.join(missing)} run through pre-commit ({hook.source})"
+    """A hooks step for configured tools only the git hooks install, run with the hook
+    runner the repository uses: pre-commit, or prek (which reads the same configuration);
+    none where lefthook or husky run the hooks (their commands check staged files)."""
+    declared = {t.name: t for t in draft.sub.tools}
+    config = next(
+        (t for t in draft.sub.tools if t.name in ("pre-commit", "prek") and t.configured), None
     )
-    if _available(hook, manager):
-        return [step("lint", f"SKIP=no-commit-to-branch {prefix}pre-commit run --all-files")]
-    version = tools.PYTHON["pre-commit"]
+    if not missing or config is None:
+        return []
+    other = next((name for name in ("lefthook", "husky") if name in declared), None)
+    if other is not None:
+        draft.notes.append(
+            f"{draft.where()}: no hooks step for {', '.join(missing)}: the repository runs "
+            f"its git hooks with {other} ({declared[other].source}), not pre-commit"
+        )
+        return []
+    runner = "prek" if "prek" in declared else "pre-commit"
+    draft.notes.append(
+        f"{draft.where()}: {', '.join(missing)} run through {runner} ({config.source})"
+    )
+    command = PRE_COMMIT.replace("pre-commit run", f"{runner} run")
+    if _available(declared.get(runner, config), manager):
+        return [step("lint", command.replace(f"{runner} run", f"{prefix}{runner} run"))]
+    version = tools.PYTHON[runner]
     if manager == "uv":
-        uvx = f"uvx pre-commit@{version} run"
-        return [step("lint", PRE_COMMIT.replace("pre-commit run", uvx))]
-    return [
-        step(
-            "install",
-            f"python -m pip install {tools.pinned('pre-commit')}",
-            name="Install pre-commit",
-        ),
-        step("lint", PRE_COMMIT),
-    ]
+        return [step("lint", command.replace(f"{runner} run", f"uvx {runner}@{version} run"))]
+    return [_pip_step(tools.pinned(runner), f"Install {runner}"), step("lint", command)]
 
 
 def _requirement(fact: Fact) -> str:

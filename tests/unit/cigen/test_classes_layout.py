@@ -73,3 +73,20 @@ def test_a_job_that_would_only_install_is_left_out(tmp_path: Path) -> None:
         "the repository root: no Ruby job: it would only install dependencies "
         "(no tests, checks or build were found)"
     ) in result.notes
+
+
+def test_a_docs_folder_of_sample_dependencies_is_no_project(tmp_path: Path) -> None:
+    """redux: docs/package.json lists what the documentation's code samples import (and
+    vitest); no scripts, no configuration. A job for it invented `vitest run`."""
+    docs = {"devDependencies": {"vitest": "^4", "react": "^18"}, "name": "docs"}
+    files = {
+        "package.json": json.dumps({"scripts": {"test": "vitest run"}}),
+        "package-lock.json": "{}",
+        "docs/package.json": json.dumps(docs),
+        "docs/yarn.lock": "",
+    }
+    result = generated(tmp_path, files)
+    assert list(result.jobs) == ["node"]
+    assert (
+        "docs: no CI job: its package.json defines no scripts and configures no tool"
+    ) in result.notes

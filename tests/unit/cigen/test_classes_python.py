@@ -67,3 +67,30 @@ def test_a_django_project_runs_manage_py_test(tmp_path: Path) -> None:
     }
     runs = generated(tmp_path, files).runs("python")
     assert runs[-1] == "python manage.py test"
+
+
+def _hooked(extra: dict[str, str]) -> dict[str, str]:
+    """ruff configured but installed by no group: only the git hooks run it."""
+    return {
+        "pyproject.toml": '[project]\nname = "pkg"\n[tool.ruff]\nline-length = 100\n'
+        '[dependency-groups]\ndev = ["pytest>=8"]\n',
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".pre-commit-config.yaml": "repos: []\n",
+        **extra,
+    }
+
+
+def test_hooks_run_with_the_runner_the_repository_uses(tmp_path: Path) -> None:
+    """pre-commit where the repository runs pre-commit; prek (same configuration) where it
+    declares prek; no hooks step where lefthook runs them."""
+    plain = generated(tmp_path / "pre-commit", _hooked({})).runs("python")
+    assert "SKIP=no-commit-to-branch uvx pre-commit@4.7.0 run --all-files" in plain
+    prek = _hooked({})
+    prek["pyproject.toml"] = prek["pyproject.toml"].replace('"pytest>=8"', '"pytest>=8", "prek"')
+    runs = generated(tmp_path / "prek", prek).runs("python")
+    assert "SKIP=no-commit-to-branch uv run prek run --all-files" in runs
+    assert not [run for run in runs if "pre-commit run" in run]
+    lefthook = generated(tmp_path / "lefthook", _hooked({"lefthook.yml": "pre-commit: {}\n"}))
+    assert not [run for run in lefthook.runs("python") if " run --all-files" in run]
+    assert any("runs its git hooks with lefthook (lefthook.yml)" in n for n in lefthook.notes)
