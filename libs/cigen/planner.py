@@ -94,15 +94,15 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
         if not safe_path(directory):
             notes.append(f"skipped a subproject whose path has unusual characters: {sub.path!r}")
             continue
-        aside = _not_a_project(sub, directory, subs)
-        if aside:
-            notes.append(f"{directory}: no CI job: {aside}")
-            continue
         if directory in members:
             notes.append(
                 f"{directory} is a package of the workspace at {members[directory]}, "
                 "whose job installs and checks it"
             )
+            continue
+        aside = _not_a_project(sub, directory, subs)
+        if aside:
+            notes.append(f"{directory}: no CI job: {aside}")
             continue
         own = tuple(sorted(d for d, root in members.items() if root == directory))
         draft = Draft(sub, directory, notes, members=own)

@@ -34,6 +34,9 @@ PYTHON: dict[str, str] = {
     "pipenv": "2026.10.3",
     "hatch": "1.18.2",
     "uv": "0.13.9",
+    "poethepoet": "0.49.0",
+    "tox": "4.67.17",
+    "nox": "2026.10.20",
 }
 # npm: Bun (installed through setup-bun, or npm on GitLab), and pnpm per major, for
 # lockfiles a newer pnpm would refuse to read

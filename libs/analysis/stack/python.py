@@ -59,6 +59,7 @@ TOOL_DEPS = {
     "nox": "nox",
     "pre-commit": "pre-commit",
     "prek": "prek",
+    "poethepoet": "poe",
 }
 SERVICE_DEPS = {
     "psycopg": "postgres",
@@ -84,6 +85,8 @@ SERVICE_DEPS = {
     "aiokafka": "kafka",
     "pymemcache": "memcached",
 }
+# a fact's name -> the package that declares it, where the two differ
+_PACKAGE_OF = {"poe": "poethepoet", "docker compose": "pytest-docker"}
 # Config sections and files that show a tool is configured, not merely installed.
 TOOL_SECTIONS = {
     "ruff": "ruff",
@@ -493,8 +496,9 @@ def _groups(project: Project, declared: dict[str, list[str]]) -> None:
     """Say, on each tool and test framework, which dependency declarations list it."""
     for facts in (project.sub.tools, project.sub.test_frameworks):
         for index, fact in enumerate(facts):
-            if declared.get(fact.name):
-                groups = tuple(dict.fromkeys(declared[fact.name]))
+            name = _PACKAGE_OF.get(fact.name, fact.name)  # "poe" is the poethepoet package
+            if declared.get(name):
+                groups = tuple(dict.fromkeys(declared[name]))
                 facts[index] = msgspec.structs.replace(fact, groups=groups)
 
 

@@ -94,3 +94,22 @@ def test_hooks_run_with_the_runner_the_repository_uses(tmp_path: Path) -> None:
     lefthook = generated(tmp_path / "lefthook", _hooked({"lefthook.yml": "pre-commit: {}\n"}))
     assert not [run for run in lefthook.runs("python") if " run --all-files" in run]
     assert any("runs its git hooks with lefthook (lefthook.yml)" in n for n in lefthook.notes)
+
+
+def test_the_task_runner_of_the_repositorys_commands_is_installed(tmp_path: Path) -> None:
+    """tenacity: `poe lint` and `poe test` from [tool.poe.tasks]; poethepoet comes with
+    the dev group the job installs for its checks. Where nothing declares it, it is
+    installed pinned (pip) or given to the one command (`uv run --with`)."""
+    tasks = '[tool.poe.tasks]\ntest = "pytest"\nlint = "ruff check ."\n[tool.ruff]\n'
+    declared = (
+        '[project]\nname = "pkg"\n[dependency-groups]\ndev = ["poethepoet", "pytest", "ruff"]\n'
+        + tasks
+    )
+    files = {"pyproject.toml": declared, "tests/test_pkg.py": "def test_pkg(): pass\n"}
+    runs = generated(tmp_path / "declared", files).runs("python")
+    assert runs[:2] == ["python -m pip install pip==26.3", "python -m pip install -e . --group dev"]
+    assert runs[2:] == ["poe lint", "poe test"]
+    undeclared = {**files, "pyproject.toml": '[project]\nname = "pkg"\n' + tasks}
+    runs = generated(tmp_path / "undeclared", undeclared).runs("python")
+    assert "python -m pip install poethepoet==0.49.0" in runs
+    assert runs.index("python -m pip install poethepoet==0.49.0") < runs.index("poe test")
