@@ -8,7 +8,19 @@ from collections.abc import Callable
 
 from libs.analysis import languages
 from libs.analysis.report import ImageBuild, Stack, Subproject
-from libs.analysis.stack import compiled, jvm, node, python, scripting, versions
+from libs.analysis.stack import (
+    compiled,
+    doc_commands,
+    jvm,
+    lockfiles,
+    node,
+    python,
+    python_scripts,
+    scripting,
+    tasks,
+    tox_envs,
+    versions,
+)
 from libs.analysis.stack.layout import (
     Folder,
     discover,
@@ -21,7 +33,6 @@ from libs.analysis.stack.model import (
     as_str,
     dig,
     load_yaml,
-    task_runner_commands,
 )
 from libs.analysis.tree import FileEntry, Tree, parent_dirs
 
@@ -39,7 +50,6 @@ DETECTORS: tuple[Detector, ...] = (
     scripting.detect_dart,
     scripting.detect_sbt,
 )
-_DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
 HOOK_RUNNERS = (
     (".pre-commit-config.yaml", "pre-commit"),
@@ -128,7 +138,12 @@ def _project(tree: Tree, folder: Folder) -> Project:
         project.manifest(path)
     scripting.detect_dotnet(project, folder.dotnet)
     versions.detect(project)
-    task_runner_commands(project)
+    tasks.detect(project)
+    tox_envs.detect(project)
+    python_scripts.detect(project)
+    doc_commands.detect(project)
+    lockfiles.detect(project)
+    versions.detect_base_images(project)
     return project
 
 
@@ -148,7 +163,7 @@ def _owner(path: str, owners: list[str]) -> str | None:
 
 
 def _is_dockerfile(entry: FileEntry) -> bool:
-    return _DOCKERFILE.match(entry.name) is not None and _counted(entry)
+    return versions.DOCKERFILE.match(entry.name) is not None and _counted(entry)
 
 
 def _counted(entry: FileEntry) -> bool:

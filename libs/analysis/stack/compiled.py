@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from libs.analysis.report import Constraint
 from libs.analysis.stack.model import Project, as_str, dig, load_toml
 
 GO_FRAMEWORKS = {
@@ -53,6 +54,11 @@ RUST_SERVICES = {
     "mongodb": "mongodb",
     "mysql": "mysql",
 }
+# Cargo.toml keys that declare a toolchain: the MSRV (a floor) and the edition
+RUST_DECLARED: tuple[tuple[str, str, Constraint], ...] = (
+    ("rust-version", "rust", "minimum"),
+    ("edition", "rust-edition", "exact"),
+)
 _GOLANGCI_VERSION = re.compile(r"""^(?:version|\s*"version")\s*[:=]\s*["']?(\d+)""", re.M)
 GO_CONFIGS = (
     (".golangci.yml", "golangci-lint"),
@@ -72,7 +78,15 @@ RUST_CONFIGS = (
 _GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([\w.\-]+\.[\w.\-/]+)\s+(v[\w.\-+]+)", re.M)
 _GO_DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)", re.M)
 _CMAKE_MIN = re.compile(r"cmake_minimum_required\s*\(\s*VERSION\s+([\d.]+(?:\.\.\.[\d.]+)?)", re.I)
-_CMAKE_STD = re.compile(r"set\s*\(\s*CMAKE_(C|CXX)_STANDARD\s+(\d+)", re.I)
+# the C/C++ standard: the project-wide variable, a target's property, a compile feature
+# (a minimum: "at least C++17"), or a -std flag
+_CMAKE_STD: tuple[tuple[re.Pattern[str], str, Constraint], ...] = (
+    (re.compile(r"set\s*\(\s*CMAKE_(C|CXX)_STANDARD\s+(\d+)", re.I), "CMAKE_{}_STANDARD", "exact"),
+    (re.compile(r"\b(C|CXX)_STANDARD\s+(\d+)"), "{}_STANDARD", "exact"),
+    (re.compile(r"\b(c|cxx)_std_(\d+)\b"), "compile_features", "minimum"),
+    (re.compile(r"-std=(?:(c|gnu)|(c\+\+|gnu\+\+))(\d+)"), "-std", "exact"),
+)
+_MESON_STD = re.compile(r"['\"](c|cpp)_std=(?:c|gnu|c\+\+|gnu\+\+)?(\d+)['\"]")
 _SWIFT_TOOLS = re.compile(r"^//\s*swift-tools-version\s*:\s*([\d.]+)", re.M)
 _SWIFT_PACKAGE = re.compile(
     r"\.(?i:package)\s*\(\s*(?:name:\s*\"[^\"]*\"\s*,\s*)?url:\s*\"([^\"]+)\""
@@ -85,7 +99,12 @@ def detect_go(project: Project) -> None:
         return
     text = project.tree.read_text(path) or ""
     for match in _GO_DIRECTIVE.finditer(text):
-        project.runtime("go", match.group(2), path, match.group(1))
+        # `go` is the minimum the module needs; `toolchain` the release it is built with
+        constraint: Constraint = "minimum" if match.group(1) == "go" else "exact"
+        line = text.count("\n", 0, match.start()) + 1
+        project.runtime(
+            "go", match.group(2), path, match.group(1), constraint=constraint, line=line
+        )
     deps = {m.group(1): (path, m.group(2)) for m in _GO_REQUIRE.finditer(text)}
     deps.pop("go", None)
     project.declared(deps, frameworks=GO_FRAMEWORKS, services=GO_SERVICES)
@@ -109,13 +128,14 @@ def detect_rust(project: Project) -> None:
     if path is None:
         return
     data = load_toml(project.tree, path)
-    for field in ("package", "workspace.package"):
-        version = as_str(dig(data, *field.split("."), "rust-version"))
-        if version:
-            project.runtime("rust", version, path, f"{field}.rust-version")
-    edition = as_str(dig(data, "package", "edition"))
-    if edition:
-        project.runtime("rust-edition", edition, path, "package.edition")
+    for key, runtime, constraint in RUST_DECLARED:
+        # a member's `edition.workspace = true` declares nothing itself: the workspace's
+        # `[workspace.package]` does, where it is written
+        for table in ("package", "workspace.package"):
+            version = as_str(dig(data, *table.split("."), key))
+            if version:
+                field = f"{table}.{key}"
+                project.runtime(runtime, version, path, field, constraint=constraint)
     deps: dict[str, tuple[str, str | None]] = {}
     for table in ("dependencies", "dev-dependencies", "build-dependencies"):
         for source in (data.get(table), dig(data, "workspace", table)):
@@ -151,7 +171,7 @@ def detect_swift(project: Project) -> None:
     text = project.tree.read_text(path) or ""
     match = _SWIFT_TOOLS.search(text)
     if match:
-        project.runtime("swift", match.group(1), path, "swift-tools-version")
+        project.runtime("swift", match.group(1), path, "swift-tools-version", constraint="minimum")
     for url in _SWIFT_PACKAGE.findall(text):
         name = url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].lower()
         if name in ("vapor", "hummingbird"):
@@ -171,6 +191,11 @@ def detect_native(project: Project) -> None:
     cmake = project.file("CMakeLists.txt")
     if cmake is not None:
         _cmake(project, cmake)
+    meson = project.file("meson.build")
+    if meson is not None:
+        for match in _MESON_STD.finditer(project.tree.read_text(meson) or ""):
+            language = "c++" if match.group(1) == "cpp" else "c"
+            project.runtime(language, match.group(2), meson, f"{match.group(1)}_std")
     for name, manager in (
         ("meson.build", "meson"),
         ("conanfile.txt", "conan"),
@@ -204,10 +229,13 @@ def _cmake(project: Project, path: str) -> None:
     text = project.tree.read_text(path) or ""
     match = _CMAKE_MIN.search(text)
     if match:
-        project.runtime("cmake", match.group(1), path, "cmake_minimum_required")
-    for lang, std in _CMAKE_STD.findall(text):
-        runtime = "c++" if lang.upper() == "CXX" else "c"
-        project.runtime(runtime, std, path, f"CMAKE_{lang.upper()}_STANDARD")
+        # a floor, written as one: `3.10...3.28` is the minimum and the newest policies the
+        # project knows, which the build does not require
+        line = text.count("\n", 0, match.start()) + 1
+        minimum = ">=" + match.group(1).split("...", 1)[0]
+        field = "cmake_minimum_required"
+        project.runtime("cmake", minimum, path, field, constraint="minimum", line=line)
+    c_standards(project, path, text)
     lowered = text.lower()
     if "enable_testing()" in lowered or "add_test(" in lowered or "include(ctest)" in lowered:
         project.test_framework("ctest", path)
@@ -223,3 +251,19 @@ def _cmake(project: Project, path: str) -> None:
     for needle, label in (("qt6", "Qt"), ("qt5", "Qt")):
         if f"find_package({needle}" in lowered:
             project.framework(label, path)
+
+
+def c_standards(project: Project, path: str, text: str) -> None:
+    """The C and C++ standards a CMakeLists (or meson.build) asks for; the first way a
+    language's standard is given wins."""
+    seen: set[str] = set()
+    for pattern, field, constraint in _CMAKE_STD:
+        for match in pattern.finditer(text):
+            groups = [g for g in match.groups() if g]
+            language = "c++" if groups[0].lower() in ("cxx", "c++", "gnu++") else "c"
+            if language in seen and field != "compile_features":
+                continue
+            seen.add(language)
+            name = field.format(groups[0].upper()) if "{}" in field else field
+            line = text.count("\n", 0, match.start()) + 1
+            project.runtime(language, groups[-1], path, name, constraint=constraint, line=line)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from libs.analysis.stack.model import Project, parse_xml
+from libs.analysis.lazy import LazyPattern
+from libs.analysis.parsing import mapping
+from libs.analysis.report import Constraint
+from libs.analysis.stack.model import Project, as_str, load_toml, parse_xml
 
 FRAMEWORKS = {
     "org.springframework.boot": "Spring Boot",
@@ -55,15 +58,42 @@ _GRADLE_DEP = re.compile(r"""["']([\w.-]+):([\w.-]+)(?::([^"'@\s]+))?["']""")
 _GRADLE_PLUGIN = re.compile(
     r"""id\s*\(?\s*["']([\w.-]+)["']\s*\)?(?:\s*version\s*\(?\s*["']([^"']+)["'])?"""
 )
-_GRADLE_JAVA = (
+# How Gradle builds name a Java version: a toolchain (the JDK the build runs the compiler
+# with: exact), or a release/compatibility/Kotlin JVM target (the bytecode: a minimum).
+# A toolchain's version may come from the version catalog (`libs.versions.jdk.get()`).
+_CATALOG_REF = r"libs\.versions\.([\w.]+?)\.get\(\)(?:\.toInt\(\))?"
+_GRADLE_JAVA: tuple[tuple[LazyPattern, str, Constraint], ...] = (
     (
-        re.compile(r"languageVersion(?:\.set\()?\s*=?\s*JavaLanguageVersion\.of\((\d+)\)"),
+        LazyPattern(
+            r"languageVersion(?:\.set\()?\s*=?\s*JavaLanguageVersion\.of\(\s*(\d+|"
+            + _CATALOG_REF
+            + r")\s*\)"
+        ),
         "toolchain",
+        "exact",
     ),
-    (re.compile(r"jvmToolchain\((\d+)\)"), "jvmToolchain"),
-    (re.compile(r"sourceCompatibility\s*=\s*JavaVersion\.VERSION_([\d_]+)"), "sourceCompatibility"),
-    (re.compile(r"sourceCompatibility\s*=\s*['\"]?([\d.]+)['\"]?"), "sourceCompatibility"),
-    (re.compile(r"(?:options\.)?release\.set\((\d+)\)"), "release"),
+    (LazyPattern(r"jvmToolchain\(\s*(\d+|" + _CATALOG_REF + r")\s*\)"), "jvmToolchain", "exact"),
+    (
+        LazyPattern(r"(?:source|target)Compatibility\s*=\s*JavaVersion\.VERSION_([\d_]+)"),
+        "sourceCompatibility",
+        "minimum",
+    ),
+    (
+        LazyPattern(r"(?:source|target)Compatibility\s*=\s*['\"]?(\d[\d.]*)['\"]?"),
+        "sourceCompatibility",
+        "minimum",
+    ),
+    (LazyPattern(r"(?<![\w-])release(?:\.set\(\s*|\s*=\s*)(\d+)"), "release", "minimum"),
+    (
+        LazyPattern(r"jvmTarget(?:\.set\(\s*|\s*=\s*)JvmTarget\.JVM_([\d_]+)"),
+        "kotlin.jvmTarget",
+        "minimum",
+    ),
+    (
+        LazyPattern(r"jvmTarget(?:\.set\(\s*|\s*=\s*)['\"](\d[\d.]*)['\"]"),
+        "kotlin.jvmTarget",
+        "minimum",
+    ),
 )
 
 
@@ -124,21 +154,96 @@ def _maven(project: Project, pom: str) -> None:
     _maven_java(project, pom, root)
 
 
+# Maven properties that set the Java release the compiler targets: the JDK must be at least
+# that (a JDK 21 compiles release 8 fine), so they are minimums
+MAVEN_JAVA_PROPERTIES = (
+    "maven.compiler.release",
+    "maven.compiler.source",
+    "maven.compiler.target",
+    "maven.compiler.testRelease",
+    "java.version",
+)
+
+
 def _maven_java(project: Project, pom: str, root: ET.Element) -> None:
-    props = root.find("properties")
-    if props is not None:
-        for key in ("maven.compiler.release", "maven.compiler.source", "java.version"):
-            value = _text(props, key)
-            if value:
-                project.runtime("java", value, pom, f"properties.{key}")
-                break
+    text = project.tree.read_text(pom) or ""
+    props = _properties(root)
+    for key in MAVEN_JAVA_PROPERTIES:
+        value = _resolve(props.get(key), props)
+        if value:
+            line = _line_after(text, "<properties>", f"<{key}>")
+            field = f"properties.{key}"
+            project.runtime("java", value, pom, field, constraint="minimum", line=line)
     for plugin in root.iter("plugin"):
-        if _text(plugin, "artifactId") == "maven-compiler-plugin":
-            for key in ("release", "source"):
-                value = _text(plugin, f"configuration/{key}")
-                if value and not value.startswith("${"):
-                    project.runtime("java", value, pom, f"maven-compiler-plugin.{key}")
-                    break
+        artifact = _text(plugin, "artifactId")
+        if artifact == "maven-compiler-plugin":
+            for key in ("release", "source", "target"):
+                value = _resolve(_text(plugin, f"configuration/{key}"), props)
+                if value:
+                    field = f"maven-compiler-plugin.{key}"
+                    line = _line_after(text, "maven-compiler-plugin", f"<{key}>")
+                    project.runtime("java", value, pom, field, constraint="minimum", line=line)
+        elif artifact == "maven-enforcer-plugin":
+            _enforcer(project, pom, plugin, props)
+        elif artifact == "maven-toolchains-plugin":
+            value = _resolve(_first_text(plugin, ".//toolchains/jdk/version"), props)
+            if value:
+                line = _line_after(text, "<toolchains>", "<version>")
+                field = "maven-toolchains-plugin.jdk.version"
+                project.runtime("java", value, pom, field, line=line)
+    _maven_wrapper(project)
+
+
+def _line_after(text: str, anchor: str, tag: str) -> int | None:
+    """The line of the first `tag` after `anchor` in a pom (ElementTree keeps no lines)."""
+    start = text.find(anchor)
+    found = text.find(tag, max(start, 0))
+    return text.count("\n", 0, found) + 1 if start >= 0 and found >= 0 else None
+
+
+def _enforcer(project: Project, pom: str, plugin: ET.Element, props: dict[str, str]) -> None:
+    """`requireJavaVersion`/`requireMavenVersion`: a bare version is a minimum, a bracket
+    range says itself ("[17,22)")."""
+    for rule, runtime in (("requireJavaVersion", "java"), ("requireMavenVersion", "maven")):
+        value = _resolve(_first_text(plugin, f".//{rule}/version"), props)
+        if value:
+            constraint: Constraint | None = "minimum" if value[0].isdigit() else None
+            field = f"maven-enforcer-plugin.{rule}"
+            line = _line_after(project.tree.read_text(pom) or "", f"<{rule}>", "<version>")
+            project.runtime(runtime, value, pom, field, constraint=constraint, line=line)
+
+
+def _maven_wrapper(project: Project) -> None:
+    path = project.tree.first(project.path, ".mvn/wrapper/maven-wrapper.properties")
+    if path is not None:
+        text = project.tree.read_text(path) or ""
+        match = re.search(r"apache-maven-([\d.]+)-bin\.zip", text)
+        if match:
+            project.runtime("maven", match.group(1), path, "distributionUrl")
+
+
+def _properties(root: ET.Element) -> dict[str, str]:
+    props = root.find("properties")
+    found: dict[str, str] = {}
+    for child in props if props is not None else ():
+        if child.text and child.text.strip():
+            found[child.tag] = child.text.strip()
+    return found
+
+
+def _resolve(value: str | None, props: dict[str, str]) -> str | None:
+    """`${java.version}` replaced from the pom's properties (a few levels deep); a value
+    that stays a reference is no version."""
+    for _ in range(3):
+        if value is None or "${" not in value:
+            break
+        value = re.sub(r"\$\{([\w.-]+)\}", lambda m: props.get(m.group(1), m.group(0)), value)
+    return None if value is None or "${" in value else value
+
+
+def _first_text(element: ET.Element, path: str) -> str | None:
+    found = element.find(path)
+    return found.text.strip() if found is not None and found.text and found.text.strip() else None
 
 
 def _coordinate(element: ET.Element) -> str:
@@ -168,11 +273,15 @@ def _gradle(project: Project, path: str) -> None:
         _record(project, f"{match.group(1)}:{match.group(2)}", path, match.group(3))
     if "useJUnitPlatform()" in text:
         project.test_framework("junit5", path)
-    for pattern, field in _GRADLE_JAVA:
-        found = pattern.search(text)
-        if found:
-            project.runtime("java", found.group(1).replace("_", "."), path, field)
-            break
+    catalog = _catalog_versions(project)
+    for pattern, field, constraint in _GRADLE_JAVA:
+        for found in pattern.finditer(text):
+            version = found.group(1)
+            if version.startswith("libs."):
+                version = catalog.get(found.group(2).replace(".", "-"), "")
+            version = version.replace("_", ".").removeprefix("1.") if "_" in version else version
+            line = text.count("\n", 0, found.start()) + 1
+            project.runtime("java", version, path, field, constraint=constraint, line=line)
     _gradle_catalog(project)
 
 
@@ -185,6 +294,48 @@ def _gradle_wrapper(project: Project) -> None:
             project.runtime("gradle", match.group(1), path, "distributionUrl")
 
 
+# version catalog [versions] keys that name a runtime or a build tool
+CATALOG_RUNTIMES = {
+    "kotlin": "kotlin",
+    "jdk": "java",
+    "java": "java",
+    "jvm": "java",
+    "jvmtarget": "java",
+    "java-toolchain": "java",
+    "javatoolchain": "java",
+    "jdk-toolchain": "java",
+    "agp": "android-gradle-plugin",
+    "android-gradle-plugin": "android-gradle-plugin",
+    "androidgradleplugin": "android-gradle-plugin",
+    "android-plugin": "android-gradle-plugin",
+}
+# plugins and libraries whose version is that of a runtime or build tool
+CATALOG_ARTIFACTS = {
+    "org.jetbrains.kotlin": "kotlin",
+    "com.android.tools.build:gradle": "android-gradle-plugin",
+    "com.android.application": "android-gradle-plugin",
+    "com.android.library": "android-gradle-plugin",
+}
+
+
+def _catalog_versions(project: Project) -> dict[str, str]:
+    """The `[versions]` table of gradle/libs.versions.toml, keys normalised to dashes."""
+    catalog = project.tree.first(project.path, "gradle/libs.versions.toml")
+    if catalog is None:
+        return {}
+    table = mapping(load_toml(project.tree, catalog).get("versions"))
+    found: dict[str, str] = {}
+    for key, value in table.items():
+        version = (
+            as_str(value)
+            or as_str(mapping(value).get("strictly"))
+            or as_str(mapping(value).get("require"))
+        )
+        if version:
+            found[re.sub(r"[._]", "-", str(key))] = version
+    return found
+
+
 def _gradle_catalog(project: Project) -> None:
     catalog = project.tree.first(project.path, "gradle/libs.versions.toml")
     if catalog is None:
@@ -195,3 +346,35 @@ def _gradle_catalog(project: Project) -> None:
         _record(project, f"{match.group(1)}:{match.group(2)}", catalog, None)
     for match in re.finditer(r"""id\s*=\s*["']([\w.-]+)["']""", text):
         _record(project, match.group(1), catalog, None)
+    versions = _catalog_versions(project)
+    for key, version in versions.items():
+        runtime = CATALOG_RUNTIMES.get(key.lower()) or CATALOG_RUNTIMES.get(
+            key.lower().replace("-", "")
+        )
+        if runtime:
+            project.runtime(runtime, version, catalog, f"versions.{key}")
+    data = load_toml(project.tree, catalog)
+    for table in ("plugins", "libraries"):
+        for alias, spec in mapping(data.get(table)).items():
+            _catalog_artifact(project, catalog, f"{table}.{alias}", spec, versions)
+
+
+def _catalog_artifact(
+    project: Project, catalog: str, field: str, spec: object, versions: dict[str, str]
+) -> None:
+    """A plugin or library of a runtime (the Kotlin plugin, AGP) with its version."""
+    if isinstance(spec, str):
+        coordinate, _, version = spec.rpartition(":")
+        reference = None
+    else:
+        entry = mapping(spec)
+        coordinate = as_str(entry.get("id")) or as_str(entry.get("module")) or ""
+        version_spec = entry.get("version")
+        version = as_str(version_spec) or ""
+        reference = as_str(mapping(version_spec).get("ref"))
+    if reference:
+        version = versions.get(re.sub(r"[._]", "-", reference), "")
+    for prefix, runtime in CATALOG_ARTIFACTS.items():
+        if version and (coordinate == prefix or coordinate.startswith(prefix + ".")):
+            if not any(r.runtime == runtime and r.source == catalog for r in project.sub.runtimes):
+                project.runtime(runtime, version, catalog, field)

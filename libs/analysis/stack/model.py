@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.analysis.parsing import as_str, dig, load_json, load_toml, load_yaml, parse_xml
-from libs.analysis.report import Command, Fact, RuntimeVersion, Subproject
+from libs.analysis.report import Command, Constraint, Fact, RuntimeVersion, Subproject
 from libs.analysis.tree import Tree
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "load_yaml",
     "lookup",
     "parse_xml",
-    "task_runner_commands",
 ]
 
 
@@ -74,13 +73,46 @@ class Project:
     def service(self, name: str, source: str, version: str | None = None) -> None:
         _add(self.sub.services, Fact(name=name, source=source, version=version))
 
-    def runtime(self, runtime: str, version: str, source: str, field: str | None = None) -> None:
+    def runtime(
+        self,
+        runtime: str,
+        version: str,
+        source: str,
+        field: str | None = None,
+        *,
+        constraint: Constraint | None = None,
+        line: int | None = None,
+    ) -> None:
+        """Record a declared version; its constraint is read from its text unless the
+        field says more (a go.mod `go` line is a minimum whatever it looks like)."""
         version = version.strip()
         if not version:
             return
-        item = RuntimeVersion(runtime=runtime, version=version, source=source, field=field)
-        if item not in self.sub.runtimes:
+        item = RuntimeVersion(
+            runtime=runtime,
+            version=version,
+            source=source,
+            field=field,
+            constraint=constraint or constraint_of(version),
+            line=line or self._line_of(source, version, field),
+        )
+        if not any(_same(item, known) for known in self.sub.runtimes):
             self.sub.runtimes.append(item)
+
+    def _line_of(self, source: str, version: str, field: str | None) -> int | None:
+        """The first line of `source` holding `version` (after the field's last key when
+        that is on the line too): parsed manifests keep no positions."""
+        text = self.tree.read_text(source)
+        if not text:
+            return None
+        key = (field or "").rsplit(".", 1)[-1]
+        fallback = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if version in line:
+                if key and key in line:
+                    return number
+                fallback = fallback or number
+        return fallback
 
     def runtime_at(self, runtime: str, data: Any, source: str, *keys: str) -> None:
         """Record the version found at `keys` in parsed manifest `data`, if there is one."""
@@ -136,6 +168,35 @@ class Project:
         return any(r.runtime == runtime for r in self.sub.runtimes)
 
 
+def _same(a: RuntimeVersion, b: RuntimeVersion) -> bool:
+    return (a.runtime, a.version, a.source, a.field) == (b.runtime, b.version, b.source, b.field)
+
+
+_EXACT = re.compile(
+    r"^(?:v|go|python-|ruby-|jdk-?|temurin-|openjdk-?|net|netcoreapp|netstandard)?"
+    r"\d+(?:\.(?:\d+|x|\*))*(?:[-+._]?[0-9A-Za-z.]+)?$"
+    r"|^(?:lts/[\w*-]+|latest|stable|beta|nightly(?:-[\d-]+)?|node|system|lts|current)$",
+    re.I,
+)
+_PINNED = re.compile(r"^===?\s*v?\d+(?:\.\d+)*(?:\.\*)?$")  # ==3.12.*: one series
+_MINIMUM = re.compile(r"^>=?\s*v?\d+(?:\.\d+)*(?:\.\*)?$|^\[\s*[\d.]+\s*,\s*\)$")
+
+
+def constraint_of(version: str) -> Constraint:
+    """Whether a version's text names one version (or a list of them, as .tool-versions
+    and TargetFrameworks do), a lower bound, or another range: "3.12", "lts/iron",
+    "1.22.x", "net8.0;net9.0" are exact; ">=3.10", "[17,)" minimums; "^20",
+    ">=3.9,<3.13", "~> 3.2", "[17,22)" ranges."""
+    version = version.strip()
+    if _PINNED.match(version):
+        return "exact"
+    if _MINIMUM.match(version):
+        return "minimum"
+    if all(_EXACT.match(part) for part in re.split(r"[;\s]+", version) if part):
+        return "exact"
+    return "range"
+
+
 def _add(facts: list[Fact], fact: Fact) -> None:
     """The first fact of a name stays, except that a tool's configuration replaces a mere
     dependency on it as the source (keeping the declared version)."""
@@ -161,39 +222,3 @@ def lookup(
             source, version = deps[dep]
             found.append((label, source, version))
     return found
-
-
-_MAKE_TARGET = re.compile(r"^([A-Za-z0-9][\w.-]*)\s*:(?![=:])", re.M)
-_JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9][\w-]*)(?:\s+[^:=\n]*)?:(?!=)", re.M)
-TARGET_PURPOSES: dict[str, str] = {
-    "test": "test",
-    "tests": "test",
-    "check": "test",
-    "lint": "lint",
-    "typecheck": "typecheck",
-    "type-check": "typecheck",
-    "types": "typecheck",
-    "mypy": "typecheck",
-    "fmt": "format",
-    "format": "format",
-    "build": "build",
-}
-
-
-def task_runner_commands(project: Project) -> None:
-    """Make targets and just recipes named for a purpose (test, lint, build...)."""
-    for name, runner, pattern in (
-        ("Makefile", "make", _MAKE_TARGET),
-        ("GNUmakefile", "make", _MAKE_TARGET),
-        ("justfile", "just", _JUST_RECIPE),
-        ("Justfile", "just", _JUST_RECIPE),
-    ):
-        path = project.file(name)
-        if path is None:
-            continue
-        text = project.tree.read_text(path) or ""
-        targets = {m.group(1) for m in pattern.finditer(text)}
-        for target in sorted(targets, key=lambda t: (t == "check", t)):
-            purpose = TARGET_PURPOSES.get(target)
-            if purpose is not None:
-                project.command(purpose, f"{runner} {target}", path)

@@ -9,9 +9,11 @@ install them as dev dependencies, because they compile the app away, count from 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
+from libs.analysis.report import Task
 from libs.analysis.stack.model import Project, as_str, load_json
+from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_lines
 from libs.analysis.tree import parent_dirs
 
 FRAMEWORKS = {
@@ -247,18 +249,32 @@ def _tests(
 
 
 def _commands(project: Project, scripts: dict[str, Any], manager: str, path: str) -> None:
+    """Every script as a task, and the purposeful ones as commands."""
+    lines = script_lines(project.tree.read_text(path) or "", "scripts")
     for name in sorted(scripts):
         body = as_str(scripts[name]) or ""
         purpose = SCRIPT_PURPOSES.get(name)
         if purpose is not None and manager != "bun" and _BUN.search(body):
             # an npm/yarn/pnpm project whose scripts need Bun on the PATH as well
             project.tool("bun", path)
-        if purpose is None or (purpose == "test" and _NO_TEST.search(body)):
-            continue
         if manager == "yarn":
             run = f"yarn {name}"
         elif name == "test" and manager in ("npm", "pnpm"):
             run = f"{manager} test"  # `bun test` is Bun's test runner, not the script
         else:
             run = f"{manager} run {name}"
+        placeholder = purpose == "test" and _NO_TEST.search(body) is not None
+        if len(project.sub.tasks) < MAX_TASKS and not placeholder:
+            task = Task(
+                runner=manager,
+                name=name,
+                run=run,
+                source=path,
+                line=lines.get(name),
+                purpose=cast(Purpose | None, purpose),
+                commands=(body,) if body else (),
+            )
+            project.sub.tasks.append(task)
+        if purpose is None or placeholder:
+            continue
         project.command(purpose, run, path)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
-from libs.analysis.parsing import mapping
+from libs.analysis.parsing import listing, mapping
+from libs.analysis.report import Task
+from libs.analysis.stack import gemfile_lock
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_yaml, parse_xml
+from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_lines
 
 RUBY_FRAMEWORKS = {
     "rails": "Rails",
@@ -68,7 +71,7 @@ PHP_CONFIGS = (
     ("phpcs.xml.dist", "phpcs"),
     ("pint.json", "pint"),
 )
-COMPOSER_SCRIPTS = {
+COMPOSER_SCRIPTS: dict[str, Purpose] = {
     "test": "test",
     "lint": "lint",
     "analyse": "typecheck",
@@ -120,6 +123,10 @@ def detect_ruby(project: Project) -> None:
     match = _GEM_RUBY.search(text)
     if match:
         project.runtime("ruby", match.group(1), path, "ruby")
+    lock = project.file("Gemfile.lock")
+    if lock is not None:
+        gemfile_lock.detect(project, lock)
+    _gemspec(project)
     project.declared(
         deps, frameworks=RUBY_FRAMEWORKS, tests=RUBY_TESTS, tools=RUBY_TOOLS, services=RUBY_SERVICES
     )
@@ -127,6 +134,23 @@ def detect_ruby(project: Project) -> None:
     if "Rails" in {f.name for f in project.sub.frameworks} and project.file("test/test_helper.rb"):
         project.test_framework("minitest", project.file("test/test_helper.rb") or path)
     project.configured(RUBY_CONFIGS)
+
+
+_GEMSPEC_RUBY = re.compile(
+    r"""required_ruby_version\s*=\s*(?:Gem::Requirement\.new\()?\s*\[?\s*((?:["'][^"']+["']\s*,?\s*)+)"""
+)
+
+
+def _gemspec(project: Project) -> None:
+    """A gem's `required_ruby_version`: the Rubies the gem itself supports."""
+    for entry in project.tree.in_dir(project.path):
+        if entry.name.endswith(".gemspec"):
+            text = project.tree.read_text(entry.path) or ""
+            match = _GEMSPEC_RUBY.search(text)
+            if match:
+                version = ", ".join(re.findall(r"""["']([^"']+)["']""", match.group(1)))
+                line = text.count("\n", 0, match.start()) + 1
+                project.runtime("ruby", version, entry.path, "required_ruby_version", line=line)
 
 
 def detect_php(project: Project) -> None:
@@ -151,10 +175,27 @@ def detect_php(project: Project) -> None:
 def _composer_scripts(project: Project, path: str, scripts: object) -> None:
     if not isinstance(scripts, dict):
         return
-    for name in sorted(scripts):
+    lines = script_lines(project.tree.read_text(path) or "", "scripts")
+    for name in sorted(scripts)[:MAX_TASKS]:
+        body = scripts[name]
+        commands = (
+            [body] if isinstance(body, str) else [c for c in listing(body) if isinstance(c, str)]
+        )
         purpose = COMPOSER_SCRIPTS.get(name)
+        run = f"composer run-script {name}"
+        project.sub.tasks.append(
+            Task(
+                runner="composer",
+                name=name,
+                run=run,
+                source=path,
+                line=lines.get(name),
+                purpose=purpose,
+                commands=tuple(commands),
+            )
+        )
         if purpose:
-            project.command(purpose, f"composer run-script {name}", path)
+            project.command(purpose, run, path)
 
 
 def detect_elixir(project: Project) -> None:
@@ -215,7 +256,8 @@ def _project_file(project: Project, path: str) -> None:
     for element in root.iter():
         tag = element.tag
         value = (element.text or "").strip()
-        if tag in ("TargetFramework", "TargetFrameworks") and value:
+        # `$(LibraryFrameworks)`: set from outside the file (a build argument), no version
+        if tag in ("TargetFramework", "TargetFrameworks") and value and "$(" not in value:
             project.runtime("dotnet", value, path, tag)
         elif tag == "UseMaui" and value.lower() == "true":
             project.framework("MAUI", path)

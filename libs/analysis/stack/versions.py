@@ -6,11 +6,18 @@ ancestor's file only the runtimes of its own ecosystems.
 
 from __future__ import annotations
 
+import functools
+import re
+from dataclasses import dataclass
 from typing import Any
 
+from libs.analysis.images import image_runtime
 from libs.analysis.parsing import mapping
+from libs.analysis.report import Constraint
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_toml
 from libs.analysis.tree import Tree, join, parent_dirs
+
+DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
 
 SINGLE_VERSION_FILES = {
     ".python-version": "python",
@@ -79,71 +86,173 @@ def detect(project: Project) -> None:
     seen: set[str] = set()
     for directory in parent_dirs(project.path):
         own = directory == project.path
-        for name, runtime, version, field in _declared(project.tree, directory):
-            if name in seen:
+        found = _declared(project.tree, directory)
+        for item in found:
+            if item.name not in seen and (own or item.runtime in relevant):
+                _record(project, join(directory, item.name), item)
+        seen |= {item.name for item in found}
+    _github_files(project, relevant)
+    _workflow_version_files(project)
+
+
+@dataclass(frozen=True)
+class Declared:
+    name: str  # the file's name
+    runtime: str
+    version: str
+    field: str | None = None
+    line: int | None = None
+    constraint: Constraint | None = None
+
+
+def _record(project: Project, path: str, item: Declared) -> None:
+    project.runtime(
+        item.runtime, item.version, path, item.field, constraint=item.constraint, line=item.line
+    )
+
+
+def _github_files(project: Project, relevant: set[str]) -> None:
+    """Version files kept under .github/ (`.github/workflows/.java-version`, read by a
+    workflow's `java-version-file`) count for every project of their runtime that has no
+    version file of its own for it."""
+    have = {
+        r.runtime
+        for r in project.sub.runtimes
+        if r.source.rsplit("/", 1)[-1] in SINGLE_VERSION_FILES
+    }
+    for entry in project.tree.under(".github"):
+        runtime = SINGLE_VERSION_FILES.get(entry.name)
+        if runtime and runtime in relevant and runtime not in have:
+            version, line = _first_line(project.tree.read_text(entry.path) or "")
+            if version:
+                project.runtime(runtime, version, entry.path, line=line)
+
+
+# a setup action's input naming a version file, and the runtime it sets up
+_VERSION_FILE_INPUT = re.compile(
+    r"^\s*(python|node|go|java|php|bun)-version-file:\s*['\"]?(?:\./)?([^'\"\s#]+)", re.M
+)
+
+
+def _workflow_version_files(project: Project) -> None:
+    """A version file a workflow's setup action reads (`python-version-file:
+    .python-version-default`) declares that runtime for the project in its folder, whatever
+    its name; manifests (pyproject.toml, package.json, go.mod) are read on their own."""
+    known = {r.source for r in project.sub.runtimes}
+    for entry in project.tree.under(".github/workflows"):
+        if not entry.name.endswith((".yml", ".yaml")):
+            continue
+        for match in _VERSION_FILE_INPUT.finditer(project.tree.read_text(entry.path) or ""):
+            path = match.group(2)
+            folder = path.rpartition("/")[0] or "."
+            name = path.rsplit("/", 1)[-1]
+            if folder != project.path or path in known or not project.tree.has(path):
                 continue
-            if own or runtime in relevant:
-                project.runtime(runtime, version, join(directory, name), field)
-        seen |= {name for name, *_ in _declared(project.tree, directory)}
+            if name.endswith((".toml", ".json", ".mod", ".work")) or name == ".tool-versions":
+                continue
+            version, line = _first_line(project.tree.read_text(path) or "")
+            if version:
+                project.runtime(match.group(1), version, path, line=line)
+                known.add(path)
 
 
-Declared = list[tuple[str, str, str, str | None]]
-
-
-def _declared(tree: Tree, directory: str) -> Declared:
-    """(file name, runtime, version, field) for each version file in `directory`."""
-    found: Declared = []
+def _declared(tree: Tree, directory: str) -> list[Declared]:
+    """Every version declared by a version file in `directory`."""
+    found: list[Declared] = []
     for name, runtime in SINGLE_VERSION_FILES.items():
         path = tree.first(directory, name)
         if path is not None:
-            version = _first_line(tree.read_text(path) or "")
+            version, line = _first_line(tree.read_text(path) or "")
             if version:
-                found.append((name, runtime, version, None))
+                found.append(Declared(name, runtime, version, line=line))
     toolchain = tree.first(directory, "rust-toolchain.toml")
     if toolchain is not None:
         channel = as_str(dig(load_toml(tree, toolchain), "toolchain", "channel"))
         if channel:
-            found.append(("rust-toolchain.toml", "rust", channel, "toolchain.channel"))
+            found.append(Declared("rust-toolchain.toml", "rust", channel, "toolchain.channel"))
     global_json = tree.first(directory, "global.json")
     if global_json is not None:
-        sdk = as_str(dig(load_json(tree, global_json), "sdk", "version"))
-        if sdk:
-            found.append(("global.json", "dotnet", sdk, "sdk.version"))
+        sdk = mapping(load_json(tree, global_json).get("sdk"))
+        sdk_version = as_str(sdk.get("version"))
+        if sdk_version:
+            # without rollForward (or with patch/latestPatch) the SDK band is pinned; the
+            # latest* policies make the version a floor
+            roll = as_str(sdk.get("rollForward")) or "latestPatch"
+            constraint: Constraint = (
+                "minimum" if roll.startswith("latest") and roll != "latestPatch" else "exact"
+            )
+            found.append(
+                Declared("global.json", "dotnet", sdk_version, "sdk.version", constraint=constraint)
+            )
     return found + _tool_managers(tree, directory)
 
 
-def _tool_managers(tree: Tree, directory: str) -> Declared:
+def _tool_managers(tree: Tree, directory: str) -> list[Declared]:
     """asdf's .tool-versions, mise.toml and SDKMAN's .sdkmanrc: several runtimes per file."""
-    found: Declared = []
+    found: list[Declared] = []
     asdf = tree.first(directory, ".tool-versions")
-    for line in (tree.read_text(asdf) or "").splitlines() if asdf else ():
+    lines = (tree.read_text(asdf) or "").splitlines() if asdf else []
+    for number, line in enumerate(lines, start=1):
         parts = line.split("#", 1)[0].split()
         if len(parts) >= 2 and parts[0] in TOOL_NAMES:
-            found.append((".tool-versions", TOOL_NAMES[parts[0]], " ".join(parts[1:]), parts[0]))
+            version = " ".join(parts[1:])
+            found.append(
+                Declared(".tool-versions", TOOL_NAMES[parts[0]], version, parts[0], number)
+            )
     for name in MISE_FILES:
         path = tree.first(directory, name)
         tools = mapping(dig(load_toml(tree, path), "tools")) if path else {}
         for tool, value in tools.items():
-            version = _mise_version(value)
-            if tool in TOOL_NAMES and version:
-                found.append((name, TOOL_NAMES[tool], version, f"tools.{tool}"))
+            mise = _mise_version(value)
+            if tool in TOOL_NAMES and mise:
+                found.append(Declared(name, TOOL_NAMES[tool], mise, f"tools.{tool}"))
     sdkman = tree.first(directory, ".sdkmanrc")
-    for line in (tree.read_text(sdkman) or "").splitlines() if sdkman else ():
+    lines = (tree.read_text(sdkman) or "").splitlines() if sdkman else []
+    for number, line in enumerate(lines, start=1):
         key, sep, value = (part.strip() for part in line.split("#", 1)[0].partition("="))
         if sep and key in TOOL_NAMES and value:
-            found.append((".sdkmanrc", TOOL_NAMES[key], value, key))
+            found.append(Declared(".sdkmanrc", TOOL_NAMES[key], value, key, number))
     return found
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
+def _first_line(text: str) -> tuple[str, int | None]:
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if line:
-            return line
-    return ""
+            return line, number
+    return "", None
 
 
 def _mise_version(value: Any) -> str | None:
     if isinstance(value, list):
         return ", ".join(v for v in (as_str(item) for item in value) if v) or None
     return as_str(value) or as_str(dig(value, "version"))
+
+
+# -- base images ----------------------------------------------------------------------
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.I | re.M)
+_ARG = re.compile(r"^\s*ARG\s+(\w+)=(\S+)", re.I | re.M)
+_ARG_REF = re.compile(r"\$\{?(\w+)\}?")
+
+
+def _arg(match: re.Match[str], *, args: dict[str, str]) -> str:
+    return args.get(match.group(1), match.group(0))
+
+
+def detect_base_images(project: Project) -> None:
+    """The last resort for a runtime nothing else declares: the base image of the
+    project's own Dockerfiles (`FROM python:3.12-slim`), ARG defaults substituted."""
+    known = {r.runtime for r in project.sub.runtimes}
+    for entry in project.tree.in_dir(project.path):
+        if not DOCKERFILE.match(entry.name):
+            continue
+        text = project.tree.read_text(entry.path) or ""
+        args = {m.group(1): m.group(2).strip("'\"") for m in _ARG.finditer(text)}
+        for match in _FROM.finditer(text):
+            image = _ARG_REF.sub(functools.partial(_arg, args=args), match.group(1))
+            found = image_runtime(image)
+            if found is not None and found[0] not in known:
+                line = text.count("\n", 0, match.start()) + 1
+                project.runtime(found[0], found[1], entry.path, "FROM", line=line)
+                known.add(found[0])

@@ -29,12 +29,12 @@ def test_pipelines_of_every_system_and_what_they_do(build: Build) -> None:
             "Jenkinsfile": "pipeline { stages { stage('t') { steps { sh 'mvn -B verify' } } } }\n",
             "bitbucket-pipelines.yml": "pipelines:\n  default:\n    - step:\n        script:\n"
             "          - cargo clippy\n",
+            "appveyor.yml": "test_script:\n  - ps: dotnet test\n",
             ".github/dependabot.yml": "version: 2\n",
             "renovate.json": "{}",
         }
     )
-    ci = analyse_ci(Tree.scan(root))
-    assert ci.pipelines == [
+    expected = [
         Pipeline(system="circleci", path=".circleci/config.yml", builds=True),
         Pipeline(
             system="github_actions",
@@ -53,9 +53,17 @@ def test_pipelines_of_every_system_and_what_they_do(build: Build) -> None:
         Pipeline(system="gitlab_ci", path=".gitlab-ci.yml", runs_tests=True, caches=True),
         Pipeline(system="travis", path=".travis.yml", runs_tests=True),
         Pipeline(system="jenkins", path="Jenkinsfile", runs_tests=True, builds=True),
+        Pipeline(system="appveyor", path="appveyor.yml", runs_tests=True),
         Pipeline(system="azure_pipelines", path="azure-pipelines.yml", runs_tests=True),
         Pipeline(system="bitbucket", path="bitbucket-pipelines.yml", runs_lint=True),
     ]
+    ci = analyse_ci(Tree.scan(root))
+    flags = ("runs_tests", "runs_lint", "builds", "caches", "releases")
+    assert [p.system for p in ci.pipelines] == [p.system for p in expected]
+    for found, wanted in zip(ci.pipelines, expected, strict=True):
+        assert found.path == wanted.path
+        assert [getattr(found, f) for f in flags] == [getattr(wanted, f) for f in flags]
+    assert all(p.jobs for p in ci.pipelines), "every system's reader finds the job"
     assert ci.dependency_update_tools == [
         Fact(name="dependabot", source=".github/dependabot.yml"),
         Fact(name="renovate", source="renovate.json"),

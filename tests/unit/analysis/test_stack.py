@@ -27,8 +27,16 @@ def configured(items: list[Fact]) -> set[tuple[str, str, bool]]:
     return {(f.name, f.source, f.configured) for f in items}
 
 
-def rt(runtime: str, version: str, source: str, field: str | None = None) -> RuntimeVersion:
-    return RuntimeVersion(runtime=runtime, version=version, source=source, field=field)
+Declared = tuple[str, str, str, str | None]
+
+
+def rt(runtime: str, version: str, source: str, field: str | None = None) -> Declared:
+    return (runtime, version, source, field)
+
+
+def rts(runtimes: list[RuntimeVersion]) -> list[Declared]:
+    """What was declared, where (constraints and lines: see test_versions)."""
+    return [(r.runtime, r.version, r.source, r.field) for r in runtimes]
 
 
 def test_python_pip(build: Build) -> None:
@@ -42,7 +50,7 @@ def test_python_pip(build: Build) -> None:
     assert facts(sub.test_frameworks) == {("pytest", "requirements-dev.txt")}
     assert configured(sub.tools) == {("ruff", "requirements-dev.txt", False)}
     assert facts(sub.services) == {("postgres", "requirements.txt")}
-    assert sub.runtimes == [rt("python", "3.12.2", ".python-version")]
+    assert rts(sub.runtimes) == [rt("python", "3.12.2", ".python-version")]
     assert sub.languages[0].name == "Python"
 
 
@@ -58,7 +66,7 @@ def test_python_poetry(build: Build) -> None:
         ("mypy", "pyproject.toml", False),  # a dev dependency only
     }
     assert facts(sub.services) == {("redis", "pyproject.toml")}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("python", "^3.11", "pyproject.toml", "tool.poetry.dependencies.python")
     ]
 
@@ -71,7 +79,7 @@ def test_python_uv(build: Build) -> None:
     assert facts(sub.frameworks) == {("Flask", "pyproject.toml")}
     assert configured(sub.test_frameworks) == {("pytest", "pyproject.toml", True)}
     assert configured(sub.tools) == {("ruff", "pyproject.toml", True)}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("python", ">=3.11,<3.14", "pyproject.toml", "project.requires-python"),
         rt("python", "3.12", ".python-version"),
     ]
@@ -96,7 +104,7 @@ def test_python_pipenv(build: Build) -> None:
     assert sub.lockfiles == ["Pipfile.lock"]
     assert facts(sub.frameworks) == {("Flask", "Pipfile")}
     assert facts(sub.test_frameworks) == {("pytest", "Pipfile"), ("unittest", "tests/test_app.py")}
-    assert sub.runtimes == [rt("python", "3.11", "Pipfile", "requires.python_version")]
+    assert rts(sub.runtimes) == [rt("python", "3.11", "Pipfile", "requires.python_version")]
 
 
 def test_frameworks_come_from_runtime_dependencies_only(build: Build) -> None:
@@ -208,7 +216,7 @@ def test_node_npm(build: Build) -> None:
         ("typescript", "tsconfig.json", True),
     }
     assert facts(sub.services) == {("postgres", "package.json")}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("node", ">=20", "package.json", "engines.node"),
         rt("node", "20.11.1", ".nvmrc"),
     ]
@@ -227,7 +235,7 @@ def test_node_yarn(build: Build) -> None:
     assert sub.lockfiles == ["yarn.lock"]
     assert facts(sub.frameworks) == {("Next.js", "package.json"), ("React", "package.json")}
     assert facts(sub.test_frameworks) == {("vitest", "package.json")}
-    assert rt("yarn", "4.1.1", "package.json", "packageManager") in sub.runtimes
+    assert rt("yarn", "4.1.1", "package.json", "packageManager") in rts(sub.runtimes)
     assert sub.commands == [
         Command(purpose="test", run="yarn test", source="package.json"),
         Command(purpose="typecheck", run="yarn typecheck", source="package.json"),
@@ -275,7 +283,7 @@ def test_go(build: Build) -> None:
     }
     assert facts(sub.services) == {("postgres", "go.mod")}
     assert configured(sub.tools) == {("golangci-lint", ".golangci.yml", True)}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("go", "1.22.1", "go.mod", "go"),
         rt("go", "go1.22.3", "go.mod", "toolchain"),
     ]
@@ -288,7 +296,7 @@ def test_rust(build: Build) -> None:
     assert [(f.name, f.version) for f in sub.frameworks] == [("Axum", "0.7")]
     assert facts(sub.test_frameworks) == {("cargo test", "src/main.rs")}
     assert configured(sub.tools) == {("rustfmt", "rustfmt.toml", True)}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("rust", "1.74", "Cargo.toml", "package.rust-version"),
         rt("rust-edition", "2021", "Cargo.toml", "package.edition"),
         rt("rust", "1.77.2", "rust-toolchain.toml", "toolchain.channel"),
@@ -307,7 +315,7 @@ def test_java_maven_with_module(build: Build) -> None:
         ("testng", "core/pom.xml", None),
     ]
     assert facts(sub.services) == {("postgres", "pom.xml")}
-    assert sub.runtimes == [rt("java", "21", "pom.xml", "properties.java.version")]
+    assert rts(sub.runtimes) == [rt("java", "21", "pom.xml", "properties.java.version")]
 
 
 def test_java_gradle_kotlin_dsl(build: Build) -> None:
@@ -319,7 +327,7 @@ def test_java_gradle_kotlin_dsl(build: Build) -> None:
         ("junit5", "build.gradle.kts"),
         ("kotest", "lib/build.gradle.kts"),
     }
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("gradle", "8.7", "gradle/wrapper/gradle-wrapper.properties", "distributionUrl"),
         rt("java", "17", "build.gradle.kts", "toolchain"),
     ]
@@ -336,7 +344,7 @@ def test_ruby_bundler(build: Build) -> None:
     ]
     assert configured(sub.tools) == {("rubocop", "Gemfile", False)}
     assert facts(sub.services) == {("postgres", "Gemfile")}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("ruby", "3.3.0", "Gemfile", "ruby"),
         rt("ruby", "3.3.0", ".ruby-version"),
     ]
@@ -351,7 +359,7 @@ def test_php_composer(build: Build) -> None:
         ("phpunit", "phpunit.xml", "^10.5")  # the config file is the source; the version stays
     ]
     assert configured(sub.tools) == {("phpstan", "composer.json", False)}
-    assert sub.runtimes == [rt("php", "^8.2", "composer.json", "require.php")]
+    assert rts(sub.runtimes) == [rt("php", "^8.2", "composer.json", "require.php")]
     assert sub.commands == [
         Command(purpose="test", run="composer run-script test", source="composer.json")
     ]
@@ -366,7 +374,7 @@ def test_dotnet_solution_folds_projects(build: Build) -> None:
     assert facts(sub.frameworks) == {("ASP.NET Core", "src/Web/Web.csproj")}
     assert [(f.name, f.version) for f in sub.test_frameworks] == [("xunit", "2.7.0")]
     assert facts(sub.services) == {("postgres", "src/Web/Web.csproj")}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("dotnet", "net8.0", "src/Web/Web.csproj", "TargetFramework"),
         rt("dotnet", "8.0.204", "global.json", "sdk.version"),
     ]
@@ -380,7 +388,7 @@ def test_elixir_mix(build: Build) -> None:
     assert facts(sub.test_frameworks) == {("exunit", "test/test_helper.exs")}
     assert configured(sub.tools) == {("credo", "mix.exs", False)}
     assert facts(sub.services) == {("postgres", "mix.exs")}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("elixir", "~> 1.16", "mix.exs", "elixir"),
         rt("elixir", "1.16.2-otp-26", ".tool-versions", "elixir"),
         rt("erlang", "26.2.3", ".tool-versions", "erlang"),
@@ -396,7 +404,7 @@ def test_cmake_with_subdirectory(build: Build) -> None:
         ("googletest", "CMakeLists.txt"),
     }
     assert configured(sub.tools) == {("clang-format", ".clang-format", True)}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("cmake", "3.20", "CMakeLists.txt", "cmake_minimum_required"),
         rt("c++", "20", "CMakeLists.txt", "CMAKE_CXX_STANDARD"),
     ]
@@ -419,7 +427,7 @@ def test_swift_package(build: Build) -> None:
     assert facts(sub.frameworks) == {("Vapor", "Package.swift")}
     assert facts(sub.test_frameworks) == {("xctest", "Tests/ApiTests/ApiTests.swift")}
     assert configured(sub.tools) == {("swiftlint", ".swiftlint.yml", True)}
-    assert sub.runtimes == [rt("swift", "5.9", "Package.swift", "swift-tools-version")]
+    assert rts(sub.runtimes) == [rt("swift", "5.9", "Package.swift", "swift-tools-version")]
 
 
 def test_polyglot_monorepo(build: Build) -> None:
@@ -428,12 +436,12 @@ def test_polyglot_monorepo(build: Build) -> None:
     backend, frontend, billing = stack.subprojects
     assert facts(backend.package_managers) == {("uv", "backend/uv.lock")}
     assert facts(backend.frameworks) == {("Django", "backend/pyproject.toml")}
-    assert backend.runtimes == [rt("python", "3.12.3", ".tool-versions", "python")]
+    assert rts(backend.runtimes) == [rt("python", "3.12.3", ".tool-versions", "python")]
     assert backend.dockerfiles == ["backend/Dockerfile"]
     assert facts(frontend.package_managers) == {("npm", "frontend/package-lock.json")}
-    assert frontend.runtimes == [rt("node", "20.12.0", ".tool-versions", "nodejs")]
+    assert rts(frontend.runtimes) == [rt("node", "20.12.0", ".tool-versions", "nodejs")]
     assert frontend.dockerfiles == ["frontend/Dockerfile"]
-    assert billing.runtimes == [rt("go", "1.22", "services/billing/go.mod", "go")]
+    assert rts(billing.runtimes) == [rt("go", "1.22", "services/billing/go.mod", "go")]
     assert stack.dockerfiles == ["backend/Dockerfile", "frontend/Dockerfile"]
     assert stack.compose_files == ["docker-compose.yml"]
     assert stack.is_monorepo
@@ -548,7 +556,7 @@ def test_dart_flutter(build: Build) -> None:
     assert sub.lockfiles == ["pubspec.lock"]
     assert facts(sub.frameworks) == {("Flutter", "pubspec.yaml")}
     assert facts(sub.test_frameworks) == {("flutter test", "pubspec.yaml")}
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("dart", ">=3.3.0 <4.0.0", "pubspec.yaml", "environment.sdk"),
         rt("flutter", ">=3.19.0", "pubspec.yaml", "environment.flutter"),
     ]
@@ -559,7 +567,7 @@ def test_scala_sbt(build: Build) -> None:
     assert facts(sub.package_managers) == {("sbt", "build.sbt")}
     assert [(f.name, f.version) for f in sub.frameworks] == [("http4s", "0.23.26")]
     assert [(f.name, f.version) for f in sub.test_frameworks] == [("munit", "1.0.0")]
-    assert sub.runtimes == [
+    assert rts(sub.runtimes) == [
         rt("scala", "3.4.1", "build.sbt", "scalaVersion"),
         rt("sbt", "1.9.9", "project/build.properties", "sbt.version"),
     ]
@@ -570,7 +578,7 @@ def test_python_tox_runs_pytest(build: Build) -> None:
     assert facts(sub.package_managers) == {("pip", "setup.py")}
     assert configured(sub.test_frameworks) == {("pytest", "tox.ini", False)}  # tox runs it
     assert configured(sub.tools) == {("tox", "tox.ini", True)}
-    assert sub.runtimes == [rt("python", ">=3.9", "setup.py", "python_requires")]
+    assert rts(sub.runtimes) == [rt("python", ">=3.9", "setup.py", "python_requires")]
 
 
 def test_a_tools_configuration_is_told_from_a_dependency_on_it(build: Build) -> None:

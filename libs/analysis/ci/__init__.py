@@ -1,11 +1,23 @@
-"""Existing CI/CD pipelines and what they do; dependency update tooling."""
+"""Existing CI/CD pipelines and what they do; dependency update tooling.
+
+Each pipeline says whether it tests, lints, builds, caches and releases (read from its
+whole text), its triggers, and per job its runners, matrix, runtimes, services, env and
+classified commands (read by the system's own reader, see the modules beside this one).
+"""
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable
+from typing import Any
 
+from libs.analysis.ci.commands import BUILD as _BUILD
+from libs.analysis.ci.commands import LINT as _LINT
+from libs.analysis.ci.commands import TESTS as _TESTS
+from libs.analysis.located import YMap, load
 from libs.analysis.parsing import load_json
-from libs.analysis.report import CiInfo, Fact, Pipeline
+from libs.analysis.report import CiInfo, CiJob, CiTrigger, Fact, Pipeline
 from libs.analysis.tree import FileEntry, Tree
 
 _PIPELINE_FILES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -13,43 +25,13 @@ _PIPELINE_FILES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^\.gitlab-ci\.ya?ml$"), "gitlab_ci"),
     (re.compile(r"^\.circleci/config\.ya?ml$"), "circleci"),
     (re.compile(r"^\.travis\.ya?ml$"), "travis"),
+    (re.compile(r"^\.?appveyor\.ya?ml$", re.I), "appveyor"),
     (
         re.compile(r"^(?:\.azure-pipelines/.+|azure-pipelines(?:/.+|[\w.-]*))\.ya?ml$"),
         "azure_pipelines",
     ),
     (re.compile(r"^(?:.+/)?Jenkinsfile(?:\.[\w-]+)?$"), "jenkins"),
     (re.compile(r"^bitbucket-pipelines\.ya?ml$"), "bitbucket"),
-)
-_TESTS = re.compile(
-    r"\b(?:pytest|tox|nox|unittest|(?:npm|pnpm|bun)\s+(?:run\s+)?test|yarn\s+(?:run\s+)?test"
-    r"|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+test|composer\s+(?:run-script\s+|run\s+)?test"
-    r"|jest|vitest|mocha|go\s+test|gotestsum|cargo\s+(?:test|nextest)|mvnw?\s+[^\n]*\b(?:test|verify)"
-    r"|gradlew?\s+[^\n]*\b(?:test|check|build)|rspec|rake\s+test|rails\s+test|phpunit|pest"
-    r"|dotnet\s+test|mix\s+test|ctest|make\s+(?:test|check)|swift\s+test|xcodebuild\s+[^\n]*test"
-    r"|playwright\s+test|cypress\s+run|(?:flutter|dart)\s+test|sbt\s+[^\n]*\btest)\b",
-    re.I,
-)
-_LINT = re.compile(
-    r"(?:\blint\b|\blint:|\b(?:ruff|flake8|pylint|mypy|eslint|golangci-lint|clippy|rubocop"
-    r"|phpstan|psalm|php-cs-fixer|checkstyle|spotless|ktlint|pre-commit|super-linter|shellcheck"
-    r"|hadolint|credo|swiftlint|biome|stylelint|prettier\s+(?:--check|-c)"
-    r"|tsc|pyright|typecheck|type-check|phpcs|dialyzer)\b"
-    r"|black\s+--check|cargo\s+fmt|gofmt|go\s+vet|mix\s+format|dotnet\s+format"
-    r"|(?:flutter|dart)\s+(?:analyze|format)|scalafmtCheck)",
-    re.I,
-)
-_BUILD = re.compile(
-    r"\b(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+build"
-    r"|docker\s+build|docker/build-push-action"
-    r"|buildx|go\s+build|cargo\s+build|mvnw?\s+[^\n]*\b(?:package|install|verify)"
-    r"|gradlew?\s+[^\n]*\b(?:build|assemble)|dotnet\s+(?:build|publish)|python\s+-m\s+build"
-    r"|(?:poetry|uv|hatch|pdm)\s+build|cmake\s+--build|swift\s+build|mix\s+compile|goreleaser"
-    r"|sbt\s+[^\n]*\b(?:compile|package|assembly|test)|flutter\s+build|dart\s+compile"
-    r"|make(?:\s+(?:build|all))?\s*$"
-    # actions and tools that build distributions
-    r"|build-and-inspect-python-package|\bcibuildwheel\b|maturin-action|maturin\s+build"
-    r"|pyproject-build|tauri-apps/tauri-action|gradle/gradle-build-action)",
-    re.I | re.M,
 )
 _CACHE = re.compile(
     r"(?:\bcache:\s*+(?!false\b|''|\"\"|$)|save_cache|restore_cache|\bCache@\d|enable-cache:\s*true"
@@ -94,22 +76,55 @@ def pipeline_files(tree: Tree) -> list[tuple[FileEntry, str]]:
     return found
 
 
+Read = Callable[[YMap, str, Tree], tuple[list[CiTrigger], list[CiJob]]]
+MAX_TRIGGERS = 50
+MAX_JOBS = 200
+MAX_COMMANDS = 500  # per job
+# each system's reader, imported when a pipeline of it is found (most trees have one or
+# two systems, and the CLI's start-up counts)
+READERS = {
+    "github_actions": "github",
+    "gitlab_ci": "gitlab",
+    "circleci": "circleci",
+    "travis": "travis",
+    "appveyor": "appveyor",
+    "azure_pipelines": "azure",
+    "bitbucket": "bitbucket",
+}
+
+
 def analyse_ci(tree: Tree) -> CiInfo:
     pipelines: list[Pipeline] = []
     for entry, system in pipeline_files(tree):
         text = tree.read_text(entry.path) or ""
-        pipelines.append(
-            Pipeline(
-                system=system,  # type: ignore[arg-type]
-                path=entry.path,
-                runs_tests=_TESTS.search(text) is not None,
-                runs_lint=_LINT.search(text) is not None,
-                builds=_BUILD.search(text) is not None,
-                caches=_CACHE.search(text) is not None or _implicit_cache(text),
-                releases=_RELEASE.search(text) is not None,
-            )
+        pipeline = Pipeline(
+            system=system,  # type: ignore[arg-type]
+            path=entry.path,
+            runs_tests=_TESTS.search(text) is not None,
+            runs_lint=_LINT.search(text) is not None,
+            builds=_BUILD.search(text) is not None,
+            caches=_CACHE.search(text) is not None or _implicit_cache(text),
+            releases=_RELEASE.search(text) is not None,
         )
+        triggers, jobs = _read(system, text, entry.path, tree)
+        # bounded: a generated pipeline may hold thousands of jobs or lines
+        pipeline.triggers, pipeline.jobs = triggers[:MAX_TRIGGERS], jobs[:MAX_JOBS]
+        for job in pipeline.jobs:
+            job.commands = job.commands[:MAX_COMMANDS]
+        pipelines.append(pipeline)
     return CiInfo(pipelines=pipelines, dependency_update_tools=update_tools(tree))
+
+
+def _read(system: str, text: str, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:
+    """The pipeline's triggers and jobs; none when it does not parse."""
+    if system == "jenkins":
+        jenkins = importlib.import_module(f"{__name__}.jenkins")
+        return jenkins.read(text, path)  # type: ignore[no-any-return]
+    data: Any = load(text)
+    if system not in READERS or not isinstance(data, YMap):
+        return [], []
+    reader: Read = importlib.import_module(f"{__name__}.{READERS[system]}").read
+    return reader(data, path, tree)
 
 
 def _implicit_cache(text: str) -> bool:
