@@ -10,6 +10,7 @@ from typing import Literal, get_args
 import msgspec
 
 from libs.analysis.report import Pipeline, Report
+from libs.cigen.evidence import ci_branch
 from libs.cigen.existing import choose_target, explain
 from libs.cigen.pins import PinTable, vetted_pins
 from libs.cigen.plan import Plan
@@ -72,7 +73,9 @@ def generate(
     pipelines = list(report.ci.pipelines if existing is None else existing)
     target = choose_target(platform, pipelines)
     branch, branch_note = choose_branch(default_branch, pipelines)
-    plan = build_plan(report, default_branch=branch, code_scanning=code_scanning)
+    plan = build_plan(
+        report, default_branch=branch, code_scanning=code_scanning, pipelines=pipelines
+    )
     plan.notes.extend(branch_note)
     if platform == "github":
         content = github.render(plan, pins, path=target.path)
@@ -100,6 +103,10 @@ def choose_branch(given: str | None, pipelines: Sequence[Pipeline]) -> tuple[str
         return given, []
     if given:
         return "main", [f"ignored a default branch name a workflow cannot carry: {given!r}"]
+    from_ci = ci_branch(pipelines)
+    if from_ci is not None:
+        branch, source = from_ci
+        return branch, [f"pushes to `{branch}` run the workflow, as {source} runs on them"]
     return "main", [
         "the default branch is not known: pushes to `main` run the workflow; "
         "generate with the repository's default branch if it is another"

@@ -4,15 +4,16 @@ service containers where tests need them, and path filters when the repository h
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import msgspec
 
-from libs.analysis.report import Report, Subproject
+from libs.analysis.report import Pipeline, Report, Subproject
 from libs.cigen.ecosystems import dart, jvm, node, others, python, systems
 from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
 from libs.cigen.ecosystems.ownership import main_family
+from libs.cigen.evidence import ci_test_env
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
 
@@ -82,9 +83,16 @@ CODEQL: dict[str, tuple[str, str]] = {
 }
 
 
-def build_plan(report: Report, *, default_branch: str = "main", code_scanning: bool = True) -> Plan:
+def build_plan(
+    report: Report,
+    *,
+    default_branch: str = "main",
+    code_scanning: bool = True,
+    pipelines: Sequence[Pipeline] = (),
+) -> Plan:
     """Plan the CI for a repository. Raises NothingToGenerate when no stack is detected.
-    With `code_scanning`, the plan adds static analysis of every language it can."""
+    With `code_scanning`, the plan adds static analysis of every language it can;
+    `pipelines` (the repository's own CI) lend their test environment to our jobs."""
     notes: list[str] = []
     jobs: list[Job] = []
     members = _workspace_members(report)
@@ -126,6 +134,7 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
         ]
         packages = [Draft(s, d, notes) for d, s in subs.items() if d in own]
         _attach_services([draft, *packages], sub_jobs)
+        _ci_env(sub_jobs, pipelines, draft)
         jobs.extend(_checking(sub_jobs, draft))
     jobs.extend(_docker_jobs(report, notes))
     if not jobs:
@@ -162,6 +171,22 @@ def _not_a_project(sub: Subproject, directory: str, subs: dict[str, Subproject])
                 where = "the repository root" if parent == "." else parent
                 return f"its setup.py sits inside the Python project at {where}"
     return ""
+
+
+def _ci_env(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> None:
+    """The variables the repository's CI sets where it runs these tests, on the jobs that
+    run tests (what our job or its services set stays)."""
+    for job in jobs:
+        if not any(s.purpose == "test" for s in job.steps):
+            continue
+        taken = set(job.env) | {k for s in job.services for k in s.url_env}
+        for key, (value, source) in ci_test_env(pipelines, job.ecosystem).items():
+            if key not in taken:
+                job.env[key] = value
+                draft.notes.append(
+                    f"{draft.where()}: {DISPLAY[job.ecosystem]} tests run with {key}={value}, "
+                    f"as {source} runs them"
+                )
 
 
 def _checking(jobs: list[Job], draft: Draft) -> list[Job]:

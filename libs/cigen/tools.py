@@ -42,6 +42,8 @@ PYTHON: dict[str, str] = {
 # lockfiles a newer pnpm would refuse to read
 BUN = "1.4.5"
 PNPM: dict[str, str] = {
+    "6": "6.35.1",
+    "7": "7.33.7",
     "8": "8.15.9",
     "9": "9.15.9",
     "10": "10.34.9",

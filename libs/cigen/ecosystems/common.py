@@ -32,6 +32,11 @@ NEEDS_CONFIG: dict[str, Purpose] = {
 # Task runners the hosted runners and the usual images do not ship.
 _MISSING_RUNNERS = ("just ", "task ", "mage ")
 
+# linters a test script may start before its tests
+_LINTERS = re.compile(
+    r"(?:^|[\s;&|(])(?:xo|eslint|biome|oxlint|standard|prettier|tsd|ruff|flake8)\b"
+)
+
 PURPOSES: tuple[Purpose, ...] = ("install", "format", "lint", "typecheck", "build", "test")
 
 
@@ -172,13 +177,36 @@ class Draft:
         else:
             owner = family or self.main
         if owner == self.family:
-            return True
+            return self._recipe_fits(run, source, purpose)
         self.notes.append(
             f"{self.where()}: the {LABEL[self.family]} job does not run `{run}` ({purpose}, "
             f"from {source}): "
             + (f"it belongs to the {LABEL[owner]} job" if owner else "CMake builds elsewhere")
         )
         return False
+
+    def recipe(self, run: str) -> tuple[str, ...]:
+        """The commands a task-runner command runs (a make target's recipe lines), as
+        the analysis read them; () when it did not."""
+        task = next((t for t in self.sub.tasks if t.run == run), None)
+        return task.commands if task is not None else ()
+
+    def _recipe_fits(self, run: str, source: str, purpose: Purpose) -> bool:
+        """A task-runner command whose recipe starts another ecosystem's tools (fzf's
+        `make lint` runs `bundle exec rubocop`) needs what this job never installs."""
+        if self.family is None:
+            return True
+        for line in self.recipe(run):
+            words = [w for w in line.replace("(", " ").split() if "=" not in w]
+            family = command_family(" ".join(words), "Makefile") if words else None
+            if family is not None and family != self.family:
+                self.notes.append(
+                    f"{self.where()}: the {LABEL[self.family]} job does not run `{run}` "
+                    f"({purpose}, from {source}): its recipe runs `{line.strip()[:60]}`, "
+                    f"which needs the {LABEL[family]} toolchain"
+                )
+                return False
+        return True
 
 
 def _title(purpose: Purpose, run: str) -> str:
@@ -200,4 +228,20 @@ def assemble(draft: Draft, defaults: Sequence[Step]) -> list[Step]:
         mine = [s for s in defaults if s.purpose == purpose]
         theirs = draft.repo_steps(purpose) if purpose != "install" else []
         steps.extend(theirs or mine)
-    return steps
+    return _build_after_linting_tests(draft, steps)
+
+
+def _build_after_linting_tests(draft: Draft, steps: list[Step]) -> list[Step]:
+    """A test command that lints first (`"test": "xo && ava"`) would lint what the build
+    step wrote (dist/, generated types): the build then runs after the tests."""
+    tests = [s for s in steps if s.purpose == "test"]
+    builds = [s for s in steps if s.purpose == "build"]
+    linting = [s for s in tests if any(_LINTERS.search(line) for line in draft.recipe(s.run))]
+    if not linting or not builds:
+        return steps
+    draft.notes.append(
+        f"{draft.where()}: `{linting[0].run}` lints before it tests; the build runs after "
+        "it, so the linter never reads what the build writes"
+    )
+    rest = [s for s in steps if s.purpose != "build"]
+    return rest + builds

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from libs.cigen.ecosystems.common import Draft, assemble, step
 from libs.cigen.plan import Job, Runtime, Step
 
 MIN_BUILD_JDK = 17
+_LTS = (17, 21, 25, 11, 8)  # preferred in this order where an enforcer range allows
 # declarations of the bytecode level a build compiles for, not of the JDK it runs on
 _TARGETS = (
     "maven.compiler.release",
@@ -56,6 +59,53 @@ def plan_java(draft: Draft) -> Job:
 
 
 def build_jdk(draft: Draft) -> Runtime:
+    """The JDK for the build (`_build_jdk`), inside what the Maven enforcer requires."""
+    runtime = _build_jdk(draft)
+    if runtime.is_matrix or not runtime.versions[0].isdigit():
+        return runtime
+    for rule in draft.sub.runtimes:
+        if rule.runtime != "java" or not (rule.field or "").startswith("maven-enforcer"):
+            continue
+        low, high = _maven_range(rule.version)
+        jdk = int(runtime.versions[0])
+        if (low is None or jdk >= low) and (high is None or jdk < high):
+            continue
+        fits = [v for v in _LTS if (low is None or v >= low) and (high is None or v < high)]
+        chosen = fits[0] if fits else low
+        if chosen is None:
+            continue
+        draft.notes.append(
+            f"{draft.where()}: the build runs on JDK {chosen}: {rule.source} enforces Java "
+            f"{rule.version} ({rule.field})"
+        )
+        return msgspec.structs.replace(runtime, versions=(str(chosen),))
+    return runtime
+
+
+def _maven_range(spec: str) -> tuple[int | None, int | None]:
+    """`[17,22)` -> (17, 22); `[17,)` and a bare `17` -> (17, None): the majors admitted
+    (an upper bound is exclusive here, as JDK majors are whole numbers)."""
+    spec = spec.strip()
+    match = re.match(r"^([\[(])\s*([\d.]*)\s*,\s*([\d.]*)\s*([\])])$", spec)
+    if match is None:
+        bare = re.match(r"^(?:1\.)?(\d+)", spec)
+        return (int(bare.group(1)), None) if bare else (None, None)
+    opening, low, high, closing = match.groups()
+    lower = _major(low)
+    upper = _major(high)
+    if lower is not None and opening == "(":
+        lower += 1
+    if upper is not None and closing == "]":
+        upper += 1
+    return lower, upper
+
+
+def _major(version: str) -> int | None:
+    match = re.match(r"^(?:1\.)?(\d+)", version)
+    return int(match.group(1)) if match else None
+
+
+def _build_jdk(draft: Draft) -> Runtime:
     """The JDK that runs the build. A compile target (`maven.compiler.release`, Spring
     Boot's `java.version`, `sourceCompatibility`, a Gradle toolchain) is the bytecode level,
     not the JDK: build plugins and test libraries commonly need 17, which still compiles
