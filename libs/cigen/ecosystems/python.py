@@ -51,6 +51,10 @@ def plan(draft: Draft) -> Job:
     defaults.extend(_tests(draft, manager, prefix))
     steps = [_in_environment(s, prefix) for s in assemble(draft, defaults)]
     steps = task_runners(draft, manager, steps, set(lockfiles) | set(groups))
+    # the git hooks last: they fetch their own tools, and their failure should not hide
+    # whether the tests pass
+    hooks = [s for s in steps if s.run.endswith(" run --all-files") and "SKIP=" in s.run]
+    steps = [s for s in steps if s not in hooks] + hooks
     return Job(
         id="",
         name="",

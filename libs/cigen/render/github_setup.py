@@ -87,17 +87,28 @@ def _python(b: Builder, job: Job) -> Setup:
             with_["cache-dependency-glob"] = _lines(files)
         with_["version"] = job.manager_version or tools.PYTHON["uv"]
         return Setup(steps=[b.action("Set up uv and Python", "astral-sh/setup-uv", with_)])
-    steps: list[StepDict] = []
-    if manager in ("poetry", "pdm", "pipenv", "hatch"):
-        spec = f"{manager}=={job.manager_version or tools.PYTHON[manager]}"
-        steps.append({"name": f"Install {manager}", "run": f"pipx install {spec}"})
     python: dict[str, object] = {"python-version": v}
-    if manager in ("pip", "poetry", "pipenv") and files:
-        python.update({"cache": manager, "cache-dependency-path": _lines(files)})
-    steps.append(b.action(f"Set up Python {v}", "actions/setup-python", python))
-    if manager == "pdm" and files:
-        steps.append(b.cache(job, "pdm", ["~/.cache/pdm"], files))
+    if manager == "pip" and files:
+        python.update({"cache": "pip", "cache-dependency-path": _lines(files)})
+    steps: list[StepDict] = [b.action(f"Set up Python {v}", "actions/setup-python", python)]
+    if manager in _MANAGER_CACHES:
+        # with the job's Python's own pip, not pipx: pipx's bin folder is on PATH only
+        # where the runner image sets it up, and setup-python's `cache: poetry` needs
+        # poetry before Python, so the manager's cache is an actions/cache of its own
+        spec = f"{manager}=={job.manager_version or tools.PYTHON[manager]}"
+        steps.append({"name": f"Install {manager}", "run": f"python -m pip install {spec}"})
+        if files and _MANAGER_CACHES[manager]:
+            steps.append(b.cache(job, manager, list(_MANAGER_CACHES[manager]), files))
     return Setup(steps=steps)
+
+
+# the download caches of the Python package managers setup-python does not cache for us
+_MANAGER_CACHES: dict[str, tuple[str, ...]] = {
+    "poetry": ("~/.cache/pypoetry",),
+    "pdm": ("~/.cache/pdm",),
+    "pipenv": ("~/.cache/pipenv",),
+    "hatch": (),
+}
 
 
 def _node(b: Builder, job: Job) -> Setup:
