@@ -10,6 +10,18 @@ from libs.cigen import versions
 from libs.cigen.ecosystems.common import Draft, assemble, step
 from libs.cigen.plan import Job, Purpose, Runtime, Step
 
+# the newest Ruby each Rails series supports, for Gemfile.lock's locked Rails
+_RAILS_RUBY = {
+    "4.2": "2.4",
+    "5.0": "2.6",
+    "5.1": "2.6",
+    "5.2": "2.7",
+    "6.0": "2.7",
+    "6.1": "3.0",
+    "7.0": "3.2",
+    "7.1": "3.3",
+}
+_RAILS = re.compile(r"^rails \(([\d.]+)\)")
 LARAVEL_ENV = "[ -f .env ] || cp .env.example .env || touch .env"
 # net8.0, net9.0-windows, netcoreapp3.1: .NET (Core) target frameworks with an SDK line.
 _TFM = re.compile(r"\bnet(?:coreapp)?(\d+)\.(\d+)")
@@ -39,13 +51,39 @@ def plan_ruby(draft: Draft) -> Job:
         id="",
         name="",
         ecosystem="ruby",
-        runtime=draft.runtime("ruby"),
+        runtime=_ruby_for_rails(draft),
         manager="bundler",
         lockfiles=draft.lockfiles("Gemfile.lock"),
         env=env,
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _ruby_for_rails(draft: Draft) -> Runtime:
+    """An old Rails locked in Gemfile.lock does not boot on a new Ruby (Rails 6.1 stops at
+    3.0): without an exact Ruby declared, the newest Ruby the locked Rails supports."""
+    runtime = draft.runtime("ruby")
+    exact = [r for r in draft.sub.runtimes if r.runtime == "ruby" and r.constraint == "exact"]
+    rails = next((m for r in draft.sub.runtimes if (m := _RAILS.search(r.field or ""))), None)
+    if exact or rails is None:
+        return runtime
+    newest = _RAILS_RUBY.get(".".join(rails.group(1).split(".")[:2]))
+    if newest is None or not any(_newer(v, newest) for v in runtime.versions):
+        return runtime
+    draft.notes.append(
+        f"{draft.where()}: Ruby {newest}: the locked Rails {rails.group(1)} does not run on "
+        "newer Ruby"
+    )
+    return msgspec.structs.replace(runtime, versions=(newest,))
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether a Ruby version's series is newer than `than` ("3.4.1" than "3.0")."""
+    try:
+        return tuple(map(int, version.split(".")[:2])) > tuple(map(int, than.split(".")))
+    except ValueError:
+        return False
 
 
 def plan_php(draft: Draft) -> Job:
