@@ -84,3 +84,12 @@ def test_cmake_projects_are_tested_with_ctest_not_their_makefile(tmp_path: Path)
     runs = cmake.runs("cmake")
     assert runs[-1] == "ctest --test-dir build --output-on-failure"
     assert "make test" not in runs
+
+
+def test_a_node_job_whose_scripts_call_bun_sets_up_bun(tmp_path: Path) -> None:
+    """An npm project whose test script is `bun test`: the Node job ran it without Bun."""
+    package = {"scripts": {"test": "bun test", "build": "tsc"}}
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    node = generated(tmp_path, files)
+    assert node.step("node", "oven-sh/setup-bun")["with"]["bun-version"] == "1.4.5"
+    assert "npm test" in node.runs("node")
