@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from libs.analysis.report import CiJob, Pipeline
+from libs.analysis.report import CiJob, Pipeline, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -78,3 +78,13 @@ def _tests_family(job: CiJob, family: str | None) -> bool:
     if runtimes:
         return bool(runtimes & set(_RUNTIMES.get(family, ())))
     return any(command_family(c.run, "") == family for c in tests)
+
+
+def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[str, ...]:
+    """Everything the repository's CI runs, with the bodies of the task-runner commands it
+    starts (`npm run lint` -> the lint script), to ask whether it checks with a tool."""
+    runs = [c.run for p in pipelines for j in p.jobs for c in j.commands]
+    bodies = [
+        line for task in tasks if any(task.run in run for run in runs) for line in task.commands
+    ]
+    return tuple(runs + bodies)

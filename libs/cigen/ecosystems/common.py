@@ -32,6 +32,10 @@ NEEDS_CONFIG: dict[str, Purpose] = {
 # Task runners the hosted runners and the usual images do not ship.
 _MISSING_RUNNERS = ("just ", "task ", "mage ")
 
+_FORMATTERS = re.compile(
+    r"\b(prettier|black|isort|php-cs-fixer|pint|spotless|scalafmt|mix format|cargo fmt"
+    r"|dotnet format)\b"
+)
 # linters a test script may start before its tests
 _LINTERS = re.compile(
     r"(?:^|[\s;&|(])(?:xo|eslint|biome|oxlint|standard|prettier|tsd|ruff|flake8)\b"
@@ -62,6 +66,8 @@ class Draft:
     directory: str
     notes: list[str] = field(default_factory=list)
     members: tuple[str, ...] = ()  # workspace packages this job also covers
+    # what the repository's own CI runs (evidence.ci_commands); empty: it has none
+    ci: tuple[str, ...] = ()
     family: str | None = None  # the planner's command family (ownership.FAMILY)
     main: str | None = None  # the family of the folder's main language: runs make targets
 
@@ -185,6 +191,19 @@ class Draft:
         )
         return False
 
+    def checked_in_ci(self, item: Step) -> bool:
+        """A formatter check of ours runs only where the repository's CI checks with that
+        formatter too: where its CI does not, its code is often not formatted (elysia has
+        a .prettierrc and 69 files prettier would rewrite). Without CI, it runs."""
+        found = _FORMATTERS.search(item.run) if item.purpose == "format" else None
+        if not self.ci or found is None or any(found.group(0) in run for run in self.ci):
+            return True
+        self.notes.append(
+            f"{self.where()}: no `{item.run}` step: the repository's CI does not check "
+            f"formatting with {found.group(0)}"
+        )
+        return False
+
     def recipe(self, run: str) -> tuple[str, ...]:
         """The commands a task-runner command runs (a make target's recipe lines), as
         the analysis read them; () when it did not."""
@@ -225,7 +244,7 @@ def assemble(draft: Draft, defaults: Sequence[Step]) -> list[Step]:
     every purpose it defines one for; in install, check, build, test order."""
     steps: list[Step] = []
     for purpose in PURPOSES:
-        mine = [s for s in defaults if s.purpose == purpose]
+        mine = [s for s in defaults if s.purpose == purpose and draft.checked_in_ci(s)]
         theirs = draft.repo_steps(purpose) if purpose != "install" else []
         steps.extend(theirs or mine)
     return _build_after_linting_tests(draft, steps)

@@ -152,3 +152,21 @@ def test_an_old_locked_rails_gets_a_ruby_it_runs_on(tmp_path: Path) -> None:
     }
     result = generated(tmp_path, files)
     assert result.step("ruby", "ruby/setup-ruby")["with"]["ruby-version"] == "3.0"
+
+
+def test_no_formatter_check_the_repositorys_ci_does_not_run(tmp_path: Path) -> None:
+    """elysia: a .prettierrc, and 69 files prettier would rewrite: its CI never checks
+    formatting, so `prettier --check .` failed our first run. Without CI of its own, a
+    configured formatter is checked."""
+    package = {"scripts": {"test": "vitest run"}, "devDependencies": {"prettier": "^3"}}
+    files = {
+        "package.json": json.dumps(package),
+        "package-lock.json": "{}",
+        ".prettierrc": "{}",
+    }
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n"
+    checked = generated(tmp_path / "no-ci", files)
+    assert "npx --no-install prettier --check ." in checked.runs("node")
+    unchecked = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
+    assert "npx --no-install prettier --check ." not in unchecked.runs("node")
+    assert any("does not check formatting with prettier" in n for n in unchecked.notes)
