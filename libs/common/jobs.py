@@ -71,7 +71,11 @@ async def submit(
                 trace_id=current_trace_id(),
                 trace_context=current_carrier(),
             )
-        if created:
+        # A live row never enqueued: its creator died between the insert and the enqueue
+        # (a worker killed mid-delivery, whose delivery is now handled again). Enqueue it
+        # now rather than wait for the reconciler; arq's job id makes a second enqueue a
+        # no-op if the creator is merely slow.
+        if created or (job.status == "queued" and job.enqueued_at is None):
             enqueued_at = await enqueue_row(pool, redis, job)
             if enqueued_at is not None:
                 job.enqueued_at = enqueued_at

@@ -95,6 +95,19 @@ def pick(server_major: int, configured: str | None = None) -> PgTools:
     )
 
 
+def newest() -> PgTools | None:
+    """The newest client tools on this host: a pg_restore can read archives of its own
+    major and older only, so this is the one to ask what an archive holds."""
+    dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    embedded = _embedded_bin_dir()
+    if embedded is not None:
+        dirs.append(embedded)
+    if on_path := shutil.which("pg_restore"):
+        dirs.append(Path(on_path).resolve().parent)
+    found = [PgTools(d, m) for d in dirs if (m := tool_major(d)) is not None]
+    return max(found, key=lambda tools: tools.major, default=None)
+
+
 def libpq_target(url: str) -> tuple[str, dict[str, str]]:
     """The URL without its password, and an environment carrying it (kept out of `ps`)."""
     parts = urlsplit(url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from libs.common.db import catalog
@@ -26,6 +28,51 @@ async def check_file(path: Path, expected_sha256: str | None = None) -> str:
     return sha256
 
 
+_DUMPED = re.compile(r"^;\s+Dumped (from database|by pg_dump) version: (\d+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class DumpOrigin:
+    server_major: int  # the PostgreSQL the data came from
+    pg_dump_major: int  # the pg_dump that wrote the archive (its format)
+
+
+async def dump_origin(path: Path, timeout_s: float = 120) -> DumpOrigin | None:
+    """Which PostgreSQL and pg_dump made `path`, from its table of contents; None when no
+    client tools here can read it (then pg_restore itself reports why)."""
+    tools = pgtools.newest()
+    if tools is None:
+        return None
+    proc = await asyncio.create_subprocess_exec(
+        tools.path("pg_restore"),
+        "--list",
+        str(path),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
+    found = {kind: int(major) for kind, major in _DUMPED.findall(out.decode(errors="replace"))}
+    if proc.returncode != 0 or len(found) != 2:
+        return None
+    return DumpOrigin(found["from database"], found["by pg_dump"])
+
+
+def refuse_older_server(path: Path, origin: DumpOrigin | None, server_major: int) -> None:
+    """A dump restores only into its own major or a newer one: an older server would reject
+    the archive (pg_restore cannot read a newer format) or its schema half-way."""
+    if origin is None:
+        return
+    newest = max(origin.server_major, origin.pg_dump_major)
+    if newest > server_major:
+        raise RestoreError(
+            f"{path.name} was dumped from PostgreSQL {origin.server_major} by pg_dump "
+            f"{origin.pg_dump_major}; this server runs PostgreSQL {server_major}, which cannot "
+            f"restore it: restore into PostgreSQL {newest} or newer (the platform runs one "
+            "major everywhere: docs/deploy.md)"
+        )
+
+
 async def restore(
     url: str,
     path: Path,
@@ -44,7 +91,9 @@ async def restore(
     await check_file(path, expected_sha256)
     async with connection(url) as conn:
         existing = await catalog.user_tables(conn)
-        tools = pgtools.pick(await catalog.server_major(conn), pg_bin_dir)
+        server_major = await catalog.server_major(conn)
+    refuse_older_server(path, await dump_origin(path), server_major)
+    tools = pgtools.pick(server_major, pg_bin_dir)
     if existing and not force:
         raise RestoreError(
             f"the database is not empty ({len(existing)} tables); "

@@ -10,7 +10,19 @@ import asyncpg
 from redis.exceptions import RedisError
 
 from libs.common.config import ConfigError
-from services.cli import db, dev, history, ops, rotation, scan, secrets, serve, tokens, verify
+from services.cli import (
+    db,
+    dev,
+    history,
+    ops,
+    rehearse,
+    rotation,
+    scan,
+    secrets,
+    serve,
+    tokens,
+    verify,
+)
 from services.cli.common import fail
 
 
@@ -20,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="AutoDevOps: keep the DevOps of GitHub repositories healthy.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (dev, serve, db, tokens, scan, ops, secrets, rotation, history, verify):
+    for module in (dev, serve, db, tokens, scan, rehearse, ops, secrets, rotation, history, verify):
         module.register(commands)
     return parser
 

@@ -4,30 +4,47 @@ token or a platform that is not there fails with an exit code and a line that sa
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
+import asyncpg
 import pytest
+from redis.asyncio import Redis
 
 from libs.common.embedded import free_port
+from tests.conftest import Servers, _drop_database, _worker_index, with_database, with_redis_db
 from tests.helpers import ROOT, run_cli
 
 SECRET = "verify-deployment-secret"
 
 
-@pytest.fixture
-def platform(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """(URL, admin token) of `autodevops dev` on the test's PostgreSQL and Redis."""
+# The tests share one platform: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group("verify-deployment")
+
+
+@pytest.fixture(scope="module")
+def platform(
+    servers: Servers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """(URL, admin token) of `autodevops dev` on a database and a Redis database of its own,
+    started once for the module: the platform takes most of a minute to start on a loaded
+    machine, and the checks only read from it (plus webhook pings)."""
+    tmp_path = tmp_path_factory.mktemp("verify-deployment")
+    database = f"ado_verify_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_create_database(servers, database))
+    # Not a pytest worker's number (1 + worker index), which other tests flush.
+    redis_url = with_redis_db(servers.redis_url, 15 - _worker_index())
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": with_database(servers.pg_admin_url, database),
         "REDIS_URL": redis_url,
         "API_PORT": str(port),
         "WORKER_METRICS_PORT": "0",
@@ -60,6 +77,24 @@ def platform(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[tupl
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        asyncio.run(_drop_database(servers.pg_admin_url, database))
+        asyncio.run(_flush(redis_url))
+
+
+async def _create_database(servers: Servers, name: str) -> None:
+    admin = await asyncpg.connect(servers.pg_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{servers.template}"')
+    finally:
+        await admin.close()
+
+
+async def _flush(url: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
 
 
 def _verify(url: str, token: str) -> subprocess.CompletedProcess[str]:
@@ -84,6 +119,9 @@ def test_a_healthy_deployment_passes_every_step(platform: tuple[str, str]) -> No
     assert "as admin" in lines[4]
     assert lines[-1].startswith("PASSED")
 
+
+def test_a_wrong_token_fails_the_token_step(platform: tuple[str, str]) -> None:
+    url, _ = platform
     wrong = _verify(url, "ado_" + "x" * 40)
     assert wrong.returncode == 1
     [line] = [ln for ln in wrong.stdout.splitlines() if "token-read" in ln]

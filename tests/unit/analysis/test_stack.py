@@ -405,7 +405,7 @@ def test_cmake_with_subdirectory(build: Build) -> None:
     }
     assert configured(sub.tools) == {("clang-format", ".clang-format", True)}
     assert rts(sub.runtimes) == [
-        rt("cmake", "3.20", "CMakeLists.txt", "cmake_minimum_required"),
+        rt("cmake", ">=3.20", "CMakeLists.txt", "cmake_minimum_required"),
         rt("c++", "20", "CMakeLists.txt", "CMAKE_CXX_STANDARD"),
     ]
     assert {(lang.name, lang.files) for lang in sub.languages} == {("C++", 2), ("CMake", 2)}

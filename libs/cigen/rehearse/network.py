@@ -1,0 +1,155 @@
+"""Telling "the step failed" from "the step could not reach its registry here".
+
+This machine reaches PyPI, npm and Debian's mirrors and nothing else: a `go mod download`,
+`cargo fetch`, `mvn verify` or `bundle install` fails on name resolution. Such a failure
+says nothing about the workflow, so the step is reported not rehearsed, naming the host.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Hosts a rehearsal can reach (the registries this machine is given).
+REACHABLE = (
+    "pypi.org",
+    "files.pythonhosted.org",
+    "registry.npmjs.org",
+    "registry.yarnpkg.com",
+    "deb.debian.org",
+    "security.debian.org",
+    "localhost",
+)
+# Hosts CI commonly needs that are out of reach here, named when no host is in the line.
+KNOWN_UNREACHABLE = (
+    "proxy.golang.org",
+    "sum.golang.org",
+    "storage.googleapis.com",
+    "golang.org",
+    "index.crates.io",
+    "static.crates.io",
+    "crates.io",
+    "static.rust-lang.org",
+    "repo.maven.apache.org",
+    "repo1.maven.org",
+    "plugins.gradle.org",
+    "services.gradle.org",
+    "downloads.gradle.org",
+    "dl.google.com",
+    "jcenter.bintray.com",
+    "rubygems.org",
+    "index.rubygems.org",
+    "packagist.org",
+    "repo.packagist.org",
+    "api.nuget.org",
+    "dotnetcli.azureedge.net",
+    "builds.dotnet.microsoft.com",
+    "repo.hex.pm",
+    "hex.pm",
+    "builds.hex.pm",
+    "pub.dev",
+    "download.swift.org",
+    "objects.githubusercontent.com",
+    "raw.githubusercontent.com",
+    "codeload.github.com",
+    "api.github.com",
+    "github.com",
+    "nodejs.org",
+    "repo.yarnpkg.com",
+    "deno.land",
+    "registry-1.docker.io",
+    "ghcr.io",
+    "bun.sh",
+)
+_FAILURE = re.compile(
+    r"could not resolve host|couldn't resolve host|temporary failure in name resolution"
+    r"|name or service not known|no address associated with hostname|getaddrinfo"
+    r"|enotfound|eai_again|failed to lookup address|unknownhostexception|unknown host"
+    r"|no such host|failed to resolve|network is unreachable|nodename nor servname"
+    r"|dial tcp|could not transfer artifact|failed to connect to",
+    re.I,
+)
+_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w-])", re.I)
+_FILE_SUFFIXES = (
+    ".py",
+    ".js",
+    ".ts",
+    ".rs",
+    ".go",
+    ".json",
+    ".toml",
+    ".lock",
+    ".txt",
+    ".md",
+    ".yml",
+    ".yaml",
+    ".cfg",
+    ".java",
+    ".xml",
+    ".rb",
+    ".php",
+    ".exs",
+    ".ex",
+    ".mjs",
+    ".cjs",
+    ".sh",
+    ".gradle",
+    ".kts",
+    ".sum",
+    ".mod",
+)
+
+
+_NAMED = re.compile(
+    r"(?:lookup|resolve host:?|enotfound|eai_again|unknownhostexception:|unknown host|"
+    r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})"
+    r"|([a-z0-9.-]+\.[a-z]{2,}):? (?:temporary failure in name resolution|"
+    r"name or service not known|no such host)",
+    re.I,
+)
+
+
+def unreachable_host(output: str) -> str | None:
+    """The out-of-reach host a failed step's output shows it tried to reach, or None."""
+    for match in _NAMED.finditer(output):
+        host = (match.group(1) or match.group(2)).lower().rstrip(".")
+        if not _reachable(host):
+            return host
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if not _FAILURE.search(line):
+            continue
+        window = " ".join(lines[max(0, index - 2) : index + 2])
+        for host in _HOST.findall(window):
+            host = host.lower().rstrip(".")
+            if host.endswith(_FILE_SUFFIXES) or _reachable(host):
+                continue
+            if "." in host and not host.replace(".", "").isdigit():
+                return str(host)
+    lowered = output.lower()
+    if _FAILURE.search(output):
+        for host in KNOWN_UNREACHABLE:
+            if host in lowered:
+                return str(host)
+    return None
+
+
+_NPM_MISSING = re.compile(
+    r"npm (?:ERR!|error) 404 Not Found - GET https://registry\.npmjs\.org/\S*/-/(\S+\.tgz)"
+)
+
+
+def registry_problem(output: str) -> str | None:
+    """Why a failed step's output shows it could not get its dependencies here, or None."""
+    host = unreachable_host(output)
+    if host is not None:
+        return f"dependency registry unreachable from here ({host})"
+    # A tarball a lockfile pins that the registry reachable from here does not serve (this
+    # registry can lag the public one): the step says nothing about the workflow.
+    missing = _NPM_MISSING.search(output)
+    if missing is not None:
+        return f"the npm registry reachable from here does not serve {missing.group(1)}"
+    return None
+
+
+def _reachable(host: str) -> bool:
+    return any(host == r or host.endswith("." + r) for r in REACHABLE)

@@ -1,0 +1,486 @@
+"""One job (one matrix combination) rehearsed: its service stand-ins started, its steps
+run in order with the runner's environment, each step's result recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from libs.cigen.rehearse import actions, environment, network, runner_image, servers, steps
+from libs.cigen.rehearse.expressions import (
+    ExpressionError,
+    Functions,
+    Unevaluable,
+    condition,
+    interpolate,
+    resolve,
+    to_string,
+    truthy,
+)
+from libs.cigen.rehearse.model import JobResult, StepResult
+from libs.cigen.rehearse.toolchains import Missing, ToolCache
+from libs.cigen.rehearse.workspace import Checkout, copy_checkout
+
+
+@dataclass
+class Options:
+    step_timeout: float
+    tool_cache: ToolCache
+    allow_other_minor: bool = False
+    on_step: Callable[[str, StepResult], None] | None = None
+
+
+@dataclass
+class Shared:
+    """What every job of one rehearsal shares."""
+
+    checkout: Checkout
+    base: Path  # the throwaway directory
+    workflow: dict[str, Any]
+    github: dict[str, Any]
+    options: Options
+    needs: dict[str, Any] = field(default_factory=dict)
+
+
+class JobRun:
+    def __init__(
+        self,
+        shared: Shared,
+        job_id: str,
+        job: dict[str, Any],
+        matrix: dict[str, Any],
+        name: str,
+        index: int,
+        total: int,
+    ) -> None:
+        self.shared = shared
+        self.job_id = job_id
+        self.job = job
+        self.matrix = matrix
+        self.root = shared.base / "jobs" / f"{job_id}-{index}"
+        self.workspace = self.root / "work"
+        self.temp = self.root / "temp"
+        self.home = self.root / "home"
+        self.tools = self.root / "tools"
+        self.result = JobResult(id=job_id, name=name, status="passed", matrix=matrix)
+        self.env: dict[str, str] = {}  # workflow + job env, then GITHUB_ENV
+        self.path: list[str] = []  # PATH entries from setup actions and GITHUB_PATH
+        self.step_outputs: dict[str, Any] = {}
+        self.functions = Functions(hash_files=self._hash_files)
+        self.services = servers.Services()
+        self.strategy = {
+            "fail-fast": True,
+            "job-index": float(index),
+            "job-total": float(total),
+            "max-parallel": float(total),
+        }
+        self.stopped: str | None = None  # why later steps are not rehearsed
+        self.inconclusive: str | None = None  # after what a later failure proves nothing
+        self.deadline = float("inf")  # the job's timeout-minutes, from its start
+
+    # -- contexts ---------------------------------------------------------------------
+    def contexts(self, step_env: dict[str, str] | None = None) -> dict[str, Any]:
+        github = dict(self.shared.github, workspace=str(self.workspace), job=self.job_id)
+        return {
+            "github": github,
+            "env": {**self.env, **(step_env or {})},
+            "vars": self.shared.github["__vars"],
+            "secrets": self.shared.github["__secrets"],
+            "inputs": self.shared.github["__inputs"],
+            "matrix": self.matrix,
+            "strategy": self.strategy,
+            "needs": self.shared.needs,
+            "runner": {
+                "os": "Linux",
+                "arch": "X64",
+                "name": "rehearsal",
+                "temp": str(self.temp),
+                "tool_cache": str(self.tools),
+                "environment": "github-hosted",
+                "debug": "",
+            },
+            "job": {
+                "status": "failure" if self.functions.failed else "success",
+                "services": self.services.context(),
+                "container": {"id": "", "network": ""},
+            },
+            "steps": self.step_outputs,
+        }
+
+    def _hash_files(self, patterns: list[str]) -> str:
+        matched: set[Path] = set()
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            try:
+                found = {p for p in self.workspace.glob(pattern.lstrip("!")) if p.is_file()}
+            except ValueError:  # an absolute pattern: hashFiles matches inside the workspace
+                found = set()
+            matched = matched - found if negate else matched | found
+        if not matched:
+            return ""
+        total = hashlib.sha256()
+        for path in sorted(matched):
+            total.update(hashlib.sha256(path.read_bytes()).digest())
+        return total.hexdigest()
+
+    # -- the job ----------------------------------------------------------------------
+    def run(self) -> JobResult:
+        started = time.monotonic()
+        try:
+            minutes = _minutes(
+                resolve(self.job.get("timeout-minutes"), self.contexts(), self.functions)
+            )
+        except (Unevaluable, ExpressionError):
+            minutes = None
+        if minutes is not None:
+            self.deadline = started + minutes * 60
+        for directory in (self.workspace, self.temp, self.home, self.tools):
+            directory.mkdir(parents=True, exist_ok=True)
+        try:
+            if self._prepare():
+                for index, step in enumerate(self.job["steps"]):
+                    self._guarded_step(index, step if isinstance(step, dict) else {})
+        finally:
+            self.services.stop()
+            self.result.seconds = round(time.monotonic() - started, 1)
+        self._conclude()
+        return self.result
+
+    def _prepare(self) -> bool:
+        """The job's env and services; False (with the reason) when it cannot start."""
+        try:
+            for layer in (self.shared.workflow.get("env"), self.job.get("env")):
+                for key, value in (layer or {}).items():
+                    self.env[str(key)] = to_string(resolve(value, self.contexts(), self.functions))
+        except (Unevaluable, ExpressionError) as exc:
+            return self._cannot(f"the job's env: {exc}")
+        if self.job.get("container"):
+            return self._cannot("the job runs in a container; only runner jobs are rehearsed")
+        try:
+            self.services = servers.start(self.job.get("services") or {}, self.root / "services")
+        except servers.NoStandIn as exc:
+            return self._cannot(str(exc))
+        self.result.substitutions += [s.note for s in self.services.running]
+        self.env = {k: self.services.rewrite(k, v) for k, v in self.env.items()}
+        scripts = " ".join(str(s.get("run", "")) for s in self.job["steps"] if isinstance(s, dict))
+        wanted = {t for t in runner_image.RUNNER_IMAGE_TOOLS if re.search(rf"\b{t}\b", scripts)}
+        self.result.substitutions += runner_image.install(
+            self.shared.options.tool_cache,
+            self.tools / "runner-image",
+            wanted,
+            environment.machine_path(),
+        )
+        return True
+
+    def _cannot(self, reason: str) -> bool:
+        self.result.status = "not_rehearsed"
+        self.result.reason = reason
+        return False
+
+    def _conclude(self) -> None:
+        if self.result.status == "not_rehearsed" and not self.result.steps:
+            return
+        statuses = [s.status for s in self.result.steps]
+        ran = [s for s in self.result.steps if s.kind == "run" and s.status in ("passed", "failed")]
+        if any(s.status == "failed" and not s.continue_on_error for s in self.result.steps):
+            self.result.status = "failed"
+        elif "not_rehearsed" in statuses:
+            self.result.status = "partial" if ran else "not_rehearsed"
+            self.result.reason = self.result.reason or next(
+                s.reason for s in self.result.steps if s.status == "not_rehearsed"
+            )
+        elif not ran:
+            self.result.status = "not_rehearsed"
+            self.result.reason = "no run step ran"
+        else:
+            self.result.status = "passed"
+
+    def _record(self, step: StepResult) -> None:
+        self.result.steps.append(step)
+        if self.shared.options.on_step:
+            self.shared.options.on_step(self.result.name, step)
+
+    def _guarded_step(self, index: int, step: dict[str, Any]) -> None:
+        """A step; a fault of the rehearsal itself ends this job, reported, and the
+        rehearsal goes on with the next job instead of losing every result."""
+        try:
+            self._step(index, step)
+        except Exception as exc:  # the rehearsal's own bug, never the repository's
+            name = self._step_name(step)
+            why = f"the rehearsal itself failed here: {type(exc).__name__}: {exc}"
+            self._record(StepResult(name=name, status="not_rehearsed", kind="run", reason=why))
+            self.stopped = "an earlier step could not be rehearsed"
+
+    def _step(self, index: int, step: dict[str, Any]) -> None:
+        kind: Any = "uses" if "uses" in step else "run"
+        name = self._step_name(step)
+        outcome = StepResult(name=name, status="skipped", kind=kind)
+        if self.stopped:
+            outcome.status, outcome.reason = "not_rehearsed", self.stopped
+            return self._record(outcome)
+        try:
+            step_env = {
+                str(k): self.services.rewrite(
+                    str(k), to_string(resolve(v, self.contexts(), self.functions))
+                )
+                for k, v in (step.get("env") or {}).items()
+            }
+            contexts = self.contexts(step_env)
+            self.functions.used_status.clear()
+            run_it = condition(step.get("if"), contexts, self.functions)
+            continue_on_error = truthy(
+                resolve(step.get("continue-on-error", False), contexts, self.functions)
+            )
+        except Unevaluable as exc:
+            outcome.status, outcome.reason = "not_rehearsed", f"cannot evaluate: {exc}"
+            return self._record(outcome)
+        except ExpressionError as exc:
+            outcome.status, outcome.reason = "failed", f"invalid expression: {exc}"
+            self.functions.failed = True
+            return self._record(outcome)
+        if not run_it:
+            outcome.reason = (
+                "an earlier step failed"
+                if self.functions.failed and not self.functions.used_status
+                else "its `if:` is false"
+            )
+            return self._record(outcome)
+        outcome.continue_on_error = continue_on_error
+        if kind == "uses":
+            self._uses(step, step_env, contexts, outcome)
+        else:
+            self._run(str(step.get("run", "")), step, step_env, contexts, outcome)
+        if outcome.status == "failed" and not continue_on_error:
+            self.functions.failed = True
+        if outcome.status == "not_rehearsed" and not self.inconclusive:
+            # What it would have done (installed a tool, set a variable) is missing: a
+            # later failure may follow from that, so it would prove nothing.
+            self.inconclusive = f"an earlier step that was not rehearsed ({name})"
+        sid = step.get("id")
+        if sid:
+            entry = self.step_outputs.setdefault(str(sid), {"outputs": {}})
+            conclusion = "success" if continue_on_error and outcome.status == "failed" else None
+            entry["outcome"] = {"passed": "success", "failed": "failure"}.get(
+                outcome.status, "skipped"
+            )
+            entry["conclusion"] = conclusion or entry["outcome"]
+        return self._record(outcome)
+
+    def _step_name(self, step: dict[str, Any]) -> str:
+        raw = step.get("name")
+        if raw:
+            try:
+                return interpolate(str(raw), self.contexts(), self.functions)
+            except (Unevaluable, ExpressionError):
+                return str(raw)
+        if "uses" in step:
+            return f"Run {step['uses']}"
+        first = str(step.get("run", "")).strip().splitlines()
+        return f"Run {first[0][:80]}" if first else "Run"
+
+    # -- uses: -----------------------------------------------------------------------
+    def _uses(
+        self,
+        step: dict[str, Any],
+        step_env: dict[str, str],
+        contexts: dict[str, Any],
+        outcome: StepResult,
+    ) -> None:
+        uses = str(step["uses"])
+        skip = actions.skip_reason(actions.action_name(uses)[0])
+        if skip is not None:  # decided before its inputs, which may need what it caches
+            outcome.reason = skip
+            return
+        try:
+            inputs = {
+                str(k): to_string(resolve(v, contexts, self.functions))
+                for k, v in (step.get("with") or {}).items()
+            }
+        except (Unevaluable, ExpressionError) as exc:
+            outcome.status, outcome.reason = "not_rehearsed", f"cannot evaluate its inputs: {exc}"
+            return
+        name, _ = actions.action_name(uses)
+        if name == "actions/checkout":
+            return self._checkout(inputs, outcome)
+        job_tools = actions.JobTools(
+            self.workspace,
+            self.tools,
+            self.shared.options.tool_cache,
+            self.env,
+            self.shared.options.allow_other_minor,
+        )
+        try:
+            setup = actions.prepare(uses, inputs, job_tools)
+        except actions.Skip as exc:
+            outcome.reason = str(exc)
+            return
+        except actions.NotRehearsable as exc:
+            outcome.status, outcome.reason = "not_rehearsed", str(exc)
+            if exc.blocks_job:
+                self.stopped = f"the job needs {name}, which was not rehearsed"
+            return
+        except Missing as exc:
+            outcome.status, outcome.reason = "not_rehearsed", f"toolchain or version missing: {exc}"
+            self.stopped = f"the job needs {name}, which was not rehearsed"
+            return
+        self.path = [str(p) for p in setup.path] + self.path
+        self.env.update(setup.env)
+        if step.get("id"):
+            self.step_outputs[str(step["id"])] = {"outputs": dict(setup.outputs)}
+        if setup.note:
+            self.result.substitutions.append(setup.note)
+        if setup.script is not None:
+            self._run(setup.script, {}, step_env, contexts, outcome)
+            outcome.kind = "uses"
+            return
+        outcome.status, outcome.reason = "passed", setup.note
+
+    def _checkout(self, inputs: dict[str, str], outcome: StepResult) -> None:
+        repository = inputs.get("repository", "").strip()
+        own = self.shared.checkout.repository
+        if repository and repository.lower() != (own or "").lower():
+            outcome.status = "not_rehearsed"
+            outcome.reason = f"checks out another repository ({repository})"
+            return
+        target = (self.workspace / inputs.get("path", "")).resolve()
+        if not target.is_relative_to(self.workspace):
+            outcome.status, outcome.reason = "failed", "checkout path outside the workspace"
+            return
+        copied = copy_checkout(self.shared.checkout.root, target)
+        outcome.status = "passed"
+        outcome.reason = f"the checkout copied ({copied} files)"
+
+    # -- run: ------------------------------------------------------------------------
+    def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:
+        env = environment.runner_env(
+            self.shared.github,
+            job_id=self.job_id,
+            workspace=self.workspace,
+            temp=self.temp,
+            home=self.home,
+            tools=self.tools,
+            tool_cache=self.shared.options.tool_cache.root,
+            path=[*self.path, str(self.tools / "runner-image"), *environment.machine_path()],
+        )
+        return env | self.env | step_env | files.variables()
+
+    def _run(
+        self,
+        script: str,
+        step: dict[str, Any],
+        step_env: dict[str, str],
+        contexts: dict[str, Any],
+        outcome: StepResult,
+    ) -> None:
+        defaults = {
+            **((self.shared.workflow.get("defaults") or {}).get("run") or {}),
+            **((self.job.get("defaults") or {}).get("run") or {}),
+        }
+        try:
+            body = interpolate(script, contexts, self.functions)
+            shell = step.get("shell") or defaults.get("shell")
+            shell = interpolate(str(shell), contexts, self.functions) if shell else None
+            directory = step.get("working-directory") or defaults.get("working-directory") or ""
+            directory = interpolate(str(directory), contexts, self.functions)
+            minutes = resolve(step.get("timeout-minutes"), contexts, self.functions)
+        except Unevaluable as exc:
+            outcome.status, outcome.reason = "not_rehearsed", f"cannot evaluate: {exc}"
+            return
+        except ExpressionError as exc:
+            outcome.status, outcome.reason = "failed", f"invalid expression: {exc}"
+            return
+        cwd = (self.workspace / directory) if directory else self.workspace
+        if not cwd.is_dir():
+            outcome.status, outcome.exit_code = "failed", 1
+            outcome.reason = f"working directory {directory!r} does not exist"
+            return
+        files = steps.CommandFiles(self.temp / "_runner_file_commands")
+        env = self._environment(step_env, files)
+        script_file = self.temp / f"{files.env.name[4:]}{steps.script_suffix(shell)}"
+        script_file.write_text(body)
+        try:
+            command = steps.shell_command(shell, script_file, env["PATH"])
+        except steps.UnknownShell as exc:
+            outcome.status, outcome.reason = "not_rehearsed", str(exc)
+            return
+        limit = self.shared.options.step_timeout
+        if _minutes(minutes) is not None:
+            limit = min(limit, float(minutes) * 60)
+        if self.deadline - time.monotonic() < limit:
+            # What is left of the job's timeout-minutes: GitHub cancels the job there.
+            limit = max(self.deadline - time.monotonic(), 0.0)
+        log = self.root / "logs" / f"{len(self.result.steps):02d}.log"
+        ran = steps.run_script(command, cwd=cwd, env=env, timeout=limit, log=log)
+        outcome.exit_code, outcome.seconds = ran.exit_code, round(ran.seconds, 1)
+        self._absorb(files, step)
+        if ran.exit_code == 0:
+            outcome.status = "passed"
+            return
+        problem = network.registry_problem(ran.output)
+        outcome.output_tail = steps.tail(ran.output)
+        if problem is not None:
+            # Its outcome is unknown, not failed: the steps after it still run (a test step
+            # after a pre-commit step that could not fetch its hooks tells something), but
+            # a failure after it may follow from it, so it proves nothing either.
+            outcome.status, outcome.reason = "not_rehearsed", problem
+            self.inconclusive = (
+                self.inconclusive or "an earlier step could not get its dependencies"
+            )
+            return
+        why = f"exit code {ran.exit_code}"
+        if ran.exit_code is None:
+            why = f"timed out after {limit:.0f} s"
+        if self.inconclusive:
+            outcome.status = "not_rehearsed"
+            outcome.reason = f"{why}, after {self.inconclusive}"
+            return
+        outcome.status, outcome.reason = "failed", why
+
+    def _absorb(self, files: steps.CommandFiles, step: dict[str, Any]) -> None:
+        self.env.update({k: self.services.rewrite(k, v) for k, v in files.read_env().items()})
+        self.path = list(reversed(files.read_path())) + self.path
+        if step.get("id"):
+            entry = self.step_outputs.setdefault(str(step["id"]), {"outputs": {}})
+            entry["outputs"].update(files.read_output())
+
+    def outputs(self) -> dict[str, Any]:
+        """The job's `outputs:`, evaluated after its steps."""
+        values: dict[str, Any] = {}
+        for key, value in (self.job.get("outputs") or {}).items():
+            try:
+                values[str(key)] = to_string(resolve(value, self.contexts(), self.functions))
+            except (Unevaluable, ExpressionError):
+                continue
+        return values
+
+
+def _minutes(value: Any) -> float | None:
+    """A `timeout-minutes` value (already resolved) as a number, or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def event_payload(path: Path, github: dict[str, Any], head_commit: Any) -> None:
+    payload = {"ref": github["ref"], "after": github["sha"], "head_commit": head_commit}
+    path.write_text(json.dumps(payload))
+
+
+def remove(path: Path) -> None:
+    # One pass has left tens of thousands of node_modules files behind here (the directory
+    # listing and the unlinks disagreed), and a second pass removed them: retry a little.
+    for _ in range(3):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return

@@ -1,0 +1,90 @@
+"""Tools every GitHub ubuntu runner has that this machine may not: `python` as Python 3,
+Yarn 1 and pipx (installed pinned, when a job's scripts name them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from libs.cigen.rehearse import toolchains as tc
+from libs.cigen.rehearse.toolchains import Missing
+
+YARN_CLASSIC = "1.22.22"  # what GitHub's ubuntu-24.04 image has installed
+PIPX = "1.7.1"
+RUNNER_IMAGE_TOOLS = ("yarn", "pipx", "sudo")
+# The runner's user has passwordless sudo. As root without sudo, run the command itself,
+# dropping the options workflows pass (-E, -H, -n, -S, --preserve-env, -u root).
+_SUDO = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -E|-H|-n|-S|-k|--preserve-env|--preserve-env=*) shift ;;
+    -u) [ "$2" = root ] || { echo "sudo (rehearsal): only root" >&2; exit 1; }; shift 2 ;;
+    --) shift; break ;;
+    *) break ;;
+  esac
+done
+exec "$@"
+"""
+
+
+def install(
+    cache: tc.ToolCache, shims: Path, wanted: set[str], machine_path: list[str]
+) -> list[str]:
+    """Tools every GitHub ubuntu runner has that this machine may not (Yarn 1, pipx), put
+    in `shims` when a job's scripts name them; notes for the report."""
+    notes = []
+    # GitHub's image has `python` (Python 3); with pyenv's shims left out, this one may not.
+    system = Path("/usr/bin/python3")
+    if shutil.which("python", path=":".join(machine_path)) is None and system.exists():
+        shims.mkdir(parents=True, exist_ok=True)
+        if not (shims / "python").exists():
+            (shims / "python").symlink_to(system)
+    if (
+        "sudo" in wanted
+        and os.geteuid() == 0
+        and shutil.which("sudo", path=":".join(machine_path)) is None
+    ):
+        shims.mkdir(parents=True, exist_ok=True)
+        (shims / "sudo").write_text(_SUDO)
+        (shims / "sudo").chmod(0o755)
+        notes.append(
+            "sudo: this machine has none and the rehearsal runs as root, so a "
+            "shim runs the command directly (it changes this machine)"
+        )
+    if "yarn" in wanted:
+        try:
+            yarn = cache.npm("yarn", YARN_CLASSIC) / "bin" / "yarn.js"
+            tc.shim(shims, "yarn", str(yarn), "node")
+            notes.append(f"yarn {YARN_CLASSIC} from npm, as on GitHub's ubuntu image")
+        except Missing as exc:
+            notes.append(f"no yarn: {exc}")
+    if "pipx" in wanted:
+        pipx = cache.root / f"pipx-{PIPX}"
+        try:
+            _build_pipx(cache, pipx)
+            tc.shim(shims, "pipx", str(pipx / "bin" / "pipx"))
+            notes.append(f"pipx {PIPX} from PyPI, as on GitHub's ubuntu image")
+        except Missing as exc:
+            notes.append(f"no pipx: {exc}")
+    return notes
+
+
+def _build_pipx(cache: tc.ToolCache, target: Path) -> None:
+    # A virtual environment records its own path, so it is built where it stays, under a
+    # lock; the marker file says the build finished.
+    import fcntl
+    import sys
+
+    cache.root.mkdir(parents=True, exist_ok=True)
+    with open(cache.root / ".pipx.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / ".complete").exists():
+            return
+        base = getattr(sys, "_base_executable", sys.executable)
+        tc._run([base, "-m", "venv", "--clear", str(target)], "a virtual environment for pipx")
+        tc._run(
+            [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", f"pipx=={PIPX}"],
+            f"pipx {PIPX} from PyPI",
+        )
+        (target / ".complete").touch()

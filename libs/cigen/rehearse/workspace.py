@@ -1,0 +1,113 @@
+"""The checkout a job sees: a copy of what a fresh clone would hold, and the facts about
+it that the `github` context carries (commit, branch, repository)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Checkout:
+    root: Path
+    sha: str  # 40 zeros when the checkout is not a git repository
+    branch: str
+    repository: str | None  # owner/name from a GitHub remote, else unknown
+    head_commit: dict[str, object] | None = None  # the push payload's head_commit
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def is_clone(root: Path) -> bool:
+    """Whether `root` is the top of a git work tree (not a folder inside another one's)."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    return bool(top) and Path(top).resolve() == root.resolve()
+
+
+def inspect(root: Path) -> Checkout:
+    if not is_clone(root):
+        return Checkout(root, "0" * 40, "main", None, None)
+
+    def git(*args: str) -> str:
+        return _git(root, *args)
+
+    sha = git("rev-parse", "HEAD") or "0" * 40
+    head = git("log", "-1", "--format=%an%x00%ae%x00%cI%x00%B").split("\0")
+    head_commit: dict[str, object] | None = None
+    if len(head) == 4:
+        name, email, timestamp, message = head
+        head_commit = {
+            "id": sha,
+            "message": message.strip(),
+            "timestamp": timestamp,
+            "author": {"name": name, "email": email},
+        }
+    branch = git("symbolic-ref", "--short", "-q", "HEAD") or "main"
+    remote = git("remote", "get-url", "origin")
+    match = re.search(r"github\.com[:/]([\w.-]+/[\w.-]+?)(?:\.git)?/?$", remote)
+    return Checkout(root, sha, branch, match.group(1) if match else None, head_commit)
+
+
+def copy_checkout(source: Path, target: Path) -> int:
+    """Copy what a clone of `source` would hold into `target`: tracked files and untracked
+    ones git does not ignore (so local edits are rehearsed, but no `.venv`, `node_modules`
+    or build output), plus `.git`. Without git, everything. Returns the files copied."""
+    target.mkdir(parents=True, exist_ok=True)
+    listed = _git_files(source) if is_clone(source) else None
+    if listed is None:
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        return sum(1 for _ in target.rglob("*"))
+    count = 0
+    for relative in listed:
+        src = source / relative
+        dst = target / relative
+        if not (src.is_file() or src.is_symlink()):
+            continue  # deleted locally, or a submodule directory
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            dst.symlink_to(src.readlink())
+        else:
+            shutil.copy2(src, dst)
+        count += 1
+    if (source / ".git").is_dir():
+        shutil.copytree(source / ".git", target / ".git", symlinks=True, dirs_exist_ok=True)
+    return count
+
+
+def _git_files(source: Path) -> list[str] | None:
+    try:
+        done = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(source),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return sorted({p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p})

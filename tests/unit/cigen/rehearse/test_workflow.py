@@ -1,0 +1,160 @@
+"""Reading a workflow: job order, matrix expansion, the runner's command files, and
+telling a network failure from a failing step."""
+
+from __future__ import annotations
+
+import pytest
+
+from libs.cigen.rehearse.network import registry_problem, unreachable_host
+from libs.cigen.rehearse.steps import parse_key_values
+from libs.cigen.rehearse.toolchains import Missing, Runtime, pick, satisfies
+from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, order
+
+
+def test_jobs_come_after_the_jobs_they_need() -> None:
+    jobs = {"test": {"needs": ["lint", "changes"]}, "lint": {"needs": "changes"}, "changes": {}}
+    assert order(jobs) == ["changes", "lint", "test"]
+    with pytest.raises(BadWorkflow, match="cycle"):
+        order({"a": {"needs": "b"}, "b": {"needs": "a"}})
+    with pytest.raises(BadWorkflow, match="does not define"):
+        order({"a": {"needs": "nope"}})
+
+
+def test_matrix_expansion_follows_githubs_rules() -> None:
+    matrix = {
+        "os": ["ubuntu", "windows"],
+        "python": ["3.11", "3.12"],
+        "exclude": [{"os": "windows", "python": "3.11"}],
+        "include": [
+            {"python": "3.12", "experimental": True},  # joins every 3.12 combination
+            {"os": "ubuntu", "python": "3.13"},  # would overwrite: a combination of its own
+        ],
+    }
+    assert expand_matrix(matrix) == [
+        {"os": "ubuntu", "python": "3.11"},
+        {"os": "ubuntu", "python": "3.12", "experimental": True},
+        {"os": "windows", "python": "3.12", "experimental": True},
+        {"os": "ubuntu", "python": "3.13"},
+    ]
+    assert expand_matrix({"include": [{"language": "python"}, {"language": "actions"}]}) == [
+        {"language": "python"},
+        {"language": "actions"},
+    ]
+    include_only = {
+        "include": [
+            {"python": "3.13"},
+            {"name": "Windows", "python": "3.13", "os": "windows-latest"},
+            {"name": "PyPy", "python": "pypy-3.11"},
+        ]
+    }
+    assert expand_matrix(include_only) == include_only["include"]  # each its own job
+    assert expand_matrix(None) == [{}]
+    with pytest.raises(BadWorkflow):
+        expand_matrix({"python": "3.12"})
+
+
+def test_only_workflows_load() -> None:
+    assert "jobs" in load("on: push\njobs:\n  a:\n    runs-on: x\n    steps: []\n")
+    for text in ("jobs: [1]\n", "a: b\n", "jobs:\n  a:\n    runs-on: x\n", "{{{"):
+        with pytest.raises(BadWorkflow):
+            load(text)
+
+
+def test_command_files_read_as_the_runner_reads_them() -> None:
+    text = "A=1\nMULTI<<EOF\nline one\nline=two\nEOF\nB=x=y\n"
+    assert parse_key_values(text) == {"A": "1", "MULTI": "line one\nline=two", "B": "x=y"}
+
+
+@pytest.mark.parametrize(
+    ("output", "host"),
+    [
+        (
+            'go: github.com/x/y@v1: Get "https://proxy.golang.org/x": dial tcp: lookup '
+            "proxy.golang.org: no such host",
+            "proxy.golang.org",
+        ),
+        (
+            "error: failed to get `serde` as a dependency\nCaused by:\n  download of config.json "
+            "failed\n  [6] Could not resolve host: index.crates.io",
+            "index.crates.io",
+        ),
+        (
+            "[ERROR] Could not transfer artifact org.x:y:pom:1.0 from/to central "
+            "(https://repo.maven.apache.org/maven2): repo.maven.apache.org: Temporary failure "
+            "in name resolution",
+            "repo.maven.apache.org",
+        ),
+        (
+            "An error occurred while installing rack, and Bundler cannot continue.\n"
+            "Could not fetch specs from https://rubygems.org/ due to underlying error "
+            "<getaddrinfo: Name or service not known>",
+            "rubygems.org",
+        ),
+        (
+            "fatal: unable to access 'https://github.com/pre-commit/hooks/': Could not resolve "
+            "host: github.com",
+            "github.com",
+        ),
+    ],
+)
+def test_a_registry_out_of_reach_is_recognised(output: str, host: str) -> None:
+    assert unreachable_host(output) == host
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "FAILED tests/test_a.py::test_x - AssertionError: assert 1 == 2",
+        "npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope",
+        "psycopg.OperationalError: connection failed: Connection refused (127.0.0.1:5432)",
+        # a name-resolution failure for a registry this machine does reach is a real failure
+        "Could not resolve host: pypi.org",
+    ],
+)
+def test_ordinary_failures_stay_failures(output: str) -> None:
+    assert unreachable_host(output) is None
+
+
+def test_a_tarball_the_registry_here_lacks_is_not_the_workflows_failure() -> None:
+    output = (
+        "npm error code E404\nnpm error 404 Not Found - GET "
+        "https://registry.npmjs.org/top-sites/-/top-sites-1.1.225.tgz\n"
+    )
+    assert registry_problem(output) == (
+        "the npm registry reachable from here does not serve top-sites-1.1.225.tgz"
+    )
+    assert registry_problem("npm error 404 Not Found - GET https://registry.npmjs.org/nope") is None
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "expected"),
+    [
+        ("3.13.0", ">=3.10", True),
+        ("3.9.18", ">=3.10", False),
+        ("3.12.1", ">=3.10,<3.13", True),
+        ("3.13.0", ">=3.10,<3.13", False),
+        ("3.11.7", "!=3.11.*", False),
+        ("3.12.1", "~=3.10", True),
+        ("3.12.1", "==3.12.*", True),
+        ("3.12.1", "^3.12", False),  # not PEP 440: never satisfied
+    ],
+)
+def test_requires_python_ranges(version: str, spec: str, expected: bool) -> None:
+    assert satisfies(version, spec) is expected
+
+
+def test_versions_are_picked_exactly_or_said_to_differ() -> None:
+    found = [
+        Runtime("3.12.1", __import__("pathlib").Path("/a"), "x"),
+        Runtime("3.13.0", __import__("pathlib").Path("/b"), "x"),
+    ]
+    assert pick("3.12", found, allow_other_minor=False) == (found[0], "")
+    assert pick("3.x", found, allow_other_minor=False)[0] == found[1]
+    chosen, note = pick("3.12.4", found, allow_other_minor=False)
+    assert chosen == found[0]
+    assert "another patch release" in note
+    with pytest.raises(Missing, match=r"3\.14 is not available here \(found: 3\.12\.1, 3\.13\.0\)"):
+        pick("3.14", found, allow_other_minor=False)
+    chosen, note = pick("3.14", found, allow_other_minor=True)
+    assert chosen == found[1]
+    assert "ANOTHER MINOR" in note
