@@ -161,7 +161,10 @@ class Draft:
                     f"{command.source}: {run.split()[0]} is not installed on CI runners"
                 )
                 continue
-            rewrites = purpose == "format" and "check" not in run
+            # a format script checks when its name or its body says so (hono's `format`
+            # runs `prettier --check`); one that does not rewrites files
+            checks = "check" in run or any("--check" in line for line in self.recipe(run))
+            rewrites = purpose == "format" and not checks
             if rewrites or (purpose in ("lint", "format") and _REWRITES.search(run)):
                 self.notes.append(
                     f"{self.where()}: skipped `{run}` from {command.source}: it rewrites "

@@ -170,3 +170,16 @@ def test_no_formatter_check_the_repositorys_ci_does_not_run(tmp_path: Path) -> N
     unchecked = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
     assert "npx --no-install prettier --check ." not in unchecked.runs("node")
     assert any("does not check formatting with prettier" in n for n in unchecked.notes)
+
+
+def test_a_format_script_whose_body_checks_runs(tmp_path: Path) -> None:
+    """hono: `"format": "prettier --check --cache src"`. Its name does not say it checks,
+    its body does: it runs, rather than our broader `prettier --check .`."""
+    package = {
+        "scripts": {"test": "vitest run", "format": "prettier --check --cache src"},
+        "devDependencies": {"prettier": "^3", "vitest": "^3"},
+    }
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}", ".prettierrc": "{}"}
+    runs = generated(tmp_path, files).runs("node")
+    assert "npm run format" in runs
+    assert "npx --no-install prettier --check ." not in runs
