@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 3
+REPORT_VERSION = 4
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]
@@ -54,6 +54,9 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     # include-group followed, or a poetry/pdm/uv/Pipfile dev group), `extra:NAME` (installed
     # only on request: optional dependencies, optional poetry groups) or a requirements file.
     groups: tuple[str, ...] = ()
+    # Tools: what their configuration names for them to check (mypy's `files`, `packages`,
+    # `modules`), so a CI step runs the tool on those and not on the whole tree.
+    targets: tuple[str, ...] = ()
 
 
 class RuntimeVersion(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -146,11 +149,21 @@ class Subproject(msgspec.Struct, kw_only=True):
     workspace_root: str | None = None
 
 
+class ImageBuild(msgspec.Struct, frozen=True, kw_only=True):
+    """An image a compose file builds: its Dockerfile and the build context it is meant
+    for (repository-relative), which a Dockerfile's COPY lines are relative to."""
+
+    dockerfile: str
+    context: str
+    source: str  # the compose file
+
+
 class Stack(msgspec.Struct, kw_only=True):
     languages: list[LanguageShare] = []
     subprojects: list[Subproject] = []
     dockerfiles: list[str] = []
     compose_files: list[str] = []
+    image_builds: list[ImageBuild] = []
 
     @property
     def is_monorepo(self) -> bool:

@@ -95,6 +95,8 @@ class Job(msgspec.Struct, kw_only=True):
     env: dict[str, str] = {}
     steps: list[Step] = []
     timeout_minutes: int = 15
+    # windows: .NET Framework targets, which build and test only on Windows
+    os: Literal["linux", "windows"] = "linux"
     filter: PathFilter | None = None  # None: every change runs it
     docker: DockerBuild | None = None
 

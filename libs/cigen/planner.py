@@ -4,17 +4,25 @@ service containers where tests need them, and path filters when the repository h
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import msgspec
 
-from libs.analysis.report import Report
+from libs.analysis.report import Pipeline, Report, Subproject
 from libs.cigen.ecosystems import dart, jvm, node, others, python, systems
 from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
+from libs.cigen.ecosystems.ownership import main_family
+from libs.cigen.evidence import ci_commands, ci_test_env
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
 
 MAX_JOBS = 40
+# folders whose manifests serve something other than the project itself: examples (and
+# go-chi's `_examples`), benchmarks, fuzz targets, composer-bin-plugin tool installs
+_ASIDE = re.compile(
+    r"^_?(?:examples?|samples?|demos?|benchmarks?|bench|fuzz|perf|perf[-_]\w+|vendor-bin)$"
+)
 MAX_DOCKER_JOBS = 5
 
 DISPLAY: dict[str, str] = {
@@ -38,20 +46,20 @@ DISPLAY: dict[str, str] = {
 }
 
 Planner = Callable[[Draft], Job]
-# (applies when any of these package managers is present, planner)
-_PLANNERS: list[tuple[frozenset[str], Planner]] = [
-    (frozenset(python.MANAGERS), python.plan),
-    (frozenset(node.MANAGERS), node.plan),
-    (frozenset({"go"}), systems.plan_go),
-    (frozenset({"cargo"}), systems.plan_rust),
-    (frozenset({"maven", "gradle"}), jvm.plan_java),
-    (frozenset({"sbt"}), jvm.plan_scala),
-    (frozenset({"bundler"}), others.plan_ruby),
-    (frozenset({"composer"}), others.plan_php),
-    (frozenset({"nuget"}), others.plan_dotnet),
-    (frozenset({"mix"}), others.plan_elixir),
-    (frozenset({"swiftpm"}), systems.plan_swift),
-    (frozenset(dart.MANAGERS), dart.plan),
+# (applies when any of these package managers is present, command family, planner)
+_PLANNERS: list[tuple[frozenset[str], str, Planner]] = [
+    (frozenset(python.MANAGERS), "python", python.plan),
+    (frozenset(node.MANAGERS), "js", node.plan),
+    (frozenset({"go"}), "go", systems.plan_go),
+    (frozenset({"cargo"}), "rust", systems.plan_rust),
+    (frozenset({"maven", "gradle"}), "jvm", jvm.plan_java),
+    (frozenset({"sbt"}), "jvm", jvm.plan_scala),
+    (frozenset({"bundler"}), "ruby", others.plan_ruby),
+    (frozenset({"composer"}), "php", others.plan_php),
+    (frozenset({"nuget"}), "dotnet", others.plan_dotnet),
+    (frozenset({"mix"}), "elixir", others.plan_elixir),
+    (frozenset({"swiftpm"}), "swift", systems.plan_swift),
+    (frozenset(dart.MANAGERS), "dart", dart.plan),
 ]
 
 
@@ -75,9 +83,16 @@ CODEQL: dict[str, tuple[str, str]] = {
 }
 
 
-def build_plan(report: Report, *, default_branch: str = "main", code_scanning: bool = True) -> Plan:
+def build_plan(
+    report: Report,
+    *,
+    default_branch: str = "main",
+    code_scanning: bool = True,
+    pipelines: Sequence[Pipeline] = (),
+) -> Plan:
     """Plan the CI for a repository. Raises NothingToGenerate when no stack is detected.
-    With `code_scanning`, the plan adds static analysis of every language it can."""
+    With `code_scanning`, the plan adds static analysis of every language it can;
+    `pipelines` (the repository's own CI) lend their test environment to our jobs."""
     notes: list[str] = []
     jobs: list[Job] = []
     members = _workspace_members(report)
@@ -93,8 +108,12 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
                 "whose job installs and checks it"
             )
             continue
+        aside = _not_a_project(sub, directory, subs)
+        if aside:
+            notes.append(f"{directory}: no CI job: {aside}")
+            continue
         own = tuple(sorted(d for d, root in members.items() if root == directory))
-        draft = Draft(sub, directory, notes, members=own)
+        draft = Draft(sub, directory, notes, members=own, ci=ci_commands(pipelines, sub.tasks))
         for tool in draft.unconfigured_tools():
             notes.append(
                 f"{draft.where()}: no {tool.name} step: {tool.source} declares it, but it "
@@ -106,10 +125,17 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
                 f"{draft.where()}: no CI job for {', '.join(sorted(draft.managers()))}; "
                 "this package manager is not supported yet"
             )
-        sub_jobs = [_place(planner(draft), draft) for planner in planners]
+        families = {family for family, _ in planners}
+        shares = [(share.name, share.percent) for share in sub.languages]
+        main = main_family(shares, families)
+        sub_jobs = [
+            _place(planner(replace(draft, family=family, main=main)), draft)
+            for family, planner in planners
+        ]
         packages = [Draft(s, d, notes) for d, s in subs.items() if d in own]
         _attach_services([draft, *packages], sub_jobs)
-        jobs.extend(sub_jobs)
+        _ci_env(sub_jobs, pipelines, draft)
+        jobs.extend(_checking(sub_jobs, draft))
     jobs.extend(_docker_jobs(report, notes))
     if not jobs:
         raise NothingToGenerate("the analysis found no stack to build or test")
@@ -120,6 +146,59 @@ def build_plan(report: Report, *, default_branch: str = "main", code_scanning: b
     _filter_jobs(jobs)
     scans = _code_scans(jobs) if code_scanning else []
     return Plan(default_branch=default_branch, jobs=jobs, notes=notes, code_scanning=scans)
+
+
+def _not_a_project(sub: Subproject, directory: str, subs: dict[str, Subproject]) -> str:
+    """Why a folder with a manifest is no project of its own to run CI for, or ''."""
+    for part in directory.split("/"):
+        if _ASIDE.match(part):
+            return f"{part} holds examples, benchmarks, fuzz targets or tool installs"
+    names = {m.rsplit("/", 1)[-1] for m in sub.manifests}
+    configured = any(f.configured for f in [*sub.test_frameworks, *sub.tools])
+    if directory != "." and names == {"package.json"} and not sub.commands and not configured:
+        # redux's docs/package.json: dependencies of the documentation's code samples
+        return "its package.json defines no scripts and configures no tool"
+    if names == {"setup.py"}:
+        # a setup.py inside another Python project's tree: a helper of its build (a C
+        # extension, a vendored package), which the enclosing project's job tests
+        parent = directory
+        while parent != ".":
+            parent = parent.rpartition("/")[0] or "."
+            enclosing = subs.get(parent)
+            if enclosing is not None and any(
+                f.name in python.MANAGERS for f in enclosing.package_managers
+            ):
+                where = "the repository root" if parent == "." else parent
+                return f"its setup.py sits inside the Python project at {where}"
+    return ""
+
+
+def _ci_env(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> None:
+    """The variables the repository's CI sets where it runs these tests, on the jobs that
+    run tests (what our job or its services set stays)."""
+    for job in jobs:
+        if not any(s.purpose == "test" for s in job.steps):
+            continue
+        taken = set(job.env) | {k for s in job.services for k in s.url_env}
+        for key, (value, source) in ci_test_env(pipelines, job.ecosystem).items():
+            if key not in taken:
+                job.env[key] = value
+                draft.notes.append(
+                    f"{draft.where()}: {DISPLAY[job.ecosystem]} tests run with {key}={value}, "
+                    f"as {source} runs them"
+                )
+
+
+def _checking(jobs: list[Job], draft: Draft) -> list[Job]:
+    """The jobs that run more than an install: one that only installs checks nothing."""
+    kept = [job for job in jobs if any(s.purpose != "install" for s in job.steps)]
+    for job in jobs:
+        if job not in kept:
+            draft.notes.append(
+                f"{draft.where()}: no {DISPLAY[job.ecosystem]} job: it would only install "
+                "dependencies (no tests, checks or build were found)"
+            )
+    return kept
 
 
 def _code_scans(jobs: list[Job]) -> list[CodeScan]:
@@ -142,13 +221,13 @@ def _workspace_members(report: Report) -> dict[str, str]:
     return members
 
 
-def _planners_for(draft: Draft) -> list[Planner]:
+def _planners_for(draft: Draft) -> list[tuple[str, Planner]]:
     managers = draft.managers()
-    chosen = [planner for names, planner in _PLANNERS if managers & names]
+    chosen = [(family, planner) for names, family, planner in _PLANNERS if managers & names]
     if not chosen and "cmake" in managers:
-        chosen = [systems.plan_cmake]
+        chosen = [("c", systems.plan_cmake)]
     elif not chosen and "make" in managers:
-        chosen = [systems.plan_make]
+        chosen = [("c", systems.plan_make)]
     return chosen
 
 
@@ -161,6 +240,14 @@ def _attach_services(drafts: list[Draft], jobs: list[Job]) -> None:
     tests its packages) on the jobs that run tests."""
     services: list[Service] = []
     for draft in drafts:
+        own = draft.tests() & {"testcontainers", "docker compose"}
+        if own and draft.sub.services:
+            draft.notes.append(
+                f"{draft.where()}: no service containers: the tests start their own "
+                f"({', '.join(sorted(own))}, on the runner's Docker), and a service "
+                "container would take the ports they need"
+            )
+            continue
         for fact in draft.sub.services:
             service = service_for(fact, draft.frameworks())
             if service is None:
@@ -190,7 +277,13 @@ def _docker_jobs(report: Report, notes: list[str]) -> list[Job]:
         if len(jobs) == MAX_DOCKER_JOBS:
             notes.append(f"built the first {MAX_DOCKER_JOBS} Dockerfiles only")
             break
-        context = _nearest_root(path, roots)
+        composed = next((b for b in report.stack.image_builds if b.dockerfile == path), None)
+        if composed is not None and safe_path(composed.context):
+            context = composed.context  # what the image is meant to be built from
+            if context != _nearest_root(path, roots):
+                notes.append(f"{path}: built from {context}, as {composed.source} builds it")
+        else:
+            context = _nearest_root(path, roots)
         jobs.append(
             Job(
                 id="",

@@ -96,16 +96,8 @@ _FRAMEWORK_ENV: dict[tuple[str, str], dict[str, str]] = {
         "DB_PASSWORD": "postgres",
     },
     ("laravel", "redis"): {"REDIS_HOST": "{host}", "REDIS_PORT": "6379"},
-    ("spring boot", "postgres"): {
-        "SPRING_DATASOURCE_URL": "jdbc:postgresql://{host}:5432/test",
-        "SPRING_DATASOURCE_USERNAME": "postgres",
-        "SPRING_DATASOURCE_PASSWORD": "postgres",
-    },
-    ("spring boot", "mysql"): {
-        "SPRING_DATASOURCE_URL": "jdbc:mysql://{host}:3306/test",
-        "SPRING_DATASOURCE_USERNAME": "root",
-        "SPRING_DATASOURCE_PASSWORD": "mysql",
-    },
+    # No SPRING_DATASOURCE_*: set job-wide it overrides every profile, forcing tests that
+    # run on H2 (and load H2 schema scripts) onto the container's database.
     ("spring boot", "redis"): {
         "SPRING_DATA_REDIS_HOST": "{host}",
         "SPRING_DATA_REDIS_PORT": "6379",

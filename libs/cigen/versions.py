@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from libs.analysis.report import RuntimeVersion
+from libs.cigen.tools import BUN
 
 TABLES_AS_OF = "2026-11-27"
 
@@ -51,7 +52,7 @@ DEFAULTS: dict[str, str] = {
     "dotnet": "10.0.x",
     "elixir": "1.18",
     "otp": "27",
-    "bun": "latest",
+    "bun": BUN,  # pinned like every tool: "latest" changed under CI
     "dart": "stable",
     "flutter": "stable",
 }

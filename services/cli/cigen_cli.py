@@ -8,6 +8,7 @@ redirected to a file); its validation, explanation and notes go to stderr.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -51,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--default-branch",
         default=None,
         metavar="BRANCH",
-        help="branch whose pushes run the whole CI (default: main)",
+        help="branch whose pushes run the whole CI (default: the checkout's origin/HEAD, "
+        "else the branch the existing CI runs on, else main)",
     )
 
 
@@ -88,7 +90,7 @@ def run(
             report,
             existing=foreign_pipelines(report.ci.pipelines, root),
             platform=args.platform or "github",
-            default_branch=args.default_branch or "main",
+            default_branch=args.default_branch or checkout_default_branch(root),
             code_scanning=args.code_scanning,
             rescore=rescore,
         )
@@ -103,6 +105,30 @@ def run(
     if args.write:
         return _write(generation, root)
     return 0
+
+
+def checkout_default_branch(root: Path) -> str | None:
+    """The remote's default branch as the clone at `root` recorded it (origin/HEAD)."""
+    try:
+        done = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "symbolic-ref",
+                "--quiet",
+                "--short",
+                "refs/remotes/origin/HEAD",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    branch = done.stdout.strip().removeprefix("origin/")
+    return branch if done.returncode == 0 and branch else None
 
 
 def print_summary(generation: Generation, out: TextIO) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Collection
 
 from libs.analysis import languages, origin
-from libs.analysis.report import Stack, Subproject
+from libs.analysis.report import ImageBuild, Stack, Subproject
 from libs.analysis.stack import (
     compiled,
     doc_commands,
@@ -51,6 +52,13 @@ DETECTORS: tuple[Detector, ...] = (
     scripting.detect_jekyll,
 )
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
+HOOK_RUNNERS = (
+    (".pre-commit-config.yaml", "pre-commit"),
+    ("prek.toml", "prek"),
+    ("lefthook.yml", "lefthook"),
+    ("lefthook.yaml", "lefthook"),
+    (".lefthook.yml", "lefthook"),
+)
 SERVICE_IMAGES = {
     "postgres": "postgres",
     "postgis/postgis": "postgres",
@@ -98,21 +106,28 @@ def analyse_stack(tree: Tree) -> Stack:
         own = files_of.get(project.path, [])
         project.sub.languages = languages.shares(own, not_own, project.path)
         project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
+    builds: list[ImageBuild] = []
     for path in compose_files:
         owner = _owner(path, owners)
         for project in projects:
             if project.path == owner:
                 _compose_services(project, path)
-    precommit = tree.get(".pre-commit-config.yaml")
-    if precommit is not None:
+        builds += compose_builds(tree, path)
+    # git hook runners, configured at the repository root: pre-commit, prek (which also
+    # reads .pre-commit-config.yaml), lefthook; husky is a package.json dependency
+    for name, tool in HOOK_RUNNERS:
+        config = tree.get(name)
+        if config is None:
+            continue
         for project in projects:
-            if project.path == _owner(precommit.path, owners):
-                project.tool("pre-commit", precommit.path, configured=True)
+            if project.path == _owner(config.path, owners):
+                project.tool(tool, config.path, configured=True)
     return Stack(
         languages=languages.shares(tree.files, not_own),
         subprojects=[_finish(p) for p in projects],
         dockerfiles=dockerfiles,
         compose_files=compose_files,
+        image_builds=list(dict.fromkeys(builds)),
     )
 
 
@@ -177,6 +192,28 @@ def _compose_services(project: Project, path: str) -> None:
         label = SERVICE_IMAGES.get(base)
         if label is not None:
             project.service(label, path, tag or None)
+
+
+def compose_builds(tree: Tree, path: str) -> list[ImageBuild]:
+    """The images a compose file builds, with their contexts, for Dockerfiles the tree has
+    (`build: dir` or `build: {context, dockerfile}`, relative to the compose file)."""
+    services = dig(load_yaml(tree, path), "services")
+    if not isinstance(services, dict):
+        return []
+    base = path.rpartition("/")[0]
+    found: list[ImageBuild] = []
+    for spec in services.values():
+        build = dig(spec, "build")
+        context = as_str(build) if isinstance(build, str) else as_str(dig(build, "context"))
+        dockerfile = as_str(dig(build, "dockerfile")) if isinstance(build, dict) else None
+        if build is None or (context is not None and "://" in context):
+            continue  # no build, or a remote (git/URL) context
+        context_dir = posixpath.normpath(posixpath.join(base, context or "."))
+        file = posixpath.normpath(posixpath.join(context_dir, dockerfile or "Dockerfile"))
+        if context_dir.startswith("..") or tree.get(file) is None:
+            continue
+        found.append(ImageBuild(dockerfile=file, context=context_dir, source=path))
+    return found
 
 
 def _workspaces(tree: Tree, projects: list[Project]) -> None:

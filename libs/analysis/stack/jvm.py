@@ -37,6 +37,10 @@ TESTS = {
     "org.jetbrains.kotlin:kotlin-test-testng": "kotlin-test",
     "org.jetbrains.kotlin:kotlin-test-common": "kotlin-test",
     "org.jetbrains.kotlin:kotlin-test-annotations-common": "kotlin-test",
+    # tests that start their own containers (and need the ports a service would take)
+    "org.testcontainers": "testcontainers",
+    "org.springframework.boot:spring-boot-testcontainers": "testcontainers",
+    "org.springframework.boot:spring-boot-docker-compose": "docker compose",
 }
 TOOLS = {
     "maven-checkstyle-plugin": "checkstyle",

@@ -64,7 +64,12 @@ TEST_DEPS = {
     "@playwright/test": "playwright",
     "cypress": "cypress",
     "karma": "karma",
+    "testcontainers": "testcontainers",
+    "@testcontainers/postgresql": "testcontainers",
+    "@testcontainers/mysql": "testcontainers",
+    "@testcontainers/redis": "testcontainers",
 }
+_BUN = re.compile(r"(?:^|[\s;&|(])bunx?\s")
 TEST_CONFIGS = (
     ("jest.config.", "jest"),
     ("vitest.config.", "vitest"),
@@ -81,6 +86,8 @@ TOOL_DEPS = {
     "stylelint": "stylelint",
     "oxlint": "oxlint",
     "husky": "husky",
+    "lefthook": "lefthook",
+    "@evilmartians/lefthook": "lefthook",
     "lint-staged": "lint-staged",
     "xo": "xo",
     "standard": "standard",
@@ -283,10 +290,13 @@ def _commands(project: Project, scripts: dict[str, Any], manager: str, path: str
     for name in sorted(scripts):
         body = as_str(scripts[name]) or ""
         purpose = SCRIPT_PURPOSES.get(name)
+        if purpose is not None and manager != "bun" and _BUN.search(body):
+            # an npm/yarn/pnpm project whose scripts need Bun on the PATH as well
+            project.tool("bun", path)
         if manager == "yarn":
             run = f"yarn {name}"
-        elif name == "test" and manager in ("npm", "pnpm", "bun"):
-            run = f"{manager} test"
+        elif name == "test" and manager in ("npm", "pnpm"):
+            run = f"{manager} test"  # `bun test` is Bun's test runner, not the script
         else:
             run = f"{manager} run {name}"
         placeholder = purpose == "test" and _NO_TEST.search(body) is not None

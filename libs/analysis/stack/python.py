@@ -9,6 +9,7 @@ aiohttp project. Test frameworks, tools and services come from every group.
 
 from __future__ import annotations
 
+import configparser
 import re
 from typing import Any
 
@@ -43,6 +44,9 @@ TEST_DEPS = {
     "nose2": "nose2",
     "behave": "behave",
     "ward": "ward",
+    "testcontainers": "testcontainers",
+    "pytest-docker": "docker compose",
+    "pytest-docker-compose": "docker compose",
 }
 TOOL_DEPS = {
     "ruff": "ruff",
@@ -56,6 +60,8 @@ TOOL_DEPS = {
     "tox": "tox",
     "nox": "nox",
     "pre-commit": "pre-commit",
+    "prek": "prek",
+    "poethepoet": "poe",
 }
 SERVICE_DEPS = {
     "psycopg": "postgres",
@@ -81,6 +87,8 @@ SERVICE_DEPS = {
     "aiokafka": "kafka",
     "pymemcache": "memcached",
 }
+# a fact's name -> the package that declares it, where the two differ
+_PACKAGE_OF = {"poe": "poethepoet", "docker compose": "pytest-docker"}
 # Config sections and files that show a tool is configured, not merely installed.
 TOOL_SECTIONS = {
     "ruff": "ruff",
@@ -194,6 +202,17 @@ def detect(project: Project) -> None:
     _tools(project, pyproject_path, pyproject, deps)
     _groups(project, _declarations(project, pyproject, requirements))
     _scripts(project, pyproject_path, pyproject)
+    _django_tests(project)
+
+
+def _django_tests(project: Project) -> None:
+    """A Django project runs its tests with `manage.py test` (its test modules are often
+    `tests.py`, which no pytest-style file search finds), unless it runs pytest."""
+    manage = project.file("manage.py")
+    frameworks = {f.name for f in project.sub.frameworks}
+    tests = {f.name for f in project.sub.test_frameworks}
+    if manage is not None and "Django" in frameworks and "pytest" not in tests:
+        project.command("test", "python manage.py test", manage)
 
 
 def _requirement_files(project: Project) -> list[str]:
@@ -519,6 +538,34 @@ def _tools(project: Project, pyproject_path: str | None, data: dict[str, Any], d
             if section in text:
                 project.tool(name, path, configured=True)
     project.declared(deps, tools=TOOL_DEPS)
+    _mypy_targets(project, data)
+
+
+def _mypy_targets(project: Project, data: dict[str, Any]) -> None:
+    """What mypy's configuration names for it to check: `files`, `packages`, `modules`."""
+    index = next((i for i, f in enumerate(project.sub.tools) if f.name == "mypy"), None)
+    if index is None or not project.sub.tools[index].configured:
+        return
+    fact = project.sub.tools[index]
+    values: dict[str, Any] = {}
+    if fact.source.endswith("pyproject.toml"):
+        values = mapping(dig(data, "tool", "mypy"))
+    else:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(project.tree.read_text(fact.source) or "")
+        except configparser.Error:
+            return
+        if parser.has_section("mypy"):
+            values = dict(parser.items("mypy"))
+    targets: list[str] = []
+    for key, flag in (("files", ""), ("packages", "-p "), ("modules", "-m ")):
+        value = values.get(key)
+        items = value.replace("\n", ",").split(",") if isinstance(value, str) else value
+        if isinstance(items, list):
+            targets += [flag + s.strip() for s in items if isinstance(s, str) and s.strip()]
+    if targets:
+        project.sub.tools[index] = msgspec.structs.replace(fact, targets=tuple(targets))
 
 
 def _scripts(project: Project, pyproject_path: str | None, data: dict[str, Any]) -> None:
@@ -539,8 +586,9 @@ def _groups(project: Project, declared: dict[str, list[str]]) -> None:
     """Say, on each tool and test framework, which dependency declarations list it."""
     for facts in (project.sub.tools, project.sub.test_frameworks):
         for index, fact in enumerate(facts):
-            if declared.get(fact.name):
-                groups = tuple(dict.fromkeys(declared[fact.name]))
+            name = _PACKAGE_OF.get(fact.name, fact.name)  # "poe" is the poethepoet package
+            if declared.get(name):
+                groups = tuple(dict.fromkeys(declared[name]))
                 facts[index] = msgspec.structs.replace(fact, groups=groups)
 
 

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 from libs.analysis.report import Fact, Subproject
 from libs.cigen import versions
+from libs.cigen.ecosystems.ownership import LABEL, command_family
+from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Purpose, Runtime, Step
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_@+][A-Za-z0-9._@+-]{0,99}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A CI run must check, never rewrite: commands like these always pass.
 _REWRITES = re.compile(r"(--fix\b|--write\b|:fix\b|\bfix\b(?!-))")
-MAX_COMMAND = 300
-
 # Tools that fail without their configuration (a dependency on one alone plans no step),
 # and the purpose of the step they would have had.
 NEEDS_CONFIG: dict[str, Purpose] = {
@@ -32,6 +31,15 @@ NEEDS_CONFIG: dict[str, Purpose] = {
 }
 # Task runners the hosted runners and the usual images do not ship.
 _MISSING_RUNNERS = ("just ", "task ", "mage ")
+
+_FORMATTERS = re.compile(
+    r"\b(prettier|black|isort|php-cs-fixer|pint|spotless|scalafmt|mix format|cargo fmt"
+    r"|dotnet format)\b"
+)
+# linters a test script may start before its tests
+_LINTERS = re.compile(
+    r"(?:^|[\s;&|(])(?:xo|eslint|biome|oxlint|standard|prettier|tsd|ruff|flake8)\b"
+)
 
 PURPOSES: tuple[Purpose, ...] = ("install", "format", "lint", "typecheck", "build", "test")
 
@@ -50,16 +58,6 @@ def normalise_dir(path: str) -> str:
     return path or "."
 
 
-def safe_command(run: str) -> bool:
-    run = run.strip()
-    return (
-        0 < len(run) <= MAX_COMMAND
-        and "${{" not in run
-        and "{{" not in run
-        and not _CONTROL.search(run)
-    )
-
-
 @dataclass
 class Draft:
     """One subproject seen by one ecosystem planner."""
@@ -68,6 +66,10 @@ class Draft:
     directory: str
     notes: list[str] = field(default_factory=list)
     members: tuple[str, ...] = ()  # workspace packages this job also covers
+    # what the repository's own CI runs (evidence.ci_commands); empty: it has none
+    ci: tuple[str, ...] = ()
+    family: str | None = None  # the planner's command family (ownership.FAMILY)
+    main: str | None = None  # the family of the folder's main language: runs make targets
 
     def rel(self, path: str) -> str:
         """A path the Report gives for this subproject, repository-relative."""
@@ -145,10 +147,12 @@ class Draft:
             if command.purpose != purpose:
                 continue
             run = command.run.strip()
+            if not self._owns(run, command.source, purpose):
+                continue
             if not safe_command(run):
                 self.notes.append(
                     f"{self.where()}: skipped the {purpose} command from {command.source}: "
-                    "it is empty, too long or contains characters a workflow must not carry"
+                    "it is empty, too long, or more than plain shell"
                 )
                 continue
             if run.startswith(_MISSING_RUNNERS):
@@ -157,7 +161,10 @@ class Draft:
                     f"{command.source}: {run.split()[0]} is not installed on CI runners"
                 )
                 continue
-            rewrites = purpose == "format" and "check" not in run
+            # a format script checks when its name or its body says so (hono's `format`
+            # runs `prettier --check`); one that does not rewrites files
+            checks = "check" in run or any("--check" in line for line in self.recipe(run))
+            rewrites = purpose == "format" and not checks
             if rewrites or (purpose in ("lint", "format") and _REWRITES.search(run)):
                 self.notes.append(
                     f"{self.where()}: skipped `{run}` from {command.source}: it rewrites "
@@ -166,6 +173,62 @@ class Draft:
                 continue
             steps.append(Step(name=_title(purpose, run), run=run, purpose=purpose))
         return steps
+
+    def _owns(self, run: str, source: str, purpose: Purpose) -> bool:
+        """Whether this job runs a repository command: one of its own ecosystem, or a task
+        runner's where it is the folder's main ecosystem (never a make target beside a
+        CMake build, which builds elsewhere)."""
+        if self.family is None:
+            return True
+        family = command_family(run, source)
+        if family is None and self.family == "c" and "cmake" in self.managers():
+            owner = None if run.startswith("make") else "c"
+        else:
+            owner = family or self.main
+        if owner == self.family:
+            return self._recipe_fits(run, source, purpose)
+        self.notes.append(
+            f"{self.where()}: the {LABEL[self.family]} job does not run `{run}` ({purpose}, "
+            f"from {source}): "
+            + (f"it belongs to the {LABEL[owner]} job" if owner else "CMake builds elsewhere")
+        )
+        return False
+
+    def checked_in_ci(self, item: Step) -> bool:
+        """A formatter check of ours runs only where the repository's CI checks with that
+        formatter too: where its CI does not, its code is often not formatted (elysia has
+        a .prettierrc and 69 files prettier would rewrite). Without CI, it runs."""
+        found = _FORMATTERS.search(item.run) if item.purpose == "format" else None
+        if not self.ci or found is None or any(found.group(0) in run for run in self.ci):
+            return True
+        self.notes.append(
+            f"{self.where()}: no `{item.run}` step: the repository's CI does not check "
+            f"formatting with {found.group(0)}"
+        )
+        return False
+
+    def recipe(self, run: str) -> tuple[str, ...]:
+        """The commands a task-runner command runs (a make target's recipe lines), as
+        the analysis read them; () when it did not."""
+        task = next((t for t in self.sub.tasks if t.run == run), None)
+        return task.commands if task is not None else ()
+
+    def _recipe_fits(self, run: str, source: str, purpose: Purpose) -> bool:
+        """A task-runner command whose recipe starts another ecosystem's tools (fzf's
+        `make lint` runs `bundle exec rubocop`) needs what this job never installs."""
+        if self.family is None:
+            return True
+        for line in self.recipe(run):
+            words = [w for w in line.replace("(", " ").split() if "=" not in w]
+            family = command_family(" ".join(words), "Makefile") if words else None
+            if family is not None and family != self.family:
+                self.notes.append(
+                    f"{self.where()}: the {LABEL[self.family]} job does not run `{run}` "
+                    f"({purpose}, from {source}): its recipe runs `{line.strip()[:60]}`, "
+                    f"which needs the {LABEL[family]} toolchain"
+                )
+                return False
+        return True
 
 
 def _title(purpose: Purpose, run: str) -> str:
@@ -184,7 +247,23 @@ def assemble(draft: Draft, defaults: Sequence[Step]) -> list[Step]:
     every purpose it defines one for; in install, check, build, test order."""
     steps: list[Step] = []
     for purpose in PURPOSES:
-        mine = [s for s in defaults if s.purpose == purpose]
+        mine = [s for s in defaults if s.purpose == purpose and draft.checked_in_ci(s)]
         theirs = draft.repo_steps(purpose) if purpose != "install" else []
         steps.extend(theirs or mine)
-    return steps
+    return _build_after_linting_tests(draft, steps)
+
+
+def _build_after_linting_tests(draft: Draft, steps: list[Step]) -> list[Step]:
+    """A test command that lints first (`"test": "xo && ava"`) would lint what the build
+    step wrote (dist/, generated types): the build then runs after the tests."""
+    tests = [s for s in steps if s.purpose == "test"]
+    builds = [s for s in steps if s.purpose == "build"]
+    linting = [s for s in tests if any(_LINTERS.search(line) for line in draft.recipe(s.run))]
+    if not linting or not builds:
+        return steps
+    draft.notes.append(
+        f"{draft.where()}: `{linting[0].run}` lints before it tests; the build runs after "
+        "it, so the linter never reads what the build writes"
+    )
+    rest = [s for s in steps if s.purpose != "build"]
+    return rest + builds

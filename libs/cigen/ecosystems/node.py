@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from libs.cigen import tools
 from libs.cigen.ecosystems.common import Draft, assemble, step
 from libs.cigen.plan import Job, Purpose, Step
 
@@ -42,8 +43,7 @@ def plan(draft: Draft) -> Job:
     lockfiles = draft.lockfiles(*LOCKFILES[manager])
     berry = manager == "yarn" and _berry(draft, version)
     if manager == "pnpm" and version is None:
-        version = "10"
-        draft.notes.append(f"{draft.where()}: no pnpm version is declared; using pnpm 10")
+        version = _pnpm_for_lockfile(draft)
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
     for tool, (purpose, command) in _TOOLS.items():
@@ -62,9 +62,28 @@ def plan(draft: Draft) -> Job:
         manager_version=version,
         manager_pinned_in_manifest=source is not None and source.endswith("package.json"),
         lockfiles=lockfiles,
+        tools=("bun",) if not bun and "bun" in draft.tools() else (),
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _pnpm_for_lockfile(draft: Draft) -> str:
+    """A pnpm that reads the lockfile: pnpm 10 refuses a v6 lockfile (pnpm 8's) under
+    --frozen-lockfile, so the lockfile's format picks the major when nothing pins one."""
+    default = tools.PNPM[tools.PNPM_DEFAULT]
+    lock = next((f for f in draft.sub.lockfile_formats if f.manager == "pnpm"), None)
+    readers = (lock.readers or "").removeprefix(">=") if lock else ""
+    if lock is None or not readers.isdigit():
+        draft.notes.append(f"{draft.where()}: no pnpm version is declared; using pnpm {default}")
+        return default
+    major = readers if lock.readers == readers else max(readers, tools.PNPM_DEFAULT, key=int)
+    version = tools.PNPM.get(major, default)
+    draft.notes.append(
+        f"{draft.where()}: pnpm {version}: {lock.path} is lockfile v{lock.version}, "
+        f"which pnpm {lock.readers} reads"
+    )
+    return version
 
 
 def _manager(draft: Draft) -> str:

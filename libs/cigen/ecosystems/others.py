@@ -10,8 +10,23 @@ from libs.cigen import versions
 from libs.cigen.ecosystems.common import Draft, assemble, step
 from libs.cigen.plan import Job, Purpose, Runtime, Step
 
+# the newest Ruby each Rails series supports, for Gemfile.lock's locked Rails
+_RAILS_RUBY = {
+    "4.2": "2.4",
+    "5.0": "2.6",
+    "5.1": "2.6",
+    "5.2": "2.7",
+    "6.0": "2.7",
+    "6.1": "3.0",
+    "7.0": "3.2",
+    "7.1": "3.3",
+}
+_RAILS = re.compile(r"^rails \(([\d.]+)\)")
+LARAVEL_ENV = "[ -f .env ] || cp .env.example .env || touch .env"
 # net8.0, net9.0-windows, netcoreapp3.1: .NET (Core) target frameworks with an SDK line.
 _TFM = re.compile(r"\bnet(?:coreapp)?(\d+)\.(\d+)")
+_TARGET_FIELDS = ("TargetFramework", "TargetFrameworks")
+_NETFX = re.compile(r"\bnet[1-4]\d{1,2}\b")
 
 
 def plan_ruby(draft: Draft) -> Job:
@@ -36,13 +51,39 @@ def plan_ruby(draft: Draft) -> Job:
         id="",
         name="",
         ecosystem="ruby",
-        runtime=draft.runtime("ruby"),
+        runtime=_ruby_for_rails(draft),
         manager="bundler",
         lockfiles=draft.lockfiles("Gemfile.lock"),
         env=env,
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _ruby_for_rails(draft: Draft) -> Runtime:
+    """An old Rails locked in Gemfile.lock does not boot on a new Ruby (Rails 6.1 stops at
+    3.0): without an exact Ruby declared, the newest Ruby the locked Rails supports."""
+    runtime = draft.runtime("ruby")
+    exact = [r for r in draft.sub.runtimes if r.runtime == "ruby" and r.constraint == "exact"]
+    rails = next((m for r in draft.sub.runtimes if (m := _RAILS.search(r.field or ""))), None)
+    if exact or rails is None:
+        return runtime
+    newest = _RAILS_RUBY.get(".".join(rails.group(1).split(".")[:2]))
+    if newest is None or not any(_newer(v, newest) for v in runtime.versions):
+        return runtime
+    draft.notes.append(
+        f"{draft.where()}: Ruby {newest}: the locked Rails {rails.group(1)} does not run on "
+        "newer Ruby"
+    )
+    return msgspec.structs.replace(runtime, versions=(newest,))
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether a Ruby version's series is newer than `than` ("3.4.1" than "3.0")."""
+    try:
+        return tuple(map(int, version.split(".")[:2])) > tuple(map(int, than.split(".")))
+    except ValueError:
+        return False
 
 
 def plan_php(draft: Draft) -> Job:
@@ -60,6 +101,12 @@ def plan_php(draft: Draft) -> Job:
     for tool, (purpose, command) in checks.items():
         if tool in tools:
             defaults.append(step(purpose, command))
+    if "laravel" in draft.frameworks():
+        # Laravel boots from .env and refuses to encrypt without an application key
+        defaults += [
+            step("install", LARAVEL_ENV, name="Create .env from .env.example"),
+            step("install", "php artisan key:generate", name="Generate the application key"),
+        ]
     if "pest" in tests:
         defaults.append(step("test", "vendor/bin/pest"))
     elif "phpunit" in tests:
@@ -86,10 +133,17 @@ def plan_dotnet(draft: Draft) -> Job:
     defaults.append(step("build", "dotnet build --no-restore --configuration Release"))
     if draft.tests():
         defaults.append(step("test", "dotnet test --no-build --configuration Release"))
+    framework = sorted(_framework_targets(draft))
+    if framework:
+        draft.notes.append(
+            f"{draft.where()}: runs on Windows: the .NET Framework targets "
+            f"({', '.join(framework)}) build and test only there"
+        )
     return Job(
         id="",
         name="",
         ecosystem="dotnet",
+        os="windows" if framework else "linux",
         runtime=_dotnet_runtime(draft),
         manager="nuget",
         lockfiles=lockfiles,
@@ -97,6 +151,15 @@ def plan_dotnet(draft: Draft) -> Job:
         steps=assemble(draft, defaults),
         timeout_minutes=30,
     )
+
+
+def _framework_targets(draft: Draft) -> set[str]:
+    """.NET Framework target monikers (net20...net481): Windows-only, unlike net5.0+."""
+    found: set[str] = set()
+    for declared in draft.sub.runtimes:
+        if declared.runtime == "dotnet" and declared.field in _TARGET_FIELDS:
+            found |= set(_NETFX.findall(declared.version))
+    return found
 
 
 def _dotnet_runtime(draft: Draft) -> Runtime:
@@ -107,10 +170,7 @@ def _dotnet_runtime(draft: Draft) -> Runtime:
         return draft.runtime("dotnet")
     sdks: set[tuple[int, int]] = set()
     for declared in draft.sub.runtimes:
-        if declared.runtime == "dotnet" and declared.field in (
-            "TargetFramework",
-            "TargetFrameworks",
-        ):
+        if declared.runtime == "dotnet" and declared.field in _TARGET_FIELDS:
             sdks |= {(int(a), int(b)) for a, b in _TFM.findall(declared.version)}
     if not sdks:
         return draft.runtime("dotnet")

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 
 from libs.analysis.report import Fact
-from libs.cigen.ecosystems.common import NEEDS_CONFIG, Draft, assemble, safe_path, step
+from libs.cigen import tools
+from libs.cigen.ecosystems.common import NEEDS_CONFIG, Draft, assemble, step
+from libs.cigen.ecosystems.python_install import (
+    RUN_PREFIX,
+    available,
+    extra_groups,
+    install,
+    installs_pytest,
+    locked_files,
+    on_request,
+    pip_step,
+    task_runners,
+)
 from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("uv", "poetry", "pdm", "pipenv", "hatch", "pip")
-RUN_PREFIX = {
-    "uv": "uv run ",
-    "poetry": "poetry run ",
-    "pdm": "pdm run ",
-    "pipenv": "pipenv run ",
-    "hatch": "hatch run ",
-}
-LOCKFILES = {
-    "uv": ("uv.lock",),
-    "poetry": ("poetry.lock",),
-    "pdm": ("pdm.lock",),
-    "pipenv": ("Pipfile.lock",),
-}
 # Task runners installed into the project's environment, not on PATH.
-_IN_ENVIRONMENT = ("poe ", "nox", "tox", "invoke ")
-_REQUIREMENTS = re.compile(r"(^|/)requirements[^/]*(/[^/]+)?\.txt$")
+_IN_ENVIRONMENT = ("poe ", "nox", "tox", "invoke ", "python ", "pytest", "mypy ", "make ")
 _TOOLS: dict[str, tuple[Purpose, str]] = {
     "ruff": ("lint", "ruff check ."),
     "flake8": ("lint", "flake8"),
@@ -36,15 +32,6 @@ _TOOLS: dict[str, tuple[Purpose, str]] = {
     "pyright": ("typecheck", "pyright"),
     "basedpyright": ("typecheck", "basedpyright"),
 }
-# The declarations (`Fact.groups`) each install step brings into the environment; pip
-# installs the tools it runs explicitly, and hatch environments are not read.
-_INSTALLS: dict[str, tuple[str, ...]] = {
-    "uv": ("project", "group:dev"),
-    "poetry": ("project", "group:"),
-    "pdm": ("project", "group:"),
-    "pipenv": ("project", "group:dev"),
-}
-_SPEC = re.compile(r"^(?:[<>=!~]=?=?\s*[0-9][0-9A-Za-z.*+!]*\s*,?\s*)+$")
 _RUFF_REPLACES = ("black", "isort", "flake8")
 PRE_COMMIT = "SKIP=no-commit-to-branch pre-commit run --all-files"
 
@@ -52,16 +39,22 @@ PRE_COMMIT = "SKIP=no-commit-to-branch pre-commit run --all-files"
 def plan(draft: Draft) -> Job:
     manager = next(m for m in MANAGERS if m in draft.managers())
     version, source = draft.manager_fact_version(manager)
-    lockfiles = _lockfiles(draft, manager)
+    lockfiles = locked_files(draft, manager)
     prefix = RUN_PREFIX.get(manager, "")
-    tools, missing = _checks(draft, manager)
-    defaults = _install(draft, manager, lockfiles, tools)
+    checks, missing = _checks(draft, manager)
+    groups = extra_groups(draft, manager, checks)
+    defaults = install(draft, manager, lockfiles, checks, groups)
     for tool, (purpose, command) in _TOOLS.items():
-        if tool in tools:
-            defaults.append(step(purpose, prefix + command))
+        if tool in checks:
+            defaults.append(step(purpose, prefix + _check_command(checks[tool], command)))
     defaults.extend(_pre_commit(draft, manager, prefix, missing))
     defaults.extend(_tests(draft, manager, prefix))
     steps = [_in_environment(s, prefix) for s in assemble(draft, defaults)]
+    steps = task_runners(draft, manager, steps, set(lockfiles) | set(groups))
+    # the git hooks last: they fetch their own tools, and their failure should not hide
+    # whether the tests pass
+    hooks = [s for s in steps if s.run.endswith(" run --all-files") and "SKIP=" in s.run]
+    steps = [s for s in steps if s not in hooks] + hooks
     return Job(
         id="",
         name="",
@@ -76,18 +69,6 @@ def plan(draft: Draft) -> Job:
     )
 
 
-def _lockfiles(draft: Draft, manager: str) -> tuple[str, ...]:
-    if manager in LOCKFILES:
-        return draft.lockfiles(*LOCKFILES[manager])
-    if manager != "pip":
-        return ()
-    # pip installs from requirements files: the analysis lists them as manifests (and as
-    # lockfiles when they are fully pinned with hashes).
-    candidates = [*draft.sub.lockfiles, *draft.sub.manifests]
-    found = (draft.rel(p) for p in candidates if _REQUIREMENTS.search(p))
-    return tuple(dict.fromkeys(p for p in found if safe_path(p)))
-
-
 def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     """The check tools to run (name -> fact), and configured ones left out because the
     install step does not bring them in (pre-commit may)."""
@@ -96,7 +77,7 @@ def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     for fact in draft.sub.tools:
         if fact.name not in _TOOLS or not _wanted(draft, fact):
             continue
-        if _available(fact, manager):
+        if available(fact, manager) or on_request(fact, manager):
             run[fact.name] = fact
         else:
             missing.append(fact.name)
@@ -128,90 +109,48 @@ def _wanted(draft: Draft, fact: Fact) -> bool:
     return bool(development)
 
 
-def _available(fact: Fact, manager: str) -> bool:
-    if manager not in _INSTALLS:
-        return True  # pip installs what it runs; hatch keeps its own environments
-    return any(g.startswith(_INSTALLS[manager]) for g in fact.groups)
-
-
-def _installs_pytest(draft: Draft, manager: str) -> bool:
-    """Whether the install step brings in pytest (pip: one of its requirements files)."""
-    facts = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
-    if manager == "pip":
-        files = set(_lockfiles(draft, manager))
-        return any(set(f.groups) & files for f in facts)
-    return any(_available(f, manager) for f in facts)
+def _check_command(fact: Fact, command: str) -> str:
+    """mypy on what its configuration names, when it names something (bare `mypy` reads
+    `files`/`packages`/`modules` from there), not on the whole tree."""
+    if fact.name == "mypy" and fact.targets:
+        return "mypy"
+    return command
 
 
 def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> list[Step]:
-    """A `pre-commit run --all-files` step for configured tools only pre-commit installs."""
-    hook = next((t for t in draft.sub.tools if t.name == "pre-commit" and t.configured), None)
-    if not missing or hook is None:
-        return []
-    draft.notes.append(
-        f"{draft.where()}: {', '.join(missing)} run through pre-commit ({hook.source})"
+    """A hooks step for configured tools only the git hooks install, run with the hook
+    runner the repository uses: pre-commit, or prek (which reads the same configuration);
+    none where lefthook or husky run the hooks (their commands check staged files)."""
+    declared = {t.name: t for t in draft.sub.tools}
+    config = next(
+        (t for t in draft.sub.tools if t.name in ("pre-commit", "prek") and t.configured), None
     )
-    if _available(hook, manager):
-        return [step("lint", f"SKIP=no-commit-to-branch {prefix}pre-commit run --all-files")]
-    if manager == "uv":
-        return [step("lint", PRE_COMMIT.replace("pre-commit run", "uvx pre-commit run"))]
-    return [
-        step("install", "python -m pip install pre-commit", name="Install pre-commit"),
-        step("lint", PRE_COMMIT),
-    ]
-
-
-def _requirement(fact: Fact) -> str:
-    """A tool as pip installs it: with the version the project declares, when that is a
-    plain PEP 440 specifier."""
-    spec = (fact.version or "").replace(" ", "")
-    return f"'{fact.name}{spec}'" if spec and _SPEC.match(spec) else fact.name
-
-
-def _install(
-    draft: Draft, manager: str, lockfiles: tuple[str, ...], tools: dict[str, Fact]
-) -> list[Step]:
-    if manager == "uv":
-        members = " --all-packages" if draft.members else ""
-        return [step("install", ("uv sync --locked" if lockfiles else "uv sync") + members)]
-    if manager == "poetry":
-        return [step("install", "poetry install --no-interaction")]
-    if manager == "pdm":
-        return [step("install", "pdm sync --dev" if lockfiles else "pdm install --dev")]
-    if manager == "pipenv":
-        return [
-            step(
-                "install",
-                "pipenv install --deploy --dev" if lockfiles else "pipenv install --dev",
-            )
-        ]
-    if manager == "hatch":
-        return [step("install", "hatch env create")]
-    extra = [_requirement(f) for f in tools.values() if not set(f.groups) & set(lockfiles)]
-    if lockfiles and "pytest" in draft.tests() and not _installs_pytest(draft, manager):
-        extra.insert(0, "pytest")
-    if lockfiles:
-        files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles)
-        steps = [step("install", f"python -m pip install {files}", name="Install dependencies")]
-        if extra:
-            run = "python -m pip install " + " ".join(extra)
-            steps.append(step("install", run, name="Install the checks"))
-        return steps
-    if "pytest" in draft.tests():
-        extra.insert(0, "pytest")
+    if not missing or config is None:
+        return []
+    other = next((name for name in ("lefthook", "husky") if name in declared), None)
+    if other is not None:
         draft.notes.append(
-            f"{draft.where()}: no requirements file; pytest is installed beside the package"
+            f"{draft.where()}: no hooks step for {', '.join(missing)}: the repository runs "
+            f"its git hooks with {other} ({declared[other].source}), not pre-commit"
         )
-    packages = "".join(f" {p}" for p in extra)
-    return [step("install", f"python -m pip install -e .{packages}", name="Install the package")]
-
-
-def _inside(draft: Draft, path: str) -> str:
-    return path if draft.directory == "." else path.removeprefix(draft.directory + "/")
+        return []
+    runner = "prek" if "prek" in declared else "pre-commit"
+    draft.notes.append(
+        f"{draft.where()}: {', '.join(missing)} run through {runner} ({config.source})"
+    )
+    command = PRE_COMMIT.replace("pre-commit run", f"{runner} run")
+    if available(declared.get(runner, config), manager):
+        return [step("lint", command.replace(f"{runner} run", f"{prefix}{runner} run"))]
+    version = tools.PYTHON[runner]
+    if manager == "uv":
+        return [step("lint", command.replace(f"{runner} run", f"uvx {runner}@{version} run"))]
+    return [pip_step(tools.pinned(runner), f"Install {runner}"), step("lint", command)]
 
 
 def _in_environment(item: Step, prefix: str) -> Step:
-    if prefix and item.run.startswith(_IN_ENVIRONMENT) and not item.run.startswith(prefix):
+    """A check or test that must run inside the project's environment (`uv run ...`)."""
+    inside = item.purpose != "install" and item.run.startswith(_IN_ENVIRONMENT)
+    if prefix and inside and not item.run.startswith(prefix):
         return msgspec.structs.replace(item, run=prefix + item.run)
     return item
 
@@ -220,8 +159,8 @@ def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
     tests = draft.tests()
     if manager == "hatch" and "pytest" in tests:
         return [step("test", "hatch test")]
-    if "pytest" in tests and manager == "uv" and not _installs_pytest(draft, manager):
-        return [step("test", "uv run --with pytest pytest")]
+    if "pytest" in tests and manager == "uv" and not installs_pytest(draft, manager):
+        return [step("test", f"uv run --with {tools.pinned('pytest')} pytest")]
     if "pytest" in tests:
         return [step("test", prefix + "pytest" if prefix else "python -m pytest")]
     if "django" in draft.frameworks() and "unittest" in tests:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import msgspec
+
+from libs.analysis.report import Fact
 from libs.cigen import versions
 from libs.cigen.ecosystems.common import Draft, assemble, step
-from libs.cigen.plan import Job, Step
+from libs.cigen.plan import Job, Runtime, Step
 
 
 def plan_go(draft: Draft) -> Job:
@@ -25,17 +28,54 @@ def plan_go(draft: Draft) -> Job:
         else:
             defaults.append(step("lint", "golangci-lint run", tool="golangci-lint"))
     defaults += [step("build", "go build ./..."), step("test", "go test -race ./...")]
+    steps = _linters_for_recipes(draft, assemble(draft, defaults), golangci)
     return Job(
         id="",
         name="",
         ecosystem="go",
-        runtime=draft.runtime("go"),
+        runtime=_go_runtime(draft),
         manager="go",
         lockfiles=draft.lockfiles("go.sum"),
-        tools=("golangci-lint",) if any(s.tool == "golangci-lint" for s in defaults) else (),
-        steps=assemble(draft, defaults),
+        tools=("golangci-lint",) if any(s.tool == "golangci-lint" for s in steps) else (),
+        steps=steps,
         timeout_minutes=20,
     )
+
+
+def _linters_for_recipes(draft: Draft, steps: list[Step], config: Fact | None) -> list[Step]:
+    """cobra's `make lint` runs golangci-lint, which no runner has: installed first, at
+    the pinned release of the configuration's major version."""
+    for index, item in enumerate(steps):
+        if any("golangci-lint" in line for line in draft.recipe(item.run)):
+            major = "1" if config is not None and config.version == "1" else "2"
+            module = "github.com/golangci/golangci-lint" + ("/v2" if major == "2" else "")
+            version = versions.GOLANGCI_LINT[major]
+            install = step(
+                "install",
+                f"go install {module}/cmd/golangci-lint@{version}",
+                name="Install golangci-lint",
+            )
+            draft.notes.append(
+                f"{draft.where()}: `{item.run}` runs golangci-lint; the job installs {version}"
+            )
+            return [*steps[:index], install, *steps[index:]]
+    return steps
+
+
+def _go_runtime(draft: Draft) -> Runtime:
+    """go.mod's `go` line is the oldest Go the module builds with, not the one to build
+    with: dependencies may need newer, and no runner can fetch a toolchain for it. Its
+    `toolchain` line, or a version file, names one; without either, the newest (stable)
+    builds every module whose `go` line is older."""
+    runtime = draft.runtime("go")
+    fields = {r.field for r in draft.sub.runtimes if r.source == runtime.declared_in}
+    if runtime.declared_in and runtime.declared_in.endswith("go.mod") and "toolchain" not in fields:
+        draft.notes.append(
+            f"{draft.where()}: {runtime.declared_in} says go {runtime.versions[0]} as a "
+            "minimum and names no toolchain; the job builds with the stable release"
+        )
+        return msgspec.structs.replace(runtime, versions=("stable",), declared_in=None)
+    return runtime
 
 
 def plan_rust(draft: Draft) -> Job:

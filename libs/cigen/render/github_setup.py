@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from libs.cigen import tools
 from libs.cigen.ecosystems.node import uses_corepack
 from libs.cigen.pins import PinTable
 from libs.cigen.plan import Job, Runtime
@@ -84,20 +85,30 @@ def _python(b: Builder, job: Job) -> Setup:
         with_: dict[str, object] = {"python-version": v, "enable-cache": True}
         if files:
             with_["cache-dependency-glob"] = _lines(files)
-        if job.manager_version:
-            with_["version"] = job.manager_version
+        with_["version"] = job.manager_version or tools.PYTHON["uv"]
         return Setup(steps=[b.action("Set up uv and Python", "astral-sh/setup-uv", with_)])
-    steps: list[StepDict] = []
-    if manager in ("poetry", "pdm", "pipenv"):
-        spec = f"{manager}=={job.manager_version}" if job.manager_version else manager
-        steps.append({"name": f"Install {manager}", "run": f"pipx install {spec}"})
     python: dict[str, object] = {"python-version": v}
-    if manager in ("pip", "poetry", "pipenv") and files:
-        python.update({"cache": manager, "cache-dependency-path": _lines(files)})
-    steps.append(b.action(f"Set up Python {v}", "actions/setup-python", python))
-    if manager == "pdm" and files:
-        steps.append(b.cache(job, "pdm", ["~/.cache/pdm"], files))
+    if manager == "pip" and files:
+        python.update({"cache": "pip", "cache-dependency-path": _lines(files)})
+    steps: list[StepDict] = [b.action(f"Set up Python {v}", "actions/setup-python", python)]
+    if manager in _MANAGER_CACHES:
+        # with the job's Python's own pip, not pipx: pipx's bin folder is on PATH only
+        # where the runner image sets it up, and setup-python's `cache: poetry` needs
+        # poetry before Python, so the manager's cache is an actions/cache of its own
+        spec = f"{manager}=={job.manager_version or tools.PYTHON[manager]}"
+        steps.append({"name": f"Install {manager}", "run": f"python -m pip install {spec}"})
+        if files and _MANAGER_CACHES[manager]:
+            steps.append(b.cache(job, manager, list(_MANAGER_CACHES[manager]), files))
     return Setup(steps=steps)
+
+
+# the download caches of the Python package managers setup-python does not cache for us
+_MANAGER_CACHES: dict[str, tuple[str, ...]] = {
+    "poetry": ("~/.cache/pypoetry",),
+    "pdm": ("~/.cache/pdm",),
+    "pipenv": ("~/.cache/pipenv",),
+    "hatch": (),
+}
 
 
 def _node(b: Builder, job: Job) -> Setup:
@@ -116,11 +127,17 @@ def _node(b: Builder, job: Job) -> Setup:
     if files:
         node.update({"cache": manager, "cache-dependency-path": _lines(files)})
     steps.append(b.action(f"Set up Node.js {v}", "actions/setup-node", node))
+    if "bun" in job.tools:  # the project's scripts call bun too
+        steps.append(_setup_bun(b, tools.BUN))
     return Setup(steps=steps)
 
 
+def _setup_bun(b: Builder, version: str) -> StepDict:
+    return b.action("Set up Bun", "oven-sh/setup-bun", {"bun-version": version})
+
+
 def _bun(b: Builder, job: Job) -> Setup:
-    steps = [b.action("Set up Bun", "oven-sh/setup-bun", {"bun-version": version_of(job)})]
+    steps = [_setup_bun(b, version_of(job))]
     if job.lockfiles:
         steps.append(b.cache(job, "bun", ["~/.bun/install/cache"], job.lockfiles))
     return Setup(steps=steps)
@@ -148,9 +165,11 @@ def _rust(b: Builder, job: Job) -> Setup:
 
 def _java(b: Builder, job: Job) -> Setup:
     assert job.runtime is not None
+    also = tuple(job.runtime.options.get("also", "").split())
     with_: dict[str, object] = {
         "distribution": job.runtime.options.get("distribution", "temurin"),
-        "java-version": version_of(job),
+        # the last one listed is the default (JAVA_HOME); the others are for toolchains
+        "java-version": _lines((*also, version_of(job))),
     }
     if job.manager == "maven" and job.lockfiles:
         with_.update({"cache": "maven", "cache-dependency-path": _lines(job.lockfiles)})
@@ -170,12 +189,25 @@ def _ruby(b: Builder, job: Job) -> Setup:
 
 
 def _php(b: Builder, job: Job) -> Setup:
-    with_ = {"php-version": version_of(job), "tools": "composer", "coverage": "none"}
-    cache_dir = expr("runner.temp") + "/composer-cache"
+    with_ = {
+        "php-version": version_of(job),
+        "tools": f"composer:{tools.COMPOSER}",
+        "coverage": "none",
+    }
     steps = [b.action(f"Set up PHP {version_of(job)}", "shivammathur/setup-php", dict(with_))]
     if job.lockfiles:
+        # Composer's own cache folder, asked of Composer: the runner context (runner.temp)
+        # does not exist where job-level env is evaluated
+        steps.append(
+            {
+                "name": "Find the Composer cache",
+                "id": "composer-cache",
+                "run": 'echo "dir=$(composer config cache-files-dir)" >> "$GITHUB_OUTPUT"',
+            }
+        )
+        cache_dir = expr("steps.composer-cache.outputs.dir")
         steps.append(b.cache(job, "composer", [cache_dir], job.lockfiles))
-    return Setup(steps=steps, env={"COMPOSER_CACHE_DIR": cache_dir})
+    return Setup(steps=steps)
 
 
 def _dotnet(b: Builder, job: Job) -> Setup:
@@ -207,7 +239,7 @@ def _scala(b: Builder, job: Job) -> Setup:
         steps=[
             b.action(f"Set up Java {version_of(job)}", "actions/setup-java", with_),
             # hosted Ubuntu 24.04 runners ship no sbt; Coursier installs it on that Java
-            b.action("Set up sbt", "coursier/setup-action", {"apps": "sbt"}),
+            b.action("Set up sbt", "coursier/setup-action", {"apps": f"sbt:{tools.SBT}"}),
         ]
     )
 

@@ -18,6 +18,7 @@ HEADER = (
     "cancelled, and merge requests run only the jobs of the parts they change.",
 )
 STAGE = "test"
+WINDOWS_TAG = "saas-windows-medium-amd64"
 SAST_TEMPLATE = "Jobs/SAST.gitlab-ci.yml"
 
 
@@ -47,7 +48,11 @@ def _job(job: Job, path: str) -> dict[str, object]:
     body: dict[str, object] = {"stage": STAGE}
     if job.docker is not None:
         return {**body, **_docker(job, path)}
-    body["image"] = image(job)
+    if job.os == "windows":
+        # GitLab's hosted Windows runners: a shell executor with the .NET SDKs installed
+        body["tags"] = [WINDOWS_TAG]
+    else:
+        body["image"] = image(job)
     body["needs"] = []
     body["timeout"] = f"{job.timeout_minutes} minutes"
     rules = _rules(job, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from libs.cigen import tools
 from libs.cigen.ecosystems.node import uses_corepack
 from libs.cigen.plan import Job, Runtime
 
@@ -99,19 +100,22 @@ def _java(job: Job, version: str) -> str:
 def bootstrap(job: Job) -> list[str]:
     """Commands that provide the package manager and tools the image lacks."""
     manager, version = job.manager, job.manager_version
-    if manager in ("uv", "poetry", "pdm", "pipenv"):
-        spec = f"{manager}=={version}" if version else manager
-        return [f"python -m pip install {spec}"]
+    bun = [f"npm install --global bun@{tools.BUN}"] if "bun" in job.tools else []
+    if manager in ("uv", "poetry", "pdm", "pipenv", "hatch"):
+        return [f"python -m pip install {manager}=={version or tools.PYTHON[manager]}"]
     if manager == "pnpm":
-        return [f"npm install --global pnpm@{version or '10'}"]
+        pnpm = version or tools.PNPM[tools.PNPM_DEFAULT]
+        return [f"npm install --global pnpm@{pnpm}", *bun]
     if uses_corepack(job):
-        return ["corepack enable"]
+        return ["corepack enable", *bun]
     if manager == "composer":
         return [
             "apt-get update -qq && apt-get install -y -qq --no-install-recommends git unzip",
-            "curl -fsSL https://getcomposer.org/installer"
-            " | php -- --install-dir=/usr/local/bin --filename=composer",
+            "curl -fsSL https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin"
+            f" --filename=composer --version={tools.COMPOSER}",
         ]
+    if bun:
+        return bun
     if manager == "cargo" and job.tools:
         return [f"rustup component add {' '.join(job.tools)}"]
     if manager == "mix":
@@ -119,10 +123,10 @@ def bootstrap(job: Job) -> list[str]:
     if manager == "sbt":
         return [
             "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl",
-            "curl -fsSL https://github.com/coursier/coursier/releases/latest/download/"
+            f"curl -fsSL https://github.com/coursier/coursier/releases/download/{tools.COURSIER}/"
             "cs-x86_64-pc-linux.gz | gzip -d > /usr/local/bin/cs",
             "chmod +x /usr/local/bin/cs",
-            "cs install --install-dir /usr/local/bin sbt",
+            f"cs install --install-dir /usr/local/bin sbt:{tools.SBT}",
         ]
     if manager == "cmake":
         return ["apt-get update -qq && apt-get install -y -qq --no-install-recommends cmake"]

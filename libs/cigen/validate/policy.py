@@ -13,6 +13,7 @@ from typing import Any
 
 from libs.cigen.pins import PinTable
 from libs.cigen.render.gitlab import SAST_TEMPLATE
+from libs.cigen.validate.installs import unpinned
 from libs.cigen.validate.result import Finding
 
 _PINNED = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
@@ -67,7 +68,14 @@ def check_github(document: Any, pins: PinTable) -> list[Finding]:
             )
     for _, where, step in _steps(document):
         found.extend(_check_step(step, where, pins))
-    return found
+    return found + _unpinned_installs(document)
+
+
+def _unpinned_installs(document: Any) -> list[Finding]:
+    return [
+        _finding("unpinned-install", f"installs {tool} without a version", where)
+        for where, tool in unpinned(document)
+    ]
 
 
 def _job_permissions_ok(granted: Any) -> bool:
@@ -110,4 +118,4 @@ def check_gitlab(document: Any) -> list[Finding]:
     includes = document.get("include")
     if includes is not None and includes != [{"template": SAST_TEMPLATE}]:
         found.append(_finding("include", "the pipeline includes files we did not vet", "include"))
-    return found
+    return found + _unpinned_installs(document)

@@ -8,13 +8,13 @@ import msgspec
 
 from libs.analysis.report import Severity
 
-ValidatorName = Literal["schema", "policy", "zizmor"]
+ValidatorName = Literal["schema", "policy", "zizmor", "actionlint"]
 RunStatus = Literal["passed", "failed", "not_run"]
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     validator: ValidatorName
-    rule: str  # schema keyword, policy rule id, or zizmor audit id
+    rule: str  # schema keyword, policy rule id, zizmor audit id or actionlint check
     message: str
     severity: Severity = "high"
     location: str | None = None  # e.g. "jobs.python.steps.0"

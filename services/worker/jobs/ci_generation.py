@@ -86,7 +86,7 @@ def _generate(report: Report, tree: Path, platform: str, repo: Repository) -> Ge
         return generate(
             report,
             platform=platform,
-            default_branch=repo.default_branch or "main",
+            default_branch=repo.default_branch,
             # A workflow we generated earlier is replaced, not proposed against.
             existing=foreign_pipelines(report.ci.pipelines, tree),
             rescore=in_tree_copy(tree, lambda copy: rescore(copy, report)),

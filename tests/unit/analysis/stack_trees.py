@@ -310,11 +310,16 @@ POLYGLOT_MONOREPO: Files = {
     ".tool-versions": "nodejs 20.12.0\npython 3.12.3\n",
     "docker-compose.yml": "services:\n  db:\n    image: postgres:16.2\n"
     "  cache:\n    image: redis:7\n",
-    "frontend/package.json": package_json(dependencies={"react": "^18"}),
+    "frontend/package.json": package_json(
+        dependencies={"react": "^18"},
+        devDependencies={"vitest": "^2"},
+        scripts={"test": "vitest run"},
+    ),
     "frontend/package-lock.json": "{}",
     "frontend/Dockerfile": "FROM node:20\n",
     "backend/pyproject.toml": '[project]\nname="b"\ndependencies=["django>=5"]\n',
     "backend/uv.lock": "",
+    "backend/tests/test_api.py": "def test_api(): pass\n",
     "backend/Dockerfile": "FROM python:3.12-slim\n",
     "backend/docs/Makefile": "html:\n\tsphinx-build\n",
     "services/billing/go.mod": "module billing\n\ngo 1.22\n",

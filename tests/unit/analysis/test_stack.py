@@ -267,7 +267,8 @@ def test_node_bun(build: Build) -> None:
     assert sub.lockfiles == ["bun.lockb"]
     assert facts(sub.frameworks) == {("Hono", "package.json")}
     assert facts(sub.test_frameworks) == {("bun test", "package.json")}
-    assert sub.commands == [Command(purpose="test", run="bun test", source="package.json")]
+    # the test script, run by name: `bun test` would be Bun's own runner
+    assert sub.commands == [Command(purpose="test", run="bun run test", source="package.json")]
 
 
 def test_go(build: Build) -> None:

@@ -124,7 +124,8 @@ def test_decisions_are_reported_as_notes() -> None:
     assert "the repository root: no python version is declared; using 3.13" in notes
     assert "docs: no CI job for deno; this package manager is not supported yet" in notes
     assert (
-        "the repository root: no requirements file; pytest is installed beside the package"
+        "the repository root: pytest is not in the files the job installs; it is installed "
+        "beside the package"
     ) in notes
     monorepo = generate(MONOREPO).notes
     assert (
@@ -227,7 +228,7 @@ def test_an_invalid_generation_is_not_rescored() -> None:
         calls.append(files)
         return Report()
 
-    generation = generate(PYTHON_PIP, zizmor=False, rescore=rescore)
+    generation = generate(PYTHON_PIP, linters=False, rescore=rescore)
     assert not generation.valid
     assert generation.score is None
     assert calls == []

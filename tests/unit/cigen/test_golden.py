@@ -35,7 +35,7 @@ def assert_golden_and_valid(generation: Generation, golden: Path) -> None:
     assert generation.valid
     ran = {v.name: v.status for v in generation.validation.validators}
     github = generation.platform == "github"
-    expected = {"schema", "policy", "zizmor"} if github else {"schema", "policy"}
+    expected = {"schema", "policy", "zizmor", "actionlint"} if github else {"schema", "policy"}
     assert ran == dict.fromkeys(expected, "passed")
 
 

@@ -258,7 +258,7 @@ _SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 def _generate(report: Report, platform: str) -> Generation:
     try:
-        return generate(report, platform=platform, zizmor=False)
+        return generate(report, platform=platform, linters=False)
     except NothingToGenerate:
         assume(False)
         raise

@@ -40,7 +40,10 @@ def test_pip_installs_every_tool_it_runs() -> None:
         Fact(name="black", source="pyproject.toml", version=">=24.1", groups=("extra:dev",)),
     ]
     steps = runs(python("pip", tools))
-    assert steps[0] == "python -m pip install -e . pytest isort flake8 mypy 'black>=24.1'"
+    # every tool pinned; black comes with the extra that declares it
+    assert steps[0] == (
+        'python -m pip install -e ".[dev]" pytest==9.2.0 isort==9.0.2 flake8==7.5.0 mypy==2.4.1'
+    )
     assert {"isort --check-only .", "flake8", "mypy .", "black --check ."} <= set(steps)
 
 
@@ -49,22 +52,23 @@ def test_pip_installs_tools_its_requirements_files_do_not() -> None:
     steps = runs(python("pip", tools, manifests=["requirements-dev.txt"]))
     assert steps[:2] == [
         "python -m pip install -r requirements-dev.txt",
-        "python -m pip install pytest mypy",  # pytest: no requirements file lists it
+        "python -m pip install pytest==9.2.0 mypy==2.4.1",  # pytest: no file lists it
     ]
 
 
-def test_uv_runs_only_installed_tools_and_pre_commit_for_the_others() -> None:
+def test_uv_installs_the_groups_of_its_checks_and_runs_pre_commit_for_the_others() -> None:
     tools = [
         configured("ruff"),  # configured, installed by no dependency group
-        configured("mypy", "group:typing"),  # a group `uv sync` leaves out
+        configured("mypy", "group:typing"),  # a group `uv sync` leaves out: added
         configured("pyright", "group:dev"),
         configured("pre-commit", source=".pre-commit-config.yaml"),
     ]
     steps = runs(python("uv", tools))
+    assert steps[0] == "uv sync --locked --group typing"
     assert "uv run ruff check ." not in steps
-    assert "uv run mypy ." not in steps
+    assert "uv run mypy ." in steps
     assert "uv run pyright" in steps
-    assert "SKIP=no-commit-to-branch uvx pre-commit run --all-files" in steps
+    assert "SKIP=no-commit-to-branch uvx pre-commit@4.7.0 run --all-files" in steps
     without_hooks = generate(python("uv", tools[:3]))
     assert "pre-commit" not in without_hooks.content
     assert (
@@ -78,8 +82,15 @@ def test_poetry_and_pdm_have_their_non_optional_groups() -> None:
     for manager in ("poetry", "pdm"):
         steps = runs(python(manager, tools))
         assert f"{manager} run mypy ." in steps
-        assert f"{manager} run ruff check ." not in steps
-    hooks = [*tools, configured("pre-commit", "group:dev", source=".pre-commit-config.yaml")]
+    # pdm installs an optional-dependency group on request; poetry's extras stay out
+    assert "pdm sync --dev -G lint" in runs(python("pdm", tools))
+    assert "pdm run ruff check ." in runs(python("pdm", tools))
+    assert "poetry run ruff check ." not in runs(python("poetry", tools))
+    # ruff configured but in no group: pre-commit, from the dev group, runs it
+    hooks = [
+        configured("ruff"),
+        configured("pre-commit", "group:dev", source=".pre-commit-config.yaml"),
+    ]
     assert "SKIP=no-commit-to-branch pdm run pre-commit run --all-files" in runs(
         python("pdm", hooks)
     )
@@ -108,11 +119,11 @@ def test_test_files_without_a_declared_runner_run_under_pytest_installed_for_the
     undeclared = [Fact(name="pytest", source="tests/test_app.py")]
     uv = python("uv", [])
     uv.stack.subprojects[0].test_frameworks = undeclared
-    assert "uv run --with pytest pytest" in runs(uv)
+    assert "uv run --with pytest==9.2.0 pytest" in runs(uv)
     pip = python("pip", [], manifests=["requirements.txt"])
     pip.stack.subprojects[0].test_frameworks = undeclared
     assert runs(pip)[:3] == [
         "python -m pip install -r requirements.txt",
-        "python -m pip install pytest",
+        "python -m pip install pytest==9.2.0",
         "python -m pytest",
     ]

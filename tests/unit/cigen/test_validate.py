@@ -46,9 +46,12 @@ def test_a_hardened_workflow_passes_every_validator() -> None:
         ("schema", "passed"),
         ("policy", "passed"),
         ("zizmor", "passed"),
+        ("actionlint", "passed"),
     ]
     assert result.validators[2].tool is not None
     assert result.validators[2].tool.startswith("zizmor ")
+    # shellcheck checks the run: steps through actionlint
+    assert result.validators[3].tool == "actionlint 1.17.0"
 
 
 @pytest.mark.parametrize(
@@ -95,6 +98,29 @@ def test_a_hardened_workflow_passes_every_validator() -> None:
             ),
             {("policy", "job-permissions")},
         ),
+        (  # the runner context does not exist yet where job-level env is evaluated
+            (
+                "    timeout-minutes: 10\n",
+                "    timeout-minutes: 10\n    env:\n      CACHE: ${{ runner.temp }}/cache\n",
+            ),
+            {("actionlint", "expression")},
+        ),
+        (
+            ("      - run: make test\n", "      - run: pipx install pdm\n"),
+            {("policy", "unpinned-install")},
+        ),
+        (
+            ("      - run: make test\n", "      - run: npm install --global pnpm@10\n"),
+            {("policy", "unpinned-install")},
+        ),
+        (
+            ("      - run: make test\n", "      - run: go install example.org/tool@latest\n"),
+            {("policy", "unpinned-install")},
+        ),
+        (  # shellcheck through actionlint: an unquoted glob in a test
+            ("      - run: make test\n", "      - run: '[ -f $FILE ] && make test'\n"),
+            {("actionlint", "shellcheck")},
+        ),
     ],
 )
 def test_each_weakness_is_caught(change: tuple[str, str], expected: set[tuple[str, str]]) -> None:
@@ -102,6 +128,16 @@ def test_each_weakness_is_caught(change: tuple[str, str], expected: set[tuple[st
     assert old in GOOD
     found = rules(GOOD.replace(old, new))
     assert expected <= found, found
+
+
+def test_pinned_installs_and_the_projects_own_dependencies_pass() -> None:
+    for run in (
+        "pipx install pdm==2.29.4",
+        "python -m pip install -r requirements.txt -e .",
+        "uvx pre-commit@4.7.0 run --all-files",
+        "npm ci",
+    ):
+        assert rules(GOOD.replace("      - run: make test\n", f"      - run: {run}\n")) == set()
 
 
 def test_broken_yaml_fails_without_running_the_rest() -> None:
@@ -132,7 +168,7 @@ def test_zizmor_that_cannot_finish_makes_the_validation_fail() -> None:
 
 
 def test_a_generation_whose_audit_did_not_run_is_never_valid() -> None:
-    generation = generate(PYTHON_PIP, zizmor=False)
+    generation = generate(PYTHON_PIP, linters=False)
     assert not generation.valid
     assert not generation.validation.passed
     zizmor = next(v for v in generation.validation.validators if v.name == "zizmor")

@@ -1,0 +1,243 @@
+"""`python -m bench.corpus.cigen DIR [--only NAME ...] [--no-rehearse] [--json FILE]`:
+the CI generator measured on the corpus.
+
+For each checkout in DIR (`owner+name`, as `python -m bench.corpus checkout` leaves them,
+read-only: the rehearsal works on a throwaway copy): analyse, generate the GitHub
+workflow, validate it (schema, policy, zizmor, actionlint), rehearse it on this machine,
+and print one row per repository: jobs generated, rehearsed, green, red (the first
+failing step), not rehearsed (why). Then the acceptance figures of issue 13: the share of
+rehearsed test/check jobs that are green, repositories with a test suite that get a job
+running it, jobs for folders that are not projects (labels in cigen.toml), and unpinned
+tool installs. Only the repository's own jobs count: not `changes`, CodeQL or Docker
+image builds (none of which runs its tests or checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+import tomllib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bench.corpus import Repo, load
+from libs.analysis import analyze
+from libs.cigen import NothingToGenerate, foreign_pipelines, generate
+from libs.cigen.planner import build_plan
+from libs.cigen.validate.installs import unpinned
+from libs.cigen.validate.schema import parse_yaml
+
+LABELS = Path(__file__).with_name("cigen.toml")
+CHECKS = ("test", "lint", "format", "typecheck", "build")
+
+
+@dataclass
+class JobOutcome:
+    job: str  # the job id, with its matrix values
+    directory: str
+    runs_tests: bool
+    status: str  # passed, failed, partial, not_rehearsed, skipped, not_run
+    detail: str = ""  # the failing step, or why not rehearsed
+
+
+@dataclass
+class Row:
+    repo: str
+    ecosystem: str
+    status: str = "ok"  # ok, no checkout, nothing to generate
+    valid: bool = False
+    findings: list[str] = field(default_factory=list)
+    unpinned: list[str] = field(default_factory=list)
+    jobs: list[JobOutcome] = field(default_factory=list)
+    not_projects: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for j in self.jobs if j.status in statuses)
+
+
+def labels() -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads(LABELS.read_text(encoding="utf-8"))["repos"]
+    return data
+
+
+def measure(
+    repo: Repo, root: Path, label: dict[str, Any], *, rehearse: bool, timeout: float
+) -> Row:
+    row = Row(repo=repo.name, ecosystem=repo.ecosystem)
+    if not root.is_dir() or not any(root.iterdir()):
+        row.status = "no checkout"
+        return row
+    started = time.monotonic()
+    report = analyze(root)
+    try:
+        generation = generate(
+            report,
+            default_branch=repo.default_branch,
+            existing=foreign_pipelines(report.ci.pipelines, root),
+        )
+    except NothingToGenerate:
+        row.status = "nothing to generate"
+        row.seconds = time.monotonic() - started
+        return row
+    row.valid = generation.valid
+    row.findings = [
+        f"{f.validator}/{f.rule}: {f.message[:120]}" for f in generation.validation.findings
+    ]
+    row.findings += [
+        f"{v.name}: {v.status} ({v.reason})"
+        for v in generation.validation.validators
+        if v.status == "not_run"
+    ]
+    row.unpinned = [f"{where}: {what}" for where, what in unpinned(parse_yaml(generation.content))]
+    plan = build_plan(report, default_branch=repo.default_branch)
+    jobs = {j.id: j for j in plan.jobs if j.docker is None}
+    allowed = set(label.get("projects", [])) | set(label.get("packages", []))
+    row.not_projects = sorted({j.directory for j in jobs.values() if j.directory not in allowed})
+    results = _rehearse(root, generation.content, generation.path, timeout) if rehearse else None
+    for job_id, job in jobs.items():
+        tests = any(s.purpose == "test" for s in job.steps)
+        if results is None:
+            row.jobs.append(JobOutcome(job_id, job.directory, tests, "not_run", "--no-rehearse"))
+            continue
+        for result in results.get(job_id, []) or [None]:
+            row.jobs.append(_outcome(job_id, job.directory, tests, result))
+    row.seconds = time.monotonic() - started
+    return row
+
+
+def _rehearse(root: Path, content: str, path: str, timeout: float) -> dict[str, list[Any]] | None:
+    try:  # the rehearsal lives beside cigen, imported only where it is asked for
+        module: Any = importlib.import_module("libs.cigen.rehearse")
+    except ImportError:
+        return None
+    rehearsal = module.rehearse(root, content, workflow=path, step_timeout=timeout)
+    found: dict[str, list[Any]] = {}
+    for result in rehearsal.jobs:
+        found.setdefault(result.id, []).append(result)
+    return found
+
+
+def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcome:
+    if result is None:
+        return JobOutcome(job_id, directory, tests, "not_rehearsed", "not in the rehearsal")
+    name = job_id + "".join(f" {v}" for v in result.matrix.values())
+    if result.status == "failed":
+        step = next(s for s in result.steps if s.status == "failed")
+        tail = " | ".join(step.output_tail.strip().splitlines()[-3:])[:300]
+        return JobOutcome(name, directory, tests, "failed", f"{step.name}: {tail}")
+    if result.status in ("partial", "not_rehearsed", "skipped"):
+        step = next((s for s in result.steps if s.status == "not_rehearsed"), None)
+        why = result.reason or (f"{step.name}: {step.reason}" if step else "")
+        return JobOutcome(name, directory, tests, result.status, why[:300])
+    return JobOutcome(name, directory, tests, result.status)
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| repository | jobs | rehearsed | green | red (first failing step) "
+        "| not rehearsed (why) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row.status != "ok":
+            lines.append(f"| {row.repo} | 0 | | | | {row.status} |")
+            continue
+        rehearsed = row.count("passed", "failed", "partial")
+        green = row.count("passed")
+        partial = row.count("partial")
+        red = "; ".join(f"{j.job}: {_short(j.detail)}" for j in row.jobs if j.status == "failed")
+        why = Counter(
+            _short(j.detail)
+            for j in row.jobs
+            if j.status in ("not_rehearsed", "skipped", "not_run")
+        )
+        not_rehearsed = "; ".join(f"{n}× {reason}" for reason, n in why.items())
+        if partial:
+            not_rehearsed = f"{partial} partial; " + not_rehearsed
+        valid = "" if row.valid else " **invalid**"
+        lines.append(
+            f"| {row.repo}{valid} | {len({j.job.split(' ')[0] for j in row.jobs})} | {rehearsed} "
+            f"| {green} | {red} | {not_rehearsed} |"
+        )
+    return "\n".join(lines)
+
+
+def _short(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")[:160]
+
+
+def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
+    jobs = [j for r in rows for j in r.jobs]
+    passed = sum(1 for j in jobs if j.status == "passed")
+    partial = sum(1 for j in jobs if j.status == "partial")
+    failed = sum(1 for j in jobs if j.status == "failed")
+    rehearsed = passed + partial + failed
+    suites = [r for r in rows if marks.get(r.repo, {}).get("tests")]
+    covered = [r for r in suites if any(j.runs_tests for j in r.jobs)]
+    valid = [r for r in rows if r.status == "ok" and r.valid]
+    generated = [r for r in rows if r.status == "ok"]
+    return [
+        f"workflows valid (schema, policy, zizmor, actionlint): {len(valid)}/{len(generated)}",
+        f"rehearsed test/check jobs green: {passed}/{rehearsed}"
+        + (f" ({100 * passed / rehearsed:.0f} %)" if rehearsed else "")
+        + f"; {partial} more passed every step that could run here; {failed} red",
+        f"repositories with a test suite that get a job running it: {len(covered)}/{len(suites)}"
+        + _missing([r.repo for r in suites if r not in covered]),
+        "jobs for folders that are not projects: "
+        + str(sum(len(r.not_projects) for r in rows))
+        + _missing([f"{r.repo}:{d}" for r in rows for d in r.not_projects]),
+        "unpinned tool installs: "
+        + str(sum(len(r.unpinned) for r in rows))
+        + _missing([f"{r.repo} {u}" for r in rows for u in r.unpinned]),
+    ]
+
+
+def _missing(items: list[str]) -> str:
+    return f" ({', '.join(items)})" if items else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.corpus.cigen", description=__doc__)
+    parser.add_argument("dir", type=Path, help="folder of owner+name checkouts")
+    parser.add_argument("--only", nargs="*", default=(), help="these owner/name only")
+    parser.add_argument("--no-rehearse", dest="rehearse", action="store_false")
+    parser.add_argument("--step-timeout", type=float, default=900.0)
+    parser.add_argument("--json", type=Path, help="also write every row here")
+    args = parser.parse_args(argv)
+    marks = labels()
+    rows: list[Row] = []
+    for repo in load():
+        if args.only and repo.name not in args.only:
+            continue
+        row = measure(
+            repo,
+            args.dir / repo.slug,
+            marks.get(repo.name, {}),
+            rehearse=args.rehearse,
+            timeout=args.step_timeout,
+        )
+        rows.append(row)
+        print(
+            f"{repo.name}: {row.status}, {len(row.jobs)} job results, {row.seconds:.0f} s",
+            file=sys.stderr,
+        )
+        if args.json:
+            args.json.write_bytes(
+                msgspec.json.format(msgspec.json.encode([asdict(r) for r in rows]))
+            )
+    print(table(rows))
+    print()
+    for line in acceptance(rows, marks):
+        print(f"- {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Python: what a job's install step brings into the environment, and installing the
+rest (the groups that declare its checks, pinned tools, task runners)."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from libs.analysis.report import Fact
+from libs.cigen import tools
+from libs.cigen.ecosystems.common import Draft, safe_path, step
+from libs.cigen.plan import Step
+
+RUN_PREFIX = {
+    "uv": "uv run ",
+    "poetry": "poetry run ",
+    "pdm": "pdm run ",
+    "pipenv": "pipenv run ",
+    "hatch": "hatch run ",
+}
+LOCKFILES = {
+    "uv": ("uv.lock",),
+    "poetry": ("poetry.lock",),
+    "pdm": ("pdm.lock",),
+    "pipenv": ("Pipfile.lock",),
+}
+# task runners the repository's commands start, and the package that provides each
+_RUNNERS = {"poe": "poethepoet", "tox": "tox", "nox": "nox"}
+_REQUIREMENTS = re.compile(r"(^|/)requirements[^/]*(/[^/]+)?\.txt$")
+# The declarations (`Fact.groups`) each install step brings into the environment; pip
+# installs the tools it runs explicitly, and hatch environments are not read.
+_INSTALLS: dict[str, tuple[str, ...]] = {
+    "uv": ("project", "group:dev"),
+    "poetry": ("project", "group:"),
+    "pdm": ("project", "group:"),
+    "pipenv": ("project", "group:dev"),
+}
+_SPEC = re.compile(r"^(?:[<>=!~]=?=?\s*[0-9][0-9A-Za-z.*+!]*\s*,?\s*)+$")
+
+
+def locked_files(draft: Draft, manager: str) -> tuple[str, ...]:
+    if manager in LOCKFILES:
+        return draft.lockfiles(*LOCKFILES[manager])
+    if manager != "pip":
+        return ()
+    # pip installs from requirements files: the analysis lists them as manifests (and as
+    # lockfiles when they are fully pinned with hashes).
+    candidates = [*draft.sub.lockfiles, *draft.sub.manifests]
+    found = (draft.rel(p) for p in candidates if _REQUIREMENTS.search(p))
+    return tuple(dict.fromkeys(p for p in found if safe_path(p)))
+
+
+def on_request(fact: Fact, manager: str) -> str | None:
+    """The declaration (`group:NAME`/`extra:NAME`) the install step can add for a tool the
+    project declares outside what it installs by default: a type checker is run with its
+    group (its stubs and plugins are there), never alone."""
+    for group in fact.groups:
+        kind, _, name = group.partition(":")
+        if not name or "doc" in name.lower() or not safe_path(name):
+            continue
+        if manager in ("uv", "pip") and kind in ("group", "extra"):
+            return group
+        if manager == "pdm" and kind == "extra":
+            return group
+    return None
+
+
+def extra_groups(draft: Draft, manager: str, tools: dict[str, Fact]) -> list[str]:
+    """Declarations to install beside the defaults: those of the checks we run and of
+    pytest, where the default install leaves them out (pip installs none by default)."""
+    facts = [*tools.values(), *(f for f in draft.sub.test_frameworks if f.name == "pytest")]
+    wanted: list[str] = []
+    for fact in facts:
+        if manager != "pip" and available(fact, manager):
+            continue
+        group = on_request(fact, manager)
+        if group is not None and group not in wanted:
+            wanted.append(group)
+    return wanted
+
+
+def available(fact: Fact, manager: str) -> bool:
+    if manager not in _INSTALLS:
+        return True  # pip installs what it runs; hatch keeps its own environments
+    return any(g.startswith(_INSTALLS[manager]) for g in fact.groups)
+
+
+def installs_pytest(draft: Draft, manager: str) -> bool:
+    """Whether the install step brings in pytest (pip: one of its requirements files)."""
+    facts = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
+    if manager == "pip":
+        files = set(locked_files(draft, manager))
+        return any(set(f.groups) & files for f in facts)
+    return any(available(f, manager) or on_request(f, manager) for f in facts)
+
+
+def requirement(fact: Fact) -> str:
+    """A tool as pip installs it: pinned to the version the project declares, or to ours
+    when it fits the project's range (tools.python_tool)."""
+    spec = (fact.version or "").replace(" ", "")
+    return tools.python_tool(fact.name, spec if _SPEC.match(spec) else None)
+
+
+def _flags(manager: str, groups: list[str]) -> str:
+    """The install command's options for the extra declarations it installs."""
+    flags = ""
+    for group in groups:
+        kind, _, name = group.partition(":")
+        if manager == "uv":
+            flags += f" --{kind} {name}"
+        elif manager == "pdm":
+            flags += f" -G {name}"
+    return flags
+
+
+def install(
+    draft: Draft,
+    manager: str,
+    lockfiles: tuple[str, ...],
+    checks: dict[str, Fact],
+    groups: list[str],
+) -> list[Step]:
+    if manager == "uv":
+        members = " --all-packages" if draft.members else ""
+        sync = "uv sync --locked" if lockfiles else "uv sync"
+        return [step("install", sync + members + _flags(manager, groups))]
+    if manager == "poetry":
+        return [step("install", "poetry install --no-interaction")]
+    if manager == "pdm":
+        sync = "pdm sync --dev" if lockfiles else "pdm install --dev"
+        return [step("install", sync + _flags(manager, groups))]
+    if manager == "pipenv":
+        return [
+            step(
+                "install",
+                "pipenv install --deploy --dev" if lockfiles else "pipenv install --dev",
+            )
+        ]
+    if manager == "hatch":
+        return [step("install", "hatch env create")]
+    return _pip_install(draft, lockfiles, checks, groups)
+
+
+def _pip_install(
+    draft: Draft, lockfiles: tuple[str, ...], checks: dict[str, Fact], groups: list[str]
+) -> list[Step]:
+    """pip: the requirements files, or the package with the extras and dependency groups
+    that declare its checks and pytest; every tool none of those lists, by name, pinned."""
+    covered = set(lockfiles) | set(groups)
+    extra = [requirement(f) for f in checks.values() if not set(f.groups) & covered]
+    pytest = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
+    if "pytest" in draft.tests() and not any(set(f.groups) & covered for f in pytest):
+        extra.insert(0, requirement(pytest[0]) if pytest else tools.pinned("pytest"))
+        if not lockfiles:
+            draft.notes.append(
+                f"{draft.where()}: pytest is not in the files the job installs; it is "
+                "installed beside the package"
+            )
+    steps: list[Step] = []
+    dependency_groups = [g.partition(":")[2] for g in groups if g.startswith("group:")]
+    if dependency_groups:  # `pip install --group` arrived in pip 25.1
+        steps.append(
+            step("install", f"python -m pip install {tools.pinned('pip')}", name="Update pip")
+        )
+    if lockfiles:
+        files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles)
+        steps.append(step("install", f"python -m pip install {files}", name="Install dependencies"))
+        if extra:
+            run = "python -m pip install " + " ".join(extra)
+            steps.append(step("install", run, name="Install the checks"))
+        return steps
+    extras = [g.partition(":")[2] for g in groups if g.startswith("extra:")]
+    package = f'-e ".[{",".join(extras)}]"' if extras else "-e ."
+    options = "".join(f" --group {name}" for name in dependency_groups)
+    packages = "".join(f" {p}" for p in extra)
+    run = f"python -m pip install {package}{options}{packages}"
+    steps.append(step("install", run, name="Install the package"))
+    return steps
+
+
+def pip_step(requirement: str, name: str) -> Step:
+    return step("install", f"python -m pip install {requirement}", name=name)
+
+
+def _inside(draft: Draft, path: str) -> str:
+    return path if draft.directory == "." else path.removeprefix(draft.directory + "/")
+
+
+def task_runners(draft: Draft, manager: str, steps: list[Step], installed: set[str]) -> list[Step]:
+    """The task runner a repository command starts (`poe lint`, `tox -e py`), installed
+    where the job's install step does not bring it in: pinned, beside the checks (pip),
+    or for that command only (`uv run --with`)."""
+    facts = {f.name: f for f in draft.sub.tools}
+    needed: list[str] = []
+    for item in steps:
+        words = item.run.removeprefix(RUN_PREFIX.get(manager, "")).split()
+        runner = words[0] if words and item.purpose != "install" else ""
+        fact = facts.get(runner)
+        there = fact is not None and (
+            bool(set(fact.groups) & installed) or (manager != "pip" and available(fact, manager))
+        )
+        if runner in _RUNNERS and not there and runner not in needed:
+            needed.append(runner)
+    if not needed:
+        return steps
+    pins = {runner: tools.pinned(_RUNNERS[runner]) for runner in needed}
+    if manager == "uv":
+        return [_with_runner(item, pins) for item in steps]
+    if manager == "pip":
+        last = max(i for i, s in enumerate(steps) if s.purpose == "install")
+        install = pip_step(" ".join(pins.values()), "Install the task runner")
+        return [*steps[: last + 1], install, *steps[last + 1 :]]
+    draft.notes.append(
+        f"{draft.where()}: {', '.join(needed)} must be in a group `{manager}` installs for "
+        "the repository's commands to run"
+    )
+    return steps
+
+
+def _with_runner(item: Step, pins: dict[str, str]) -> Step:
+    for runner, pin in pins.items():
+        if item.run.startswith(f"uv run {runner} "):
+            run = item.run.replace("uv run ", f"uv run --with {pin} ", 1)
+            return msgspec.structs.replace(item, run=run)
+    return item

@@ -1,0 +1,90 @@
+"""What the repository's own CI says, preferred over our defaults: the branch it runs on,
+and the environment its test steps set (rich's tests need a terminal width; a suite
+reads `COLUMNS`, `TZ` or `PYTHONHASHSEED` from there). Each use is a note naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from libs.analysis.report import CiJob, Pipeline, Task
+from libs.cigen.ecosystems.ownership import FAMILY, command_family
+
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+# plain values only: no expressions, no shell expansions, nothing long
+_VALUE = re.compile(r"^[A-Za-z0-9_.:/,=+ -]{0,100}$")
+# what the runner sets itself, or secrets and service credentials that are not ours to copy
+_NOT_OURS = re.compile(
+    r"^(CI|GITHUB_.*|RUNNER_.*|ACTIONS_.*|HOME|PATH)$|TOKEN|SECRET|PASSWORD|PASSWD|KEY|AUTH"
+    r"|CREDENTIAL|CODECOV|COVERALLS|SENTRY|DSN|_URL$|_HOST$|_PORT$|_USER$|DATABASE"
+)
+_COMMON_DEFAULTS = ("main", "master", "trunk", "develop")
+# the runtimes evidence names per family of our jobs
+_RUNTIMES: dict[str, tuple[str, ...]] = {
+    "python": ("python",),
+    "js": ("node", "bun"),
+    "go": ("go",),
+    "rust": ("rust",),
+    "jvm": ("java",),
+    "ruby": ("ruby",),
+    "php": ("php",),
+    "dotnet": ("dotnet",),
+    "elixir": ("elixir", "otp"),
+}
+
+
+def ci_branch(pipelines: Sequence[Pipeline]) -> tuple[str, str] | None:
+    """The branch the repository's CI runs on pushes to, and the file that says so."""
+    found: list[tuple[str, str]] = []
+    for pipeline in pipelines:
+        for trigger in pipeline.triggers:
+            if trigger.event == "push":
+                found += [
+                    (b, pipeline.path) for b in trigger.branches if re.match(r"^[\w./-]+$", b)
+                ]
+    for name in _COMMON_DEFAULTS:
+        match = next((item for item in found if item[0] == name), None)
+        if match is not None:
+            return match
+    return None
+
+
+def ci_test_env(pipelines: Sequence[Pipeline], ecosystem: str) -> dict[str, tuple[str, str]]:
+    """Variables the repository's CI sets where it runs tests of this ecosystem: name ->
+    (value, file). Only plain values, never credentials, runner variables or service
+    addresses (our service containers set their own)."""
+    family = FAMILY.get(ecosystem)
+    env: dict[str, tuple[str, str]] = {}
+    for pipeline in pipelines:
+        for job in pipeline.jobs:
+            if not _tests_family(job, family):
+                continue
+            tests = [c for c in job.commands if c.kind == "test"]
+            for values in (job.env, *(c.env for c in tests)):
+                for key, value in values.items():
+                    if _NAME.match(key) and not _NOT_OURS.search(key) and _VALUE.match(value):
+                        env.setdefault(key, (value, pipeline.path))
+    return env
+
+
+def _tests_family(job: CiJob, family: str | None) -> bool:
+    """Whether a CI job runs tests of our job's family: by the runtimes it sets up, else
+    by the programs its test commands start."""
+    tests = [c for c in job.commands if c.kind == "test"]
+    if family is None or not tests:
+        return False
+    runtimes = {r.runtime for r in job.runtimes}
+    if runtimes:
+        return bool(runtimes & set(_RUNTIMES.get(family, ())))
+    return any(command_family(c.run, "") == family for c in tests)
+
+
+def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[str, ...]:
+    """Everything the repository's CI runs, with the bodies of the task-runner commands it
+    starts (`npm run lint` -> the lint script), to ask whether it checks with a tool."""
+    runs = [c.run for p in pipelines for j in p.jobs for c in j.commands]
+    bodies = [
+        line for task in tasks if any(task.run in run for run in runs) for line in task.commands
+    ]
+    return tuple(runs + bodies)

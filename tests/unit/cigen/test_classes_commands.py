@@ -1,0 +1,95 @@
+"""Failure classes of the commands a job runs (issue 13, section 2): each job runs its
+own ecosystem's commands, as the repository defines them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.unit.cigen.fixtures import generated
+
+
+def test_a_bun_project_runs_its_test_script_not_bun_test(tmp_path: Path) -> None:
+    """`bun test` is Bun's own test runner; a project whose `test` script runs vitest
+    (hono) is tested with `bun run test`."""
+    package = {
+        "scripts": {"test": "vitest --run", "lint": "eslint src"},
+        "devDependencies": {"vitest": "^3"},
+    }
+    files = {"package.json": json.dumps(package), "bun.lock": "{}"}
+    bun = generated(tmp_path, files)
+    assert bun.runs("bun") == ["bun install --frozen-lockfile", "bun run lint", "bun run test"]
+
+
+def test_a_polyglot_folder_runs_each_script_in_its_own_ecosystem_job(tmp_path: Path) -> None:
+    """koel, laravel: composer.json and package.json in one folder. The Node job never
+    runs composer scripts (no PHP, no vendor/), the PHP job never runs pnpm scripts (no
+    node_modules); make targets run in the job of the folder's main language."""
+    files = {
+        "composer.json": json.dumps(
+            {
+                "require-dev": {"phpunit/phpunit": "^11"},
+                "scripts": {"cs": "php-cs-fixer fix --dry-run"},
+            }
+        ),
+        "composer.lock": "{}",
+        "phpunit.xml": "<phpunit/>",
+        "app/Models/User.php": "<?php\nclass User {}\n" * 40,
+        "package.json": json.dumps(
+            {"scripts": {"test": "vitest run", "build": "vite build", "typecheck": "vue-tsc"}}
+        ),
+        "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+        "resources/app.ts": "export const x = 1\n",
+    }
+    polyglot = generated(tmp_path, files)
+    node, php = polyglot.runs("node"), polyglot.runs("php")
+    assert not [run for run in node if run.startswith(("composer", "vendor/bin"))]
+    assert not [run for run in php if run.startswith(("pnpm", "npm", "yarn"))]
+    assert "composer run-script cs" in php
+    assert "vendor/bin/phpunit" in php  # the PHP job's own tests, since `pnpm test` is not
+    assert {"pnpm run typecheck", "pnpm run build", "pnpm test"} <= set(node)
+    assert (
+        "the repository root: the PHP job does not run `pnpm test` (test, from "
+        "package.json): it belongs to the JavaScript job"
+    ) in polyglot.notes
+
+
+def test_make_targets_run_in_the_main_languages_job(tmp_path: Path) -> None:
+    """fzf: a Go program with a Gemfile for its Ruby test helpers. `make test` runs in the
+    Go job (Go is the main language), not again in the Ruby one."""
+    files = {
+        "go.mod": "module example.org/tool\n\ngo 1.23\n",
+        "main.go": "package main\n\nfunc main() {}\n" * 30,
+        "Makefile": "test:\n\tgo test ./...\nlint:\n\tgofmt -l .\n",
+        "Gemfile": "source 'https://rubygems.org'\ngem 'rubocop'\n",
+        "Gemfile.lock": "GEM\n",
+        "test/helper.rb": "puts 1\n",
+    }
+    fzf = generated(tmp_path, files)
+    assert "make test" in fzf.runs("go")
+    assert not [run for run in fzf.runs("ruby") if run.startswith("make")]
+
+
+def test_cmake_projects_are_tested_with_ctest_not_their_makefile(tmp_path: Path) -> None:
+    """cJSON, hiredis: a CMake build beside a hand-written Makefile. The job builds with
+    CMake into build/, so `make test` (the Makefile's own build) is not its test step."""
+    files = {
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.10)\nproject(j C)\n"
+        "enable_testing()\nadd_executable(t test.c)\nadd_test(NAME t COMMAND t)\n",
+        "Makefile": "all:\n\tcc -o j j.c\ntest:\n\t./j_test\n",
+        "j.c": "int main(void) { return 0; }\n",
+        "test.c": "int main(void) { return 0; }\n",
+    }
+    cmake = generated(tmp_path, files)
+    runs = cmake.runs("cmake")
+    assert runs[-1] == "ctest --test-dir build --output-on-failure"
+    assert "make test" not in runs
+
+
+def test_a_node_job_whose_scripts_call_bun_sets_up_bun(tmp_path: Path) -> None:
+    """An npm project whose test script is `bun test`: the Node job ran it without Bun."""
+    package = {"scripts": {"test": "bun test", "build": "tsc"}}
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    node = generated(tmp_path, files)
+    assert node.step("node", "oven-sh/setup-bun")["with"]["bun-version"] == "1.4.5"
+    assert "npm test" in node.runs("node")

@@ -1,0 +1,185 @@
+"""Failure classes fixed by preferring the repository's own evidence (its CI, task-runner
+recipes, lockfile formats, enforced versions) over our defaults (issue 13, sections 1-2).
+Each decision is a note naming the file it came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.unit.cigen.fixtures import generated
+
+PYPROJECT = '[project]\nname = "pkg"\n[dependency-groups]\ndev = ["pytest>=8"]\n'
+CI = """name: tests
+on:
+  push:
+    branches: [master]
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    env:
+      COLUMNS: "120"
+      CODECOV_TOKEN: ${{ secrets.CODECOV_TOKEN }}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install -e . pytest
+      - run: pytest tests
+        env:
+          TZ: UTC
+"""
+
+
+def test_tests_run_with_the_env_the_repositorys_ci_sets(tmp_path: Path) -> None:
+    """rich's tests assume a terminal width its CI sets; the test job's plain variables
+    come along (never secrets, runner variables or service addresses)."""
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".github/workflows/tests.yml": CI,
+    }
+    result = generated(tmp_path, files)
+    env = result.job("python")["env"]
+    assert env["COLUMNS"] == "120"
+    assert env["TZ"] == "UTC"
+    assert "CODECOV_TOKEN" not in env
+    assert (
+        "the repository root: Python tests run with COLUMNS=120, as "
+        ".github/workflows/tests.yml runs them"
+    ) in result.notes
+
+
+def test_push_triggers_follow_the_branch_the_repositorys_ci_runs_on(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".github/workflows/tests.yml": CI,
+    }
+    result = generated(tmp_path, files)  # no default branch given
+    assert result.workflow["on"]["push"] == {"branches": ["master"]}
+    assert "pushes to `master` run the workflow, as .github/workflows/tests.yml runs on them" in (
+        result.notes
+    )
+
+
+def test_pnpm_reads_the_lockfile_format_it_is_given(tmp_path: Path) -> None:
+    """pnpm 10 refuses a v6 lockfile (pnpm 8's) under --frozen-lockfile."""
+    files = {
+        "package.json": json.dumps({"scripts": {"test": "vitest run"}}),
+        "pnpm-lock.yaml": "lockfileVersion: '6.0'\n",
+    }
+    result = generated(tmp_path, files)
+    assert result.step("node", "pnpm/action-setup")["with"]["version"] == "8.15.9"
+    assert (
+        "the repository root: pnpm 8.15.9: pnpm-lock.yaml is lockfile v6.0, which pnpm 8 reads"
+    ) in result.notes
+
+
+GO = {
+    "go.mod": "module example.org/tool\n\ngo 1.23\n",
+    "main.go": "package main\n\nfunc main() {}\n" * 20,
+    "main_test.go": "package main\n",
+}
+
+
+def test_make_lint_gets_the_linter_its_recipe_runs(tmp_path: Path) -> None:
+    """cobra: `make lint` runs golangci-lint, which no runner has."""
+    files = {
+        **GO,
+        "Makefile": "lint:\n\tgolangci-lint run -v\ntest:\n\tgo test ./...\n",
+        ".golangci.yml": 'version: "2"\n',
+    }
+    runs = generated(tmp_path, files).runs("go")
+    install = "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.5.0"
+    assert runs.index(install) < runs.index("make lint")
+
+
+def test_a_make_target_needing_another_toolchain_is_not_run(tmp_path: Path) -> None:
+    """fzf: `make lint` also runs `bundle exec rubocop`, which the Go job cannot."""
+    files = {
+        **GO,
+        "Makefile": "lint:\n\tgofmt -l .\n\tbundle exec rubocop\ntest:\n\tgo test ./...\n",
+    }
+    result = generated(tmp_path, files)
+    assert "make lint" not in result.runs("go")
+    assert "go vet ./..." in result.runs("go")  # our own lint step instead
+    assert any("its recipe runs `bundle exec rubocop`" in n for n in result.notes)
+
+
+def test_the_build_runs_after_a_test_script_that_lints(tmp_path: Path) -> None:
+    """sindresorhus' packages: `"test": "xo && ava"`; a build step before it wrote dist/,
+    which xo then linted."""
+    package = {"scripts": {"test": "xo && ava", "build": "tsc"}, "devDependencies": {"ava": "^6"}}
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    runs = generated(tmp_path, files).runs("node")
+    assert runs.index("npm test") < runs.index("npm run build")
+
+
+def test_the_build_jdk_is_within_what_the_maven_enforcer_requires(tmp_path: Path) -> None:
+    """gson: release 8, and an enforcer rule `[17,22)`: the build runs on 17."""
+    pom = """<project>
+      <properties><maven.compiler.release>8</maven.compiler.release></properties>
+      <build><plugins><plugin><artifactId>maven-enforcer-plugin</artifactId>
+        <executions><execution><configuration><rules>
+          <requireJavaVersion><version>[21,22)</version></requireJavaVersion>
+        </rules></configuration></execution></executions>
+      </plugin></plugins></build>
+      <dependencies><dependency><groupId>junit</groupId><artifactId>junit</artifactId>
+      </dependency></dependencies>
+    </project>"""
+    result = generated(tmp_path, {"pom.xml": pom})
+    assert result.step("java", "actions/setup-java")["with"]["java-version"] == "21"
+    assert any("enforces Java [21,22)" in n for n in result.notes)
+
+
+def test_an_old_locked_rails_gets_a_ruby_it_runs_on(tmp_path: Path) -> None:
+    """Rails 6.1 locked in Gemfile.lock and no Ruby pinned: the default (3.4) cannot boot
+    it; the newest Ruby Rails 6.1 supports can."""
+    lock = (
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    rails (6.1.7)\n"
+        "      actionpack (= 6.1.7)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rails (~> 6.1)\n"
+    )
+    files = {
+        "Gemfile": "source 'https://rubygems.org'\ngem 'rails', '~> 6.1'\n",
+        "Gemfile.lock": lock,
+        "test/models/user_test.rb": "require 'test_helper'\n",
+        "test/test_helper.rb": "require 'minitest/autorun'\n",
+    }
+    result = generated(tmp_path, files)
+    assert result.step("ruby", "ruby/setup-ruby")["with"]["ruby-version"] == "3.0"
+
+
+def test_no_formatter_check_the_repositorys_ci_does_not_run(tmp_path: Path) -> None:
+    """elysia: a .prettierrc, and 69 files prettier would rewrite: its CI never checks
+    formatting, so `prettier --check .` failed our first run. Without CI of its own, a
+    configured formatter is checked."""
+    package = {"scripts": {"test": "vitest run"}, "devDependencies": {"prettier": "^3"}}
+    files = {
+        "package.json": json.dumps(package),
+        "package-lock.json": "{}",
+        ".prettierrc": "{}",
+    }
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n"
+    checked = generated(tmp_path / "no-ci", files)
+    assert "npx --no-install prettier --check ." in checked.runs("node")
+    unchecked = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
+    assert "npx --no-install prettier --check ." not in unchecked.runs("node")
+    assert any("does not check formatting with prettier" in n for n in unchecked.notes)
+
+
+def test_a_format_script_whose_body_checks_runs(tmp_path: Path) -> None:
+    """hono: `"format": "prettier --check --cache src"`. Its name does not say it checks,
+    its body does: it runs, rather than our broader `prettier --check .`."""
+    package = {
+        "scripts": {"test": "vitest run", "format": "prettier --check --cache src"},
+        "devDependencies": {"prettier": "^3", "vitest": "^3"},
+    }
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}", ".prettierrc": "{}"}
+    runs = generated(tmp_path, files).runs("node")
+    assert "npm run format" in runs
+    assert "npx --no-install prettier --check ." not in runs

@@ -1,0 +1,115 @@
+"""Failure classes of Python jobs (issue 13, section 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.cigen.fixtures import generated
+
+UV = """[project]
+name = "pkg"
+[dependency-groups]
+dev = ["pytest>=8"]
+typing = ["mypy>=1.10", "types-requests"]
+{mypy}
+"""
+
+
+def test_mypy_checks_what_its_configuration_names(tmp_path: Path) -> None:
+    """`mypy .` over the whole tree also checks docs/conf.py and scripts the project
+    never type-checks; a configuration that names `files` or `packages` is the scope."""
+    files = {
+        "pyproject.toml": UV.format(mypy='[tool.mypy]\nfiles = ["src/pkg"]\nstrict = true'),
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    result = generated(tmp_path / "named", files)
+    assert "uv run mypy" in result.runs("python")
+    assert "uv run mypy ." not in result.runs("python")
+    unnamed = {**files, "pyproject.toml": UV.format(mypy="[tool.mypy]\nstrict = true")}
+    assert "uv run mypy ." in generated(tmp_path / "unnamed", unnamed).runs("python")
+
+
+def test_a_type_checker_runs_with_the_group_that_declares_it(tmp_path: Path) -> None:
+    """mypy in a `typing` dependency group, beside the stubs it needs: `uv sync` alone
+    installs only `dev`; the job adds `--group typing` rather than run mypy without its
+    stubs (or not at all)."""
+    files = {
+        "pyproject.toml": UV.format(mypy='[tool.mypy]\nfiles = ["src"]'),
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    assert runs[0] == "uv sync --locked --group typing"
+    assert "uv run mypy" in runs
+
+
+def test_pip_installs_the_extra_that_declares_the_tests(tmp_path: Path) -> None:
+    """A pip project whose pytest and its plugins live in a `tests` extra: installing
+    pytest alone leaves the plugins and test dependencies out."""
+    pyproject = (
+        '[project]\nname = "pkg"\n[project.optional-dependencies]\n'
+        'tests = ["pytest>=8", "pytest-asyncio"]\n'
+    )
+    files = {"pyproject.toml": pyproject, "tests/test_pkg.py": "def test_pkg(): pass\n"}
+    runs = generated(tmp_path, files).runs("python")
+    assert runs[0] == 'python -m pip install -e ".[tests]"'
+    assert runs[-1] == "python -m pytest"
+
+
+def test_a_django_project_runs_manage_py_test(tmp_path: Path) -> None:
+    """Django's own test modules are `tests.py`, which no `test_*.py` search finds: the
+    project got no test step at all."""
+    files = {
+        "requirements.txt": "Django==5.2\n",
+        "manage.py": "import django\n",
+        "blog/tests.py": "from django.test import TestCase\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    assert runs[-1] == "python manage.py test"
+
+
+def _hooked(extra: dict[str, str]) -> dict[str, str]:
+    """ruff configured but installed by no group: only the git hooks run it."""
+    return {
+        "pyproject.toml": '[project]\nname = "pkg"\n[tool.ruff]\nline-length = 100\n'
+        '[dependency-groups]\ndev = ["pytest>=8"]\n',
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".pre-commit-config.yaml": "repos: []\n",
+        **extra,
+    }
+
+
+def test_hooks_run_with_the_runner_the_repository_uses(tmp_path: Path) -> None:
+    """pre-commit where the repository runs pre-commit; prek (same configuration) where it
+    declares prek; no hooks step where lefthook runs them."""
+    plain = generated(tmp_path / "pre-commit", _hooked({})).runs("python")
+    assert "SKIP=no-commit-to-branch uvx pre-commit@4.7.0 run --all-files" in plain
+    prek = _hooked({})
+    prek["pyproject.toml"] = prek["pyproject.toml"].replace('"pytest>=8"', '"pytest>=8", "prek"')
+    runs = generated(tmp_path / "prek", prek).runs("python")
+    assert "SKIP=no-commit-to-branch uv run prek run --all-files" in runs
+    assert not [run for run in runs if "pre-commit run" in run]
+    lefthook = generated(tmp_path / "lefthook", _hooked({"lefthook.yml": "pre-commit: {}\n"}))
+    assert not [run for run in lefthook.runs("python") if " run --all-files" in run]
+    assert any("runs its git hooks with lefthook (lefthook.yml)" in n for n in lefthook.notes)
+
+
+def test_the_task_runner_of_the_repositorys_commands_is_installed(tmp_path: Path) -> None:
+    """tenacity: `poe lint` and `poe test` from [tool.poe.tasks]; poethepoet comes with
+    the dev group the job installs for its checks. Where nothing declares it, it is
+    installed pinned (pip) or given to the one command (`uv run --with`)."""
+    tasks = '[tool.poe.tasks]\ntest = "pytest"\nlint = "ruff check ."\n[tool.ruff]\n'
+    declared = (
+        '[project]\nname = "pkg"\n[dependency-groups]\ndev = ["poethepoet", "pytest", "ruff"]\n'
+        + tasks
+    )
+    files = {"pyproject.toml": declared, "tests/test_pkg.py": "def test_pkg(): pass\n"}
+    runs = generated(tmp_path / "declared", files).runs("python")
+    assert runs[:2] == ["python -m pip install pip==26.3", "python -m pip install -e . --group dev"]
+    assert runs[2:] == ["poe lint", "poe test"]
+    undeclared = {**files, "pyproject.toml": '[project]\nname = "pkg"\n' + tasks}
+    runs = generated(tmp_path / "undeclared", undeclared).runs("python")
+    assert "python -m pip install poethepoet==0.49.0" in runs
+    assert runs.index("python -m pip install poethepoet==0.49.0") < runs.index("poe test")
