@@ -202,17 +202,6 @@ def detect(project: Project) -> None:
     _tools(project, pyproject_path, pyproject, deps)
     _groups(project, _declarations(project, pyproject, requirements))
     _scripts(project, pyproject_path, pyproject)
-    _django_tests(project)
-
-
-def _django_tests(project: Project) -> None:
-    """A Django project runs its tests with `manage.py test` (its test modules are often
-    `tests.py`, which no pytest-style file search finds), unless it runs pytest."""
-    manage = project.file("manage.py")
-    frameworks = {f.name for f in project.sub.frameworks}
-    tests = {f.name for f in project.sub.test_frameworks}
-    if manage is not None and "Django" in frameworks and "pytest" not in tests:
-        project.command("test", "python manage.py test", manage)
 
 
 def _requirement_files(project: Project) -> list[str]:
