@@ -12,6 +12,7 @@ from libs.common.config import Settings, keyring
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
+from services.api import dashboard
 from services.api.http import keys, middlewares, ratelimit, sse
 from services.api.http.metrics import HttpMetrics
 from services.api.routes import (
@@ -91,4 +92,5 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         docs.routes,
     ):
         app.add_routes(table)
+    dashboard.setup(app)
     return app

@@ -68,6 +68,18 @@ async def get_repository(
     return row_or_none(row, Repository)
 
 
+async def delete_repository(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID
+) -> bool:
+    """Forget a repository with its jobs, analyses and CI configurations (cascade)."""
+    status = await conn.execute(
+        "DELETE FROM repositories WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        repository_id,
+    )
+    return status == "DELETE 1"
+
+
 async def list_repositories(
     conn: Conn,
     organization_id: uuid.UUID,
