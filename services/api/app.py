@@ -14,6 +14,7 @@ from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from services.api import dashboard
 from services.api.http import keys, middlewares, ratelimit, sse
+from services.api.http.fanout import StreamHub
 from services.api.http.metrics import HttpMetrics
 from services.api.routes import (
     account,
@@ -46,6 +47,7 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[keys.REDIS] = create_redis(app[keys.SETTINGS])
+    app[keys.HUB] = StreamHub(app[keys.REDIS])
     app[keys.WEBHOOK_INTAKE] = Intake.create(
         app[keys.SETTINGS], app[keys.POOL], app[keys.REDIS], app[keys.KEYRING]
     )
@@ -70,6 +72,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     app[keys.HTTP_METRICS] = HttpMetrics(app[keys.METRICS])
     app[keys.KEYRING] = keyring(settings)
     app[keys.CLOSING] = asyncio.Event()
+    app[keys.AUTH_CHECKS] = {}
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_http)

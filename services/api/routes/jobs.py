@@ -51,6 +51,9 @@ async def get_job(request: web.Request) -> web.Response:
     headers=sse.RESUME_HEADERS,
     responses={200: EVENT_STREAM, 204: None},
     errors=(NotFound, BadRequest),
+    # Opening a stream is authenticated and costs one subscription, not a request's work;
+    # a browser's reconnects must not use up the budget of its other requests.
+    rate_limit="none",
 )
 async def job_events(request: web.Request) -> web.StreamResponse:
     job = await _load(request)
