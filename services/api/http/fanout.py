@@ -35,6 +35,12 @@ class Delivery:
     type: str
     frame: bytes  # the whole SSE frame, encoded once for every subscriber
     terminal: bool
+    order: tuple[int, int] = (0, 0)  # the id as numbers, compared without parsing
+
+
+# Pushed to every subscriber every tick: its moment to send a keep-alive or re-check
+# credentials, without a timer per stream per wait.
+TICK = Delivery("0-0", "tick", b"", False)
 
 
 def frame(event_type: str, data: bytes, entry_id: str | None = None) -> bytes:
@@ -42,12 +48,16 @@ def frame(event_type: str, data: bytes, entry_id: str | None = None) -> bytes:
     return f"{head}event: {event_type}\n".encode() + b"data: " + data + b"\n\n"
 
 
+def order(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq)
+
+
 def delivery(entry: streams.Entry) -> Delivery:
     entry_id, fields = entry
     event = events.decode(fields)
-    return Delivery(
-        entry_id, event.type, frame(event.type, fields[b"event"], entry_id), event.terminal
-    )
+    data = frame(event.type, fields[b"event"], entry_id)
+    return Delivery(entry_id, event.type, data, event.terminal, order(entry_id))
 
 
 class Subscription:
@@ -83,10 +93,12 @@ class _Reader:
 
 
 class StreamHub:
-    def __init__(self, redis: Redis, block_ms: int = 5000) -> None:
+    def __init__(self, redis: Redis, block_ms: int = 5000, tick_s: float = 5.0) -> None:
         self.redis = redis
         self.block_ms = block_ms
+        self.tick_s = tick_s
         self._readers: dict[str, _Reader] = {}
+        self._ticker: asyncio.Task[None] | None = None
         self.closed = False
 
     @property
@@ -102,6 +114,10 @@ class StreamHub:
             # A fresh context: the reader serves every request, it logs as none of them.
             reader.task = asyncio.create_task(
                 self._run(reader), name=f"fanout {key}", context=contextvars.Context()
+            )
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(
+                self._tick(), name="fanout ticker", context=contextvars.Context()
             )
         sub = Subscription(key)
         reader.subscribers.add(sub)
@@ -123,6 +139,14 @@ class StreamHub:
             del self._readers[sub.key]
             if reader.task is not None:
                 reader.task.cancel()
+
+    async def _tick(self) -> None:
+        while self._readers:
+            await asyncio.sleep(self.tick_s)
+            for reader in list(self._readers.values()):
+                for sub in reader.subscribers:
+                    if sub.queue.empty():  # a busy stream is awake anyway
+                        sub.push(TICK)
 
     async def _run(self, reader: _Reader) -> None:
         try:
@@ -155,6 +179,8 @@ class StreamHub:
         readers' blocking reads end with their connections when Redis is closed."""
         self.closed = True
         readers, self._readers = list(self._readers.values()), {}
+        if self._ticker is not None:
+            self._ticker.cancel()
         for reader in readers:
             for sub in reader.subscribers:
                 sub.end()

@@ -8,7 +8,6 @@ every open stream ends cleanly, so clients reconnect to another replica.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import time
@@ -175,13 +174,13 @@ class _Pump:
         # Checked every keep-alive interval: revoked credentials or a removed member end
         # the stream, and the client's reconnection is then refused.
         self.allowed = allowed
-        self.sent = "0-0"
+        self.sent = (0, 0)
 
     async def run(self, after: str) -> bool:
         """Copy entries to the client; True when the stream ended, False on shutdown."""
         if self.closing.is_set():
             return False
-        self.sent = after
+        self.sent = fanout.order(after)
         sub = await self.hub.subscribe(self.stream_key)
         try:
             if await self._catch_up():
@@ -193,8 +192,9 @@ class _Pump:
     async def _catch_up(self) -> bool:
         """What was added after the resume id before the subscription: True if it ended."""
         while True:
+            after = "{}-{}".format(*self.sent)
             entries = await streams.read_after(
-                self.redis, self.stream_key, self.sent, count=fanout.READ_COUNT
+                self.redis, self.stream_key, after, count=fanout.READ_COUNT
             )
             for entry in entries:
                 if await self._send(fanout.delivery(entry)):
@@ -204,41 +204,38 @@ class _Pump:
 
     async def _send(self, item: fanout.Delivery) -> bool:
         """Write one event (unless already sent); True when it ends the stream."""
-        if not streams.id_before(self.sent, item.entry_id):
+        if item.order <= self.sent:
             return False
         await self.response.write(item.frame)
-        self.sent = item.entry_id
+        self.sent = item.order
         return self.end_on_terminal and item.terminal
 
     async def _follow(self, sub: fanout.Subscription) -> bool:
         last_write = last_check = time.monotonic()
         while True:
-            item: fanout.Delivery | None = None
-            wait = max(0.01, self.keepalive_s - (time.monotonic() - last_write))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    item = await sub.queue.get()
-                if item is None:  # the reader stopped: shutdown, or Redis failed
-                    if sub.failed is not None:
-                        raise sub.failed
-                    return False
+            item = await sub.queue.get()
+            if item is None:  # the reader stopped: shutdown, or Redis failed
+                if sub.failed is not None:
+                    raise sub.failed
+                return False
             if sub.overflowed:
                 return True  # too slow: the client resumes from its last event id
-            if item is not None:
+            if item is not fanout.TICK:
                 if await self._send(item):
                     return True
                 last_write = time.monotonic()
+                continue
             now = time.monotonic()
             if now - last_check >= self.keepalive_s:
                 if not await self.allowed():
                     await self.response.write(b": credentials no longer valid\n\n")
                     return True
                 last_check = now
-            if item is None:
+            if now - last_write >= self.keepalive_s:
                 if await self._ended():
                     return True
                 await self.response.write(b": keep-alive\n\n")
-                last_write = time.monotonic()
+                last_write = now
 
     async def _ended(self) -> bool:
         if self.finished is None or await self.redis.exists(self.stream_key):
