@@ -2,7 +2,8 @@
 
 Starts embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set, applies
 migrations, starts the api, one worker for every queue and the scheduler as separate
-processes, prints the API URL and a fresh admin token, and stops everything on Ctrl-C.
+processes, prints the API and dashboard URLs and a fresh admin token, and stops everything
+on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         print(
             "\n"
             f"  AutoDevOps is ready: {url}\n"
+            f"  dashboard: {url}/dashboard (sign in with the token below)\n"
             f"  admin API token (shown once): {token}\n\n"
             f"  try: curl -H 'Authorization: Bearer {token}' {url}/v1/repos\n"
             "  Ctrl-C stops every process started here; data stays in "

@@ -136,3 +136,8 @@ def test_sign_in_register_analyse_and_watch(
     assert XSS_NAME in row.text
     no_alert(browser)
     shot(browser, tmp_path, "overview")
+
+    browser.get(f"{stack.url}/dashboard/jobs")
+    statuses = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#jobs .job-status")]
+    assert statuses.count("succeeded") >= 3, statuses  # sync, analysis, CI generation
+    shot(browser, tmp_path, "jobs")

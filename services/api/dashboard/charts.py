@@ -16,6 +16,8 @@ def sparkline(scores: list[int]) -> str:
     """SVG polyline points for scores 0-100, left to right."""
     if not scores:
         return ""
+    if len(scores) == 1:
+        scores = scores * 2  # one analysis: a level line, not an invisible point
     step = SPARK_W / max(1, len(scores) - 1)
     return " ".join(
         f"{round(i * step, 1)},{round(SPARK_H - 2 - s * (SPARK_H - 4) / 100, 1)}"
