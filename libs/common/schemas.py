@@ -88,10 +88,12 @@ class TokenInfo(msgspec.Struct, kw_only=True):
 
 
 # Request bodies: bounded, validated at the door.
-HttpsUrl = Annotated[str, msgspec.Meta(min_length=9, max_length=2048, pattern=r"^https://\S+$")]
+HttpsUrl = Annotated[
+    str, msgspec.Meta(min_length=9, max_length=2048, pattern=r"^https://\S+$(?!\n)")
+]
 LocalPath = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, pattern=r"^/")]
 GithubName = Annotated[
-    str, msgspec.Meta(max_length=200, pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+    str, msgspec.Meta(max_length=200, pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$(?!\n)")
 ]
 
 
@@ -101,3 +103,18 @@ class RepoCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     url: HttpsUrl | None = None
     path: LocalPath | None = None
     github: GithubName | None = None
+
+
+# The body as the API documents it: "exactly one" is the document's to say too, or a
+# client built from it would send two and be refused.
+RepoCreateBody = Annotated[
+    RepoCreate,
+    msgspec.Meta(
+        extra_json_schema={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("url", "path", "github")
+            ]
+        }
+    ),
+]

@@ -20,7 +20,9 @@ from services.api.registration import get
 class AnalyzeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What to analyse: a commit (default: the last synced one) and its branch."""
 
-    commit: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")] | None = None
+    commit: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$(?!\n)")] | None = (
+        None
+    )
     branch: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
     platform: Literal["github", "gitlab"] = "github"
     # Open a pull request with the generated workflow (GitHub repositories, valid CI only).

@@ -23,7 +23,9 @@ from libs.common.schemas import Principal, Role
 from services.api.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 RANK: dict[str, int] = {"member": 0, "admin": 1, "owner": 2}
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+# `(?!\n)`: Python's `$` also matches before a final newline, JSON Schema's does not.
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$(?!\n)"
+SLUG = re.compile(SLUG_PATTERN)
 
 
 class LastOwner(Conflict):

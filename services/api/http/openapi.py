@@ -97,6 +97,7 @@ def problem_types(operations: Iterable[Operation]) -> list[type[AppError]]:
     seen: dict[str, type[AppError]] = {}
     extra: list[type[AppError]] = [
         errors.Unauthorized,
+        errors.InvalidParameter,
         gcra.RateLimited,
         InternalError,
         *COMMON_ERRORS,
@@ -121,6 +122,8 @@ def _errors_of(op: Operation, method: str) -> list[type[AppError]]:
     found = list(op.errors)
     if op.body is not None:
         found.append(errors.PayloadTooLarge)  # the api's 1 MiB body limit
+    if op.query is not None:
+        found.append(errors.InvalidParameter)
     if op.security == "token":
         found.append(errors.Unauthorized)
         if method in ("POST", "PUT", "PATCH", "DELETE"):

@@ -32,7 +32,8 @@ class Me(msgspec.Struct, kw_only=True):
 
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    # A number, as JSON Schema's `integer` also admits 30.0: fractions of a day are fine.
+    expires_in_days: Annotated[float, msgspec.Meta(ge=1, le=3650)] | None = None
     # Another organization you belong to; the token then acts in that organization.
     organization_id: uuid.UUID | None = None
 

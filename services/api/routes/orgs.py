@@ -21,11 +21,19 @@ from services.api.http.spec import operation
 from services.api.views import ListOf
 
 routes = web.RouteTableDef()
-Login = Annotated[str, msgspec.Meta(min_length=1, max_length=39, pattern=r"^[A-Za-z0-9-]+$")]
+Login = Annotated[str, msgspec.Meta(min_length=1, max_length=39, pattern=r"^[A-Za-z0-9-]+$(?!\n)")]
 
 
 class OrganizationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    slug: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    slug: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=40,
+            pattern=membership.SLUG_PATTERN,
+            description="Lowercase letters, digits and inner hyphens.",
+        ),
+    ]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 

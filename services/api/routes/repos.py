@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from libs.common.db import repos as repos_db
-from libs.common.schemas import RepoCreate, Repository
+from libs.common.schemas import RepoCreate, RepoCreateBody, Repository
 from services.api import github_connect, job_requests, registration
 from services.api.github_connect import GithubNotConnected, GithubRepoNotReadable
 from services.api.http import keys
@@ -30,7 +30,7 @@ routes = web.RouteTableDef()
         "registered with a secret of its own). Registering the same repository again "
         "answers 200 with the first registration."
     ),
-    body=RepoCreate,
+    body=RepoCreateBody,
     responses={201: RepositoryView, 200: RepositoryView},
     errors=(ValidationFailed, LocalReposDisabled, GithubNotConnected, GithubRepoNotReadable),
 )
