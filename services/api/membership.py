@@ -79,7 +79,7 @@ async def add_member(
     _check_may_manage(org.role, None, role)
     user_id = await members_db.user_id_by_login(conn, login)
     if user_id is None:
-        raise ValidationFailed(
+        raise NotFound(
             f"login: nobody called '{login}' has signed in here yet",
             errors=[{"field": "login", "message": "unknown user"}],
         )
