@@ -111,6 +111,24 @@ _ORG_OF_MEMBER = """
 """
 
 
+async def membership_of(
+    conn: Conn, login: str, org_slug: str
+) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(user id, org id) when `login` is a member of the organization `org_slug`."""
+    row = await conn.fetchrow(
+        """
+        SELECT u.id AS user_id, o.id AS org_id
+          FROM users u
+          JOIN memberships m ON m.user_id = u.id
+          JOIN organizations o ON o.id = m.organization_id
+         WHERE lower(u.login) = lower($1) AND o.slug = $2
+        """,
+        login,
+        org_slug,
+    )
+    return (row["user_id"], row["org_id"]) if row else None
+
+
 async def organizations_of(conn: Conn, user_id: uuid.UUID) -> list[Organization]:
     rows = await conn.fetch(
         _ORG_OF_MEMBER + " WHERE m.user_id = $1 ORDER BY o.created_at, o.id LIMIT 500", user_id

@@ -93,6 +93,22 @@ async def revoke_all(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID)
     )
 
 
+async def revoke_named(
+    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, name: str
+) -> int:
+    """Revoke a user's live tokens with this name in one organization; how many."""
+    status = await conn.execute(
+        """
+        UPDATE api_tokens SET revoked_at = now()
+         WHERE organization_id = $1 AND user_id = $2 AND name = $3 AND revoked_at IS NULL
+        """,
+        organization_id,
+        user_id,
+        name,
+    )
+    return int(status.split()[-1])
+
+
 async def revoke_token(
     conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, token_id: uuid.UUID
 ) -> bool:
