@@ -37,7 +37,7 @@ async def replace_dev_token(database_url: str) -> tuple[str, dt.datetime]:
     async with connection(database_url) as conn:
         user_id, org_id = await orgs.bootstrap_admin(conn)
         async with conn.transaction():
-            await tokens.revoke_named(conn, org_id, user_id, DEV_TOKEN_NAME)
+            await tokens.revoke_all(conn, org_id, user_id, name=DEV_TOKEN_NAME)
             token, _ = await tokens.create_token(
                 conn, org_id, user_id, DEV_TOKEN_NAME, expires_at=expires
             )

@@ -57,18 +57,22 @@ async def test_tokens_are_listed_and_revoked_from_the_cli(
     [row] = [line for line in listed.splitlines() if line.endswith("  ci")]
     token_id, prefix, state = row.split()[:3]
     assert (token_id, state) == (str(principal.token_id), "live")
-    assert token.startswith(prefix) and token not in listed
+    assert token.startswith(prefix)
+    assert token not in listed
     code, out, _ = await cli(settings, "token", "revoke", token_id)
     assert (code, out.strip()) == (0, f"revoked {token_id}")
     assert await tokens.authenticate(db, token) is None
     _, live_only, _ = await cli(settings, "token", "list")
     assert token_id not in live_only
     _, everything, _ = await cli(settings, "token", "list", "--all")
-    assert f"{token_id}  {prefix}" in everything and "revoked" in everything
+    assert f"{token_id}  {prefix}" in everything
+    assert "revoked" in everything
     code, _, err = await cli(settings, "token", "revoke", token_id)
-    assert code == 1 and err.startswith("error: no live token")
+    assert code == 1
+    assert err.startswith("error: no live token")
     code, _, err = await cli(settings, "token", "list", "--login", "nobody")
-    assert code == 1 and err.strip() == "error: nobody is not a member of default"
+    assert code == 1
+    assert err.strip() == "error: nobody is not a member of default"
 
 
 async def test_each_make_run_replaces_its_token_which_expires(

@@ -83,24 +83,16 @@ async def list_tokens(
     return to_structs(rows, TokenInfo)
 
 
-async def revoke_all(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Every token of a user in one organization (they left it, or were removed)."""
-    await conn.execute(
-        "UPDATE api_tokens SET revoked_at = now()"
-        " WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        organization_id,
-        user_id,
-    )
-
-
-async def revoke_named(
-    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, name: str
+async def revoke_all(
+    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, *, name: str | None = None
 ) -> int:
-    """Revoke a user's live tokens with this name in one organization; how many."""
+    """Every live token of a user in one organization (they left it, or were removed), or
+    only those called `name`; how many."""
     status = await conn.execute(
         """
         UPDATE api_tokens SET revoked_at = now()
-         WHERE organization_id = $1 AND user_id = $2 AND name = $3 AND revoked_at IS NULL
+         WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL
+           AND ($3::text IS NULL OR name = $3)
         """,
         organization_id,
         user_id,
