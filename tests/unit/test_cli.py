@@ -97,9 +97,7 @@ def test_a_scan_whose_stderr_is_not_a_terminal_is_quiet(tmp_path: Path) -> None:
     assert "score" in done.stdout
 
 
-def _subcommands(
-    parser: argparse.ArgumentParser, prefix: str = ""
-) -> list[tuple[str, str | None]]:
+def _subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
