@@ -12,7 +12,6 @@ from services.api.http import keys
 from services.api.http.body import decode, json_response, path_uuid
 from services.api.http.errors import NotFound, ValidationFailed
 from services.api.http.spec import operation
-from services.api.quota import QuotaExceeded
 from services.api.registration import LocalReposDisabled
 from services.api.views import JobView, ListOf, RepositoryView
 
@@ -102,13 +101,14 @@ async def sync_repository(request: web.Request) -> web.Response:
     tags=("repositories", "jobs"),
     description=(
         "Answers 202 with the analysis job (the same job while one for that commit is "
-        "queued or running). The commit defaults to the last synced one. With AI on, a "
-        "spent daily quota is a 429 (`/problems/ai-quota-exceeded`)."
+        "queued or running). The commit defaults to the last synced one. With the daily AI "
+        "quota spent it still runs, without the AI step: the job's result and the report "
+        "say `ai_status: quota_exceeded`."
     ),
     body=job_requests.AnalyzeRequest,
     body_required=False,
     responses={202: JobView},
-    errors=(NotFound, ValidationFailed, job_requests.NotSynced, QuotaExceeded),
+    errors=(NotFound, ValidationFailed, job_requests.NotSynced),
     rate_limit="expensive",
 )
 async def analyze_repository(request: web.Request) -> web.Response:
@@ -117,18 +117,13 @@ async def analyze_repository(request: web.Request) -> web.Response:
         if request.can_read_body
         else job_requests.AnalyzeRequest()
     )
-    try:
-        job, _ = await job_requests.request_analysis(
-            request.app[keys.POOL],
-            request.app[keys.REDIS],
-            request.app[keys.SETTINGS],
-            keys.principal(request),
-            path_uuid(request),
-            body,
-        )
-    except QuotaExceeded:
-        request.app[keys.METRICS].ai_quota_rejections.labels("api").inc()
-        raise
+    job, _ = await job_requests.request_analysis(
+        request.app[keys.POOL],
+        request.app[keys.REDIS],
+        keys.principal(request),
+        path_uuid(request),
+        body,
+    )
     response = json_response(JobView.of(job), status=202)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return response
