@@ -43,7 +43,7 @@ JOB_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 60
 # A Gemini call takes from a fraction of a second to the full GEMINI_TIMEOUT_SECONDS.
 AI_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 
-JOB_OUTCOMES = ("succeeded", "failed", "retried")
+JOB_OUTCOMES = ("succeeded", "failed", "retried", "cancelled")
 WEBHOOK_OUTCOMES = (
     "accepted",
     "duplicate",

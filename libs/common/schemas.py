@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 Provider = Literal["github", "git", "local"]
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 # The kinds of job, each with its own queue (libs.common.redis.queue).
 JobKind = Literal["sync", "analysis", "ci_generation"]
 KINDS: tuple[JobKind, ...] = ("sync", "analysis", "ci_generation")
@@ -65,7 +65,7 @@ class Job(msgspec.Struct, kw_only=True):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in ("succeeded", "failed", "cancelled")
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):

@@ -57,7 +57,14 @@ async def _list(database_url: str, login: str, org: str) -> list[TokenInfo]:
         found = await orgs.membership_of(conn, login, org)
         if found is None:
             raise NotAMember(f"{login} is not a member of {org}")
-        return await tokens.list_tokens(conn, found[1], found[0])
+        listed: list[TokenInfo] = []
+        after = None
+        while True:
+            page = await tokens.list_tokens(conn, found[1], found[0], after=after, limit=100)
+            listed += page.items
+            if page.next is None:
+                return listed
+            after = page.next
 
 
 async def _revoke(database_url: str, login: str, org: str, token_id: uuid.UUID) -> bool:

@@ -84,7 +84,8 @@ async def test_each_make_run_replaces_its_token_which_expires(
     assert await tokens.authenticate(db, second) is not None
     assert dt.timedelta(days=6) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(days=7)
     user_id, org_id = await orgs.bootstrap_admin(db)
-    mine = [t for t in await tokens.list_tokens(db, org_id, user_id) if t.name == DEV_TOKEN_NAME]
+    listed = (await tokens.list_tokens(db, org_id, user_id)).items
+    mine = [t for t in listed if t.name == DEV_TOKEN_NAME]
     assert [t.revoked_at is None for t in mine] == [True, False]
     assert all(t.expires_at is not None for t in mine)
 

@@ -18,6 +18,7 @@ from libs.common.schemas import TokenInfo
 from services.api.http import keys
 from services.api.http.body import decode, json_response, path_uuid
 from services.api.http.errors import NotFound, Unauthorized, ValidationFailed
+from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import operation
 from services.api.views import ListOf
 
@@ -87,15 +88,19 @@ async def create_token(request: web.Request) -> web.Response:
 
 @routes.get("/v1/tokens")
 @operation(
-    "List your tokens in this organization (never their values)",
+    "List your tokens in this organization, newest first (never their values)",
     tags=("account",),
+    query=PageQuery,
     responses={200: ListOf[TokenInfo]},
 )
 async def list_tokens(request: web.Request) -> web.Response:
     who = keys.principal(request)
+    query, after = page_query(request, PageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        found = await tokens_db.list_tokens(conn, who.organization_id, who.user_id)
-    return json_response(ListOf(items=found))
+        page = await tokens_db.list_tokens(
+            conn, who.organization_id, who.user_id, after=after, limit=query.limit
+        )
+    return page_response(request, page)
 
 
 @routes.delete("/v1/tokens/{id}")

@@ -11,6 +11,7 @@ from services.api.github_connect import GithubNotConnected, GithubRepoNotReadabl
 from services.api.http import keys
 from services.api.http.body import decode, json_response, path_uuid
 from services.api.http.errors import NotFound, ValidationFailed
+from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import operation
 from services.api.registration import LocalReposDisabled
 from services.api.views import JobView, ListOf, RepositoryView
@@ -52,15 +53,19 @@ async def create_repository(request: web.Request) -> web.Response:
 
 @routes.get("/v1/repos")
 @operation(
-    "List the organization's repositories",
+    "List the organization's repositories, newest first",
     tags=("repositories",),
+    query=PageQuery,
     responses={200: ListOf[RepositoryView]},
 )
 async def list_repositories(request: web.Request) -> web.Response:
     who = keys.principal(request)
+    query, after = page_query(request, PageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        items = await repos_db.list_repositories(conn, who.organization_id, limit=100)
-    return json_response(ListOf(items=[RepositoryView.of(r) for r in items]))
+        page = await repos_db.list_repositories(
+            conn, who.organization_id, after=after, limit=query.limit
+        )
+    return page_response(request, page, RepositoryView.of)
 
 
 @routes.get("/v1/repos/{id}")
@@ -72,6 +77,26 @@ async def get_repository(request: web.Request) -> web.Response:
         request.app[keys.POOL], keys.principal(request), path_uuid(request)
     )
     return json_response(RepositoryView.of(repo))
+
+
+@routes.delete("/v1/repos/{id}")
+@operation(
+    "Remove a repository with its jobs, analyses and CI configurations",
+    tags=("repositories",),
+    description=(
+        "Its webhook on GitHub stays until you delete it there; deliveries for a "
+        "repository no longer registered are recorded and ignored."
+    ),
+    responses={204: None},
+    errors=(NotFound,),
+)
+async def delete_repository(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        deleted = await repos_db.delete_repository(conn, who.organization_id, path_uuid(request))
+    if not deleted:
+        raise NotFound("No such repository.")
+    return web.Response(status=204)
 
 
 @routes.post("/v1/repos/{id}/sync")
