@@ -124,8 +124,8 @@ def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
     configures mypy for its stubs; `mypy .` reports its tests): no step, and a note."""
     if fact.name != "mypy":
         return command
-    if fact.targets:
-        return "mypy"
+    if fact.targets or any(c.purpose == "typecheck" for c in draft.sub.commands):
+        return "mypy"  # (the repository's own typecheck command takes the step's place)
     for run in draft.ci:
         for line in run.splitlines():
             found = _CI_MYPY.search(line.strip())
