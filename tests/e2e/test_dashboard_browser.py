@@ -102,15 +102,14 @@ def test_sign_in_register_analyse_and_watch(
     # The page loads once after the form; from then on only the script updates it.
     wait.until(ec.url_contains("after="))
     browser.execute_script("window.__sameDocument = true")
-    wait.until(
-        ec.text_to_be_present_in_element_attribute(
-            (By.ID, "live-status"), "data-state", "succeeded"
-        )
-    )
+    # sync, then analysis, then CI generation: the chain ends with the CI job.
     wait.until(
         lambda d: (
-            d.find_element(By.ID, "live-status").get_attribute("data-kind")
-            in ("analysis", "ci_generation")
+            (
+                d.find_element(By.ID, "live-status").get_attribute("data-kind"),
+                d.find_element(By.ID, "live-status").get_attribute("data-state"),
+            )
+            == ("ci_generation", "succeeded")
         )
     )
     score = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#score .band")))

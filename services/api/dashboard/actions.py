@@ -11,7 +11,7 @@ from aiohttp import web
 
 from libs.common.db import repos as repos_db
 from libs.common.schemas import RepoCreate, Repository
-from services.api import github_connect, job_requests, quota, registration
+from services.api import github_connect, job_requests, registration
 from services.api.dashboard.pages import last_event_id
 from services.api.dashboard.render import PREFIX, form_fields, page, redirect
 from services.api.dashboard.session import Viewer, check_form, viewer
@@ -74,8 +74,8 @@ async def register(request: web.Request) -> web.StreamResponse:
 @operation(
     "Dashboard: analyse a repository now (sync to its HEAD, then analyse and generate CI)",
     tags=("dashboard",),
-    responses={303: None, 404: HTML, 429: HTML},
-    errors=(*FORM_ERRORS, quota.QuotaExceeded),
+    responses={303: None, 404: HTML},
+    errors=FORM_ERRORS,
     security="none",
     rate_limit="expensive",
 )
@@ -86,8 +86,6 @@ async def analyse(request: web.Request) -> web.StreamResponse:
     repo = await registration.get(app[keys.POOL], who.principal, path_uuid(request))
     # Taken before the job is submitted, so the page's live view misses none of its events.
     after = await last_event_id(request, who.principal.organization_id)
-    async with app[keys.POOL].acquire() as conn:
-        await quota.check_quota(conn, app[keys.SETTINGS], who.principal)
     # A sync reads the branch's HEAD and analyses it (then CI is generated from that).
     await job_requests.request_sync(app[keys.POOL], app[keys.REDIS], who.principal, repo.id)
     return redirect(f"{PREFIX}/repos/{repo.id}?after={after}#progress")
@@ -119,24 +117,22 @@ async def pull_request(request: web.Request) -> web.StreamResponse:
         raise field_error(exc) from None
     # The analysis of an unchanged commit reuses its report; its CI job opens the PR.
     await job_requests.request_analysis(
-        app[keys.POOL], app[keys.REDIS], app[keys.SETTINGS], who.principal, repo.id, body
+        app[keys.POOL], app[keys.REDIS], who.principal, repo.id, body
     )
     return redirect(f"{PREFIX}/repos/{repo.id}?after={after}#progress")
 
 
 @routes.post(PREFIX + "/repos/{id}/delete")
 @operation(
-    "Dashboard: delete a repository with its analyses (owners and admins)",
+    "Dashboard: delete a repository with its jobs and analyses (as DELETE /v1/repos/{id})",
     tags=("dashboard",),
-    responses={303: None, 403: HTML, 404: HTML},
+    responses={303: None, 404: HTML},
     errors=FORM_ERRORS,
     security="none",
 )
 @page
 async def delete(request: web.Request) -> web.StreamResponse:
     who, form = await _form(request)
-    if who.principal.role not in ("owner", "admin"):
-        raise Forbidden("Only owners and admins delete repositories.")
     repo = await registration.get(request.app[keys.POOL], who.principal, path_uuid(request))
     if form.get("confirm") != repo.full_name:
         raise ValidationFailed("Type the repository's name to confirm its deletion.")

@@ -55,7 +55,7 @@ async def last_event_id(request: web.Request, organization_id: uuid.UUID) -> str
 async def _org_context(request: web.Request) -> dict[str, Any]:
     who = await viewer(request)
     async with request.app[keys.POOL].acquire() as conn:
-        orgs = await orgs_db.organizations_of(conn, who.principal.user_id)
+        orgs = (await orgs_db.organizations_of(conn, who.principal.user_id, limit=100)).items
     current = next((o for o in orgs if o.id == who.principal.organization_id), None)
     admin = request.app[keys.SETTINGS].admin_organization
     is_admin = current is not None and current.slug == admin and current.role != "member"
@@ -128,9 +128,9 @@ async def repository(request: web.Request) -> web.StreamResponse:
     query = decode_query(request, RepoQuery)
     async with request.app[keys.POOL].acquire() as conn:
         points = await overview_db.score_history(conn, org_id, repo.id)
-        recent = await analyses_db.list_analyses(conn, org_id, repo.id, limit=2)
+        recent = (await analyses_db.list_analyses(conn, org_id, repo.id, limit=2)).items
         reports = [await analyses_db.get_analysis(conn, org_id, a.id) for a in recent]
-        jobs = await jobs_db.list_jobs(conn, org_id, repository_id=repo.id, limit=10)
+        jobs = (await jobs_db.list_jobs(conn, org_id, repository_id=repo.id, limit=10)).items
     latest = previous = None
     if reports and reports[0] is not None:
         latest = (reports[0][0], msgspec.convert(reports[0][1], Report))
@@ -166,8 +166,10 @@ async def ci(request: web.Request) -> web.StreamResponse:
     org_id = who.principal.organization_id
     repo = await registration.get(request.app[keys.POOL], who.principal, path_uuid(request))
     async with request.app[keys.POOL].acquire() as conn:
-        recent = await analyses_db.list_analyses(conn, org_id, repo.id, limit=1)
-        configs = await analyses_db.ci_configs_for(conn, org_id, recent[0].id) if recent else []
+        recent = (await analyses_db.list_analyses(conn, org_id, repo.id, limit=1)).items
+        configs = (
+            (await analyses_db.ci_configs_for(conn, org_id, recent[0].id)).items if recent else []
+        )
     shown = []
     for config in configs:
         existing = config.validation.get("existing")
@@ -211,7 +213,7 @@ async def jobs(request: web.Request) -> web.StreamResponse:
     context = await _org_context(request)
     who = await viewer(request)
     async with request.app[keys.POOL].acquire() as conn:
-        found = await jobs_db.list_jobs(conn, who.principal.organization_id, limit=100)
+        found = (await jobs_db.list_jobs(conn, who.principal.organization_id, limit=100)).items
     return render(
         request,
         "jobs.html",
