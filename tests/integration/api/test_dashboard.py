@@ -21,7 +21,7 @@ from libs.common.db import analyses as analyses_db
 from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
 from libs.common.schemas import Repository
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant
 from tests.integration.api.conftest import Client
 
 XSS = "<script>alert(1)</script>"
@@ -246,3 +246,85 @@ async def test_jobs_usage_and_static(client: Client, tenant: Tenant) -> None:
     assert script.status == 200
     assert script.headers["Content-Type"].startswith("text/javascript")
     assert (await client.get("/dashboard/static/nope.js")).status == 404
+
+
+async def test_switching_organization_and_an_operators_usage_page(
+    client: Client, tenant: Tenant, db: asyncpg.Connection
+) -> None:
+    operator = await make_tenant(db, "alice", "default")  # alice, now in a second org
+    await sign_in(client, tenant.token)
+    page = await (await client.get("/dashboard/usage")).text()
+    assert "Top AI users" not in page  # alice-org is not the operators' organization
+    switched = await client.post(
+        "/dashboard/org",
+        data={"csrf": csrf_of(page), "organization_id": str(operator.organization_id)},
+        headers=origin(client),
+        allow_redirects=False,
+    )
+    assert switched.status == 303
+    usage = await (await client.get("/dashboard/usage")).text()
+    assert "Top AI users" in usage
+    assert "ci_generation" in usage  # the queue depths
+    # The old session ended with the switch; an organization not theirs is a 404.
+    stranger = await make_tenant(db, "mallory", "mallory-org")
+    csrf = csrf_of(usage)
+    refused = await client.post(
+        "/dashboard/org",
+        data={"csrf": csrf, "organization_id": str(stranger.organization_id)},
+        headers=origin(client),
+    )
+    assert refused.status == 404
+
+
+async def test_analyse_now_and_the_ci_page(
+    client: Client, tenant: Tenant, db: asyncpg.Connection
+) -> None:
+    repo = await add_repo(db, tenant, "team/service")
+    await add_analysis(db, tenant, repo, 61, report(61))
+    analysis = (await analyses_db.list_analyses(db, tenant.organization_id, repo.id)).items[0]
+    job, _ = await jobs_db.insert_job(
+        db, tenant.organization_id, kind="ci_generation", dedup_key="ci-1", trigger="api"
+    )
+    await analyses_db.store_ci_config(
+        db,
+        tenant.organization_id,
+        analysis_id=analysis.id,
+        job_id=job.id,
+        platform="github",
+        path=".github/workflows/ci.yml",
+        content=f"name: CI\njobs:\n  test:\n    runs-on: ubuntu-24.04  # {XSS}\n",
+        valid=True,
+        validation={
+            "existing": {"path": ".github/workflows/ci.yml", "content": "name: old\n"},
+            "explanation": ["Runs the tests"],
+        },
+        score_before=61,
+        score_after=80,
+    )
+    await sign_in(client, tenant.token)
+    ci = await (await client.get(f"/dashboard/repos/{repo.id}/ci")).text()
+    assert XSS not in ci
+    assert "61 → <strong>80</strong>" in ci
+    assert '<span class="d-del">-name: old</span>' in ci
+    assert "Pull requests are opened for valid workflows of GitHub repositories." in ci
+
+    csrf = csrf_of(ci)
+    analysed = await client.post(
+        f"/dashboard/repos/{repo.id}/analyse",
+        data={"csrf": csrf},
+        headers=origin(client),
+        allow_redirects=False,
+    )
+    assert analysed.status == 303
+    assert re.fullmatch(
+        rf"/dashboard/repos/{repo.id}\?after=\d+-\d+#progress", analysed.headers["Location"]
+    )
+    queued = (await jobs_db.list_jobs(db, tenant.organization_id, repository_id=repo.id)).items
+    assert [j.kind for j in queued].count("sync") == 1
+    refused = await client.post(
+        f"/dashboard/repos/{repo.id}/pull-request",
+        data={"csrf": csrf, "commit": analysis.commit_sha},
+        headers=origin(client),
+    )
+    assert refused.status == 400
+    assert "GitHub repositories only" in await refused.text()
