@@ -5,7 +5,7 @@ organization's repository is a 404, as in the API."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from aiohttp import web
@@ -19,7 +19,9 @@ from libs.common.db import analyses as analyses_db
 from libs.common.db import jobs as jobs_db
 from libs.common.db import orgs as orgs_db
 from libs.common.db import overview as overview_db
+from libs.common.db.paging import CURSOR_PATTERN, Position
 from libs.common.redis import keys as redis_keys
+from libs.common.schemas import JobStatus
 from services.api import quota, registration
 from services.api.dashboard import changes, charts
 from services.api.dashboard.render import PREFIX, page, render
@@ -34,7 +36,7 @@ PAGE_SIZE = 50
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="table", wrapcode=True)
 
 
-class OverviewQuery(msgspec.Struct, kw_only=True):
+class OverviewPageQuery(msgspec.Struct, kw_only=True):
     sort: overview_db.Sort = "name"
     q: Annotated[str, msgspec.Meta(max_length=100)] = ""
     band: Annotated[str, msgspec.Meta(pattern="^(|excellent|good|fair|poor|critical)$")] = ""
@@ -72,7 +74,7 @@ async def root(request: web.Request) -> web.StreamResponse:
 @operation(
     "Dashboard: every repository's health at a glance",
     tags=("dashboard",),
-    query=OverviewQuery,
+    query=OverviewPageQuery,
     responses={200: HTML},
     security="none",
 )
@@ -80,7 +82,7 @@ async def root(request: web.Request) -> web.StreamResponse:
 async def overview(request: web.Request) -> web.StreamResponse:
     context = await _org_context(request)
     who = await viewer(request)
-    query = decode_query(request, OverviewQuery)
+    query = decode_query(request, OverviewPageQuery)
     async with request.app[keys.POOL].acquire() as conn:
         found = await overview_db.overview(
             conn,
@@ -107,7 +109,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     )
 
 
-class RepoQuery(msgspec.Struct, kw_only=True):
+class RepoPageQuery(msgspec.Struct, kw_only=True):
     after: Annotated[str, msgspec.Meta(pattern=r"^\d{1,20}-\d{1,20}$")] | None = None
 
 
@@ -115,7 +117,7 @@ class RepoQuery(msgspec.Struct, kw_only=True):
 @operation(
     "Dashboard: a repository's score history, latest report and live progress",
     tags=("dashboard",),
-    query=RepoQuery,
+    query=RepoPageQuery,
     responses={200: HTML, 404: HTML},
     security="none",
 )
@@ -125,7 +127,7 @@ async def repository(request: web.Request) -> web.StreamResponse:
     who = await viewer(request)
     org_id = who.principal.organization_id
     repo = await registration.get(request.app[keys.POOL], who.principal, path_uuid(request))
-    query = decode_query(request, RepoQuery)
+    query = decode_query(request, RepoPageQuery)
     async with request.app[keys.POOL].acquire() as conn:
         points = await overview_db.score_history(conn, org_id, repo.id)
         recent = (await analyses_db.list_analyses(conn, org_id, repo.id, limit=2)).items
@@ -201,10 +203,17 @@ async def ci(request: web.Request) -> web.StreamResponse:
     )
 
 
+class JobsPageQuery(msgspec.Struct, kw_only=True):
+    status: JobStatus | Literal[""] = ""
+    kind: Annotated[str, msgspec.Meta(pattern="^(|sync|analysis|ci_generation)$")] = ""
+    cursor: Annotated[str, msgspec.Meta(pattern=CURSOR_PATTERN)] | None = None
+
+
 @routes.get(PREFIX + "/jobs")
 @operation(
     "Dashboard: the organization's jobs, live",
     tags=("dashboard",),
+    query=JobsPageQuery,
     responses={200: HTML},
     security="none",
 )
@@ -212,14 +221,29 @@ async def ci(request: web.Request) -> web.StreamResponse:
 async def jobs(request: web.Request) -> web.StreamResponse:
     context = await _org_context(request)
     who = await viewer(request)
+    query = decode_query(request, JobsPageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        found = (await jobs_db.list_jobs(conn, who.principal.organization_id, limit=100)).items
+        found = await jobs_db.list_jobs(
+            conn,
+            who.principal.organization_id,
+            status=query.status or None,
+            kind=query.kind or None,
+            after=Position.from_cursor(query.cursor) if query.cursor else None,
+            limit=100,
+        )
+    older = None
+    if found.next is not None:
+        older = {"status": query.status, "kind": query.kind, "cursor": found.next.cursor()}
     return render(
         request,
         "jobs.html",
         {
             **context,
-            "jobs": found,
+            "query": query,
+            "jobs": found.items,
+            "older": older,
+            # Live updates only on the first, unfiltered page: the newest jobs.
+            "live": not (query.status or query.kind or query.cursor),
             "after": await last_event_id(request, who.principal.organization_id),
         },
     )

@@ -3,6 +3,7 @@ escaping, and the figures each page shows."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -328,3 +329,25 @@ async def test_analyse_now_and_the_ci_page(
     )
     assert refused.status == 400
     assert "GitHub repositories only" in await refused.text()
+
+
+async def test_the_jobs_page_filters_and_pages(
+    client: Client, tenant: Tenant, db: asyncpg.Connection
+) -> None:
+    for i in range(101):
+        await jobs_db.insert_job(
+            db, tenant.organization_id, kind="sync", dedup_key=f"page-{i}", trigger="api"
+        )
+    await sign_in(client, tenant.token)
+    first = await (await client.get("/dashboard/jobs")).text()
+    assert first.count('class="job-status"') == 100
+    assert 'data-stream="/v1/events"' in first
+    older = re.search(r'href="\?([^"]+)">Older jobs', first)
+    assert older is not None
+    second = await (await client.get(f"/dashboard/jobs?{html.unescape(older.group(1))}")).text()
+    assert second.count('class="job-status"') == 1
+    assert 'data-stream="/v1/events"' not in second  # only the newest page is live
+    failed = await (await client.get("/dashboard/jobs?status=failed")).text()
+    assert "No job matches." in failed
+    assert (await client.get("/dashboard/jobs?status=bogus")).status == 400
+    assert (await client.get("/dashboard/jobs?cursor=nonsense")).status == 400
