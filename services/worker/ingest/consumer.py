@@ -225,7 +225,7 @@ class IngestConsumer:
             pipe.xdel(keys.WEBHOOKS_STREAM, entry_id)
             if entry is not None:
                 # Forget the delivery id, so a manual redelivery from GitHub is accepted.
-                pipe.delete(keys.webhook_dedup(str(entry.hook_id), entry.delivery))
+                pipe.delete(webhook_stream.dedup_key(entry))
             await pipe.execute()
         event = webhook_stream.metric_label(entry.event) if entry else "other"
         self.deps.metrics.webhook_ingested.labels(event, "dead").inc()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,7 @@ from tests.integration.webhooks.conftest import (
     deliver,
     push_payload,
     repo_with_secret,
+    seen_key,
 )
 
 
@@ -278,7 +280,8 @@ async def test_a_crashed_consumers_entries_are_processed(
 async def test_a_delivery_that_keeps_failing_is_dead_lettered(
     hooks: Client, hook_settings: Settings, deps: Deps, db: asyncpg.Connection, redis: Redis
 ) -> None:
-    await deliver(hooks, Delivery(body_of(push_payload()), delivery="poison", hook_id="3"))
+    poison = Delivery(body_of(push_payload()), delivery="poison", hook_id="3")
+    await deliver(hooks, poison)
     # A consumer whose database is gone: every attempt fails and is left pending.
     broken_settings = msgspec.structs.replace(
         hook_settings,
@@ -306,8 +309,8 @@ async def test_a_delivery_that_keeps_failing_is_dead_lettered(
     assert webhook_stream.from_fields(fields).delivery == "poison"
     assert b"3 deliveries" in fields[b"reason"] or b"2 deliveries" in fields[b"reason"]
     # Forgotten by the api, so GitHub's manual redelivery is accepted and processed.
-    assert not await redis.exists(keys.webhook_dedup("3", "poison"))
-    again = await deliver(hooks, Delivery(body_of(push_payload()), delivery="poison", hook_id="3"))
+    assert not await redis.exists(seen_key(poison))
+    again = await deliver(hooks, poison)
     assert again.status == 202
 
 
@@ -315,10 +318,14 @@ async def test_an_entry_whose_body_cannot_be_read_is_recorded_dead_and_forgotten
     hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis
 ) -> None:
     # As an older worker, or a damaged frame, would meet it: the metadata still reads.
-    await deliver(hooks, Delivery(body_of(push_payload()), delivery="mangled", hook_id="5"))
+    mangled = Delivery(body_of(push_payload()), delivery="mangled", hook_id="5")
+    await deliver(hooks, mangled)
     [(entry_id, _)] = await redis.xrange(keys.WEBHOOKS_STREAM)
     await redis.xdel(keys.WEBHOOKS_STREAM, entry_id)
-    meta = msgspec.json.encode({"event": "push", "delivery": "mangled", "hook_id": 5})
+    digest = hashlib.sha256(mangled.body).hexdigest()
+    meta = msgspec.json.encode(
+        {"event": "push", "delivery": "mangled", "hook_id": 5, "digest": digest}
+    )
     await redis.xadd(keys.WEBHOOKS_STREAM, {"meta": meta, "body_lz4": b"not a frame"})
     await drain(consumer(deps))
     await assert_stream_empty(redis)
@@ -327,8 +334,8 @@ async def test_an_entry_whose_body_cannot_be_read_is_recorded_dead_and_forgotten
     row = await delivery_row(db, "mangled")
     assert row["status"] == "dead"
     # Forgotten, so GitHub's redelivery is taken.
-    assert not await redis.exists(keys.webhook_dedup("5", "mangled"))
-    again = await deliver(hooks, Delivery(body_of(push_payload()), delivery="mangled", hook_id="5"))
+    assert not await redis.exists(seen_key(mangled))
+    again = await deliver(hooks, mangled)
     assert again.status == 202
 
 
@@ -340,7 +347,7 @@ async def test_a_redelivery_after_the_api_forgot_it_does_nothing_twice(
     await deliver(hooks, delivery)
     await drain(consumer(deps))
     await db.execute("UPDATE jobs SET status = 'succeeded'")
-    await redis.delete(keys.webhook_dedup("1", "late"))
+    await redis.delete(seen_key(delivery))
     assert (await deliver(hooks, delivery)).status == 202
     await drain(consumer(deps))
     assert len(await jobs_of(db, repo_id)) == 2
