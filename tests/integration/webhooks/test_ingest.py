@@ -353,3 +353,35 @@ async def test_a_redelivery_after_the_api_forgot_it_does_nothing_twice(
     assert len(await jobs_of(db, repo_id)) == 2
     row = await delivery_row(db, "late")
     assert (row["status"], row["attempts"]) == ("processed", 2)
+
+
+async def test_the_api_dedup_key_and_the_worker_row_agree_on_every_outcome(
+    hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis, tenant: Tenant
+) -> None:
+    """The api's key says "do not take this body from this hook again"; the worker's row
+    says what the delivery did. The key may be gone only where the row says `dead` (the
+    one outcome whose redelivery must be taken), and wherever it stays the row says the
+    delivery finished, so a repeat refused at the api never hides undone work."""
+    await register(hooks, tenant)
+    sent = {
+        "processed": Delivery(body_of(push_payload(after="e" * 40)), delivery="ok"),
+        "ignored": Delivery(body_of({"action": "started"}), event="watch", delivery="star"),
+        "failed": Delivery(body_of({"ref": "refs/heads/main"}), delivery="broken"),
+        "dead": Delivery(body_of(push_payload(after="f" * 40)), delivery="mangled"),
+    }
+    for delivery in sent.values():
+        assert (await deliver(hooks, delivery)).status == 202
+    # The last entry's body is damaged in the stream, as a worker cannot read it.
+    entries = await redis.xrange(keys.WEBHOOKS_STREAM)
+    entry_id, fields = entries[-1]
+    await redis.xdel(keys.WEBHOOKS_STREAM, entry_id)
+    await redis.xadd(keys.WEBHOOKS_STREAM, {"meta": fields[b"meta"], "body_lz4": b"damaged"})
+    await drain(consumer(deps))
+    await assert_stream_empty(redis)
+    for status, delivery in sent.items():
+        row = await delivery_row(db, delivery.delivery)
+        assert row["status"] == status
+        kept = bool(await redis.exists(seen_key(delivery)))
+        assert kept == (status != "dead"), status
+        again = await deliver(hooks, delivery)
+        assert again.status == (202 if status == "dead" else 200), status
