@@ -78,7 +78,7 @@ async def assert_stream_empty(redis: Redis) -> None:
     assert pending["pending"] == 0
 
 
-async def test_push_to_the_default_branch_starts_sync_and_analysis(
+async def test_push_to_the_default_branch_analyses_the_commit_and_records_the_head(
     hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis, tenant: Tenant
 ) -> None:
     repo_id = await register(hooks, tenant)
@@ -86,15 +86,21 @@ async def test_push_to_the_default_branch_starts_sync_and_analysis(
     response = await deliver(hooks, Delivery(body_of(push_payload(after=sha)), delivery="p1"))
     assert response.status == 202
     await drain(consumer(deps))
+    # One analysis, and no sync job: what a sync would ask GitHub, the push says.
     assert await jobs_of(db, repo_id) == [
         {"kind": "analysis", "commit_sha": sha, "params": {"branch": "main"}, "trigger": "webhook"},
-        {"kind": "sync", "commit_sha": None, "params": {}, "trigger": "webhook"},
     ]
+    stored = await db.fetchrow(
+        "SELECT default_branch, last_commit, visibility FROM repositories WHERE id = $1",
+        uuid.UUID(repo_id),
+    )
+    assert stored is not None
+    assert dict(stored) == {"default_branch": "main", "last_commit": sha, "visibility": "public"}
     row = await delivery_row(db, "p1")
     assert row["status"] == "processed"
     assert row["organization_id"] == tenant.organization_id
     assert str(row["repository_id"]) == repo_id
-    assert len(row["job_ids"]) == 2
+    assert len(row["job_ids"]) == 1
     await assert_stream_empty(redis)
     # The analysis job is really on its arq queue.
     assert await redis.zcard(keys.queue("analysis")) == 1
@@ -110,7 +116,7 @@ async def test_same_delivery_100_times_concurrently_is_one_job(
     assert statuses == [200] * 99 + [202]
     await asyncio.gather(drain(consumer(deps, "a")), drain(consumer(deps, "b")))
     jobs = await jobs_of(db, repo_id)
-    assert [j["kind"] for j in jobs] == ["analysis", "sync"]
+    assert [j["kind"] for j in jobs] == ["analysis"]
     assert await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 1
 
 
@@ -260,7 +266,7 @@ async def test_a_crashed_consumers_entries_are_processed(
     # Restarted under its name, it re-reads its own pending entries first.
     restarted = consumer(deps, "dead")
     await restarted.recover_own()
-    assert len(await jobs_of(db, repo_id)) == 2
+    assert len(await jobs_of(db, repo_id)) == 1
     await assert_stream_empty(redis)
 
     await deliver(hooks, Delivery(body_of(push_payload(after="f" * 40)), delivery="orphan2"))
@@ -273,7 +279,7 @@ async def test_a_crashed_consumers_entries_are_processed(
     assert await other.claim() == 0
     await asyncio.sleep(1.1)
     assert await other.claim() == 1
-    assert len(await jobs_of(db, repo_id)) == 3
+    assert len(await jobs_of(db, repo_id)) == 2
     await assert_stream_empty(redis)
 
 
@@ -350,7 +356,7 @@ async def test_a_redelivery_after_the_api_forgot_it_does_nothing_twice(
     await redis.delete(seen_key(delivery))
     assert (await deliver(hooks, delivery)).status == 202
     await drain(consumer(deps))
-    assert len(await jobs_of(db, repo_id)) == 2
+    assert len(await jobs_of(db, repo_id)) == 1
     row = await delivery_row(db, "late")
     assert (row["status"], row["attempts"]) == ("processed", 2)
 
