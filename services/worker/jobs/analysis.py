@@ -17,6 +17,7 @@ from opentelemetry import trace
 from libs.ai.config import cache_key_parts
 from libs.ai.step import as_cached, reusable, run_ai_step
 from libs.analysis import REPORT_VERSION, Report, analyze
+from libs.analysis.report import AiResult, Recommendation
 from libs.common import jobs
 from libs.common.db import analyses as analyses_db
 from services.worker.errors import PermanentJobError, TransientJobError
@@ -56,10 +57,12 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
         key = cache_key(report, cache_key_parts(deps.settings))
         async with deps.pool.acquire() as conn:
             cached = await analyses_db.find_by_digest(conn, job.organization_id, key)
-        stored_report = msgspec.convert(cached[1], Report) if cached else None
-        if stored_report is not None and reusable(stored_report.ai):
-            report.ai = as_cached(stored_report.ai)
-            report.recommendations = stored_report.recommendations
+        stored_ai = msgspec.json.decode(cached.ai, type=AiResult) if cached else None
+        if cached is not None and stored_ai is not None and reusable(stored_ai):
+            report.ai = as_cached(stored_ai)
+            report.recommendations = msgspec.json.decode(
+                cached.recommendations, type=list[Recommendation]
+            )
             await jc.progress("ai", "identical content analysed before: reusing its AI result")
         else:
             await jc.progress("ai", "asking Gemini" if deps.gemini else "AI is off")
@@ -93,7 +96,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
             branch=_str(job.params.get("branch")),
             content_digest=key,
             report_version=REPORT_VERSION,
-            report=msgspec.to_builtins(report),
+            report=msgspec.json.encode(report),
             health_score=report.score.overall,
             ai_status=report.ai.status,
             ai_model=report.ai.model,

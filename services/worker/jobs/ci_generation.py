@@ -34,8 +34,8 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
         found = await analyses_db.get_analysis(conn, job.organization_id, analysis_id)
     if found is None:
         raise PermanentJobError("the analysis was removed", "analysis_not_found")
-    row, raw_report = found
-    report = msgspec.convert(raw_report, Report)
+    row, report_json = found
+    report = msgspec.json.decode(report_json, type=Report)
     platform = ci_platform(job)
     token = await github_token(jc, repo)
 
