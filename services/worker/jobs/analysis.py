@@ -20,6 +20,7 @@ from libs.analysis import REPORT_VERSION, Report, analyze
 from libs.analysis.report import AiResult, Recommendation
 from libs.common import jobs
 from libs.common.db import analyses as analyses_db
+from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
 from services.worker.jobs.common import (
@@ -50,7 +51,15 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {job.commit_sha[:12]}")
         token = await github_token(jc, repo)
-        stats = await fetch_tree(deps.settings, deps.http, repo, job.commit_sha, tree, token=token)
+        stats = await fetch_tree(
+            deps.settings,
+            deps.http,
+            repo,
+            job.commit_sha,
+            tree,
+            token=token,
+            archives=ArchiveCache.in_workdir(deps.workdir),
+        )
         await jc.progress("analysing", f"analysing {stats.files} files")
         with tracer.start_as_current_span("analyze", attributes={"analysis.files": stats.files}):
             report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
