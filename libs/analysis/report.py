@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 4
+REPORT_VERSION = 5
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]

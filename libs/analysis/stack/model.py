@@ -30,6 +30,8 @@ class Project:
     tree: Tree
     ecosystems: set[str] = field(default_factory=set)
     workspace_root: str | None = None
+    # a documentation site (Docusaurus, VitePress...): its code documents the project
+    docs_site: bool = False
     sub: Subproject = field(init=False)
 
     def __post_init__(self) -> None:

@@ -240,8 +240,19 @@ def _add_specs(deps: Deps, path: str, specs: Any, *, optional: bool = True) -> N
             deps.setdefault(normalize(name), (path, version))
 
 
+def _project_dependencies(data: dict[str, Any]) -> list[Any]:
+    """`project.dependencies`, or where pyproject declares them `dynamic`, the lists a
+    hatch metadata hook fills them from (`[tool.hatch.metadata.hooks.uv-dynamic-versioning]
+    dependencies`): what the built package requires either way."""
+    declared = dig(data, "project", "dependencies")
+    if isinstance(declared, list) or "dependencies" not in listing(dig(data, "project", "dynamic")):
+        return declared if isinstance(declared, list) else []
+    hooks = mapping(dig(data, "tool", "hatch", "metadata", "hooks")).values()
+    return [spec for hook in hooks for spec in listing(dig(hook, "dependencies"))]
+
+
 def _pyproject_runtime_deps(deps: Deps, path: str, data: dict[str, Any]) -> None:
-    _add_specs(deps, path, dig(data, "project", "dependencies"))
+    _add_specs(deps, path, _project_dependencies(data))
     _add_specs(deps, path, dig(data, "tool", "poetry", "dependencies"), optional=False)
     deps.pop("python", None)
 
@@ -597,7 +608,7 @@ def _declarations(
         for name in names:
             found.setdefault(name, []).append(group)
 
-    add("project", dig(data, "project", "dependencies"))
+    add("project", _project_dependencies(data))
     for name, specs in mapping(dig(data, "project", "optional-dependencies")).items():
         add(f"extra:{name}", specs)
     groups = mapping(dig(data, "dependency-groups"))
