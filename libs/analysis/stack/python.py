@@ -9,7 +9,6 @@ aiohttp project. Test frameworks, tools and services come from every group.
 
 from __future__ import annotations
 
-import configparser
 import re
 from typing import Any
 
@@ -551,6 +550,8 @@ def _mypy_targets(project: Project, data: dict[str, Any]) -> None:
     if fact.source.endswith("pyproject.toml"):
         values = mapping(dig(data, "tool", "mypy"))
     else:
+        import configparser  # here: only a mypy.ini or setup.cfg section needs it
+
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read_string(project.tree.read_text(fact.source) or "")
