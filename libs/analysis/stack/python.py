@@ -585,7 +585,7 @@ def _scripts(project: Project, pyproject_path: str | None, data: dict[str, Any])
 
 def _groups(project: Project, declared: dict[str, list[str]]) -> None:
     """Say, on each tool and test framework, which dependency declarations list it."""
-    for facts in (project.sub.tools, project.sub.test_frameworks):
+    for facts in (project.sub.tools, project.sub.test_frameworks, project.sub.test_containers):
         for index, fact in enumerate(facts):
             name = _PACKAGE_OF.get(fact.name, fact.name)  # "poe" is the poethepoet package
             if declared.get(name):
