@@ -139,3 +139,21 @@ async def delete(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.POOL].acquire() as conn:
         await repos_db.delete_repository(conn, who.principal.organization_id, repo.id)
     return redirect(PREFIX)
+
+
+@routes.post(PREFIX + "/jobs/{id}/cancel")
+@operation(
+    "Dashboard: cancel a job (as POST /v1/jobs/{id}/cancel)",
+    tags=("dashboard",),
+    responses={303: None, 404: HTML},
+    errors=FORM_ERRORS,
+    security="none",
+)
+@page
+async def cancel_from_dashboard(request: web.Request) -> web.StreamResponse:
+    who, _ = await _form(request)
+    app = request.app
+    await job_requests.cancel(
+        app[keys.POOL], app[keys.REDIS], app[keys.SETTINGS], who.principal, path_uuid(request)
+    )
+    return redirect(f"{PREFIX}/jobs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from libs.analysis.report import Report
+from services.api.dashboard.report_view import ReportView
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ReportChanges:
         )
 
 
-def _findings(report: Report) -> set[str]:
+def _findings(report: ReportView) -> set[str]:
     found = {f"secret {s.rule} in {s.path}:{s.line}" for s in report.secrets.findings}
     found |= {
         f"workflow {w.audit} in {w.path}:{w.line or '-'}" for w in report.workflow_security.findings
@@ -33,7 +33,7 @@ def _findings(report: Report) -> set[str]:
     return found
 
 
-def between(before: Report, after: Report) -> ReportChanges:
+def between(before: ReportView, after: ReportView) -> ReportChanges:
     changes = ReportChanges(before.score.overall, after.score.overall)
     old_categories = {c.category: c.score for c in before.score.categories}
     for c in after.score.categories:

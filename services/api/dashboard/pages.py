@@ -13,7 +13,6 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import YamlLexer
 
-from libs.analysis.report import Report
 from libs.common.db import ai_usage
 from libs.common.db import analyses as analyses_db
 from libs.common.db import jobs as jobs_db
@@ -23,7 +22,7 @@ from libs.common.db.paging import CURSOR_PATTERN, Position
 from libs.common.redis import keys as redis_keys
 from libs.common.schemas import JobStatus
 from services.api import quota, registration
-from services.api.dashboard import changes, charts
+from services.api.dashboard import changes, charts, report_view
 from services.api.dashboard.render import PREFIX, page, render
 from services.api.dashboard.session import viewer
 from services.api.http import keys
@@ -135,9 +134,9 @@ async def repository(request: web.Request) -> web.StreamResponse:
         jobs = (await jobs_db.list_jobs(conn, org_id, repository_id=repo.id, limit=10)).items
     latest = previous = None
     if reports and reports[0] is not None:
-        latest = (reports[0][0], msgspec.convert(reports[0][1], Report))
+        latest = (reports[0][0], report_view.decode(reports[0][1]))
     if len(reports) > 1 and reports[1] is not None:
-        previous = msgspec.convert(reports[1][1], Report)
+        previous = report_view.decode(reports[1][1])
     diff = changes.between(previous, latest[1]) if latest and previous else None
     return render(
         request,

@@ -60,7 +60,7 @@ async def add_analysis(
         branch="main",
         content_digest=uuid.uuid4().hex,
         report_version=report.version,
-        report=msgspec.to_builtins(report),
+        report=msgspec.json.encode(report),
         health_score=score,
         ai_status="off",
         ai_model=None,
@@ -351,3 +351,26 @@ async def test_the_jobs_page_filters_and_pages(
     assert "No job matches." in failed
     assert (await client.get("/dashboard/jobs?status=bogus")).status == 400
     assert (await client.get("/dashboard/jobs?cursor=nonsense")).status == 400
+
+
+async def test_cancelling_a_queued_job_from_the_jobs_page(
+    client: Client, tenant: Tenant, db: asyncpg.Connection
+) -> None:
+    job, _ = await jobs_db.insert_job(
+        db, tenant.organization_id, kind="sync", dedup_key="to-cancel", trigger="api"
+    )
+    await sign_in(client, tenant.token)
+    page = await (await client.get("/dashboard/jobs")).text()
+    assert f'action="/dashboard/jobs/{job.id}/cancel"' in page
+    done = await client.post(
+        f"/dashboard/jobs/{job.id}/cancel",
+        data={"csrf": csrf_of(page)},
+        headers=origin(client),
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    found = await jobs_db.get_job(db, tenant.organization_id, job.id)
+    assert found is not None
+    assert found.status == "cancelled"
+    after = await (await client.get("/dashboard/jobs")).text()
+    assert f'action="/dashboard/jobs/{job.id}/cancel"' not in after

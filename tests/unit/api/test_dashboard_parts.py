@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import msgspec
+
 from libs.analysis.report import (
     CategoryScore,
     Check,
@@ -15,7 +17,7 @@ from libs.analysis.report import (
 )
 from libs.analysis.scoring import band
 from libs.common.db.overview import BAND_RANGES, ScorePoint
-from services.api.dashboard import changes, charts
+from services.api.dashboard import changes, charts, report_view
 
 
 def test_band_ranges_are_the_scoring_bands() -> None:
@@ -70,15 +72,28 @@ def _report(score: int, status: str, secret_path: str | None) -> Report:
     )
 
 
+def _view(score: int, status: str, secret_path: str | None) -> report_view.ReportView:
+    """A real Report, stored as the worker stores it, read as the dashboard reads it."""
+    return report_view.decode(msgspec.json.encode(_report(score, status, secret_path)))
+
+
+def test_the_view_reads_what_a_full_report_stores() -> None:
+    view = _view(70, "pass", "b.env")
+    assert view.score.band == "fair"
+    assert view.checks[0].id == "tests"
+    assert view.secrets.findings[0].preview == "A*"
+    assert report_view.decode(b"{}").score.overall == 0
+
+
 def test_changes_between_two_reports() -> None:
-    found = changes.between(_report(40, "fail", "a.env"), _report(70, "pass", "b.env"))
+    found = changes.between(_view(40, "fail", "a.env"), _view(70, "pass", "b.env"))
     assert (found.score_before, found.score_after) == (40, 70)
     assert found.categories == [("testing", 40, 70)]
     assert found.checks == [("tests", "fail", "pass")]
     assert found.new_findings == ["secret aws in b.env:1"]
     assert found.fixed_findings == ["secret aws in a.env:1"]
     assert not found.empty
-    assert changes.between(_report(50, "pass", None), _report(50, "pass", None)).empty
+    assert changes.between(_view(50, "pass", None), _view(50, "pass", None)).empty
 
 
 def test_unified_diff_marks_each_line() -> None:

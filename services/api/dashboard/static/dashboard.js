@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const TERMINAL = new Set(["succeeded", "failed"]);
+  const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
   function follow(element, onEvent) {
     const url = element.dataset.stream + "?last_event_id=" + encodeURIComponent(element.dataset.after);
@@ -19,7 +19,7 @@
       }
       onEvent(event, message.type, source);
     };
-    for (const type of ["started", "progress", "retrying", "succeeded", "failed", "resync"]) {
+    for (const type of ["started", "progress", "retrying", "succeeded", "failed", "cancelled", "resync"]) {
       source.addEventListener(type, handle);
     }
     return source;
@@ -82,7 +82,11 @@
       }
       row.className = "status-" + type;
       cell(row, "job-status", type);
-      cell(row, "job-detail", [event.stage, event.message].filter(Boolean).join(": "));
+      const detail = [event.stage, event.message].filter(Boolean).join(": ");
+      const text = row.querySelector(".job-detail-text");
+      if (text) text.textContent = detail;
+      else cell(row, "job-detail", detail);
+      if (TERMINAL.has(type)) row.querySelectorAll("form").forEach((form) => form.remove());
     });
   }
 
