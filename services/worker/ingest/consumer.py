@@ -20,6 +20,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from redis.exceptions import RedisError, ResponseError
 
+from libs.common import outages
 from libs.common.db import webhook_deliveries as deliveries_db
 from libs.common.redis import keys, webhook_stream
 from libs.common.redis.webhook_stream import Delivery
@@ -158,12 +159,14 @@ class IngestConsumer:
             return True
         label = webhook_stream.metric_label(entry.event)
         try:
-            result = await self.process(entry)
+            # An outage of PostgreSQL or Redis is waited out here, with the entry in hand:
+            # it is no fault of the delivery's and spends none of its deliveries.
+            result = await outages.outlasting(lambda: self.process(entry))
         except Exception:  # left pending: claimed again after the idle time
             log.exception("webhook delivery failed; will retry", delivery=entry.delivery)
             self.deps.metrics.webhook_ingested.labels(label, "error").inc()
             return False
-        await self._remove(entry_id)
+        await outages.outlasting(lambda: self._remove(entry_id))
         self.deps.metrics.webhook_ingested.labels(label, result.status).inc()
         return True
 
