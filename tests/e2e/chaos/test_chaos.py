@@ -36,6 +36,7 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from bench.webhooks import cpu_seconds
 from libs.common.embedded import free_port
 from libs.github.signatures import sign
 from tests.fakes.gemini import FakeGemini, Reply
@@ -260,18 +261,6 @@ async def _postgres_answers(dev: Dev) -> bool:
     return True
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the live processes `pids`."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 async def _kill_worker_mid_job(
     http: aiohttp.ClientSession, dev: Dev, fake_gemini: FakeGemini, tmp_path: Path
 ) -> dict[str, float]:
@@ -419,7 +408,7 @@ async def test_the_platform_heals_itself(dev: Dev, fake_gemini: FakeGemini, tmp_
         conn = await asyncpg.connect(dev.database_url)
         try:
             at_start = await _processed(conn)
-            cpu_start = _cpu_seconds([services["worker"], *dev.postgres_pids()])
+            cpu_start = cpu_seconds([services["worker"], *dev.postgres_pids()])
 
             async def drained() -> bool:
                 return await _processed(conn) >= len(sent.accepted)
@@ -427,7 +416,7 @@ async def test_the_platform_heals_itself(dev: Dev, fake_gemini: FakeGemini, tmp_
             drained_at = await _until(drained, 120, "every accepted delivery to be processed")
         finally:
             await conn.close()
-        cpu = _cpu_seconds([services["worker"], *dev.postgres_pids()]) - cpu_start
+        cpu = cpu_seconds([services["worker"], *dev.postgres_pids()]) - cpu_start
         drained_count = len(sent.accepted) - at_start
         figures["drain (deliveries/s)"] = drained_count / max(drained_at - start, 0.001)
         # The machine is shared: the rate per CPU-second of the worker and PostgreSQL says
