@@ -91,6 +91,8 @@ T = TypeVar("T")
 
 class ListOf(msgspec.Struct, Generic[T], kw_only=True):
     items: list[T]
+    # Where the next page starts (`?cursor=`); null on the last page.
+    next_cursor: str | None = None
 
 
 class Health(msgspec.Struct, kw_only=True):

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from libs.analysis.report import Task
 from libs.analysis.stack.model import Project, as_str, load_json
-from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_lines
+from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_file_lines, script_lines
 from libs.analysis.tree import parent_dirs
 
 FRAMEWORKS = {
@@ -308,7 +308,7 @@ def _commands(project: Project, scripts: dict[str, Any], manager: str, path: str
                 source=path,
                 line=lines.get(name),
                 purpose=cast(Purpose | None, purpose),
-                commands=(body,) if body else (),
+                commands=(body, *script_file_lines(project, body)) if body else (),
             )
             project.sub.tasks.append(task)
         if purpose is None or placeholder:

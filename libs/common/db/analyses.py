@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from libs.common.db import Conn, row_or_none, to_struct, to_structs
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 
 
 class AnalysisRow(msgspec.Struct, kw_only=True):
@@ -139,20 +140,30 @@ async def exists(conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID)
     return found
 
 
+_NEWEST_FIRST = Keyset("created_at, id")
+_OLDEST_FIRST = Keyset("created_at, id", descending=False)
+
+
 async def list_analyses(
-    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, *, limit: int = 50
-) -> list[AnalysisRow]:
+    conn: Conn,
+    organization_id: uuid.UUID,
+    repository_id: uuid.UUID,
+    *,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[AnalysisRow]:
     rows = await conn.fetch(
         f"""
         SELECT {_ANALYSIS} FROM analyses
-         WHERE organization_id = $1 AND repository_id = $2
-         ORDER BY created_at DESC, id DESC LIMIT $3
+         WHERE organization_id = $1 AND repository_id = $2 AND {_NEWEST_FIRST.after(3)}
+         ORDER BY {_NEWEST_FIRST.order_by} LIMIT $5
         """,
         organization_id,
         repository_id,
-        limit,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, AnalysisRow)
+    return page_of(to_structs(rows, AnalysisRow), limit, lambda a: Position(a.created_at, a.id))
 
 
 async def store_ci_config(
@@ -209,12 +220,22 @@ async def record_pull_request(
 
 
 async def ci_configs_for(
-    conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID
-) -> list[CiConfigRow]:
+    conn: Conn,
+    organization_id: uuid.UUID,
+    analysis_id: uuid.UUID,
+    *,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[CiConfigRow]:
     rows = await conn.fetch(
-        f"SELECT {_CI} FROM ci_configs WHERE organization_id = $1 AND analysis_id = $2"
-        " ORDER BY platform",
+        f"""
+        SELECT {_CI} FROM ci_configs
+         WHERE organization_id = $1 AND analysis_id = $2 AND {_OLDEST_FIRST.after(3)}
+         ORDER BY {_OLDEST_FIRST.order_by} LIMIT $5
+        """,
         organization_id,
         analysis_id,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, CiConfigRow)
+    return page_of(to_structs(rows, CiConfigRow), limit, lambda c: Position(c.created_at, c.id))

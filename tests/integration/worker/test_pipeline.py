@@ -117,7 +117,7 @@ async def submit(
 
 
 async def job_of_kind(db: asyncpg.Connection, tenant: Tenant, kind: str) -> list[Job]:
-    rows = await jobs_db.list_jobs(db, tenant.organization_id, limit=100)
+    rows = (await jobs_db.list_jobs(db, tenant.organization_id, limit=100)).items
     return [j for j in rows if j.kind == kind]
 
 
