@@ -44,7 +44,6 @@ tracer = trace.get_tracer("autodevops.worker")
 # killed worker's job waited that long to run again. The attempt keeps the key on a short
 # lease instead, renewed while it runs: after a kill the job is free again within a lease.
 LEASE_S = 20.0
-LEASE_RENEW_S = LEASE_S / 4
 # How long a job put back because of an outage waits before it is tried again.
 OUTAGE_DEFER_S = 2.0
 T = TypeVar("T")
@@ -129,7 +128,9 @@ async def execute(
     deps: Deps = ctx["deps"]
     payload = msgspec.convert(raw, JobPayload)
     token = otel_context.attach(context_from(payload.trace))
-    lease = asyncio.create_task(_hold_lease(ctx.get("redis"), ctx.get("job_id")))
+    # Never longer than arq's own mark (timeout + 10 s) on a queue with a short timeout.
+    lease_s = min(LEASE_S, timeout_s + 10)
+    lease = asyncio.create_task(_hold_lease(ctx.get("redis"), ctx.get("job_id"), lease_s))
     try:
         with (
             tracer.start_as_current_span(
@@ -144,21 +145,21 @@ async def execute(
         otel_context.detach(token)
 
 
-async def _hold_lease(redis: Redis | None, arq_job_id: str | None) -> None:
-    """Keep arq's in-progress key on a LEASE_S expiry while the attempt runs."""
+async def _hold_lease(redis: Redis | None, arq_job_id: str | None, lease_s: float) -> None:
+    """Keep arq's in-progress key on a `lease_s` expiry while the attempt runs."""
     if redis is None or arq_job_id is None:
         return
     key = keys.ARQ_IN_PROGRESS_PREFIX + arq_job_id
     while True:
         try:
             # No key (arq removed it as the job ended): nothing is extended.
-            await redis.pexpire(key, int(LEASE_S * 1000))
+            await redis.pexpire(key, int(lease_s * 1000))
         except Exception as exc:
             if not outages.is_outage(exc):
                 raise
             # Redis away: the lease runs out and another worker may start the job; the
             # job row still lets only one attempt finish it.
-        await asyncio.sleep(LEASE_RENEW_S)
+        await asyncio.sleep(lease_s / 4)
 
 
 async def _outlast(until: float, call: Callable[[], Awaitable[T]]) -> T:

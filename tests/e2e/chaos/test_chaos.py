@@ -159,7 +159,7 @@ def dev(tmp_path: Path, fake_gemini: FakeGemini) -> Iterator[Dev]:
             assert time.monotonic() < deadline, running.output()[-3000:]
             time.sleep(0.3)
         text = running.output()
-        running.token = re.findall(r"admin API token \(shown once\): (\S+)", text)[0]
+        running.token = re.findall(r"admin API token \(shown once[^)]*\): (\S+)", text)[0]
         running.database_url = re.findall(r"DATABASE_URL=(\S+)", text)[0]
         yield running
     finally:
@@ -179,7 +179,7 @@ async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float, what: s
     while time.monotonic() < deadline:
         if await check():
             return time.monotonic()
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -263,7 +263,8 @@ async def _postgres_answers(dev: Dev) -> bool:
 
 async def _kill_worker_mid_job(
     http: aiohttp.ClientSession, dev: Dev, fake_gemini: FakeGemini, tmp_path: Path
-) -> dict[str, float]:
+) -> tuple[dict[str, float], str]:
+    """Figures, and the repository it analysed."""
     commit = make_repo(tmp_path / "project", {"README.md": "# app\n", "main.py": "print(1)\n"})
     async with http.post("/v1/repos", json={"path": str(tmp_path / "project")}) as created:
         assert created.status == 201, await created.text()
@@ -313,11 +314,29 @@ async def _kill_worker_mid_job(
         await conn.close()
     assert analyses == 1
     assert done - back < 60
-    return {
+    figures = {
         "worker back after kill": back - killed,
         "re-run done after worker back": done - back,
         "tree removed after worker back": swept_at - back,
     }
+    return figures, repo["id"]
+
+
+async def _analysis_runs(http: aiohttp.ClientSession, repo_id: str, tmp_path: Path) -> None:
+    """A new commit is analysed to the end: the worker's queue loop survived the outages."""
+    commit = make_repo(tmp_path / "project", {"CHANGELOG.md": "# after the outages\n"})
+    async with http.post(f"/v1/repos/{repo_id}/analyze", json={"commit": commit}) as answer:
+        assert answer.status == 202, await answer.text()
+        job = await answer.json()
+
+    async def finished() -> bool:
+        async with http.get(f"/v1/jobs/{job['id']}") as answer:
+            return (await answer.json())["status"] in ("succeeded", "failed")
+
+    await _until(finished, 60, "an analysis after the outages")
+    async with http.get(f"/v1/jobs/{job['id']}") as answer:
+        shown = await answer.json()
+    assert (shown["status"], shown["attempts"]) == ("succeeded", 1), shown
 
 
 async def _outage(
@@ -332,8 +351,15 @@ async def _outage(
     kill()
     killed = time.monotonic()
 
+    # The supervisor restarts a server after a second: each /ready is polled on its own
+    # until it has said 503 once.
+    seen: set[str] = set()
+
     async def refused() -> bool:
-        return await _ready(http, dev) == (503, 503)
+        for name, url in (("api", dev.url), ("worker", dev.worker_url)):
+            if name not in seen and await _status(http, f"{url}/ready") == 503:
+                seen.add(name)
+        return len(seen) == 2
 
     await _until(refused, 15, "/ready to say 503 on the api and the worker")
     await during()
@@ -355,7 +381,8 @@ async def test_the_platform_heals_itself(dev: Dev, fake_gemini: FakeGemini, tmp_
             url = f"https://github.com/octo/chaos-{repo}"
             async with http.post("/v1/repos", json={"url": url}) as created:
                 assert created.status == 201, await created.text()
-        figures |= await _kill_worker_mid_job(http, dev, fake_gemini, tmp_path)
+        killed, local_repo = await _kill_worker_mid_job(http, dev, fake_gemini, tmp_path)
+        figures |= killed
 
     services = dev.services()
     sent = Deliveries()
@@ -424,6 +451,8 @@ async def test_the_platform_heals_itself(dev: Dev, fake_gemini: FakeGemini, tmp_
         figures["drain per CPU-second (worker + PostgreSQL)"] = drained_count / max(cpu, 0.001)
 
     assert dev.services() == services, "no service process was restarted"
+    async with aiohttp.ClientSession(dev.url, headers=headers) as http:
+        await _analysis_runs(http, local_repo, tmp_path)
     conn = await asyncpg.connect(dev.database_url)
     try:
         rows = await conn.fetch(
