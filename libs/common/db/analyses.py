@@ -1,4 +1,9 @@
-"""Analyses (one per analysis job) and the CI configurations generated from them."""
+"""Analyses (one per analysis job) and the CI configurations generated from them.
+
+A report is stored once, as the JSON the worker encoded, and read back as JSON text
+(`report::text`): the api serves it as it is, and only code that reads a report decodes
+it, with the type it needs. Nothing here knows the report's shape.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from libs.common.db import Conn, row_or_none, to_struct, to_structs
@@ -61,7 +65,7 @@ async def store_analysis(
     branch: str | None,
     content_digest: str,
     report_version: int,
-    report: dict[str, Any],
+    report: bytes,
     health_score: int | None,
     ai_status: str,
     ai_model: str | None,
@@ -75,7 +79,7 @@ async def store_analysis(
                               content_digest, report_version, report, health_score, ai_status,
                               ai_model, ai_prompt_tokens, ai_output_tokens, ai_thinking_tokens,
                               ai_total_tokens)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11, $12, $13, $14, $15)
         ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id
         RETURNING {_ANALYSIS}
         """,
@@ -86,7 +90,7 @@ async def store_analysis(
         branch,
         content_digest,
         report_version,
-        report,
+        report.decode(),
         health_score,
         ai_status,
         ai_model,
@@ -100,35 +104,47 @@ async def store_analysis(
     return result
 
 
+class ReusableAi(msgspec.Struct, frozen=True, kw_only=True):
+    """What the analysis cache reuses of an earlier report, as stored JSON."""
+
+    ai: bytes
+    recommendations: bytes
+
+
 async def find_by_digest(
     conn: Conn, organization_id: uuid.UUID, content_digest: str
-) -> tuple[AnalysisRow, dict[str, Any]] | None:
-    """The newest analysis of identical content (same digest) in this organization."""
+) -> ReusableAi | None:
+    """The AI part of the newest analysis of identical content (same digest) in this
+    organization: only the two report members the cache reuses are read."""
     row = await conn.fetchrow(
-        f"""
-        SELECT {_ANALYSIS}, report FROM analyses
+        """
+        SELECT (report->'ai')::text AS ai,
+               coalesce(report->'recommendations', '[]'::jsonb)::text AS recommendations
+          FROM analyses
          WHERE organization_id = $1 AND content_digest = $2
          ORDER BY created_at DESC LIMIT 1
         """,
         organization_id,
         content_digest,
     )
-    return _with_report(row)
+    if row is None or row["ai"] is None:
+        return None
+    return ReusableAi(ai=row["ai"].encode(), recommendations=row["recommendations"].encode())
 
 
 async def get_analysis(
     conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID
-) -> tuple[AnalysisRow, dict[str, Any]] | None:
+) -> tuple[AnalysisRow, bytes] | None:
+    """The analysis and its report as the stored JSON."""
     row = await conn.fetchrow(
-        f"SELECT {_ANALYSIS}, report FROM analyses WHERE organization_id = $1 AND id = $2",
+        f"""
+        SELECT {_ANALYSIS}, report::text AS report FROM analyses
+         WHERE organization_id = $1 AND id = $2
+        """,
         organization_id,
         analysis_id,
     )
-    return _with_report(row)
-
-
-def _with_report(row: asyncpg.Record | None) -> tuple[AnalysisRow, dict[str, Any]] | None:
-    return None if row is None else (to_struct(row, AnalysisRow), row["report"])
+    return None if row is None else (to_struct(row, AnalysisRow), row["report"].encode())
 
 
 async def exists(conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID) -> bool:

@@ -240,3 +240,16 @@ async def stale_live_jobs(conn: Conn, older_than_s: float, limit: int) -> list[J
         limit,
     )
     return to_structs(rows, Job)
+
+
+async def never_enqueued(conn: Conn, job_ids: list[uuid.UUID]) -> list[Job]:
+    """Of these jobs (a webhook delivery's, by id, across organizations like the
+    reconciler's sweep), the live ones whose enqueue never happened."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM jobs
+         WHERE id = ANY($1::uuid[]) AND status = 'queued' AND enqueued_at IS NULL
+        """,
+        job_ids,
+    )
+    return to_structs(rows, Job)

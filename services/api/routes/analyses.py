@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from libs.analysis.report import Report
 from libs.common.db import analyses as analyses_db
 from services.api import registration
 from services.api.http import keys
@@ -52,7 +51,7 @@ async def get_analysis(request: web.Request) -> web.Response:
         raise NotFound("No such analysis.")
     row, report = found
     return json_response(
-        AnalysisWithReport(analysis=AnalysisView.of(row), report=msgspec.convert(report, Report))
+        AnalysisWithReport(analysis=AnalysisView.of(row), report=msgspec.Raw(report))
     )
 
 
