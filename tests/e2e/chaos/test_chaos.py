@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -127,6 +128,8 @@ def dev(tmp_path: Path, fake_gemini: FakeGemini) -> Iterator[Dev]:
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "warning",
         "ENVIRONMENT": "test",
+        # The test polls job states several times a second.
+        "RATE_LIMIT_REQUESTS": "100000",
     }
     log = tmp_path / "dev.log"
     # The embedded PostgreSQL's data lives in RAM where it can: initdb and the crash
@@ -199,14 +202,17 @@ async def _ready(http: aiohttp.ClientSession, dev: Dev) -> tuple[int, int]:
 class Deliveries:
     accepted: list[str] = field(default_factory=list)
     refused: int = 0
+    sent: int = 0  # numbers every body, so no two are alike
 
 
 def _push(index: int) -> bytes:
     repo = index % REPOS
     body = {
         "ref": "refs/heads/main",
-        "before": "0" * 39 + "1",
-        "after": f"{repo + 1:x}" * 40,  # one commit per repository: its jobs are reused
+        # Each body differs (the intake treats the same body again as a replay), while
+        # `after` is one commit per repository: the deliveries' jobs are reused.
+        "before": hashlib.sha1(f"{index}".encode()).hexdigest(),
+        "after": f"{repo + 1:x}" * 40,
         "repository": {
             "id": 7000 + repo,
             "full_name": f"octo/chaos-{repo}",
@@ -241,7 +247,8 @@ async def _deliver(http: aiohttp.ClientSession, dev: Dev, count: int, into: Deli
         else:
             into.refused += 1
 
-    await asyncio.gather(*(one(i) for i in range(count)))
+    first, into.sent = into.sent, into.sent + count
+    await asyncio.gather(*(one(i) for i in range(first, first + count)))
 
 
 async def _processed(conn: asyncpg.Connection) -> int:
