@@ -25,6 +25,11 @@ async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     # Nothing here needs PostgreSQL or Redis to answer yet: every loop below reconnects
     # with backoff, and /ready says 503 until both answer.
     deps = await Deps.create(settings)
+    # First of all: trees of attempts that died with a previous worker (their locks went
+    # with it) are removed before anything else starts.
+    swept = await asyncio.to_thread(scratch.sweep, deps.workdir)
+    if swept:
+        log.info("removed scratch directories of dead job attempts", count=swept)
     try:
         async with metrics_server.serving(
             deps.metrics,

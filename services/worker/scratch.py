@@ -89,9 +89,10 @@ async def attempt_dir(workdir: Path, name: str) -> AsyncIterator[Path]:
 
 
 async def sweep_periodically(workdir: Path) -> None:
-    """Sweep now and then every SWEEP_EVERY_S, until cancelled."""
+    """Sweep every SWEEP_EVERY_S (the worker sweeps once at start itself), until cancelled:
+    another worker process on the host may die meanwhile."""
     while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
         removed = await asyncio.to_thread(sweep, workdir)
         if removed:
             log.info("removed scratch directories of dead job attempts", count=removed)
-        await asyncio.sleep(SWEEP_EVERY_S)

@@ -300,7 +300,7 @@ async def _kill_worker_mid_job(
     async def swept() -> bool:
         return not any(path.exists() for path in left)
 
-    swept_at = await _until(swept, 30, "the killed attempt's tree to be removed")
+    swept_at = await _until(swept, 60, "the killed attempt's tree to be removed")
 
     async def finished() -> bool:
         async with http.get(f"/v1/jobs/{job['id']}") as answer:
