@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
 from services.cli.db import run_migrations
@@ -77,6 +77,23 @@ def data_dir_of(flag: str | None, environ: Mapping[str, str]) -> Path:
     return Path(flag or environ.get("DATA_DIR") or ".data").resolve()
 
 
+def supervise(
+    services: list[ServiceChild],
+    embedded_pg: EmbeddedPostgres | None,
+    embedded_redis: EmbeddedRedis | None,
+) -> NoReturn:
+    """Until Ctrl-C (which raises out of here): whatever dies is started again."""
+    children: list[Child] = list(services)
+    if embedded_pg is not None:
+        children.append(ServerChild("PostgreSQL", embedded_pg))
+    if embedded_redis is not None:
+        children.append(ServerChild("Valkey", embedded_redis))
+    supervisor = Supervisor(children)
+    while True:
+        supervisor.check()
+        time.sleep(SUPERVISE_TICK_S)
+
+
 def _run(args: argparse.Namespace) -> int:
     # Explicit handlers: a shell that starts us in the background ignores SIGINT, and
     # service managers stop with SIGTERM; both must stop everything we started.
@@ -128,15 +145,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{data_dir}\n",
             flush=True,
         )
-        children: list[Child] = list(services)
-        if embedded_pg is not None:
-            children.append(ServerChild("PostgreSQL", embedded_pg))
-        if embedded_redis is not None:
-            children.append(ServerChild("Valkey", embedded_redis))
-        supervisor = Supervisor(children)
-        while True:  # until Ctrl-C: whatever dies is started again
-            supervisor.check()
-            time.sleep(SUPERVISE_TICK_S)
+        supervise(services, embedded_pg, embedded_redis)
     except (_Stop, KeyboardInterrupt):
         print("\nstopping…", flush=True)
         return 0
