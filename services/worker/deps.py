@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -21,8 +20,6 @@ from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
 from libs.github.client import GitHubClient
 
-SHM = "/dev/shm"
-
 
 @dataclass
 class Deps:
@@ -36,7 +33,9 @@ class Deps:
 
     @classmethod
     async def create(cls, settings: Settings, metrics: Metrics | None = None) -> Deps:
-        pool = await create_pool(settings)
+        # min_size=0 opens no connection here: a worker starts (and waits) while
+        # PostgreSQL is down, instead of exiting.
+        pool = await create_pool(settings, min_size=0)
         return cls(
             settings=settings,
             pool=pool,
@@ -51,13 +50,12 @@ class Deps:
     def workdir(self) -> Path:
         """Where jobs unpack trees; each job takes its own subfolder and removes it.
 
-        By default RAM-backed /dev/shm where there is one: unpacking a 1,000-file tree
-        there takes a fifth of the time it takes on disk. REPO_MAX_BYTES bounds each tree.
+        By default the system temp directory, on disk: a tree of up to REPO_MAX_BYTES per
+        running job does not belong in RAM (/dev/shm). WORKDIR=/dev/shm unpacks faster
+        where memory is plenty.
         """
         if self.settings.workdir:
             return Path(self.settings.workdir)
-        if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
-            return Path(SHM)
         return Path(tempfile.gettempdir())
 
     def github(self, token: str | None) -> GitHubClient:

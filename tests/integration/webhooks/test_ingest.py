@@ -15,7 +15,6 @@ import pytest
 from redis.asyncio import Redis
 
 from libs.common.config import Settings
-from libs.common.db.pool import create_pool
 from libs.common.redis import keys, webhook_stream
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
@@ -288,28 +287,30 @@ async def test_a_delivery_that_keeps_failing_is_dead_lettered(
 ) -> None:
     poison = Delivery(body_of(push_payload()), delivery="poison", hook_id="3")
     await deliver(hooks, poison)
-    # A consumer whose database is gone: every attempt fails and is left pending.
-    broken_settings = msgspec.structs.replace(
-        hook_settings,
-        database_url="postgresql://postgres@127.0.0.1:1/nowhere",
-        ingest_claim_idle_seconds=1,
-        ingest_max_deliveries=2,
+    # A delivery PostgreSQL refuses for its own sake (an outage would be waited out
+    # instead): every attempt fails and is left pending.
+    await db.execute(
+        """
+        CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.delivery_id = 'poison' THEN RAISE EXCEPTION 'refused'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_deliveries
+            FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+        """
     )
-    pool = await create_pool(broken_settings, min_size=0)
+    quick = msgspec.structs.replace(
+        hook_settings, ingest_claim_idle_seconds=1, ingest_max_deliveries=2
+    )
     broken = IngestConsumer(
-        dataclasses.replace(deps, settings=broken_settings, pool=pool),
-        name="x",
-        block_ms=10,
-        claim_every_s=0,
+        dataclasses.replace(deps, settings=quick), name="x", block_ms=10, claim_every_s=0
     )
-    try:
-        await broken.ensure_group()
-        await broken.step()  # delivery 1 fails
-        for _ in range(2):  # deliveries 2 and 3 through XAUTOCLAIM
-            await asyncio.sleep(1.05)
-            await broken.claim()
-    finally:
-        await pool.close()
+    await broken.ensure_group()
+    await broken.step()  # delivery 1 fails
+    for _ in range(2):  # deliveries 2 and 3 through XAUTOCLAIM
+        await asyncio.sleep(1.05)
+        await broken.claim()
     assert await redis.xlen(keys.WEBHOOKS_STREAM) == 0
     [(_, fields)] = await redis.xrange(keys.WEBHOOKS_DEAD_LETTER)
     assert webhook_stream.from_fields(fields).delivery == "poison"
