@@ -24,6 +24,7 @@ from libs.github.errors import (
     GitHubError,
     Invalid,
     NotFound,
+    NotInstalled,
     RateLimited,
 )
 from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract
@@ -38,6 +39,8 @@ def github_error(exc: GitHubError) -> Exception:
     """GitHub's answer as the job error it means: retry later, or fail with the reason."""
     if isinstance(exc, RateLimited):
         return TransientJobError(str(exc), "github_rate_limited", retry_after=exc.retry_after)
+    if isinstance(exc, NotInstalled):
+        return PermanentJobError(str(exc), "not_installed")
     if isinstance(exc, NotFound):
         return PermanentJobError(f"not found on GitHub: {exc}", "repository_not_found")
     if isinstance(exc, Forbidden):

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.github_app import FakeApps
 from tests.fakes.github_oauth import FakeOAuth
 from tests.fakes.github_state import FakeRepo, FakeUser, Fault, Recorded, new_token
 
@@ -47,6 +48,7 @@ class FakeGitHub:
 
     def __post_init__(self) -> None:
         self.oauth = FakeOAuth(self.users)  # apps, who signs in: scripted by tests
+        self.apps = FakeApps(self.users)  # the GitHub App, its installations and tokens
 
     # -- scripting -----------------------------------------------------------------------
     def add_user(self, login: str, token: str | None = None, **fields: Any) -> tuple[FakeUser, str]:
@@ -81,6 +83,7 @@ class FakeGitHub:
         api = web.Application() if self.api_prefix else app
         r = api.router
         r.add_get("/user", self._user)
+        self.apps.routes(r)
         base = "/repos/{owner}/{repo}"
         r.add_get(base, self._repo)
         r.add_get(base + "/branches/{branch:.+}", self._branch)
@@ -117,7 +120,8 @@ class FakeGitHub:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         auth = request.headers.get("Authorization")
         user = None
-        if auth:
+        # App JWTs ("Bearer ...") are checked by the app routes themselves.
+        if auth and not auth.lower().startswith("bearer "):
             token = auth.split(" ", 1)[-1]
             user = self.users.get(token)
             if user is None and not request.path.startswith("/login/"):

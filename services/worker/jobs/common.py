@@ -9,7 +9,10 @@ from typing import Any
 from libs.common import jobs
 from libs.common.db import repos as repos_db
 from libs.common.schemas import Job, JobKind, Repository
+from libs.github.client import GitHubClient
+from libs.github.errors import GitHubError
 from services.worker.errors import PermanentJobError
+from services.worker.fetch import github_error
 from services.worker.runner import JobContext
 
 
@@ -31,10 +34,27 @@ def acting_user(job: Job, repo: Repository) -> uuid.UUID | None:
 
 
 async def github_token(jc: JobContext, repo: Repository) -> str | None:
-    """The acting user's GitHub token for a GitHub repository; None for other providers."""
+    """The GitHub token a job reads a repository with: its GitHub App installation's when
+    it has one (and the worker is an app), else the acting user's; None for other
+    providers."""
     if repo.provider != "github":
         return None
+    app = jc.deps.github_app
+    if app is not None and repo.installation_id is not None:
+        try:
+            return await app.installation_token(repo.installation_id)
+        except GitHubError as exc:
+            raise github_error(exc) from exc
     return await jc.deps.github_token(acting_user(jc.job, repo))
+
+
+async def github_client(jc: JobContext, repo: Repository) -> GitHubClient:
+    """GitHub's API for a job: the installation's client (its tokens renew themselves
+    mid-job, its rate limits are its own), else the acting user's token."""
+    app = jc.deps.github_app
+    if app is not None and repo.installation_id is not None:
+        return app.client(repo.installation_id)
+    return jc.deps.github(await github_token(jc, repo))
 
 
 def ci_platform(job: Job) -> str:
