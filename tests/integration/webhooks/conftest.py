@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -14,6 +15,7 @@ from libs.common.config import SecretStr, Settings
 from libs.common.crypto import Keyring, generate_key
 from libs.github.signatures import sign
 from services.api.app import create_app
+from services.worker.deps import Deps
 from tests.conftest import Tenant
 from tests.helpers import github_repository
 from tests.integration.api.conftest import Client, ClientFactory
@@ -28,6 +30,13 @@ def hook_settings(settings: Settings) -> Settings:
         github_webhook_secret=SecretStr(SECRET.decode()),
         encryption_key=SecretStr(generate_key()),
     )
+
+
+@pytest.fixture
+async def deps(hook_settings: Settings) -> AsyncIterator[Deps]:
+    made = await Deps.create(hook_settings)
+    yield made
+    await made.close()
 
 
 @pytest.fixture
