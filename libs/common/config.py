@@ -96,6 +96,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     github_app_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
     github_app_private_key: SecretStr | None = None
     github_app_private_key_file: str | None = None
+    # The app uploads each analysis's SARIF to code scanning where the repository has it.
+    github_upload_sarif: bool = True
+    # A push whose score drops by more than this (or that adds a critical finding) is a
+    # regression: a failing check run, a score.regressed event; repositories may override.
+    regression_max_drop: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
 
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"

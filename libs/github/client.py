@@ -89,6 +89,19 @@ class GitHubClient:
     async def _call(self, request: Awaitable[T]) -> T:
         return await guarded(request)
 
+    @property
+    def api(self) -> Transport:
+        """The gidgethub client underneath, for modules that add endpoints (checks.py);
+        await its calls through `call` to get our errors."""
+        return self._gh
+
+    async def call(self, request: Awaitable[T]) -> T:
+        return await guarded(request)
+
+    async def collect(self, items: AsyncIterator[Any]) -> list[Any]:
+        """Every item of a paginated list (gidgethub follows the Link headers)."""
+        return await guarded(_collect(items))
+
     async def _get(self, url: str, **url_vars: str) -> Any:
         return await self._call(self._gh.getitem(url, url_vars))
 
@@ -279,25 +292,40 @@ class GitHubClient:
             base_url=self.api_url,
         )
         timeout = aiohttp.ClientTimeout(total=timeout_s)
-        headers = await self._gh.auth_headers(
-            sansio.create_headers(REQUESTER, oauth_token=self._token)
-        )
+        base = sansio.create_headers(REQUESTER, oauth_token=self._token)
         try:
+            headers = await self._gh.auth_headers(base)
             async with self._session.get(
                 url, headers=headers, allow_redirects=False, timeout=timeout
-            ) as response:
-                if response.status in (301, 302, 303, 307, 308):
-                    location = response.headers.get("Location", "")
-                    same_host = urlsplit(location).netloc == urlsplit(self.api_url).netloc
-                    follow = headers if same_host else {"user-agent": REQUESTER}
-                    async with self._session.get(
-                        location, headers=follow, timeout=timeout
-                    ) as archive:
-                        return await save_archive(archive, dest, max_bytes)
-                return await save_archive(response, dest, max_bytes)
+            ) as first:
+                refused = first.status == 401 and self._gh.renew(headers)
+                if not refused:
+                    return await self._save(first, headers, dest, max_bytes, timeout)
+            headers = await self._gh.auth_headers(base)
+            async with self._session.get(
+                url, headers=headers, allow_redirects=False, timeout=timeout
+            ) as second:
+                return await self._save(second, headers, dest, max_bytes, timeout)
         except (aiohttp.ClientError, TimeoutError) as exc:
             dest.unlink(missing_ok=True)
             raise Transient(f"downloading {full_name} failed ({type(exc).__name__})") from exc
+
+    async def _save(
+        self,
+        response: aiohttp.ClientResponse,
+        headers: dict[str, str],
+        dest: Path,
+        max_bytes: int,
+        timeout: aiohttp.ClientTimeout,
+    ) -> int:
+        """The archive of a tarball answer: itself, or where its redirect points."""
+        if response.status in (301, 302, 303, 307, 308):
+            location = response.headers.get("Location", "")
+            same_host = urlsplit(location).netloc == urlsplit(self.api_url).netloc
+            follow = headers if same_host else {"user-agent": REQUESTER}
+            async with self._session.get(location, headers=follow, timeout=timeout) as archive:
+                return await save_archive(archive, dest, max_bytes)
+        return await save_archive(response, dest, max_bytes)
 
     async def fetch_tree(
         self,

@@ -69,14 +69,20 @@ class Transport(gidgethub.aiohttp.GitHubAPI):
             out["authorization"] = f"token {await self._auth.token()}"
         return out
 
+    def renew(self, sent: Mapping[str, str]) -> bool:
+        """After a 401 to `sent`: drop its token if the source gave it; whether to retry."""
+        if self._auth is None or "authorization" not in sent:
+            return False
+        self._auth.expired(sent["authorization"].split(" ", 1)[1])
+        return True
+
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
         await self._check_gate()
         sent = await self.auth_headers(headers)
         status, response_headers, data = await self._send(method, url, sent, body)
-        if status == 401 and self._auth is not None and "authorization" not in headers:
-            self._auth.expired(sent["authorization"].split(" ", 1)[1])
+        if status == 401 and "authorization" not in headers and self.renew(sent):
             sent = await self.auth_headers(headers)
             status, response_headers, data = await self._send(method, url, sent, body)
         await self._note_limits(status, response_headers, data)

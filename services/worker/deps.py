@@ -51,6 +51,12 @@ class Deps:
                 private_key=key,
                 api_url=settings.github_api_url,
                 gate=RedisRateGate(redis),
+                # A token handed to a job outlives the job (they are also renewed on a 401).
+                margin_s=max(
+                    300.0,
+                    settings.analysis_timeout_seconds + 60.0,
+                    settings.ci_generation_timeout_seconds + 60.0,
+                ),
             )
         return cls(
             settings=settings,

@@ -60,8 +60,10 @@ async def fetch_tree(
     dest: Path,
     *,
     token: str | None,
+    client: GitHubClient | None = None,
 ) -> ExtractStats:
-    """Extract `repo` at `commit` into `dest` (a new directory)."""
+    """Extract `repo` at `commit` into `dest` (a new directory); a GitHub repository
+    through `client` when given (an installation's), else with `token`."""
     with tracer.start_as_current_span(
         "fetch", attributes={"vcs.provider": repo.provider, "vcs.commit": commit}
     ):
@@ -69,7 +71,7 @@ async def fetch_tree(
             raise PermanentJobError(f"not a full commit sha: {commit!r}", "bad_commit")
         limits = ExtractLimits(max_files=settings.repo_max_files, max_bytes=settings.repo_max_bytes)
         if repo.provider == "github":
-            client = GitHubClient(session, token=token, api_url=settings.github_api_url)
+            client = client or GitHubClient(session, token=token, api_url=settings.github_api_url)
             try:
                 return await client.fetch_tree(
                     repo.full_name,

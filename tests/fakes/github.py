@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.github_app import FakeApps
+from tests.fakes.github_checks import FakeChecks
 from tests.fakes.github_oauth import FakeOAuth
 from tests.fakes.github_state import FakeRepo, FakeUser, Fault, Recorded, new_token
 
@@ -49,6 +50,7 @@ class FakeGitHub:
     def __post_init__(self) -> None:
         self.oauth = FakeOAuth(self.users)  # apps, who signs in: scripted by tests
         self.apps = FakeApps(self.users)  # the GitHub App, its installations and tokens
+        self.checks = FakeChecks(self)  # diffs, check runs, code scanning uploads
 
     # -- scripting -----------------------------------------------------------------------
     def add_user(self, login: str, token: str | None = None, **fields: Any) -> tuple[FakeUser, str]:
@@ -84,6 +86,7 @@ class FakeGitHub:
         r = api.router
         r.add_get("/user", self._user)
         self.apps.routes(r)
+        self.checks.routes(r)
         base = "/repos/{owner}/{repo}"
         r.add_get(base, self._repo)
         r.add_get(base + "/branches/{branch:.+}", self._branch)
@@ -149,7 +152,7 @@ class FakeGitHub:
         return response
 
     # -- helpers -------------------------------------------------------------------------
-    def _repo_for(self, request: web.Request, need: str = "pull") -> FakeRepo:
+    def repo_for(self, request: web.Request, need: str = "pull") -> FakeRepo:
         info = request.match_info
         repo = self.repos.get(f"{info['owner']}/{info['repo']}".lower())
         user = request.get(USER_KEY)
@@ -168,12 +171,12 @@ class FakeGitHub:
         return web.json_response(user.as_json())
 
     async def _repo(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         user = request.get(USER_KEY)
         return web.json_response(repo.as_json(self.url, user.login if user else None))
 
     async def _branch(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         name = request.match_info["branch"]
         if name not in repo.branches:
             return _message(404, "Branch not found")
@@ -181,7 +184,7 @@ class FakeGitHub:
         return web.json_response({"name": name, "commit": {"sha": sha}, "protected": False})
 
     async def _commit(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         commit = repo.resolve(request.match_info["ref"])
         if commit is None:
             return _message(422, f"No commit found for SHA: {request.match_info['ref']}")
@@ -195,7 +198,7 @@ class FakeGitHub:
         )
 
     async def _tarball(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         commit = repo.resolve(request.match_info["ref"] or repo.default_branch)
         if commit is None:
             return _message(404, "Not Found")
@@ -216,7 +219,7 @@ class FakeGitHub:
         return web.Response(body=body, content_type="application/x-gzip")
 
     async def _get_ref(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         branch = request.match_info["branch"]
         if branch not in repo.branches:
             return _message(404, "Not Found")
@@ -224,7 +227,7 @@ class FakeGitHub:
         return web.json_response(ref)
 
     async def _create_ref(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "push")
+        repo = self.repo_for(request, "push")
         body = await request.json()
         ref, sha = body.get("ref", ""), body.get("sha", "")
         if not ref.startswith("refs/heads/") or sha not in repo.commits:
@@ -236,7 +239,7 @@ class FakeGitHub:
         return web.json_response({"ref": ref, "object": {"sha": sha}}, status=201)
 
     async def _get_contents(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         commit = repo.resolve(request.query.get("ref", repo.default_branch))
         path = request.match_info["path"]
         if commit is None or path not in commit.files:
@@ -253,7 +256,7 @@ class FakeGitHub:
         )
 
     async def _put_contents(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "push")
+        repo = self.repo_for(request, "push")
         body = await request.json()
         path = request.match_info["path"]
         branch = body.get("branch", repo.default_branch)
@@ -273,7 +276,7 @@ class FakeGitHub:
         )
 
     async def _list_pulls(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         head = request.query.get("head")
         state = request.query.get("state", "open")
         found = [
@@ -285,7 +288,7 @@ class FakeGitHub:
         return web.json_response(found)
 
     async def _create_pull(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "push")
+        repo = self.repo_for(request, "push")
         body = await request.json()
         head, base = body.get("head", ""), body.get("base", "")
         if head not in repo.branches or base not in repo.branches:
@@ -306,11 +309,11 @@ class FakeGitHub:
         return web.json_response(pull, status=201)
 
     async def _list_hooks(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         return web.json_response([_public_hook(h) for h in repo.hooks])
 
     async def _create_hook(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         body = await request.json()
         if body.get("name") != "web" or not body.get("config", {}).get("url"):
             return _message(422, "Validation Failed")
@@ -324,7 +327,7 @@ class FakeGitHub:
         return web.json_response(_public_hook(hook), status=201)
 
     async def _update_hook(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         hook = _find_hook(repo, request.match_info["hook_id"])
         body = await request.json()
         hook["config"].update(body.get("config", {}))
@@ -333,7 +336,7 @@ class FakeGitHub:
         return web.json_response(_public_hook(hook))
 
     async def _delete_hook(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         repo.hooks.remove(_find_hook(repo, request.match_info["hook_id"]))
         return web.Response(status=204)
 

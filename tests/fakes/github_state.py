@@ -56,6 +56,9 @@ class FakeRepo:
     hooks: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     tarballs: dict[str, bytes] = field(default_factory=dict)  # sha -> raw archive override
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    code_scanning: bool = False  # Advanced Security on: SARIF uploads are accepted
+    sarifs: list[dict[str, Any]] = field(default_factory=list)  # decoded uploads
 
     @property
     def full_name(self) -> str:

@@ -21,10 +21,11 @@ from libs.common import jobs
 from libs.common.db import analyses as analyses_db
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
+from services.worker.github_app.publish import report_back
 from services.worker.jobs.common import (
     acting_user,
     ci_platform,
-    github_token,
+    github_client,
     load_repository,
     submit_next,
 )
@@ -48,8 +49,10 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
         raise PermanentJobError("an analysis needs a commit", "bad_job")
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {job.commit_sha[:12]}")
-        token = await github_token(jc, repo)
-        stats = await fetch_tree(deps.settings, deps.http, repo, job.commit_sha, tree, token=token)
+        client = await github_client(jc, repo)
+        stats = await fetch_tree(
+            deps.settings, deps.http, repo, job.commit_sha, tree, token=None, client=client
+        )
         await jc.progress("analysing", f"analysing {stats.files} files")
         with tracer.start_as_current_span("analyze", attributes={"analysis.files": stats.files}):
             report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
@@ -104,6 +107,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
                 report.ai.total_tokens,
             ),
         )
+    reported = await report_back(jc, repo, report, row)
     ci_job = await submit_next(
         jc,
         "ci_generation",
@@ -118,6 +122,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
         "ai_status": report.ai.status,
         "ai_reason": report.ai.reason,
         "ci_generation_job_id": str(ci_job.id),
+        **reported,
     }
 
 

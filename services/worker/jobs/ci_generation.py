@@ -19,7 +19,12 @@ from libs.common.schemas import Repository
 from libs.github.errors import GitHubError
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
-from services.worker.jobs.common import ci_platform, github_token, load_repository
+from services.worker.jobs.common import (
+    ci_platform,
+    github_client,
+    github_token,
+    load_repository,
+)
 from services.worker.runner import JobContext
 
 BRANCH_PREFIX = "autodevops/ci-"
@@ -41,7 +46,10 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
 
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {row.commit_sha[:12]}")
-        await fetch_tree(deps.settings, deps.http, repo, row.commit_sha, tree, token=token)
+        client = await github_client(jc, repo)
+        await fetch_tree(
+            deps.settings, deps.http, repo, row.commit_sha, tree, token=token, client=client
+        )
         await jc.progress("generating", f"generating {platform} CI and validating it")
         with tracer.start_as_current_span("generate ci", attributes={"cigen.platform": platform}):
             generation = await asyncio.to_thread(_generate, report, tree, platform, repo)
@@ -120,7 +128,8 @@ async def _pull_request(
             "invalid_generation",
         )
     await jc.progress("pull_request", "opening a pull request")
-    client = jc.deps.github(token)
+    # The installation's client where the app is installed: the app opens the PR.
+    client = await github_client(jc, repo)
     branch = f"{BRANCH_PREFIX}{row.commit_sha[:12]}"
     base = repo.default_branch or "main"
     try:
