@@ -42,7 +42,7 @@ async def record(
     organization_id: uuid.UUID,
     repository_id: uuid.UUID,
     *,
-    analysis_id: uuid.UUID,
+    analysis_id: uuid.UUID | None,
     commit_sha: str,
     branch: str | None,
     pull_request: int | None,
@@ -149,3 +149,70 @@ async def page(
         limit,
     )
     return to_structs(rows, HistoryEntry)
+
+
+class RepoSettings(msgspec.Struct, kw_only=True):
+    badge_public: bool
+    regression_max_drop: int | None
+    regression_on_critical: bool
+
+
+async def update_settings(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    repository_id: uuid.UUID,
+    *,
+    badge_public: bool | None,
+    regression_max_drop: int | None,
+    clear_max_drop: bool,
+    regression_on_critical: bool | None,
+) -> RepoSettings | None:
+    """Change what is given (None keeps a value; `clear_max_drop` resets to the default)."""
+    row = await conn.fetchrow(
+        """
+        UPDATE repositories
+           SET badge_public = coalesce($3, badge_public),
+               regression_max_drop = CASE WHEN $5 THEN NULL
+                                          ELSE coalesce($4, regression_max_drop) END,
+               regression_on_critical = coalesce($6, regression_on_critical),
+               updated_at = now()
+         WHERE organization_id = $1 AND id = $2
+        RETURNING badge_public, regression_max_drop, regression_on_critical
+        """,
+        organization_id,
+        repository_id,
+        badge_public,
+        regression_max_drop,
+        clear_max_drop,
+        regression_on_critical,
+    )
+    return row_or_none(row, RepoSettings)
+
+
+class BadgeScore(msgspec.Struct, kw_only=True):
+    score: int
+    band: str
+
+
+async def public_badge(conn: Conn, full_name: str) -> BadgeScore | None:
+    """The newest default-branch score of a public GitHub repository whose owners made its
+    badge public; None for anything else (unknown, private, not opted in: all alike).
+
+    The one read across organizations: it returns a score and a band, nothing else.
+    """
+    row = await conn.fetchrow(
+        """
+        SELECT h.score, h.band
+          FROM repositories r
+          JOIN score_history h
+            ON h.organization_id = r.organization_id AND h.repository_id = r.id
+         WHERE r.provider = 'github' AND lower(r.full_name) = lower($1)
+           AND r.badge_public AND r.visibility = 'public' AND r.upstream_deleted_at IS NULL
+           AND h.pull_request IS NULL
+           AND (r.default_branch IS NULL OR h.branch = r.default_branch)
+         ORDER BY h.created_at DESC, h.id DESC
+         LIMIT 1
+        """,
+        full_name,
+    )
+    return row_or_none(row, BadgeScore)
