@@ -18,8 +18,9 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.github_app import FakeApps
-from tests.fakes.github_checks import FakeChecks
+from tests.fakes.github_checks import FakeChecks, paged
 from tests.fakes.github_oauth import FakeOAuth
+from tests.fakes.github_repo_api import FakeRepoApi
 from tests.fakes.github_state import FakeRepo, FakeUser, Fault, Recorded, new_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,6 +52,7 @@ class FakeGitHub:
         self.oauth = FakeOAuth(self.users)  # apps, who signs in: scripted by tests
         self.apps = FakeApps(self.users)  # the GitHub App, its installations and tokens
         self.checks = FakeChecks(self)  # diffs, check runs, code scanning uploads
+        self.repo_api = FakeRepoApi(self)  # what the API checks read
 
     # -- scripting -----------------------------------------------------------------------
     def add_user(self, login: str, token: str | None = None, **fields: Any) -> tuple[FakeUser, str]:
@@ -87,6 +89,7 @@ class FakeGitHub:
         r.add_get("/user", self._user)
         self.apps.routes(r)
         self.checks.routes(r)
+        self.repo_api.routes(r)
         base = "/repos/{owner}/{repo}"
         r.add_get(base, self._repo)
         r.add_get(base + "/branches/{branch:.+}", self._branch)
@@ -285,7 +288,7 @@ class FakeGitHub:
             if (head is None or f"{repo.owner}:{p['head']['ref']}" == head)
             and (state == "all" or p["state"] == state)
         ]
-        return web.json_response(found)
+        return paged(request, list(reversed(found)))  # newest first, as GitHub sorts
 
     async def _create_pull(self, request: web.Request) -> web.Response:
         repo = self.repo_for(request, "push")

@@ -18,14 +18,6 @@ FILES = {"README.md": "# demo\n"}
 
 
 @pytest.fixture
-def app(fake_github: FakeGitHub, session: aiohttp.ClientSession) -> GitHubApp:
-    key = fake_github.apps.create()
-    return GitHubApp(
-        session, app_id=fake_github.apps.app_id, private_key=key, api_url=fake_github.api_url
-    )
-
-
-@pytest.fixture
 def installed(fake_github: FakeGitHub) -> FakeInstallation:
     repo = fake_github.add_repo("acme/api", FILES, private=True)
     return fake_github.apps.install("acme", [repo])
