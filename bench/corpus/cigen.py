@@ -1,5 +1,6 @@
 """`python -m bench.corpus.cigen DIR [--only NAME ...] [--no-rehearse] [--json FILE]`:
-the CI generator measured on the corpus.
+the CI generator measured on the corpus. `--rows FILE...` prints the table of earlier
+`--json` files instead (the corpus measured repository by repository).
 
 For each checkout in DIR (`owner+name`, as `python -m bench.corpus checkout` leaves them,
 read-only: the rehearsal works on a throwaway copy): analyse, generate the GitHub
@@ -183,11 +184,14 @@ def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
     covered = [r for r in suites if any(j.runs_tests for j in r.jobs)]
     valid = [r for r in rows if r.status == "ok" and r.valid]
     generated = [r for r in rows if r.status == "ok"]
+    whole = passed + failed
     return [
         f"workflows valid (schema, policy, zizmor, actionlint): {len(valid)}/{len(generated)}",
         f"rehearsed test/check jobs green: {passed}/{rehearsed}"
         + (f" ({100 * passed / rehearsed:.0f} %)" if rehearsed else "")
         + f"; {partial} more passed every step that could run here; {failed} red",
+        f"jobs rehearsed whole (every step ran) green: {passed}/{whole}"
+        + (f" ({100 * passed / whole:.0f} %)" if whole else ""),
         f"repositories with a test suite that get a job running it: {len(covered)}/{len(suites)}"
         + _missing([r.repo for r in suites if r not in covered]),
         "jobs for folders that are not projects: "
@@ -197,6 +201,11 @@ def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
         + str(sum(len(r.unpinned) for r in rows))
         + _missing([f"{r.repo} {u}" for r in rows for u in r.unpinned]),
     ]
+
+
+def _row(item: dict[str, Any]) -> Row:
+    """A row back from the runner's --json file."""
+    return Row(**{**item, "jobs": [JobOutcome(**job) for job in item["jobs"]]})
 
 
 def _missing(items: list[str]) -> str:
@@ -210,11 +219,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rehearse", dest="rehearse", action="store_false")
     parser.add_argument("--step-timeout", type=float, default=900.0)
     parser.add_argument("--json", type=Path, help="also write every row here")
+    parser.add_argument(
+        "--rows", type=Path, nargs="*", default=(), help="print the table of these --json files"
+    )
     args = parser.parse_args(argv)
     marks = labels()
     rows: list[Row] = []
+    if args.rows:
+        rows = [_row(item) for path in args.rows for item in msgspec.json.decode(path.read_bytes())]
+        order = {repo.name: n for n, repo in enumerate(load())}
+        rows.sort(key=lambda row: order.get(row.repo, len(order)))
     for repo in load():
-        if args.only and repo.name not in args.only:
+        if args.rows or (args.only and repo.name not in args.only):
             continue
         row = measure(
             repo,

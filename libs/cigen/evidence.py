@@ -85,6 +85,18 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
     starts (`npm run lint` -> the lint script), to ask whether it checks with a tool."""
     runs = [c.run for p in pipelines for j in p.jobs for c in j.commands]
     bodies = [
-        line for task in tasks if any(task.run in run for run in runs) for line in task.commands
+        line
+        for task in tasks
+        if any(form in run for form in _invocations(task) for run in runs)
+        for line in task.commands
     ]
     return tuple(runs + bodies)
+
+
+def _invocations(task: Task) -> tuple[str, ...]:
+    """How CI may start a task: as recorded (`pnpm run lint`), and pnpm's, yarn's and
+    Bun's short form (`pnpm lint`)."""
+    short = f"{task.runner} {task.name}"
+    if task.runner in ("pnpm", "yarn", "bun") and task.run != short:
+        return (task.run, short)
+    return (task.run,)

@@ -2,7 +2,8 @@
 
 Starts embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set, applies
 migrations, starts the api, one worker for every queue and the scheduler as separate
-processes, prints the API URL and a fresh admin token, and stops everything on Ctrl-C.
+processes, prints the API URL and a fresh admin token (revoking the one the previous start
+printed; it expires after a week), and stops everything on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -25,7 +25,7 @@ from typing import Any
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
 from services.cli.db import run_migrations
 from services.cli.serve import service_command
-from services.cli.tokens import create_admin_token
+from services.cli.tokens import replace_dev_token
 
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -103,10 +103,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  REDIS_URL={env['REDIS_URL']}")
         applied = asyncio.run(run_migrations(env["DATABASE_URL"]))
         print(f"migrations applied: {', '.join(applied)}" if applied else "database up to date")
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        token = asyncio.run(
-            create_admin_token(env["DATABASE_URL"], "admin", "default", f"make run {stamp}")
-        )
+        token, expires = asyncio.run(replace_dev_token(env["DATABASE_URL"]))
         for service in ("api", "worker", "scheduler"):
             procs.append(
                 subprocess.Popen(service_command(service), env=env, preexec_fn=_die_with_parent)
@@ -119,7 +116,8 @@ def _run(args: argparse.Namespace) -> int:
         print(
             "\n"
             f"  AutoDevOps is ready: {url}\n"
-            f"  admin API token (shown once): {token}\n\n"
+            f"  admin API token (shown once; replaces the previous `make run` one, "
+            f"expires {expires:%Y-%m-%d %H:%M} UTC): {token}\n\n"
             f"  try: curl -H 'Authorization: Bearer {token}' {url}/v1/repos\n"
             "  Ctrl-C stops every process started here; data stays in "
             f"{data_dir}\n",

@@ -95,3 +95,21 @@ def test_a_scan_whose_stderr_is_not_a_terminal_is_quiet(tmp_path: Path) -> None:
     )
     assert done.stderr == ""
     assert "score" in done.stdout
+
+
+def _subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                found.append((f"{prefix}{name}", helps.get(name)))
+                found += _subcommands(sub, f"{prefix}{name} ")
+    return found
+
+
+def test_every_command_and_action_has_a_one_line_description() -> None:
+    found = _subcommands(build_parser())
+    assert {"token create", "token list", "token revoke"} <= {name for name, _ in found}
+    missing = [name for name, text in found if not text or "\n" in text]
+    assert missing == []

@@ -28,6 +28,9 @@ TARGET_PURPOSES: dict[str, Purpose] = {
     "format": "format",
     "build": "build",
 }
+# a script body that only starts a script of the repository: `script/test`, `sh ./x.sh`
+_SCRIPT_FILE = re.compile(r"^(?:(?:ba)?sh\s+)?(?:\./)?([\w-]+(?:/[\w.-]+)+|[\w-]+\.sh)$")
+MAX_SCRIPT_LINES = 40
 MAX_TASKS = 200  # per file: enough for any hand-written runner, bounded for generated ones
 _MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*(::?)(?!=)\s*([^=;]*?)\s*(?:;(.*))?$")
 # a target a person runs: no special (.PHONY) or suffix (.c.o) rule, pattern or variable
@@ -319,3 +322,19 @@ def script_lines(content: str, section: str) -> dict[str, int]:
             offset = start.end() - 1 + match.start()
             found.setdefault(match.group(1), content.count("\n", 0, offset) + 1)
     return found
+
+
+def script_file_lines(project: Project, body: str) -> tuple[str, ...]:
+    """The commands of the repository script a task only starts (GitHub's "scripts to
+    rule them all": `"test": "script/test"`), so what the task needs is seen: its lines
+    without comments, blanks and shell options, at most MAX_SCRIPT_LINES."""
+    match = _SCRIPT_FILE.match(body.strip())
+    path = project.file(match.group(1)) if match else None
+    if path is None:
+        return ()
+    lines = []
+    for line in (project.tree.read_text(path) or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "set ")):
+            lines.append(line)
+    return tuple(lines[:MAX_SCRIPT_LINES])

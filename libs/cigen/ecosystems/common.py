@@ -199,7 +199,28 @@ class Draft:
         formatter too: where its CI does not, its code is often not formatted (elysia has
         a .prettierrc and 69 files prettier would rewrite). Without CI, it runs."""
         found = _FORMATTERS.search(item.run) if item.purpose == "format" else None
-        if not self.ci or found is None or any(found.group(0) in run for run in self.ci):
+        if found is None:
+            return True
+        own = next(
+            (
+                c.run
+                for c in self.sub.commands
+                if c.purpose != "format"
+                and safe_command(c.run)
+                and not c.run.startswith(_MISSING_RUNNERS)
+                and any(found.group(0) in r for r in self.recipe(c.run))
+            ),
+            None,
+        )
+        if own is not None:
+            # ofetch's lint script runs `prettier -c src test examples`: ours would check
+            # more than the project formats (its changelog)
+            self.notes.append(
+                f"{self.where()}: no `{item.run}` step: the repository's `{own}` runs "
+                f"{found.group(0)} on what it chooses"
+            )
+            return False
+        if not self.ci or any(found.group(0) in run for run in self.ci):
             return True
         self.notes.append(
             f"{self.where()}: no `{item.run}` step: the repository's CI does not check "

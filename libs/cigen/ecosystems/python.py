@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from libs.analysis.report import Fact
@@ -18,6 +20,7 @@ from libs.cigen.ecosystems.python_install import (
     pip_step,
     task_runners,
 )
+from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("uv", "poetry", "pdm", "pipenv", "hatch", "pip")
@@ -34,6 +37,8 @@ _TOOLS: dict[str, tuple[Purpose, str]] = {
 }
 _RUFF_REPLACES = ("black", "isort", "flake8")
 PRE_COMMIT = "SKIP=no-commit-to-branch pre-commit run --all-files"
+# a CI line that runs mypy on named paths: `mypy src tests`, `uv run mypy --strict pkg`
+_CI_MYPY = re.compile(r"(?:^|\s)(mypy(?:\s+[\w./=-]+)+)$")
 
 
 def plan(draft: Draft) -> Job:
@@ -42,11 +47,13 @@ def plan(draft: Draft) -> Job:
     lockfiles = locked_files(draft, manager)
     prefix = RUN_PREFIX.get(manager, "")
     checks, missing = _checks(draft, manager)
+    commands = {name: _check_command(draft, fact, _TOOLS[name][1]) for name, fact in checks.items()}
+    checks = {name: fact for name, fact in checks.items() if commands[name]}
     groups = extra_groups(draft, manager, checks)
     defaults = install(draft, manager, lockfiles, checks, groups)
-    for tool, (purpose, command) in _TOOLS.items():
+    for tool, (purpose, _default) in _TOOLS.items():
         if tool in checks:
-            defaults.append(step(purpose, prefix + _check_command(checks[tool], command)))
+            defaults.append(step(purpose, prefix + str(commands[tool])))
     defaults.extend(_pre_commit(draft, manager, prefix, missing))
     defaults.extend(_tests(draft, manager, prefix))
     steps = [_in_environment(s, prefix) for s in assemble(draft, defaults)]
@@ -109,11 +116,27 @@ def _wanted(draft: Draft, fact: Fact) -> bool:
     return bool(development)
 
 
-def _check_command(fact: Fact, command: str) -> str:
+def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
     """mypy on what its configuration names, when it names something (bare `mypy` reads
-    `files`/`packages`/`modules` from there), not on the whole tree."""
-    if fact.name == "mypy" and fact.targets:
-        return "mypy"
+    `files`/`packages`/`modules` from there); else on what the repository's CI runs it
+    on (`mypy sqlite_utils tests`). A configuration that names nothing, in a repository
+    whose CI never runs mypy, is no promise that the tree type-checks (more-itertools
+    configures mypy for its stubs; `mypy .` reports its tests): no step, and a note."""
+    if fact.name != "mypy":
+        return command
+    if fact.targets or any(c.purpose == "typecheck" for c in draft.sub.commands):
+        return "mypy"  # (the repository's own typecheck command takes the step's place)
+    for run in draft.ci:
+        for line in run.splitlines():
+            found = _CI_MYPY.search(line.strip())
+            if found and safe_command(found.group(1)):
+                return found.group(1)
+    if draft.ci and not any("mypy" in run for run in draft.ci):
+        draft.notes.append(
+            f"{draft.where()}: no mypy step: its configuration ({fact.source}) names no "
+            "files, and no command of the repository's CI runs it"
+        )
+        return None
     return command
 
 

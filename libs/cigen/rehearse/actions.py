@@ -303,9 +303,20 @@ def _npm_for(node_version: str, job: JobTools) -> tuple[Path, str]:
     if major >= 24 or (major == 22 and minor >= 9) or (major == 20 and minor >= 17) or major == 23:
         if (SYSTEM_NPM / "npm-cli.js").exists():
             return SYSTEM_NPM, "this machine's npm"
-    line = {14: "6", 16: "8"}.get(major, "10")
+    line = npm_line(major, minor)
     version = job.cache.npm_resolve("npm", f"^{line}")
     return job.cache.npm("npm", version) / "bin", f"npm {version} from npm"
+
+
+def npm_line(major: int, minor: int) -> str:
+    """The npm major line a Node.js release shipped with (what setup-node brings): npm 10
+    refuses to run below Node.js 18.17, npm 9 below 14.17."""
+    if major <= 14:
+        return "6"
+    if major <= 17:
+        return {15: "7"}.get(major, "8")
+    oldest_for_10 = {18: 17, 19: 99, 20: 5}.get(major, 0)
+    return "9" if minor < oldest_for_10 else "10"
 
 
 def _pnpm(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
@@ -356,12 +367,16 @@ def _go(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
     if not spec and inputs.get("go-version-file"):
         found = _version_file(job.workspace / inputs["go-version-file"], "go")
         spec = found[0] if found else ""
-    if not spec or spec in ("stable", "oldstable"):
-        raise Missing(f"Go {spec or '(unspecified)'}: the rehearsal needs a version number")
-    runtime, note = tc.pick(spec, list(tc.gos()), allow_other_minor=job.allow_other_minor)
+    spec = spec.removeprefix("go") or "stable"  # setup-go without a version: the runner's Go
+    local = [r for r in tc.gos() if tc.matches(spec, r.version)]
+    if local:
+        runtime, note = max(local, key=lambda r: tc.version_key(r.version)), ""
+    else:
+        runtime, note = job.cache.go(spec, allow_other_minor=job.allow_other_minor)
+    gopath = job.tools / "gopath"  # the job's modules; the build cache stays shared
     return Setup(
-        path=[runtime.home / "bin"],
-        env={"GOROOT": str(runtime.home), "GOTOOLCHAIN": "local"},
+        path=[runtime.home / "bin", gopath / "bin"],
+        env={"GOROOT": str(runtime.home), "GOTOOLCHAIN": "local", "GOPATH": str(gopath)},
         outputs={"go-version": runtime.version},
         note=f"Go {runtime.version} ({runtime.origin})" + (f": {note}" if note else ""),
     )

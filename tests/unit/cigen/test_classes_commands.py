@@ -54,6 +54,27 @@ def test_a_polyglot_folder_runs_each_script_in_its_own_ecosystem_job(tmp_path: P
     ) in polyglot.notes
 
 
+def test_a_script_that_starts_a_repository_script_needing_ruby_stays_out(
+    tmp_path: Path,
+) -> None:
+    """opensource.guide: `"test": "script/test"`, and script/test builds the Jekyll site
+    with `bundle exec`. The Node.js job never installs the gems: the script's commands
+    are read, and `npm test` is left to the job that has Ruby."""
+    files = {
+        "package.json": json.dumps({"scripts": {"test": "script/test", "lint": "eslint ."}}),
+        "package-lock.json": "{}",
+        ".eslintrc.json": "{}",
+        "script/test": "#!/bin/bash\nset -e\nbundle exec jekyll build\nnpx mocha\n",
+        "Gemfile": "source 'https://rubygems.org'\ngem 'jekyll'\n",
+        "Gemfile.lock": "GEM\n",
+        "app.js": "console.log(1)\n" * 50,
+    }
+    guide = generated(tmp_path, files)
+    assert "npm test" not in guide.runs("node")
+    assert "npm run lint" in guide.runs("node")
+    assert any("its recipe runs `bundle exec jekyll build`" in note for note in guide.notes)
+
+
 def test_make_targets_run_in_the_main_languages_job(tmp_path: Path) -> None:
     """fzf: a Go program with a Gemfile for its Ruby test helpers. `make test` runs in the
     Go job (Go is the main language), not again in the Ruby one."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from libs.analysis.report import CiCommand, CiJob, Pipeline, Task
+from libs.cigen.evidence import ci_commands
 from tests.unit.cigen.fixtures import generated
 
 PYPROJECT = '[project]\nname = "pkg"\n[dependency-groups]\ndev = ["pytest>=8"]\n'
@@ -183,3 +185,47 @@ def test_a_format_script_whose_body_checks_runs(tmp_path: Path) -> None:
     runs = generated(tmp_path, files).runs("node")
     assert "npm run format" in runs
     assert "npx --no-install prettier --check ." not in runs
+
+
+def test_no_formatter_check_where_the_repositorys_lint_script_runs_it(tmp_path: Path) -> None:
+    """ofetch: `"lint": "eslint . && prettier -c src test"`, run by its CI as `pnpm lint`.
+    Our `prettier --check .` beside it checked its changelog too, which it never
+    formats; the lint script checks what the project chose."""
+    package = {
+        "scripts": {"lint": "eslint . && prettier -c src test", "test": "vitest run"},
+        "devDependencies": {"prettier": "^3", "eslint": "^9", "vitest": "^3"},
+    }
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pnpm lint\n"
+    files = {
+        "package.json": json.dumps(package),
+        "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+        ".prettierrc": "{}",
+        "eslint.config.mjs": "export default []\n",
+        ".github/workflows/ci.yml": ci,
+    }
+    result = generated(tmp_path, files)
+    assert "pnpm run lint" in result.runs("node")
+    assert not [run for run in result.runs("node") if "prettier" in run]
+    assert any("`pnpm run lint` runs prettier" in note for note in result.notes)
+
+
+def test_ci_that_starts_a_script_by_its_short_name_reads_its_body() -> None:
+    """`pnpm lint` in CI is the `lint` script, recorded as `pnpm run lint`: its body
+    (`prettier -c src`) is what the CI checks with."""
+    job = CiJob(name="t", commands=[CiCommand(run="pnpm lint", kind="lint")])
+    pipeline = Pipeline(system="github_actions", path=".github/workflows/ci.yml", jobs=[job])
+    lint = Task(
+        runner="pnpm",
+        name="lint",
+        run="pnpm run lint",
+        source="package.json",
+        commands=("prettier -c src",),
+    )
+    unused = Task(
+        runner="pnpm",
+        name="fmt",
+        run="pnpm run fmt",
+        source="package.json",
+        commands=("prettier -w .",),
+    )
+    assert ci_commands([pipeline], [lint, unused]) == ("pnpm lint", "prettier -c src")

