@@ -16,6 +16,7 @@ from services.api.http import keys
 from services.api.http.body import decode, decode_query, json_response, path_uuid
 from services.api.http.errors import Forbidden, NotFound, ValidationFailed
 from services.api.http.spec import operation
+from services.api.views import ListOf
 
 routes = web.RouteTableDef()
 
@@ -24,7 +25,8 @@ Sha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{7,40}$")]
 
 class HistoryQuery(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
-    cursor: Annotated[int, msgspec.Meta(ge=1)] | None = None  # next_cursor of the last page
+    # The previous page's next_cursor.
+    cursor: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}$")] | None = None
     since: dt.datetime | None = None  # entries at or after (ISO 8601, with a zone)
     until: dt.datetime | None = None  # entries before
     commit: Sha | None = None  # entries of one commit (a prefix of 7+ hex digits)
@@ -56,11 +58,6 @@ class HistoryEntryView(msgspec.Struct, kw_only=True):
         )
 
 
-class HistoryPage(msgspec.Struct, kw_only=True):
-    items: list[HistoryEntryView]
-    next_cursor: int | None  # pass as `cursor` for the next (older) page; null at the end
-
-
 class SettingsChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     badge_public: bool | None = None
     # Points the score may drop before a push is a regression; null: REGRESSION_MAX_DROP.
@@ -80,7 +77,7 @@ class SettingsChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         "`next_cursor`); narrow with `since`/`until` (ISO 8601) or `commit`."
     ),
     query=HistoryQuery,
-    responses={200: HistoryPage},
+    responses={200: ListOf[HistoryEntryView]},
     errors=(NotFound, ValidationFailed),
 )
 async def history(request: web.Request) -> web.Response:
@@ -96,7 +93,7 @@ async def history(request: web.Request) -> web.Response:
             who.organization_id,
             repo.id,
             limit=query.limit + 1,
-            cursor=query.cursor,
+            cursor=int(query.cursor) if query.cursor else None,
             since=query.since,
             until=query.until,
             commit=query.commit,
@@ -104,9 +101,9 @@ async def history(request: web.Request) -> web.Response:
     more = len(entries) > query.limit
     shown = entries[: query.limit]
     return json_response(
-        HistoryPage(
+        ListOf(
             items=[HistoryEntryView.of(e) for e in shown],
-            next_cursor=shown[-1].id if more and shown else None,
+            next_cursor=str(shown[-1].id) if more and shown else None,
         )
     )
 
