@@ -42,6 +42,7 @@ class FakeGitHub:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     rate_remaining: int = 5000
+    not_modified: int = 0  # conditional GETs answered 304
     api_prefix: str = ""  # "/api/v3" serves the REST API where GitHub Enterprise does
     url: str = ""  # the web host: GITHUB_OAUTH_URL
     _downloads: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -148,7 +149,13 @@ class FakeGitHub:
         if user is not None:
             request[USER_KEY] = user
         response = await handler(request)
-        self.rate_remaining = max(self.rate_remaining - 1, 0)
+        etag = _etag(request, response)
+        if etag is not None and etag == request.headers.get("If-None-Match"):
+            # GitHub: an authorized conditional request answered 304 costs no rate limit.
+            response = web.Response(status=304, headers={"ETag": etag})
+            self.not_modified += 1
+        else:
+            self.rate_remaining = max(self.rate_remaining - 1, 0)
         response.headers["X-RateLimit-Limit"] = "5000"
         response.headers["X-RateLimit-Remaining"] = str(self.rate_remaining)
         response.headers["X-RateLimit-Reset"] = "4102444800"
@@ -342,6 +349,18 @@ class FakeGitHub:
         repo = self.repo_for(request, "admin")
         repo.hooks.remove(_find_hook(repo, request.match_info["hook_id"]))
         return web.Response(status=204)
+
+
+def _etag(request: web.Request, response: web.StreamResponse) -> str | None:
+    """GitHub's weak ETag of a successful GET's JSON body; None for anything else."""
+    if request.method != "GET" or response.status != 200 or not isinstance(response, web.Response):
+        return None
+    body = response.body
+    if not isinstance(body, bytes):
+        return None
+    etag = f'W/"{hashlib.sha256(body).hexdigest()[:40]}"'
+    response.headers["ETag"] = etag
+    return etag
 
 
 def _public_hook(hook: dict[str, Any]) -> dict[str, Any]:

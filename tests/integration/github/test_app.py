@@ -152,3 +152,21 @@ async def test_a_primary_limit_at_zero_waits_for_the_reset(
     with pytest.raises(RateLimited):
         await client.get_branch("acme/api", "main")
     assert fake_github.calls("GET", "/repos/acme/api/branches") == []
+
+
+async def test_repeated_reads_are_conditional_and_free(
+    app: GitHubApp, installed: FakeInstallation, fake_github: FakeGitHub
+) -> None:
+    client = app.client(installed.id)
+    first = await client.get_repo("acme/api")
+    spent = fake_github.rate_remaining
+    again = await client.get_repo("acme/api")
+    assert again == first
+    assert fake_github.not_modified == 1
+    assert fake_github.rate_remaining == spent  # a 304 costs nothing
+    (_, second) = fake_github.calls("GET", "/repos/acme/api")
+    assert second.path == "/repos/acme/api"
+    # A change is a full answer again.
+    fake_github.repos["acme/api"].topics = ["changed"]
+    assert (await client.get_repo("acme/api")).topics == ["changed"]
+    assert fake_github.not_modified == 1
