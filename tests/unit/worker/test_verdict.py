@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from libs.analysis import scoring
 from libs.analysis.report import Report, Score, SecretFinding, SecretsResult
 from libs.common.db.score_history import HistoryEntry, RegressionRule
 from services.worker.github_app import verdict
@@ -21,8 +22,10 @@ def report(score: int, *critical_paths: str) -> Report:
         )
         for path in critical_paths
     ]
-    band = "good" if score >= 75 else "fair" if score >= 50 else "poor"
-    return Report(score=Score(overall=score, band=band), secrets=SecretsResult(findings=findings))
+    return Report(
+        score=Score(overall=score, band=scoring.band(score)),
+        secrets=SecretsResult(findings=findings),
+    )
 
 
 def entry(score: int, critical: list[str] | None = None) -> HistoryEntry:
