@@ -131,3 +131,19 @@ async def unregister_repositories(
         names,
     )
     return len(deleted) + len(detached)
+
+
+async def covering(conn: Conn, organization_id: uuid.UUID, full_name: str) -> int | None:
+    """The organization's active installation that was given `full_name`, if any (for a
+    repository a person registered before or beside the app)."""
+    found: int | None = await conn.fetchval(
+        """
+        SELECT installation_id FROM github_installations
+         WHERE organization_id = $1 AND status = 'active'
+           AND EXISTS (SELECT 1 FROM unnest(repositories) AS r WHERE lower(r) = lower($2))
+         ORDER BY updated_at DESC LIMIT 1
+        """,
+        organization_id,
+        full_name,
+    )
+    return found

@@ -29,6 +29,7 @@ from libs.github.checks import (
 from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError, NotFound, NotInstalled, RateLimited
 from services.worker.github_app import verdict
+from services.worker.jobs.common import installation_of
 from services.worker.runner import JobContext
 
 log = structlog.get_logger(__name__)
@@ -82,9 +83,9 @@ async def report_back(
                 "new_critical": regressed.new_critical,
             },
         )
-    app = deps.github_app
-    if app is not None and repo.installation_id is not None and repo.provider == "github":
-        client = app.client(repo.installation_id)
+    app, installation = deps.github_app, await installation_of(jc, repo)
+    if app is not None and installation is not None:
+        client = app.client(installation)
         result["check_run"] = await _post(jc, client, repo, report, row, baseline, regressed)
         deps.metrics.github_check_runs.labels(result["check_run"]["status"]).inc()
     return result

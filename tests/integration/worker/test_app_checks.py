@@ -15,6 +15,7 @@ from libs.common import jobs
 from libs.common.config import SecretStr, Settings
 from libs.common.db import installations as installations_db
 from libs.common.db import jobs as jobs_db
+from libs.common.db import repos as repos_db
 from libs.common.redis import events, keys, streams
 from libs.common.schemas import Job
 from services.worker.arq_workers import build_worker, stop_worker
@@ -188,3 +189,37 @@ async def test_an_uninstalled_app_fails_the_job_once(
     assert done.error is not None
     assert "not installed" in done.error
     assert shop.check_runs == []
+
+
+async def test_a_repository_a_person_registered_is_read_by_the_installation_given_it(
+    deps: Deps,
+    db: asyncpg.Connection,
+    tenant: Tenant,
+    shop: FakeRepo,
+    installation: FakeInstallation,
+) -> None:
+    person, _ = await repos_db.create_repository(
+        db,
+        tenant.organization_id,
+        provider="github",
+        full_name="acme/shop",
+        clone_url="https://github.com/acme/shop.git",
+        created_by=tenant.user_id,  # who has no GitHub token stored: only the app can read it
+    )
+    await installations_db.upsert_installation(
+        db,
+        installation.id,
+        account_login="acme",
+        account_type="Organization",
+        status="active",
+        added=["acme/shop"],
+    )
+    await db.execute(
+        "UPDATE github_installations SET organization_id = $1 WHERE installation_id = $2",
+        tenant.organization_id,
+        installation.id,
+    )
+    done = await analyse(deps, tenant, person.id, shop.branches["main"])
+    assert done.status == "succeeded", done.error
+    (run,) = shop.check_runs
+    assert run["app"]["slug"] == "autodevops-test"
