@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +115,30 @@ def test_every_command_and_action_has_a_one_line_description() -> None:
     assert {"token create", "token list", "token revoke"} <= {name for name, _ in found}
     missing = [name for name, text in found if not text or "\n" in text]
     assert missing == []
+
+
+def test_make_run_says_in_one_line_that_the_api_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(port),
+            "DATA_DIR": str(tmp_path / "data"),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", "dev"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"127.0.0.1:{port} is already in use (another `make run`?); stop it or set API_PORT\n"
+    )
+    assert not (tmp_path / "data").exists()  # nothing was started

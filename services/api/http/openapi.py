@@ -21,6 +21,10 @@ OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{name}"
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
+# Path parameters are ids (UUIDs) but for these.
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "slug": {"type": "string", "pattern": "^[a-z0-9-]+$", "maxLength": 64},
+}
 
 
 class ProblemDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -177,7 +181,7 @@ def _parameters(path: str, op: Operation, components: dict[str, Any]) -> list[di
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "format": "uuid"},
+            "schema": _PATH_SCHEMAS.get(name, {"type": "string", "format": "uuid"}),
         }
         for name in _PATH_PARAM.findall(path)
     ]

@@ -33,7 +33,7 @@ DESCRIPTION = (
     "A `text/event-stream`. Each event's `id` is its Redis stream entry id; reconnect with "
     "`Last-Event-ID` (or `?last_event_id=`) to continue after it with no gap and no "
     "duplicate. Event types are the job event types (started, progress, retrying, "
-    "succeeded, failed; a job waiting in its queue has none yet), `resync` when events "
+    "succeeded, failed, cancelled; a job waiting in its queue has none yet), `resync` when events "
     "after your id were already discarded or your id is not one of this stream's "
     "(refetch state, then keep reading), and `end` when a finished job's stream has "
     "expired. Comment lines (`: keep-alive`) arrive when the stream is idle. Resuming "

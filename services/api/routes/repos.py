@@ -84,8 +84,9 @@ async def get_repository(request: web.Request) -> web.Response:
     "Remove a repository with its jobs, analyses and CI configurations",
     tags=("repositories",),
     description=(
-        "Its webhook on GitHub stays until you delete it there; deliveries for a "
-        "repository no longer registered are recorded and ignored."
+        "Its webhook on GitHub stays until you delete it there; its deliveries then fail "
+        "the signature check (the secret went with the registration) or, signed with "
+        "GITHUB_WEBHOOK_SECRET, are recorded as ignored."
     ),
     responses={204: None},
     errors=(NotFound,),
