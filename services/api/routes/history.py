@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated
 
@@ -21,14 +22,42 @@ from services.api.views import ListOf
 routes = web.RouteTableDef()
 
 Sha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{7,40}$")]
+_INSTANT = (
+    r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d)"
+    r"(?::([0-5]\d)(?:\.\d{1,6})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+)
+Instant = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=_INSTANT,
+        description="An RFC 3339 instant with its zone, e.g. 2026-01-31T00:00Z",
+    ),
+]
+
+
+def instant(text: str | None) -> dt.datetime | None:
+    """The moment an Instant names. A day past its month's end rolls over (2026-02-30 is
+    March 2nd): the pattern admits it, so the API takes it."""
+    match = re.match(_INSTANT, text or "")
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, zone = match.groups()
+    offset = dt.timedelta()
+    if zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        offset = sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    start = dt.datetime(
+        int(year), int(month), 1, int(hour), int(minute), int(second or 0), tzinfo=dt.UTC
+    )
+    return start + dt.timedelta(days=int(day) - 1) - offset
 
 
 class HistoryQuery(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
     # The previous page's next_cursor.
     cursor: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}$")] | None = None
-    since: dt.datetime | None = None  # entries at or after (ISO 8601, with a zone)
-    until: dt.datetime | None = None  # entries before
+    since: Instant | None = None  # entries at or after
+    until: Instant | None = None  # entries before
     commit: Sha | None = None  # entries of one commit (a prefix of 7+ hex digits)
 
 
@@ -74,7 +103,7 @@ class SettingsChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     description=(
         "Each analysis's score, band and category scores, newest first, with whether it "
         "broke the regression rule. Page with `cursor` (the previous page's "
-        "`next_cursor`); narrow with `since`/`until` (ISO 8601) or `commit`."
+        "`next_cursor`); narrow with `since`/`until` (RFC 3339 instants with a zone) or `commit`."
     ),
     query=HistoryQuery,
     responses={200: ListOf[HistoryEntryView]},
@@ -82,9 +111,6 @@ class SettingsChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 )
 async def history(request: web.Request) -> web.Response:
     query = decode_query(request, HistoryQuery)
-    for moment in (query.since, query.until):
-        if moment is not None and moment.tzinfo is None:
-            raise ValidationFailed("since and until need a time zone (e.g. 2026-01-01T00:00Z).")
     who = keys.principal(request)
     repo = await registration.get(request.app[keys.POOL], who, path_uuid(request))
     async with request.app[keys.POOL].acquire() as conn:
@@ -94,8 +120,8 @@ async def history(request: web.Request) -> web.Response:
             repo.id,
             limit=query.limit + 1,
             cursor=int(query.cursor) if query.cursor else None,
-            since=query.since,
-            until=query.until,
+            since=instant(query.since),
+            until=instant(query.until),
             commit=query.commit,
         )
     more = len(entries) > query.limit

@@ -58,7 +58,7 @@ async def test_history_pages_newest_first(
 
     one = await (await client.get(f"{url}?commit={'2' * 12}", headers=tenant.headers)).json()
     assert [e["score"] for e in one["items"]] == [70]
-    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     none = await client.get(url, params={"since": later}, headers=tenant.headers)
     assert (await none.json())["items"] == []
 
@@ -69,6 +69,10 @@ async def test_history_pages_newest_first(
     assert "limit" in (await bad.text())
     naive = await client.get(url, params={"since": "2026-01-01T00:00:00"}, headers=tenant.headers)
     assert naive.status == 400
+    zoned = await client.get(
+        url, params={"until": "2000-02-30T01:00+02:00"}, headers=tenant.headers
+    )
+    assert (await zoned.json())["items"] == []
 
 
 async def test_settings_and_the_badge(
