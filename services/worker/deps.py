@@ -19,9 +19,9 @@ from libs.common.db import credentials
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
+from libs.common.redis.github_waits import RedisRateGate
 from libs.github.app import GitHubApp
 from libs.github.client import GitHubClient
-from libs.github.ratelimit import RedisRateGate
 
 SHM = "/dev/shm"
 

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from libs.common.redis.github_waits import RedisRateGate
 from libs.github.app import GitHubApp
 from libs.github.errors import NotFound, NotInstalled, RateLimited
-from libs.github.ratelimit import RedisRateGate
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_app import FakeInstallation
 

@@ -1,4 +1,7 @@
-"""The waits GitHub asked for, in Redis: every replica holds back for the same principal."""
+"""The waits GitHub asked for, in Redis: every replica holds back for the same principal.
+
+A `libs.github.transport.RateGate` (structurally: nothing of libs/github is imported).
+"""
 
 from __future__ import annotations
 
