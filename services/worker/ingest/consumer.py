@@ -247,7 +247,7 @@ class IngestConsumer:
         if entry is None:
             return
         try:
-            async with self.deps.pool.acquire() as conn:
+            async with self.deps.pool.acquire() as conn, conn.transaction():
                 await deliveries_db.begin_delivery(
                     conn, entry.hook_id, entry.delivery, entry.event, entry.action
                 )
