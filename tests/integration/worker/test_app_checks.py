@@ -17,7 +17,7 @@ from libs.common.db import installations as installations_db
 from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
 from libs.common.redis import events, keys, streams
-from libs.common.schemas import Job
+from libs.common.schemas import Job, JobKind
 from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
 from tests.conftest import Tenant
@@ -72,6 +72,14 @@ async def repository_id(
     return repo_id
 
 
+async def run(deps: Deps, kind: JobKind) -> None:
+    worker = build_worker(deps.settings, deps, kind, burst=True, poll_delay=0)
+    try:
+        await worker.main()
+    finally:
+        await stop_worker(worker)
+
+
 async def analyse(
     deps: Deps, tenant: Tenant, repository_id: uuid.UUID, commit: str, **params: object
 ) -> Job:
@@ -86,11 +94,7 @@ async def analyse(
         commit_sha=commit,
         params={"branch": "main", **params},
     )
-    worker = build_worker(deps.settings, deps, "analysis", burst=True, poll_delay=0)
-    try:
-        await worker.main()
-    finally:
-        await stop_worker(worker)
+    await run(deps, "analysis")
     async with deps.pool.acquire() as conn:
         done = await jobs_db.get_job(conn, tenant.organization_id, job.id)
     assert done is not None
@@ -223,3 +227,29 @@ async def test_a_repository_a_person_registered_is_read_by_the_installation_give
     assert done.status == "succeeded", done.error
     (run,) = shop.check_runs
     assert run["app"]["slug"] == "autodevops-test"
+
+
+async def test_the_ci_pull_request_is_opened_by_the_app(
+    deps: Deps, tenant: Tenant, fake_github: FakeGitHub, shop: FakeRepo, repository_id: uuid.UUID
+) -> None:
+    project = {
+        **PROJECT,
+        "pyproject.toml": (
+            '[project]\nname = "shop"\nrequires-python = ">=3.12"\n'
+            'dependencies = ["fastapi>=0.110"]\n\n[tool.pytest.ini_options]\n'
+            'testpaths = ["tests"]\n'
+        ),
+        ".python-version": "3.12\n",
+        "uv.lock": "version = 1\n",
+        "tests/test_app.py": "def test_ok():\n    assert True\n",
+    }
+    head = shop.commit(project)
+    done = await analyse(deps, tenant, repository_id, head, open_pull_request=True)
+    assert done.status == "succeeded", done.error
+    await run(deps, "ci_generation")
+    (pull,) = shop.pulls
+    assert pull["base"]["ref"] == "main"
+    (opened,) = fake_github.calls("POST", "/repos/acme/shop/pulls")
+    assert opened.login == fake_github.apps.bot
+    assert opened.authorization is not None
+    assert opened.authorization.startswith("token ghs_")
