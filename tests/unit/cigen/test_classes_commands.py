@@ -114,3 +114,15 @@ def test_a_node_job_whose_scripts_call_bun_sets_up_bun(tmp_path: Path) -> None:
     node = generated(tmp_path, files)
     assert node.step("node", "oven-sh/setup-bun")["with"]["bun-version"] == "1.4.5"
     assert "npm test" in node.runs("node")
+
+
+def test_a_bun_line_or_range_installs_an_exact_bun(tmp_path: Path) -> None:
+    """`.bun-version` says `1.2` (or engines a range): setup-bun would take whatever
+    release is newest the day the job runs; the job installs one exact, vetted Bun."""
+    package = {"scripts": {"test": "vitest --run"}, "devDependencies": {"vitest": "^3"}}
+    files = {"package.json": json.dumps(package), "bun.lock": "{}", ".bun-version": "1.2\n"}
+    bun = generated(tmp_path, files)
+    assert bun.step("bun", "oven-sh/setup-bun")["with"]["bun-version"] == "1.4.5"
+    exact = dict(files, **{".bun-version": "1.2.3\n"})
+    kept = generated(tmp_path / "exact", exact)
+    assert kept.step("bun", "oven-sh/setup-bun")["with"]["bun-version"] == "1.2.3"
