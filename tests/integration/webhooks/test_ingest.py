@@ -6,12 +6,10 @@ import asyncio
 import dataclasses
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import msgspec
-import pytest
 from redis.asyncio import Redis
 
 from libs.common.config import Settings
@@ -28,13 +26,6 @@ from tests.integration.webhooks.conftest import (
     repo_with_secret,
     seen_key,
 )
-
-
-@pytest.fixture
-async def deps(hook_settings: Settings) -> AsyncIterator[Deps]:
-    made = await Deps.create(hook_settings)
-    yield made
-    await made.close()
 
 
 def consumer(deps: Deps, name: str = "c1") -> IngestConsumer:
@@ -221,30 +212,6 @@ async def test_repository_events_keep_names_and_state_current(
     await drain(consumer(deps))
     gone = await db.fetchval("SELECT upstream_deleted_at FROM repositories WHERE id = $1", repo_id)
     assert gone is not None
-
-
-async def test_installations_are_kept(hooks: Client, deps: Deps, db: asyncpg.Connection) -> None:
-    created = {
-        "action": "created",
-        "installation": {"id": 31, "account": {"login": "octo", "type": "Organization"}},
-        "repositories": [{"full_name": "octo/app"}],
-    }
-    removed = {
-        "action": "removed",
-        "installation": {"id": 31, "account": {"login": "octo", "type": "Organization"}},
-        "repositories_added": [{"full_name": "octo/lib"}],
-        "repositories_removed": [{"full_name": "octo/app"}],
-    }
-    await deliver(hooks, Delivery(body_of(created), event="installation", delivery="i1"))
-    await drain(consumer(deps))
-    await deliver(
-        hooks, Delivery(body_of(removed), event="installation_repositories", delivery="i2")
-    )
-    await drain(consumer(deps))
-    row = await db.fetchrow("SELECT * FROM github_installations WHERE installation_id = 31")
-    assert row is not None
-    assert (row["account_login"], row["status"]) == ("octo", "active")
-    assert row["repositories"] == ["octo/lib"]
 
 
 async def test_a_crashed_consumers_entries_are_processed(
