@@ -3,9 +3,10 @@
 Starts the api as its own process (on embedded PostgreSQL and Valkey unless DATABASE_URL
 / REDIS_URL are set), fills one organization with `--repos` repositories and `--analyses`
 analyses spread over them (each with a full report: checks, secrets, workflow findings,
-recommendations, stack), a generated workflow and 5,000 jobs, signs in as the dashboard
-does, and requests every page one at a time. The time is measured at the client on
-loopback, so it includes the server's whole work on the page (and a little more).
+recommendations, stack; and its score-history entry), a generated workflow and 5,000
+jobs, signs in as the dashboard does, and requests every page one at a time. The time is
+measured at the client on loopback, so it includes the server's whole work on the page
+(and a little more); the api's CPU per request is printed beside it.
 
     python -m bench.dashboard_pages [--repos 500] [--analyses 20000] [--requests 40]
 
@@ -161,6 +162,17 @@ async def seed(database_url: str, repos: int, analyses: int) -> tuple[str, list[
             repo_ids,
             body,
             analyses,
+        )
+        # What each analysis job records beside its analysis (GET /v1/repos/{id}/history).
+        await conn.execute(
+            """
+            INSERT INTO score_history (organization_id, repository_id, analysis_id, commit_sha,
+                                       branch, score, band, created_at)
+            SELECT organization_id, repository_id, id, commit_sha, 'main', health_score,
+                   report->'score'->>'band', created_at
+              FROM analyses WHERE organization_id = $1 ORDER BY created_at
+            """,
+            org_id,
         )
         await conn.execute(
             """

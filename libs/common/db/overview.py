@@ -154,29 +154,3 @@ async def _add_details(conn: Conn, organization_id: uuid.UUID, items: list[RepoS
     by_repo = {i.id: i for i in analysed.values()}
     for row in history:
         by_repo[row["repository_id"]].scores = list(row["scores"])
-
-
-class ScorePoint(msgspec.Struct, kw_only=True):
-    analysis_id: uuid.UUID
-    commit_sha: str
-    health_score: int
-    created_at: dt.datetime
-
-
-async def score_history(
-    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, *, limit: int = 100
-) -> list[ScorePoint]:
-    """The repository's scored analyses, oldest first (the newest `limit`)."""
-    rows = await conn.fetch(
-        """
-        SELECT * FROM (
-            SELECT id AS analysis_id, commit_sha, health_score, created_at FROM analyses
-             WHERE organization_id = $1 AND repository_id = $2 AND health_score IS NOT NULL
-             ORDER BY created_at DESC LIMIT $3) recent
-         ORDER BY created_at
-        """,
-        organization_id,
-        repository_id,
-        limit,
-    )
-    return [ScorePoint(**dict(r)) for r in rows]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.common.db.overview import ScorePoint
+from libs.common.db.score_history import HistoryEntry
 
 SPARK_W, SPARK_H = 96, 24
 CHART_W, CHART_H, PAD = 640, 200, 28
@@ -29,7 +29,7 @@ def sparkline(scores: list[int]) -> str:
 class Dot:
     x: float
     y: float
-    point: ScorePoint
+    point: HistoryEntry
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class HistoryChart:
     gridlines: list[tuple[int, float]]  # (score, y)
 
 
-def history(points: list[ScorePoint]) -> HistoryChart:
+def history(points: list[HistoryEntry]) -> HistoryChart:
+    """`points` oldest first (the API's /v1/repos/{id}/history, reversed)."""
     inner_w, inner_h = CHART_W - 2 * PAD, CHART_H - 2 * PAD
 
     def y_of(score: int) -> float:
@@ -50,7 +51,7 @@ def history(points: list[ScorePoint]) -> HistoryChart:
 
     step = inner_w / max(1, len(points) - 1)
     dots = [
-        Dot(round(PAD + (i * step if len(points) > 1 else inner_w / 2), 1), y_of(p.health_score), p)
+        Dot(round(PAD + (i * step if len(points) > 1 else inner_w / 2), 1), y_of(p.score), p)
         for i, p in enumerate(points)
     ]
     return HistoryChart(

@@ -13,7 +13,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import YamlLexer
 
-from libs.common.db import ai_usage
+from libs.common.db import ai_usage, score_history
 from libs.common.db import analyses as analyses_db
 from libs.common.db import jobs as jobs_db
 from libs.common.db import orgs as orgs_db
@@ -128,7 +128,8 @@ async def repository(request: web.Request) -> web.StreamResponse:
     repo = await registration.get(request.app[keys.POOL], who.principal, path_uuid(request))
     query = decode_query(request, RepoPageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        points = await overview_db.score_history(conn, org_id, repo.id)
+        # The API's GET /v1/repos/{id}/history, newest first: the chart wants oldest first.
+        points = await score_history.page(conn, org_id, repo.id, limit=100)
         recent = (await analyses_db.list_analyses(conn, org_id, repo.id, limit=2)).items
         reports = [await analyses_db.get_analysis(conn, org_id, a.id) for a in recent]
         jobs = (await jobs_db.list_jobs(conn, org_id, repository_id=repo.id, limit=10)).items
@@ -144,7 +145,7 @@ async def repository(request: web.Request) -> web.StreamResponse:
         {
             **context,
             "repo": repo,
-            "chart": charts.history(points),
+            "chart": charts.history(points[::-1]),
             "latest": latest,
             "diff": diff,
             "jobs": jobs,

@@ -20,7 +20,12 @@ from libs.github.errors import GitHubError
 from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
-from services.worker.jobs.common import ci_platform, github_token, load_repository
+from services.worker.jobs.common import (
+    ci_platform,
+    github_client,
+    github_token,
+    load_repository,
+)
 from services.worker.runner import JobContext
 
 BRANCH_PREFIX = "autodevops/ci-"
@@ -50,6 +55,7 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
             tree,
             token=token,
             archives=ArchiveCache.in_workdir(deps.workdir),
+            client=await github_client(jc, repo),
         )
         await jc.progress("generating", f"generating {platform} CI and validating it")
         with tracer.start_as_current_span("generate ci", attributes={"cigen.platform": platform}):
@@ -153,7 +159,8 @@ async def _pull_request(
             "invalid_generation",
         )
     await jc.progress("pull_request", "opening a pull request")
-    client = jc.deps.github(token)
+    # The installation's client where the app is installed: the app opens the PR.
+    client = await github_client(jc, repo)
     branch = f"{BRANCH_PREFIX}{row.commit_sha[:12]}"
     base = repo.default_branch or "main"
     try:

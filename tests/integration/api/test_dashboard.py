@@ -21,6 +21,7 @@ from libs.analysis.report import (
 from libs.common.db import analyses as analyses_db
 from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
+from libs.common.db import score_history
 from libs.common.schemas import Repository
 from tests.conftest import Tenant, make_tenant
 from tests.integration.api.conftest import Client
@@ -51,7 +52,7 @@ async def add_analysis(
         trigger="api",
         repository_id=repo.id,
     )
-    await analyses_db.store_analysis(
+    row = await analyses_db.store_analysis(
         db,
         tenant.organization_id,
         repository_id=repo.id,
@@ -64,6 +65,20 @@ async def add_analysis(
         health_score=score,
         ai_status="off",
         ai_model=None,
+    )
+    # What the analysis job records beside it (the API's /v1/repos/{id}/history).
+    await score_history.record(
+        db,
+        tenant.organization_id,
+        repo.id,
+        analysis_id=row.id,
+        commit_sha=row.commit_sha,
+        branch="main",
+        pull_request=None,
+        score=score,
+        band=report.score.band,
+        categories={},
+        critical=[],
     )
 
 
@@ -198,6 +213,7 @@ async def test_overview_escapes_and_counts(
     assert "AI-generated" in text
     assert "AKIA****" in text
     assert "Score 55 → 82" in text
+    assert text.count('class="point"') == 3  # the history chart: a point per analysis
     assert (await client.get(f"/dashboard/repos/{plain.id}")).status == 200
     # Another organization's repository does not exist here.
     assert (await client.get(f"/dashboard/repos/{theirs.id}")).status == 404

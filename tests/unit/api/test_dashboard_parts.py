@@ -16,7 +16,8 @@ from libs.analysis.report import (
     SecretsResult,
 )
 from libs.analysis.scoring import band
-from libs.common.db.overview import BAND_RANGES, ScorePoint
+from libs.common.db.overview import BAND_RANGES
+from libs.common.db.score_history import HistoryEntry
 from services.api.dashboard import changes, charts, report_view
 
 
@@ -37,10 +38,17 @@ def test_sparkline_spans_the_box_and_one_score_is_a_line() -> None:
 def test_history_puts_each_analysis_in_order_inside_the_padding() -> None:
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     points = [
-        ScorePoint(
-            analysis_id=uuid.uuid4(),
+        HistoryEntry(
+            id=i,
             commit_sha=f"{i:040d}",
-            health_score=s,
+            branch="main",
+            pull_request=None,
+            score=s,
+            band=band(s),
+            categories={},
+            critical=[],
+            regressed=False,
+            analysis_id=uuid.uuid4(),
             created_at=now + dt.timedelta(hours=i),
         )
         for i, s in enumerate([10, 90, 40])
