@@ -94,7 +94,8 @@ def test_sign_in_register_analyse_and_watch(
     browser.find_element(By.ID, "kind-path").click()
     browser.find_element(By.ID, "location").send_keys(str(project))
     browser.find_element(By.CSS_SELECTOR, "form[action='/dashboard/repos'] button").click()
-    heading = wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+    wait.until(ec.url_contains("/dashboard/repos/"))
+    heading = browser.find_element(By.TAG_NAME, "h1")
     assert heading.text == f"local/{XSS_NAME}"  # shown as text, not markup
     no_alert(browser)
 
