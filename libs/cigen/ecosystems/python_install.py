@@ -147,7 +147,8 @@ def _pip_install(
 ) -> list[Step]:
     """pip: the requirements files, or the package with the extras and dependency groups
     that declare its checks and pytest; every tool none of those lists, by name, pinned."""
-    covered = set(lockfiles) | set(groups)
+    # installing the package (no requirements files) brings its own dependencies, and it
+    covered = set(lockfiles) | set(groups) | (set() if lockfiles else {"project"})
     extra = [requirement(f) for f in checks.values() if not set(f.groups) & covered]
     pytest = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
     if "pytest" in draft.tests() and not any(set(f.groups) & covered for f in pytest):

@@ -135,3 +135,17 @@ def test_the_task_runner_of_the_repositorys_commands_is_installed(tmp_path: Path
     runs = generated(tmp_path / "undeclared", undeclared).runs("python")
     assert "python -m pip install poethepoet==0.49.0" in runs
     assert runs.index("python -m pip install poethepoet==0.49.0") < runs.index("poe test")
+
+
+def test_a_tool_that_is_the_project_itself_is_not_installed_by_name(tmp_path: Path) -> None:
+    """black's repository formats itself with the black it is: `pip install -e .
+    black==26.10.1` asked pip for two different blacks, which it refuses."""
+    files = {
+        "pyproject.toml": '[project]\nname = "Black"\n[tool.black]\nline-length = 88\n',
+        "src/black/__init__.py": "",
+        "tests/test_black.py": "def test_black(): pass\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    install = next(run for run in runs if "-e ." in run)
+    assert "black==" not in install
+    assert "black --check ." in runs
