@@ -106,6 +106,9 @@ def _step(step: Step, job: Job, builder: Builder) -> StepDict:
         if job.directory != ".":
             with_["working-directory"] = job.directory
         return builder.action("Lint (golangci-lint)", "golangci/golangci-lint-action", with_)
+    if step.only_on is not None and job.runtime is not None and job.runtime.is_matrix:
+        on = f"matrix.{matrix_key(job.runtime)} == '{step.only_on}'"
+        return {"name": step.name, "if": on, "run": step.run}
     return {"name": step.name, "run": step.run}
 
 

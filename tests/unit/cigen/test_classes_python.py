@@ -149,3 +149,23 @@ def test_a_tool_that_is_the_project_itself_is_not_installed_by_name(tmp_path: Pa
     install = next(run for run in runs if "-e ." in run)
     assert "black==" not in install
     assert "black --check ." in runs
+
+
+def test_type_checkers_run_once_on_the_newest_python_of_the_matrix(tmp_path: Path) -> None:
+    """sqlite-utils runs pyright on its newest Python only: on 3.11 pyright reads 3.11's
+    typeshed and reported errors the project never sees. Linters run on every version."""
+    files = {
+        "pyproject.toml": UV.format(mypy='[tool.mypy]\nfiles = ["src"]').replace(
+            '[project]\nname = "pkg"', '[project]\nname = "pkg"\nrequires-python = ">=3.12"'
+        )
+        + "[tool.ruff]\n",
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    result = generated(tmp_path / "github", files)
+    steps = {s.get("run"): s for s in result.job("python")["steps"]}
+    assert steps["uv run mypy"]["if"] == "matrix.python-version == '3.14'"
+    assert "if" not in steps["uv run pytest"]
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    script = gitlab.workflow["python"]["script"]
+    assert 'if [ "$PYTHON_VERSION" = "3.14" ]; then uv run mypy; fi' in script
