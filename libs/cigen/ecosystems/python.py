@@ -90,10 +90,15 @@ def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     install step does not bring them in (pre-commit may)."""
     run: dict[str, Fact] = {}
     missing: list[str] = []
+    hooks = any(t.name in ("pre-commit", "prek") and t.configured for t in draft.sub.tools)
     for fact in draft.sub.tools:
         if fact.name not in _TOOLS or not _wanted(draft, fact):
             continue
-        if available(fact, manager) or on_request(fact, manager):
+        # pip installs any tool by name, but one no declaration lists, in a repository
+        # with git hooks, is the hooks' tool: they run it with their excludes and plugins
+        # (black's flake8 skips tests/data, which holds deliberately broken code)
+        hooked = manager == "pip" and hooks and not fact.groups
+        if not hooked and (available(fact, manager) or on_request(fact, manager)):
             run[fact.name] = fact
         else:
             missing.append(fact.name)

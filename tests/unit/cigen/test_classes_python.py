@@ -169,3 +169,19 @@ def test_type_checkers_run_once_on_the_newest_python_of_the_matrix(tmp_path: Pat
     gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
     script = gitlab.workflow["python"]["script"]
     assert 'if [ "$PYTHON_VERSION" = "3.14" ]; then uv run mypy; fi' in script
+
+
+def test_a_pip_projects_undeclared_tool_runs_through_its_hooks(tmp_path: Path) -> None:
+    """black: flake8 configured in .flake8, declared nowhere, run by pre-commit with
+    `exclude: ^tests/data/`. Installed by name and run over the whole tree, it reported
+    the deliberately broken code black tests itself on."""
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\n'
+        'dev = ["pytest>=8", "pre-commit"]\n',
+        ".flake8": "[flake8]\nmax-line-length = 80\n",
+        ".pre-commit-config.yaml": "exclude: ^tests/data/\nrepos: []\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    assert not [run for run in runs if "flake8" in run]
+    assert runs[-1] == "SKIP=no-commit-to-branch pre-commit run --all-files"
