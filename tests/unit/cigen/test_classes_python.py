@@ -185,3 +185,21 @@ def test_a_pip_projects_undeclared_tool_runs_through_its_hooks(tmp_path: Path) -
     runs = generated(tmp_path, files).runs("python")
     assert not [run for run in runs if "flake8" in run]
     assert runs[-1] == "SKIP=no-commit-to-branch pre-commit run --all-files"
+
+
+def test_a_package_manager_comes_with_the_dependencies_that_broke_it_pinned(
+    tmp_path: Path,
+) -> None:
+    """frostming/marko: `pip install pdm==2.29.4` took hishel 2.0.0, released after that
+    pdm, and `pdm sync` failed (`module 'hishel' has no attribute ...`). Pinning the tool
+    alone is not enough where its own dependencies float."""
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[tool.pdm.dev-dependencies]\n'
+        'test = ["pytest>=8"]\n',
+        "pdm.lock": "# pdm\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    result = generated(tmp_path, files)
+    assert "python -m pip install pdm==2.29.4 hishel==1.4.0" in result.runs("python")
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    assert "python -m pip install pdm==2.29.4 hishel==1.4.0" in gitlab.workflow["python"]["script"]
