@@ -229,3 +229,21 @@ def test_ci_that_starts_a_script_by_its_short_name_reads_its_body() -> None:
         commands=("prettier -w .",),
     )
     assert ci_commands([pipeline], [lint, unused]) == ("pnpm lint", "prettier -c src")
+
+
+def test_a_runtime_nothing_declares_takes_the_version_its_ci_sets_up(tmp_path: Path) -> None:
+    """mealie's frontend declares no Node.js version; its CI builds it on 16, and on our
+    default 24 `yarn install` refused @nuxt/types 2 (engines ^14 ... ^19)."""
+    ci = (
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/setup-node@v4\n        with:\n          node-version: 16\n"
+        "      - run: yarn build\n        working-directory: frontend\n"
+    )
+    files = {
+        "frontend/package.json": json.dumps({"scripts": {"build": "nuxt build"}}),
+        "frontend/yarn.lock": "# yarn lockfile v1\n",
+        ".github/workflows/frontend.yml": ci,
+    }
+    result = generated(tmp_path, files)
+    setup = result.step("frontend", "actions/setup-node")
+    assert setup["with"]["node-version"] == "16"
