@@ -74,6 +74,7 @@ def report(results: list[Result], payload_bytes: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=6)
@@ -111,7 +112,7 @@ def main() -> None:
             f"(Redis at port {shared} is shared: {len(valkey_pids(shared))} "
             "process, not counted in CPU)"
         )
-        results = asyncio.run(measure(args, targets))
+        results, _ = asyncio.run(measure(args, targets))
     sys.exit(0 if report(results, len(push_payload())) else 1)
 
 

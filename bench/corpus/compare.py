@@ -265,8 +265,16 @@ def _versions(
     for r in scored:
         if any(_key_matches(label, r) for label in required):
             result.versions_reported += 1
-            result.versions_right += any(_exact(label, r) for label in required)
+            keyed = [label for label in required if _key_matches(label, r)]
+            right = any(_exact(label, r) for label in keyed)
+            result.versions_right += right
+            if not right and any(_exact(label, o) for label in keyed for o in scored):
+                # the label is met by another report: this one is a second, wrong value
+                result.misses.append(Miss(result.name, "versions", "extra", "", _shown(r)))
         elif not any(_key_matches(label, r) for label in labels):
             result.versions_reported += 1
-            shown = f"{r.runtime} {r.version} ({r.source}{f' {r.field}' if r.field else ''})"
-            result.misses.append(Miss(result.name, "versions", "extra", "", shown))
+            result.misses.append(Miss(result.name, "versions", "extra", "", _shown(r)))
+
+
+def _shown(r: ReportedVersion) -> str:
+    return f"{r.runtime} {r.version} ({r.source}{f' {r.field}' if r.field else ''})"

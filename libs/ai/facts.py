@@ -22,6 +22,7 @@ def _subproject(sub: Subproject) -> str:
         ("lockfiles", ", ".join(sub.lockfiles)),
         ("frameworks", _names(sub.frameworks)),
         ("test frameworks", _names(sub.test_frameworks)),
+        ("tests start containers with", _names(sub.test_containers)),
         ("runtimes", ", ".join(f"{r.runtime} {r.version} ({r.source})" for r in sub.runtimes)),
         ("tools", _names(sub.tools)),
         ("services", _names(sub.services)),

@@ -140,18 +140,22 @@ def language_of(entry: FileEntry, root: str = ".") -> str | None:
     return found[0] if found is not None and found[1] == "code" else None
 
 
-def classify(entry: FileEntry, root: str = ".") -> tuple[str, Kind] | None:
+def classify(
+    entry: FileEntry, root: str = ".", docs: Collection[str] = ()
+) -> tuple[str, Kind] | None:
     """(language, kind) of a file for the project in folder `root`: "code", "weak"
     (prose and data), or "docs" (documentation, counted only when nothing else is);
-    None for files that are not the project's own or have no language."""
+    None for files that are not the project's own or have no language. Folders in
+    `docs` are documentation sites: everything in them is documentation."""
     path = entry.path
     language = _own_language(path)
     if language is None:
         return None
     below = path if root in (".", "") else path[len(root) + 1 :]
+    site = any(path.startswith(folder + "/") for folder in docs)
     if language in PROSE:
-        return language, "docs" if origin.prose_documentation(below) else "weak"
-    if origin.documentation(below):
+        return language, "docs" if site or origin.prose_documentation(below) else "weak"
+    if site or origin.documentation(below):
         return None
     return language, "weak" if language in WEAK else "code"
 
@@ -181,15 +185,18 @@ def is_vendored(path: str) -> bool:
 
 
 def shares(
-    entries: Iterable[FileEntry], skip: Collection[str] = frozenset(), root: str = "."
+    entries: Iterable[FileEntry],
+    skip: Collection[str] = frozenset(),
+    root: str = ".",
+    docs: Collection[str] = (),
 ) -> list[LanguageShare]:
     """Languages by bytes, largest first; percentages to one decimal place. Paths in
     `skip` (origin.not_own's) are not counted; documentation is judged relative to the
-    project folder `root`.
+    project folder `root`, and everything in the documentation sites `docs` is some.
     """
     counted: dict[Kind, dict[str, list[int]]] = {"code": {}, "weak": {}, "docs": {}}
     for entry in entries:
-        found = classify(entry, root) if entry.path not in skip else None
+        found = classify(entry, root, docs) if entry.path not in skip else None
         if found is not None:
             tally = counted[found[1]].setdefault(found[0], [0, 0, 0, 0])
             header = entry.name.endswith(".h")  # C or C++, from the other sources

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,8 @@ def git_files(root: Path) -> list[str] | None:
     """Paths (posix, relative to `root`) git lists for the work tree at or above `root`;
     None when `root` is not in a work tree, git is missing or fails, or the enclosing
     repository ignores `root` as a whole (a build folder scanned on purpose)."""
+    if not _may_be_work_tree(root):
+        return None
     listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if listed is None:
         return None
@@ -37,8 +38,20 @@ def git_files(root: Path) -> list[str] | None:
     return paths
 
 
+def _may_be_work_tree(root: Path) -> bool:
+    """Whether git could find a repository for `root`: a `.git` in it or a folder above,
+    or one named by GIT_DIR. Elsewhere (an unpacked tarball) git is not started at all,
+    which saves a scan of a small folder most of its start-up."""
+    if "GIT_DIR" in os.environ:
+        return True
+    folder = root.absolute()
+    return any(os.path.lexists(os.path.join(d, ".git")) for d in (folder, *folder.parents))
+
+
 def _git(root: Path, *args: str) -> bytes | None:
     """git's output, or None when it cannot run or exits non-zero."""
+    import subprocess  # here: a folder outside any work tree never needs it
+
     try:
         done = subprocess.run(
             ["git", *args],

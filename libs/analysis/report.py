@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 4
+REPORT_VERSION = 5
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]
@@ -140,6 +140,9 @@ class Subproject(msgspec.Struct, kw_only=True):
     runtimes: list[RuntimeVersion] = []
     tools: list[Fact] = []  # configured linters, formatters, type checkers
     services: list[Fact] = []  # postgres, redis, mysql, mongodb... that tests need
+    # what the tests start their own containers with (testcontainers, docker compose):
+    # test libraries needing Docker on the runner, not test frameworks
+    test_containers: list[Fact] = []
     commands: list[Command] = []
     tasks: list[Task] = []  # every task of its task runners (commands has the purposeful ones)
     doc_commands: list[DocCommand] = []

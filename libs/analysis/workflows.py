@@ -6,9 +6,7 @@ import functools
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,8 @@ def find_zizmor() -> str | None:
 
 @functools.cache
 def zizmor_version(executable: str) -> str | None:
+    import subprocess  # here: trees without workflows never run zizmor
+
     try:
         done = subprocess.run(
             [executable, "--version"], capture_output=True, text=True, timeout=10, check=False
@@ -104,6 +104,9 @@ _OPTIONS = ("--offline", "--format", "json", "--no-progress", "--color", "never"
 
 
 def _run(command: list[str], cwd: Path | None, stdin: str | None, timeout: float) -> list[Any]:
+    import subprocess  # here: trees without workflows never run zizmor
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="zizmor-") as home:
         # no tokens, no network, no user configuration or cache from the host
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}

@@ -241,7 +241,7 @@ def _attach_services(drafts: list[Draft], jobs: list[Job]) -> None:
     tests its packages) on the jobs that run tests."""
     services: list[Service] = []
     for draft in drafts:
-        own = draft.tests() & {"testcontainers", "docker compose"}
+        own = {fact.name for fact in draft.sub.test_containers}
         if own and draft.sub.services:
             draft.notes.append(
                 f"{draft.where()}: no service containers: the tests start their own "

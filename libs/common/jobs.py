@@ -12,6 +12,7 @@ from opentelemetry import trace
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from libs.common.db import Conn
 from libs.common.db import jobs as jobs_db
 from libs.common.redis import queue
 from libs.common.redis.queue import JobPayload
@@ -51,36 +52,72 @@ async def submit(
     Returns the job and whether it was created now. If Redis cannot take it, the row stays
     queued and the reconciler enqueues it later: accepted work is never lost.
     """
+    async with pool.acquire() as conn:
+        job, created = await create_row(
+            conn,
+            organization_id,
+            kind=kind,
+            key=key,
+            trigger=trigger,
+            repository_id=repository_id,
+            commit_sha=commit_sha,
+            requested_by=requested_by,
+            params=params,
+        )
+    await enqueue_rows(pool, redis, [job], created=[job.id] if created else [])
+    return job, created
+
+
+async def create_row(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    *,
+    kind: JobKind,
+    key: str,
+    trigger: str,
+    repository_id: uuid.UUID | None = None,
+    commit_sha: str | None = None,
+    requested_by: uuid.UUID | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[Job, bool]:
+    """The job row for `key` (created, or the live one holding it), on `conn`, which may be
+    in a transaction: enqueue it with `enqueue_rows` once that has committed."""
     with tracer.start_as_current_span(
         f"submit {kind}",
         context=current_context(),
         kind=trace.SpanKind.PRODUCER,
         attributes={"job.kind": kind},
     ) as span:
-        async with pool.acquire() as conn:
-            job, created = await jobs_db.insert_job(
-                conn,
-                organization_id,
-                kind=kind,
-                dedup_key=key,
-                trigger=trigger,
-                repository_id=repository_id,
-                commit_sha=commit_sha,
-                requested_by=requested_by,
-                params=params,
-                trace_id=current_trace_id(),
-                trace_context=current_carrier(),
-            )
-        # A live row never enqueued: its creator died between the insert and the enqueue
-        # (a worker killed mid-delivery, whose delivery is now handled again). Enqueue it
-        # now rather than wait for the reconciler; arq's job id makes a second enqueue a
-        # no-op if the creator is merely slow.
-        if created or (job.status == "queued" and job.enqueued_at is None):
+        job, created = await jobs_db.insert_job(
+            conn,
+            organization_id,
+            kind=kind,
+            dedup_key=key,
+            trigger=trigger,
+            repository_id=repository_id,
+            commit_sha=commit_sha,
+            requested_by=requested_by,
+            params=params,
+            trace_id=current_trace_id(),
+            trace_context=current_carrier(),
+        )
+        span.set_attributes({"job.id": str(job.id), "job.created": created})
+    return job, created
+
+
+async def enqueue_rows(
+    pool: asyncpg.Pool, redis: Redis, rows: list[Job], *, created: list[uuid.UUID]
+) -> None:
+    """Put committed job rows on their queues: those `created` now, and live rows never
+    enqueued (their creator died between its commit and the enqueue, e.g. a worker killed
+    mid-delivery whose delivery is now handled again). Enqueue them now rather than wait
+    for the reconciler; arq's job id makes a second enqueue a no-op if the creator is
+    merely slow."""
+    for job in rows:
+        if job.id in created or (job.status == "queued" and job.enqueued_at is None):
             enqueued_at = await enqueue_row(pool, redis, job)
             if enqueued_at is not None:
                 job.enqueued_at = enqueued_at
-        span.set_attributes({"job.id": str(job.id), "job.created": created})
-    return job, created
 
 
 async def enqueue_row(pool: asyncpg.Pool, redis: Redis, job: Job) -> dt.datetime | None:

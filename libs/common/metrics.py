@@ -43,7 +43,7 @@ JOB_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 60
 # A Gemini call takes from a fraction of a second to the full GEMINI_TIMEOUT_SECONDS.
 AI_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 
-JOB_OUTCOMES = ("succeeded", "failed", "retried")
+JOB_OUTCOMES = ("succeeded", "failed", "retried", "cancelled")
 WEBHOOK_OUTCOMES = (
     "accepted",
     "duplicate",
@@ -97,9 +97,10 @@ class Metrics:
         self._scheduler(p, self._on("scheduler"))
         self.ai_quota_rejections = Counter(
             f"{p}_ai_quota_rejections",
-            "Work refused because a user's daily AI quota was spent, by where it was refused.",
+            "AI steps skipped because a user's daily AI quota was spent (the analysis runs "
+            "without AI), by where.",
             ["source"],
-            registry=self._on("api", "worker"),
+            registry=self._on("worker"),
         )
         self._zero()
 
@@ -352,8 +353,7 @@ class Metrics:
             self.sse_connections.labels(stream)
         for status in AI_STEP_STATUSES:
             self.ai_steps.labels(status)
-        for source in ("api", "worker"):
-            self.ai_quota_rejections.labels(source)
+        self.ai_quota_rejections.labels("worker")
         for task in MAINTENANCE_TASKS:
             self.schedule_events.labels(task)
             self.schedule_slots_missed.labels(task)

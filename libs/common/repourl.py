@@ -28,7 +28,11 @@ class Location:
 
 
 def parse_https_url(url: str, github_host: str = "github.com") -> Location:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # a port that is not a number raises here, not in urlsplit
+    except ValueError:  # brackets that do not close an IPv6 address, or open none
+        raise InvalidRepositoryLocation("the URL does not parse (its host or port)") from None
     if parts.scheme != "https":
         raise InvalidRepositoryLocation("only https:// git URLs are accepted")
     if parts.username or parts.password:
@@ -36,7 +40,7 @@ def parse_https_url(url: str, github_host: str = "github.com") -> Location:
             "the URL must not carry credentials; connect GitHub or use a public URL"
         )
     host = (parts.hostname or "").lower()
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     if not host or not _HOST.match(netloc):
         raise InvalidRepositoryLocation("the URL has no valid host")
     if parts.query or parts.fragment:

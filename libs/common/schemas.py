@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 Provider = Literal["github", "git", "local"]
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 # The kinds of job, each with its own queue (libs.common.redis.queue).
 JobKind = Literal["sync", "analysis", "ci_generation"]
 KINDS: tuple[JobKind, ...] = ("sync", "analysis", "ci_generation")
@@ -65,7 +65,7 @@ class Job(msgspec.Struct, kw_only=True):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in ("succeeded", "failed", "cancelled")
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,10 +88,19 @@ class TokenInfo(msgspec.Struct, kw_only=True):
 
 
 # Request bodies: bounded, validated at the door.
-HttpsUrl = Annotated[str, msgspec.Meta(min_length=9, max_length=2048, pattern=r"^https://\S+$")]
+_PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+# What libs.common.repourl accepts, said as a pattern so the API document says it too: a
+# host name, a port that is one, and path segments, none of them `.` or `..`.
+# `(?!\n)`: Python's `$` also matches before a final newline; JSON Schema's does not.
+HTTPS_URL_PATTERN = (
+    r"^(?!.*/\.\.?(?:/|$))https://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+    + _PORT
+    + r"(?:/[A-Za-z0-9._~%+-]+)+/?$(?!\n)"
+)
+HttpsUrl = Annotated[str, msgspec.Meta(min_length=9, max_length=2048, pattern=HTTPS_URL_PATTERN)]
 LocalPath = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, pattern=r"^/")]
 GithubName = Annotated[
-    str, msgspec.Meta(max_length=200, pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+    str, msgspec.Meta(max_length=200, pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$(?!\n)")
 ]
 
 
@@ -101,3 +110,18 @@ class RepoCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     url: HttpsUrl | None = None
     path: LocalPath | None = None
     github: GithubName | None = None
+
+
+# The body as the API documents it: "exactly one" is the document's to say too, or a
+# client built from it would send two and be refused.
+RepoCreateBody = Annotated[
+    RepoCreate,
+    msgspec.Meta(
+        extra_json_schema={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("url", "path", "github")
+            ]
+        }
+    ),
+]

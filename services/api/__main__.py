@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import sys
 
 import structlog
@@ -36,14 +37,26 @@ def main() -> None:
     app = create_app(settings)
     log = structlog.get_logger("services.api")
     log.info("api listening", url=f"http://{settings.api_host}:{settings.api_port}")
-    web.run_app(
-        app,
-        loop=new_event_loop(),
-        host=settings.api_host,
-        port=settings.api_port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=10,
+    try:
+        web.run_app(
+            app,
+            loop=new_event_loop(),
+            host=settings.api_host,
+            port=settings.api_port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=10,
+        )
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        sys.exit(port_in_use(settings.api_host, settings.api_port))
+
+
+def port_in_use(host: str, port: int) -> str:
+    return (
+        f"api: {host}:{port} is already in use (another api or `make run`?);"
+        " stop it or set API_PORT"
     )
 
 

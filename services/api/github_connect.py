@@ -26,7 +26,8 @@ log = structlog.get_logger(__name__)
 
 
 class GithubNotConnected(AppError):
-    status = 400
+    # 409: a well-formed request that the account's state (no GitHub token) refuses.
+    status = 409
     slug = "github-not-connected"
     title = "GitHub repositories need GitHub sign-in"
 

@@ -34,7 +34,7 @@ from libs.common.redis import keys
 from libs.github import oauth as gh_oauth
 from libs.github.client import GitHubClient
 from libs.github.errors import GitHubError, Transient
-from services.api.http.errors import AppError, BadRequest, ServiceUnavailable
+from services.api.http.errors import AppError, ServiceUnavailable
 
 Mode = Literal["session", "token"]
 BINDING_COOKIE = "ado_oauth"
@@ -48,13 +48,15 @@ class SignInNotConfigured(AppError):
 
 
 class InvalidState(AppError):
-    status = 400
+    # 403: a callback this browser did not start is refused as a forged one would be.
+    status = 403
     slug = "oauth-state-invalid"
     title = "The sign-in attempt is unknown, expired or already used"
 
 
 class SignInFailed(AppError):
-    status = 400
+    # 403: GitHub did not grant it (declined, or the code was refused).
+    status = 403
     slug = "github-sign-in-failed"
     title = "GitHub did not complete the sign-in"
 
@@ -212,11 +214,3 @@ async def finish(
         else:
             secret, _ = await tokens_db.create_token(conn, org_id, user_id, "GitHub sign-in")
     return SignedIn(user_id, org_id, pending.mode, secret, pending.next)
-
-
-def parse_mode(value: str | None) -> Mode:
-    if value in (None, "", "session"):
-        return "session"
-    if value == "token":
-        return "token"
-    raise BadRequest("mode is 'session' (a browser) or 'token' (an API token, for the CLI).")

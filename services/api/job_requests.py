@@ -10,9 +10,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from libs.common import jobs
-from libs.common.config import Settings
 from libs.common.schemas import Job, Principal
-from services.api import quota
 from services.api.http.errors import AppError
 from services.api.registration import get
 
@@ -20,7 +18,9 @@ from services.api.registration import get
 class AnalyzeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What to analyse: a commit (default: the last synced one) and its branch."""
 
-    commit: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")] | None = None
+    commit: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$(?!\n)")] | None = (
+        None
+    )
     branch: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
     platform: Literal["github", "gitlab"] = "github"
     # Open a pull request with the generated workflow (GitHub repositories, valid CI only).
@@ -36,7 +36,6 @@ class NotSynced(AppError):
 async def request_analysis(
     pool: asyncpg.Pool,
     redis: Redis,
-    settings: Settings,
     who: Principal,
     repository_id: uuid.UUID,
     body: AnalyzeRequest,
@@ -45,8 +44,8 @@ async def request_analysis(
     commit = body.commit or repo.last_commit
     if commit is None:
         raise NotSynced(f"Sync it first (POST /v1/repos/{repo.id}/sync) or name a commit.")
-    async with pool.acquire() as conn:
-        await quota.check_quota(conn, settings, who)
+    # A spent AI quota does not refuse the analysis: the worker's AI step sees it and the
+    # analysis runs without AI, saying so (`ai_status: quota_exceeded`).
     return await jobs.submit(
         pool,
         redis,

@@ -23,7 +23,9 @@ from libs.common.schemas import Principal, Role
 from services.api.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 RANK: dict[str, int] = {"member": 0, "admin": 1, "owner": 2}
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+# `(?!\n)`: Python's `$` also matches before a final newline, JSON Schema's does not.
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$(?!\n)"
+SLUG = re.compile(SLUG_PATTERN)
 
 
 class LastOwner(Conflict):
@@ -77,7 +79,7 @@ async def add_member(
     _check_may_manage(org.role, None, role)
     user_id = await members_db.user_id_by_login(conn, login)
     if user_id is None:
-        raise ValidationFailed(
+        raise NotFound(
             f"login: nobody called '{login}' has signed in here yet",
             errors=[{"field": "login", "message": "unknown user"}],
         )

@@ -1,22 +1,15 @@
-"""AI usage against the daily quota: what GET /v1/usage shows and what gates analyses."""
+"""AI usage against the daily quota: what GET /v1/usage shows. The quota itself is applied
+by the worker's AI step (libs.ai.step): an analysis past it runs without AI."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import msgspec
 
 from libs.common.config import Settings
 from libs.common.db import Conn, ai_usage
 from libs.common.schemas import Principal
-from services.api.http.errors import AppError
-
-
-class QuotaExceeded(AppError):
-    status = 429
-    slug = "ai-quota-exceeded"
-    title = "The daily AI token quota is spent"
 
 
 class Usage(msgspec.Struct, kw_only=True):
@@ -51,19 +44,3 @@ async def usage(conn: Conn, settings: Settings, who: Principal) -> Usage:
         remaining_today=max(0, quota - used),
         resets_at=next_midnight(dt.datetime.now(dt.UTC)),
     )
-
-
-async def check_quota(conn: Conn, settings: Settings, who: Principal) -> None:
-    """Refuse to start work that would call Gemini once the caller's quota is spent."""
-    if not settings.gemini_api_key:
-        return  # without AI an analysis spends no tokens
-    spent = await ai_usage.tokens_today(conn, who.organization_id, who.user_id)
-    quota = settings.ai_daily_quota_per_user
-    if spent >= quota:
-        now = dt.datetime.now(dt.UTC)
-        error = QuotaExceeded(
-            f"{spent} of {quota} AI tokens used today (AI_DAILY_QUOTA_PER_USER); "
-            "the quota resets at 00:00 UTC."
-        )
-        error.headers["Retry-After"] = str(math.ceil((next_midnight(now) - now).total_seconds()))
-        raise error

@@ -8,7 +8,6 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from libs.analysis.report import Report
 from libs.common.db.analyses import AnalysisRow, CiConfigRow
 from libs.common.schemas import Job, JobStatus, Repository
 
@@ -91,6 +90,8 @@ T = TypeVar("T")
 
 class ListOf(msgspec.Struct, Generic[T], kw_only=True):
     items: list[T]
+    # Where the next page starts (`?cursor=`); null on the last page.
+    next_cursor: str | None = None
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -136,7 +137,8 @@ class AnalysisView(msgspec.Struct, kw_only=True):
 
 class AnalysisWithReport(msgspec.Struct, kw_only=True):
     analysis: AnalysisView
-    report: Report
+    # The report as stored, never decoded here (its fields: docs/analysis.md).
+    report: msgspec.Raw
 
 
 class CiConfigView(msgspec.Struct, kw_only=True):

@@ -8,7 +8,6 @@ redirected to a file); its validation, explanation and notes go to stderr.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -109,6 +108,8 @@ def run(
 
 def checkout_default_branch(root: Path) -> str | None:
     """The remote's default branch as the clone at `root` recorded it (origin/HEAD)."""
+    import subprocess  # here: `scan` imports this module, and most scans never call git
+
     try:
         done = subprocess.run(
             [

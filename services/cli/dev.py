@@ -2,7 +2,8 @@
 
 Starts embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set, applies
 migrations, starts the api, one worker for every queue and the scheduler as separate
-processes, prints the API URL and a fresh admin token, and stops everything on Ctrl-C.
+processes, prints the API URL and a fresh admin token (revoking the one the previous start
+printed; it expires after a week), and stops everything on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
-import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ from typing import Any
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
 from services.cli.db import run_migrations
 from services.cli.serve import service_command
-from services.cli.tokens import create_admin_token
+from services.cli.tokens import replace_dev_token
 
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -71,6 +72,24 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
+def api_port_taken(env: Mapping[str, str]) -> str | None:
+    """One line saying the api's port is taken, before anything is started (else the api
+    would die alone after the databases came up); None when it is free."""
+    host = env.get("API_HOST", "127.0.0.1")
+    try:
+        port = int(env.get("API_PORT", "8000"))
+    except ValueError:
+        return None  # the settings say what is wrong with it
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the api binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return f"{host}:{port} is already in use (another `make run`?); stop it or set API_PORT"
+    return None
+
+
 def data_dir_of(flag: str | None, environ: Mapping[str, str]) -> Path:
     """An explicit --data-dir wins over DATA_DIR, which wins over .data."""
     return Path(flag or environ.get("DATA_DIR") or ".data").resolve()
@@ -81,6 +100,10 @@ def _run(args: argparse.Namespace) -> int:
     # service managers stop with SIGTERM; both must stop everything we started.
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
+    taken = api_port_taken(os.environ)
+    if taken is not None:
+        print(taken, file=sys.stderr)
+        return 1
     data_dir = data_dir_of(args.data_dir, os.environ)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -103,10 +126,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  REDIS_URL={env['REDIS_URL']}")
         applied = asyncio.run(run_migrations(env["DATABASE_URL"]))
         print(f"migrations applied: {', '.join(applied)}" if applied else "database up to date")
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        token = asyncio.run(
-            create_admin_token(env["DATABASE_URL"], "admin", "default", f"make run {stamp}")
-        )
+        token, expires = asyncio.run(replace_dev_token(env["DATABASE_URL"]))
         for service in ("api", "worker", "scheduler"):
             procs.append(
                 subprocess.Popen(service_command(service), env=env, preexec_fn=_die_with_parent)
@@ -119,7 +139,9 @@ def _run(args: argparse.Namespace) -> int:
         print(
             "\n"
             f"  AutoDevOps is ready: {url}\n"
-            f"  admin API token (shown once): {token}\n\n"
+            f"  admin API token (shown once): {token}\n"
+            f"  (it expires {expires:%Y-%m-%d %H:%M} UTC; the next start revokes it and "
+            "prints a new one)\n\n"
             f"  try: curl -H 'Authorization: Bearer {token}' {url}/v1/repos\n"
             "  Ctrl-C stops every process started here; data stays in "
             f"{data_dir}\n",

@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("services.cli.serve", "run arq workers (all queues unless --queue)"),
     "scheduler": ("services.cli.serve", "run the scheduler (backup, cleanup)"),
     "migrate": ("services.cli.db", "apply database migrations"),
-    "token": ("services.cli.tokens", "manage API tokens"),
+    "token": ("services.cli.tokens", "manage API tokens (create, list, revoke)"),
     "scan": (
         "services.cli.scan",
         "analyse a local checkout (stack, CI, secrets, workflow security, score)",

@@ -31,3 +31,8 @@ class TransientJobError(JobError):
     ) -> None:
         super().__init__(reason, error_type)
         self.retry_after = retry_after
+
+
+class JobCancelled(Exception):
+    """Someone cancelled the running job (POST /v1/jobs/{id}/cancel): it stops at the
+    stage it reached, and nothing after it runs."""

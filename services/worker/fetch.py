@@ -2,7 +2,8 @@
 
 Whatever the source, the tree arrives as a tar archive and goes through the same safe
 extraction (no absolute paths, no `..`, no links out of the tree, size and file caps):
-GitHub's tarball endpoint, or `git archive` of a shallow fetch / a local repository.
+GitHub's tarball endpoint, or `git archive` of a shallow fetch / a local repository. The
+archive is kept a while (archives.py), so the jobs of one commit fetch it once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from libs.github.errors import (
 )
 from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract
 from services.worker import gitops
+from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError, TransientJobError
 
 tracer = trace.get_tracer("autodevops.worker.fetch")
@@ -57,8 +59,10 @@ async def fetch_tree(
     dest: Path,
     *,
     token: str | None,
+    archives: ArchiveCache,
 ) -> ExtractStats:
-    """Extract `repo` at `commit` into `dest` (a new directory)."""
+    """Extract `repo` at `commit` into `dest` (a new directory), from the archive kept in
+    `archives` when a job fetched it a moment ago."""
     with tracer.start_as_current_span(
         "fetch", attributes={"vcs.provider": repo.provider, "vcs.commit": commit}
     ):
@@ -67,31 +71,31 @@ async def fetch_tree(
         limits = ExtractLimits(max_files=settings.repo_max_files, max_bytes=settings.repo_max_bytes)
         if repo.provider == "github":
             client = GitHubClient(session, token=token, api_url=settings.github_api_url)
+
+            async def download(path: Path) -> None:
+                max_bytes = settings.repo_download_max_bytes
+                await client.download_tarball(repo.full_name, commit, path, max_bytes=max_bytes)
+
             try:
-                return await client.fetch_tree(
-                    repo.full_name,
-                    commit,
-                    dest,
-                    max_download_bytes=settings.repo_download_max_bytes,
-                    limits=limits,
-                )
+                archive = await archives.get(repo.id, commit, ".tar.gz", download)
+                return await asyncio.to_thread(safe_extract, archive, dest, limits)
             except GitHubError as exc:
                 raise github_error(exc) from exc
         if repo.provider == "local" and not settings.allow_local_repos:
             raise PermanentJobError("local repositories are disabled on this worker", "forbidden")
         await gitops.check_public_host(settings, repo)
-        archive = dest.with_name(dest.name + ".tar")
-        try:
+
+        async def git_archive(path: Path) -> None:
             if repo.provider == "local":
-                await _archive(repo.clone_url, commit, archive, settings, local=True)
+                await _archive(repo.clone_url, commit, path, settings, local=True)
             else:
-                await _shallow_fetch_archive(repo.clone_url, commit, archive, settings)
-            try:
-                return await asyncio.to_thread(safe_extract, archive, dest, limits, strip_top=False)
-            except ArchiveError as exc:
-                raise PermanentJobError(str(exc), "archive_refused") from exc
-        finally:
-            archive.unlink(missing_ok=True)
+                await _shallow_fetch_archive(repo.clone_url, commit, path, settings)
+
+        archive = await archives.get(repo.id, commit, ".tar", git_archive)
+        try:
+            return await asyncio.to_thread(safe_extract, archive, dest, limits, strip_top=False)
+        except ArchiveError as exc:
+            raise PermanentJobError(str(exc), "archive_refused") from exc
 
 
 async def _shallow_fetch_archive(

@@ -32,7 +32,7 @@ from libs.common.redis.queue import JobPayload
 from libs.common.schemas import Job
 from libs.common.telemetry import context_from
 from services.worker.deps import Deps
-from services.worker.errors import PermanentJobError, TransientJobError
+from services.worker.errors import JobCancelled, PermanentJobError, TransientJobError
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.worker")
@@ -76,6 +76,10 @@ class JobContext:
             await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     async def progress(self, stage: str, message: str, **data: object) -> None:
+        """A new stage begins; the job stops here instead when it was cancelled."""
+        async with self.deps.pool.acquire() as conn:
+            if await jobs_db.cancel_requested(conn, self.job.organization_id, self.job.id):
+                raise JobCancelled
         await self.emit("progress", stage=stage, message=message, data=data)
 
     async def emit(
@@ -162,6 +166,8 @@ async def _attempt(
     running.inc()
     try:
         result = await _within(handler, jc, deadline)
+    except JobCancelled:
+        await _cancelled(jc, queue)
     except PermanentJobError as exc:
         await _fail(jc, queue, exc.reason, exc.error_type, expected=True)
     except Exception as exc:
@@ -208,6 +214,15 @@ async def _within(handler: Handler, jc: JobContext, deadline: float) -> dict[str
             " less a margin to record the outcome)",
             "timeout",
         ) from None
+
+
+async def _cancelled(jc: JobContext, queue: str) -> None:
+    async with jc.deps.pool.acquire() as conn:
+        stopped = await jobs_db.mark_cancelled(conn, jc.job.organization_id, jc.job.id)
+    if stopped:
+        log.info("job cancelled between stages")
+        await jc.emit("cancelled", message="cancelled while it ran")
+        jc.deps.metrics.jobs.labels(queue, "cancelled").inc()
 
 
 async def _fail(

@@ -1,8 +1,8 @@
 """Scale-out on one PostgreSQL and one Redis: 3 api processes and 4 worker processes,
 signed push deliveries spread over the apis, workers killed with SIGKILL and restarted while
 they ingest. Every delivery must be processed exactly once: one record each, none lost, and
-its jobs created once (one analysis per pushed commit, one sync per repository while it
-waits).
+its jobs created once (one analysis per pushed commit, and no sync: the push says what a
+sync would ask GitHub).
 
 Only public behaviour is checked: HTTP answers, the api's /metrics, and database rows.
 Each worker gets its own hostname (a UTS namespace, as root) like a pod or a container has,
@@ -292,9 +292,9 @@ async def test_deliveries_are_processed_exactly_once_across_processes_and_kills(
     assert lost == set()
     assert duplicates == 0
     assert {r["status"] for r in rows} == {"processed"}
-    assert all(r["jobs"] == 2 for r in rows)  # its sync and its analysis
+    assert all(r["jobs"] == 1 for r in rows)  # its analysis (what a sync would learn, it says)
     assert set(per_commit) == set(run.sent.values())
     assert duplicated_jobs == 0
-    assert syncs == REPOS  # one waiting sync per repository takes every later push
+    assert syncs == 0  # a push carries its head: no sync job asks GitHub again
     assert depth == DELIVERIES  # each analysis enqueued once
     assert run.duplicate_answers == run.redelivered

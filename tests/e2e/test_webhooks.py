@@ -21,7 +21,7 @@ def stack_env() -> dict[str, str]:
     return {"GITHUB_WEBHOOK_SECRET": SECRET}
 
 
-async def test_a_push_becomes_sync_and_analysis_jobs(stack: Stack, database_url: str) -> None:
+async def test_a_push_becomes_one_analysis_job(stack: Stack, database_url: str) -> None:
     token = stack.cli("token", "create", "--login", "hooks", "--org", "hooks-org")
     async with aiohttp.ClientSession(stack.url) as http:
         created = await http.post(
@@ -66,7 +66,4 @@ async def test_a_push_becomes_sync_and_analysis_jobs(stack: Stack, database_url:
         )
     finally:
         await conn.close()
-    assert [(k["kind"], k["trigger"]) for k in kinds] == [
-        ("analysis", "webhook"),
-        ("sync", "webhook"),
-    ]
+    assert [(k["kind"], k["trigger"]) for k in kinds] == [("analysis", "webhook")]

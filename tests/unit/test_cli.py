@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +97,48 @@ def test_a_scan_whose_stderr_is_not_a_terminal_is_quiet(tmp_path: Path) -> None:
     )
     assert done.stderr == ""
     assert "score" in done.stdout
+
+
+def _subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                found.append((f"{prefix}{name}", helps.get(name)))
+                found += _subcommands(sub, f"{prefix}{name} ")
+    return found
+
+
+def test_every_command_and_action_has_a_one_line_description() -> None:
+    found = _subcommands(build_parser())
+    assert {"token create", "token list", "token revoke"} <= {name for name, _ in found}
+    missing = [name for name, text in found if not text or "\n" in text]
+    assert missing == []
+
+
+def test_make_run_says_in_one_line_that_the_api_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(port),
+            "DATA_DIR": str(tmp_path / "data"),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", "dev"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"127.0.0.1:{port} is already in use (another `make run`?); stop it or set API_PORT\n"
+    )
+    assert not (tmp_path / "data").exists()  # nothing was started

@@ -83,7 +83,6 @@ def _finding(match: RawMatch, path: str) -> SecretFinding:
 def scan_tree(tree: Tree, progress: Progress | None = None) -> SecretsResult:
     """Scan every text file of the tree; binaries and files over the size cap are counted."""
     result = SecretsResult()
-    engine = scanner()
     total = len(tree.files)
     for index, entry in enumerate(tree.files):
         if progress is not None and index % 256 == 0:
@@ -106,7 +105,7 @@ def scan_tree(tree: Tree, progress: Progress | None = None) -> SecretsResult:
             continue
         result.files_scanned += 1
         result.bytes_scanned += len(data)
-        for match in engine.scan(data, entry.path):
+        for match in scanner().scan(data, entry.path):  # built at the first text file
             if len(result.findings) < MAX_FINDINGS:
                 result.findings.append(_finding(match, entry.path))
             else:

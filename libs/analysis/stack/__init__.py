@@ -11,6 +11,7 @@ from libs.analysis.report import ImageBuild, Stack, Subproject
 from libs.analysis.stack import (
     compiled,
     doc_commands,
+    gemfile_lock,
     jvm,
     lockfiles,
     node,
@@ -122,8 +123,10 @@ def analyse_stack(tree: Tree) -> Stack:
         for project in projects:
             if project.path == _owner(config.path, owners):
                 project.tool(tool, config.path, configured=True)
+    # a documentation site in a folder of its own is documentation, as docs/ is
+    sites = [p.path for p in projects if p.docs_site]
     return Stack(
-        languages=languages.shares(tree.files, not_own),
+        languages=languages.shares(tree.files, not_own, docs=sites),
         subprojects=[_finish(p) for p in projects],
         dockerfiles=dockerfiles,
         compose_files=compose_files,
@@ -149,6 +152,7 @@ def _project(tree: Tree, folder: Folder) -> Project:
     python_scripts.detect(project)
     doc_commands.detect(project)
     lockfiles.detect(project)
+    gemfile_lock.detect_rails_ruby(project)
     versions.detect_base_images(project)
     return project
 

@@ -1,6 +1,7 @@
 """What a Gemfile.lock says about the toolchain: the Ruby it was locked with (`RUBY
 VERSION`), the Bundler that wrote it (`BUNDLED WITH`), and the Ruby versions the locked
-Rails accepts: an old Rails does not run on a new Ruby, whatever the Gemfile allows.
+Rails accepts where nothing pins the Ruby: an old Rails does not run on a new Ruby,
+whatever the Gemfile allows.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def detect(project: Project, path: str) -> None:
             project.runtime(
                 "bundler", match.group(2), path, "BUNDLED WITH", constraint="exact", line=line
             )
+
+
+def detect_rails_ruby(project: Project) -> None:
+    """The Ruby range the locked Rails accepts, for a project that pins no Ruby exactly
+    (`.ruby-version`, the lock's `RUBY VERSION`): an exact Ruby already decides which one
+    runs, and the range would be a second answer to the same question."""
+    if any(r.runtime == "ruby" and r.constraint == "exact" for r in project.sub.runtimes):
+        return
+    path = project.file("Gemfile.lock")
+    if path is None:
+        return
+    text = project.tree.read_text(path) or ""
     locked = {m.group(1): m for m in _RAILS.finditer(text)}
     rails = locked.get("rails") or locked.get("railties")
     if rails is None:

@@ -9,7 +9,8 @@ vendored code are not subprojects: a manifest anywhere under a test (`runtime-te
 too), fixture, example, benchmark or vendor folder, or in a folder below
 a docs folder, is test data or documentation (black's `tests/data/*/pyproject.toml`,
 fastify's `test/bundler/*/package.json`), unless a workspace names that folder as one of
-its packages (vitest's pnpm workspace lists `test/*`).
+its packages (vitest's pnpm workspace lists `test/*`) or it is a browser end-to-end suite
+with its own package (a Playwright or Cypress configuration beside its package.json).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def discover(tree: Tree) -> list[Folder]:
                 folder.names.add(entry.name)
     aside = {path for path in candidates if _TESTS_OR_DOCS.search(path)}
     aside -= _workspace_members(tree, candidates, aside)
+    aside -= {path for path in aside if _browser_suite(tree, candidates[path])}
     chosen: dict[str, Folder] = {}
     for path in sorted(candidates, key=lambda p: (p != ".", p.count("/"), p)):
         folder = candidates[path]
@@ -178,6 +180,17 @@ def _workspace_members(tree: Tree, candidates: dict[str, Folder], aside: set[str
             if below is not None and in_workspace(below, patterns):
                 members.add(path)
     return members
+
+
+def _browser_suite(tree: Tree, folder: Folder) -> bool:
+    """A package of its own holding a Playwright or Cypress configuration: an end-to-end
+    suite kept under the tests (mealie's tests/e2e), which runs from its own folder."""
+    return "package.json" in folder.names and any(
+        entry.name.startswith(_BROWSER_CONFIGS) for entry in tree.in_dir(folder.path)
+    )
+
+
+_BROWSER_CONFIGS = ("playwright.config.", "cypress.config.", "cypress.json")
 
 
 def _is_manifest(entry: FileEntry) -> bool:

@@ -21,6 +21,11 @@ __all__ = [
     "parse_xml",
 ]
 
+# Test libraries that start the containers the tests need (Testcontainers, Spring Boot's
+# docker-compose support, pytest-docker): what the tests are written against is another
+# framework (JUnit, pytest); these say the runner needs Docker, and free ports.
+CONTAINER_STARTERS = frozenset({"testcontainers", "docker compose"})
+
 
 @dataclass
 class Project:
@@ -30,6 +35,8 @@ class Project:
     tree: Tree
     ecosystems: set[str] = field(default_factory=set)
     workspace_root: str | None = None
+    # a documentation site (Docusaurus, VitePress...): its code documents the project
+    docs_site: bool = False
     sub: Subproject = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,7 +70,8 @@ class Project:
         self, name: str, source: str, version: str | None = None, *, configured: bool = False
     ) -> None:
         fact = Fact(name=name, source=source, version=version, configured=configured)
-        _add(self.sub.test_frameworks, fact)
+        starts_containers = name in CONTAINER_STARTERS
+        _add(self.sub.test_containers if starts_containers else self.sub.test_frameworks, fact)
 
     def tool(
         self, name: str, source: str, version: str | None = None, *, configured: bool = False

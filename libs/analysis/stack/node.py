@@ -49,6 +49,15 @@ BUILT_ON = {
     "@remix-run/react": "react",
     "@sveltejs/kit": "svelte",
 }
+# documentation site generators: in a package of its own (immer's and redux's website/), the
+# React, Vue or Astro a site renders with is the generator's, not the project's framework;
+# at the root (koel's vitepress for docs/) the generator is one more dev dependency
+DOCS_SITES = frozenset(
+    {
+        "@docusaurus/core", "vitepress", "vuepress", "@vuepress/core", "nextra", "docz",
+        "@astrojs/starlight", "dumi", "rspress", "@rspress/core", "vocs",
+    }
+)  # fmt: skip
 # frameworks a project of theirs declares under devDependencies (their starter templates do)
 DEV_FRAMEWORKS = frozenset(
     {"svelte", "@sveltejs/kit", "nuxt", "astro", "electron", "@builder.io/qwik", "gatsby"}
@@ -162,11 +171,7 @@ def detect(project: Project) -> None:
         if isinstance(table, dict):
             for name, version in table.items():
                 deps.setdefault(name, (path, as_str(version)))
-    frameworks = {name: label for name, label in FRAMEWORKS.items() if _framework(data, name)}
-    for meta, base in BUILT_ON.items():  # a Nuxt app is a Vue app, whether or not it says so
-        if meta in frameworks and base not in deps:
-            deps[base] = deps.get(meta, (path, None))[0], None
-            frameworks[base] = FRAMEWORKS[base]
+    frameworks = _frameworks(project, path, data, deps)
     manager = _manager(project, path, data)
     _runtimes(project, path, data)
     project.declared(deps, frameworks=frameworks, tools=TOOL_DEPS, services=SERVICE_DEPS)
@@ -181,6 +186,21 @@ def detect(project: Project) -> None:
             add = project.test_framework if name in TEST_DEPS.values() else project.tool
             add(name, path, configured=True)
     _commands(project, scripts or {}, manager, path)
+
+
+def _frameworks(
+    project: Project, path: str, data: dict[str, Any], deps: dict[str, tuple[str, str | None]]
+) -> dict[str, str]:
+    """Package name -> framework, for the frameworks the package is built on."""
+    if DOCS_SITES & deps.keys() and project.path != ".":
+        project.docs_site = True  # a folder of its own: the root's generator builds docs/
+        return {}
+    frameworks = {name: label for name, label in FRAMEWORKS.items() if _framework(data, name)}
+    for meta, base in BUILT_ON.items():  # a Nuxt app is a Vue app, whether or not it says so
+        if meta in frameworks and base not in deps:
+            deps[base] = deps.get(meta, (path, None))[0], None
+            frameworks[base] = FRAMEWORKS[base]
+    return frameworks
 
 
 def _framework(data: dict[str, Any], name: str) -> bool:
@@ -264,6 +284,9 @@ def _tests(
 
 
 _BUILTIN_RUNNERS = ((b"bun:test", "bun test"), (b"node:test", "node:test"))
+# a test file importing one of these is run by it, whatever it borrows from node:test
+# (defu's tests take `describe` from node:test and `it` from vitest)
+_PACKAGE_RUNNERS = re.compile(rb"""from\s+["'](?:vitest|@jest/globals|mocha|ava)["']""")
 _TEST_FILE = re.compile(r"\.(?:test|spec)\.[cm]?[jt]sx?$")
 
 
@@ -275,6 +298,9 @@ def _builtin_runner(project: Project) -> tuple[str, str] | None:
         if not _TEST_FILE.search(entry.name) or "node_modules/" in entry.path:
             continue
         head = project.tree.head(entry.path, 2048) or b""
+        if _PACKAGE_RUNNERS.search(head):
+            checked += 1
+            continue
         for module, name in _BUILTIN_RUNNERS:
             if module in head:
                 return name, entry.path

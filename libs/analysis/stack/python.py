@@ -9,7 +9,6 @@ aiohttp project. Test frameworks, tools and services come from every group.
 
 from __future__ import annotations
 
-import configparser
 import re
 from typing import Any
 
@@ -240,8 +239,19 @@ def _add_specs(deps: Deps, path: str, specs: Any, *, optional: bool = True) -> N
             deps.setdefault(normalize(name), (path, version))
 
 
+def _project_dependencies(data: dict[str, Any]) -> list[Any]:
+    """`project.dependencies`, or where pyproject declares them `dynamic`, the lists a
+    hatch metadata hook fills them from (`[tool.hatch.metadata.hooks.uv-dynamic-versioning]
+    dependencies`): what the built package requires either way."""
+    declared = dig(data, "project", "dependencies")
+    if isinstance(declared, list) or "dependencies" not in listing(dig(data, "project", "dynamic")):
+        return declared if isinstance(declared, list) else []
+    hooks = mapping(dig(data, "tool", "hatch", "metadata", "hooks")).values()
+    return [spec for hook in hooks for spec in listing(dig(hook, "dependencies"))]
+
+
 def _pyproject_runtime_deps(deps: Deps, path: str, data: dict[str, Any]) -> None:
-    _add_specs(deps, path, dig(data, "project", "dependencies"))
+    _add_specs(deps, path, _project_dependencies(data))
     _add_specs(deps, path, dig(data, "tool", "poetry", "dependencies"), optional=False)
     deps.pop("python", None)
 
@@ -540,6 +550,8 @@ def _mypy_targets(project: Project, data: dict[str, Any]) -> None:
     if fact.source.endswith("pyproject.toml"):
         values = mapping(dig(data, "tool", "mypy"))
     else:
+        import configparser  # here: only a mypy.ini or setup.cfg section needs it
+
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read_string(project.tree.read_text(fact.source) or "")
@@ -573,7 +585,7 @@ def _scripts(project: Project, pyproject_path: str | None, data: dict[str, Any])
 
 def _groups(project: Project, declared: dict[str, list[str]]) -> None:
     """Say, on each tool and test framework, which dependency declarations list it."""
-    for facts in (project.sub.tools, project.sub.test_frameworks):
+    for facts in (project.sub.tools, project.sub.test_frameworks, project.sub.test_containers):
         for index, fact in enumerate(facts):
             name = _PACKAGE_OF.get(fact.name, fact.name)  # "poe" is the poethepoet package
             if declared.get(name):
@@ -597,7 +609,7 @@ def _declarations(
         for name in names:
             found.setdefault(name, []).append(group)
 
-    add("project", dig(data, "project", "dependencies"))
+    add("project", _project_dependencies(data))
     _itself(found, dig(data, "project", "name"))
     for name, specs in mapping(dig(data, "project", "optional-dependencies")).items():
         add(f"extra:{name}", specs)

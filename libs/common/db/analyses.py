@@ -1,4 +1,9 @@
-"""Analyses (one per analysis job) and the CI configurations generated from them."""
+"""Analyses (one per analysis job) and the CI configurations generated from them.
+
+A report is stored once, as the JSON the worker encoded, and read back as JSON text
+(`report::text`): the api serves it as it is, and only code that reads a report decodes
+it, with the type it needs. Nothing here knows the report's shape.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from libs.common.db import Conn, row_or_none, to_struct, to_structs
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 
 
 class AnalysisRow(msgspec.Struct, kw_only=True):
@@ -60,7 +65,7 @@ async def store_analysis(
     branch: str | None,
     content_digest: str,
     report_version: int,
-    report: dict[str, Any],
+    report: bytes,
     health_score: int | None,
     ai_status: str,
     ai_model: str | None,
@@ -74,7 +79,7 @@ async def store_analysis(
                               content_digest, report_version, report, health_score, ai_status,
                               ai_model, ai_prompt_tokens, ai_output_tokens, ai_thinking_tokens,
                               ai_total_tokens)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11, $12, $13, $14, $15)
         ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id
         RETURNING {_ANALYSIS}
         """,
@@ -85,7 +90,7 @@ async def store_analysis(
         branch,
         content_digest,
         report_version,
-        report,
+        report.decode(),
         health_score,
         ai_status,
         ai_model,
@@ -99,35 +104,47 @@ async def store_analysis(
     return result
 
 
+class ReusableAi(msgspec.Struct, frozen=True, kw_only=True):
+    """What the analysis cache reuses of an earlier report, as stored JSON."""
+
+    ai: bytes
+    recommendations: bytes
+
+
 async def find_by_digest(
     conn: Conn, organization_id: uuid.UUID, content_digest: str
-) -> tuple[AnalysisRow, dict[str, Any]] | None:
-    """The newest analysis of identical content (same digest) in this organization."""
+) -> ReusableAi | None:
+    """The AI part of the newest analysis of identical content (same digest) in this
+    organization: only the two report members the cache reuses are read."""
     row = await conn.fetchrow(
-        f"""
-        SELECT {_ANALYSIS}, report FROM analyses
+        """
+        SELECT (report->'ai')::text AS ai,
+               coalesce(report->'recommendations', '[]'::jsonb)::text AS recommendations
+          FROM analyses
          WHERE organization_id = $1 AND content_digest = $2
          ORDER BY created_at DESC LIMIT 1
         """,
         organization_id,
         content_digest,
     )
-    return _with_report(row)
+    if row is None or row["ai"] is None:
+        return None
+    return ReusableAi(ai=row["ai"].encode(), recommendations=row["recommendations"].encode())
 
 
 async def get_analysis(
     conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID
-) -> tuple[AnalysisRow, dict[str, Any]] | None:
+) -> tuple[AnalysisRow, bytes] | None:
+    """The analysis and its report as the stored JSON."""
     row = await conn.fetchrow(
-        f"SELECT {_ANALYSIS}, report FROM analyses WHERE organization_id = $1 AND id = $2",
+        f"""
+        SELECT {_ANALYSIS}, report::text AS report FROM analyses
+         WHERE organization_id = $1 AND id = $2
+        """,
         organization_id,
         analysis_id,
     )
-    return _with_report(row)
-
-
-def _with_report(row: asyncpg.Record | None) -> tuple[AnalysisRow, dict[str, Any]] | None:
-    return None if row is None else (to_struct(row, AnalysisRow), row["report"])
+    return None if row is None else (to_struct(row, AnalysisRow), row["report"].encode())
 
 
 async def exists(conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID) -> bool:
@@ -139,20 +156,30 @@ async def exists(conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID)
     return found
 
 
+_NEWEST_FIRST = Keyset("created_at, id")
+_OLDEST_FIRST = Keyset("created_at, id", descending=False)
+
+
 async def list_analyses(
-    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, *, limit: int = 50
-) -> list[AnalysisRow]:
+    conn: Conn,
+    organization_id: uuid.UUID,
+    repository_id: uuid.UUID,
+    *,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[AnalysisRow]:
     rows = await conn.fetch(
         f"""
         SELECT {_ANALYSIS} FROM analyses
-         WHERE organization_id = $1 AND repository_id = $2
-         ORDER BY created_at DESC, id DESC LIMIT $3
+         WHERE organization_id = $1 AND repository_id = $2 AND {_NEWEST_FIRST.after(3)}
+         ORDER BY {_NEWEST_FIRST.order_by} LIMIT $5
         """,
         organization_id,
         repository_id,
-        limit,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, AnalysisRow)
+    return page_of(to_structs(rows, AnalysisRow), limit, lambda a: Position(a.created_at, a.id))
 
 
 async def store_ci_config(
@@ -209,12 +236,22 @@ async def record_pull_request(
 
 
 async def ci_configs_for(
-    conn: Conn, organization_id: uuid.UUID, analysis_id: uuid.UUID
-) -> list[CiConfigRow]:
+    conn: Conn,
+    organization_id: uuid.UUID,
+    analysis_id: uuid.UUID,
+    *,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[CiConfigRow]:
     rows = await conn.fetch(
-        f"SELECT {_CI} FROM ci_configs WHERE organization_id = $1 AND analysis_id = $2"
-        " ORDER BY platform",
+        f"""
+        SELECT {_CI} FROM ci_configs
+         WHERE organization_id = $1 AND analysis_id = $2 AND {_OLDEST_FIRST.after(3)}
+         ORDER BY {_OLDEST_FIRST.order_by} LIMIT $5
+        """,
         organization_id,
         analysis_id,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, CiConfigRow)
+    return page_of(to_structs(rows, CiConfigRow), limit, lambda c: Position(c.created_at, c.id))

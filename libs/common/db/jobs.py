@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from libs.common.db import Conn, row_or_none, to_struct, to_structs
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 from libs.common.schemas import Job
 
 _COLUMNS = """id, organization_id, repository_id, kind, commit_sha, status, attempts, trigger,
@@ -74,24 +75,36 @@ async def get_job(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> 
     return row_or_none(row, Job)
 
 
+_NEWEST_FIRST = Keyset("created_at, id")
+
+
 async def list_jobs(
     conn: Conn,
     organization_id: uuid.UUID,
     *,
     repository_id: uuid.UUID | None = None,
-    limit: int = 50,
-) -> list[Job]:
+    status: str | None = None,
+    kind: str | None = None,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Job]:
+    """The organization's jobs, newest first, optionally of one repository, status, kind."""
     rows = await conn.fetch(
         f"""
         SELECT {_COLUMNS} FROM jobs
          WHERE organization_id = $1 AND ($2::uuid IS NULL OR repository_id = $2)
-         ORDER BY created_at DESC, id DESC LIMIT $3
+           AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR kind = $4)
+           AND {_NEWEST_FIRST.after(5)}
+         ORDER BY {_NEWEST_FIRST.order_by} LIMIT $7
         """,
         organization_id,
         repository_id,
-        limit,
+        status,
+        kind,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, Job)
+    return page_of(to_structs(rows, Job), limit, lambda j: Position(j.created_at, j.id))
 
 
 async def mark_enqueued(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> dt.datetime:
@@ -146,6 +159,59 @@ async def finish(
     return status.endswith(" 1")
 
 
+async def cancel(
+    conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID
+) -> tuple[Job | None, bool]:
+    """Cancel a job: a queued one at once (status `cancelled`); a running one is marked
+    so its worker stops at its next stage. A finished job is returned as it is; None when
+    there is no such job in the organization. True when this call cancelled a queued one."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE jobs
+           SET status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+               finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+               error = CASE WHEN status = 'queued' THEN 'cancelled before it started'
+                            ELSE error END,
+               error_type = CASE WHEN status = 'queued' THEN 'cancelled' ELSE error_type END,
+               cancel_requested_at = coalesce(cancel_requested_at, now()),
+               updated_at = now()
+         WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running')
+        RETURNING {_COLUMNS}
+        """,
+        organization_id,
+        job_id,
+    )
+    if row is not None:
+        job = to_struct(row, Job)
+        return job, job.status == "cancelled"
+    return await get_job(conn, organization_id, job_id), False
+
+
+async def cancel_requested(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> bool:
+    """Whether someone asked to cancel this job (the worker asks between stages)."""
+    found = await conn.fetchval(
+        "SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        job_id,
+    )
+    return bool(found)
+
+
+async def mark_cancelled(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> bool:
+    """A running job whose worker stopped on a cancel request; False if already finished."""
+    status = await conn.execute(
+        """
+        UPDATE jobs
+           SET status = 'cancelled', error = 'cancelled while it ran', error_type = 'cancelled',
+               finished_at = now(), updated_at = now()
+         WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running')
+        """,
+        organization_id,
+        job_id,
+    )
+    return status.endswith(" 1")
+
+
 async def requeue(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> None:
     """Back to queued after an attempt that will be retried."""
     await conn.execute(
@@ -167,5 +233,18 @@ async def stale_live_jobs(conn: Conn, older_than_s: float, limit: int) -> list[J
         """,
         older_than_s,
         limit,
+    )
+    return to_structs(rows, Job)
+
+
+async def never_enqueued(conn: Conn, job_ids: list[uuid.UUID]) -> list[Job]:
+    """Of these jobs (a webhook delivery's, by id, across organizations like the
+    reconciler's sweep), the live ones whose enqueue never happened."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM jobs
+         WHERE id = ANY($1::uuid[]) AND status = 'queued' AND enqueued_at IS NULL
+        """,
+        job_ids,
     )
     return to_structs(rows, Job)

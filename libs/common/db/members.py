@@ -8,6 +8,7 @@ import uuid
 import msgspec
 
 from libs.common.db import Conn, orgs, row_or_none, to_structs
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 from libs.common.schemas import Role
 
 
@@ -34,12 +35,25 @@ _MEMBER = """
 """
 
 
-async def list_members(conn: Conn, organization_id: uuid.UUID) -> list[Member]:
+_OLDEST_FIRST = Keyset("m.created_at, u.id", descending=False)
+
+
+async def list_members(
+    conn: Conn,
+    organization_id: uuid.UUID,
+    *,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Member]:
+    """Members in the order they joined."""
     rows = await conn.fetch(
-        _MEMBER + " WHERE m.organization_id = $1 ORDER BY m.created_at, u.login LIMIT 1000",
+        f"{_MEMBER} WHERE m.organization_id = $1 AND {_OLDEST_FIRST.after(2)}"
+        f" ORDER BY {_OLDEST_FIRST.order_by} LIMIT $4",
         organization_id,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, Member)
+    return page_of(to_structs(rows, Member), limit, lambda m: Position(m.joined_at, m.user_id))
 
 
 async def get_member(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> Member | None:

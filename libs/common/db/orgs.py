@@ -8,6 +8,7 @@ import uuid
 import msgspec
 
 from libs.common.db import Conn, row_or_none, to_structs
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 from libs.common.schemas import Role
 
 
@@ -111,11 +112,38 @@ _ORG_OF_MEMBER = """
 """
 
 
-async def organizations_of(conn: Conn, user_id: uuid.UUID) -> list[Organization]:
-    rows = await conn.fetch(
-        _ORG_OF_MEMBER + " WHERE m.user_id = $1 ORDER BY o.created_at, o.id LIMIT 500", user_id
+async def membership_of(
+    conn: Conn, login: str, org_slug: str
+) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(user id, org id) when `login` is a member of the organization `org_slug`."""
+    row = await conn.fetchrow(
+        """
+        SELECT u.id AS user_id, o.id AS org_id
+          FROM users u
+          JOIN memberships m ON m.user_id = u.id
+          JOIN organizations o ON o.id = m.organization_id
+         WHERE lower(u.login) = lower($1) AND o.slug = $2
+        """,
+        login,
+        org_slug,
     )
-    return to_structs(rows, Organization)
+    return (row["user_id"], row["org_id"]) if row else None
+
+
+_OLDEST_FIRST = Keyset("o.created_at, o.id", descending=False)
+
+
+async def organizations_of(
+    conn: Conn, user_id: uuid.UUID, *, after: Position | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[Organization]:
+    rows = await conn.fetch(
+        f"{_ORG_OF_MEMBER} WHERE m.user_id = $1 AND {_OLDEST_FIRST.after(2)}"
+        f" ORDER BY {_OLDEST_FIRST.order_by} LIMIT $4",
+        user_id,
+        *position_args(after),
+        limit + 1,
+    )
+    return page_of(to_structs(rows, Organization), limit, lambda o: Position(o.created_at, o.id))
 
 
 async def organization_for(

@@ -14,6 +14,7 @@ import msgspec
 
 from libs.common.db import Conn, row_or_none, to_struct, to_structs
 from libs.common.db.encrypted import WEBHOOK_SECRETS
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 from libs.common.schemas import Provider, Repository
 
 COLUMNS = """id, organization_id, provider, full_name, clone_url, default_branch, last_commit,
@@ -68,27 +69,39 @@ async def get_repository(
     return row_or_none(row, Repository)
 
 
+_NEWEST_FIRST = Keyset("created_at, id")
+
+
 async def list_repositories(
     conn: Conn,
     organization_id: uuid.UUID,
     *,
-    limit: int = 50,
-    before: uuid.UUID | None = None,
-) -> list[Repository]:
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Repository]:
     rows = await conn.fetch(
         f"""
         SELECT {COLUMNS} FROM repositories
-         WHERE organization_id = $1
-           AND ($2::uuid IS NULL OR (created_at, id) < (
-                SELECT created_at, id FROM repositories WHERE id = $2 AND organization_id = $1))
-         ORDER BY created_at DESC, id DESC
-         LIMIT $3
+         WHERE organization_id = $1 AND {_NEWEST_FIRST.after(2)}
+         ORDER BY {_NEWEST_FIRST.order_by} LIMIT $4
         """,
         organization_id,
-        before,
-        limit,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, Repository)
+    return page_of(to_structs(rows, Repository), limit, lambda r: Position(r.created_at, r.id))
+
+
+async def delete_repository(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID
+) -> bool:
+    """Remove a registration with its jobs, analyses and CI configurations (cascade)."""
+    status = await conn.execute(
+        "DELETE FROM repositories WHERE organization_id = $1 AND id = $2",
+        organization_id,
+        repository_id,
+    )
+    return status.endswith(" 1")
 
 
 async def record_sync(

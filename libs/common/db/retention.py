@@ -36,7 +36,7 @@ async def finished_jobs(conn: Conn, older_than: dt.timedelta) -> int:
     return await _delete_old(
         conn,
         "jobs",
-        "status IN ('succeeded', 'failed') AND finished_at < now() - $1::interval",
+        "status IN ('succeeded', 'failed', 'cancelled') AND finished_at < now() - $1::interval",
         older_than,
     )
 

@@ -7,6 +7,7 @@ import uuid
 
 from libs.common import crypto
 from libs.common.db import Conn, to_struct, to_structs
+from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of, position_args
 from libs.common.schemas import Principal, TokenInfo
 
 _INFO = "id, name, prefix, created_at, last_used_at, expires_at, revoked_at"
@@ -69,28 +70,47 @@ async def authenticate(conn: Conn, token: str) -> Principal | None:
     )
 
 
+_NEWEST_FIRST = Keyset("created_at, id")
+
+
 async def list_tokens(
-    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID
-) -> list[TokenInfo]:
+    conn: Conn,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    after: Position | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[TokenInfo]:
     rows = await conn.fetch(
         f"""
-        SELECT {_INFO} FROM api_tokens WHERE organization_id = $1 AND user_id = $2
-         ORDER BY created_at DESC
+        SELECT {_INFO} FROM api_tokens
+         WHERE organization_id = $1 AND user_id = $2 AND {_NEWEST_FIRST.after(3)}
+         ORDER BY {_NEWEST_FIRST.order_by} LIMIT $5
         """,
         organization_id,
         user_id,
+        *position_args(after),
+        limit + 1,
     )
-    return to_structs(rows, TokenInfo)
+    return page_of(to_structs(rows, TokenInfo), limit, lambda t: Position(t.created_at, t.id))
 
 
-async def revoke_all(conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Every token of a user in one organization (they left it, or were removed)."""
-    await conn.execute(
-        "UPDATE api_tokens SET revoked_at = now()"
-        " WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+async def revoke_all(
+    conn: Conn, organization_id: uuid.UUID, user_id: uuid.UUID, *, name: str | None = None
+) -> int:
+    """Every live token of a user in one organization (they left it, or were removed), or
+    only those called `name`; how many."""
+    status = await conn.execute(
+        """
+        UPDATE api_tokens SET revoked_at = now()
+         WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL
+           AND ($3::text IS NULL OR name = $3)
+        """,
         organization_id,
         user_id,
+        name,
     )
+    return int(status.split()[-1])
 
 
 async def revoke_token(

@@ -1,6 +1,7 @@
 """Webhook deliveries as the worker handles them: one row per (hook id, delivery GUID),
 counting attempts and recording the outcome. The row is the permanent record of what a
-delivery did; the api's Redis dedup key only guards its way into the stream."""
+delivery did; the api's Redis dedup key only guards its way into the stream (why both
+stay, and how they are kept from disagreeing: docs/api.md, "Two records of a delivery")."""
 
 from __future__ import annotations
 

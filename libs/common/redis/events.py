@@ -11,8 +11,8 @@ from redis.asyncio import Redis
 from libs.common.config import Settings
 from libs.common.redis import keys, streams
 
-EventType = Literal["started", "progress", "retrying", "succeeded", "failed"]
-TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
+EventType = Literal["started", "progress", "retrying", "succeeded", "failed", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class JobEvent(msgspec.Struct, kw_only=True, omit_defaults=True):

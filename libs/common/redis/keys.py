@@ -43,8 +43,8 @@ def rate_limit(scope: str, subject: str) -> str:
     return f"ratelimit:{scope}:{subject}"
 
 
-def webhook_dedup(hook_id: str, delivery_id: str) -> str:
-    return f"webhook:seen:{hook_id}:{delivery_id}"
+def webhook_dedup(hook_id: int, body_sha256: str) -> str:
+    return f"webhook:seen:{hook_id}:{body_sha256}"
 
 
 def oauth_state(state: str) -> str:

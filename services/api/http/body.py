@@ -1,5 +1,11 @@
 """Decoding requests (bodies, query strings, path ids) with msgspec: 400s that name the
-field, 404s for ids that cannot exist."""
+field, 404s for ids that cannot exist.
+
+Every JSON body and query string passes here, so this is also the one place that refuses
+text PostgreSQL cannot store: a NUL character (`\\u0000`) in any string, which `text` and
+`jsonb` both reject. JSON cannot carry the others (msgspec already refuses lone
+surrogates as malformed JSON).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import TypeVar
 import msgspec
 from aiohttp import web
 
-from services.api.http.errors import NotFound, ValidationFailed
+from services.api.http.errors import InvalidParameter, NotFound, ValidationFailed
 
 T = TypeVar("T")
 _AT = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
@@ -31,25 +37,71 @@ def field_error(exc: msgspec.ValidationError) -> ValidationFailed:
     return ValidationFailed(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
+NUL = "\x00"
+_NUL_ESCAPE = b"\\u0000"  # the only way JSON text carries a NUL character
+
+
+def unstorable_at(value: object, path: str = "") -> str | None:
+    """The path (`name`, `items[2].key`) of the first string PostgreSQL would refuse."""
+    if isinstance(value, str):
+        return path or "body" if NUL in value else None
+    if isinstance(value, msgspec.Struct):
+        fields = zip(value.__struct_fields__, value.__struct_encode_fields__, strict=True)
+        found = (unstorable_at(getattr(value, f), f"{path}.{name}") for f, name in fields)
+    elif isinstance(value, dict):
+        found = (
+            unstorable_at(k, path) or unstorable_at(v, f"{path}.{k}") for k, v in value.items()
+        )
+    elif isinstance(value, list | tuple | set | frozenset):
+        found = (unstorable_at(v, f"{path}[{i}]") for i, v in enumerate(value))
+    else:
+        return None
+    return next((p.lstrip(".") for p in found if p), None)
+
+
+def _refuse_nul(field: str) -> ValidationFailed:
+    message = "must not contain a NUL character (\\u0000)"
+    return ValidationFailed(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
 async def decode(request: web.Request, type_: type[T]) -> T:
     raw = await request.read()
     if not raw:
         raise ValidationFailed("The request body is empty; send a JSON object.")
     try:
-        return msgspec.json.decode(raw, type=type_)
+        value = msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
         raise field_error(exc) from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         # msgspec reports bytes that are not UTF-8 inside a string as a UnicodeDecodeError.
         raise ValidationFailed("The request body is not valid JSON (UTF-8).") from None
+    if _NUL_ESCAPE in raw:  # rare, so the walk costs nothing on ordinary bodies
+        field = unstorable_at(value)
+        if field is not None:
+            raise _refuse_nul(field)
+    return value
 
 
 def decode_query(request: web.Request, type_: type[T]) -> T:
-    """Query parameters into a msgspec type (numbers from strings); 400 naming the field."""
+    """Query parameters into a msgspec type (numbers from strings); 400 naming the
+    parameter."""
+    given = dict(request.query)
+    for name, text in given.items():
+        if NUL in text:
+            raise query_error(name, "must not contain a NUL character")
     try:
-        return msgspec.convert(dict(request.query), type_, strict=False)
+        return msgspec.convert(given, type_, strict=False)
     except msgspec.ValidationError as exc:
-        raise field_error(exc) from None
+        problem = field_error(exc)
+        field = problem.extra["errors"][0]["field"]
+        raise query_error(field, problem.extra["errors"][0]["message"]) from None
+
+
+def query_error(name: str, message: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"Query parameter '{name}': {message}",
+        errors=[{"field": name, "in": "query", "message": message}],
+    )
 
 
 def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:

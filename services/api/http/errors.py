@@ -34,6 +34,12 @@ class ValidationFailed(AppError):
     title = "The request body is not valid"
 
 
+class InvalidParameter(AppError):
+    status = 400
+    slug = "invalid-parameter"
+    title = "A query parameter is not valid"
+
+
 class Unauthorized(AppError):
     status = 401
     slug = "unauthorized"

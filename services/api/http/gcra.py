@@ -152,3 +152,19 @@ class FailureBudget:
     async def spend(self) -> None:
         with contextlib.suppress(RedisError, OSError):
             await check(self.redis, self.subject, [self.policy])
+
+    async def charge(self, what: str) -> None:
+        """Spend one failure; RateLimited once the budget is spent. For checks cheap
+        enough to make first, so a good credential is never refused for others' failures
+        from the same address (a NAT, a proxy)."""
+        try:
+            decision = await check(self.redis, self.subject, [self.policy])
+        except (RedisError, OSError):
+            return
+        if not decision.allowed:
+            error = RateLimited(
+                f"Too many {what} from this address; retry in {decision.retry_after_s} s."
+            )
+            error.headers.update(decision.headers())
+            error.headers["Retry-After"] = str(decision.retry_after_s)
+            raise error

@@ -172,8 +172,9 @@ async def still_authorized(request: web.Request) -> bool:
 
 
 async def _authenticated(request: web.Request) -> Principal:
-    """The caller; an address whose credentials keep failing is refused (429) before its
-    next lookup, since the request limiter only counts callers it knows."""
+    """The caller. Credentials are looked up first (one indexed query on a hash), so a
+    valid one always works; only failures spend the address's budget, and once it is
+    spent they are 429 instead of 401 (the request limiter only counts callers it knows)."""
     settings = request.app[keys.SETTINGS]
     budget = gcra.FailureBudget(
         request.app[keys.REDIS],
@@ -182,11 +183,10 @@ async def _authenticated(request: web.Request) -> Principal:
             "auth-failures", settings.rate_limit_auth_requests, settings.rate_limit_window_seconds
         ),
     )
-    await budget.refuse_if_spent("requests with unknown credentials")
     try:
         return await _principal(request)
     except errors.Unauthorized:
-        await budget.spend()
+        await budget.charge("requests with unknown credentials")
         raise
 
 

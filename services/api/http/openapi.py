@@ -13,12 +13,18 @@ from aiohttp import web
 from services.api.http import errors, gcra
 from services.api.http.errors import AppError
 from services.api.http.middlewares import SESSION_COOKIE
+from services.api.http.paging import DESCRIPTION as PAGED
+from services.api.http.paging import LINK_HEADER, PageQuery
 from services.api.http.spec import Operation, operation_of
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{name}"
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
+# Path parameters are ids (UUIDs) but for these.
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "slug": {"type": "string", "pattern": "^[a-z0-9-]+$", "maxLength": 64},
+}
 
 
 class ProblemDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -97,6 +103,7 @@ def problem_types(operations: Iterable[Operation]) -> list[type[AppError]]:
     seen: dict[str, type[AppError]] = {}
     extra: list[type[AppError]] = [
         errors.Unauthorized,
+        errors.InvalidParameter,
         gcra.RateLimited,
         InternalError,
         *COMMON_ERRORS,
@@ -121,6 +128,8 @@ def _errors_of(op: Operation, method: str) -> list[type[AppError]]:
     found = list(op.errors)
     if op.body is not None:
         found.append(errors.PayloadTooLarge)  # the api's 1 MiB body limit
+    if op.query is not None:
+        found.append(errors.InvalidParameter)
     if op.security == "token":
         found.append(errors.Unauthorized)
         if method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -137,14 +146,16 @@ def _header_objects(names: dict[str, str]) -> dict[str, Any]:
 def _responses(op: Operation, method: str, refs: dict[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     limited = op.rate_limit != "none"
+    paged = op.query is not None and issubclass(op.query, PageQuery)
     for status, body in sorted(op.responses.items()):
         entry: dict[str, Any] = {"description": op.summary}
         if isinstance(body, str):
             entry["content"] = {body: {"schema": {"type": "string"}}}
         elif body is not None:
             entry["content"] = {"application/json": {"schema": refs[body]}}
-        if limited:
-            entry["headers"] = _header_objects(RATE_LIMIT_HEADERS)
+        headers = (RATE_LIMIT_HEADERS if limited else {}) | (LINK_HEADER if paged else {})
+        if headers:
+            entry["headers"] = _header_objects(headers)
         out[str(status)] = entry
     by_status: dict[int, list[type[AppError]]] = {}
     for error in _errors_of(op, method):
@@ -170,7 +181,7 @@ def _parameters(path: str, op: Operation, components: dict[str, Any]) -> list[di
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "format": "uuid"},
+            "schema": _PATH_SCHEMAS.get(name, {"type": "string", "format": "uuid"}),
         }
         for name in _PATH_PARAM.findall(path)
     ]
@@ -227,8 +238,11 @@ def build(app: web.Application, public_url: str | None = None) -> dict[str, Any]
             "responses": _responses(op, method, refs),
             "x-rate-limit": op.rate_limit,
         }
-        if op.description:
-            entry["description"] = op.description
+        description = op.description
+        if op.query is not None and issubclass(op.query, PageQuery):
+            description = f"{description} {PAGED}".strip()
+        if description:
+            entry["description"] = description
         params = _parameters(path, op, components)
         if params:
             entry["parameters"] = params

@@ -33,11 +33,12 @@ DESCRIPTION = (
     "A `text/event-stream`. Each event's `id` is its Redis stream entry id; reconnect with "
     "`Last-Event-ID` (or `?last_event_id=`) to continue after it with no gap and no "
     "duplicate. Event types are the job event types (started, progress, retrying, "
-    "succeeded, failed; a job waiting in its queue has none yet), `resync` when events "
+    "succeeded, failed, cancelled; a job waiting in its queue has none yet), `resync` when events "
     "after your id were already discarded or your id is not one of this stream's "
     "(refetch state, then keep reading), and `end` when a finished job's stream has "
     "expired. Comment lines (`: keep-alive`) arrive when the stream is idle. Resuming "
-    "after a job's terminal event answers 204 (an EventSource stops reconnecting). A "
+    "after a job's terminal event answers 204 (an EventSource stops reconnecting); an "
+    "id past it is one the stream never had, so it gets `resync` and the whole stream. A "
     "stream whose token or session stops working, or whose member is removed, ends."
 )
 RESUME_HEADERS = {"Last-Event-ID": "Resume after this event id (as last received)."}
@@ -100,7 +101,8 @@ def _text(value: bytes | str) -> str:
 
 
 async def _seen_the_end(redis: Redis, stream_key: str, after: str) -> bool:
-    """True when the stream ends in a terminal event at or before `after`."""
+    """True when `after` is the stream's last event and that event is terminal. An id
+    past it was never this stream's: that client gets `resync`, as on any stream."""
     if after == "0-0":
         return False
     last = await redis.xrevrange(stream_key, count=1)
@@ -108,7 +110,7 @@ async def _seen_the_end(redis: Redis, stream_key: str, after: str) -> bool:
         return False
     entry_id, fields = last[0]
     last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-    return events.decode(fields).terminal and not streams.id_before(after, last_id)
+    return events.decode(fields).terminal and after == last_id
 
 
 async def _read_or_close(

@@ -18,6 +18,7 @@ from libs.common.schemas import TokenInfo
 from services.api.http import keys
 from services.api.http.body import decode, json_response, path_uuid
 from services.api.http.errors import NotFound, Unauthorized, ValidationFailed
+from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import operation
 from services.api.views import ListOf
 
@@ -32,7 +33,8 @@ class Me(msgspec.Struct, kw_only=True):
 
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    # A number, as JSON Schema's `integer` also admits 30.0: fractions of a day are fine.
+    expires_in_days: Annotated[float, msgspec.Meta(ge=1, le=3650)] | None = None
     # Another organization you belong to; the token then acts in that organization.
     organization_id: uuid.UUID | None = None
 
@@ -86,15 +88,19 @@ async def create_token(request: web.Request) -> web.Response:
 
 @routes.get("/v1/tokens")
 @operation(
-    "List your tokens in this organization (never their values)",
+    "List your tokens in this organization, newest first (never their values)",
     tags=("account",),
+    query=PageQuery,
     responses={200: ListOf[TokenInfo]},
 )
 async def list_tokens(request: web.Request) -> web.Response:
     who = keys.principal(request)
+    query, after = page_query(request, PageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        found = await tokens_db.list_tokens(conn, who.organization_id, who.user_id)
-    return json_response(ListOf(items=found))
+        page = await tokens_db.list_tokens(
+            conn, who.organization_id, who.user_id, after=after, limit=query.limit
+        )
+    return page_response(request, page)
 
 
 @routes.delete("/v1/tokens/{id}")

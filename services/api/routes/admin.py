@@ -20,7 +20,7 @@ from libs.common.redis import queue
 from libs.common.schemas import KINDS
 from services.api.http import keys
 from services.api.http.body import decode_query, json_response
-from services.api.http.errors import Forbidden, ValidationFailed
+from services.api.http.errors import Forbidden
 from services.api.http.spec import operation
 
 routes = web.RouteTableDef()
@@ -105,7 +105,7 @@ class TopUsers(msgspec.Struct, kw_only=True):
     description="The runbook's billing-spike query: tokens (thinking included) and calls.",
     query=TopUsersQuery,
     responses={200: TopUsers},
-    errors=(Forbidden, ValidationFailed),
+    errors=(Forbidden,),
 )
 async def top_ai_users(request: web.Request) -> web.Response:
     await require_admin(request)

@@ -10,7 +10,7 @@ from aiohttp import web
 from libs.common.db import sessions as sessions_db
 from services.api import github_signin
 from services.api.http import keys
-from services.api.http.body import json_response
+from services.api.http.body import decode_query, json_response
 from services.api.http.errors import BadRequest, Forbidden, ServiceUnavailable
 from services.api.http.middlewares import SESSION_COOKIE, same_origin
 from services.api.http.spec import operation
@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 
 
 class LoginQuery(msgspec.Struct, kw_only=True):
-    mode: str = "session"
+    mode: github_signin.Mode = "session"
     next: str | None = None
 
 
@@ -68,13 +68,14 @@ def _cookie(response: web.StreamResponse, name: str, value: str, path: str, max_
 )
 async def login(request: web.Request) -> web.StreamResponse:
     app = request.app
+    query = decode_query(request, LoginQuery)
     started = await github_signin.start(
         app[keys.REDIS],
         app[keys.SETTINGS],
         app[keys.KEYRING],
         redirect_uri(request),
-        github_signin.parse_mode(request.query.get("mode")),
-        request.query.get("next"),
+        query.mode,
+        query.next,
     )
     response = redirect(started.authorize_url)
     _cookie(

@@ -13,7 +13,7 @@ from libs.common import scrape
 from libs.common.redis import targets
 from services.api.http import keys
 from services.api.http.body import decode_query, json_response
-from services.api.http.errors import ServiceUnavailable, ValidationFailed, problem_response
+from services.api.http.errors import ServiceUnavailable, problem_response
 from services.api.http.spec import operation
 from services.api.views import Health, Readiness
 
@@ -121,7 +121,7 @@ class TargetGroup(msgspec.Struct, kw_only=True):
     ),
     query=TargetsQuery,
     responses={200: list[TargetGroup]},
-    errors=(ValidationFailed, ServiceUnavailable),
+    errors=(ServiceUnavailable,),
     security="none",
     rate_limit="none",
 )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 import msgspec
 from aiohttp import web
 
 from libs.common.db import jobs as jobs_db
 from libs.common.redis import events
 from libs.common.redis import keys as redis_keys
-from libs.common.schemas import Job
+from libs.common.schemas import Job, JobKind, JobStatus
 from services.api.http import keys, sse
 from services.api.http.body import json_response, path_uuid
 from services.api.http.errors import BadRequest, NotFound
+from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import EVENT_STREAM, operation
 from services.api.views import JobView, ListOf
 
@@ -27,13 +30,62 @@ async def _load(request: web.Request) -> Job:
     return job
 
 
+class JobsQuery(PageQuery, kw_only=True):
+    status: JobStatus | None = None
+    kind: JobKind | None = None
+    repository_id: uuid.UUID | None = None
+
+
 @routes.get("/v1/jobs")
-@operation("List the organization's recent jobs", tags=("jobs",), responses={200: ListOf[JobView]})
+@operation(
+    "List the organization's jobs, newest first",
+    tags=("jobs",),
+    description="Filter by `status`, `kind` and `repository_id` (all optional, combined).",
+    query=JobsQuery,
+    responses={200: ListOf[JobView]},
+)
 async def list_jobs(request: web.Request) -> web.Response:
     who = keys.principal(request)
+    query, after = page_query(request, JobsQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        items = await jobs_db.list_jobs(conn, who.organization_id, limit=100)
-    return json_response(ListOf(items=[JobView.of(j) for j in items]))
+        page = await jobs_db.list_jobs(
+            conn,
+            who.organization_id,
+            repository_id=query.repository_id,
+            status=query.status,
+            kind=query.kind,
+            after=after,
+            limit=query.limit,
+        )
+    return page_response(request, page, JobView.of)
+
+
+@routes.post("/v1/jobs/{id}/cancel")
+@operation(
+    "Cancel a job",
+    tags=("jobs",),
+    description=(
+        "A queued job is `cancelled` at once and never runs. A running job stops at its "
+        "next stage (the worker checks between stages) and then becomes `cancelled`; "
+        "until then it answers `running`. A finished job is returned as it is."
+    ),
+    responses={200: JobView},
+    errors=(NotFound,),
+)
+async def cancel_job(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        job, stopped_now = await jobs_db.cancel(conn, who.organization_id, path_uuid(request))
+    if job is None:
+        raise NotFound("No such job.")
+    if stopped_now:  # its stream ends here: no worker will write to it
+        closing = events.JobEvent(
+            type="cancelled", job_id=str(job.id), kind=job.kind, message=job.error
+        )
+        await events.publish(
+            request.app[keys.REDIS], request.app[keys.SETTINGS], str(job.organization_id), closing
+        )
+    return json_response(JobView.of(job))
 
 
 @routes.get("/v1/jobs/{id}")

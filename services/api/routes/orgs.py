@@ -17,15 +17,24 @@ from services.api import membership
 from services.api.http import keys
 from services.api.http.body import decode, json_response, path_uuid
 from services.api.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import operation
 from services.api.views import ListOf
 
 routes = web.RouteTableDef()
-Login = Annotated[str, msgspec.Meta(min_length=1, max_length=39, pattern=r"^[A-Za-z0-9-]+$")]
+Login = Annotated[str, msgspec.Meta(min_length=1, max_length=39, pattern=r"^[A-Za-z0-9-]+$(?!\n)")]
 
 
 class OrganizationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    slug: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    slug: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=40,
+            pattern=membership.SLUG_PATTERN,
+            description="Lowercase letters, digits and inner hyphens.",
+        ),
+    ]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
@@ -40,15 +49,17 @@ class RoleChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 @routes.get("/v1/orgs")
 @operation(
-    "List the organizations you belong to",
+    "List the organizations you belong to, oldest first",
     tags=("organizations",),
+    query=PageQuery,
     responses={200: ListOf[Organization]},
 )
 async def list_organizations(request: web.Request) -> web.Response:
     who = keys.principal(request)
+    query, after = page_query(request, PageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        found = await orgs_db.organizations_of(conn, who.user_id)
-    return json_response(ListOf(items=found))
+        page = await orgs_db.organizations_of(conn, who.user_id, after=after, limit=query.limit)
+    return page_response(request, page)
 
 
 @routes.post("/v1/orgs")
@@ -90,17 +101,19 @@ async def get_organization(request: web.Request) -> web.Response:
 
 @routes.get("/v1/orgs/{id}/members")
 @operation(
-    "List an organization's members",
+    "List an organization's members, in the order they joined",
     tags=("organizations",),
+    query=PageQuery,
     responses={200: ListOf[Member]},
     errors=(NotFound,),
 )
 async def list_members(request: web.Request) -> web.Response:
     org_id = path_uuid(request)
+    query, after = page_query(request, PageQuery)
     async with request.app[keys.POOL].acquire() as conn:
         await membership.visible(conn, keys.principal(request), org_id)
-        found = await members_db.list_members(conn, org_id)
-    return json_response(ListOf(items=found))
+        page = await members_db.list_members(conn, org_id, after=after, limit=query.limit)
+    return page_response(request, page)
 
 
 @routes.post("/v1/orgs/{id}/members")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from libs.common.db import repos as repos_db
-from libs.common.schemas import RepoCreate, Repository
+from libs.common.schemas import RepoCreate, RepoCreateBody, Repository
 from services.api import github_connect, job_requests, registration
 from services.api.github_connect import GithubNotConnected, GithubRepoNotReadable
 from services.api.http import keys
 from services.api.http.body import decode, json_response, path_uuid
 from services.api.http.errors import NotFound, ValidationFailed
+from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import operation
-from services.api.quota import QuotaExceeded
 from services.api.registration import LocalReposDisabled
 from services.api.views import JobView, ListOf, RepositoryView
 
@@ -30,7 +30,7 @@ routes = web.RouteTableDef()
         "registered with a secret of its own). Registering the same repository again "
         "answers 200 with the first registration."
     ),
-    body=RepoCreate,
+    body=RepoCreateBody,
     responses={201: RepositoryView, 200: RepositoryView},
     errors=(ValidationFailed, LocalReposDisabled, GithubNotConnected, GithubRepoNotReadable),
 )
@@ -53,15 +53,19 @@ async def create_repository(request: web.Request) -> web.Response:
 
 @routes.get("/v1/repos")
 @operation(
-    "List the organization's repositories",
+    "List the organization's repositories, newest first",
     tags=("repositories",),
+    query=PageQuery,
     responses={200: ListOf[RepositoryView]},
 )
 async def list_repositories(request: web.Request) -> web.Response:
     who = keys.principal(request)
+    query, after = page_query(request, PageQuery)
     async with request.app[keys.POOL].acquire() as conn:
-        items = await repos_db.list_repositories(conn, who.organization_id, limit=100)
-    return json_response(ListOf(items=[RepositoryView.of(r) for r in items]))
+        page = await repos_db.list_repositories(
+            conn, who.organization_id, after=after, limit=query.limit
+        )
+    return page_response(request, page, RepositoryView.of)
 
 
 @routes.get("/v1/repos/{id}")
@@ -73,6 +77,27 @@ async def get_repository(request: web.Request) -> web.Response:
         request.app[keys.POOL], keys.principal(request), path_uuid(request)
     )
     return json_response(RepositoryView.of(repo))
+
+
+@routes.delete("/v1/repos/{id}")
+@operation(
+    "Remove a repository with its jobs, analyses and CI configurations",
+    tags=("repositories",),
+    description=(
+        "Its webhook on GitHub stays until you delete it there; its deliveries then fail "
+        "the signature check (the secret went with the registration) or, signed with "
+        "GITHUB_WEBHOOK_SECRET, are recorded as ignored."
+    ),
+    responses={204: None},
+    errors=(NotFound,),
+)
+async def delete_repository(request: web.Request) -> web.Response:
+    who = keys.principal(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        deleted = await repos_db.delete_repository(conn, who.organization_id, path_uuid(request))
+    if not deleted:
+        raise NotFound("No such repository.")
+    return web.Response(status=204)
 
 
 @routes.post("/v1/repos/{id}/sync")
@@ -102,13 +127,14 @@ async def sync_repository(request: web.Request) -> web.Response:
     tags=("repositories", "jobs"),
     description=(
         "Answers 202 with the analysis job (the same job while one for that commit is "
-        "queued or running). The commit defaults to the last synced one. With AI on, a "
-        "spent daily quota is a 429 (`/problems/ai-quota-exceeded`)."
+        "queued or running). The commit defaults to the last synced one. With the daily AI "
+        "quota spent it still runs, without the AI step: the job's result and the report "
+        "say `ai_status: quota_exceeded`."
     ),
     body=job_requests.AnalyzeRequest,
     body_required=False,
     responses={202: JobView},
-    errors=(NotFound, ValidationFailed, job_requests.NotSynced, QuotaExceeded),
+    errors=(NotFound, ValidationFailed, job_requests.NotSynced),
     rate_limit="expensive",
 )
 async def analyze_repository(request: web.Request) -> web.Response:
@@ -117,18 +143,13 @@ async def analyze_repository(request: web.Request) -> web.Response:
         if request.can_read_body
         else job_requests.AnalyzeRequest()
     )
-    try:
-        job, _ = await job_requests.request_analysis(
-            request.app[keys.POOL],
-            request.app[keys.REDIS],
-            request.app[keys.SETTINGS],
-            keys.principal(request),
-            path_uuid(request),
-            body,
-        )
-    except QuotaExceeded:
-        request.app[keys.METRICS].ai_quota_rejections.labels("api").inc()
-        raise
+    job, _ = await job_requests.request_analysis(
+        request.app[keys.POOL],
+        request.app[keys.REDIS],
+        keys.principal(request),
+        path_uuid(request),
+        body,
+    )
     response = json_response(JobView.of(job), status=202)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return response

@@ -20,6 +20,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from redis.exceptions import RedisError, ResponseError
 
+from libs.common import jobs
+from libs.common.db import Conn
+from libs.common.db import jobs as jobs_db
 from libs.common.db import webhook_deliveries as deliveries_db
 from libs.common.redis import keys, webhook_stream
 from libs.common.redis.webhook_stream import Delivery
@@ -183,27 +186,39 @@ class IngestConsumer:
             otel_context.detach(token)
 
     async def _record(self, entry: Delivery) -> Result:
-        async with self.deps.pool.acquire() as conn:
+        """One connection, one transaction for everything the delivery writes; its jobs
+        are enqueued after the commit (a lost enqueue is re-sent by the reconciler)."""
+        async with self.deps.pool.acquire() as conn, conn.transaction():
             seen = await deliveries_db.begin_delivery(
                 conn, entry.hook_id, entry.delivery, entry.event, entry.action
             )
-        if seen.status in deliveries_db.DONE:
-            # Redelivered after the api forgot its id: the first copy already did the work.
-            return Result(seen.status)
-        result = await handle(self.deps, entry)
-        only = result.repositories[0] if len(result.repositories) == 1 else None
-        async with self.deps.pool.acquire() as conn:
-            await deliveries_db.finish_delivery(
-                conn,
-                entry.hook_id,
-                entry.delivery,
-                result.status,
-                organization_id=only.organization_id if only else entry.organization_id,
-                repository_id=only.id if only else entry.repository_id,
-                error=result.error,
-                job_ids=result.job_ids,
-            )
+            if seen.status in deliveries_db.DONE:
+                # Handled before (a redelivery after the api forgot it, or this entry again
+                # after a kill between the commit and the enqueue): the rows stand; only
+                # an enqueue that never happened is left to do.
+                late = await jobs_db.never_enqueued(conn, seen.job_ids)
+                result = Result(seen.status, jobs=late, created=[job.id for job in late])
+            else:
+                result = await self._handle(conn, entry)
+        await jobs.enqueue_rows(
+            self.deps.pool, self.deps.redis, result.jobs, created=result.created
+        )
         log.info("webhook delivery recorded", status=result.status, jobs=len(result.job_ids))
+        return result
+
+    async def _handle(self, conn: Conn, entry: Delivery) -> Result:
+        result = await handle(self.deps, conn, entry)
+        only = result.repositories[0] if len(result.repositories) == 1 else None
+        await deliveries_db.finish_delivery(
+            conn,
+            entry.hook_id,
+            entry.delivery,
+            result.status,
+            organization_id=only.organization_id if only else entry.organization_id,
+            repository_id=only.id if only else entry.repository_id,
+            error=result.error,
+            job_ids=result.job_ids,
+        )
         return result
 
     async def _remove(self, entry_id: str) -> None:
@@ -225,14 +240,14 @@ class IngestConsumer:
             pipe.xdel(keys.WEBHOOKS_STREAM, entry_id)
             if entry is not None:
                 # Forget the delivery id, so a manual redelivery from GitHub is accepted.
-                pipe.delete(keys.webhook_dedup(str(entry.hook_id), entry.delivery))
+                pipe.delete(webhook_stream.dedup_key(entry))
             await pipe.execute()
         event = webhook_stream.metric_label(entry.event) if entry else "other"
         self.deps.metrics.webhook_ingested.labels(event, "dead").inc()
         if entry is None:
             return
         try:
-            async with self.deps.pool.acquire() as conn:
+            async with self.deps.pool.acquire() as conn, conn.transaction():
                 await deliveries_db.begin_delivery(
                     conn, entry.hook_id, entry.delivery, entry.event, entry.action
                 )

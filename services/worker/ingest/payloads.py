@@ -11,6 +11,14 @@ class GithubRepo(msgspec.Struct, kw_only=True):
     default_branch: str | None = None
     clone_url: str | None = None
     private: bool | None = None
+    visibility: str | None = None
+    topics: list[str] | None = None
+
+    @property
+    def effective_visibility(self) -> str | None:
+        if self.visibility:
+            return self.visibility
+        return None if self.private is None else ("private" if self.private else "public")
 
 
 class Account(msgspec.Struct, kw_only=True):

@@ -17,8 +17,10 @@ from opentelemetry import trace
 from libs.ai.config import cache_key_parts
 from libs.ai.step import as_cached, reusable, run_ai_step
 from libs.analysis import REPORT_VERSION, Report, analyze
+from libs.analysis.report import AiResult, Recommendation
 from libs.common import jobs
 from libs.common.db import analyses as analyses_db
+from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
 from services.worker.jobs.common import (
@@ -49,17 +51,27 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {job.commit_sha[:12]}")
         token = await github_token(jc, repo)
-        stats = await fetch_tree(deps.settings, deps.http, repo, job.commit_sha, tree, token=token)
+        stats = await fetch_tree(
+            deps.settings,
+            deps.http,
+            repo,
+            job.commit_sha,
+            tree,
+            token=token,
+            archives=ArchiveCache.in_workdir(deps.workdir),
+        )
         await jc.progress("analysing", f"analysing {stats.files} files")
         with tracer.start_as_current_span("analyze", attributes={"analysis.files": stats.files}):
             report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
         key = cache_key(report, cache_key_parts(deps.settings))
         async with deps.pool.acquire() as conn:
             cached = await analyses_db.find_by_digest(conn, job.organization_id, key)
-        stored_report = msgspec.convert(cached[1], Report) if cached else None
-        if stored_report is not None and reusable(stored_report.ai):
-            report.ai = as_cached(stored_report.ai)
-            report.recommendations = stored_report.recommendations
+        stored_ai = msgspec.json.decode(cached.ai, type=AiResult) if cached else None
+        if cached is not None and stored_ai is not None and reusable(stored_ai):
+            report.ai = as_cached(stored_ai)
+            report.recommendations = msgspec.json.decode(
+                cached.recommendations, type=list[Recommendation]
+            )
             await jc.progress("ai", "identical content analysed before: reusing its AI result")
         else:
             await jc.progress("ai", "asking Gemini" if deps.gemini else "AI is off")
@@ -93,7 +105,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
             branch=_str(job.params.get("branch")),
             content_digest=key,
             report_version=REPORT_VERSION,
-            report=msgspec.to_builtins(report),
+            report=msgspec.json.encode(report),
             health_score=report.score.overall,
             ai_status=report.ai.status,
             ai_model=report.ai.model,

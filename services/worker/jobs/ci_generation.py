@@ -17,6 +17,7 @@ from libs.cigen.generate import foreign_pipelines
 from libs.common.db import analyses as analyses_db
 from libs.common.schemas import Repository
 from libs.github.errors import GitHubError
+from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
 from services.worker.jobs.common import ci_platform, github_token, load_repository
@@ -34,14 +35,22 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
         found = await analyses_db.get_analysis(conn, job.organization_id, analysis_id)
     if found is None:
         raise PermanentJobError("the analysis was removed", "analysis_not_found")
-    row, raw_report = found
-    report = msgspec.convert(raw_report, Report)
+    row, report_json = found
+    report = msgspec.json.decode(report_json, type=Report)
     platform = ci_platform(job)
     token = await github_token(jc, repo)
 
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {row.commit_sha[:12]}")
-        await fetch_tree(deps.settings, deps.http, repo, row.commit_sha, tree, token=token)
+        await fetch_tree(
+            deps.settings,
+            deps.http,
+            repo,
+            row.commit_sha,
+            tree,
+            token=token,
+            archives=ArchiveCache.in_workdir(deps.workdir),
+        )
         await jc.progress("generating", f"generating {platform} CI and validating it")
         with tracer.start_as_current_span("generate ci", attributes={"cigen.platform": platform}):
             generation = await asyncio.to_thread(_generate, report, tree, platform, repo)

@@ -1,5 +1,5 @@
 """A real Prometheus scrapes the api, worker and scheduler processes through a webhook →
-sync → analysis (Gemini) → CI generation flow and a nightly backup and cleanup; then every
+analysis (Gemini) → CI generation flow and a nightly backup and cleanup; then every
 PromQL expression of every dashboard panel and alert rule is evaluated through its HTTP
 API: each must parse, each panel must return data, and every rule must evaluate cleanly.
 
@@ -92,7 +92,7 @@ async def deliver(
 
 async def drive(stack: Stack, http: aiohttp.ClientSession, repo: FakeRepo) -> None:
     """Register the repository, push to it through a signed webhook (plus a duplicate, a
-    forged one and two client errors), and wait until sync, analysis and CI generation
+    forged one and two client errors), and wait until analysis and CI generation
     have succeeded."""
     token = stack.cli("token", "create", "--login", "obs", "--org", "obs-org")
     auth = {"Authorization": f"Bearer {token}"}
@@ -124,7 +124,7 @@ async def drive(stack: Stack, http: aiohttp.ClientSession, repo: FakeRepo) -> No
         async with http.get(f"{stack.url}/v1/jobs", headers=auth) as listed:
             jobs = (await listed.json())["items"]
         states = {j["kind"]: j["status"] for j in jobs}
-        if states == {"sync": "succeeded", "analysis": "succeeded", "ci_generation": "succeeded"}:
+        if states == {"analysis": "succeeded", "ci_generation": "succeeded"}:
             return
         assert "failed" not in states.values(), jobs
         assert time.monotonic() < deadline, (jobs, (stack.logs / "worker.log").read_text()[-3000:])
@@ -179,7 +179,7 @@ def check_worker_logs_continue_the_trace(stack: Stack) -> None:
     ]
     recorded = [e for e in lines if e["event"] == "webhook delivery recorded"]
     finished = [e for e in lines if e["event"] == "job succeeded"]
-    assert {e["queue"] for e in finished} == {"sync", "analysis", "ci_generation"}
+    assert {e["queue"] for e in finished} == {"analysis", "ci_generation"}
     assert {e["trace_id"] for e in recorded + finished} == {TRACE_ID}
     assert all(len(e["span_id"]) == 16 for e in recorded + finished)
 

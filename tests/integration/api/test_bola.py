@@ -46,7 +46,7 @@ async def victim_objects(client: Client, db: asyncpg.Connection, tenant: Tenant)
         branch="main",
         content_digest="d",
         report_version=REPORT_VERSION,
-        report=msgspec.to_builtins(Report()),
+        report=msgspec.json.encode(Report()),
         health_score=50,
         ai_status="off",
         ai_model=None,

@@ -175,7 +175,7 @@ async def test_without_github_sign_in_it_says_so(client: Client, tenant: Tenant)
     response = await client.post(
         "/v1/repos", json={"github": "octocat/hello"}, headers=tenant.headers
     )
-    assert response.status == 400
+    assert response.status == 409
     problem = await response.json()
     assert problem["type"] == "/problems/github-not-connected"
     assert "/auth/github/login" in problem["detail"]

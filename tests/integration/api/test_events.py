@@ -88,14 +88,25 @@ async def test_job_stream_resume_ends_at_the_terminal_event(
     rest = parse_sse(await again.text())  # the stream ends by itself after `succeeded`
     assert [e.event for e in rest] == ["progress", "succeeded"]
     assert messages(rest) == ["step 3", "done"]
-    # An EventSource reconnects with the terminal event's id (or any later one): 204, so
-    # it stops, instead of a stream that stays open for the retention period.
-    for last in (rest[-1].id or "", "9999999999999-0"):
-        after_end = await client.get(
-            f"/v1/jobs/{job['id']}/events", headers=tenant.headers | {"Last-Event-ID": last}
-        )
-        assert after_end.status == 204
-        assert await after_end.read() == b""
+    # An EventSource reconnects with the terminal event's id: 204, so it stops, instead
+    # of a stream that stays open for the retention period.
+    after_end = await client.get(
+        f"/v1/jobs/{job['id']}/events",
+        headers=tenant.headers | {"Last-Event-ID": rest[-1].id or ""},
+    )
+    assert after_end.status == 204
+    assert await after_end.read() == b""
+    # An id from the future was never this stream's: `resync` as the docs promise, then
+    # the whole stream, which ends at its terminal event.
+    future = await client.get(
+        f"/v1/jobs/{job['id']}/events",
+        headers=tenant.headers | {"Last-Event-ID": "9999999999999-0"},
+    )
+    assert future.status == 200
+    replay = parse_sse(await future.text())
+    assert replay[0].event == "resync"
+    assert msgspec.json.decode(replay[0].data)["reason"] == "unknown event id"
+    assert messages(replay[1:]) == ["step 1", "step 2", "step 3", "done"]
 
 
 async def test_an_id_older_than_the_retained_stream_gets_resync(

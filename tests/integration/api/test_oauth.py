@@ -57,7 +57,7 @@ async def test_a_replayed_callback_is_refused(web_client: Client, fake_github: F
     callback = await start_sign_in(web_client, fake_github, "replayer")
     assert (await finish(web_client, callback)).status == 302
     replay = await finish(web_client, callback)
-    assert replay.status == 400
+    assert replay.status == 403
     assert replay.content_type == PROBLEM
     assert (await replay.json())["type"] == "/problems/oauth-state-invalid"
 
@@ -77,7 +77,7 @@ async def test_missing_or_foreign_state_is_refused(
     else:
         binding = "someone-elses-cookie"
     refused = await finish(web_client, Callback(url, binding), binding)
-    assert refused.status == 400
+    assert refused.status == 403
     assert (await refused.json())["type"] == "/problems/oauth-state-invalid"
     assert "ado_session" not in refused.cookies
     assert await db.fetchval("SELECT count(*) FROM users WHERE login = 'victim'") == 0
@@ -145,9 +145,9 @@ async def test_a_github_login_named_like_the_operator_organization_gets_another_
     assert (await web_client.get("/v1/admin/queues", headers=headers)).status == 403
 
 
-async def test_declined_sign_in_is_400(web_client: Client) -> None:
+async def test_declined_sign_in_is_403(web_client: Client) -> None:
     declined = await web_client.get("/auth/github/callback?error=access_denied&state=x")
-    assert declined.status == 400
+    assert declined.status == 403
     assert (await declined.json())["type"] == "/problems/github-sign-in-failed"
 
 

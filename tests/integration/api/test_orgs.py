@@ -88,7 +88,7 @@ async def test_adding_members_and_roles(
     unknown = await client.post(
         f"/v1/orgs/{org}/members", json={"login": "nobody"}, headers=tenant.headers
     )
-    assert unknown.status == 400
+    assert unknown.status == 404
     members = await (await client.get(f"/v1/orgs/{org}/members", headers=tenant.headers)).json()
     assert sorted((m["login"], m["role"]) for m in members["items"]) == [
         ("alice", "owner"),

@@ -35,3 +35,14 @@ async def test_release_by_a_non_holder_changes_nothing(redis: Redis) -> None:
     assert await holder.hold()
     await other.release()
     assert await redis.get("test:leader") == holder.identity.encode()
+
+
+async def test_a_leader_whose_lock_was_taken_over_steps_down(redis: Redis) -> None:
+    slow = LeaderLock(redis, "test:leader", ttl_ms=200)
+    other = LeaderLock(redis, "test:leader", ttl_ms=10_000)
+    assert await slow.hold()
+    await asyncio.sleep(0.3)  # paused past its TTL
+    assert await other.hold()
+    assert not await slow.hold()  # renewing someone else's lock is not holding
+    await slow.release()
+    assert await redis.get("test:leader") == other.identity.encode()

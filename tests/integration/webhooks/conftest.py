@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
@@ -12,6 +13,7 @@ from aiohttp import ClientResponse
 
 from libs.common.config import SecretStr, Settings
 from libs.common.crypto import Keyring, generate_key
+from libs.common.redis import keys
 from libs.github.signatures import sign
 from services.api.app import create_app
 from tests.conftest import Tenant
@@ -79,6 +81,11 @@ class Delivery:
 
 def body_of(payload: object) -> bytes:
     return json.dumps(payload).encode()
+
+
+def seen_key(delivery: Delivery) -> str:
+    """The api's dedup key for a delivery: its hook and the digest of its body."""
+    return keys.webhook_dedup(int(delivery.hook_id), hashlib.sha256(delivery.body).hexdigest())
 
 
 async def deliver(client: Client, delivery: Delivery) -> ClientResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,7 @@ from tests.integration.webhooks.conftest import (
     deliver,
     push_payload,
     repo_with_secret,
+    seen_key,
 )
 
 
@@ -76,7 +78,7 @@ async def assert_stream_empty(redis: Redis) -> None:
     assert pending["pending"] == 0
 
 
-async def test_push_to_the_default_branch_starts_sync_and_analysis(
+async def test_push_to_the_default_branch_analyses_the_commit_and_records_the_head(
     hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis, tenant: Tenant
 ) -> None:
     repo_id = await register(hooks, tenant)
@@ -84,15 +86,21 @@ async def test_push_to_the_default_branch_starts_sync_and_analysis(
     response = await deliver(hooks, Delivery(body_of(push_payload(after=sha)), delivery="p1"))
     assert response.status == 202
     await drain(consumer(deps))
+    # One analysis, and no sync job: what a sync would ask GitHub, the push says.
     assert await jobs_of(db, repo_id) == [
         {"kind": "analysis", "commit_sha": sha, "params": {"branch": "main"}, "trigger": "webhook"},
-        {"kind": "sync", "commit_sha": None, "params": {}, "trigger": "webhook"},
     ]
+    stored = await db.fetchrow(
+        "SELECT default_branch, last_commit, visibility FROM repositories WHERE id = $1",
+        uuid.UUID(repo_id),
+    )
+    assert stored is not None
+    assert dict(stored) == {"default_branch": "main", "last_commit": sha, "visibility": "public"}
     row = await delivery_row(db, "p1")
     assert row["status"] == "processed"
     assert row["organization_id"] == tenant.organization_id
     assert str(row["repository_id"]) == repo_id
-    assert len(row["job_ids"]) == 2
+    assert len(row["job_ids"]) == 1
     await assert_stream_empty(redis)
     # The analysis job is really on its arq queue.
     assert await redis.zcard(keys.queue("analysis")) == 1
@@ -108,7 +116,7 @@ async def test_same_delivery_100_times_concurrently_is_one_job(
     assert statuses == [200] * 99 + [202]
     await asyncio.gather(drain(consumer(deps, "a")), drain(consumer(deps, "b")))
     jobs = await jobs_of(db, repo_id)
-    assert [j["kind"] for j in jobs] == ["analysis", "sync"]
+    assert [j["kind"] for j in jobs] == ["analysis"]
     assert await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 1
 
 
@@ -258,7 +266,7 @@ async def test_a_crashed_consumers_entries_are_processed(
     # Restarted under its name, it re-reads its own pending entries first.
     restarted = consumer(deps, "dead")
     await restarted.recover_own()
-    assert len(await jobs_of(db, repo_id)) == 2
+    assert len(await jobs_of(db, repo_id)) == 1
     await assert_stream_empty(redis)
 
     await deliver(hooks, Delivery(body_of(push_payload(after="f" * 40)), delivery="orphan2"))
@@ -271,14 +279,15 @@ async def test_a_crashed_consumers_entries_are_processed(
     assert await other.claim() == 0
     await asyncio.sleep(1.1)
     assert await other.claim() == 1
-    assert len(await jobs_of(db, repo_id)) == 3
+    assert len(await jobs_of(db, repo_id)) == 2
     await assert_stream_empty(redis)
 
 
 async def test_a_delivery_that_keeps_failing_is_dead_lettered(
     hooks: Client, hook_settings: Settings, deps: Deps, db: asyncpg.Connection, redis: Redis
 ) -> None:
-    await deliver(hooks, Delivery(body_of(push_payload()), delivery="poison", hook_id="3"))
+    poison = Delivery(body_of(push_payload()), delivery="poison", hook_id="3")
+    await deliver(hooks, poison)
     # A consumer whose database is gone: every attempt fails and is left pending.
     broken_settings = msgspec.structs.replace(
         hook_settings,
@@ -306,8 +315,8 @@ async def test_a_delivery_that_keeps_failing_is_dead_lettered(
     assert webhook_stream.from_fields(fields).delivery == "poison"
     assert b"3 deliveries" in fields[b"reason"] or b"2 deliveries" in fields[b"reason"]
     # Forgotten by the api, so GitHub's manual redelivery is accepted and processed.
-    assert not await redis.exists(keys.webhook_dedup("3", "poison"))
-    again = await deliver(hooks, Delivery(body_of(push_payload()), delivery="poison", hook_id="3"))
+    assert not await redis.exists(seen_key(poison))
+    again = await deliver(hooks, poison)
     assert again.status == 202
 
 
@@ -315,10 +324,14 @@ async def test_an_entry_whose_body_cannot_be_read_is_recorded_dead_and_forgotten
     hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis
 ) -> None:
     # As an older worker, or a damaged frame, would meet it: the metadata still reads.
-    await deliver(hooks, Delivery(body_of(push_payload()), delivery="mangled", hook_id="5"))
+    mangled = Delivery(body_of(push_payload()), delivery="mangled", hook_id="5")
+    await deliver(hooks, mangled)
     [(entry_id, _)] = await redis.xrange(keys.WEBHOOKS_STREAM)
     await redis.xdel(keys.WEBHOOKS_STREAM, entry_id)
-    meta = msgspec.json.encode({"event": "push", "delivery": "mangled", "hook_id": 5})
+    digest = hashlib.sha256(mangled.body).hexdigest()
+    meta = msgspec.json.encode(
+        {"event": "push", "delivery": "mangled", "hook_id": 5, "digest": digest}
+    )
     await redis.xadd(keys.WEBHOOKS_STREAM, {"meta": meta, "body_lz4": b"not a frame"})
     await drain(consumer(deps))
     await assert_stream_empty(redis)
@@ -327,8 +340,8 @@ async def test_an_entry_whose_body_cannot_be_read_is_recorded_dead_and_forgotten
     row = await delivery_row(db, "mangled")
     assert row["status"] == "dead"
     # Forgotten, so GitHub's redelivery is taken.
-    assert not await redis.exists(keys.webhook_dedup("5", "mangled"))
-    again = await deliver(hooks, Delivery(body_of(push_payload()), delivery="mangled", hook_id="5"))
+    assert not await redis.exists(seen_key(mangled))
+    again = await deliver(hooks, mangled)
     assert again.status == 202
 
 
@@ -340,9 +353,41 @@ async def test_a_redelivery_after_the_api_forgot_it_does_nothing_twice(
     await deliver(hooks, delivery)
     await drain(consumer(deps))
     await db.execute("UPDATE jobs SET status = 'succeeded'")
-    await redis.delete(keys.webhook_dedup("1", "late"))
+    await redis.delete(seen_key(delivery))
     assert (await deliver(hooks, delivery)).status == 202
     await drain(consumer(deps))
-    assert len(await jobs_of(db, repo_id)) == 2
+    assert len(await jobs_of(db, repo_id)) == 1
     row = await delivery_row(db, "late")
     assert (row["status"], row["attempts"]) == ("processed", 2)
+
+
+async def test_the_api_dedup_key_and_the_worker_row_agree_on_every_outcome(
+    hooks: Client, deps: Deps, db: asyncpg.Connection, redis: Redis, tenant: Tenant
+) -> None:
+    """The api's key says "do not take this body from this hook again"; the worker's row
+    says what the delivery did. The key may be gone only where the row says `dead` (the
+    one outcome whose redelivery must be taken), and wherever it stays the row says the
+    delivery finished, so a repeat refused at the api never hides undone work."""
+    await register(hooks, tenant)
+    sent = {
+        "processed": Delivery(body_of(push_payload(after="e" * 40)), delivery="ok"),
+        "ignored": Delivery(body_of({"action": "started"}), event="watch", delivery="star"),
+        "failed": Delivery(body_of({"ref": "refs/heads/main"}), delivery="broken"),
+        "dead": Delivery(body_of(push_payload(after="f" * 40)), delivery="mangled"),
+    }
+    for delivery in sent.values():
+        assert (await deliver(hooks, delivery)).status == 202
+    # The last entry's body is damaged in the stream, as a worker cannot read it.
+    entries = await redis.xrange(keys.WEBHOOKS_STREAM)
+    entry_id, fields = entries[-1]
+    await redis.xdel(keys.WEBHOOKS_STREAM, entry_id)
+    await redis.xadd(keys.WEBHOOKS_STREAM, {"meta": fields[b"meta"], "body_lz4": b"damaged"})
+    await drain(consumer(deps))
+    await assert_stream_empty(redis)
+    for status, delivery in sent.items():
+        row = await delivery_row(db, delivery.delivery)
+        assert row["status"] == status
+        kept = bool(await redis.exists(seen_key(delivery)))
+        assert kept == (status != "dead"), status
+        again = await deliver(hooks, delivery)
+        assert again.status == (202 if status == "dead" else 200), status

@@ -29,6 +29,7 @@ from tests.integration.webhooks.conftest import (
     deliver,
     push_payload,
     repo_with_secret,
+    seen_key,
 )
 
 PROBLEM = "application/problem+json"
@@ -53,7 +54,8 @@ async def test_accepted_delivery_is_queued_with_its_headers(hooks: Client, redis
     assert [(d.event, d.delivery, d.hook_id) for d in stored] == [("push", "d-1", 77)]
     assert stored[0].body == delivery.body
     assert stored[0].repository_id is None
-    assert await redis.exists(keys.webhook_dedup("77", "d-1"))
+    assert await redis.exists(seen_key(delivery))
+    assert stored[0].digest == hashlib.sha256(delivery.body).hexdigest()
     # The body travels compressed, as an LZ4 frame.
     [(_, fields)] = await redis.xrange(keys.WEBHOOKS_STREAM)
     assert set(fields) == {b"meta", b"body_lz4"}
@@ -71,6 +73,22 @@ async def test_redelivery_is_200_and_queues_nothing(hooks: Client, redis: Redis)
     other_hook = Delivery(delivery.body, delivery="same", hook_id="2")
     assert (await deliver(hooks, other_hook)).status == 202
     assert await redis.xlen(keys.WEBHOOKS_STREAM) == 2
+
+
+async def test_a_replayed_body_under_a_new_delivery_id_is_a_duplicate(
+    hooks: Client, redis: Redis
+) -> None:
+    # Someone who captured a signed delivery sends it again with a made-up GUID: the
+    # signature still matches, but the hook sent this body already.
+    body = body_of(push_payload(after="c" * 40))
+    assert (await deliver(hooks, Delivery(body, delivery="first"))).status == 202
+    replay = await deliver(hooks, Delivery(body, delivery=str(uuid.uuid4())))
+    assert replay.status == 200
+    assert (await replay.json())["status"] == "duplicate"
+    assert [d.delivery for d in await stored_deliveries(redis)] == ["first"]
+    # Another body from the same hook is another delivery.
+    other = Delivery(body_of(push_payload(after="d" * 40)), delivery=str(uuid.uuid4()))
+    assert (await deliver(hooks, other)).status == 202
 
 
 def _sha1(body: bytes, secret: bytes) -> str:

@@ -15,6 +15,7 @@ import pytest
 from libs.common.config import Settings
 from libs.common.schemas import Repository
 from services.worker import fetch
+from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
 from tests.helpers import git, make_repo
 
@@ -44,7 +45,13 @@ async def test_local_repository_at_an_older_commit(settings: Settings, tmp_path:
     git(tmp_path / "src", "commit", "-qm", "second")
     async with aiohttp.ClientSession() as session:
         stats = await fetch.fetch_tree(
-            settings, session, _repo(tmp_path / "src"), first, tmp_path / "tree", token=None
+            settings,
+            session,
+            _repo(tmp_path / "src"),
+            first,
+            tmp_path / "tree",
+            token=None,
+            archives=ArchiveCache(tmp_path / "a"),
         )
     tree = tmp_path / "tree"
     assert (tree / "a.txt").read_text() == "one\n"
@@ -60,7 +67,13 @@ async def test_unknown_commit_is_a_permanent_failure(settings: Settings, tmp_pat
     async with aiohttp.ClientSession() as session:
         with pytest.raises(PermanentJobError) as info:
             await fetch.fetch_tree(
-                settings, session, _repo(tmp_path / "src"), "f" * 40, tmp_path / "t", token=None
+                settings,
+                session,
+                _repo(tmp_path / "src"),
+                "f" * 40,
+                tmp_path / "t",
+                token=None,
+                archives=ArchiveCache(tmp_path / "a"),
             )
     assert info.value.error_type == "bad_commit"
 
@@ -74,7 +87,15 @@ async def test_a_link_out_of_the_tree_is_refused(settings: Settings, tmp_path: P
     head = git(src, "rev-parse", "HEAD")
     async with aiohttp.ClientSession() as session:
         with pytest.raises(PermanentJobError) as info:
-            await fetch.fetch_tree(settings, session, _repo(src), head, tmp_path / "t", token=None)
+            await fetch.fetch_tree(
+                settings,
+                session,
+                _repo(src),
+                head,
+                tmp_path / "t",
+                token=None,
+                archives=ArchiveCache(tmp_path / "a"),
+            )
     assert info.value.error_type == "archive_refused"
     assert not (tmp_path / "t").exists()
 
@@ -85,7 +106,13 @@ async def test_local_paths_need_the_operator_switch(settings: Settings, tmp_path
     async with aiohttp.ClientSession() as session:
         with pytest.raises(PermanentJobError, match="disabled"):
             await fetch.fetch_tree(
-                strict, session, _repo(tmp_path / "src"), head, tmp_path / "t", token=None
+                strict,
+                session,
+                _repo(tmp_path / "src"),
+                head,
+                tmp_path / "t",
+                token=None,
+                archives=ArchiveCache(tmp_path / "a"),
             )
 
 
@@ -109,6 +136,12 @@ async def test_commit_must_be_a_full_sha(settings: Settings, tmp_path: Path) -> 
     async with aiohttp.ClientSession() as session:
         with pytest.raises(PermanentJobError) as info:
             await fetch.fetch_tree(
-                settings, session, _repo(tmp_path / "src"), "HEAD", tmp_path / "t", token=None
+                settings,
+                session,
+                _repo(tmp_path / "src"),
+                "HEAD",
+                tmp_path / "t",
+                token=None,
+                archives=ArchiveCache(tmp_path / "a"),
             )
     assert info.value.error_type == "bad_commit"

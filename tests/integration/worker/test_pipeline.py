@@ -117,7 +117,7 @@ async def submit(
 
 
 async def job_of_kind(db: asyncpg.Connection, tenant: Tenant, kind: str) -> list[Job]:
-    rows = await jobs_db.list_jobs(db, tenant.organization_id, limit=100)
+    rows = (await jobs_db.list_jobs(db, tenant.organization_id, limit=100)).items
     return [j for j in rows if j.kind == kind]
 
 
@@ -197,6 +197,8 @@ async def test_push_to_pull_request(
     )
     assert ci.result is not None
     assert ci.result["pull_request_url"] == config["pull_request_url"]
+    # The analysis and the CI generation of the commit read one download between them.
+    assert len(fake_github.calls("GET", "/repos/acme/shop/tarball/")) == 1
 
 
 async def test_without_a_gemini_key_everything_else_works(

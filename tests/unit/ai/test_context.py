@@ -3,8 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from libs.ai.context import build_context, estimate_tokens, relevant_files
+from libs.ai.facts import describe
 from libs.ai.redact import FLAGGED_LINE
 from libs.ai.tree import list_files, outline
+from libs.analysis.report import Fact
 from tests.unit.ai.samples import SECRETS, sample_report, write_tree
 
 
@@ -69,3 +71,10 @@ def test_outline_collapses_deep_and_crowded_folders() -> None:
     assert "d/ (50 files)" in text
     assert "... 25 more files" in text
     assert "f10.py" not in text
+
+
+def test_the_facts_say_which_tests_start_their_own_containers() -> None:
+    report = sample_report()
+    sub = report.stack.subprojects[0]
+    sub.test_containers = [Fact(name="testcontainers", source="pom.xml")]
+    assert "tests start containers with testcontainers" in describe(report)

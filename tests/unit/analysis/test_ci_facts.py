@@ -32,10 +32,13 @@ def test_tests_that_start_their_own_containers(build: Build) -> None:
         <artifactId>spring-boot-docker-compose</artifactId></dependency>
     </dependencies></project>"""
     sub = analyse_stack(Tree.scan(build({"pom.xml": pom}))).subprojects[0]
-    assert {"testcontainers", "docker compose"} <= {t.name for t in sub.test_frameworks}
+    # test libraries needing Docker, not test frameworks (the tests are JUnit's, pytest's)
+    assert {t.name for t in sub.test_containers} == {"testcontainers", "docker compose"}
+    assert not {"testcontainers", "docker compose"} & {t.name for t in sub.test_frameworks}
     pyproject = '[project]\nname = "a"\n[dependency-groups]\ndev = ["testcontainers[postgres]"]\n'
     sub = analyse_stack(Tree.scan(build({"pyproject.toml": pyproject}))).subprojects[0]
-    assert "testcontainers" in {t.name for t in sub.test_frameworks}
+    [fact] = sub.test_containers
+    assert (fact.name, fact.groups) == ("testcontainers", ("group:dev",))
 
 
 def test_compose_says_which_context_an_image_is_built_from(build: Build) -> None:

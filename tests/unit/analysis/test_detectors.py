@@ -281,3 +281,67 @@ def test_a_nuxt_app_is_a_vue_app(build: Build) -> None:
         build, {"package.json": json.dumps({"name": "web", "dependencies": {"nuxt": "^2.17"}})}
     )
     assert names(subs["."].frameworks) == ["Nuxt", "Vue"]
+
+
+def test_a_docs_site_package_is_documentation_with_no_framework(build: Build) -> None:
+    site = {
+        "name": "website",
+        "scripts": {"build": "docusaurus build"},
+        "dependencies": {"@docusaurus/core": "^3", "react": "^18", "react-dom": "^18"},
+    }
+    app = {"name": "app", "devDependencies": {"vitepress": "^1", "vue": "^3"}}
+    files: Files = {
+        "package.json": json.dumps({**app, "dependencies": {"vue": "^3"}}),
+        "src/index.ts": "export const x = 1;\n" * 200,
+        "website/package.json": json.dumps(site),
+        "website/src/pages/index.js": "export default function Home() { return null }\n" * 400,
+    }
+    stack = analyse_stack(Tree.scan(build(files)))
+    subs = {sub.path: sub for sub in stack.subprojects}
+    # the site's React is the generator's; the root's own Vue stays, vitepress beside it
+    assert names(subs["website"].frameworks) == []
+    assert names(subs["."].frameworks) == ["Vue"]
+    assert [share.name for share in stack.languages] == ["TypeScript"]
+
+
+def test_dependencies_a_hatch_metadata_hook_fills_in_are_runtime_ones(build: Build) -> None:
+    pyproject = (
+        '[project]\nname = "mcp"\ndynamic = ["version", "dependencies"]\n'
+        '[project.optional-dependencies]\ncli = ["typer"]\n'
+        "[tool.hatch.metadata.hooks.uv-dynamic-versioning]\n"
+        'dependencies = ["anyio>=4", "starlette>=0.27; python_version < \'3.14\'"]\n'
+    )
+    subs = subprojects(build, {"pyproject.toml": pyproject, "src/mcp/__init__.py": ""})
+    assert names(subs["."].frameworks) == ["Starlette"]
+
+
+def test_a_test_file_importing_its_runner_is_not_a_node_test_file(build: Build) -> None:
+    subs = subprojects(
+        build,
+        {
+            "package.json": json.dumps({"name": "defu", "devDependencies": {"vitest": "^4"}}),
+            "test/utils.test.ts": (
+                'import { describe } from "node:test";\nimport { it } from "vitest";\n'
+            ),
+        },
+    )
+    assert names(subs["."].test_frameworks) == ["vitest"]
+
+
+def test_a_browser_suite_with_its_own_package_under_tests_is_a_subproject(
+    build: Build,
+) -> None:
+    e2e = {"name": "e2e", "devDependencies": {"@playwright/test": "^1.40"}}
+    subs = subprojects(
+        build,
+        {
+            "pyproject.toml": '[project]\nname = "mealie"\ndependencies = ["fastapi"]\n',
+            "tests/e2e/package.json": json.dumps(e2e),
+            "tests/e2e/playwright.config.ts": "export default {}\n",
+            "tests/e2e/yarn.lock": "# yarn lockfile v1\n",
+            # test data with a manifest stays test data
+            "tests/data/site/package.json": json.dumps({"name": "page"}),
+        },
+    )
+    assert sorted(subs) == [".", "tests/e2e"]
+    assert names(subs["tests/e2e"].test_frameworks) == ["playwright"]

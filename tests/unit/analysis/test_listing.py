@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from libs.analysis import Listing, analyze
 from libs.analysis.tree import Tree
 from tests.unit.analysis.conftest import Build, Files
@@ -91,3 +93,20 @@ def test_a_folder_its_repository_ignores_is_walked_when_scanned_on_purpose(build
 def test_a_gitignore_line_git_cannot_read_is_skipped_as_git_does(build: Build) -> None:
     root = build({".gitignore": "!\n*.log\n", "run.log": "x\n", "app.py": "x = 1\n"})
     assert paths(Tree.scan(root, gitignore=True)) == [".gitignore", "app.py"]
+
+
+def test_git_is_asked_only_where_a_repository_can_be_found(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = build({".gitignore": "*.log\n", "pkg/app.py": "x = 1\n", "pkg/run.log": "x\n"})
+    git(repo, "init", "-q")
+    # a folder below the work tree's root: git finds the repository above it
+    assert Tree.scan(repo / "pkg", gitignore=True).listed_by == "git"
+    # outside any repository git is not started (the scan of a small folder saves its
+    # start-up); with no git at all the result is the same walk
+    plain = build({"app.py": "x = 1\n"})
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert Tree.scan(plain, gitignore=True).listed_by == "walk"
+    # GIT_DIR names a repository from anywhere: git is asked, and here cannot be found
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    assert Tree.scan(plain, gitignore=True).listed_by == "walk"

@@ -226,3 +226,14 @@ def test_lockfile_entries_and_docsearch_keys_are_not_credentials() -> None:
     assert scan_text(docsearch, "website/docusaurus.config.ts") == []
     # the same key under the same name elsewhere is still a secret
     assert [f.rule for f in scan_text(f"apiKey: '{key}'\n", "src/client.ts")] == ["generic-secret"]
+
+
+def test_short_random_hex_keys_are_found_and_hex_words_are_not() -> None:
+    # 12 hex characters hold few distinct symbols however random they are (an Akismet key)
+    gen = Gen(31)
+    keys = [gen.s("0123456789abcdef", 12) for _ in range(40)]
+    found = [k for k in keys if scan_text(f'AKISMET_API_KEY = "{k}"\n', "settings.py")]
+    assert len(found) >= 38
+    assert scan_text('AKISMET_API_KEY = "c892e4962244"\n', "settings/common.py") != []
+    for word in ("deadbeefcafe", "cafebabe1234", "000000111111", "1234567890ab"):
+        assert scan_text(f'API_KEY = "{word}"\n', "settings.py") == [], word

@@ -105,18 +105,22 @@ def test_versions_are_exact_wrong_missing_or_extra() -> None:
         ReportedVersion("go", "1.22", "go.mod", "go"),
         ReportedVersion("go", "go1.22.5", "go.mod", "toolchain"),  # no label for the toolchain
         ReportedVersion("node", ">=18", "package.json", "engines.node"),
+        # the node label is met; a second, other value from its file is a wrong report
+        ReportedVersion("node", "20.1", "package.json", "volta.node"),
         ReportedVersion("python", "3.12", "examples/.python-version", None),  # optional
         ReportedVersion("gradle", "8.10", "gradle-wrapper.properties", None),  # not scored
     )
     result = compare(labels, observed(versions=reported))
     assert (result.versions_exact, result.versions_labelled) == (2, 4)
-    # cmake (wrong), go, go toolchain (extra), node; the optional and gradle are left out
-    assert (result.versions_right, result.versions_reported) == (2, 4)
+    # cmake (wrong), go, go toolchain (extra), node, node 20.1 (wrong); the optional and
+    # gradle are left out
+    assert (result.versions_right, result.versions_reported) == (2, 5)
     texts = [m.text for m in result.misses if m.field == "versions"]
     assert texts == [
         "expected cmake >=3.5 (CMakeLists.txt), got 3.5",
         "missing c 89 (Makefile)",
         "extra go go1.22.5 (go.mod toolchain)",
+        "extra node 20.1 (package.json volta.node)",
     ]
 
 
