@@ -121,6 +121,8 @@ class Plan(msgspec.Struct, kw_only=True):
     jobs: list[Job] = []
     code_scanning: list[CodeScan] = []  # empty: no static analysis job
     notes: list[str] = []  # decisions worth telling the user (defaults taken, things skipped)
+    # check out the git submodules too (tomlkit's tests read the toml-test submodule)
+    submodules: bool = False
 
     @property
     def filtered(self) -> list[Job]:

@@ -146,7 +146,13 @@ def build_plan(
     _name_jobs(jobs)
     _filter_jobs(jobs)
     scans = _code_scans(jobs) if code_scanning else []
-    return Plan(default_branch=default_branch, jobs=jobs, notes=notes, code_scanning=scans)
+    return Plan(
+        default_branch=default_branch,
+        jobs=jobs,
+        notes=notes,
+        code_scanning=scans,
+        submodules=report.stack.submodules,
+    )
 
 
 def _not_a_project(sub: Subproject, directory: str, subs: dict[str, Subproject]) -> str:

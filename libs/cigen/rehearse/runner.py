@@ -364,6 +364,10 @@ class JobRun:
         copied = copy_checkout(self.shared.checkout.root, target)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
+        if inputs.get("submodules", "false").strip().lower() in ("true", "recursive"):
+            # the copy holds what the checkout has; fetching submodules needs their hosts
+            outcome.status = "not_rehearsed"
+            outcome.reason += "; its git submodules are not fetched by the rehearsal"
 
     # -- run: ------------------------------------------------------------------------
     def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:

@@ -36,6 +36,8 @@ def render(plan: Plan, *, path: str) -> str:
         "default": {"interruptible": True},
         "stages": [STAGE],
     }
+    if plan.submodules:
+        pipeline["variables"] = {"GIT_SUBMODULE_STRATEGY": "recursive"}
     if plan.code_scanning:
         # GitLab's own SAST jobs (Semgrep-based analyzers) for the detected languages.
         pipeline["include"] = [{"template": SAST_TEMPLATE}]

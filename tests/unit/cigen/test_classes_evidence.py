@@ -247,3 +247,21 @@ def test_a_runtime_nothing_declares_takes_the_version_its_ci_sets_up(tmp_path: P
     result = generated(tmp_path, files)
     setup = result.step("frontend", "actions/setup-node")
     assert setup["with"]["node-version"] == "16"
+
+
+def test_a_repository_with_submodules_checks_them_out(tmp_path: Path) -> None:
+    """tomlkit's tests read tests/toml-test, a git submodule its CI checks out: ours
+    checked out without it, and the tests failed on missing files."""
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".gitmodules": '[submodule "tests/toml-test"]\n\tpath = tests/toml-test\n',
+    }
+    result = generated(tmp_path / "github", files)
+    assert result.step("python", "actions/checkout")["with"]["submodules"] == "recursive"
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    assert gitlab.workflow["variables"] == {"GIT_SUBMODULE_STRATEGY": "recursive"}
+    del files[".gitmodules"]
+    plain = generated(tmp_path / "plain", files)
+    assert "submodules" not in plain.step("python", "actions/checkout")["with"]
