@@ -36,6 +36,8 @@ _INSTALLS: dict[str, tuple[str, ...]] = {
     "pdm": ("project", "group:"),
     "pipenv": ("project", "group:dev"),
 }
+# the repository's CI installs every extra: `uv sync --group testing --all-extras`
+_ALL_EXTRAS = re.compile(r"\buv sync\b[^\n;&|]*--all-extras")
 _SPEC = re.compile(r"^(?:[<>=!~]=?=?\s*[0-9][0-9A-Za-z.*+!]*\s*,?\s*)+$")
 
 
@@ -124,7 +126,9 @@ def install(
     if manager == "uv":
         members = " --all-packages" if draft.members else ""
         sync = "uv sync --locked" if lockfiles else "uv sync"
-        return [step("install", sync + members + _flags(manager, groups))]
+        # pydantic-settings' docs examples import what its extras bring, and its CI says so
+        extras = " --all-extras" if any(_ALL_EXTRAS.search(run) for run in draft.ci) else ""
+        return [step("install", sync + members + _flags(manager, groups) + extras)]
     if manager == "poetry":
         return [step("install", "poetry install --no-interaction")]
     if manager == "pdm":

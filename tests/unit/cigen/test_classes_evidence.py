@@ -265,3 +265,20 @@ def test_a_repository_with_submodules_checks_them_out(tmp_path: Path) -> None:
     del files[".gitmodules"]
     plain = generated(tmp_path / "plain", files)
     assert "submodules" not in plain.step("python", "actions/checkout")["with"]
+
+
+def test_uv_installs_every_extra_where_the_repositorys_ci_does(tmp_path: Path) -> None:
+    """pydantic-settings' CI runs `uv sync --group testing --all-extras`: its docs
+    examples, which its tests run, import what the extras bring (ModuleNotFoundError)."""
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv sync --group testing --all-extras\n      - run: uv run pytest\n"
+    )
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    assert generated(tmp_path / "plain", files).runs("python")[0] == "uv sync --locked"
+    extras = generated(tmp_path / "ci", {**files, ".github/workflows/ci.yml": ci})
+    assert extras.runs("python")[0] == "uv sync --locked --all-extras"
