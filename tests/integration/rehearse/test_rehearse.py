@@ -437,3 +437,27 @@ def test_the_push_carries_the_checkouts_commit(
     code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
     assert code == 0, report
     assert job(report, "push")["status"] == "passed"
+
+
+UV_ONLY_MANAGED = """on: push
+jobs:
+  py:
+    runs-on: ubuntu-latest
+    env:
+      UV_PYTHON_PREFERENCE: only-managed
+    steps:
+      - run: test "$UV_PYTHON_PREFERENCE" = managed
+"""
+
+
+def test_uv_only_managed_pythons_become_local_ones_and_it_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pydantic-settings' CI sets UV_PYTHON_PREFERENCE=only-managed, which our job copies:
+    here uv cannot download its Pythons, and every `uv run` remade .venv without the
+    groups `uv sync` had installed (`make lint`: ruff not found)."""
+    root = write_tree(tmp_path / "repo", {"README": "x"})
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": UV_ONLY_MANAGED}) / "ci.yml"
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+    assert code == 0, report
+    assert any("UV_PYTHON_PREFERENCE=managed" in s for s in job(report, "py")["substitutions"])
