@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import time
 import tomllib
@@ -31,6 +32,7 @@ from bench.corpus import Repo, load
 from libs.analysis import analyze
 from libs.cigen import NothingToGenerate, foreign_pipelines, generate
 from libs.cigen.planner import build_plan
+from libs.cigen.rehearse.workflow import expand_matrix
 from libs.cigen.validate.installs import unpinned
 from libs.cigen.validate.schema import parse_yaml
 
@@ -69,7 +71,13 @@ def labels() -> dict[str, Any]:
 
 
 def measure(
-    repo: Repo, root: Path, label: dict[str, Any], *, rehearse: bool, timeout: float
+    repo: Repo,
+    root: Path,
+    label: dict[str, Any],
+    *,
+    rehearse: bool,
+    timeout: float,
+    one_leg: bool = False,
 ) -> Row:
     row = Row(repo=repo.name, ecosystem=repo.ecosystem)
     if not root.is_dir() or not any(root.iterdir()):
@@ -101,7 +109,10 @@ def measure(
     jobs = {j.id: j for j in plan.jobs if j.docker is None}
     allowed = set(label.get("projects", [])) | set(label.get("packages", []))
     row.not_projects = sorted({j.directory for j in jobs.values() if j.directory not in allowed})
-    results = _rehearse(root, generation.content, generation.path, timeout) if rehearse else None
+    content, left = (
+        _one_leg(generation.content) if one_leg else (generation.content, dict[str, int]())
+    )
+    results = _rehearse(root, content, generation.path, timeout) if rehearse else None
     for job_id, job in jobs.items():
         tests = any(s.purpose == "test" for s in job.steps)
         if results is None:
@@ -109,8 +120,30 @@ def measure(
             continue
         for result in results.get(job_id, []) or [None]:
             row.jobs.append(_outcome(job_id, job.directory, tests, result))
+        for n in range(left.get(job_id, 0)):
+            why = "another combination of its matrix, not rehearsed (--one-leg)"
+            row.jobs.append(JobOutcome(f"{job_id} #{n + 2}", job.directory, tests, "not_run", why))
     row.seconds = time.monotonic() - started
     return row
+
+
+def _one_leg(content: str) -> tuple[str, dict[str, int]]:
+    """The workflow with each matrix cut to its first combination (JSON, which is YAML),
+    and how many combinations each job lost: a rehearsal of a four-Python matrix takes
+    minutes on a shared machine, and its combinations mostly fail or pass together."""
+    document = parse_yaml(content)
+    left: dict[str, int] = {}
+    for job_id, job in (document.get("jobs") or {}).items():
+        matrix = (job.get("strategy") or {}).get("matrix")
+        if not isinstance(matrix, dict) or any(
+            isinstance(v, str) and "${{" in v for v in matrix.values()
+        ):
+            continue
+        combinations = expand_matrix(matrix)
+        if len(combinations) > 1:
+            job["strategy"]["matrix"] = {"include": combinations[:1]}
+            left[str(job_id)] = len(combinations) - 1
+    return json.dumps(document), left
 
 
 def _rehearse(root: Path, content: str, path: str, timeout: float) -> dict[str, list[Any]] | None:
@@ -220,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-timeout", type=float, default=900.0)
     parser.add_argument("--json", type=Path, help="also write every row here")
     parser.add_argument(
+        "--one-leg", action="store_true", help="rehearse one combination of each matrix"
+    )
+    parser.add_argument(
         "--rows", type=Path, nargs="*", default=(), help="print the table of these --json files"
     )
     args = parser.parse_args(argv)
@@ -238,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             marks.get(repo.name, {}),
             rehearse=args.rehearse,
             timeout=args.step_timeout,
+            one_leg=args.one_leg,
         )
         rows.append(row)
         print(

@@ -167,6 +167,7 @@ class Stack(msgspec.Struct, kw_only=True):
     dockerfiles: list[str] = []
     compose_files: list[str] = []
     image_builds: list[ImageBuild] = []
+    submodules: bool = False  # the repository has git submodules (.gitmodules)
 
     @property
     def is_monorepo(self) -> bool:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from libs.analysis.report import CiJob, Pipeline, Task
+import msgspec
+
+from libs.analysis.report import CiJob, Pipeline, RuntimeVersion, Subproject, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -100,3 +102,41 @@ def _invocations(task: Task) -> tuple[str, ...]:
     if task.runner in ("pnpm", "yarn", "bun") and task.run != short:
         return (task.run, short)
     return (task.run,)
+
+
+# a version as CI names it: `16`, `3.10`, `20.x` (no expressions, no aliases)
+_CI_VERSION = re.compile(r"^\d+(\.\d+){0,2}(\.x)?$")
+
+
+def with_ci_runtimes(sub: Subproject, directory: str, pipelines: Sequence[Pipeline]) -> Subproject:
+    """The subproject with the runtime versions its CI sets up, for runtimes it declares
+    no version of (mealie's frontend declares no Node.js; its CI builds it on 16, and
+    @nuxt/types 2 refuses Node.js 24). A CI job counts for a folder when its steps run
+    in it (the root: when no step names a folder)."""
+    declared = {r.runtime for r in sub.runtimes}
+    found: dict[str, RuntimeVersion] = {}
+    for pipeline in pipelines:
+        for job in pipeline.jobs:
+            folders = {
+                (c.directory or ".").removeprefix("./").rstrip("/") or "." for c in job.commands
+            }
+            if directory not in folders or (directory == "." and folders != {"."}):
+                continue
+            for runtime in job.runtimes:
+                plain = [v for v in runtime.versions if _CI_VERSION.match(v.strip())]
+                if runtime.runtime in declared or runtime.runtime in found or not plain:
+                    continue
+                found[runtime.runtime] = RuntimeVersion(
+                    runtime=runtime.runtime,
+                    version=max((v.strip() for v in plain), key=_numbers),  # its newest
+                    source=pipeline.path,
+                    field=runtime.source,
+                    constraint="exact",
+                )
+    if not found:
+        return sub
+    return msgspec.structs.replace(sub, runtimes=[*sub.runtimes, *found.values()])
+
+
+def _numbers(version: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\d+", version)]

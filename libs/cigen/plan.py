@@ -40,6 +40,9 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     run: str
     purpose: Purpose
     tool: str | None = None
+    # the one version of the job's matrix it runs on (None: every one): a type checker's
+    # verdict depends on the Python it runs under, and projects type-check on one
+    only_on: str | None = None
 
 
 class Runtime(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +121,8 @@ class Plan(msgspec.Struct, kw_only=True):
     jobs: list[Job] = []
     code_scanning: list[CodeScan] = []  # empty: no static analysis job
     notes: list[str] = []  # decisions worth telling the user (defaults taken, things skipped)
+    # check out the git submodules too (tomlkit's tests read the toml-test submodule)
+    submodules: bool = False
 
     @property
     def filtered(self) -> list[Job]:

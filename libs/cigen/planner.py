@@ -13,7 +13,7 @@ from libs.analysis.report import Pipeline, Report, Subproject
 from libs.cigen.ecosystems import dart, jvm, node, others, python, systems
 from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
 from libs.cigen.ecosystems.ownership import main_family
-from libs.cigen.evidence import ci_commands, ci_test_env
+from libs.cigen.evidence import ci_commands, ci_test_env, with_ci_runtimes
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
 
@@ -113,6 +113,7 @@ def build_plan(
             notes.append(f"{directory}: no CI job: {aside}")
             continue
         own = tuple(sorted(d for d, root in members.items() if root == directory))
+        sub = with_ci_runtimes(sub, directory, pipelines)
         draft = Draft(sub, directory, notes, members=own, ci=ci_commands(pipelines, sub.tasks))
         for tool in draft.unconfigured_tools():
             notes.append(
@@ -145,7 +146,13 @@ def build_plan(
     _name_jobs(jobs)
     _filter_jobs(jobs)
     scans = _code_scans(jobs) if code_scanning else []
-    return Plan(default_branch=default_branch, jobs=jobs, notes=notes, code_scanning=scans)
+    return Plan(
+        default_branch=default_branch,
+        jobs=jobs,
+        notes=notes,
+        code_scanning=scans,
+        submodules=report.stack.submodules,
+    )
 
 
 def _not_a_project(sub: Subproject, directory: str, subs: dict[str, Subproject]) -> str:

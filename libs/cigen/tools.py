@@ -38,6 +38,10 @@ PYTHON: dict[str, str] = {
     "tox": "4.67.17",
     "nox": "2026.10.20",
 }
+# Dependencies of a package manager installed with pip that broke it when they released
+# after it, pinned beside it: pdm 2.29.4 fails on hishel 2.0.0 (`module 'hishel' has no
+# attribute 'SyncSqliteStorage'`).
+WITH: dict[str, tuple[str, ...]] = {"pdm": ("hishel==1.4.0",)}
 # npm: Bun (installed through setup-bun, or npm on GitLab), and pnpm per major, for
 # lockfiles a newer pnpm would refuse to read
 BUN = "1.4.5"
@@ -78,6 +82,12 @@ def python_tool(name: str, declared: str | None = None) -> str:
     if floor is not None:
         return f"{name}=={floor}"
     return pinned(name)  # a range with no lower bound we can name: ours, still pinned
+
+
+def manager(name: str, version: str | None = None) -> str:
+    """The pip requirements that install a package manager: it, pinned, and the
+    dependencies of its that are pinned beside it (WITH)."""
+    return " ".join((f"{name}=={version or PYTHON[name]}", *WITH.get(name, ())))
 
 
 def pinned(name: str) -> str:

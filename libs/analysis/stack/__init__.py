@@ -131,6 +131,7 @@ def analyse_stack(tree: Tree) -> Stack:
         dockerfiles=dockerfiles,
         compose_files=compose_files,
         image_builds=list(dict.fromkeys(builds)),
+        submodules=any(e.path == ".gitmodules" for e in tree.files),
     )
 
 

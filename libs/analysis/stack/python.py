@@ -610,6 +610,7 @@ def _declarations(
             found.setdefault(name, []).append(group)
 
     add("project", _project_dependencies(data))
+    _itself(found, dig(data, "project", "name"))
     for name, specs in mapping(dig(data, "project", "optional-dependencies")).items():
         add(f"extra:{name}", specs)
     groups = mapping(dig(data, "dependency-groups"))
@@ -634,6 +635,13 @@ def _declarations(
         add("project", pipfile_data.get("packages"))
         add("group:dev", pipfile_data.get("dev-packages"))
     return found
+
+
+def _itself(found: dict[str, list[str]], name: Any) -> None:
+    """The package declares itself: black's repository checks itself with the black it
+    is, which installing the package brings."""
+    if isinstance(name, str) and name.strip():
+        found.setdefault(normalize(name), []).append("project")
 
 
 def _included(groups: dict[str, Any], name: str, seen: set[str]) -> list[str]:

@@ -50,7 +50,7 @@ def plan(draft: Draft) -> Job:
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
     for tool, (purpose, command) in _TOOLS.items():
-        if tool in draft.tools():
+        if tool in draft.tools() and not _unread_config(draft, tool):
             defaults.append(step(purpose, prefix + command))
     defaults.extend(_tests(draft, manager, prefix))
     if draft.members:
@@ -80,6 +80,25 @@ def _pnpm_for(draft: Draft, declared: str | None) -> str:
         draft.notes.append(f"{draft.where()}: pnpm {version} for the declared pnpm {declared}")
         return version
     return _pnpm_for_lockfile(draft)
+
+
+def _unread_config(draft: Draft, tool: str) -> bool:
+    """ESLint 9 reads only flat configs (eslint.config.*): a project whose sole config is
+    an .eslintrc, beside eslint ^9, has a lint setup nothing runs (elysia: `eslint .`
+    exits 2, "couldn't find an eslint.config"). No step, and a note."""
+    fact = next((t for t in draft.sub.tools if t.name == tool and t.configured), None)
+    if tool != "eslint" or fact is None:
+        return False
+    major = re.match(r"^[\^~>=v ]*(\d+)", fact.version or "")
+    if not fact.source.rsplit("/", 1)[-1].startswith(".eslintrc") or not major:
+        return False
+    if int(major.group(1)) < 9:
+        return False
+    draft.notes.append(
+        f"{draft.where()}: no eslint step: ESLint {major.group(1)} does not read "
+        f"{fact.source}, and the project has no eslint.config"
+    )
+    return True
 
 
 def _pnpm_for_lockfile(draft: Draft) -> str:

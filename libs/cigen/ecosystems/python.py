@@ -37,8 +37,8 @@ _TOOLS: dict[str, tuple[Purpose, str]] = {
 }
 _RUFF_REPLACES = ("black", "isort", "flake8")
 PRE_COMMIT = "SKIP=no-commit-to-branch pre-commit run --all-files"
-# a CI line that runs mypy on named paths: `mypy src tests`, `uv run mypy --strict pkg`
-_CI_MYPY = re.compile(r"(?:^|\s)(mypy(?:\s+[\w./=-]+)+)$")
+# a CI line that runs a type checker on named paths: `mypy src tests`, `uv run pyright pkg`
+_CI_CHECKER = re.compile(r"(?:^|\s)((mypy|pyright)(?:\s+[\w./=-]+)+)$")
 
 
 def plan(draft: Draft) -> Job:
@@ -62,11 +62,20 @@ def plan(draft: Draft) -> Job:
     # whether the tests pass
     hooks = [s for s in steps if s.run.endswith(" run --all-files") and "SKIP=" in s.run]
     steps = [s for s in steps if s not in hooks] + hooks
+    runtime = draft.runtime("python")
+    if runtime.is_matrix:
+        # sqlite-utils type-checks on its newest Python only: pyright on 3.11 reads 3.11's
+        # typeshed and fails where the project never looks
+        newest = max(runtime.versions, key=lambda v: [int(n) for n in re.findall(r"\d+", v)])
+        steps = [
+            msgspec.structs.replace(s, only_on=newest) if s.purpose == "typecheck" else s
+            for s in steps
+        ]
     return Job(
         id="",
         name="",
         ecosystem="python",
-        runtime=draft.runtime("python"),
+        runtime=runtime,
         manager=manager,
         manager_version=version,
         manager_pinned_in_manifest=source is not None,
@@ -81,10 +90,15 @@ def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     install step does not bring them in (pre-commit may)."""
     run: dict[str, Fact] = {}
     missing: list[str] = []
+    hooks = any(t.name in ("pre-commit", "prek") and t.configured for t in draft.sub.tools)
     for fact in draft.sub.tools:
         if fact.name not in _TOOLS or not _wanted(draft, fact):
             continue
-        if available(fact, manager) or on_request(fact, manager):
+        # pip installs any tool by name, but one no declaration lists, in a repository
+        # with git hooks, is the hooks' tool: they run it with their excludes and plugins
+        # (black's flake8 skips tests/data, which holds deliberately broken code)
+        hooked = manager == "pip" and hooks and not fact.groups
+        if not hooked and (available(fact, manager) or on_request(fact, manager)):
             run[fact.name] = fact
         else:
             missing.append(fact.name)
@@ -117,24 +131,26 @@ def _wanted(draft: Draft, fact: Fact) -> bool:
 
 
 def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
-    """mypy on what its configuration names, when it names something (bare `mypy` reads
-    `files`/`packages`/`modules` from there); else on what the repository's CI runs it
-    on (`mypy sqlite_utils tests`). A configuration that names nothing, in a repository
-    whose CI never runs mypy, is no promise that the tree type-checks (more-itertools
-    configures mypy for its stubs; `mypy .` reports its tests): no step, and a note."""
-    if fact.name != "mypy":
+    """A type checker on what its configuration names, when it names something (bare
+    `mypy` reads `files`/`packages`/`modules` from there, `pyright` its `include`); else on
+    what the repository's CI runs it on (`mypy sqlite_utils tests`). Scope named nowhere,
+    in a repository whose CI never runs the checker, is no promise that the tree
+    type-checks (more-itertools configures mypy for its stubs; `mypy .` reports its
+    tests): no step, and a note."""
+    if fact.name not in ("mypy", "pyright"):
         return command
-    if fact.targets or any(c.purpose == "typecheck" for c in draft.sub.commands):
-        return "mypy"  # (the repository's own typecheck command takes the step's place)
+    scoped = bool(fact.targets) if fact.name == "mypy" else fact.configured
+    if scoped or any(c.purpose == "typecheck" for c in draft.sub.commands):
+        return fact.name  # (the repository's own typecheck command takes the step's place)
     for run in draft.ci:
         for line in run.splitlines():
-            found = _CI_MYPY.search(line.strip())
-            if found and safe_command(found.group(1)):
+            found = _CI_CHECKER.search(line.strip())
+            if found and found.group(2) == fact.name and safe_command(found.group(1)):
                 return found.group(1)
-    if draft.ci and not any("mypy" in run for run in draft.ci):
+    if draft.ci and not any(fact.name in run for run in draft.ci):
         draft.notes.append(
-            f"{draft.where()}: no mypy step: its configuration ({fact.source}) names no "
-            "files, and no command of the repository's CI runs it"
+            f"{draft.where()}: no {fact.name} step: its configuration names no files, and "
+            "no command of the repository's CI runs it"
         )
         return None
     return command

@@ -36,6 +36,8 @@ _INSTALLS: dict[str, tuple[str, ...]] = {
     "pdm": ("project", "group:"),
     "pipenv": ("project", "group:dev"),
 }
+# the repository's CI installs every extra: `uv sync --group testing --all-extras`
+_ALL_EXTRAS = re.compile(r"\buv sync\b[^\n;&|]*--all-extras")
 _SPEC = re.compile(r"^(?:[<>=!~]=?=?\s*[0-9][0-9A-Za-z.*+!]*\s*,?\s*)+$")
 
 
@@ -124,7 +126,9 @@ def install(
     if manager == "uv":
         members = " --all-packages" if draft.members else ""
         sync = "uv sync --locked" if lockfiles else "uv sync"
-        return [step("install", sync + members + _flags(manager, groups))]
+        # pydantic-settings' docs examples import what its extras bring, and its CI says so
+        extras = " --all-extras" if any(_ALL_EXTRAS.search(run) for run in draft.ci) else ""
+        return [step("install", sync + members + _flags(manager, groups) + extras)]
     if manager == "poetry":
         return [step("install", "poetry install --no-interaction")]
     if manager == "pdm":
@@ -147,7 +151,8 @@ def _pip_install(
 ) -> list[Step]:
     """pip: the requirements files, or the package with the extras and dependency groups
     that declare its checks and pytest; every tool none of those lists, by name, pinned."""
-    covered = set(lockfiles) | set(groups)
+    # installing the package (no requirements files) brings its own dependencies, and it
+    covered = set(lockfiles) | set(groups) | (set() if lockfiles else {"project"})
     extra = [requirement(f) for f in checks.values() if not set(f.groups) & covered]
     pytest = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
     if "pytest" in draft.tests() and not any(set(f.groups) & covered for f in pytest):

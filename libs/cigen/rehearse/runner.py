@@ -161,6 +161,14 @@ class JobRun:
                     self.env[str(key)] = to_string(resolve(value, self.contexts(), self.functions))
         except (Unevaluable, ExpressionError) as exc:
             return self._cannot(f"the job's env: {exc}")
+        if self.env.get("UV_PYTHON_PREFERENCE") == "only-managed":
+            # uv cannot download its own Pythons here: with only-managed it would remake
+            # .venv from nothing on every `uv run`, dropping the groups `uv sync` installed
+            self.env["UV_PYTHON_PREFERENCE"] = "managed"
+            self.result.substitutions.append(
+                "UV_PYTHON_PREFERENCE=managed for only-managed: uv's own Python builds "
+                "cannot be downloaded here, a local Python stands in"
+            )
         if self.job.get("container"):
             return self._cannot("the job runs in a container; only runner jobs are rehearsed")
         try:
@@ -356,6 +364,10 @@ class JobRun:
         copied = copy_checkout(self.shared.checkout.root, target)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
+        if inputs.get("submodules", "false").strip().lower() in ("true", "recursive"):
+            # the copy holds what the checkout has; fetching submodules needs their hosts
+            outcome.status = "not_rehearsed"
+            outcome.reason += "; its git submodules are not fetched by the rehearsal"
 
     # -- run: ------------------------------------------------------------------------
     def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:

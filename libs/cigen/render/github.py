@@ -31,7 +31,7 @@ def render(plan: Plan, pins: PinTable, *, path: str) -> str:
     if plan.filtered:
         jobs["changes"] = _changes_job(plan, builder, path)
     for job in plan.jobs:
-        jobs[job.id] = _job(job, builder)
+        jobs[job.id] = _job(job, builder, submodules=plan.submodules)
     if plan.code_scanning:
         jobs[_free_id("codeql", jobs)] = _codeql_job(plan, builder)
     workflow: dict[str, object] = {
@@ -57,7 +57,7 @@ def _checkout(builder: Builder, **extra: object) -> StepDict:
     return builder.action("Check out", "actions/checkout", {**extra, "persist-credentials": False})
 
 
-def _job(job: Job, builder: Builder) -> dict[str, object]:
+def _job(job: Job, builder: Builder, *, submodules: bool = False) -> dict[str, object]:
     body: dict[str, object] = {"name": _name(job)}
     if job.filter is not None:
         body["needs"] = ["changes"]
@@ -80,7 +80,9 @@ def _job(job: Job, builder: Builder) -> dict[str, object]:
         body["env"] = env
     if job.directory != "." and job.docker is None:
         body["defaults"] = {"run": {"working-directory": job.directory}}
-    steps: list[StepDict] = [_checkout(builder)]
+    steps: list[StepDict] = [
+        _checkout(builder, submodules="recursive") if submodules else _checkout(builder)
+    ]
     if job.docker is not None:
         steps += _docker_steps(job, builder)
     else:
@@ -106,6 +108,9 @@ def _step(step: Step, job: Job, builder: Builder) -> StepDict:
         if job.directory != ".":
             with_["working-directory"] = job.directory
         return builder.action("Lint (golangci-lint)", "golangci/golangci-lint-action", with_)
+    if step.only_on is not None and job.runtime is not None and job.runtime.is_matrix:
+        on = f"matrix.{matrix_key(job.runtime)} == '{step.only_on}'"
+        return {"name": step.name, "if": on, "run": step.run}
     return {"name": step.name, "run": step.run}
 
 

@@ -95,7 +95,7 @@ def _python(b: Builder, job: Job) -> Setup:
         # with the job's Python's own pip, not pipx: pipx's bin folder is on PATH only
         # where the runner image sets it up, and setup-python's `cache: poetry` needs
         # poetry before Python, so the manager's cache is an actions/cache of its own
-        spec = f"{manager}=={job.manager_version or tools.PYTHON[manager]}"
+        spec = tools.manager(manager, job.manager_version)
         steps.append({"name": f"Install {manager}", "run": f"python -m pip install {spec}"})
         if files and _MANAGER_CACHES[manager]:
             steps.append(b.cache(job, manager, list(_MANAGER_CACHES[manager]), files))

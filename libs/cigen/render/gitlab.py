@@ -7,7 +7,7 @@ place GitLab can cache), keyed on the lockfiles.
 
 from __future__ import annotations
 
-from libs.cigen.plan import Job, Plan, Service
+from libs.cigen.plan import Job, Plan, Service, Step
 from libs.cigen.render.gitlab_setup import bootstrap, cache, image, matrix_variable
 from libs.cigen.render.yaml import dump
 from libs.cigen.versions import GOLANGCI_LINT
@@ -36,6 +36,8 @@ def render(plan: Plan, *, path: str) -> str:
         "default": {"interruptible": True},
         "stages": [STAGE],
     }
+    if plan.submodules:
+        pipeline["variables"] = {"GIT_SUBMODULE_STRATEGY": "recursive"}
     if plan.code_scanning:
         # GitLab's own SAST jobs (Semgrep-based analyzers) for the detected languages.
         pipeline["include"] = [{"template": SAST_TEMPLATE}]
@@ -72,9 +74,16 @@ def _job(job: Job, path: str) -> dict[str, object]:
     if job.directory != ".":
         script.append(f"cd {job.directory}")
     script += bootstrap(job)
-    script += [_command(step.run, step.tool) for step in job.steps]
+    script += [_once(_command(step.run, step.tool), step, job) for step in job.steps]
     body["script"] = script
     return body
+
+
+def _once(command: str, step: Step, job: Job) -> str:
+    """A step that runs on one version of the job's matrix only (a type checker)."""
+    if step.only_on is None or job.runtime is None or not job.runtime.is_matrix:
+        return command
+    return f'if [ "${matrix_variable(job.runtime)}" = "{step.only_on}" ]; then {command}; fi'
 
 
 def _command(run: str, tool: str | None) -> str:

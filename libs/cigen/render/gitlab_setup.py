@@ -102,7 +102,7 @@ def bootstrap(job: Job) -> list[str]:
     manager, version = job.manager, job.manager_version
     bun = [f"npm install --global bun@{tools.BUN}"] if "bun" in job.tools else []
     if manager in ("uv", "poetry", "pdm", "pipenv", "hatch"):
-        return [f"python -m pip install {manager}=={version or tools.PYTHON[manager]}"]
+        return [f"python -m pip install {tools.manager(manager, version)}"]
     if manager == "pnpm":
         pnpm = version or tools.PNPM[tools.PNPM_DEFAULT]
         return [f"npm install --global pnpm@{pnpm}", *bun]

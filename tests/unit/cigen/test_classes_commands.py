@@ -137,3 +137,17 @@ def test_a_pnpm_line_installs_that_majors_vetted_release(tmp_path: Path) -> None
     assert github.step("node", "pnpm/action-setup")["with"]["version"] == "9.15.9"
     gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
     assert "npm install --global pnpm@9.15.9" in gitlab.generation.content
+
+
+def test_an_eslintrc_that_eslint_9_never_reads_gets_no_lint_step(tmp_path: Path) -> None:
+    """elysia: .eslintrc.json beside eslint ^9, which reads only eslint.config.*: `eslint .`
+    exited 2 on the first run. ESLint 8 still reads it."""
+    package = {"scripts": {"test": "vitest run"}, "devDependencies": {"eslint": "^9.24.0"}}
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    files[".eslintrc.json"] = "{}"
+    nine = generated(tmp_path / "nine", files)
+    assert not [run for run in nine.runs("node") if "eslint" in run]
+    assert any("ESLint 9 does not read .eslintrc.json" in note for note in nine.notes)
+    package["devDependencies"] = {"eslint": "^8.57.0"}
+    eight = generated(tmp_path / "eight", {**files, "package.json": json.dumps(package)})
+    assert "npx --no-install eslint ." in eight.runs("node")

@@ -229,3 +229,56 @@ def test_ci_that_starts_a_script_by_its_short_name_reads_its_body() -> None:
         commands=("prettier -w .",),
     )
     assert ci_commands([pipeline], [lint, unused]) == ("pnpm lint", "prettier -c src")
+
+
+def test_a_runtime_nothing_declares_takes_the_version_its_ci_sets_up(tmp_path: Path) -> None:
+    """mealie's frontend declares no Node.js version; its CI builds it on 16, and on our
+    default 24 `yarn install` refused @nuxt/types 2 (engines ^14 ... ^19)."""
+    ci = (
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/setup-node@v4\n        with:\n          node-version: 16\n"
+        "      - run: yarn build\n        working-directory: frontend\n"
+    )
+    files = {
+        "frontend/package.json": json.dumps({"scripts": {"build": "nuxt build"}}),
+        "frontend/yarn.lock": "# yarn lockfile v1\n",
+        ".github/workflows/frontend.yml": ci,
+    }
+    result = generated(tmp_path, files)
+    setup = result.step("frontend", "actions/setup-node")
+    assert setup["with"]["node-version"] == "16"
+
+
+def test_a_repository_with_submodules_checks_them_out(tmp_path: Path) -> None:
+    """tomlkit's tests read tests/toml-test, a git submodule its CI checks out: ours
+    checked out without it, and the tests failed on missing files."""
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".gitmodules": '[submodule "tests/toml-test"]\n\tpath = tests/toml-test\n',
+    }
+    result = generated(tmp_path / "github", files)
+    assert result.step("python", "actions/checkout")["with"]["submodules"] == "recursive"
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    assert gitlab.workflow["variables"] == {"GIT_SUBMODULE_STRATEGY": "recursive"}
+    del files[".gitmodules"]
+    plain = generated(tmp_path / "plain", files)
+    assert "submodules" not in plain.step("python", "actions/checkout")["with"]
+
+
+def test_uv_installs_every_extra_where_the_repositorys_ci_does(tmp_path: Path) -> None:
+    """pydantic-settings' CI runs `uv sync --group testing --all-extras`: its docs
+    examples, which its tests run, import what the extras bring (ModuleNotFoundError)."""
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv sync --group testing --all-extras\n      - run: uv run pytest\n"
+    )
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    assert generated(tmp_path / "plain", files).runs("python")[0] == "uv sync --locked"
+    extras = generated(tmp_path / "ci", {**files, ".github/workflows/ci.yml": ci})
+    assert extras.runs("python")[0] == "uv sync --locked --all-extras"

@@ -135,3 +135,71 @@ def test_the_task_runner_of_the_repositorys_commands_is_installed(tmp_path: Path
     runs = generated(tmp_path / "undeclared", undeclared).runs("python")
     assert "python -m pip install poethepoet==0.49.0" in runs
     assert runs.index("python -m pip install poethepoet==0.49.0") < runs.index("poe test")
+
+
+def test_a_tool_that_is_the_project_itself_is_not_installed_by_name(tmp_path: Path) -> None:
+    """black's repository formats itself with the black it is: `pip install -e .
+    black==26.10.1` asked pip for two different blacks, which it refuses."""
+    files = {
+        "pyproject.toml": '[project]\nname = "Black"\n[tool.black]\nline-length = 88\n',
+        "src/black/__init__.py": "",
+        "tests/test_black.py": "def test_black(): pass\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    install = next(run for run in runs if "-e ." in run)
+    assert "black==" not in install
+    assert "black --check ." in runs
+
+
+def test_type_checkers_run_once_on_the_newest_python_of_the_matrix(tmp_path: Path) -> None:
+    """sqlite-utils runs pyright on its newest Python only: on 3.11 pyright reads 3.11's
+    typeshed and reported errors the project never sees. Linters run on every version."""
+    files = {
+        "pyproject.toml": UV.format(mypy='[tool.mypy]\nfiles = ["src"]').replace(
+            '[project]\nname = "pkg"', '[project]\nname = "pkg"\nrequires-python = ">=3.12"'
+        )
+        + "[tool.ruff]\n",
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    result = generated(tmp_path / "github", files)
+    steps = {s.get("run"): s for s in result.job("python")["steps"]}
+    assert steps["uv run mypy"]["if"] == "matrix.python-version == '3.14'"
+    assert "if" not in steps["uv run pytest"]
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    script = gitlab.workflow["python"]["script"]
+    assert 'if [ "$PYTHON_VERSION" = "3.14" ]; then uv run mypy; fi' in script
+
+
+def test_a_pip_projects_undeclared_tool_runs_through_its_hooks(tmp_path: Path) -> None:
+    """black: flake8 configured in .flake8, declared nowhere, run by pre-commit with
+    `exclude: ^tests/data/`. Installed by name and run over the whole tree, it reported
+    the deliberately broken code black tests itself on."""
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\n'
+        'dev = ["pytest>=8", "pre-commit"]\n',
+        ".flake8": "[flake8]\nmax-line-length = 80\n",
+        ".pre-commit-config.yaml": "exclude: ^tests/data/\nrepos: []\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    runs = generated(tmp_path, files).runs("python")
+    assert not [run for run in runs if "flake8" in run]
+    assert runs[-1] == "SKIP=no-commit-to-branch pre-commit run --all-files"
+
+
+def test_a_package_manager_comes_with_the_dependencies_that_broke_it_pinned(
+    tmp_path: Path,
+) -> None:
+    """frostming/marko: `pip install pdm==2.29.4` took hishel 2.0.0, released after that
+    pdm, and `pdm sync` failed (`module 'hishel' has no attribute ...`). Pinning the tool
+    alone is not enough where its own dependencies float."""
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[tool.pdm.dev-dependencies]\n'
+        'test = ["pytest>=8"]\n',
+        "pdm.lock": "# pdm\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+    }
+    result = generated(tmp_path, files)
+    assert "python -m pip install pdm==2.29.4 hishel==1.4.0" in result.runs("python")
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    assert "python -m pip install pdm==2.29.4 hishel==1.4.0" in gitlab.workflow["python"]["script"]
