@@ -15,7 +15,7 @@ from opentelemetry import trace
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from libs.common import jobs
+from libs.common import jobs, outages
 from libs.common.config import Settings
 from libs.common.metrics import Metrics
 from libs.common.redis import keys
@@ -134,7 +134,10 @@ class Scheduler:
                 await self.tick()
             except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self.leader = False
-                log.warning("scheduler tick failed", error=str(exc))
+                if outages.is_outage(exc):
+                    log.warning("scheduler tick failed", error=str(exc))
+                else:  # not a server away (e.g. no migrations): someone must look
+                    log.error("scheduler tick failed", error=str(exc), exc_info=exc)
             try:
                 await asyncio.wait_for(stop.wait(), TICK_S)
             except TimeoutError:

@@ -25,6 +25,7 @@ from opentelemetry import trace
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from libs.common import outages
 from libs.common.db import maintenance as runs_db
 from libs.common.db.maintenance import Run
 from libs.common.redis import keys
@@ -81,7 +82,10 @@ class MaintenanceConsumer:
                     started = True
                 await self.step()
             except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("maintenance consumer step failed", error=str(exc))
+                if outages.is_outage(exc):
+                    log.warning("maintenance consumer step failed", error=str(exc))
+                else:  # not a server away (e.g. no migrations): someone must look
+                    log.error("maintenance consumer step failed", error=str(exc), exc_info=exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5)
 
