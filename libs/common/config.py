@@ -91,6 +91,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     github_client_id: str | None = None
     github_client_secret: SecretStr | None = None
     github_webhook_secret: SecretStr | None = None
+    # GitHub App mode (docs/github-app.md): the app's id and its private key (PEM, `\n`
+    # escapes allowed), or a file holding the key. Unset: every call uses a user's token.
+    github_app_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    github_app_private_key: SecretStr | None = None
+    github_app_private_key_file: str | None = None
+    # The app uploads each analysis's SARIF to code scanning where the repository has it.
+    github_upload_sarif: bool = True
+    # A push whose score drops by more than this (or that adds a critical finding) is a
+    # regression: a failing check run, a score.regressed event; repositories may override.
+    regression_max_drop: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
 
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
@@ -188,6 +198,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         parse_prices(self.ai_prices)  # a malformed table fails at start, naming the entry
+        has_key = self.github_app_private_key or self.github_app_private_key_file
+        if self.github_app_id is not None and not has_key:
+            raise ValueError(
+                "GITHUB_APP_ID needs GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE"
+            )
+        if has_key and self.github_app_id is None:
+            raise ValueError("GITHUB_APP_PRIVATE_KEY is set but GITHUB_APP_ID is not")
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -269,3 +286,16 @@ def keyring(settings: Settings) -> Keyring | None:
         return None
     old = settings.encryption_old_keys.get() if settings.encryption_old_keys else None
     return Keyring(settings.encryption_key.get(), old)
+
+
+def github_app_key(settings: Settings) -> str | None:
+    """The GitHub App's private key (PEM) from GITHUB_APP_PRIVATE_KEY(_FILE), or None."""
+    if settings.github_app_private_key:
+        return settings.github_app_private_key.get().replace("\\n", "\n")
+    if settings.github_app_private_key_file:
+        try:
+            with open(settings.github_app_private_key_file, encoding="ascii") as key_file:
+                return key_file.read()
+        except OSError as exc:
+            raise ConfigError(f"GITHUB_APP_PRIVATE_KEY_FILE cannot be read: {exc}") from None
+    return None

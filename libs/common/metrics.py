@@ -249,6 +249,18 @@ class Metrics:
             ["event", "outcome"],
             registry=r,
         )
+        self.score_regressions = Counter(
+            f"{p}_score_regressions",
+            "Analyses that broke their repository's regression rule, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.github_check_runs = Counter(
+            f"{p}_github_check_runs",
+            "Check runs the GitHub App published, by outcome (posted, rate_limited, ...).",
+            ["outcome"],
+            registry=r,
+        )
 
     def _ai(self, p: str, r: CollectorRegistry | None) -> None:
         self.ai_calls = Counter(

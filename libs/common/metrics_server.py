@@ -1,4 +1,4 @@
-"""A small HTTP server for /metrics and /health beside a worker or the scheduler."""
+"""A small HTTP server for /metrics, /health and /ready beside a worker or the scheduler."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import errno
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import asyncpg
 import structlog
 from aiohttp import web
 from redis.asyncio import Redis
@@ -18,11 +19,44 @@ from libs.common.redis import targets
 
 log = structlog.get_logger(__name__)
 Refresh = Callable[[], Awaitable[None]]
+READY_TIMEOUT_S = 2.0
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 
 
+async def readiness(pool: asyncpg.Pool | None, redis: Redis | None) -> dict[str, str]:
+    """Each dependency's state: "ok", "timeout" or "unavailable: <error kind>"."""
+
+    async def postgres() -> None:
+        assert pool is not None
+        async with pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def check(name: str, probe: Callable[[], Awaitable[object]]) -> tuple[str, str]:
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                await probe()
+            return name, "ok"
+        except TimeoutError:
+            return name, "timeout"
+        except Exception as exc:  # any failure means "not ready", with its kind shown
+            return name, f"unavailable: {type(exc).__name__}"
+
+    probes: list[Awaitable[tuple[str, str]]] = []
+    if pool is not None:
+        probes.append(check("postgres", postgres))
+    if redis is not None:
+        probes.append(check("redis", redis.ping))
+    return dict(await asyncio.gather(*probes))
+
+
 async def start(
-    metrics: Metrics, host: str, port: int, refresh: Refresh | None = None
+    metrics: Metrics,
+    host: str,
+    port: int,
+    refresh: Refresh | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    redis: Redis | None = None,
 ) -> tuple[web.AppRunner, int]:
     """Serve metrics on `port`; if it is taken (another replica), on a free port instead."""
 
@@ -38,9 +72,20 @@ async def start(
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def ready(request: web.Request) -> web.Response:
+        # The process stays up through an outage, reconnecting; this says whether it can
+        # work right now (a probe for load balancers and the chaos tests).
+        checks = await readiness(pool, redis)
+        for name, state in checks.items():
+            metrics.dependency_up.labels(name).set(1 if state == "ok" else 0)
+        ok = all(state == "ok" for state in checks.values())
+        body = {"status": "ready" if ok else "not-ready", "checks": checks}
+        return web.json_response(body, status=200 if ok else 503)
+
     app = web.Application()
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     for candidate in (port, 0) if port else (0,):
@@ -74,9 +119,13 @@ async def serving(
     port: int,
     redis: Redis,
     refresh: Refresh | None = None,
+    pool: asyncpg.Pool | None = None,
 ) -> AsyncIterator[str]:
-    """Serve /metrics and keep its address registered for discovery while inside."""
-    runner, bound = await start(metrics, settings.metrics_host, port, refresh)
+    """Serve /metrics, /health and /ready, and keep the address registered for discovery
+    while inside."""
+    runner, bound = await start(
+        metrics, settings.metrics_host, port, refresh, pool=pool, redis=redis
+    )
     address = advertised_address(settings, bound)
     task = asyncio.create_task(_keep_registered(redis, service, address), name="metrics-target")
     try:

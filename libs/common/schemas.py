@@ -39,6 +39,8 @@ class Repository(msgspec.Struct, kw_only=True):
     webhook_id: int | None
     created_by: uuid.UUID | None = None  # whose GitHub token reads it, whose quota it spends
     created_at: dt.datetime
+    installation_id: int | None = None  # the GitHub App installation that reads it, if any
+    badge_public: bool = False  # /badge/{owner}/{repo}.svg answers for it
 
 
 class Job(msgspec.Struct, kw_only=True):

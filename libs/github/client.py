@@ -10,19 +10,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, MutableMapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
-import gidgethub
-import gidgethub.aiohttp
 import msgspec
 from gidgethub import sansio
 
-from libs.github.errors import Invalid, NotFound, Transient, map_error
+from libs.github.errors import Invalid, NotFound, Transient, guarded
 from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract, save_archive
+from libs.github.transport import REQUESTER, RateGate, TokenSource, Transport
 from libs.github.types import (
     WEBHOOK_EVENTS,
     BranchInfo,
@@ -36,7 +35,6 @@ from libs.github.types import (
 )
 
 T = TypeVar("T")
-REQUESTER = "autodevops"
 _FULL_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})$")
 _REF = re.compile(r"^(?!.*\.\.)(?!/)[A-Za-z0-9._/-]{1,255}(?<!/)$")
 
@@ -56,24 +54,6 @@ def _checked(ref: str) -> str:
     return ref
 
 
-class _API(gidgethub.aiohttp.GitHubAPI):
-    """gidgethub with a timeout on every request (it would otherwise wait forever)."""
-
-    def __init__(
-        self, session: aiohttp.ClientSession, *, timeout: aiohttp.ClientTimeout, **kw: Any
-    ) -> None:
-        super().__init__(session, REQUESTER, **kw)
-        self._timeout = timeout
-
-    async def _request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        async with self._session.request(
-            method, url, headers=headers, data=body, timeout=self._timeout
-        ) as response:
-            return response.status, response.headers, await response.read()
-
-
 class GitHubClient:
     """One token's view of GitHub. The session is the caller's (one per process)."""
 
@@ -84,24 +64,43 @@ class GitHubClient:
         token: str | None,
         api_url: str = sansio.DOMAIN,
         timeout_s: float = 30.0,
+        auth: TokenSource | None = None,
+        gate: RateGate | None = None,
+        principal: str = "anonymous",
+        cache: MutableMapping[str, Any] | None = None,
     ) -> None:
+        """`token` is a fixed token (a user's OAuth token); `auth` a source of changing
+        ones (an installation's). `gate` holds back `principal`'s requests while GitHub
+        asked it to wait; `cache` keeps ETags for conditional GETs (a 304 is free)."""
         self._session = session
         self._token = token
         self.api_url = api_url.rstrip("/")
-        self._gh = _API(
+        self._gh = Transport(
             session,
             timeout=aiohttp.ClientTimeout(total=timeout_s),
             oauth_token=token,
             base_url=self.api_url,
+            auth=auth,
+            gate=gate,
+            principal=principal,
+            cache=cache,
         )
 
     async def _call(self, request: Awaitable[T]) -> T:
-        try:
-            return await request
-        except gidgethub.HTTPException as exc:
-            raise map_error(exc) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise Transient(f"GitHub could not be reached ({type(exc).__name__})") from exc
+        return await guarded(request)
+
+    @property
+    def api(self) -> Transport:
+        """The gidgethub client underneath, for modules that add endpoints (checks.py);
+        await its calls through `call` to get our errors."""
+        return self._gh
+
+    async def call(self, request: Awaitable[T]) -> T:
+        return await guarded(request)
+
+    async def collect(self, items: AsyncIterator[Any]) -> list[Any]:
+        """Every item of a paginated list (gidgethub follows the Link headers)."""
+        return await guarded(_collect(items))
 
     async def _get(self, url: str, **url_vars: str) -> Any:
         return await self._call(self._gh.getitem(url, url_vars))
@@ -293,23 +292,40 @@ class GitHubClient:
             base_url=self.api_url,
         )
         timeout = aiohttp.ClientTimeout(total=timeout_s)
-        headers = sansio.create_headers(REQUESTER, oauth_token=self._token)
+        base = sansio.create_headers(REQUESTER, oauth_token=self._token)
         try:
+            headers = await self._gh.auth_headers(base)
             async with self._session.get(
                 url, headers=headers, allow_redirects=False, timeout=timeout
-            ) as response:
-                if response.status in (301, 302, 303, 307, 308):
-                    location = response.headers.get("Location", "")
-                    same_host = urlsplit(location).netloc == urlsplit(self.api_url).netloc
-                    follow = headers if same_host else {"user-agent": REQUESTER}
-                    async with self._session.get(
-                        location, headers=follow, timeout=timeout
-                    ) as archive:
-                        return await save_archive(archive, dest, max_bytes)
-                return await save_archive(response, dest, max_bytes)
+            ) as first:
+                refused = first.status == 401 and self._gh.renew(headers)
+                if not refused:
+                    return await self._save(first, headers, dest, max_bytes, timeout)
+            headers = await self._gh.auth_headers(base)
+            async with self._session.get(
+                url, headers=headers, allow_redirects=False, timeout=timeout
+            ) as second:
+                return await self._save(second, headers, dest, max_bytes, timeout)
         except (aiohttp.ClientError, TimeoutError) as exc:
             dest.unlink(missing_ok=True)
             raise Transient(f"downloading {full_name} failed ({type(exc).__name__})") from exc
+
+    async def _save(
+        self,
+        response: aiohttp.ClientResponse,
+        headers: dict[str, str],
+        dest: Path,
+        max_bytes: int,
+        timeout: aiohttp.ClientTimeout,
+    ) -> int:
+        """The archive of a tarball answer: itself, or where its redirect points."""
+        if response.status in (301, 302, 303, 307, 308):
+            location = response.headers.get("Location", "")
+            same_host = urlsplit(location).netloc == urlsplit(self.api_url).netloc
+            follow = headers if same_host else {"user-agent": REQUESTER}
+            async with self._session.get(location, headers=follow, timeout=timeout) as archive:
+                return await save_archive(archive, dest, max_bytes)
+        return await save_archive(response, dest, max_bytes)
 
     async def fetch_tree(
         self,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from typing import TypeVar
 
+import aiohttp
 import gidgethub
 
+T = TypeVar("T")
+
 # GitHub's advice when a secondary rate limit names no wait.
-_SECONDARY_LIMIT_WAIT_S = 60.0
+SECONDARY_LIMIT_WAIT_S = 60.0
 
 
 class GitHubError(Exception):
@@ -46,6 +50,11 @@ class RateLimited(GitHubError):
         super().__init__(message, status)
         self.retry_after = retry_after
         self.reset = reset
+
+
+class NotInstalled(GitHubError):
+    """The GitHub App is not installed on that account or repository (any more), or the
+    installation is suspended: nothing to retry until someone installs it again."""
 
 
 class Transient(GitHubError):
@@ -94,4 +103,14 @@ def _wait(headers: Mapping[str, str]) -> float:
     reset = headers.get("x-ratelimit-reset", "")
     if reset.isdigit():
         return max(float(reset) - dt.datetime.now(dt.UTC).timestamp(), 1.0)
-    return _SECONDARY_LIMIT_WAIT_S
+    return SECONDARY_LIMIT_WAIT_S
+
+
+async def guarded(request: Awaitable[T]) -> T:
+    """Await a gidgethub request, raising our errors for GitHub's answers and the network's."""
+    try:
+        return await request
+    except gidgethub.HTTPException as exc:
+        raise map_error(exc) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise Transient(f"GitHub could not be reached ({type(exc).__name__})") from exc

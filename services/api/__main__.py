@@ -15,6 +15,8 @@ from libs.common.logging import configure_logging
 from libs.common.telemetry import setup_tracing
 from services.api.app import create_app
 
+LISTEN_BACKLOG = 4096
+
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it is installed (not on Windows): every request's socket and
@@ -46,6 +48,10 @@ def main() -> None:
             print=None,
             access_log=None,
             shutdown_timeout=10,
+            # aiohttp's default of 128 made a thousand browsers opening their event
+            # streams at once wait out SYN retries (2.3 s); the kernel caps it at
+            # net.core.somaxconn.
+            backlog=LISTEN_BACKLOG,
         )
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:

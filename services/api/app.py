@@ -12,16 +12,20 @@ from libs.common.config import Settings, keyring
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
+from services.api import dashboard
 from services.api.http import keys, middlewares, ratelimit, sse
+from services.api.http.fanout import StreamHub
 from services.api.http.metrics import HttpMetrics
 from services.api.routes import (
     account,
     admin,
     analyses,
     auth,
+    badges,
     docs,
     events,
     health,
+    history,
     jobs,
     orgs,
     repos,
@@ -45,6 +49,8 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[keys.REDIS] = create_redis(app[keys.SETTINGS])
+    # Ticks at half the keep-alive interval: a keep-alive goes out within 1.5 intervals.
+    app[keys.HUB] = StreamHub(app[keys.REDIS], tick_s=app[keys.SETTINGS].sse_keepalive_seconds / 2)
     app[keys.WEBHOOK_INTAKE] = Intake.create(
         app[keys.SETTINGS], app[keys.POOL], app[keys.REDIS], app[keys.KEYRING]
     )
@@ -69,6 +75,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
     app[keys.HTTP_METRICS] = HttpMetrics(app[keys.METRICS])
     app[keys.KEYRING] = keyring(settings)
     app[keys.CLOSING] = asyncio.Event()
+    app[keys.AUTH_CHECKS] = {}
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_http)
@@ -82,6 +89,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         account.routes,
         orgs.routes,
         repos.routes,
+        history.routes,
+        badges.routes,
         jobs.routes,
         analyses.routes,
         events.routes,
@@ -91,4 +100,5 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> web.Applic
         docs.routes,
     ):
         app.add_routes(table)
+    dashboard.setup(app)
     return app

@@ -10,8 +10,11 @@ import msgspec
 from redis.asyncio import Redis
 
 from libs.common import jobs
+from libs.common.config import Settings
+from libs.common.db import jobs as jobs_db
+from libs.common.redis import events
 from libs.common.schemas import Job, Principal
-from services.api.http.errors import AppError
+from services.api.http.errors import AppError, NotFound
 from services.api.registration import get
 
 
@@ -78,3 +81,19 @@ async def request_sync(
         repository_id=repo.id,
         requested_by=who.user_id,
     )
+
+
+async def cancel(
+    pool: asyncpg.Pool, redis: Redis, settings: Settings, who: Principal, job_id: uuid.UUID
+) -> Job:
+    """Cancel a job (queued: at once; running: at its next stage); the job as it is now."""
+    async with pool.acquire() as conn:
+        job, stopped_now = await jobs_db.cancel(conn, who.organization_id, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    if stopped_now:  # its stream ends here: no worker will write to it
+        closing = events.JobEvent(
+            type="cancelled", job_id=str(job.id), kind=job.kind, message=job.error
+        )
+        await events.publish(redis, settings, str(job.organization_id), closing)
+    return job

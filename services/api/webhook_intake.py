@@ -49,6 +49,7 @@ _DELIVERY = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _NUMBER = re.compile(r"^[0-9]{1,18}$")
 # Repository secrets read from PostgreSQL are reused this long; a mismatch re-reads them.
 SECRET_CACHE_S = 30.0
+SECRET_RELOAD_S = 1.0  # a hook's secrets are looked up at most this often
 # Bodies up to this size are compressed for the stream on the event loop (~0.3 ms).
 INLINE_PACK_BYTES = 1024 * 1024
 MAX_BATCH = 128
@@ -226,16 +227,24 @@ class Intake:
         self, request: web.Request, body: bytes, signature: str, hook_id: int, target_id: int
     ) -> Source:
         """The source whose secret signed `body`, trying the secrets at hand first (the
-        hook's, cached, and the global one). Only then are the hook's secrets looked up,
-        unless this address and hook spent their budget of bad signatures: forged
-        deliveries with made-up hook ids must not cost a query each."""
-        cached = self.secrets.get((hook_id, target_id))
-        if cached is not None and cached[0] >= time.monotonic():
+        hook's, cached, and the global one), then the hook's secrets as stored: a rotated
+        secret is found at once. A valid signature is never refused; bad ones spend this
+        address and hook's failure budget, and past it are answered 429. Forged deliveries
+        cost at most one query per hook a second: a lookup that just found nothing is not
+        repeated."""
+        key = (hook_id, target_id)
+        now = time.monotonic()
+        cached = self.secrets.get(key)
+        if cached is not None and cached[0] + SECRET_CACHE_S >= now:
             for source, secret in cached[1]:
                 if verify_signature(secret, body, signature):
                     return source
         if self.global_secret and verify_signature(self.global_secret, body, signature):
             return None, None
+        if self.keyring is not None and (cached is None or cached[0] + SECRET_RELOAD_S < now):
+            for source, secret in await self._load_secrets(hook_id, target_id):
+                if verify_signature(secret, body, signature):
+                    return source
         # Per address and hook: GitHub sends every customer's deliveries from the same
         # addresses, so someone's hook with a wrong secret must not hold up ours.
         ip = gcra.client_ip(request, self.settings.trusted_proxy_count)
@@ -248,12 +257,7 @@ class Intake:
                 self.settings.rate_limit_window_seconds,
             ),
         )
-        if self.keyring is not None:  # else no repository secrets can exist
-            await failures.refuse_if_spent("deliveries with bad signatures for this hook")
-            for source, secret in await self._load_secrets(hook_id, target_id):
-                if verify_signature(secret, body, signature):
-                    return source
-        await failures.spend()
+        await failures.charge("deliveries with bad signatures for this hook")
         raise BadSignature("X-Hub-Signature-256 does not match the body under any secret we hold.")
 
     async def _load_secrets(self, hook_id: int, target_id: int) -> list[tuple[Source, bytes]]:
@@ -275,7 +279,7 @@ class Intake:
             found.append(((row.repository_id, row.organization_id), secret))
         if len(self.secrets) > 10_000:  # bounded: hook ids come from the request
             self.secrets.clear()
-        self.secrets[(hook_id, target_id)] = (time.monotonic() + SECRET_CACHE_S, found)
+        self.secrets[(hook_id, target_id)] = (time.monotonic(), found)
         return found
 
     async def store(self, delivery: webhook_stream.Delivery) -> str | None:

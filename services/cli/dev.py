@@ -2,8 +2,10 @@
 
 Starts embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set, applies
 migrations, starts the api, one worker for every queue and the scheduler as separate
-processes, prints the API URL and a fresh admin token (revoking the one the previous start
-printed; it expires after a week), and stops everything on Ctrl-C.
+processes, prints the API and dashboard URLs and a fresh admin token (revoking the one the
+previous start printed; it expires after a week), and stops everything on Ctrl-C. Until
+then it supervises what it started: a service process or embedded server that dies is
+logged and started again with backoff (services/cli/supervise.py).
 """
 
 from __future__ import annotations
@@ -11,37 +13,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from libs.common.embedded import EmbeddedPostgres, EmbeddedRedis
 from services.cli.db import run_migrations
 from services.cli.serve import service_command
+from services.cli.supervise import Child, ServerChild, ServiceChild, Supervisor, stop_services
 from services.cli.tokens import replace_dev_token
 
 READY_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 10.0
+SUPERVISE_TICK_S = 0.5
 
 
-def _die_with_parent() -> None:
-    # Linux: a child gets SIGTERM if `autodevops dev` dies, so nothing is left running.
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout_s: float) -> bool:
+def wait_ready(url: str, services: list[ServiceChild], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
+        if not all(s.alive() for s in services):
             return False
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(f"{url}/ready", timeout=2) as response:
@@ -49,19 +44,6 @@ def wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout_s: float)
                     return True
         time.sleep(0.3)
     return False
-
-
-def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    for proc in procs:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(max(deadline - time.monotonic(), 0.1))
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 class _Stop(Exception):
@@ -95,6 +77,23 @@ def data_dir_of(flag: str | None, environ: Mapping[str, str]) -> Path:
     return Path(flag or environ.get("DATA_DIR") or ".data").resolve()
 
 
+def supervise(
+    services: list[ServiceChild],
+    embedded_pg: EmbeddedPostgres | None,
+    embedded_redis: EmbeddedRedis | None,
+) -> NoReturn:
+    """Until Ctrl-C (which raises out of here): whatever dies is started again."""
+    children: list[Child] = list(services)
+    if embedded_pg is not None:
+        children.append(ServerChild("PostgreSQL", embedded_pg))
+    if embedded_redis is not None:
+        children.append(ServerChild("Valkey", embedded_redis))
+    supervisor = Supervisor(children)
+    while True:
+        supervisor.check()
+        time.sleep(SUPERVISE_TICK_S)
+
+
 def _run(args: argparse.Namespace) -> int:
     # Explicit handlers: a shell that starts us in the background ignores SIGINT, and
     # service managers stop with SIGTERM; both must stop everything we started.
@@ -112,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
     env["DATA_DIR"] = str(data_dir)
     embedded_pg: EmbeddedPostgres | None = None
     embedded_redis: EmbeddedRedis | None = None
-    procs: list[subprocess.Popen[bytes]] = []
+    services: list[ServiceChild] = []
     try:
         if not env.get("DATABASE_URL"):
             embedded_pg = EmbeddedPostgres(data_dir / "postgres")
@@ -128,17 +127,17 @@ def _run(args: argparse.Namespace) -> int:
         print(f"migrations applied: {', '.join(applied)}" if applied else "database up to date")
         token, expires = asyncio.run(replace_dev_token(env["DATABASE_URL"]))
         for service in ("api", "worker", "scheduler"):
-            procs.append(
-                subprocess.Popen(service_command(service), env=env, preexec_fn=_die_with_parent)
-            )
+            services.append(ServiceChild(service, service_command(service), env))
+            services[-1].start()
         host = env.get("API_HOST", "127.0.0.1")
         url = f"http://{host}:{env.get('API_PORT', '8000')}"
-        if not wait_ready(url, procs, READY_TIMEOUT_S):
+        if not wait_ready(url, services, READY_TIMEOUT_S):
             print("the platform did not become ready; see the logs above", file=sys.stderr)
             return 1
         print(
             "\n"
             f"  AutoDevOps is ready: {url}\n"
+            f"  dashboard: {url}/dashboard (sign in with the token below)\n"
             f"  admin API token (shown once): {token}\n"
             f"  (it expires {expires:%Y-%m-%d %H:%M} UTC; the next start revokes it and "
             "prints a new one)\n\n"
@@ -147,10 +146,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{data_dir}\n",
             flush=True,
         )
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("a service exited; stopping the rest", file=sys.stderr)
-        return 1
+        supervise(services, embedded_pg, embedded_redis)
     except (_Stop, KeyboardInterrupt):
         print("\nstopping…", flush=True)
         return 0
@@ -163,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup
-        stop_all(procs)
+        stop_services(services)
         if embedded_redis is not None:
             embedded_redis.stop()
         if embedded_pg is not None:

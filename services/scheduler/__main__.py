@@ -24,7 +24,8 @@ log = structlog.get_logger("services.scheduler")
 
 async def serve(settings: Settings) -> None:
     metrics = Metrics.for_service(settings, "scheduler")
-    pool = await create_pool(settings)
+    # No connection yet: the loop reconnects through outages and /ready says 503 meanwhile.
+    pool = await create_pool(settings, min_size=0)
     redis = create_redis(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -32,7 +33,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with metrics_server.serving(
-            metrics, settings, "scheduler", settings.scheduler_metrics_port, redis
+            metrics, settings, "scheduler", settings.scheduler_metrics_port, redis, pool=pool
         ):
             log.info("scheduler started")
             await Scheduler(settings, pool, redis, metrics).run(stop)

@@ -132,7 +132,7 @@ class Scheduler:
         while not stop.is_set():
             try:
                 await self.tick()
-            except (RedisError, OSError, asyncpg.PostgresError) as exc:
+            except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self.leader = False
                 log.warning("scheduler tick failed", error=str(exc))
             try:

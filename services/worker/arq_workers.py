@@ -7,11 +7,13 @@ import contextlib
 import signal
 from typing import Any
 
+import structlog
 from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
+from libs.common import outages
 from libs.common.config import Settings
 from libs.common.redis import keys, queue
 from libs.common.schemas import JobKind
@@ -21,12 +23,15 @@ from services.worker.jobs.ci_generation import ci_generation
 from services.worker.jobs.sync import sync
 from services.worker.runner import Handler, execute
 
+log = structlog.get_logger(__name__)
+
 HANDLERS: dict[JobKind, Handler] = {
     "sync": sync,
     "analysis": analysis,
     "ci_generation": ci_generation,
 }
 HEALTH_CHECK_INTERVAL_S = 30
+OUTAGE_TRIES = 50
 
 
 def timeout_for(settings: Settings, kind: str) -> int:
@@ -72,7 +77,8 @@ def build_worker(
         # Results live in PostgreSQL; arq keeps none, so a finished id can be enqueued again.
         keep_result=0,
         # Our runner decides the last attempt from the job row; arq's cap is a backstop.
-        max_tries=settings.job_max_tries + 1,
+        # Outages put a job back without spending an attempt, so arq's count can run higher.
+        max_tries=settings.job_max_tries + OUTAGE_TRIES,
         health_check_interval=HEALTH_CHECK_INTERVAL_S,
         health_check_key=keys.health_check(kind),
         ctx={"deps": deps},
@@ -80,6 +86,24 @@ def build_worker(
         job_deserializer=queue.deserialize,
         log_results=False,
     )
+
+
+async def run_healing(worker: Worker, kind: str) -> None:
+    """Run `worker` until it is stopped; when Redis goes away arq's loop gives up, and
+    this starts it again with backoff. Jobs in hand keep running meanwhile, their leases
+    kept while Redis answers."""
+    while True:
+        try:
+            await worker.async_run()
+            return
+        except Exception as exc:
+            if not outages.is_outage(exc):
+                raise
+            log.warning("queue worker lost Redis; reconnecting", queue=kind, error=str(exc))
+        async for attempt in outages.waiting_out():
+            with attempt:
+                await worker.pool.ping()
+        log.info("queue worker reconnected to Redis", queue=kind)
 
 
 async def stop_worker(worker: Worker) -> None:

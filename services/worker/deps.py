@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -13,15 +12,15 @@ import asyncpg
 from redis.asyncio import Redis
 
 from libs.ai.client import Gemini
-from libs.common.config import Settings, keyring
+from libs.common.config import Settings, github_app_key, keyring
 from libs.common.crypto import Keyring
 from libs.common.db import credentials
 from libs.common.db.pool import create_pool
 from libs.common.metrics import Metrics
 from libs.common.redis.client import create_redis
+from libs.common.redis.github_waits import RedisRateGate
+from libs.github.app import GitHubApp
 from libs.github.client import GitHubClient
-
-SHM = "/dev/shm"
 
 
 @dataclass
@@ -33,31 +32,52 @@ class Deps:
     http: aiohttp.ClientSession
     gemini: Gemini | None
     keyring: Keyring | None
+    github_app: GitHubApp | None = None
 
     @classmethod
     async def create(cls, settings: Settings, metrics: Metrics | None = None) -> Deps:
-        pool = await create_pool(settings)
+        # min_size=0 opens no connection here: a worker starts (and waits) while
+        # PostgreSQL is down, instead of exiting.
+        pool = await create_pool(settings, min_size=0)
+        redis = create_redis(settings)
+        http = aiohttp.ClientSession()
+        key = github_app_key(settings)
+        app = None
+        if settings.github_app_id is not None and key is not None:
+            app = GitHubApp(
+                http,
+                app_id=settings.github_app_id,
+                private_key=key,
+                api_url=settings.github_api_url,
+                gate=RedisRateGate(redis),
+                # A token handed to a job outlives the job (they are also renewed on a 401).
+                margin_s=max(
+                    300.0,
+                    settings.analysis_timeout_seconds + 60.0,
+                    settings.ci_generation_timeout_seconds + 60.0,
+                ),
+            )
         return cls(
             settings=settings,
             pool=pool,
-            redis=create_redis(settings),
+            redis=redis,
             metrics=metrics or Metrics.for_service(settings, "worker"),
-            http=aiohttp.ClientSession(),
+            http=http,
             gemini=Gemini.from_settings(settings),
             keyring=keyring(settings),
+            github_app=app,
         )
 
     @property
     def workdir(self) -> Path:
         """Where jobs unpack trees; each job takes its own subfolder and removes it.
 
-        By default RAM-backed /dev/shm where there is one: unpacking a 1,000-file tree
-        there takes a fifth of the time it takes on disk. REPO_MAX_BYTES bounds each tree.
+        By default the system temp directory, on disk: a tree of up to REPO_MAX_BYTES per
+        running job does not belong in RAM (/dev/shm). WORKDIR=/dev/shm unpacks faster
+        where memory is plenty.
         """
         if self.settings.workdir:
             return Path(self.settings.workdir)
-        if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
-            return Path(SHM)
         return Path(tempfile.gettempdir())
 
     def github(self, token: str | None) -> GitHubClient:

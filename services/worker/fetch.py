@@ -25,6 +25,7 @@ from libs.github.errors import (
     GitHubError,
     Invalid,
     NotFound,
+    NotInstalled,
     RateLimited,
 )
 from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract
@@ -40,6 +41,8 @@ def github_error(exc: GitHubError) -> Exception:
     """GitHub's answer as the job error it means: retry later, or fail with the reason."""
     if isinstance(exc, RateLimited):
         return TransientJobError(str(exc), "github_rate_limited", retry_after=exc.retry_after)
+    if isinstance(exc, NotInstalled):
+        return PermanentJobError(str(exc), "not_installed")
     if isinstance(exc, NotFound):
         return PermanentJobError(f"not found on GitHub: {exc}", "repository_not_found")
     if isinstance(exc, Forbidden):
@@ -60,9 +63,11 @@ async def fetch_tree(
     *,
     token: str | None,
     archives: ArchiveCache,
+    client: GitHubClient | None = None,
 ) -> ExtractStats:
     """Extract `repo` at `commit` into `dest` (a new directory), from the archive kept in
-    `archives` when a job fetched it a moment ago."""
+    `archives` when a job fetched it a moment ago; a GitHub repository through `client`
+    when given (an installation's, whose token renews itself), else with `token`."""
     with tracer.start_as_current_span(
         "fetch", attributes={"vcs.provider": repo.provider, "vcs.commit": commit}
     ):
@@ -70,11 +75,11 @@ async def fetch_tree(
             raise PermanentJobError(f"not a full commit sha: {commit!r}", "bad_commit")
         limits = ExtractLimits(max_files=settings.repo_max_files, max_bytes=settings.repo_max_bytes)
         if repo.provider == "github":
-            client = GitHubClient(session, token=token, api_url=settings.github_api_url)
+            reader = client or GitHubClient(session, token=token, api_url=settings.github_api_url)
 
             async def download(path: Path) -> None:
                 max_bytes = settings.repo_download_max_bytes
-                await client.download_tarball(repo.full_name, commit, path, max_bytes=max_bytes)
+                await reader.download_tarball(repo.full_name, commit, path, max_bytes=max_bytes)
 
             try:
                 archive = await archives.get(repo.id, commit, ".tar.gz", download)

@@ -12,25 +12,24 @@ import structlog
 from libs.common import metrics_server, scrape
 from libs.common.config import Settings
 from libs.common.schemas import JobKind
-from services.worker.arq_workers import build_worker, stop_worker
+from services.worker import scratch
+from services.worker.arq_workers import build_worker, run_healing, stop_worker
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
 from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
-from services.worker.runner import sweep_scratch
 
 log = structlog.get_logger(__name__)
 
 
 async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
+    # Nothing here needs PostgreSQL or Redis to answer yet: every loop below reconnects
+    # with backoff, and /ready says 503 until both answer.
     deps = await Deps.create(settings)
-    longest_job_s = max(
-        settings.sync_timeout_seconds,
-        settings.analysis_timeout_seconds,
-        settings.ci_generation_timeout_seconds,
-    )
-    swept = await asyncio.to_thread(sweep_scratch, deps.workdir, longest_job_s + 600)
+    # First of all: trees of attempts that died with a previous worker (their locks went
+    # with it) are removed before anything else starts.
+    swept = await asyncio.to_thread(scratch.sweep, deps.workdir)
     if swept:
-        log.info("removed scratch directories of killed workers", count=swept)
+        log.info("removed scratch directories of dead job attempts", count=swept)
     try:
         async with metrics_server.serving(
             deps.metrics,
@@ -39,6 +38,7 @@ async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
             settings.worker_metrics_port,
             deps.redis,
             refresh=functools.partial(scrape.refresh, deps.metrics, deps.pool, deps.redis),
+            pool=deps.pool,
         ):
             await _run(settings, deps, queues)
     finally:
@@ -52,9 +52,10 @@ async def _run(settings: Settings, deps: Deps, queues: Sequence[JobKind]) -> Non
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks = [
-        asyncio.create_task(w.async_run(), name=f"worker-{q}")
+        asyncio.create_task(run_healing(w, q), name=f"worker-{q}")
         for w, q in zip(workers, queues, strict=True)
     ]
+    tasks.append(asyncio.create_task(scratch.sweep_periodically(deps.workdir), name="sweep"))
     if settings.worker_maintenance:
         consumer = MaintenanceConsumer(deps, default_name(queues))
         tasks.append(asyncio.create_task(consumer.run(stop), name="maintenance"))

@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
-import re
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
 from arq import Retry
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from redis.asyncio import Redis
 
+from libs.common import outages
 from libs.common.db import jobs as jobs_db
-from libs.common.redis import events
+from libs.common.redis import events, keys
 from libs.common.redis.queue import JobPayload
 from libs.common.schemas import Job
 from libs.common.telemetry import context_from
+from services.worker import scratch
 from services.worker.deps import Deps
 from services.worker.errors import JobCancelled, PermanentJobError, TransientJobError
 
@@ -38,26 +40,13 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("autodevops.worker")
 
 
-SCRATCH_PREFIX = "autodevops-"
-_SCRATCH_NAME = re.compile(rf"^{SCRATCH_PREFIX}[0-9a-f-]{{36}}-[0-9]+$")
-
-
-def sweep_scratch(workdir: Path, older_than_s: float) -> int:
-    """Remove attempt directories a killed worker left behind; how many went.
-
-    Each attempt removes its own directory when it ends, so one older than the longest
-    job timeout belongs to nobody (the default workdir is RAM, where a leak stays).
-    """
-    cutoff = time.time() - older_than_s
-    removed = 0
-    for path in workdir.glob(f"{SCRATCH_PREFIX}*"):
-        if not _SCRATCH_NAME.match(path.name):
-            continue
-        with contextlib.suppress(OSError):
-            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
-                shutil.rmtree(path, ignore_errors=True)
-                removed += 1
-    return removed
+# arq marks a running job with `arq:in-progress:<id>` for its whole timeout + 10 s, so a
+# killed worker's job waited that long to run again. The attempt keeps the key on a short
+# lease instead, renewed while it runs: after a kill the job is free again within a lease.
+LEASE_S = 20.0
+# How long a job put back because of an outage waits before it is tried again.
+OUTAGE_DEFER_S = 2.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -68,12 +57,10 @@ class JobContext:
     @contextlib.asynccontextmanager
     async def scratch(self) -> AsyncIterator[Path]:
         """A fresh directory for this attempt's tree (not yet created), removed afterwards."""
-        workdir = self.deps.workdir / f"{SCRATCH_PREFIX}{self.job.id}-{self.job.attempts}"
-        workdir.mkdir(parents=True, exist_ok=True)
-        try:
+        async with scratch.attempt_dir(
+            self.deps.workdir, f"{self.job.id}-{self.job.attempts}"
+        ) as workdir:
             yield workdir / "tree"
-        finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     async def progress(self, stage: str, message: str, **data: object) -> None:
         """A new stage begins; the job stops here instead when it was cancelled."""
@@ -122,15 +109,28 @@ def run_budget(timeout_s: float) -> float:
     return max(timeout_s - margin, timeout_s / 2)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Loop times: the handler must end by `run_until`; bookkeeping waits out an outage of
+    PostgreSQL or Redis until `settle_until`, just before arq would cancel the attempt."""
+
+    run_until: float
+    settle_until: float
+
+
 async def execute(
     ctx: dict[str, Any], raw: dict[str, Any], queue: str, handler: Handler, timeout_s: float
 ) -> None:
     # arq's clock started just before this call: the budget counts from here, so the
     # bookkeeping before the handler runs is inside it too.
-    deadline = asyncio.get_running_loop().time() + run_budget(timeout_s)
+    now = asyncio.get_running_loop().time()
+    budget = Budget(now + run_budget(timeout_s), now + max(timeout_s - 1.0, timeout_s * 0.9))
     deps: Deps = ctx["deps"]
     payload = msgspec.convert(raw, JobPayload)
     token = otel_context.attach(context_from(payload.trace))
+    # Never longer than arq's own mark (timeout + 10 s) on a queue with a short timeout.
+    lease_s = min(LEASE_S, timeout_s + 10)
+    lease = asyncio.create_task(_hold_lease(ctx.get("redis"), ctx.get("job_id"), lease_s))
     try:
         with (
             tracer.start_as_current_span(
@@ -138,17 +138,68 @@ async def execute(
             ),
             structlog.contextvars.bound_contextvars(job_id=payload.job_id, queue=queue),
         ):
-            await _attempt(deps, payload, queue, handler, int(ctx.get("job_try", 1)), deadline)
+            await _attempt(deps, payload, queue, handler, int(ctx.get("job_try", 1)), budget)
     finally:
+        lease.cancel()
+        await asyncio.gather(lease, return_exceptions=True)
         otel_context.detach(token)
 
 
+async def _hold_lease(redis: Redis | None, arq_job_id: str | None, lease_s: float) -> None:
+    """Keep arq's in-progress key on a `lease_s` expiry while the attempt runs."""
+    if redis is None or arq_job_id is None:
+        return
+    key = keys.ARQ_IN_PROGRESS_PREFIX + arq_job_id
+    while True:
+        try:
+            # No key (arq removed it as the job ended): nothing is extended.
+            await redis.pexpire(key, int(lease_s * 1000))
+        except Exception as exc:
+            if not outages.is_outage(exc):
+                raise
+            # Redis away: the lease runs out and another worker may start the job; the
+            # job row still lets only one attempt finish it.
+        await asyncio.sleep(lease_s / 4)
+
+
+async def _outlast(until: float, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, waiting out an outage until loop time `until`; past that the job goes back
+    on its queue to start afresh."""
+    try:
+        async with asyncio.timeout_at(until):
+            return await outages.outlasting(call)
+    except TimeoutError:
+        log.warning("PostgreSQL or Redis still unavailable; the job goes back on its queue")
+        raise Retry(defer=OUTAGE_DEFER_S) from None
+
+
+async def _start(deps: Deps, org_id: uuid.UUID, job_id: uuid.UUID, budget: Budget) -> Job | None:
+    """Count the attempt; an outage is waited out, and an attempt that began late because
+    of one is given back, so the job starts over with its whole timeout."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+
+    async def start() -> Job | None:
+        async with deps.pool.acquire() as conn:
+            return await jobs_db.start_attempt(conn, org_id, job_id)
+
+    job = await _outlast(budget.run_until, start)
+    if job is not None and loop.time() - began > OUTAGE_DEFER_S:
+        await _outlast(budget.settle_until, functools.partial(_requeue, deps, job, refund=True))
+        raise Retry(defer=0)
+    return job
+
+
+async def _requeue(deps: Deps, job: Job, *, refund: bool) -> None:
+    async with deps.pool.acquire() as conn:
+        await jobs_db.requeue(conn, job.organization_id, job.id, refund=refund)
+
+
 async def _attempt(
-    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int, deadline: float
+    deps: Deps, payload: JobPayload, queue: str, handler: Handler, arq_try: int, budget: Budget
 ) -> None:
     org_id, job_id = uuid.UUID(payload.organization_id), uuid.UUID(payload.job_id)
-    async with deps.pool.acquire() as conn:
-        job = await jobs_db.start_attempt(conn, org_id, job_id)
+    job = await _start(deps, org_id, job_id, budget)
     if job is None:
         log.info("job already finished or gone; nothing to do", arq_try=arq_try)
         return
@@ -165,31 +216,20 @@ async def _attempt(
     running = deps.metrics.jobs_in_progress.labels(queue)
     running.inc()
     try:
-        result = await _within(handler, jc, deadline)
+        result = await _within(handler, jc, budget.run_until)
     except JobCancelled:
         await _cancelled(jc, queue)
     except PermanentJobError as exc:
         await _fail(jc, queue, exc.reason, exc.error_type, expected=True)
     except Exception as exc:
-        transient = isinstance(exc, TransientJobError)
-        reason = exc.reason if transient else "internal error (see worker logs)"  # type: ignore[attr-defined]
-        error_type = exc.error_type if transient else "internal"  # type: ignore[attr-defined]
-        if not transient:
-            log.exception("job raised an unexpected error", attempt=job.attempts)
-        if job.attempts >= max_tries:
-            await _fail(jc, queue, reason, error_type)
-            return
-        delay = backoff_seconds(job.attempts, getattr(exc, "retry_after", None))
-        async with deps.pool.acquire() as conn:
-            await jobs_db.requeue(conn, org_id, job_id)
-        await jc.emit("retrying", message=reason, data={"in_seconds": round(delay, 1)})
-        deps.metrics.job_retries.labels(queue).inc()
-        deps.metrics.jobs.labels(queue, "retried").inc()
-        raise Retry(defer=delay) from exc
+        await _retry_or_fail(jc, queue, exc, budget)
     else:
-        async with deps.pool.acquire() as conn:
-            finished = await jobs_db.finish(conn, org_id, job_id, result=result or {})
-        if finished:
+
+        async def finish() -> bool:
+            async with deps.pool.acquire() as conn:
+                return await jobs_db.finish(conn, org_id, job_id, result=result or {})
+
+        if await _outlast(budget.settle_until, finish):
             await jc.emit("succeeded", message="done", data=result or {})
             deps.metrics.jobs.labels(queue, "succeeded").inc()
             seconds = round(time.perf_counter() - started, 3)
@@ -197,6 +237,31 @@ async def _attempt(
     finally:
         running.dec()
         deps.metrics.job_duration.labels(queue).observe(time.perf_counter() - started)
+
+
+async def _retry_or_fail(jc: JobContext, queue: str, exc: Exception, budget: Budget) -> None:
+    """After a failed attempt: Retry (raised) with a growing delay, or fail on the last one.
+    A failure because PostgreSQL or Redis is down is no fault of the job's: the attempt is
+    given back and the job waits for the outage to end."""
+    job, deps = jc.job, jc.deps
+    if outages.is_outage(exc):
+        log.warning("job interrupted by an outage; it will run again", error=repr(exc))
+        await _outlast(budget.settle_until, functools.partial(_requeue, deps, job, refund=True))
+        raise Retry(defer=OUTAGE_DEFER_S) from exc
+    transient = isinstance(exc, TransientJobError)
+    reason = exc.reason if transient else "internal error (see worker logs)"  # type: ignore[attr-defined]
+    error_type = exc.error_type if transient else "internal"  # type: ignore[attr-defined]
+    if not transient:
+        log.exception("job raised an unexpected error", attempt=job.attempts)
+    if job.attempts >= deps.settings.job_max_tries:
+        await _fail(jc, queue, reason, error_type)
+        return
+    delay = backoff_seconds(job.attempts, getattr(exc, "retry_after", None))
+    await _requeue(deps, job, refund=False)
+    await jc.emit("retrying", message=reason, data={"in_seconds": round(delay, 1)})
+    deps.metrics.job_retries.labels(queue).inc()
+    deps.metrics.jobs.labels(queue, "retried").inc()
+    raise Retry(defer=delay) from exc
 
 
 async def _within(handler: Handler, jc: JobContext, deadline: float) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from tests.e2e.conftest import ROOT
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.helpers import make_repo
 
-TIMEOUT_S = 8  # ANALYSIS_TIMEOUT_SECONDS: arq re-runs a killed job after this + 10 s
+TIMEOUT_S = 8  # ANALYSIS_TIMEOUT_SECONDS: a killed job's lease runs out within this + 10 s
 
 
 def _worker(settings: Settings, fake: FakeGemini, log: Path) -> subprocess.Popen[bytes]:

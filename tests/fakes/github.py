@@ -17,7 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.github_app import FakeApps
+from tests.fakes.github_checks import FakeChecks, paged
 from tests.fakes.github_oauth import FakeOAuth
+from tests.fakes.github_repo_api import FakeRepoApi
 from tests.fakes.github_state import FakeRepo, FakeUser, Fault, Recorded, new_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -39,6 +42,7 @@ class FakeGitHub:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     rate_remaining: int = 5000
+    not_modified: int = 0  # conditional GETs answered 304
     api_prefix: str = ""  # "/api/v3" serves the REST API where GitHub Enterprise does
     url: str = ""  # the web host: GITHUB_OAUTH_URL
     _downloads: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -47,6 +51,9 @@ class FakeGitHub:
 
     def __post_init__(self) -> None:
         self.oauth = FakeOAuth(self.users)  # apps, who signs in: scripted by tests
+        self.apps = FakeApps(self.users)  # the GitHub App, its installations and tokens
+        self.checks = FakeChecks(self)  # diffs, check runs, code scanning uploads
+        self.repo_api = FakeRepoApi(self)  # what the API checks read
 
     # -- scripting -----------------------------------------------------------------------
     def add_user(self, login: str, token: str | None = None, **fields: Any) -> tuple[FakeUser, str]:
@@ -81,6 +88,9 @@ class FakeGitHub:
         api = web.Application() if self.api_prefix else app
         r = api.router
         r.add_get("/user", self._user)
+        self.apps.routes(r)
+        self.checks.routes(r)
+        self.repo_api.routes(r)
         base = "/repos/{owner}/{repo}"
         r.add_get(base, self._repo)
         r.add_get(base + "/branches/{branch:.+}", self._branch)
@@ -117,7 +127,8 @@ class FakeGitHub:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         auth = request.headers.get("Authorization")
         user = None
-        if auth:
+        # App JWTs ("Bearer ...") are checked by the app routes themselves.
+        if auth and not auth.lower().startswith("bearer "):
             token = auth.split(" ", 1)[-1]
             user = self.users.get(token)
             if user is None and not request.path.startswith("/login/"):
@@ -138,14 +149,20 @@ class FakeGitHub:
         if user is not None:
             request[USER_KEY] = user
         response = await handler(request)
-        self.rate_remaining = max(self.rate_remaining - 1, 0)
+        etag = _etag(request, response)
+        if etag is not None and etag == request.headers.get("If-None-Match"):
+            # GitHub: an authorized conditional request answered 304 costs no rate limit.
+            response = web.Response(status=304, headers={"ETag": etag})
+            self.not_modified += 1
+        else:
+            self.rate_remaining = max(self.rate_remaining - 1, 0)
         response.headers["X-RateLimit-Limit"] = "5000"
         response.headers["X-RateLimit-Remaining"] = str(self.rate_remaining)
         response.headers["X-RateLimit-Reset"] = "4102444800"
         return response
 
     # -- helpers -------------------------------------------------------------------------
-    def _repo_for(self, request: web.Request, need: str = "pull") -> FakeRepo:
+    def repo_for(self, request: web.Request, need: str = "pull") -> FakeRepo:
         info = request.match_info
         repo = self.repos.get(f"{info['owner']}/{info['repo']}".lower())
         user = request.get(USER_KEY)
@@ -164,12 +181,12 @@ class FakeGitHub:
         return web.json_response(user.as_json())
 
     async def _repo(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         user = request.get(USER_KEY)
         return web.json_response(repo.as_json(self.url, user.login if user else None))
 
     async def _branch(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         name = request.match_info["branch"]
         if name not in repo.branches:
             return _message(404, "Branch not found")
@@ -177,7 +194,7 @@ class FakeGitHub:
         return web.json_response({"name": name, "commit": {"sha": sha}, "protected": False})
 
     async def _commit(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         commit = repo.resolve(request.match_info["ref"])
         if commit is None:
             return _message(422, f"No commit found for SHA: {request.match_info['ref']}")
@@ -191,7 +208,7 @@ class FakeGitHub:
         )
 
     async def _tarball(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         commit = repo.resolve(request.match_info["ref"] or repo.default_branch)
         if commit is None:
             return _message(404, "Not Found")
@@ -212,7 +229,7 @@ class FakeGitHub:
         return web.Response(body=body, content_type="application/x-gzip")
 
     async def _get_ref(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         branch = request.match_info["branch"]
         if branch not in repo.branches:
             return _message(404, "Not Found")
@@ -220,7 +237,7 @@ class FakeGitHub:
         return web.json_response(ref)
 
     async def _create_ref(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "push")
+        repo = self.repo_for(request, "push")
         body = await request.json()
         ref, sha = body.get("ref", ""), body.get("sha", "")
         if not ref.startswith("refs/heads/") or sha not in repo.commits:
@@ -232,7 +249,7 @@ class FakeGitHub:
         return web.json_response({"ref": ref, "object": {"sha": sha}}, status=201)
 
     async def _get_contents(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         commit = repo.resolve(request.query.get("ref", repo.default_branch))
         path = request.match_info["path"]
         if commit is None or path not in commit.files:
@@ -249,7 +266,7 @@ class FakeGitHub:
         )
 
     async def _put_contents(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "push")
+        repo = self.repo_for(request, "push")
         body = await request.json()
         path = request.match_info["path"]
         branch = body.get("branch", repo.default_branch)
@@ -269,7 +286,7 @@ class FakeGitHub:
         )
 
     async def _list_pulls(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request)
+        repo = self.repo_for(request)
         head = request.query.get("head")
         state = request.query.get("state", "open")
         found = [
@@ -278,10 +295,10 @@ class FakeGitHub:
             if (head is None or f"{repo.owner}:{p['head']['ref']}" == head)
             and (state == "all" or p["state"] == state)
         ]
-        return web.json_response(found)
+        return paged(request, list(reversed(found)))  # newest first, as GitHub sorts
 
     async def _create_pull(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "push")
+        repo = self.repo_for(request, "push")
         body = await request.json()
         head, base = body.get("head", ""), body.get("base", "")
         if head not in repo.branches or base not in repo.branches:
@@ -302,11 +319,11 @@ class FakeGitHub:
         return web.json_response(pull, status=201)
 
     async def _list_hooks(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         return web.json_response([_public_hook(h) for h in repo.hooks])
 
     async def _create_hook(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         body = await request.json()
         if body.get("name") != "web" or not body.get("config", {}).get("url"):
             return _message(422, "Validation Failed")
@@ -320,7 +337,7 @@ class FakeGitHub:
         return web.json_response(_public_hook(hook), status=201)
 
     async def _update_hook(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         hook = _find_hook(repo, request.match_info["hook_id"])
         body = await request.json()
         hook["config"].update(body.get("config", {}))
@@ -329,9 +346,21 @@ class FakeGitHub:
         return web.json_response(_public_hook(hook))
 
     async def _delete_hook(self, request: web.Request) -> web.Response:
-        repo = self._repo_for(request, "admin")
+        repo = self.repo_for(request, "admin")
         repo.hooks.remove(_find_hook(repo, request.match_info["hook_id"]))
         return web.Response(status=204)
+
+
+def _etag(request: web.Request, response: web.StreamResponse) -> str | None:
+    """GitHub's weak ETag of a successful GET's JSON body; None for anything else."""
+    if request.method != "GET" or response.status != 200 or not isinstance(response, web.Response):
+        return None
+    body = response.body
+    if not isinstance(body, bytes):
+        return None
+    etag = f'W/"{hashlib.sha256(body).hexdigest()[:40]}"'
+    response.headers["ETag"] = etag
+    return etag
 
 
 def _public_hook(hook: dict[str, Any]) -> dict[str, Any]:

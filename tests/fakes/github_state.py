@@ -40,6 +40,7 @@ class Commit:
     files: dict[str, bytes]
     message: str
     parents: list[str]
+    date: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -56,6 +57,17 @@ class FakeRepo:
     hooks: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     tarballs: dict[str, bytes] = field(default_factory=dict)  # sha -> raw archive override
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    code_scanning: bool = False  # Advanced Security on: SARIF uploads are accepted
+    sarifs: list[dict[str, Any]] = field(default_factory=list)  # decoded uploads
+    # What the API checks read (tests/fakes/github_repo_api.py).
+    protection: dict[str, Any] | None = None  # branch protection of the default branch
+    rules: list[dict[str, Any]] = field(default_factory=list)  # active ruleset rules
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> statuses
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    dependabot_alerts: bool = False
+    dependabot_security_updates: bool = False
+    private_vulnerability_reporting: bool = False
 
     @property
     def full_name(self) -> str:

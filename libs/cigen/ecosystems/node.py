@@ -44,8 +44,9 @@ def plan(draft: Draft) -> Job:
     version, source = draft.manager_fact_version(manager)
     lockfiles = draft.lockfiles(*LOCKFILES[manager])
     berry = manager == "yarn" and _berry(draft, version)
-    if manager == "pnpm" and version is None:
-        version = _pnpm_for_lockfile(draft)
+    if manager == "pnpm" and (version is None or not tools.is_exact(version)):
+        source = None  # what the manifest says is no exact pnpm: the job names one
+        version = _pnpm_for(draft, version)
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
     for tool, (purpose, command) in _TOOLS.items():
@@ -80,6 +81,17 @@ def _ci_runs(draft: Draft, tool: str) -> bool:
         f"{draft.where()}: no `tsc --noEmit` step: the repository's CI does not type-check"
     )
     return False
+
+
+def _pnpm_for(draft: Draft, declared: str | None) -> str:
+    """An exact pnpm for a declared line or range (`9`, `^9.1`, `>=8`): the vetted release
+    of that major; pnpm/action-setup or npm would take the newest the day the job runs."""
+    major = re.match(r"^\D*(\d+)", declared or "")
+    if major and major.group(1) in tools.PNPM:
+        version = tools.PNPM[major.group(1)]
+        draft.notes.append(f"{draft.where()}: pnpm {version} for the declared pnpm {declared}")
+        return version
+    return _pnpm_for_lockfile(draft)
 
 
 def _unread_config(draft: Draft, tool: str) -> bool:

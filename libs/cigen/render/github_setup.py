@@ -137,7 +137,10 @@ def _setup_bun(b: Builder, version: str) -> StepDict:
 
 
 def _bun(b: Builder, job: Job) -> Setup:
-    steps = [_setup_bun(b, version_of(job))]
+    # setup-bun resolves a range or a bare "1.2" to the newest release the day the job runs;
+    # only an exact version stays what was tested. Else the vetted Bun of tools.py.
+    version = version_of(job)
+    steps = [_setup_bun(b, version if tools.is_exact(version) else tools.BUN)]
     if job.lockfiles:
         steps.append(b.cache(job, "bun", ["~/.bun/install/cache"], job.lockfiles))
     return Setup(steps=steps)

@@ -212,13 +212,18 @@ async def mark_cancelled(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UU
     return status.endswith(" 1")
 
 
-async def requeue(conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID) -> None:
-    """Back to queued after an attempt that will be retried."""
+async def requeue(
+    conn: Conn, organization_id: uuid.UUID, job_id: uuid.UUID, *, refund: bool = False
+) -> None:
+    """Back to queued after an attempt that will be retried; `refund` gives the attempt
+    back (it failed because PostgreSQL or Redis was down, not through its own fault)."""
     await conn.execute(
-        "UPDATE jobs SET status = 'queued', updated_at = now()"
+        "UPDATE jobs SET status = 'queued', updated_at = now(),"
+        " attempts = greatest(attempts - $3::int, 0)"
         " WHERE organization_id = $1 AND id = $2 AND status = 'running'",
         organization_id,
         job_id,
+        1 if refund else 0,
     )
 
 

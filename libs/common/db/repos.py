@@ -18,7 +18,8 @@ from libs.common.db.paging import DEFAULT_LIMIT, Keyset, Page, Position, page_of
 from libs.common.schemas import Provider, Repository
 
 COLUMNS = """id, organization_id, provider, full_name, clone_url, default_branch, last_commit,
-              last_synced_at, visibility, topics, webhook_id, created_by, created_at"""
+              last_synced_at, visibility, topics, webhook_id, created_by, created_at,
+              installation_id, badge_public"""
 
 
 async def create_repository(

@@ -11,7 +11,10 @@ from redis.asyncio import Redis
 from libs.common.config import Settings
 from libs.common.redis import keys, streams
 
-EventType = Literal["started", "progress", "retrying", "succeeded", "failed", "cancelled"]
+# score.regressed: an analysis broke its repository's regression rule (docs/github-app.md).
+EventType = Literal[
+    "started", "progress", "retrying", "succeeded", "failed", "cancelled", "score.regressed"
+]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 

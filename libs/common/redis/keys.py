@@ -64,3 +64,8 @@ def metrics_targets(service: str) -> str:
     """Sorted set of the `host:port` /metrics addresses of live `service` processes,
     scored by when each registration expires (the api lists them for Prometheus)."""
     return f"metrics:targets:{service}"
+
+
+def github_wait(principal: str) -> str:
+    """Until when GitHub asked `principal` (an installation, a user) to stop calling."""
+    return f"github:wait:{principal}"

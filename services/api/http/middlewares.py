@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -26,6 +27,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 PROTECTED_PREFIX = "/v1/"
 SESSION_COOKIE = "ado_session"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_AUTH_CHECKS_MAX = 10_000
 
 
 @web.middleware
@@ -162,13 +164,29 @@ async def still_authorized(request: web.Request) -> bool:
     before = request.get(keys.PRINCIPAL)
     if before is None:
         return True
-    try:
-        now = await _principal(request)
-    except errors.AppError:
-        return False
-    except _UNAVAILABLE:
-        return True
-    return (now.user_id, now.organization_id) == (before.user_id, before.organization_id)
+    # Every stream opened with the same credentials shares one lookup per interval: a
+    # thousand streams of one user cost one query, not a thousand.
+    credential = request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE, "")
+    digest = hashlib.sha256(credential.encode()).hexdigest()
+    checks = request.app[keys.AUTH_CHECKS]
+    now_s = time.monotonic()
+    cached = checks.get(digest)
+    if cached is not None and cached[0] > now_s:
+        identity = cached[1]
+    else:
+        try:
+            found = await _principal(request)
+            identity = (found.user_id, found.organization_id)
+        except errors.AppError:
+            identity = None
+        except _UNAVAILABLE:
+            return True
+        if len(checks) >= _AUTH_CHECKS_MAX:
+            for key in [k for k, (until, _) in checks.items() if until <= now_s]:
+                del checks[key]
+        ttl = request.app[keys.SETTINGS].sse_keepalive_seconds
+        checks[digest] = (now_s + ttl, identity)
+    return identity == (before.user_id, before.organization_id)
 
 
 async def _authenticated(request: web.Request) -> Principal:

@@ -8,7 +8,6 @@ every open stream ends cleanly, so clients reconnect to another replica.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import time
@@ -21,8 +20,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from libs.common.redis import events, streams
-from services.api.http import keys
+from services.api.http import fanout, keys
 from services.api.http.errors import BadRequest
+from services.api.http.fanout import frame
 from services.api.http.middlewares import still_authorized
 
 log = structlog.get_logger(__name__)
@@ -63,11 +63,6 @@ def resume_id(request: web.Request) -> str:
     if not streams.valid_id(given):
         raise BadRequest("Last-Event-ID must be a stream id like 1700000000000-0.")
     return given
-
-
-def frame(event_type: str, data: bytes, entry_id: str | None = None) -> bytes:
-    head = f"id: {entry_id}\n" if entry_id else ""
-    return f"{head}event: {event_type}\n".encode() + b"data: " + data + b"\n\n"
 
 
 async def gap_after(redis: Redis, stream_key: str, after: str) -> Resync | None:
@@ -111,24 +106,6 @@ async def _seen_the_end(redis: Redis, stream_key: str, after: str) -> bool:
     entry_id, fields = last[0]
     last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
     return events.decode(fields).terminal and after == last_id
-
-
-async def _read_or_close(
-    redis: Redis, stream_key: str, after: str, closing: asyncio.Event, block_ms: int
-) -> list[streams.Entry] | None:
-    """The next entries, or None when the api is shutting down."""
-    read = asyncio.ensure_future(streams.read_after(redis, stream_key, after, block_ms=block_ms))
-    stop = asyncio.ensure_future(closing.wait())
-    try:
-        await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stop.cancel()
-    if read.done():
-        return read.result()
-    read.cancel()
-    with contextlib.suppress(asyncio.CancelledError, RedisError):
-        await read
-    return None
 
 
 async def stream(
@@ -180,6 +157,9 @@ async def stream(
 
 
 class _Pump:
+    """Copies one stream key's entries to one client: first those after its resume id
+    (its own reads), then what the key's shared reader delivers (fanout.StreamHub)."""
+
     def __init__(
         self,
         app: web.Application,
@@ -189,43 +169,75 @@ class _Pump:
         end_on_terminal: bool,
         allowed: Callable[[], Awaitable[bool]],
     ) -> None:
-        self.redis, self.closing = app[keys.REDIS], app[keys.CLOSING]
+        self.redis, self.closing, self.hub = app[keys.REDIS], app[keys.CLOSING], app[keys.HUB]
         self.keepalive_s = app[keys.SETTINGS].sse_keepalive_seconds
-        self.block_ms = max(10, min(BLOCK_MS, int(self.keepalive_s * 1000)))
         self.response, self.stream_key = response, stream_key
         self.finished, self.end_on_terminal = finished, end_on_terminal
         # Checked every keep-alive interval: revoked credentials or a removed member end
         # the stream, and the client's reconnection is then refused.
         self.allowed = allowed
+        self.sent = (0, 0)
 
     async def run(self, after: str) -> bool:
         """Copy entries to the client; True when the stream ended, False on shutdown."""
+        if self.closing.is_set():
+            return False
+        self.sent = fanout.order(after)
+        sub = await self.hub.subscribe(self.stream_key)
+        try:
+            if await self._catch_up():
+                return True
+            return await self._follow(sub)
+        finally:
+            self.hub.unsubscribe(sub)
+
+    async def _catch_up(self) -> bool:
+        """What was added after the resume id before the subscription: True if it ended."""
+        while True:
+            after = "{}-{}".format(*self.sent)
+            entries = await streams.read_after(
+                self.redis, self.stream_key, after, count=fanout.READ_COUNT
+            )
+            for entry in entries:
+                if await self._send(fanout.delivery(entry)):
+                    return True
+            if len(entries) < fanout.READ_COUNT:
+                return False
+
+    async def _send(self, item: fanout.Delivery) -> bool:
+        """Write one event (unless already sent); True when it ends the stream."""
+        if item.order <= self.sent:
+            return False
+        await self.response.write(item.frame)
+        self.sent = item.order
+        return self.end_on_terminal and item.terminal
+
+    async def _follow(self, sub: fanout.Subscription) -> bool:
         last_write = last_check = time.monotonic()
-        while not self.closing.is_set():
-            if time.monotonic() - last_check >= self.keepalive_s:
+        while True:
+            item = await sub.queue.get()
+            if item is None:  # the reader stopped: shutdown, or Redis failed
+                if sub.failed is not None:
+                    raise sub.failed
+                return False
+            if sub.overflowed:
+                return True  # too slow: the client resumes from its last event id
+            if item is not fanout.TICK:
+                if await self._send(item):
+                    return True
+                last_write = time.monotonic()
+                continue
+            now = time.monotonic()
+            if now - last_check >= self.keepalive_s:
                 if not await self.allowed():
                     await self.response.write(b": credentials no longer valid\n\n")
                     return True
-                last_check = time.monotonic()
-            entries = await _read_or_close(
-                self.redis, self.stream_key, after, self.closing, self.block_ms
-            )
-            if entries is None:
-                return False
-            for entry_id, fields in entries:
-                event = events.decode(fields)
-                await self.response.write(frame(event.type, fields[b"event"], entry_id))
-                after, last_write = entry_id, time.monotonic()
-                if self.end_on_terminal and event.terminal:
+                last_check = now
+            if now - last_write >= self.keepalive_s:
+                if await self._ended():
                     return True
-            if entries:
-                continue
-            if await self._ended():
-                return True
-            if time.monotonic() - last_write >= self.keepalive_s:
                 await self.response.write(b": keep-alive\n\n")
-                last_write = time.monotonic()
-        return False
+                last_write = now
 
     async def _ended(self) -> bool:
         if self.finished is None or await self.redis.exists(self.stream_key):
@@ -240,3 +252,4 @@ class _Pump:
 async def close_all(app: web.Application) -> None:
     """on_shutdown: end every open stream so the server stops promptly and cleanly."""
     app[keys.CLOSING].set()
+    await app[keys.HUB].close()

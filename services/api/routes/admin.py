@@ -79,13 +79,17 @@ async def webhook_stream(redis: Redis) -> WebhookStream:
 )
 async def queue_depths(request: web.Request) -> web.Response:
     await require_admin(request)
-    redis = request.app[keys.REDIS]
+    return json_response(await queues_of(request.app[keys.REDIS]))
+
+
+async def queues_of(redis: Redis) -> Queues:
+    """Every queue's depth and the webhook stream's (the dashboard shows the same)."""
     depths = []
     for kind in KINDS:
         waiting, age = await queue.depth(redis, kind)
         rounded = round(age, 3) if age is not None else None
         depths.append(QueueDepth(name=kind, waiting=waiting, oldest_age_seconds=rounded))
-    return json_response(Queues(queues=depths, webhooks=await webhook_stream(redis)))
+    return Queues(queues=depths, webhooks=await webhook_stream(redis))
 
 
 class TopUsersQuery(msgspec.Struct, kw_only=True):

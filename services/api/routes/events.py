@@ -21,6 +21,9 @@ routes = web.RouteTableDef()
     headers=sse.RESUME_HEADERS,
     responses={200: EVENT_STREAM},
     errors=(BadRequest,),
+    # Opening a stream is authenticated and costs one subscription, not a request's work;
+    # a browser's reconnects must not use up the budget of its other requests.
+    rate_limit="none",
 )
 async def organization_events(request: web.Request) -> web.StreamResponse:
     who = keys.principal(request)

@@ -11,6 +11,7 @@ from libs.common.db import jobs as jobs_db
 from libs.common.redis import events
 from libs.common.redis import keys as redis_keys
 from libs.common.schemas import Job, JobKind, JobStatus
+from services.api import job_requests
 from services.api.http import keys, sse
 from services.api.http.body import json_response, path_uuid
 from services.api.http.errors import BadRequest, NotFound
@@ -73,18 +74,14 @@ async def list_jobs(request: web.Request) -> web.Response:
     errors=(NotFound,),
 )
 async def cancel_job(request: web.Request) -> web.Response:
-    who = keys.principal(request)
-    async with request.app[keys.POOL].acquire() as conn:
-        job, stopped_now = await jobs_db.cancel(conn, who.organization_id, path_uuid(request))
-    if job is None:
-        raise NotFound("No such job.")
-    if stopped_now:  # its stream ends here: no worker will write to it
-        closing = events.JobEvent(
-            type="cancelled", job_id=str(job.id), kind=job.kind, message=job.error
-        )
-        await events.publish(
-            request.app[keys.REDIS], request.app[keys.SETTINGS], str(job.organization_id), closing
-        )
+    app = request.app
+    job = await job_requests.cancel(
+        app[keys.POOL],
+        app[keys.REDIS],
+        app[keys.SETTINGS],
+        keys.principal(request),
+        path_uuid(request),
+    )
     return json_response(JobView.of(job))
 
 
@@ -103,6 +100,9 @@ async def get_job(request: web.Request) -> web.Response:
     headers=sse.RESUME_HEADERS,
     responses={200: EVENT_STREAM, 204: None},
     errors=(NotFound, BadRequest),
+    # Opening a stream is authenticated and costs one subscription, not a request's work;
+    # a browser's reconnects must not use up the budget of its other requests.
+    rate_limit="none",
 )
 async def job_events(request: web.Request) -> web.StreamResponse:
     job = await _load(request)

@@ -19,14 +19,12 @@ import structlog
 
 from libs.common import jobs
 from libs.common.db import Conn
-from libs.common.db import installations as installations_db
 from libs.common.db import repos as repos_db
-from libs.common.db.installations import InstallationStatus
 from libs.common.db.webhook_deliveries import DeliveryStatus
 from libs.common.redis.webhook_stream import Delivery
 from libs.common.schemas import Job, Repository
 from services.worker.deps import Deps
-from services.worker.ingest import payloads
+from services.worker.ingest import installations, payloads
 
 log = structlog.get_logger(__name__)
 
@@ -176,32 +174,16 @@ async def on_repository(deps: Deps, conn: Conn, entry: Delivery) -> Result:
     return Result("processed" if found else "ignored", found)
 
 
-_INSTALLATION_STATUS: dict[str, InstallationStatus] = {
-    "created": "active",
-    "new_permissions_accepted": "active",
-    "unsuspend": "active",
-    "suspend": "suspended",
-    "deleted": "deleted",
-}
-
-
 async def on_installation(deps: Deps, conn: Conn, entry: Delivery) -> Result:
     event: payloads.InstallationEvent = decode(entry, payloads.InstallationEvent)
-    account = event.installation.account or event.account
-    if account is None:
+    if (event.installation.account or event.account) is None:
         raise BadPayload(f"{entry.event} payload names no account")
-    status = _INSTALLATION_STATUS.get(event.action, "active")
-    added = [r.full_name for r in (event.repositories or []) + event.repositories_added]
-    await installations_db.upsert_installation(
-        conn,
-        event.installation.id,
-        account_login=account.login,
-        account_type=account.type,
-        status=status,
-        added=added,
-        removed=[r.full_name for r in event.repositories_removed],
-    )
-    return Result("processed")
+    result = Result("processed")
+    for job, created in await installations.apply(conn, event):
+        result.jobs.append(job)
+        if created:
+            result.created.append(job.id)
+    return result
 
 
 EventHandler = Callable[[Deps, Conn, Delivery], Awaitable[Result]]

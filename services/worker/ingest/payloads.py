@@ -102,6 +102,12 @@ class Installation(msgspec.Struct, kw_only=True):
 
 class RepoName(msgspec.Struct, kw_only=True):
     full_name: str
+    id: int | None = None
+
+
+class Sender(msgspec.Struct, kw_only=True):
+    login: str
+    id: int | None = None
 
 
 class InstallationEvent(msgspec.Struct, kw_only=True):
@@ -112,3 +118,4 @@ class InstallationEvent(msgspec.Struct, kw_only=True):
     repositories_removed: list[RepoName] = []
     # installation_target events name the renamed account here.
     account: Account | None = None
+    sender: Sender | None = None  # who installed the app or changed its repositories

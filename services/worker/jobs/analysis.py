@@ -17,15 +17,19 @@ from opentelemetry import trace
 from libs.ai.config import cache_key_parts
 from libs.ai.step import as_cached, reusable, run_ai_step
 from libs.analysis import REPORT_VERSION, Report, analyze
+from libs.analysis.engine import with_outside
 from libs.analysis.report import AiResult, Recommendation
 from libs.common import jobs
 from libs.common.db import analyses as analyses_db
 from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
+from services.worker.github_app.api_checks import api_checks
+from services.worker.github_app.publish import report_back
 from services.worker.jobs.common import (
     acting_user,
     ci_platform,
+    github_client,
     github_token,
     load_repository,
     submit_next,
@@ -51,6 +55,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
     async with jc.scratch() as tree:
         await jc.progress("fetching", f"fetching {repo.full_name} at {job.commit_sha[:12]}")
         token = await github_token(jc, repo)
+        client = await github_client(jc, repo)
         stats = await fetch_tree(
             deps.settings,
             deps.http,
@@ -59,10 +64,15 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
             tree,
             token=token,
             archives=ArchiveCache.in_workdir(deps.workdir),
+            client=client,
         )
         await jc.progress("analysing", f"analysing {stats.files} files")
         with tracer.start_as_current_span("analyze", attributes={"analysis.files": stats.files}):
             report = await asyncio.to_thread(analyze, tree, commit=job.commit_sha)
+        if repo.provider == "github":
+            reader = client if token else None
+            branch = repo.default_branch or "main"
+            with_outside(report, await api_checks(reader, repo.full_name, branch))
         key = cache_key(report, cache_key_parts(deps.settings))
         async with deps.pool.acquire() as conn:
             cached = await analyses_db.find_by_digest(conn, job.organization_id, key)
@@ -116,6 +126,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
                 report.ai.total_tokens,
             ),
         )
+    reported = await report_back(jc, repo, report, row)
     ci_job = await submit_next(
         jc,
         "ci_generation",
@@ -130,6 +141,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
         "ai_status": report.ai.status,
         "ai_reason": report.ai.reason,
         "ci_generation_job_id": str(ci_job.id),
+        **reported,
     }
 
 

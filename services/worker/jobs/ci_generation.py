@@ -20,7 +20,12 @@ from libs.github.errors import GitHubError
 from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
-from services.worker.jobs.common import ci_platform, github_token, load_repository
+from services.worker.jobs.common import (
+    ci_platform,
+    github_client,
+    github_token,
+    load_repository,
+)
 from services.worker.runner import JobContext
 
 BRANCH_PREFIX = "autodevops/ci-"
@@ -50,10 +55,12 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
             tree,
             token=token,
             archives=ArchiveCache.in_workdir(deps.workdir),
+            client=await github_client(jc, repo),
         )
         await jc.progress("generating", f"generating {platform} CI and validating it")
         with tracer.start_as_current_span("generate ci", attributes={"cigen.platform": platform}):
             generation = await asyncio.to_thread(_generate, report, tree, platform, repo)
+        existing = _existing_workflow(tree, generation.path, report)
 
     validation = msgspec.to_builtins(generation.validation)
     async with deps.pool.acquire() as conn:
@@ -71,6 +78,8 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
                 "proposal": generation.proposal,
                 "explanation": generation.explanation,
                 "notes": generation.notes,
+                # what the dashboard diffs the proposal against
+                "existing": existing,
             },
             score_before=generation.score.before if generation.score else None,
             score_after=generation.score.after if generation.score else None,
@@ -88,6 +97,27 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
             jc, repo, generation, row, config.id, token
         )
     return result
+
+
+# The existing workflow kept beside a proposal, for its diff; larger files are left out.
+EXISTING_MAX_BYTES = 256 * 1024
+
+
+def _existing_workflow(tree: Path, path: str, report: Report) -> dict[str, str] | None:
+    """The repository's workflow at the generated file's path, else its first pipeline
+    of the same system: what a reviewer compares the proposal with."""
+    candidates = [path] + [
+        p.path for p in report.ci.pipelines if p.system == "github_actions" and p.path != path
+    ]
+    root = tree.resolve()
+    for candidate in candidates:
+        file = (tree / candidate).resolve()
+        if not file.is_relative_to(root):
+            continue  # a symlink out of the tree
+        if file.is_file() and file.stat().st_size <= EXISTING_MAX_BYTES:
+            content = file.read_text(encoding="utf-8", errors="replace")
+            return {"path": candidate, "content": content}
+    return None
 
 
 def _generate(report: Report, tree: Path, platform: str, repo: Repository) -> Generation:
@@ -129,7 +159,8 @@ async def _pull_request(
             "invalid_generation",
         )
     await jc.progress("pull_request", "opening a pull request")
-    client = jc.deps.github(token)
+    # The installation's client where the app is installed: the app opens the PR.
+    client = await github_client(jc, repo)
     branch = f"{BRANCH_PREFIX}{row.commit_sha[:12]}"
     base = repo.default_branch or "main"
     try:

@@ -7,9 +7,13 @@ import uuid
 from typing import Any
 
 from libs.common import jobs
+from libs.common.db import installations as installations_db
 from libs.common.db import repos as repos_db
 from libs.common.schemas import Job, JobKind, Repository
+from libs.github.client import GitHubClient
+from libs.github.errors import GitHubError
 from services.worker.errors import PermanentJobError
+from services.worker.fetch import github_error
 from services.worker.runner import JobContext
 
 
@@ -30,11 +34,38 @@ def acting_user(job: Job, repo: Repository) -> uuid.UUID | None:
     return job.requested_by or repo.created_by
 
 
+async def installation_of(jc: JobContext, repo: Repository) -> int | None:
+    """The GitHub App installation that reads `repo`: the one that registered it, else an
+    active one of its organization that was given it; None without an app."""
+    if jc.deps.github_app is None or repo.provider != "github":
+        return None
+    if repo.installation_id is not None:
+        return repo.installation_id
+    async with jc.deps.pool.acquire() as conn:
+        return await installations_db.covering(conn, repo.organization_id, repo.full_name)
+
+
 async def github_token(jc: JobContext, repo: Repository) -> str | None:
-    """The acting user's GitHub token for a GitHub repository; None for other providers."""
+    """The GitHub token a job reads a repository with: its GitHub App installation's when
+    it has one, else the acting user's; None for other providers."""
     if repo.provider != "github":
         return None
+    app, installation = jc.deps.github_app, await installation_of(jc, repo)
+    if app is not None and installation is not None:
+        try:
+            return await app.installation_token(installation)
+        except GitHubError as exc:
+            raise github_error(exc) from exc
     return await jc.deps.github_token(acting_user(jc.job, repo))
+
+
+async def github_client(jc: JobContext, repo: Repository) -> GitHubClient:
+    """GitHub's API for a job: the installation's client (its tokens renew themselves
+    mid-job, its rate limits are its own), else the acting user's token."""
+    app, installation = jc.deps.github_app, await installation_of(jc, repo)
+    if app is not None and installation is not None:
+        return app.client(installation)
+    return jc.deps.github(await github_token(jc, repo))
 
 
 def ci_platform(job: Job) -> str:

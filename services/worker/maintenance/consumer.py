@@ -80,7 +80,7 @@ class MaintenanceConsumer:
                     await self.start()
                     started = True
                 await self.step()
-            except (RedisError, OSError, asyncpg.PostgresError) as exc:
+            except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("maintenance consumer step failed", error=str(exc))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5)

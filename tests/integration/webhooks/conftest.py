@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -16,6 +17,7 @@ from libs.common.crypto import Keyring, generate_key
 from libs.common.redis import keys
 from libs.github.signatures import sign
 from services.api.app import create_app
+from services.worker.deps import Deps
 from tests.conftest import Tenant
 from tests.helpers import github_repository
 from tests.integration.api.conftest import Client, ClientFactory
@@ -30,6 +32,13 @@ def hook_settings(settings: Settings) -> Settings:
         github_webhook_secret=SecretStr(SECRET.decode()),
         encryption_key=SecretStr(generate_key()),
     )
+
+
+@pytest.fixture
+async def deps(hook_settings: Settings) -> AsyncIterator[Deps]:
+    made = await Deps.create(hook_settings)
+    yield made
+    await made.close()
 
 
 @pytest.fixture

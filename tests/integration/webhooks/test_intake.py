@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from libs.common.config import Settings
 from libs.common.embedded import EmbeddedRedis
 from libs.common.redis import keys, webhook_stream
+from services.api import webhook_intake as intake_module
 from services.api.app import create_app
 from tests.conftest import Tenant
 from tests.integration.api.conftest import Client, ClientFactory
@@ -348,8 +349,8 @@ async def test_failing_signatures_slow_down_their_hook_not_the_address(
         response = await client.post("/webhooks/github", data=delivery.body, headers=headers)
         return response.status
 
-    # Someone's hook pointed at us with a secret we do not hold: after the budget, each of
-    # its deliveries is refused before the lookup it would cost.
+    # Someone's hook pointed at us with a secret we do not hold: past the budget, its
+    # failures are answered 429.
     foreign = Delivery(body_of({"zen": "x"}), event="ping", hook_id="555", secret=b"guess")
     assert [await send(foreign) for _ in range(4)] == [401, 401, 401, 429]
     # Our own deliveries from the same address still pass: signed with the global secret,
@@ -359,3 +360,34 @@ async def test_failing_signatures_slow_down_their_hook_not_the_address(
     await repo_with_secret(db, strict, tenant, secret, hook_id=557)
     own = Delivery(body_of({"zen": "z"}), event="ping", hook_id="557", secret=secret)
     assert await send(own) == 202
+
+
+async def test_a_valid_signature_passes_after_forgeries_spent_its_hooks_budget(
+    aiohttp_client: ClientFactory,
+    hook_settings: Settings,
+    db: asyncpg.Connection,
+    tenant: Tenant,
+) -> None:
+    strict = msgspec.structs.replace(
+        hook_settings, rate_limit_auth_requests=2, trusted_proxy_count=1
+    )
+    client: Client = await aiohttp_client(create_app(strict))
+    shared = {"X-Forwarded-For": "140.82.115.9"}  # GitHub's, and the forger's proxy's
+
+    async def send(delivery: Delivery) -> int:
+        headers = delivery.headers() | shared
+        response = await client.post("/webhooks/github", data=delivery.body, headers=headers)
+        return response.status
+
+    forged = [
+        Delivery(body_of({"forged": n}), event="ping", hook_id="558", secret=b"guess")
+        for n in range(4)
+    ]
+    assert [await send(f) for f in forged] == [401, 401, 429, 429]
+    # The hook's secret is stored only now (a rotation): the process read none for this
+    # hook a moment ago, and looks again rather than trusting that for half a minute.
+    secret = b"the hook's real secret"
+    await repo_with_secret(db, strict, tenant, secret, hook_id=558)
+    await asyncio.sleep(intake_module.SECRET_RELOAD_S)
+    real = Delivery(body_of({"zen": "real"}), event="ping", hook_id="558", secret=secret)
+    assert await send(real) == 202

@@ -116,6 +116,29 @@ def test_a_node_job_whose_scripts_call_bun_sets_up_bun(tmp_path: Path) -> None:
     assert "npm test" in node.runs("node")
 
 
+def test_a_bun_line_or_range_installs_an_exact_bun(tmp_path: Path) -> None:
+    """`.bun-version` says `1.2` (or engines a range): setup-bun would take whatever
+    release is newest the day the job runs; the job installs one exact, vetted Bun."""
+    package = {"scripts": {"test": "vitest --run"}, "devDependencies": {"vitest": "^3"}}
+    files = {"package.json": json.dumps(package), "bun.lock": "{}", ".bun-version": "1.2\n"}
+    bun = generated(tmp_path, files)
+    assert bun.step("bun", "oven-sh/setup-bun")["with"]["bun-version"] == "1.4.5"
+    exact = dict(files, **{".bun-version": "1.2.3\n"})
+    kept = generated(tmp_path / "exact", exact)
+    assert kept.step("bun", "oven-sh/setup-bun")["with"]["bun-version"] == "1.2.3"
+
+
+def test_a_pnpm_line_installs_that_majors_vetted_release(tmp_path: Path) -> None:
+    """packageManager says `pnpm@9`: pnpm/action-setup and `npm install -g pnpm@9` would
+    take the newest 9.x the day the job runs; both platforms install one exact release."""
+    package = {"scripts": {"test": "vitest --run"}, "packageManager": "pnpm@9"}
+    files = {"package.json": json.dumps(package), "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"}
+    github = generated(tmp_path, files)
+    assert github.step("node", "pnpm/action-setup")["with"]["version"] == "9.15.9"
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    assert "npm install --global pnpm@9.15.9" in gitlab.generation.content
+
+
 def test_an_eslintrc_that_eslint_9_never_reads_gets_no_lint_step(tmp_path: Path) -> None:
     """elysia: .eslintrc.json beside eslint ^9, which reads only eslint.config.*: `eslint .`
     exited 2 on the first run. ESLint 8 still reads it."""

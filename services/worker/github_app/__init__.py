@@ -1,0 +1,1 @@
+"""What the worker reports back after an analysis: history, regressions, GitHub checks."""
