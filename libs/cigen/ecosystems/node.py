@@ -50,7 +50,7 @@ def plan(draft: Draft) -> Job:
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
     for tool, (purpose, command) in _TOOLS.items():
-        if tool in draft.tools() and not _unread_config(draft, tool):
+        if tool in draft.tools() and not _unread_config(draft, tool) and _ci_runs(draft, tool):
             defaults.append(step(purpose, prefix + command))
     defaults.extend(_tests(draft, manager, prefix))
     if draft.members:
@@ -69,6 +69,18 @@ def plan(draft: Draft) -> Job:
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _ci_runs(draft: Draft, tool: str) -> bool:
+    """`tsc --noEmit` of ours only where the repository's CI type-checks (a `tsc` in a
+    step or a script it starts) or where it has no CI: immer's tsconfig has never been
+    run bare, and `tsc --noEmit` failed on the @types/node it locks."""
+    if tool != "typescript" or not draft.ci or any("tsc" in run for run in draft.ci):
+        return True
+    draft.notes.append(
+        f"{draft.where()}: no `tsc --noEmit` step: the repository's CI does not type-check"
+    )
+    return False
 
 
 def _pnpm_for(draft: Draft, declared: str | None) -> str:

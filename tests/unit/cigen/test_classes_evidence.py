@@ -282,3 +282,20 @@ def test_uv_installs_every_extra_where_the_repositorys_ci_does(tmp_path: Path) -
     assert generated(tmp_path / "plain", files).runs("python")[0] == "uv sync --locked"
     extras = generated(tmp_path / "ci", {**files, ".github/workflows/ci.yml": ci})
     assert extras.runs("python")[0] == "uv sync --locked --all-extras"
+
+
+def test_no_tsc_step_where_the_repositorys_ci_never_type_checks(tmp_path: Path) -> None:
+    """immer: a tsconfig.json, and CI that runs `yarn test` only: bare `tsc --noEmit`
+    had never run there, and failed on the @types/node its lockfile holds."""
+    package = {"scripts": {"test": "vitest run"}, "devDependencies": {"typescript": "^5"}}
+    files = {
+        "package.json": json.dumps(package),
+        "package-lock.json": "{}",
+        "tsconfig.json": "{}",
+    }
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n"
+    alone = generated(tmp_path / "no-ci", files)
+    assert "npx --no-install tsc --noEmit" in alone.runs("node")
+    with_ci = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
+    assert "npx --no-install tsc --noEmit" not in with_ci.runs("node")
+    assert any("does not type-check" in note for note in with_ci.notes)
