@@ -122,6 +122,10 @@ async def drive(stack: Stack, http: aiohttp.ClientSession, repo: FakeRepo) -> No
     deadline = time.monotonic() + 90
     while True:
         async with http.get(f"{stack.url}/v1/jobs", headers=auth) as listed:
+            if listed.status == 429:  # a slow machine polls long enough to meet the limit
+                await asyncio.sleep(float(listed.headers["Retry-After"]))
+                continue
+            assert listed.status == 200, await listed.text()
             jobs = (await listed.json())["items"]
         states = {j["kind"]: j["status"] for j in jobs}
         if states == {"analysis": "succeeded", "ci_generation": "succeeded"}:
@@ -201,7 +205,7 @@ async def check_the_flow_was_measured(
     async def total(expr: str) -> float:
         return await prom.value(http, f"sum({expr})")
 
-    for queue in ("sync", "analysis", "ci_generation"):
+    for queue in ("analysis", "ci_generation"):  # a push carries its head: no sync
         assert await total(f'autodevops_jobs_total{{queue="{queue}",outcome="succeeded"}}') >= 1
     deliveries = "autodevops_webhook_deliveries_total"
     for outcome in ("accepted", "duplicate", "bad_signature"):
