@@ -8,7 +8,6 @@ in Lua with the Redis server's clock, so replicas with skewed clocks agree.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 
@@ -128,30 +127,14 @@ def client_ip(request: web.Request, trusted_proxies: int) -> str:
 class FailureBudget:
     """Failures (unknown tokens, bad signatures) one address may make per window.
 
-    Only failures spend it, so good clients never notice; once it is spent, that address
-    is refused before the lookup a failure costs. Without Redis there is no budget.
+    Only failures spend it, so good clients never notice: a credential is checked first,
+    and only a failure is charged (429 once the budget is spent). Without Redis there is
+    no budget.
     """
 
     redis: Redis
     subject: str
     policy: Policy
-
-    async def refuse_if_spent(self, what: str) -> None:
-        try:
-            decision = await check(self.redis, self.subject, [self.policy], spend=False)
-        except (RedisError, OSError):
-            return
-        if not decision.allowed:
-            error = RateLimited(
-                f"Too many {what} from this address; retry in {decision.retry_after_s} s."
-            )
-            error.headers.update(decision.headers())
-            error.headers["Retry-After"] = str(decision.retry_after_s)
-            raise error
-
-    async def spend(self) -> None:
-        with contextlib.suppress(RedisError, OSError):
-            await check(self.redis, self.subject, [self.policy])
 
     async def charge(self, what: str) -> None:
         """Spend one failure; RateLimited once the budget is spent. For checks cheap
