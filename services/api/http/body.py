@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -59,6 +59,25 @@ def unstorable_at(value: object, path: str = "") -> str | None:
     return next((p.lstrip(".") for p in found if p), None)
 
 
+def _with_whole_floats_as_ints(raw: bytes, type_: type[T]) -> T:
+    """JSON Schema's `integer` admits `89.0`, so the document promises it: read whole
+    floats as integers (the slow path, only after msgspec refused a float)."""
+
+    def whole(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, dict):
+            return {k: whole(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [whole(v) for v in value]
+        return value
+
+    try:
+        return msgspec.convert(whole(msgspec.json.decode(raw)), type_)
+    except msgspec.ValidationError as exc:
+        raise field_error(exc) from None
+
+
 def _refuse_nul(field: str) -> ValidationFailed:
     message = "must not contain a NUL character (\\u0000)"
     return ValidationFailed(f"{field}: {message}", errors=[{"field": field, "message": message}])
@@ -71,7 +90,9 @@ async def decode(request: web.Request, type_: type[T]) -> T:
     try:
         value = msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
-        raise field_error(exc) from None
+        if "got `float`" not in str(exc):
+            raise field_error(exc) from None
+        value = _with_whole_floats_as_ints(raw, type_)
     except (msgspec.DecodeError, UnicodeDecodeError):
         # msgspec reports bytes that are not UTF-8 inside a string as a UnicodeDecodeError.
         raise ValidationFailed("The request body is not valid JSON (UTF-8).") from None

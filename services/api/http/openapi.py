@@ -217,6 +217,30 @@ def _types(operations: Iterable[Operation]) -> list[Any]:
     return unique
 
 
+# PostgreSQL stores no NUL character, so no string the API takes may hold one (a 400,
+# services/api/http/body.py): said in the document for every free-form string.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _no_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _no_nul(item, components, seen)
+        return
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _no_nul(components[name], components, seen)
+    if node.get("type") == "string" and not node.keys() & {"pattern", "format", "enum", "const"}:
+        node["pattern"] = NO_NUL
+    for value in node.values():
+        _no_nul(value, components, seen)
+
+
 def build(app: web.Application, public_url: str | None = None) -> dict[str, Any]:
     routes = documented_routes(app)
     operations = [op for _, _, _, op in routes if op is not None]
@@ -253,6 +277,11 @@ def build(app: web.Application, public_url: str | None = None) -> dict[str, Any]
             }
         paths.setdefault(path, {})[method.lower()] = entry
         tags += [t for t in op.tags if t not in tags]
+    for op in operations:  # what the API takes; responses may quote it back (a detail)
+        if op.body is not None:
+            _no_nul(refs[op.body], components, set())
+    for entry in (e for methods in paths.values() for e in methods.values()):
+        _no_nul(entry.get("parameters", []), components, set())
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

@@ -104,6 +104,12 @@ async def test_settings_and_the_badge(
     assert (await reset.json())["regression_max_drop"] is None
     refused = await client.patch(url, json={"regression_max_drop": 101}, headers=tenant.headers)
     assert refused.status == 400
+    # JSON Schema's integer admits 12.0 (the document promises it); 12.5 is no integer.
+    whole = await client.patch(url, json={"regression_max_drop": 12.0}, headers=tenant.headers)
+    assert (await whole.json())["regression_max_drop"] == 12
+    half = await client.patch(url, json={"regression_max_drop": 12.5}, headers=tenant.headers)
+    assert half.status == 400
+    assert (await half.json())["errors"][0]["field"] == "regression_max_drop"
     unknown = await client.patch(url, json={"colour": "red"}, headers=tenant.headers)
     assert unknown.status == 400
 

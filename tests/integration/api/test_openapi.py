@@ -163,3 +163,13 @@ async def test_docs_api_md_names_every_route(client: Client) -> None:
     assert app is not None
     missing = [path for _, path, _, _ in documented_routes(app) if path not in text]
     assert missing == []
+
+
+async def test_strings_the_api_takes_say_they_hold_no_nul(client: Client) -> None:
+    """PostgreSQL stores no NUL, so a body or query string holding one is a 400: the
+    document says so, or a client (and Schemathesis) would take it as valid."""
+    doc = await document(client)
+    token_body = doc["components"]["schemas"]["TokenCreate"]["properties"]["name"]
+    assert token_body["pattern"] == "^[^\\u0000]*$"
+    # Responses may quote what was sent (a problem's detail): no such promise there.
+    assert "pattern" not in doc["components"]["schemas"]["ProblemDetails"]["properties"]["detail"]
