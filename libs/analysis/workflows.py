@@ -89,53 +89,78 @@ def _audit(
         return WorkflowSecurity(status="not_run", reason=f"{executable} --version failed")
     try:
         output = _run([executable, *_OPTIONS, *arguments], cwd, stdin, timeout)
-    except _ZizmorError as exc:
+    except ToolFailed as exc:
         return WorkflowSecurity(status="not_run", tool=version, reason=str(exc))
     findings = [f for f in (_finding(item, path) for item in output) if f is not None]
     findings.sort(key=lambda f: (f.path, f.line or 0, f.audit))
     return WorkflowSecurity(status="ok", tool=version, findings=findings)
 
 
-class _ZizmorError(Exception):
-    pass
+class ToolFailed(Exception):
+    """A checker (zizmor here, actionlint in libs.cigen) gave no verdict."""
 
 
 _OPTIONS = ("--offline", "--format", "json", "--no-progress", "--color", "never")
 
 
 def _run(command: list[str], cwd: Path | None, stdin: str | None, timeout: float) -> list[Any]:
-    import subprocess  # here: trees without workflows never run zizmor
-    import tempfile
+    import tempfile  # here: trees without workflows never run zizmor
 
     with tempfile.TemporaryDirectory(prefix="zizmor-") as home:
         # no tokens, no network, no user configuration or cache from the host
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
         env |= {"ZIZMOR_OFFLINE": "1", "XDG_CACHE_HOME": home, "XDG_CONFIG_HOME": home}
         env["NO_COLOR"] = "1"
-        try:
-            done = subprocess.run(
-                command,
-                cwd=cwd or home,
-                env=env,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise _ZizmorError(f"zizmor timed out after {timeout:g} s") from exc
-        except OSError as exc:
-            raise _ZizmorError(f"zizmor could not start: {exc}") from exc
-    if done.returncode not in _FINDINGS_EXIT_CODES:
+        return run_json_tool(
+            "zizmor",
+            command,
+            cwd=cwd or Path(home),
+            env=env,
+            stdin=stdin,
+            timeout=timeout,
+            exit_codes=_FINDINGS_EXIT_CODES,
+        )
+
+
+def run_json_tool(
+    name: str,
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    stdin: str | None,
+    timeout: float,
+    exit_codes: frozenset[int],
+) -> list[Any]:
+    """Run a checker that prints its findings as a JSON list; ToolFailed, saying why,
+    when it times out, cannot start, exits with a code not in `exit_codes` or prints
+    anything else."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolFailed(f"{name} timed out after {timeout:g} s") from exc
+    except OSError as exc:
+        raise ToolFailed(f"{name} could not start: {exc}") from exc
+    if done.returncode not in exit_codes:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
-        raise _ZizmorError(f"zizmor failed: {tail[0][:300]}")
+        raise ToolFailed(f"{name} failed: {tail[0][:300]}")
     try:
         raw = json.loads(done.stdout or "[]")
     except ValueError as exc:
-        raise _ZizmorError("zizmor printed output that is not JSON") from exc
+        raise ToolFailed(f"{name} printed output that is not JSON") from exc
     if not isinstance(raw, list):
-        raise _ZizmorError("zizmor printed JSON of an unexpected shape")
+        raise ToolFailed(f"{name} printed JSON of an unexpected shape")
     return raw
 
 

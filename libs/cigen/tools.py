@@ -113,7 +113,8 @@ def _floor(spec: str) -> str | None:
     return None
 
 
-def is_exact(version: str) -> bool:
-    """Whether a version as a workflow writes it names one release (`1.2.3`, `v1.2.3`),
-    not a line, a range or a matrix expression."""
-    return re.fullmatch(r"v?\d+\.\d+\.\d+", version) is not None
+def names_one_release(version: str) -> bool:
+    """Whether a version as a workflow writes it names one release (`1.2.3`, `v1.2.3`,
+    `1.2.3-rc1`), not a line, a range or a matrix expression: what the policy validator
+    counts as pinned (validate/installs.py)."""
+    return re.match(r"^v?\d+\.\d+\.\d+", version) is not None

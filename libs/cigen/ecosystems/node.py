@@ -44,7 +44,7 @@ def plan(draft: Draft) -> Job:
     version, source = draft.manager_fact_version(manager)
     lockfiles = draft.lockfiles(*LOCKFILES[manager])
     berry = manager == "yarn" and _berry(draft, version)
-    if manager == "pnpm" and (version is None or not tools.is_exact(version)):
+    if manager == "pnpm" and (version is None or not tools.names_one_release(version)):
         source = None  # what the manifest says is no exact pnpm: the job names one
         version = _pnpm_for(draft, version)
     prefix = EXEC[manager]

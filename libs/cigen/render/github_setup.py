@@ -140,7 +140,7 @@ def _bun(b: Builder, job: Job) -> Setup:
     # setup-bun resolves a range or a bare "1.2" to the newest release the day the job runs;
     # only an exact version stays what was tested. Else the vetted Bun of tools.py.
     version = version_of(job)
-    steps = [_setup_bun(b, version if tools.is_exact(version) else tools.BUN)]
+    steps = [_setup_bun(b, version if tools.names_one_release(version) else tools.BUN)]
     if job.lockfiles:
         steps.append(b.cache(job, "bun", ["~/.bun/install/cache"], job.lockfiles))
     return Setup(steps=steps)

@@ -9,7 +9,6 @@ shellcheck only narrows it, and the tool string says so.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from libs.analysis.workflows import ToolFailed, run_json_tool
 from libs.cigen.validate.result import Finding, ValidatorRun, run_of
 
 TIMEOUT = 30.0
@@ -71,7 +71,7 @@ def run_actionlint(
     ]
     try:
         raw = _run(command, content, timeout)
-    except _Failed as exc:
+    except ToolFailed as exc:
         return ValidatorRun(name="actionlint", status="not_run", tool=tool, reason=str(exc)), []
     findings = [
         Finding(
@@ -86,36 +86,16 @@ def run_actionlint(
     return run_of("actionlint", findings, tool), findings
 
 
-class _Failed(Exception):
-    pass
-
-
 def _run(command: list[str], content: str, timeout: float) -> list[Any]:
     with tempfile.TemporaryDirectory(prefix="actionlint-") as home:
         # an empty folder: no repository configuration (.github/actionlint.yaml) applies
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "NO_COLOR": "1"}
-        try:
-            done = subprocess.run(
-                command,
-                cwd=home,
-                env=env,
-                input=content,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise _Failed(f"actionlint timed out after {timeout:g} s") from exc
-        except OSError as exc:
-            raise _Failed(f"actionlint could not start: {exc}") from exc
-    if done.returncode not in _FOUND:
-        tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
-        raise _Failed(f"actionlint failed: {tail[0][:300]}")
-    try:
-        raw = json.loads(done.stdout or "[]")
-    except ValueError as exc:
-        raise _Failed("actionlint printed output that is not JSON") from exc
-    if not isinstance(raw, list):
-        raise _Failed("actionlint printed JSON of an unexpected shape")
-    return raw
+        return run_json_tool(
+            "actionlint",
+            command,
+            cwd=Path(home),
+            env=env,
+            stdin=content,
+            timeout=timeout,
+            exit_codes=_FOUND,
+        )

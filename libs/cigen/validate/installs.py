@@ -16,6 +16,8 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
+from libs.cigen import tools
+
 # commands whose following words are tools to install, and how each marks a version
 _PIP = re.compile(r"\b(?:pip3?|python3? -m pip|pipx|uv pip|uv tool) install\b")
 _NPM_GLOBAL = re.compile(r"\bnpm (?:i|install|add)\b.*(?:\s-g\b|\s--global\b)")
@@ -145,7 +147,7 @@ def _unpinned_action(step: dict[str, Any]) -> list[str]:
     key = _ACTIONS.get(action)
     if key is not None:
         version = str(options.get(key, ""))
-        if not re.match(r"^v?\d+\.\d+\.\d+", version):
+        if not tools.names_one_release(version):
             return [f"{action} without an exact {key}"]
     if action == "coursier/setup-action":
         apps = str(options.get("apps", "")).split()
