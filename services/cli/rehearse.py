@@ -21,7 +21,7 @@ def _run(args: argparse.Namespace) -> int:
     # Imported here: the rehearsal and the analysis are heavy, and most commands need neither.
     import msgspec
 
-    from libs.cigen.rehearse import BadWorkflow, StepResult, rehearse
+    from libs.cigen.rehearse import BadDate, BadWorkflow, StepResult, rehearse
     from libs.cigen.rehearse.render import render_text, step_line
 
     root = Path(args.path)
@@ -52,9 +52,12 @@ def _run(args: argparse.Namespace) -> int:
             allow_other_minor=args.allow_other_minor,
             tool_cache=Path(args.tool_cache) if args.tool_cache else None,
             on_step=progress if args.format == "text" and not args.quiet else None,
+            as_of=args.as_of,
         )
     except BadWorkflow as exc:
         return fail(f"{name}: {exc}")
+    except BadDate as exc:
+        return fail(str(exc))
     if args.format == "json":
         sys.stdout.write(msgspec.json.encode(rehearsal).decode() + "\n")
     else:
@@ -125,6 +128,13 @@ def register(commands: Any) -> None:
         "--tool-cache",
         metavar="DIR",
         help="where downloaded toolchains are kept (default ~/.cache/autodevops/rehearse)",
+    )
+    rehearse.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="package managers resolve as of DATE (ISO date or date-time, UTC unless it "
+        "says otherwise; `commit`: the checkout's HEAD committer date) instead of today, "
+        "where they have a way to (said per step in the report)",
     )
     rehearse.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     rehearse.set_defaults(run=_run)

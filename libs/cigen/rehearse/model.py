@@ -25,6 +25,9 @@ class StepResult(msgspec.Struct, kw_only=True):
     seconds: float | None = None
     output_tail: str = ""  # the last lines of a failed step's output
     continue_on_error: bool = False
+    # With --as-of: for each package manager the script names, whether its resolution
+    # was dated and, if not, why ("pip 23.2.1 NOT dated: ...; npm dated (...)").
+    dating: str = ""
 
 
 class JobResult(msgspec.Struct, kw_only=True):
@@ -46,6 +49,10 @@ class Rehearsal(msgspec.Struct, kw_only=True):
     event: str  # the event the rehearsal pretends to be (github.event_name)
     jobs: list[JobResult] = []
     kept: str | None = None  # the throwaway directory, when --keep left it in place
+    # --as-of: package managers resolved as of this UTC date-time (ISO), not today;
+    # as_of_origin says where it came from ("given", "committer date of <sha>").
+    as_of: str | None = None
+    as_of_origin: str = ""
 
     @property
     def failed(self) -> bool:
