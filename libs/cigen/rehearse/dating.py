@@ -37,14 +37,23 @@ _TOOLS = {
     "nox": r"(?<![\w.-])nox(?![\w.-])",
     "hatch": r"(?<![\w.-])hatch(?![\w.-])",
 }
-# Tools with no dating mechanism the rehearsal knows how to give them.
+# Tools whose dating needs a version: (first version with it, the mechanism). pnpm, Yarn
+# and Bun have no as-of option, only a minimum age of a release counted from now: the
+# rehearsal sets it to now minus the as-of date at each step's start.
+_GATES = {
+    "pip": ((26, 0), "PIP_UPLOADED_PRIOR_TO"),
+    "pnpm": ((10, 16), "minimum-release-age in ~/.config/pnpm/rc, minutes before the step"),
+    "yarn": ((4, 10), "YARN_NPM_MINIMAL_AGE_GATE, minutes before the step"),
+    "bun": ((1, 3), "minimumReleaseAge in ~/.bunfig.toml, seconds before the step"),
+}
+_GATE_NAMES = {
+    "pip": "--uploaded-prior-to",
+    "pnpm": "minimumReleaseAge",
+    "yarn": "npmMinimalAgeGate",
+    "bun": "minimumReleaseAge",
+}
+# Tools the rehearsal gives no date.
 _UNDATED = {
-    "pnpm": "pnpm has no resolve-as-of-a-date option (its minimumReleaseAge is an age "
-    "from now, and not set by the rehearsal)",
-    "yarn": "Yarn 1 has no such option (Yarn 4.10+'s npmMinimalAgeGate is an age from "
-    "now, and not set by the rehearsal)",
-    "bun": "bun has no resolve-as-of-a-date option (its minimumReleaseAge is an age from "
-    "now, and not set by the rehearsal)",
     "poetry": "poetry resolves with its own resolver, which has no such option",
     "pdm": "the rehearsal sets no date for pdm",
     "pipx": "pipx installs with its own shared pip, not dated by the rehearsal",
@@ -98,7 +107,7 @@ def _utc(moment: datetime) -> datetime:
 
 @dataclass
 class StepDating:
-    env: dict[str, str]  # what the step's environment gets
+    env: dict[str, str]  # what the step's environment gets (files: write_age_gates)
     note: str  # per tool named in the script: dated or not, and why
 
 
@@ -131,11 +140,13 @@ def for_step(
         elif before is not None:
             added[key] = (as_of.moment - before).strftime("%Y-%m-%dT%H:%M:%SZ")
             rebased.append(f"the workflow's {key}={theirs} counted back from the as-of date")
+    if "YARN_NPM_MINIMAL_AGE_GATE" not in (own or {}):
+        added["YARN_NPM_MINIMAL_AGE_GATE"] = str(age_gate(as_of, 60))
     named = [tool for tool, pattern in _TOOLS.items() if re.search(pattern, script)]
     notes = []
     for tool in named:
-        if tool == "pip":
-            notes.append(_pip_note(script, cwd, env | added))
+        if tool in _GATES:
+            notes.append(_gate_note(tool, script, cwd, env | added))
         elif tool == "uv":
             notes.append(
                 f"uv not dated: {lock.relative_to(workspace)} pins its resolution (a date "
@@ -178,9 +189,27 @@ def _uv_lock(cwd: Path, workspace: Path) -> Path | None:
     return None
 
 
-def _pip_note(script: str, cwd: Path, env: dict[str, str]) -> str:
-    """Whether the pip the step would run dates its resolution (pip 26.0 and later)."""
-    command = ["python", "-m", "pip"] if re.search(r"-m\s+pip\b", script) else ["pip"]
+def age_gate(as_of: AsOf, unit: int) -> int:
+    """Now minus the as-of date in `unit` seconds, rounded up: a minimum release age that
+    admits what was published by the as-of date (and, during the step, nothing newer
+    than the step's own minutes)."""
+    return -(-int((datetime.now(UTC) - as_of.moment).total_seconds()) // unit)
+
+
+def write_age_gates(as_of: AsOf, home: Path) -> None:
+    """pnpm's and Bun's minimum release ages in the job's home (the user-level files each
+    reads: a repository's own setting still wins), counted from now."""
+    pnpm = home / ".config" / "pnpm" / "rc"
+    pnpm.parent.mkdir(parents=True, exist_ok=True)
+    pnpm.write_text(f"minimum-release-age={age_gate(as_of, 60)}\n")
+    (home / ".bunfig.toml").write_text(f"[install]\nminimumReleaseAge = {age_gate(as_of, 1)}\n")
+
+
+def _gate_note(tool: str, script: str, cwd: Path, env: dict[str, str]) -> str:
+    """Whether the version of `tool` the step would run has its dating mechanism."""
+    command = [tool]
+    if tool == "pip" and re.search(r"-m\s+pip\b", script):
+        command = ["python", "-m", "pip"]
     try:
         done = subprocess.run(
             [*command, "--version"],
@@ -192,14 +221,15 @@ def _pip_note(script: str, cwd: Path, env: dict[str, str]) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return "pip: its version could not be read, so whether it was dated is unknown"
-    found = re.match(r"pip (\d+)\.(\d+)\S*", done.stdout)
+        done = None
+    found = re.search(r"(\d+)\.(\d+)[\w.+-]*", done.stdout) if done else None
     if found is None:
-        return "pip: its version could not be read, so whether it was dated is unknown"
-    version = found.group(0).split()[1]
-    if (int(found.group(1)), int(found.group(2))) >= _PIP_MIN:
-        return f"pip {version} dated (PIP_UPLOADED_PRIOR_TO)"
-    return f"pip {version} NOT dated: --uploaded-prior-to needs pip 26.0"
+        return f"{tool}: its version could not be read, so whether it was dated is unknown"
+    first, how = _GATES[tool]
+    if (int(found.group(1)), int(found.group(2))) >= first:
+        return f"{tool} {found.group(0)} dated ({how})"
+    since = ".".join(map(str, first))
+    return f"{tool} {found.group(0)} NOT dated: {_GATE_NAMES[tool]} needs {tool} {since}"
 
 
 def undated_failure(output: str, as_of: AsOf) -> str | None:

@@ -479,6 +479,7 @@ class JobRun:
         as_of = self.shared.options.as_of
         if as_of is None:
             return env
+        dating.write_age_gates(as_of, self.home)
         dated = dating.for_step(as_of, body, cwd, self.workspace, env, self.env | step_env)
         outcome.dating = dated.note
         return env | dated.env

@@ -1,7 +1,8 @@
 """`--as-of` end to end: real pip, uv and npm, run by a rehearsal, against a loopback
 server speaking PyPI's JSON simple API (PEP 691, upload times of PEP 700) and the npm
 registry protocol (a packument with `time`), each publishing a package twice: 1.0 in
-2020, 2.0 in 2024. As of 2022 every tool installs 1.0; without --as-of, 2.0."""
+2020, 2.0 in 2024. As of 2022 every tool (pnpm and Bun through their minimum release
+ages) installs 1.0; without --as-of, 2.0."""
 
 from __future__ import annotations
 
@@ -188,6 +189,24 @@ jobs:
         run: |
           npm install --no-audit --no-fund --registry "$INDEX/" datednpm
           test "$(node -p "require('datednpm/package.json').version")" = 1.0.0
+      - uses: pnpm/action-setup@v4
+        with:
+          version: "10.34.9"
+      - uses: oven-sh/setup-bun@v2
+        with:
+          bun-version: "1.4.5"
+      - name: pnpm
+        if: always()
+        run: |
+          mkdir p && cd p && echo '{{"name": "p", "version": "1.0.0"}}' > package.json
+          pnpm add --registry "$INDEX/" datednpm
+          test "$(node -p "require('datednpm/package.json').version")" = 1.0.0
+      - name: bun
+        if: always()
+        run: |
+          mkdir b && cd b && echo '{{"name": "b", "version": "1.0.0"}}' > package.json
+          bun add --registry "$INDEX/" datednpm
+          test "$(node -p "require('datednpm/package.json').version")" = 1.0.0
 """
 
 
@@ -208,6 +227,8 @@ def test_as_of_a_date_between_two_releases_pip_uv_and_npm_install_the_first(
     assert by_name["pip"]["dating"] == "pip 26.0.1 dated (PIP_UPLOADED_PRIOR_TO)"
     assert by_name["uv"]["dating"] == "uv dated (UV_EXCLUDE_NEWER)"
     assert by_name["npm"]["dating"] == "npm dated (npm_config_before)"
+    assert by_name["pnpm"]["dating"].startswith("pnpm 10.34.9 dated (minimum-release-age")
+    assert by_name["bun"]["dating"].startswith("bun 1.4.5 dated (minimumReleaseAge")
     assert any("pip 26.0.1 in its virtual environment" in s for s in dated["substitutions"])
 
     # The same workflow without --as-of gets the 2024 releases: each check fails.
@@ -215,8 +236,9 @@ def test_as_of_a_date_between_two_releases_pip_uv_and_npm_install_the_first(
     assert code == 1
     assert report["as_of"] is None
     by_name = steps(job(report, "dated"))
-    assert [by_name[s]["status"] for s in ("pip", "uv", "npm")] == ["failed"] * 3
-    assert all(by_name[s]["dating"] == "" for s in ("pip", "uv", "npm"))
+    tools = ("pip", "uv", "npm", "pnpm", "bun")
+    assert [by_name[s]["status"] for s in tools] == ["failed"] * 5
+    assert all(by_name[s]["dating"] == "" for s in tools)
 
 
 def one_step(tmp_path: Path, run: str) -> tuple[str, str]:

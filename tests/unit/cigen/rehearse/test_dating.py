@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from libs.cigen.rehearse.dating import BadDate, for_step, parse, undated_failure
+from libs.cigen.rehearse.dating import (
+    BadDate,
+    age_gate,
+    for_step,
+    parse,
+    undated_failure,
+    write_age_gates,
+)
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -29,20 +37,48 @@ def test_what_is_not_a_date_is_refused(text: str, commit: str | None) -> None:
         parse(text, commit, SHA)
 
 
+def tools(tmp_path: Path, **versions: str) -> dict[str, str]:
+    """An env whose PATH has only programs printing these `--version` lines."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, line in versions.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\necho '{line}'\n")
+        (bin_dir / name).chmod(0o755)
+    return {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+
+
 def test_every_step_gets_the_dates_and_the_note_names_the_tools_its_script_runs(
     tmp_path: Path,
 ) -> None:
     as_of = parse("2025-06-01", None, SHA)
-    dated = for_step(as_of, "npm ci\npnpm install\nbun install\nyarn", tmp_path, tmp_path, {})
+    env = tools(tmp_path, pnpm="10.34.9", bun="1.2.19", yarn="1.22.22")
+    script = "npm ci\npnpm install\nbun install\nyarn\npoetry install"
+    dated = for_step(as_of, script, tmp_path, tmp_path, env)
+    minutes = int(dated.env.pop("YARN_NPM_MINIMAL_AGE_GATE"))
+    assert minutes == age_gate(as_of, 60)
+    assert abs(minutes * 60 - (datetime.now(UTC) - as_of.moment).total_seconds()) < 120
     assert dated.env == {
         "PIP_UPLOADED_PRIOR_TO": "2025-06-01T00:00:00Z",
         "npm_config_before": "2025-06-01T00:00:00Z",
         "UV_EXCLUDE_NEWER": "2025-06-01T00:00:00Z",
     }
-    assert dated.note.startswith("npm dated (npm_config_before); pnpm not dated: ")
-    assert "bun not dated: " in dated.note
-    assert "yarn not dated: Yarn 1 has no such option" in dated.note
-    assert for_step(as_of, "python -m pytest", tmp_path, tmp_path, {}).note == ""
+    assert dated.note.split("; ") == [
+        "npm dated (npm_config_before)",
+        "pnpm 10.34.9 dated (minimum-release-age in ~/.config/pnpm/rc, minutes before the step)",
+        "yarn 1.22.22 NOT dated: npmMinimalAgeGate needs yarn 4.10",
+        "bun 1.2.19 NOT dated: minimumReleaseAge needs bun 1.3",
+        "poetry not dated: poetry resolves with its own resolver, which has no such option",
+    ]
+    assert for_step(as_of, "python -m pytest", tmp_path, tmp_path, env).note == ""
+
+
+def test_the_age_gates_pnpm_and_bun_read_are_written_in_the_jobs_home(tmp_path: Path) -> None:
+    as_of = parse("2025-06-01", None, SHA)
+    write_age_gates(as_of, tmp_path)
+    minutes = (tmp_path / ".config/pnpm/rc").read_text()
+    assert minutes == f"minimum-release-age={age_gate(as_of, 60)}\n"
+    bunfig = (tmp_path / ".bunfig.toml").read_text()
+    assert bunfig == f"[install]\nminimumReleaseAge = {age_gate(as_of, 1)}\n"
 
 
 def test_a_uv_lock_keeps_its_resolution_and_uv_is_said_not_dated(tmp_path: Path) -> None:
@@ -56,16 +92,9 @@ def test_a_uv_lock_keeps_its_resolution_and_uv_is_said_not_dated(tmp_path: Path)
 
 
 def test_an_old_pip_is_said_not_dated(tmp_path: Path) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "pip").write_text("#!/bin/sh\necho 'pip 23.2.1 from /x (python 3.11)'\n")
-    (bin_dir / "pip").chmod(0o755)
+    env = tools(tmp_path, pip="pip 23.2.1 from /x (python 3.11)")
     dated = for_step(
-        parse("2025-06-01", None, SHA),
-        "pip install -r r.txt",
-        tmp_path,
-        tmp_path,
-        {"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        parse("2025-06-01", None, SHA), "pip install -r r.txt", tmp_path, tmp_path, env
     )
     assert dated.note == "pip 23.2.1 NOT dated: --uploaded-prior-to needs pip 26.0"
 
