@@ -126,6 +126,9 @@ def for_step(
     the workflow's own env; a date it sets wins, a cooldown it sets (`P2D`: uploaded two
     days before now) is taken back from the as-of date, as its CI applied it then.
     """
+    pins = pinned_installs(script)
+    if pins:
+        return _pinned_step(pins, own or {})
     wanted = {"PIP_UPLOADED_PRIOR_TO": as_of.iso, "npm_config_before": as_of.iso}
     lock = _uv_lock(cwd, workspace)
     if lock is None:
@@ -159,6 +162,50 @@ def for_step(
         else:
             notes.append(f"{tool} not dated: {_UNDATED[tool]}")
     return StepDating(added, "; ".join(notes + (rebased if notes else [])))
+
+
+# An install command, and an exact pin among its arguments.
+_INSTALL = re.compile(
+    r"(?:\bpip3?|-m\s+pip|\buv\s+pip|\buv\s+tool|\bpipx)\s+install\s+(?P<py>[^\n;&|]*)"
+    r"|\bnpm\s+(?:install|i|add)\s+(?=[^\n;&|]*(?:-g|--global)\b)(?P<npm>[^\n;&|]*)"
+)
+_PY_PIN = re.compile(r"[A-Za-z0-9][\w.-]*(\[[\w,.-]+\])?==[\w.+!-]+")
+_NPM_PIN = re.compile(r"(@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.+-]*")
+_FLAG_ARGUMENT = re.compile(r"-(r|c|e|-requirement|-constraint|-editable|-group)$")
+
+
+def pinned_installs(script: str) -> list[str]:
+    """The exact pins a script installs when every install in it names only exact pins
+    (`pip install pip==26.3`, `npm install -g pnpm@10.34.9`: the tools our workflows pin),
+    else []. Those resolve the same on any date; a date before their release refuses them.
+    """
+    pins: list[str] = []
+    for found in _INSTALL.finditer(script):
+        words = (found.group("py") or found.group("npm") or "").split()
+        if any(_FLAG_ARGUMENT.match(word) for word in words):
+            return []
+        named = [w.strip("'\"") for w in words if not w.startswith("-")]
+        pattern = _PY_PIN if found.group("py") is not None else _NPM_PIN
+        if not named or not all(pattern.fullmatch(w) for w in named):
+            return []
+        pins += named
+    return pins
+
+
+def _pinned_step(pins: list[str], own: dict[str, str]) -> StepDating:
+    """A step of exact pins runs undated; a cooldown of the workflow's own (`P2D`) is
+    made a date counted from now, which every pip that can date reads."""
+    now = datetime.now(UTC)
+    env = {}
+    for key in ("PIP_UPLOADED_PRIOR_TO", "UV_EXCLUDE_NEWER"):
+        span = _duration(own[key]) if key in own else None
+        if span is not None:
+            env[key] = (now - span).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return StepDating(
+        env,
+        f"not dated: it installs exact pins only ({', '.join(pins)}), the same on any "
+        "date (a date before their release would refuse them)",
+    )
 
 
 _ISO_DURATION = re.compile(

@@ -12,6 +12,7 @@ from libs.cigen.rehearse.dating import (
     age_gate,
     for_step,
     parse,
+    pinned_installs,
     undated_failure,
     write_age_gates,
 )
@@ -124,3 +125,33 @@ def test_a_workflows_own_cooldown_counts_back_from_the_as_of_date(tmp_path: Path
     # a date of its own is the workflow's choice, kept
     kept = for_step(as_of, "npm ci", tmp_path, tmp_path, {}, {"npm_config_before": "2020-01-01"})
     assert "npm_config_before" not in kept.env
+
+
+@pytest.mark.parametrize(
+    ("script", "pins"),
+    [
+        ("python -m pip install pip==26.3", ["pip==26.3"]),
+        ("pipx install pdm==2.20.1", ["pdm==2.20.1"]),
+        ("npm install -g pnpm@10.34.9", ["pnpm@10.34.9"]),
+        ("uv tool install 'ruff==0.6.0' && ruff check", ["ruff==0.6.0"]),
+        ("python -m pip install -e . --group dev", []),
+        ("pip install -r requirements.txt", []),
+        ("python -m pip install --upgrade pip==26.3 setuptools", []),
+        ("npm install", []),
+        ("python -m pytest", []),
+    ],
+)
+def test_what_installs_exact_pins_only(script: str, pins: list[str]) -> None:
+    assert pinned_installs(script) == pins
+
+
+def test_a_step_of_exact_pins_runs_undated(tmp_path: Path) -> None:
+    """black's `Update pip` (pip==26.3, released after its commit) was refused as of the
+    commit: our pinned tools are the same on any date and are not dated. The workflow's
+    own P2D becomes a date counted from now, which pip 26.0 reads."""
+    as_of = parse("2026-08-20T13:01:14Z", None, SHA)
+    own = {"PIP_UPLOADED_PRIOR_TO": "P2D"}
+    dated = for_step(as_of, "python -m pip install pip==26.3", tmp_path, tmp_path, {}, own)
+    assert set(dated.env) == {"PIP_UPLOADED_PRIOR_TO"}
+    assert dated.env["PIP_UPLOADED_PRIOR_TO"] > "2026-12"
+    assert dated.note.startswith("not dated: it installs exact pins only (pip==26.3)")
