@@ -12,6 +12,10 @@ rehearsed test/check jobs that are green, repositories with a test suite that ge
 running it, jobs for folders that are not projects (labels in cigen.toml), and unpinned
 tool installs. Only the repository's own jobs count: not `changes`, CodeQL or Docker
 image builds (none of which runs its tests or checks).
+
+`--as-of-commit` rehearses each repository as of its pinned commit's date (the
+rehearsal's `--as-of commit`): its unpinned dependencies resolve as its own CI resolved
+them then, not to today's releases. The rows and figures say which mode they came from.
 """
 
 from __future__ import annotations
