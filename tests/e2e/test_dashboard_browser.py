@@ -264,4 +264,5 @@ def test_open_a_pull_request_from_the_ci_page(
     assert pull["base"]["ref"] == "main"
     # The button is gone: the page shows the pull request instead.
     assert browser.find_elements(By.XPATH, "//form[contains(@action, '/pull-request')]") == []
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
     shot(browser, tmp_path, "pull-request")
