@@ -4,7 +4,8 @@ register a local repository, analyse it and watch the progress reach "succeeded"
 a reload, see the score and the generated CI, and attacker-controlled text shown inert.
 
 A second test opens a pull request from the CI page of a GitHub repository, GitHub being
-the local fake that speaks its REST protocol (tests/fakes/github.py), and sees its link.
+the local fake that speaks its REST protocol (tests/fakes/github.py), and sees its link;
+then a rehearsal uploaded for the workflow shows on that page.
 
 Screenshots land in the test's folder; with DASHBOARD_SCREENSHOTS=docs/img they are also
 copied there, for docs/dashboard.md.
@@ -31,7 +32,9 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from libs.common.crypto import Keyring, generate_key
 from libs.common.db.pool import connect
+from libs.common.rehearsal import workflow_digest
 from libs.common.schemas import Repository
+from services.cli.rehearsal_upload import Api, Target
 from tests.conftest import Tenant, make_tenant
 from tests.e2e.conftest import ROOT, Stack
 from tests.fakes.github import FakeGitHub
@@ -266,3 +269,57 @@ def test_open_a_pull_request_from_the_ci_page(
     assert browser.find_elements(By.XPATH, "//form[contains(@action, '/pull-request')]") == []
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
     shot(browser, tmp_path, "pull-request")
+
+    # A rehearsal of that workflow, uploaded as `autodevops ci rehearse --upload` does.
+    api = Api(stack.url, tenant.token)
+    target = api.generated_ci(str(repo.id))
+    api.upload(str(repo.id), rehearsal_of(target))
+    browser.refresh()
+    outcome = wait.until(ec.presence_of_element_located((By.ID, "rehearsal-1")))
+    assert outcome.text == "failed"
+    table = browser.find_element(By.CSS_SELECTOR, "table.rehearsal").text
+    assert "exit code 1" in table
+    assert "needs secrets.CODECOV_TOKEN" in table
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -80)", outcome
+    )
+    shot(browser, tmp_path, "ci-rehearsal")
+
+
+def rehearsal_of(target: Target) -> dict[str, Any]:
+    """The upload of a rehearsal of `target`, as the command sends it."""
+    return {
+        "ci_config_id": target.ci_config_id,
+        "workflow_sha256": workflow_digest(target.content),
+        "commit": target.commit,
+        "report": {
+            "workflow": f"{target.path} (generated for {target.commit[:12]})",
+            "root": "/home/octo/shop",
+            "event": "push",
+            "jobs": [
+                {
+                    "id": "python",
+                    "name": "Python",
+                    "status": "failed",
+                    "substitutions": ["Python 3.13.1 (pyenv)"],
+                    "steps": [
+                        {"name": "Check out", "status": "passed", "kind": "uses"},
+                        {
+                            "name": "Test (python -m pytest)",
+                            "status": "failed",
+                            "kind": "run",
+                            "reason": "exit code 1",
+                            "exit_code": 1,
+                            "output_tail": "FAILED tests/test_shop.py::test_shop",
+                        },
+                        {
+                            "name": "Upload coverage",
+                            "status": "not_rehearsed",
+                            "kind": "uses",
+                            "reason": "needs secrets.CODECOV_TOKEN",
+                        },
+                    ],
+                }
+            ],
+        },
+    }
