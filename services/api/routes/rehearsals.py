@@ -56,9 +56,10 @@ class StaleWorkflow(Conflict):
 )
 async def upload_rehearsal(request: web.Request) -> web.Response:
     who = keys.principal(request)
-    body = await decode(request, RehearsalUpload)
     pool = request.app[keys.POOL]
+    # Tenancy first: another organization's repository is a 404 whatever the body says.
     repo = await registration.get(pool, who, path_uuid(request))
+    body = await decode(request, RehearsalUpload)
     async with pool.acquire() as conn:
         config = await analyses_db.ci_config_of_repository(
             conn, who.organization_id, repo.id, body.ci_config_id
