@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
             tool_cache=Path(args.tool_cache) if args.tool_cache else None,
             on_step=progress if args.format == "text" and not args.quiet else None,
             as_of=args.as_of,
+            as_root=args.as_root,
         )
     except BadWorkflow as exc:
         return fail(f"{name}: {exc}")
@@ -155,6 +156,12 @@ def register(commands: Any) -> None:
         help="package managers resolve as of DATE (ISO date or date-time, UTC unless it "
         "says otherwise; `commit`: the checkout's HEAD committer date) instead of today, "
         "where they have a way to (said per step in the report)",
+    )
+    rehearse.add_argument(
+        "--as-root",
+        action="store_true",
+        help="when run as root, run the steps as root too instead of as the runner's "
+        "unprivileged user autodevops-runner (said in the report)",
     )
     rehearse.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     rehearse.add_argument(

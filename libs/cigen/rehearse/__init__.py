@@ -7,11 +7,14 @@ and never in the platform's worker. See docs/cigen.md, "Rehearsal".
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from libs.cigen.rehearse import account
 from libs.cigen.rehearse.dating import BadDate
 from libs.cigen.rehearse.dating import parse as parse_as_of
 from libs.cigen.rehearse.expressions import ExpressionError, Partial, Unevaluable, Unknown, resolve
@@ -44,6 +47,7 @@ def rehearse(
     tool_cache: Path | None = None,
     on_step: Callable[[str, StepResult], None] | None = None,
     as_of: str | None = None,
+    as_root: bool = False,
 ) -> Rehearsal:
     """Rehearse the workflow `content` on a copy of the checkout at `root`.
 
@@ -51,6 +55,7 @@ def rehearse(
     date or date-time, or `commit`: the checkout's committer date) makes the package
     managers that can resolve as of that date. Raises BadWorkflow for a file that is not
     a workflow or names a job it does not define, BadDate for an `as_of` that is neither.
+    Run as root, the steps run as the runner's unprivileged user unless `as_root`.
     """
     document = load(content)
     all_jobs: dict[str, Any] = {str(k): v for k, v in document["jobs"].items()}
@@ -58,7 +63,14 @@ def rehearse(
     checkout = inspect(root.resolve())
     commit_date = str(checkout.head_commit["timestamp"]) if checkout.head_commit else None
     dated = parse_as_of(as_of, commit_date, checkout.sha) if as_of else None
+    user = account.choose(as_root)
     base = Path(tempfile.mkdtemp(prefix="autodevops-rehearse."))
+    if user.dropped:
+        base.chmod(0o711)  # the job directories beneath are the user's
+        tool_cache = tool_cache or _user_tool_cache()
+    cache = ToolCache(tool_cache or default_tool_cache())
+    # download caches the steps write: the user's (root-owned entries would make npm fail)
+    user.own(cache.root / "cache", recursive=True)
     event = _event(document)
     github = _github(document, checkout, event, base)
     shared = Shared(
@@ -68,10 +80,11 @@ def rehearse(
         github=github,
         options=Options(
             step_timeout,
-            ToolCache(tool_cache or default_tool_cache()),
+            cache,
             allow_other_minor,
             on_step,
             dated,
+            user,
         ),
     )
     rehearsal = Rehearsal(
@@ -91,6 +104,38 @@ def rehearse(
         else:
             remove(base)
     return rehearsal
+
+
+def _user_tool_cache() -> Path:
+    """The unprivileged user's tool cache, outside root's home: toolchains already in
+    root's cache are hard-linked in (no download, no space), its download caches are not
+    (they become the user's)."""
+    target = account.USER_TOOL_CACHE
+    for part in reversed([target, *target.parents]):
+        part.mkdir(exist_ok=True)
+        if part.stat().st_uid == 0:
+            part.chmod(part.stat().st_mode | 0o755)
+    source = default_tool_cache()
+    if source.is_dir() and source.resolve() != target.resolve():
+        for entry in source.iterdir():
+            if (
+                entry.name == "cache"
+                or entry.name.startswith(".")
+                or (target / entry.name).exists()
+            ):
+                continue
+            staging = target / f".seed-{entry.name}"
+            done = subprocess.run(
+                ["cp", "-al", str(entry), str(staging)], capture_output=True, check=False
+            )
+            if done.returncode == 0:
+                staging.chmod(0o755)
+                staging.rename(target / entry.name)
+            else:
+                shutil.rmtree(staging, ignore_errors=True)
+    for name in ("pip", "uv", "npm", "yarn"):
+        (target / "cache" / name).mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def _with_needs(all_jobs: dict[str, Any], jobs: Sequence[str]) -> set[str]:

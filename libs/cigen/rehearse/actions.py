@@ -59,6 +59,9 @@ class JobTools:
     env: dict[str, str]  # the job's environment so far
     allow_other_minor: bool = False
     dating: bool = False  # --as-of: give virtual environments a pip that can date
+    # A Python the job's user can run: a pyenv one copied out of root's home when the
+    # steps run unprivileged (account.py); as it is otherwise.
+    reach: Callable[[tc.Runtime], tc.Runtime] = lambda runtime: runtime
 
 
 def _venv(runtime: tc.Runtime, target: Path, job: JobTools) -> tuple[Path, str]:
@@ -144,6 +147,7 @@ def _python(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
         runtime, note = tc.pick(
             _plain_python(version), list(tc.pythons()), allow_other_minor=job.allow_other_minor
         )
+        runtime = job.reach(runtime)
         venv, pip = _venv(runtime, job.tools / f"python-{runtime.version}", job)
         setup.path.insert(0, venv / "bin")
         setup.env["pythonLocation"] = str(venv)
@@ -164,7 +168,7 @@ def _python_for_range(job: JobTools, pyproject: Path) -> Setup:
     found = [r for r in tc.pythons() if tc.satisfies(r.version, str(spec))]
     if not found:
         raise Missing(f"no local Python satisfies requires-python {spec!r}")
-    runtime = max(found, key=lambda r: tc.version_key(r.version))
+    runtime = job.reach(max(found, key=lambda r: tc.version_key(r.version)))
     venv, pip = _venv(runtime, job.tools / f"python-{runtime.version}", job)
     return Setup(
         path=[venv / "bin"],
@@ -230,6 +234,7 @@ def _uv(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
         runtime, note = tc.pick(
             _plain_python(python), found, allow_other_minor=job.allow_other_minor
         )
+        runtime = job.reach(runtime)
         venv = tc.python_venv(runtime, job.tools / f"uv-python-{runtime.version}")
         setup.env["UV_PYTHON"] = str(venv / "bin" / "python")
         setup.note += f"; Python {runtime.version} ({runtime.origin})" + (
@@ -243,7 +248,13 @@ def _uv(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
             if not (shims / f"python{minor}").exists():
                 venv = job.tools / f"bare-python-{runtime.version}"
                 made = subprocess.run(
-                    [str(tc.python_binary(runtime)), "-m", "venv", "--without-pip", str(venv)],
+                    [
+                        str(tc.python_binary(job.reach(runtime))),
+                        "-m",
+                        "venv",
+                        "--without-pip",
+                        str(venv),
+                    ],
                     capture_output=True,
                     timeout=120,
                     check=False,

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 # The first pip with --uploaded-prior-to is 26.0; 26.0.1 is the newest that still runs
 # on Python 3.9 (26.1 needs 3.10).
@@ -118,6 +119,7 @@ def for_step(
     workspace: Path,
     env: dict[str, str],
     own: dict[str, str] | None = None,
+    run_as: dict[str, Any] | None = None,
 ) -> StepDating:
     """The dating variables for one step and what the report says about them.
 
@@ -149,7 +151,7 @@ def for_step(
     notes = []
     for tool in named:
         if tool in _GATES:
-            notes.append(_gate_note(tool, script, cwd, env | added))
+            notes.append(_gate_note(tool, script, cwd, env | added, run_as or {}))
         elif tool == "uv":
             notes.append(
                 f"uv not dated: {lock.relative_to(workspace)} pins its resolution (a date "
@@ -252,8 +254,11 @@ def write_age_gates(as_of: AsOf, home: Path) -> None:
     (home / ".bunfig.toml").write_text(f"[install]\nminimumReleaseAge = {age_gate(as_of, 1)}\n")
 
 
-def _gate_note(tool: str, script: str, cwd: Path, env: dict[str, str]) -> str:
-    """Whether the version of `tool` the step would run has its dating mechanism."""
+def _gate_note(
+    tool: str, script: str, cwd: Path, env: dict[str, str], run_as: dict[str, Any]
+) -> str:
+    """Whether the version of `tool` the step would run has its dating mechanism (asked
+    as the step's user: npm, run as root, would leave root-owned logs in its cache)."""
     command = [tool]
     if tool == "pip" and re.search(r"-m\s+pip\b", script):
         command = ["python", "-m", "pip"]
@@ -266,6 +271,7 @@ def _gate_note(tool: str, script: str, cwd: Path, env: dict[str, str]) -> str:
             text=True,
             timeout=60,
             check=False,
+            **run_as,
         )
     except (OSError, subprocess.TimeoutExpired):
         done = None

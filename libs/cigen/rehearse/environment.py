@@ -36,6 +36,10 @@ def machine_path() -> list[str]:
     return list(dict.fromkeys(entries))
 
 
+def rustup_home() -> str:
+    return os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup"))
+
+
 def runner_env(
     github: dict[str, Any],
     *,
@@ -77,7 +81,7 @@ def runner_env(
             "GITHUB_BASE_REF": "",
             "GITHUB_HEAD_REF": "",
             # rustup's toolchains are read where they are; what cargo installs is the job's.
-            "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup")),
+            "RUSTUP_HOME": rustup_home(),
             "CARGO_HOME": str(cargo_home),
             # Download caches are shared between rehearsals: what they hold is addressed by
             # content, so they save time without changing what a step sees.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from libs.cigen.rehearse import (
+    account,
     actions,
     dating,
     environment,
@@ -21,6 +22,7 @@ from libs.cigen.rehearse import (
     runner_image,
     servers,
     steps,
+    sudo,
 )
 from libs.cigen.rehearse.expressions import (
     ExpressionError,
@@ -33,7 +35,7 @@ from libs.cigen.rehearse.expressions import (
     truthy,
 )
 from libs.cigen.rehearse.model import JobResult, StepResult
-from libs.cigen.rehearse.toolchains import Missing, ToolCache
+from libs.cigen.rehearse.toolchains import Missing, Runtime, ToolCache
 from libs.cigen.rehearse.workspace import Checkout, copy_checkout
 
 
@@ -44,6 +46,8 @@ class Options:
     allow_other_minor: bool = False
     on_step: Callable[[str, StepResult], None] | None = None
     as_of: dating.AsOf | None = None  # package managers resolve as of then
+    # who steps run as (account.py): the runner's unprivileged user when this is root
+    account: account.Account = field(default_factory=lambda: account.Account(""))
 
 
 @dataclass
@@ -93,6 +97,8 @@ class JobRun:
         self.stopped: str | None = None  # why later steps are not rehearsed
         self.inconclusive: str | None = None  # after what a later failure proves nothing
         self.deadline = float("inf")  # the job's timeout-minutes, from its start
+        self.account = shared.options.account
+        self.broker: sudo.Broker | None = None
 
     # -- contexts ---------------------------------------------------------------------
     def contexts(self, step_env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -157,6 +163,8 @@ class JobRun:
                 for index, step in enumerate(self.job["steps"]):
                     self._guarded_step(index, step if isinstance(step, dict) else {})
         finally:
+            if self.broker is not None:
+                self.broker.stop()
             self.services.stop()
             self.result.seconds = round(time.monotonic() - started, 1)
         self._conclude()
@@ -187,14 +195,36 @@ class JobRun:
         self.result.substitutions += [s.note for s in self.services.running]
         self.env = {k: self.services.rewrite(k, v) for k, v in self.env.items()}
         scripts = " ".join(str(s.get("run", "")) for s in self.job["steps"] if isinstance(s, dict))
+        self._choose_account(scripts)
         wanted = {t for t in runner_image.RUNNER_IMAGE_TOOLS if re.search(rf"\b{t}\b", scripts)}
+        uid, gid = self.account.uid, self.account.gid
+        if uid is not None and gid is not None and "sudo" in wanted:
+            self.broker = sudo.Broker(self.root / "sudo", uid, gid)
         self.result.substitutions += runner_image.install(
             self.shared.options.tool_cache,
             self.tools / "runner-image",
             wanted,
             environment.machine_path(),
+            self.broker,
         )
+        self.account.own(self.root, self.workspace, self.temp, self.home)
+        self.account.own(self.tools, recursive=True)
         return True
+
+    def _choose_account(self, scripts: str) -> None:
+        """The runner's user, unless this job needs what that user cannot reach: rustup's
+        toolchains in root's home (they are not copied out, unlike Pythons)."""
+        uses = " ".join(str(s.get("uses", "")) for s in self.job["steps"] if isinstance(s, dict))
+        rustup = Path(environment.rustup_home())
+        rust = "rust-toolchain" in uses or re.search(r"\b(cargo|rustc|rustup)\b", scripts)
+        if self.account.dropped and rust and not self.account.can_reach(rustup):
+            self.account = account.Account(
+                "root",
+                note=f"steps ran as root, not as {self.account.name}: rustup's toolchains "
+                f"({rustup}) are out of that user's reach; permission checks do not apply",
+            )
+        if self.account.note:
+            self.result.substitutions.append(self.account.note)
 
     def _cannot(self, reason: str) -> bool:
         self.result.status = "not_rehearsed"
@@ -334,6 +364,8 @@ class JobRun:
             self.shared.options.allow_other_minor,
             self.shared.options.as_of is not None,
         )
+        if self.account.dropped:
+            job_tools.reach = self._reachable_python
         try:
             setup = actions.prepare(uses, inputs, job_tools)
         except actions.Skip as exc:
@@ -348,6 +380,7 @@ class JobRun:
             outcome.status, outcome.reason = "not_rehearsed", f"toolchain or version missing: {exc}"
             self.stopped = f"the job needs {name}, which was not rehearsed"
             return
+        self.account.own(self.tools, self.home, recursive=True)
         self.path = [str(p) for p in setup.path] + self.path
         self.env.update(setup.env)
         if step.get("id"):
@@ -372,12 +405,23 @@ class JobRun:
             outcome.status, outcome.reason = "failed", "checkout path outside the workspace"
             return
         copied = copy_checkout(self.shared.checkout.root, target)
+        self.account.own(self.workspace, recursive=True)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
         if inputs.get("submodules", "false").strip().lower() in ("true", "recursive"):
             # the copy holds what the checkout has; fetching submodules needs their hosts
             outcome.status = "not_rehearsed"
             outcome.reason += "; its git submodules are not fetched by the rehearsal"
+
+    def _reachable_python(self, runtime: Runtime) -> Runtime:
+        if self.account.can_reach(runtime.home):
+            return runtime
+        copied = self.shared.options.tool_cache.relocated_python(runtime)
+        if not self.account.can_reach(copied.home):
+            raise Missing(
+                f"Python {runtime.version}: {copied.home} is out of reach of {self.account.name}"
+            )
+        return copied
 
     # -- run: ------------------------------------------------------------------------
     def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:
@@ -391,6 +435,8 @@ class JobRun:
             tool_cache=self.shared.options.tool_cache.root,
             path=[*self.path, str(self.tools / "runner-image"), *environment.machine_path()],
         )
+        if self.account.dropped:
+            env |= {"USER": self.account.name, "LOGNAME": self.account.name}
         return env | self.env | step_env | files.variables()
 
     def _run(
@@ -428,6 +474,7 @@ class JobRun:
         env = self._dated(env, body, cwd, step_env, outcome)
         script_file = self.temp / f"{files.env.name[4:]}{steps.script_suffix(shell)}"
         script_file.write_text(body)
+        self.account.own(files.env.parent, *files.variables_paths(), script_file)
         try:
             command = steps.shell_command(shell, script_file, env["PATH"])
         except steps.UnknownShell as exc:
@@ -440,7 +487,9 @@ class JobRun:
             # What is left of the job's timeout-minutes: GitHub cancels the job there.
             limit = max(self.deadline - time.monotonic(), 0.0)
         log = self.root / "logs" / f"{len(self.result.steps):02d}.log"
-        ran = steps.run_script(command, cwd=cwd, env=env, timeout=limit, log=log)
+        ran = steps.run_script(
+            command, cwd=cwd, env=env, timeout=limit, log=log, run_as=self.account.popen_args()
+        )
         outcome.exit_code, outcome.seconds = ran.exit_code, round(ran.seconds, 1)
         self._absorb(files, step)
         if ran.exit_code == 0:
@@ -480,7 +529,17 @@ class JobRun:
         if as_of is None:
             return env
         dating.write_age_gates(as_of, self.home)
-        dated = dating.for_step(as_of, body, cwd, self.workspace, env, self.env | step_env)
+        self.account.own(self.home / ".config", recursive=True)
+        self.account.own(self.home / ".bunfig.toml")
+        dated = dating.for_step(
+            as_of,
+            body,
+            cwd,
+            self.workspace,
+            env,
+            self.env | step_env,
+            run_as=self.account.popen_args(),
+        )
         outcome.dating = dated.note
         return env | dated.env
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from libs.cigen.rehearse import toolchains as tc
+from libs.cigen.rehearse.sudo import Broker
 from libs.cigen.rehearse.toolchains import Missing
 
 YARN_CLASSIC = "1.22.22"  # what GitHub's ubuntu-24.04 image has installed
@@ -29,10 +30,15 @@ exec "$@"
 
 
 def install(
-    cache: tc.ToolCache, shims: Path, wanted: set[str], machine_path: list[str]
+    cache: tc.ToolCache,
+    shims: Path,
+    wanted: set[str],
+    machine_path: list[str],
+    broker: Broker | None = None,
 ) -> list[str]:
     """Tools every GitHub ubuntu runner has that this machine may not (Yarn 1, pipx), put
-    in `shims` when a job's scripts name them; notes for the report."""
+    in `shims` when a job's scripts name them; notes for the report. `broker`: the job's
+    steps run unprivileged, and its `sudo` goes through it."""
     notes = []
     # GitHub's image has `python` (Python 3); with pyenv's shims left out, this one may not.
     system = Path("/usr/bin/python3")
@@ -40,7 +46,9 @@ def install(
         shims.mkdir(parents=True, exist_ok=True)
         if not (shims / "python").exists():
             (shims / "python").symlink_to(system)
-    if (
+    if broker is not None:
+        broker.client(shims)
+    elif (
         "sudo" in wanted
         and os.geteuid() == 0
         and shutil.which("sudo", path=":".join(machine_path)) is None

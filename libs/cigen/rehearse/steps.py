@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TAIL_LINES = 40
 TAIL_CHARS = 4000
@@ -54,9 +55,16 @@ def script_suffix(shell: str | None) -> str:
 
 
 def run_script(
-    command: list[str], *, cwd: Path, env: dict[str, str], timeout: float, log: Path
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    log: Path,
+    run_as: dict[str, Any] | None = None,
 ) -> Ran:
-    """Run in its own process group, killed whole at the time limit."""
+    """Run in its own process group, killed whole at the time limit; `run_as`: Popen's
+    user, group and extra_groups when the steps run as another user."""
     started = time.monotonic()
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
@@ -68,6 +76,7 @@ def run_script(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            **(run_as or {}),
         )
         code: int | None = None
         try:
@@ -114,6 +123,9 @@ class CommandFiles:
             "GITHUB_STATE": str(self.state),
             "GITHUB_STEP_SUMMARY": str(self.summary),
         }
+
+    def variables_paths(self) -> list[Path]:
+        return [self.env, self.path, self.output, self.state, self.summary]
 
     def read_env(self) -> dict[str, str]:
         return parse_key_values(self.env.read_text(errors="replace"))

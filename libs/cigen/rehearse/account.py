@@ -1,0 +1,136 @@
+"""Who a job's steps run as.
+
+A GitHub-hosted runner runs steps as its unprivileged user `runner`, with passwordless
+sudo. Run as root, a rehearsal is not that: root bypasses file permissions (a test that
+expects a permission error fails) and some test runners refuse root. So when the
+rehearsal runs as root, each job's steps run as the system user `autodevops-runner`
+(created on first use), with the job's directories chowned to it, and `sudo CMD` runs
+CMD as root through `sudo.py`'s broker. `--as-root` opts out, said in the report.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNNER_USER = "autodevops-runner"
+# Where that user's tool cache lives: root's home (mode 700) is out of its reach.
+USER_TOOL_CACHE = Path("/var/cache/autodevops/rehearse")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    uid: int | None = None  # None: steps run as this process does
+    gid: int | None = None
+    note: str = ""  # for each job's report
+
+    @property
+    def dropped(self) -> bool:
+        return self.uid is not None
+
+    def popen_args(self) -> dict[str, object]:
+        if self.uid is None:
+            return {}
+        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+    def own(self, *paths: Path, recursive: bool = False) -> None:
+        """Give `paths` (and with `recursive` what is beneath) to the user steps run as."""
+        if self.uid is None or self.gid is None:
+            return
+        for path in paths:
+            if not (path.exists() or path.is_symlink()):
+                continue
+            os.lchown(path, self.uid, self.gid)
+            if recursive and path.is_dir() and not path.is_symlink():
+                for top, dirs, files in os.walk(path):
+                    for name in (*dirs, *files):
+                        entry = os.path.join(top, name)
+                        if os.lstat(entry).st_uid != self.uid:
+                            os.lchown(entry, self.uid, self.gid)
+
+    def can_reach(self, path: Path) -> bool:
+        """Whether this user can walk down to `path` (every directory above it)."""
+        if self.uid is None:
+            return True
+        for parent in reversed(path.parents):
+            try:
+                mode = parent.stat()
+            except OSError:
+                return False
+            if mode.st_uid == self.uid:
+                allowed = mode.st_mode & stat.S_IXUSR
+            elif mode.st_gid == self.gid:
+                allowed = mode.st_mode & stat.S_IXGRP
+            else:
+                allowed = mode.st_mode & stat.S_IXOTH
+            if not allowed:
+                return False
+        return True
+
+
+def choose(as_root: bool) -> Account:
+    """The account steps run as: this process's own unless it is root; as root, the
+    runner's unprivileged user (created when absent) unless `as_root`."""
+    if os.geteuid() != 0:
+        return Account(pwd.getpwuid(os.geteuid()).pw_name)
+    if as_root:
+        return Account(
+            "root",
+            note="steps ran as root (--as-root), where a runner's user is unprivileged: "
+            "permission checks do not apply",
+        )
+    try:
+        entry = pwd.getpwnam(RUNNER_USER)
+    except KeyError:
+        problem = _create()
+        if problem:
+            return Account(
+                "root",
+                note=f"steps ran as ROOT: the unprivileged user {RUNNER_USER} could not be "
+                f"created ({problem}); permission checks do not apply",
+            )
+        entry = pwd.getpwnam(RUNNER_USER)
+    return Account(
+        RUNNER_USER,
+        entry.pw_uid,
+        entry.pw_gid,
+        f"steps ran as the unprivileged user {RUNNER_USER} (uid {entry.pw_uid}), as a "
+        "runner's do; `sudo CMD` ran CMD as root",
+    )
+
+
+def _create() -> str:
+    """useradd --system; what went wrong, or ""."""
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    try:
+        done = subprocess.run(
+            [
+                useradd,
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                RUNNER_USER,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if done.returncode != 0:
+        try:
+            pwd.getpwnam(RUNNER_USER)  # another rehearsal created it meanwhile
+        except KeyError:
+            return (done.stderr or done.stdout).strip() or f"useradd exit {done.returncode}"
+    return ""
