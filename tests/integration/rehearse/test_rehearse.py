@@ -132,7 +132,7 @@ jobs:
       - name: Works
         run: |
           test "$CI" = true && test "$GITHUB_ACTIONS" = true && test "$HOME" != "$ORIGINAL_HOME"
-          sudo -E test "$(id -u)" = 0
+          test "$(id -u)" != 0 && sudo -E sh -c 'test "$(id -u)" = 0'
         env:
           ORIGINAL_HOME: ${{ env.NOT_SET }}/root
       - name: Broken

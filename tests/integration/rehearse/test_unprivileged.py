@@ -1,0 +1,119 @@
+"""Who a rehearsal's steps run as: run as root (this machine's user), each job's steps run
+as the unprivileged autodevops-runner, as a GitHub runner's user is, with `sudo` running
+its command as root; `--as-root` opts out; a job that needs rustup (in root's home) runs
+as root, said."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from libs.cigen.rehearse.account import RUNNER_USER
+from tests.integration.rehearse.test_rehearse import job, local_python_minor, rehearse, steps
+from tests.unit.analysis.conftest import write_tree
+
+UNPRIVILEGED = """
+name: unprivileged
+on: push
+jobs:
+  user:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{python}"
+      - name: not root
+        run: |
+          test "$(id -u)" != 0
+          test "$(id -un)" = "$USER"
+          test "$HOME" != /root
+          touch "$HOME/written" "$RUNNER_TEMP/written" written
+      - name: chmod is enforced
+        run: |
+          chmod 000 secret.txt
+          if cat secret.txt; then echo "read a mode-000 file" >&2; exit 1; fi
+      - name: sudo runs as root
+        run: |
+          test "$(sudo id -u)" = 0
+          sudo -E sh -c 'test -w /etc/passwd'
+          sudo -u root true
+          if sudo false; then echo "sudo lost the exit code" >&2; exit 1; fi
+      - name: python from setup-python
+        run: python -c "import ssl, sqlite3, _asyncio, sys; assert 'pyenv' not in sys.prefix"
+"""
+
+
+def test_steps_run_unprivileged_and_sudo_runs_as_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert os.geteuid() == 0, "this test rehearses as root, as this machine's user is"
+    root = write_tree(tmp_path / "repo", {"secret.txt": "s3cret\n"})
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(UNPRIVILEGED.replace("{python}", local_python_minor()))
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+    assert code == 0, report
+    user = job(report, "user")
+    assert user["status"] == "passed", user
+    assert all(s["status"] == "passed" for s in user["steps"]), user["steps"]
+    assert f"steps ran as the unprivileged user {RUNNER_USER}" in " ".join(
+        user["substitutions"]
+    )
+
+
+def test_as_root_opts_out_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_tree(tmp_path / "repo", {"secret.txt": "s3cret\n"})
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(
+        "on: push\njobs:\n  root:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: test \"$(id -u)\" = 0 && chmod 000 secret.txt && cat secret.txt\n"
+    )
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow), "--as-root")
+    assert code == 0, report
+    as_root = job(report, "root")
+    assert as_root["status"] == "passed", as_root
+    assert "steps ran as root (--as-root)" in " ".join(as_root["substitutions"])
+
+
+def test_a_job_needing_rustup_in_roots_home_runs_as_root_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(tmp_path / "repo", {"README": "x\n"})
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(
+        "on: push\njobs:\n  rust:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: cargo --version && test \"$(id -u)\" = 0\n"
+    )
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+    assert code == 0, report
+    rust = job(report, "rust")
+    assert rust["status"] == "passed", rust
+    assert "rustup's toolchains" in " ".join(rust["substitutions"])
+
+
+def test_a_sudo_command_dies_with_its_step_at_the_time_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(tmp_path / "repo", {"README": "x\n"})
+    pid_file = tmp_path / "sudo.pid"
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(
+        "on: push\njobs:\n  slow:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - name: sleeps as root\n"
+        f"        run: sudo sh -c 'echo $$ > {pid_file}; exec sleep 120'\n"
+    )
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow), "--step-timeout", "3")
+    assert code == 1, report
+    slow = steps(job(report, "slow"))["sleeps as root"]
+    assert slow["status"] == "failed"
+    assert slow["reason"] == "timed out after 3 s"
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # the broker kills it once the client is gone
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists(), "the command sudo ran outlived its step"
