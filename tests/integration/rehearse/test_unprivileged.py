@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,39 +60,36 @@ def test_steps_run_unprivileged_and_sudo_runs_as_root(
     user = job(report, "user")
     assert user["status"] == "passed", user
     assert all(s["status"] == "passed" for s in user["steps"]), user["steps"]
-    assert f"steps ran as the unprivileged user {RUNNER_USER}" in " ".join(
-        user["substitutions"]
-    )
+    assert f"steps ran as the unprivileged user {RUNNER_USER}" in " ".join(user["substitutions"])
 
 
-def test_as_root_opts_out_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def one_job(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], script: str, *argv: str
+) -> dict[str, Any]:
+    """Rehearse a one-job workflow (checkout, then `script`) that passes; its job."""
     root = write_tree(tmp_path / "repo", {"secret.txt": "s3cret\n"})
     workflow = tmp_path / "ci.yml"
     workflow.write_text(
-        "on: push\njobs:\n  root:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - uses: actions/checkout@v4\n"
-        "      - run: test \"$(id -u)\" = 0 && chmod 000 secret.txt && cat secret.txt\n"
+        "on: push\njobs:\n  only:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: actions/checkout@v4\n      - run: {script}\n"
     )
-    code, report = rehearse(capsys, str(root), "--workflow", str(workflow), "--as-root")
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow), *argv)
     assert code == 0, report
-    as_root = job(report, "root")
-    assert as_root["status"] == "passed", as_root
+    only = job(report, "only")
+    assert only["status"] == "passed", only
+    return only
+
+
+def test_as_root_opts_out_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = 'test "$(id -u)" = 0 && chmod 000 secret.txt && cat secret.txt'
+    as_root = one_job(tmp_path, capsys, script, "--as-root")
     assert "steps ran as root (--as-root)" in " ".join(as_root["substitutions"])
 
 
 def test_a_job_needing_rustup_in_roots_home_runs_as_root_and_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write_tree(tmp_path / "repo", {"README": "x\n"})
-    workflow = tmp_path / "ci.yml"
-    workflow.write_text(
-        "on: push\njobs:\n  rust:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - run: cargo --version && test \"$(id -u)\" = 0\n"
-    )
-    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
-    assert code == 0, report
-    rust = job(report, "rust")
-    assert rust["status"] == "passed", rust
+    rust = one_job(tmp_path, capsys, 'cargo --version && test "$(id -u)" = 0')
     assert "rustup's toolchains" in " ".join(rust["substitutions"])
 
 
