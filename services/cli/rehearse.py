@@ -148,7 +148,8 @@ def register(commands: Any) -> None:
     rehearse.add_argument(
         "--tool-cache",
         metavar="DIR",
-        help="where downloaded toolchains are kept (default ~/.cache/autodevops/rehearse)",
+        help="where downloaded toolchains are kept (default ~/.cache/autodevops/rehearse; "
+        "/var/cache/autodevops/rehearse when steps run as autodevops-runner)",
     )
     rehearse.add_argument(
         "--as-of",
