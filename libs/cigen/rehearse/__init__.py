@@ -111,10 +111,9 @@ def _user_tool_cache() -> Path:
     root's cache are hard-linked in (no download, no space), its download caches are not
     (they become the user's)."""
     target = account.USER_TOOL_CACHE
-    for part in reversed([target, *target.parents]):
-        part.mkdir(exist_ok=True)
-        if part.stat().st_uid == 0:
-            part.chmod(part.stat().st_mode | 0o755)
+    target.mkdir(parents=True, exist_ok=True)
+    for part in (target.parent, target):  # ours: readable by the user, whatever the umask
+        part.chmod(0o755)
     source = default_tool_cache()
     if source.is_dir() and source.resolve() != target.resolve():
         for entry in source.iterdir():
