@@ -58,10 +58,10 @@ sys.exit(int(answer.strip() or b"1"))
 class Broker:
     """Runs the job's `sudo` commands as root while the job lasts."""
 
-    def __init__(self, directory: Path, uid: int, gid: int) -> None:
+    def __init__(self, socket_path: Path, uid: int, gid: int) -> None:
+        """`socket_path`: short, a Unix socket's path has at most 107 bytes."""
         self.uid = uid
-        self.socket_path = directory / "sudo.sock"
-        directory.mkdir(parents=True, exist_ok=True)
+        self.socket_path = socket_path
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(self.socket_path))
         os.chown(self.socket_path, uid, gid)
