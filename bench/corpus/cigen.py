@@ -165,7 +165,9 @@ def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcom
     if result.status == "failed":
         step = next(s for s in result.steps if s.status == "failed")
         tail = " | ".join(step.output_tail.strip().splitlines()[-3:])[:300]
-        return JobOutcome(name, directory, tests, "failed", f"{step.name}: {tail}")
+        # a step stopped at the time limit says so: its tail is only where it got to
+        why = f" ({step.reason})" if step.reason and step.reason.startswith("timed out") else ""
+        return JobOutcome(name, directory, tests, "failed", f"{step.name}{why}: {tail}")
     if result.status in ("partial", "not_rehearsed", "skipped"):
         step = next((s for s in result.steps if s.status == "not_rehearsed"), None)
         why = result.reason or (f"{step.name}: {step.reason}" if step else "")
