@@ -261,8 +261,11 @@ def _carried(command: CiCommand, family: str | None, directory: str) -> str | No
     """How our job runs a command the CI ran before its checks, or None to leave it."""
     if command.kind not in ("build", "other") or command.shell not in (None, "bash", "sh"):
         return None
-    if command.env:
-        return None  # a step's own variables are for its own purpose (tokens, targets)
+    first = command.run.split()[:1]
+    if command.env or not first or "=" in first[0]:
+        # a step's own variables, or the line's, are for its own purpose (tokens,
+        # targets; `MIX_ENV=test`, which shellcheck also takes for a command's output)
+        return None
     words = [w for w in command.run.split() if "=" not in w]
     if not words or any(_OUTWARD.match(w) for w in words):
         return None
@@ -295,3 +298,30 @@ def _checks_family(
 
 def _folder(directory: str | None) -> str:
     return (directory or ".").strip().removeprefix("./").rstrip("/") or "."
+
+
+# events on which a workflow checks a change; one with none of them runs by the clock or by hand
+_ON_CHANGES = frozenset({"push", "pull_request", "merge_request", "merge_group"})
+
+
+def scheduled_builds(pipelines: Sequence[Pipeline]) -> dict[str, str]:
+    """Folders whose build the repository's CI runs only on a schedule or by hand, with
+    the CI file: maintenance (starlight's file-icons generator clones another repository
+    and rewrites checked-in files in a weekly workflow that opens a pull request), not a
+    build a change needs. A folder also built by a workflow that checks changes is not one."""
+    scheduled: dict[str, str] = {}
+    on_changes: set[str] = set()
+    for pipeline in pipelines:
+        events = {t.event for t in pipeline.triggers}
+        if not events:
+            continue  # a system whose triggers we do not read: no evidence either way
+        for job in pipeline.jobs:
+            for command in job.commands:
+                if command.kind != "build":
+                    continue
+                folder = _folder(command.directory)
+                if events & _ON_CHANGES:
+                    on_changes.add(folder)
+                else:
+                    scheduled.setdefault(folder, pipeline.path)
+    return {f: source for f, source in scheduled.items() if f not in on_changes}

@@ -17,6 +17,7 @@ from libs.cigen.evidence import (
     ci_commands,
     ci_setup_commands,
     ci_test_env,
+    scheduled_builds,
     system_packages,
     with_ci_runtimes,
 )
@@ -120,7 +121,14 @@ def build_plan(
             continue
         own = tuple(sorted(d for d, root in members.items() if root == directory))
         sub = with_ci_runtimes(sub, directory, pipelines)
-        draft = Draft(sub, directory, notes, members=own, ci=ci_commands(pipelines, sub.tasks))
+        draft = Draft(
+            sub,
+            directory,
+            notes,
+            members=own,
+            ci=ci_commands(pipelines, sub.tasks),
+            scheduled_builds=scheduled_builds(pipelines),
+        )
         for tool in draft.unconfigured_tools():
             notes.append(
                 f"{draft.where()}: no {tool.name} step: {tool.source} declares it, but it "

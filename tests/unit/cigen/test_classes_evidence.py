@@ -327,6 +327,7 @@ jobs:
           API_TOKEN: ${{ secrets.API_TOKEN }}
         run: npm run build
       - run: echo "ready"
+      - run: NODE_ENV=test npm run build
       - run: npm run lint
       - run: npm run codegen
 """
@@ -338,7 +339,8 @@ def test_setup_commands_the_repositorys_ci_runs_before_its_checks_come_along(
     """starlight's CI runs `pnpm astro sync` (generated types) before it lints; linted
     without them, 169 errors. Commands that generate files, between the CI's install and
     its checks, run right after our install, in their folder; never a deploy, a step
-    with its own (secret) variables, one that generates nothing, or one after the checks."""
+    with its own (secret) variables or a line that sets them (`MIX_ENV=test mix compile`,
+    which shellcheck flags), one that generates nothing, or one after the checks."""
     files = {
         "package.json": json.dumps(
             {
@@ -461,4 +463,45 @@ def test_without_ci_the_build_headers_come_from_the_projects_dockerfile(tmp_path
     assert (
         "the repository root: the Python job installs libsasl2-dev, libldap2-dev with apt "
         "first, as docker/Dockerfile does"
+    ) in result.notes
+
+
+SCHEDULED_CI = """name: icons
+on:
+  schedule:
+    - cron: "0 0 * * 0"
+  workflow_dispatch:
+jobs:
+  icons:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pnpm i
+      - run: pnpm build
+        working-directory: packages/icons
+"""
+
+
+def test_a_package_built_only_on_a_schedule_stays_out_of_the_every_package_build(
+    tmp_path: Path,
+) -> None:
+    """starlight's file-icons generator `build`s by cloning another repository and
+    rewriting checked-in files, in a weekly workflow that opens a pull request; the
+    every-package build names the other packages instead."""
+    package = json.dumps({"name": "x", "scripts": {"build": "tsc", "test": "vitest run"}})
+    files = {
+        "package.json": json.dumps({"name": "root", "private": True}),
+        "pnpm-workspace.yaml": "packages:\n  - packages/*\n",
+        "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+        "packages/core/package.json": package,
+        "packages/icons/package.json": package,
+        ".github/workflows/icons.yml": SCHEDULED_CI,
+    }
+    result = generated(tmp_path, files)
+    runs = result.runs("node")
+    assert "pnpm --if-present --filter ./packages/core run build" in runs
+    assert "pnpm -r --if-present run test" in runs
+    assert (
+        "the repository root: the build of every package leaves out packages/icons, whose "
+        "build .github/workflows/icons.yml runs only on a schedule or by hand"
     ) in result.notes
