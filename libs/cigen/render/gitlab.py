@@ -92,6 +92,9 @@ def _command(run: str, tool: str | None) -> str:
     if tool == "golangci-lint":
         module = "github.com/golangci/golangci-lint/v2/cmd/golangci-lint"
         return f"go run {module}@{GOLANGCI_LINT['2']} run"
+    if run.startswith("cd "):
+        # a job's script lines share one shell: a `cd` would move every later line
+        return f"({run})"
     return run
 
 

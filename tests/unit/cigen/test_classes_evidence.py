@@ -362,6 +362,9 @@ def test_setup_commands_the_repositorys_ci_runs_before_its_checks_come_along(
         "the repository root: the Node.js job runs `cd site && npx astro sync` before its "
         "checks, as .github/workflows/ci.yml does (it writes files they read)"
     ) in result.notes
+    # GitLab runs a job's script lines in one shell: the `cd` stays in a subshell
+    script = generated_gitlab(tmp_path)["node"]["script"]
+    assert script[script.index("npm ci") + 1] == "(cd site && npx astro sync)"
 
 
 APT_CI = """name: backend
