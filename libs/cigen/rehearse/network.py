@@ -68,7 +68,8 @@ _FAILURE = re.compile(
     r"|dial tcp|could not transfer artifact|failed to connect to",
     re.I,
 )
-_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w-])", re.I)
+# a host is never called: `io.open(` and `socket.getaddrinfo(` in a traceback are code
+_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w(-])", re.I)
 _FILE_SUFFIXES = (
     ".py",
     ".js",
@@ -96,12 +97,16 @@ _FILE_SUFFIXES = (
     ".kts",
     ".sum",
     ".mod",
+    ".zip",
+    ".gz",
+    ".tgz",
+    ".csv",
 )
 
 
 _NAMED = re.compile(
     r"(?:lookup|resolve host:?|enotfound|eai_again|unknownhostexception:|unknown host|"
-    r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})"
+    r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})(?![\w(-])"
     r"|([a-z0-9.-]+\.[a-z]{2,}):? (?:temporary failure in name resolution|"
     r"name or service not known|no such host)",
     re.I,
