@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shutil
 import sys
 import time
 import tomllib
@@ -28,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from bench.corpus import Repo, load
+from bench.corpus import Repo, absent, load
 from libs.analysis import analyze
 from libs.cigen import NothingToGenerate, foreign_pipelines, generate
 from libs.cigen.planner import build_plan
@@ -59,6 +60,7 @@ class Row:
     unpinned: list[str] = field(default_factory=list)
     jobs: list[JobOutcome] = field(default_factory=list)
     not_projects: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # files the corpus copy lacks
     seconds: float = 0.0
 
     def count(self, *statuses: str) -> int:
@@ -112,7 +114,8 @@ def measure(
     content, left = (
         _one_leg(generation.content) if one_leg else (generation.content, dict[str, int]())
     )
-    results = _rehearse(root, content, generation.path, timeout) if rehearse else None
+    row.absent = absent(root)
+    results = _rehearse(root, content, generation.path, timeout, row.absent) if rehearse else None
     for job_id, job in jobs.items():
         tests = any(s.purpose == "test" for s in job.steps)
         if results is None:
@@ -146,16 +149,49 @@ def _one_leg(content: str) -> tuple[str, dict[str, int]]:
     return json.dumps(document), left
 
 
-def _rehearse(root: Path, content: str, path: str, timeout: float) -> dict[str, list[Any]] | None:
+def _rehearse(
+    root: Path, content: str, path: str, timeout: float, lacking: list[str]
+) -> dict[str, list[Any]] | None:
     try:  # the rehearsal lives beside cigen, imported only where it is asked for
         module: Any = importlib.import_module("libs.cigen.rehearse")
     except ImportError:
         return None
-    rehearsal = module.rehearse(root, content, workflow=path, step_timeout=timeout)
+    # A copy that lacks files keeps the steps' whole logs until each failure is read for them
+    keep = bool(lacking)
+    rehearsal = module.rehearse(root, content, workflow=path, step_timeout=timeout, keep=keep)
     found: dict[str, list[Any]] = {}
-    for result in rehearsal.jobs:
-        found.setdefault(result.id, []).append(result)
+    try:
+        for result in rehearsal.jobs:
+            runs = found.setdefault(result.id, [])
+            if keep and result.status == "failed":
+                logs = Path(rehearsal.kept) / "jobs" / f"{result.id}-{len(runs)}" / "logs"
+                named = _naming(result, logs, lacking)
+                if named:
+                    result.status = "not_rehearsed"
+                    result.reason = _incomplete(lacking, named)
+            runs.append(result)
+    finally:
+        if rehearsal.kept:
+            shutil.rmtree(rehearsal.kept, ignore_errors=True)
     return found
+
+
+def _naming(result: Any, logs: Path, lacking: list[str]) -> list[str]:
+    """The absent files the job's failing step names in its whole output (a path ends
+    with the file's folder and name, as a test or build quoting it relative to its own
+    directory writes it): its failure may follow from the file the copy lacks."""
+    index, step = next((n, s) for n, s in enumerate(result.steps) if s.status == "failed")
+    log = logs / f"{index:02d}.log"
+    text = log.read_text(errors="replace") if log.is_file() else step.output_tail
+    return [path for path in lacking if "/".join(path.split("/")[-2:]) in text]
+
+
+def _incomplete(lacking: list[str], named: list[str]) -> str:
+    count = f"{len(lacking)} file{'s' if len(lacking) > 1 else ''}"
+    return (
+        f"corpus copy incomplete ({count} absent: its mirror snapshot has no blob for them); "
+        f"the failing step names {', '.join(named)}"
+    )
 
 
 def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcome:
