@@ -436,15 +436,17 @@ class JobRun:
             outcome.status = "passed"
             return
         problem = network.registry_problem(ran.output)
+        after = "an earlier step could not get its dependencies"
+        if problem is None:
+            problem = runner_image.refuses_root(ran.output)
+            after = "an earlier step would not run as root"
         outcome.output_tail = steps.tail(ran.output)
         if problem is not None:
             # Its outcome is unknown, not failed: the steps after it still run (a test step
             # after a pre-commit step that could not fetch its hooks tells something), but
             # a failure after it may follow from it, so it proves nothing either.
             outcome.status, outcome.reason = "not_rehearsed", problem
-            self.inconclusive = (
-                self.inconclusive or "an earlier step could not get its dependencies"
-            )
+            self.inconclusive = self.inconclusive or after
             return
         why = f"exit code {ran.exit_code}"
         if ran.exit_code is None:
