@@ -205,6 +205,8 @@ def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcom
     if result.status in ("partial", "not_rehearsed", "skipped"):
         step = next((s for s in result.steps if s.status == "not_rehearsed"), None)
         why = result.reason or (f"{step.name}: {step.reason}" if step else "")
+        if result.status == "partial" and step is not None:
+            why = f"{step.name}: {step.reason}"  # which of the steps could not run
         return JobOutcome(name, directory, tests, result.status, why[:300])
     return JobOutcome(name, directory, tests, result.status)
 
@@ -230,7 +232,11 @@ def table(rows: list[Row]) -> str:
         )
         not_rehearsed = "; ".join(f"{n}× {reason}" for reason, n in why.items())
         if partial:
-            not_rehearsed = f"{partial} partial; " + not_rehearsed
+            parts = Counter(_short(j.detail) for j in row.jobs if j.status == "partial")
+            listed = "; ".join(f"{n}× {reason}" for reason, n in parts.items())
+            not_rehearsed = "; ".join(
+                filter(None, [f"{partial} partial ({listed})", not_rehearsed])
+            )
         valid = "" if row.valid else " **invalid**"
         lines.append(
             f"| {row.repo}{valid} | {len({j.job.split(' ')[0] for j in row.jobs})} | {rehearsed} "

@@ -118,6 +118,31 @@ def test_ordinary_failures_stay_failures(output: str) -> None:
     assert unreachable_host(output) is None
 
 
+def test_the_reason_says_what_was_out_of_reach() -> None:
+    hooks = (
+        "[INFO] Initializing environment for https://github.com/psf/black.\n"
+        "An unexpected error has occurred: CalledProcessError: command: "
+        "('/usr/bin/git', 'fetch', 'origin', '--tags')\n"
+        "    fatal: unable to access 'https://github.com/psf/black/': Could not resolve "
+        "host: github.com\n"
+    )
+    assert registry_problem(hooks) == (
+        "pre-commit hook repositories unreachable from here (github.com)"
+    )
+    module = "dial tcp: lookup proxy.golang.org on 127.0.0.53:53: no such host"
+    assert (
+        registry_problem(module) == "dependency registry unreachable from here (proxy.golang.org)"
+    )
+    api = (
+        'FetchError: [GET] "https://jsonplaceholder.typicode.com/todos/1": '
+        "<no response> getaddrinfo ENOTFOUND jsonplaceholder.typicode.com"
+    )
+    assert registry_problem(api) == (
+        "a host unreachable from here (jsonplaceholder.typicode.com; this machine reaches "
+        "PyPI, npm, Debian)"
+    )
+
+
 def test_a_tarball_the_registry_here_lacks_is_not_the_workflows_failure() -> None:
     output = (
         "npm error code E404\nnpm error 404 Not Found - GET "
