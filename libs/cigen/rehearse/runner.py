@@ -26,7 +26,7 @@ from libs.cigen.rehearse.expressions import (
 )
 from libs.cigen.rehearse.model import JobResult, StepResult
 from libs.cigen.rehearse.toolchains import Missing, ToolCache
-from libs.cigen.rehearse.workspace import Checkout, copy_checkout
+from libs.cigen.rehearse.workspace import Checkout, copy_checkout, submodules
 
 
 @dataclass
@@ -361,13 +361,21 @@ class JobRun:
         if not target.is_relative_to(self.workspace):
             outcome.status, outcome.reason = "failed", "checkout path outside the workspace"
             return
-        copied = copy_checkout(self.shared.checkout.root, target)
+        wanted = inputs.get("submodules", "false").strip().lower() in ("true", "recursive")
+        copied = copy_checkout(self.shared.checkout.root, target, submodules=wanted)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
-        if inputs.get("submodules", "false").strip().lower() in ("true", "recursive"):
+        absent = [s for s in submodules(self.shared.checkout.root) if not s.present]
+        if wanted and absent:
             # the copy holds what the checkout has; fetching submodules needs their hosts
+            named = ", ".join(f"{s.path} ({s.url})" if s.url else s.path for s in absent)
             outcome.status = "not_rehearsed"
-            outcome.reason += "; its git submodules are not fetched by the rehearsal"
+            outcome.reason += (
+                f"; submodules the checkout does not hold at their recorded commit, which "
+                f"the rehearsal does not fetch: {named}"
+            )
+        elif wanted:
+            outcome.reason += ", with its submodules"
 
     # -- run: ------------------------------------------------------------------------
     def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:
