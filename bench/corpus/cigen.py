@@ -187,9 +187,10 @@ def _naming(result: Any, logs: Path, lacking: list[str]) -> list[str]:
 
 
 def _incomplete(lacking: list[str], named: list[str]) -> str:
-    count = f"{len(lacking)} file{'s' if len(lacking) > 1 else ''}"
+    count = f"{len(lacking)} files" if len(lacking) > 1 else "1 file"
+    them = "them" if len(lacking) > 1 else "it"
     return (
-        f"corpus copy incomplete ({count} absent: its mirror snapshot has no blob for them); "
+        f"corpus copy incomplete ({count} absent: its mirror snapshot has no blob for {them}); "
         f"the failing step names {', '.join(named)}"
     )
 

@@ -68,7 +68,7 @@ def test_a_failure_naming_a_file_the_snapshot_lacks_is_not_rehearsed(tmp_path: P
 
     assert status == "not_rehearsed"
     assert detail == (
-        "corpus copy incomplete (1 file absent: its mirror snapshot has no blob for them); "
+        "corpus copy incomplete (1 file absent: its mirror snapshot has no blob for it); "
         "the failing step names fixtures/clip.mp4"
     )
 
