@@ -370,9 +370,9 @@ class JobRun:
             # the copy holds what the checkout has; fetching submodules needs their hosts
             named = ", ".join(f"{s.path} ({s.url})" if s.url else s.path for s in absent)
             outcome.status = "not_rehearsed"
-            outcome.reason += (
-                f"; submodules the checkout does not hold at their recorded commit, which "
-                f"the rehearsal does not fetch: {named}"
+            outcome.reason = (
+                f"submodules not in the checkout at their recorded commit (a rehearsal does "
+                f"not fetch them): {named}; {outcome.reason}"
             )
         elif wanted:
             outcome.reason += ", with its submodules"

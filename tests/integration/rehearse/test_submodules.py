@@ -75,9 +75,9 @@ def test_a_submodule_the_checkout_lacks_is_named(
 
     checkout, test = job(report, "suite")["steps"]
     assert checkout["status"] == "not_rehearsed"
-    assert checkout["reason"].endswith(
-        "; submodules the checkout does not hold at their recorded commit, which the "
-        f"rehearsal does not fetch: vendor/cases ({tmp_path / 'cases'})"
+    assert checkout["reason"] == (
+        "submodules not in the checkout at their recorded commit (a rehearsal does not fetch "
+        f"them): vendor/cases ({tmp_path / 'cases'}); the checkout copied (2 files)"
     )
     assert test["status"] == "not_rehearsed"  # it failed, on what was never copied
     assert code == 0
