@@ -69,6 +69,9 @@ _FAILURE = re.compile(
     re.I,
 )
 _HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w-])", re.I)
+# Dotted names in code and stack traces (`Object.dispatchError`, `this.fetchData`):
+# hostnames are printed in lower case
+_IDENTIFIER = re.compile(r"[a-z][A-Z]|(?:^|\.)[A-Z][a-z]")
 _FILE_SUFFIXES = (
     ".py",
     ".js",
@@ -120,6 +123,8 @@ def unreachable_host(output: str) -> str | None:
             continue
         window = " ".join(lines[max(0, index - 2) : index + 2])
         for host in _HOST.findall(window):
+            if _IDENTIFIER.search(host):
+                continue  # `Object.dispatchError` in a stack trace, not a host
             host = host.lower().rstrip(".")
             if host.endswith(_FILE_SUFFIXES) or _reachable(host):
                 continue

@@ -443,11 +443,7 @@ class JobRun:
         if ran.exit_code == 0:
             outcome.status = "passed"
             return
-        problem = network.registry_problem(ran.output)
-        after = "an earlier step could not get its dependencies"
-        if problem is None:
-            problem = runner_image.refuses_root(ran.output)
-            after = "an earlier step would not run as root"
+        problem, after = _unknown_outcome(ran.output, ran.exit_code)
         outcome.output_tail = steps.tail(ran.output)
         if problem is not None:
             # Its outcome is unknown, not failed: the steps after it still run (a test step
@@ -506,3 +502,16 @@ def remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
             return
+
+
+def _unknown_outcome(output: str, exit_code: int | None) -> tuple[str | None, str]:
+    """Why a failed step's outcome is unknown here (a registry out of reach, a refusal to
+    run as root), and what a later failure is said to follow; (None, "") when it failed.
+    A step killed at its time limit timed out, whatever it printed."""
+    if exit_code is None:
+        return None, ""
+    problem = network.registry_problem(output)
+    if problem is not None:
+        return problem, "an earlier step could not get its dependencies"
+    problem = runner_image.refuses_root(output)
+    return problem, "an earlier step would not run as root"

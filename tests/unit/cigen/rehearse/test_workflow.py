@@ -112,6 +112,9 @@ def test_a_registry_out_of_reach_is_recognised(output: str, host: str) -> None:
         "psycopg.OperationalError: connection failed: Connection refused (127.0.0.1:5432)",
         # a name-resolution failure for a registry this machine does reach is a real failure
         "Could not resolve host: pypi.org",
+        # dotted names of code near a failure line are not hosts
+        "TypeError: fetch failed\n    at Object.dispatchError (/w/node_modules/undici/x.js:1:2)"
+        "\n    at this.handleError (/w/src/api.ts:3:4)\nError: failed to connect to the server",
     ],
 )
 def test_ordinary_failures_stay_failures(output: str) -> None:
