@@ -299,13 +299,23 @@ def main(argv: list[str] | None = None) -> int:
         "--one-leg", action="store_true", help="rehearse one combination of each matrix"
     )
     parser.add_argument(
-        "--rows", type=Path, nargs="*", default=(), help="print the table of these --json files"
+        "--rows",
+        type=Path,
+        nargs="*",
+        default=(),
+        help="print the table of these --json files (a later file's row of a repository wins)",
     )
     args = parser.parse_args(argv)
     marks = labels()
     rows: list[Row] = []
     if args.rows:
-        rows = [_row(item) for path in args.rows for item in msgspec.json.decode(path.read_bytes())]
+        # a repository's row in a later file replaces an earlier one (a later measurement)
+        latest = {
+            item["repo"]: _row(item)
+            for path in args.rows
+            for item in msgspec.json.decode(path.read_bytes())
+        }
+        rows = list(latest.values())
         order = {repo.name: n for n, repo in enumerate(load())}
         rows.sort(key=lambda row: order.get(row.repo, len(order)))
     for repo in load():
