@@ -1,4 +1,5 @@
-"""`python -m bench.corpus.cigen DIR [--only NAME ...] [--no-rehearse] [--json FILE]`:
+"""`python -m bench.corpus.cigen DIR [--only NAME ...] [--no-rehearse] [--as-of-commit]
+[--json FILE]`:
 the CI generator measured on the corpus. `--rows FILE...` prints the table of earlier
 `--json` files instead (the corpus measured repository by repository).
 
@@ -11,6 +12,10 @@ rehearsed test/check jobs that are green, repositories with a test suite that ge
 running it, jobs for folders that are not projects (labels in cigen.toml), and unpinned
 tool installs. Only the repository's own jobs count: not `changes`, CodeQL or Docker
 image builds (none of which runs its tests or checks).
+
+`--as-of-commit` rehearses each repository as of its pinned commit's date (the
+rehearsal's `--as-of commit`): its unpinned dependencies resolve as its own CI resolved
+them then, not to today's releases. The rows and figures say which mode they came from.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class Row:
     not_projects: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # files the corpus copy lacks
     seconds: float = 0.0
+    as_of: str = ""  # dependencies resolved as of this date (--as-of-commit), "" for today
 
     def count(self, *statuses: str) -> int:
         return sum(1 for j in self.jobs if j.status in statuses)
@@ -80,6 +86,7 @@ def measure(
     rehearse: bool,
     timeout: float,
     one_leg: bool = False,
+    as_of_commit: bool = False,
 ) -> Row:
     row = Row(repo=repo.name, ecosystem=repo.ecosystem)
     if not root.is_dir() or not any(root.iterdir()):
@@ -115,7 +122,9 @@ def measure(
         _one_leg(generation.content) if one_leg else (generation.content, dict[str, int]())
     )
     row.absent = absent(root)
-    results = _rehearse(root, content, generation.path, timeout, row.absent) if rehearse else None
+    results = (
+        _rehearse(root, content, generation.path, timeout, row, as_of_commit) if rehearse else None
+    )
     for job_id, job in jobs.items():
         tests = any(s.purpose == "test" for s in job.steps)
         if results is None:
@@ -150,15 +159,24 @@ def _one_leg(content: str) -> tuple[str, dict[str, int]]:
 
 
 def _rehearse(
-    root: Path, content: str, path: str, timeout: float, lacking: list[str]
+    root: Path, content: str, path: str, timeout: float, row: Row, as_of_commit: bool
 ) -> dict[str, list[Any]] | None:
     try:  # the rehearsal lives beside cigen, imported only where it is asked for
         module: Any = importlib.import_module("libs.cigen.rehearse")
     except ImportError:
         return None
     # A copy that lacks files keeps the steps' whole logs until each failure is read for them
+    lacking = row.absent
     keep = bool(lacking)
-    rehearsal = module.rehearse(root, content, workflow=path, step_timeout=timeout, keep=keep)
+    rehearsal = module.rehearse(
+        root,
+        content,
+        workflow=path,
+        step_timeout=timeout,
+        keep=keep,
+        as_of="commit" if as_of_commit else None,
+    )
+    row.as_of = rehearsal.as_of or ""
     found: dict[str, list[Any]] = {}
     try:
         for result in rehearsal.jobs:
@@ -239,6 +257,7 @@ def table(rows: list[Row]) -> str:
                 filter(None, [f"{partial} partial ({listed})", not_rehearsed])
             )
         valid = "" if row.valid else " **invalid**"
+        valid += f" (as of {row.as_of[:10]})" if row.as_of else ""
         lines.append(
             f"| {row.repo}{valid} | {len({j.job.split(' ')[0] for j in row.jobs})} | {rehearsed} "
             f"| {green} | {red} | {not_rehearsed} |"
@@ -248,6 +267,19 @@ def table(rows: list[Row]) -> str:
 
 def _short(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")[:160]
+
+
+def mode(rows: list[Row]) -> str:
+    """How the rows' dependencies were resolved: today, or as of each commit's date."""
+    dated = sum(1 for r in rows if r.as_of)
+    if not dated:
+        return "dependencies resolved: today (the registries as they are now)"
+    if dated == len(rows):
+        return "dependencies resolved: as of each repository's commit date (--as-of-commit)"
+    return (
+        f"dependencies resolved: mixed, {dated} repositories as of their commit date "
+        f"(--as-of-commit, marked in the table), {len(rows) - dated} today"
+    )
 
 
 def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
@@ -262,6 +294,7 @@ def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
     generated = [r for r in rows if r.status == "ok"]
     whole = passed + failed
     return [
+        mode(rows),
         f"workflows valid (schema, policy, zizmor, actionlint): {len(valid)}/{len(generated)}",
         f"rehearsed test/check jobs green: {passed}/{rehearsed}"
         + (f" ({100 * passed / rehearsed:.0f} %)" if rehearsed else "")
@@ -299,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         "--one-leg", action="store_true", help="rehearse one combination of each matrix"
     )
     parser.add_argument(
+        "--as-of-commit",
+        action="store_true",
+        help="package managers resolve as of each repository's commit date, not today",
+    )
+    parser.add_argument(
         "--rows",
         type=Path,
         nargs="*",
@@ -328,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             rehearse=args.rehearse,
             timeout=args.step_timeout,
             one_leg=args.one_leg,
+            as_of_commit=args.as_of_commit,
         )
         rows.append(row)
         print(

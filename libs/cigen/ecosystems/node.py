@@ -31,6 +31,9 @@ _TESTS: dict[str, str] = {
     "jasmine": "jasmine",
 }
 _BROWSER_TESTS = ("playwright", "cypress")
+_BROWSER_INSTALL = re.compile(
+    r"(?:npx|pnpm(?:\s+exec)?|yarn|bunx)\s+playwright\s+install\b[^\n;&|]*"
+)
 # Run a script in every workspace package that defines it.
 _RECURSIVE = {
     "npm": "npm run {script} --workspaces --if-present",
@@ -49,6 +52,7 @@ def plan(draft: Draft) -> Job:
         version = _pnpm_for(draft, version)
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
+    defaults += _browsers(draft)
     for tool, (purpose, command) in _TOOLS.items():
         if tool in draft.tools() and not _unread_config(draft, tool) and _ci_runs(draft, tool):
             defaults.append(step(purpose, prefix + command))
@@ -69,6 +73,23 @@ def plan(draft: Draft) -> Job:
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _browsers(draft: Draft) -> list[Step]:
+    """The browsers a test suite drives through Playwright, installed as the repository's
+    CI installs them: ky's ava tests launch Chromium, Firefox and WebKit through the
+    `playwright` package after its CI's `npx playwright install --with-deps`; without it
+    50 of them failed ("Executable doesn't exist")."""
+    for run in draft.ci:
+        found = _BROWSER_INSTALL.search(run)
+        if found:
+            command = " ".join(found.group(0).split())
+            draft.notes.append(
+                f"{draft.where()}: `{command}` before the tests, as the repository's CI "
+                "installs the browsers its tests drive"
+            )
+            return [step("install", command, name=f"Install browsers ({command})")]
+    return []
 
 
 def _ci_runs(draft: Draft, tool: str) -> bool:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from libs.cigen.rehearse import actions, environment, network, runner_image, servers, steps
+from libs.cigen.rehearse import (
+    actions,
+    dating,
+    environment,
+    network,
+    runner_image,
+    servers,
+    steps,
+)
 from libs.cigen.rehearse.expressions import (
     ExpressionError,
     Functions,
@@ -35,6 +43,7 @@ class Options:
     tool_cache: ToolCache
     allow_other_minor: bool = False
     on_step: Callable[[str, StepResult], None] | None = None
+    as_of: dating.AsOf | None = None  # package managers resolve as of then
 
 
 @dataclass
@@ -323,6 +332,7 @@ class JobRun:
             self.shared.options.tool_cache,
             self.env,
             self.shared.options.allow_other_minor,
+            self.shared.options.as_of is not None,
         )
         try:
             setup = actions.prepare(uses, inputs, job_tools)
@@ -423,6 +433,7 @@ class JobRun:
             return
         files = steps.CommandFiles(self.temp / "_runner_file_commands")
         env = self._environment(step_env, files)
+        env = self._dated(env, body, cwd, step_env, outcome)
         script_file = self.temp / f"{files.env.name[4:]}{steps.script_suffix(shell)}"
         script_file.write_text(body)
         try:
@@ -443,7 +454,7 @@ class JobRun:
         if ran.exit_code == 0:
             outcome.status = "passed"
             return
-        problem, after = _unknown_outcome(ran.output, ran.exit_code)
+        problem, after = self._unknown(ran.output, ran.exit_code)
         outcome.output_tail = steps.tail(ran.output)
         if problem is not None:
             # Its outcome is unknown, not failed: the steps after it still run (a test step
@@ -460,6 +471,40 @@ class JobRun:
             outcome.reason = f"{why}, after {self.inconclusive}"
             return
         outcome.status, outcome.reason = "failed", why
+
+    def _dated(
+        self,
+        env: dict[str, str],
+        body: str,
+        cwd: Path,
+        step_env: dict[str, str],
+        outcome: StepResult,
+    ) -> dict[str, str]:
+        """With --as-of, the step's environment with the dating variables, and the
+        step's note on which of its package managers they date."""
+        as_of = self.shared.options.as_of
+        if as_of is None:
+            return env
+        dating.write_age_gates(as_of, self.home)
+        dated = dating.for_step(as_of, body, cwd, self.workspace, env, self.env | step_env)
+        outcome.dating = dated.note
+        return env | dated.env
+
+    def _unknown(self, output: str, exit_code: int | None) -> tuple[str | None, str]:
+        """Why a failed step's outcome is unknown here (a registry out of reach, a version
+        it needs that is not dated, a refusal to run as root), and what a later failure is
+        said to follow; (None, "") when it failed. Killed at its time limit, it timed out,
+        whatever it printed."""
+        if exit_code is None:
+            return None, ""
+        problem = network.registry_problem(output) or self._undated(output)
+        if problem is not None:
+            return problem, "an earlier step could not get its dependencies"
+        return runner_image.refuses_root(output), "an earlier step would not run as root"
+
+    def _undated(self, output: str) -> str | None:
+        as_of = self.shared.options.as_of
+        return dating.undated_failure(output, as_of) if as_of is not None else None
 
     def _absorb(self, files: steps.CommandFiles, step: dict[str, Any]) -> None:
         self.env.update({k: self.services.rewrite(k, v) for k, v in files.read_env().items()})
@@ -502,16 +547,3 @@ def remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
             return
-
-
-def _unknown_outcome(output: str, exit_code: int | None) -> tuple[str | None, str]:
-    """Why a failed step's outcome is unknown here (a registry out of reach, a refusal to
-    run as root), and what a later failure is said to follow; (None, "") when it failed.
-    A step killed at its time limit timed out, whatever it printed."""
-    if exit_code is None:
-        return None, ""
-    problem = network.registry_problem(output)
-    if problem is not None:
-        return problem, "an earlier step could not get its dependencies"
-    problem = runner_image.refuses_root(output)
-    return problem, "an earlier step would not run as root"

@@ -299,3 +299,53 @@ def test_no_tsc_step_where_the_repositorys_ci_never_type_checks(tmp_path: Path) 
     with_ci = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
     assert "npx --no-install tsc --noEmit" not in with_ci.runs("node")
     assert any("does not type-check" in note for note in with_ci.notes)
+
+
+def test_browsers_a_test_suite_drives_are_installed_as_the_repositorys_ci_installs_them(
+    tmp_path: Path,
+) -> None:
+    """ky: ava tests launch browsers through the `playwright` package after its CI's
+    `npx playwright install --with-deps`; without that step 50 tests failed."""
+    package = {"scripts": {"test": "ava"}, "devDependencies": {"ava": "^6", "playwright": "^1"}}
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: npm install\n      - run: npx playwright install --with-deps\n"
+        "      - run: npm test\n"
+    )
+    with_ci = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
+    runs = with_ci.runs("node")
+    assert runs.index("npx playwright install --with-deps") == runs.index("npm ci") + 1
+    assert runs.index("npx playwright install --with-deps") < runs.index("npm test")
+    assert any("installs the browsers its tests drive" in note for note in with_ci.notes)
+    assert "npx playwright install --with-deps" not in generated(tmp_path / "no", files).runs(
+        "node"
+    )
+
+
+def test_the_package_is_installed_with_the_extras_its_ci_installs_before_pytest(
+    tmp_path: Path,
+) -> None:
+    """black: its tox env runs `pip install -e .[d]`, then pytest; its blackd tests stop
+    at collection ("Please install Black with the 'd' extra") without aiohttp."""
+    pyproject = (
+        '[project]\nname = "pkg"\n[project.optional-dependencies]\nd = ["aiohttp>=3.10"]\n'
+        'jupyter = ["ipython"]\n[dependency-groups]\ntests = ["pytest>=7"]\n'
+    )
+    tox = (
+        "[tox]\nenvlist = py\n[testenv]\nskip_install = True\ndependency_groups = tests\n"
+        "commands =\n"
+        "    pip install -e .[d]\n    pytest tests\n    pip install -e .[jupyter]\n"
+        "    pytest tests -m jupyter\n"
+    )
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: python -m pip install tox\n      - run: tox -e py\n"
+    )
+    files = {"pyproject.toml": pyproject, "tests/test_pkg.py": "def test_pkg(): pass\n"}
+    with_ci = generated(tmp_path / "ci", {**files, "tox.ini": tox, ".github/workflows/t.yml": ci})
+    install = next(r for r in with_ci.runs("python") if "-e " in r)
+    assert install.startswith('python -m pip install -e ".[d]"'), install
+    assert any("extras d, as the repository's CI installs it" in n for n in with_ci.notes)
+    plain = generated(tmp_path / "plain", files)
+    assert not any(".[d]" in r for r in plain.runs("python"))
