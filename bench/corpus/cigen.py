@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shutil
 import sys
 import time
 import tomllib
@@ -33,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from bench.corpus import Repo, load
+from bench.corpus import Repo, absent, load
 from libs.analysis import analyze
 from libs.cigen import NothingToGenerate, foreign_pipelines, generate
 from libs.cigen.planner import build_plan
@@ -64,6 +65,7 @@ class Row:
     unpinned: list[str] = field(default_factory=list)
     jobs: list[JobOutcome] = field(default_factory=list)
     not_projects: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # files the corpus copy lacks
     seconds: float = 0.0
     as_of: str = ""  # dependencies resolved as of this date (--as-of-commit), "" for today
 
@@ -119,6 +121,7 @@ def measure(
     content, left = (
         _one_leg(generation.content) if one_leg else (generation.content, dict[str, int]())
     )
+    row.absent = absent(root)
     results = (
         _rehearse(root, content, generation.path, timeout, row, as_of_commit) if rehearse else None
     )
@@ -162,18 +165,52 @@ def _rehearse(
         module: Any = importlib.import_module("libs.cigen.rehearse")
     except ImportError:
         return None
+    # A copy that lacks files keeps the steps' whole logs until each failure is read for them
+    lacking = row.absent
+    keep = bool(lacking)
     rehearsal = module.rehearse(
         root,
         content,
         workflow=path,
         step_timeout=timeout,
+        keep=keep,
         as_of="commit" if as_of_commit else None,
     )
     row.as_of = rehearsal.as_of or ""
     found: dict[str, list[Any]] = {}
-    for result in rehearsal.jobs:
-        found.setdefault(result.id, []).append(result)
+    try:
+        for result in rehearsal.jobs:
+            runs = found.setdefault(result.id, [])
+            if keep and result.status == "failed":
+                logs = Path(rehearsal.kept) / "jobs" / f"{result.id}-{len(runs)}" / "logs"
+                named = _naming(result, logs, lacking)
+                if named:
+                    result.status = "not_rehearsed"
+                    result.reason = _incomplete(lacking, named)
+            runs.append(result)
+    finally:
+        if rehearsal.kept:
+            shutil.rmtree(rehearsal.kept, ignore_errors=True)
     return found
+
+
+def _naming(result: Any, logs: Path, lacking: list[str]) -> list[str]:
+    """The absent files the job's failing step names in its whole output (a path ends
+    with the file's folder and name, as a test or build quoting it relative to its own
+    directory writes it): its failure may follow from the file the copy lacks."""
+    index, step = next((n, s) for n, s in enumerate(result.steps) if s.status == "failed")
+    log = logs / f"{index:02d}.log"
+    text = log.read_text(errors="replace") if log.is_file() else step.output_tail
+    return [path for path in lacking if "/".join(path.split("/")[-2:]) in text]
+
+
+def _incomplete(lacking: list[str], named: list[str]) -> str:
+    count = f"{len(lacking)} files" if len(lacking) > 1 else "1 file"
+    them = "them" if len(lacking) > 1 else "it"
+    return (
+        f"corpus copy incomplete ({count} absent: its mirror snapshot has no blob for {them}); "
+        f"the failing step names {', '.join(named)}"
+    )
 
 
 def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcome:
@@ -183,10 +220,14 @@ def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcom
     if result.status == "failed":
         step = next(s for s in result.steps if s.status == "failed")
         tail = " | ".join(step.output_tail.strip().splitlines()[-3:])[:300]
-        return JobOutcome(name, directory, tests, "failed", f"{step.name}: {tail}")
+        # a step stopped at the time limit says so: its tail is only where it got to
+        why = f" ({step.reason})" if step.reason and step.reason.startswith("timed out") else ""
+        return JobOutcome(name, directory, tests, "failed", f"{step.name}{why}: {tail}")
     if result.status in ("partial", "not_rehearsed", "skipped"):
         step = next((s for s in result.steps if s.status == "not_rehearsed"), None)
         why = result.reason or (f"{step.name}: {step.reason}" if step else "")
+        if result.status == "partial" and step is not None:
+            why = f"{step.name}: {step.reason}"  # which of the steps could not run
         return JobOutcome(name, directory, tests, result.status, why[:300])
     return JobOutcome(name, directory, tests, result.status)
 
@@ -212,7 +253,11 @@ def table(rows: list[Row]) -> str:
         )
         not_rehearsed = "; ".join(f"{n}× {reason}" for reason, n in why.items())
         if partial:
-            not_rehearsed = f"{partial} partial; " + not_rehearsed
+            parts = Counter(_short(j.detail) for j in row.jobs if j.status == "partial")
+            listed = "; ".join(f"{n}× {reason}" for reason, n in parts.items())
+            not_rehearsed = "; ".join(
+                filter(None, [f"{partial} partial ({listed})", not_rehearsed])
+            )
         valid = "" if row.valid else " **invalid**"
         valid += f" (as of {row.as_of[:10]})" if row.as_of else ""
         lines.append(
@@ -294,13 +339,23 @@ def main(argv: list[str] | None = None) -> int:
         help="package managers resolve as of each repository's commit date, not today",
     )
     parser.add_argument(
-        "--rows", type=Path, nargs="*", default=(), help="print the table of these --json files"
+        "--rows",
+        type=Path,
+        nargs="*",
+        default=(),
+        help="print the table of these --json files (a later file's row of a repository wins)",
     )
     args = parser.parse_args(argv)
     marks = labels()
     rows: list[Row] = []
     if args.rows:
-        rows = [_row(item) for path in args.rows for item in msgspec.json.decode(path.read_bytes())]
+        # a repository's row in a later file replaces an earlier one (a later measurement)
+        latest = {
+            item["repo"]: _row(item)
+            for path in args.rows
+            for item in msgspec.json.decode(path.read_bytes())
+        }
+        rows = list(latest.values())
         order = {repo.name: n for n, repo in enumerate(load())}
         rows.sort(key=lambda row: order.get(row.repo, len(order)))
     for repo in load():

@@ -36,7 +36,7 @@ from libs.cigen.rehearse.expressions import (
 )
 from libs.cigen.rehearse.model import JobResult, StepResult
 from libs.cigen.rehearse.toolchains import Missing, Runtime, ToolCache
-from libs.cigen.rehearse.workspace import Checkout, copy_checkout
+from libs.cigen.rehearse.workspace import Checkout, copy_checkout, submodules
 
 
 @dataclass
@@ -411,14 +411,22 @@ class JobRun:
         if not target.is_relative_to(self.workspace):
             outcome.status, outcome.reason = "failed", "checkout path outside the workspace"
             return
-        copied = copy_checkout(self.shared.checkout.root, target)
+        wanted = inputs.get("submodules", "false").strip().lower() in ("true", "recursive")
+        copied = copy_checkout(self.shared.checkout.root, target, submodules=wanted)
         self.account.own(self.workspace, recursive=True)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
-        if inputs.get("submodules", "false").strip().lower() in ("true", "recursive"):
+        absent = [s for s in submodules(self.shared.checkout.root) if not s.present]
+        if wanted and absent:
             # the copy holds what the checkout has; fetching submodules needs their hosts
+            named = ", ".join(f"{s.path} ({s.url})" if s.url else s.path for s in absent)
             outcome.status = "not_rehearsed"
-            outcome.reason += "; its git submodules are not fetched by the rehearsal"
+            outcome.reason = (
+                f"submodules not in the checkout at their recorded commit (a rehearsal does "
+                f"not fetch them): {named}; {outcome.reason}"
+            )
+        elif wanted:
+            outcome.reason += ", with its submodules"
 
     def _reachable_python(self, runtime: Runtime) -> Runtime:
         if self.account.can_reach(runtime.home):
@@ -502,16 +510,14 @@ class JobRun:
         if ran.exit_code == 0:
             outcome.status = "passed"
             return
-        problem = network.registry_problem(ran.output) or self._undated(ran.output)
+        problem, after = self._unknown(ran.output, ran.exit_code)
         outcome.output_tail = steps.tail(ran.output)
         if problem is not None:
             # Its outcome is unknown, not failed: the steps after it still run (a test step
             # after a pre-commit step that could not fetch its hooks tells something), but
             # a failure after it may follow from it, so it proves nothing either.
             outcome.status, outcome.reason = "not_rehearsed", problem
-            self.inconclusive = (
-                self.inconclusive or "an earlier step could not get its dependencies"
-            )
+            self.inconclusive = self.inconclusive or after
             return
         why = f"exit code {ran.exit_code}"
         if ran.exit_code is None:
@@ -549,6 +555,19 @@ class JobRun:
         )
         outcome.dating = dated.note
         return env | dated.env
+
+    def _unknown(self, output: str, exit_code: int | None) -> tuple[str | None, str]:
+        """Why a failed step's outcome is unknown here (a registry out of reach, a version
+        it needs that is not dated, a refusal to run as root), and what a later failure is
+        said to follow; (None, "") when it failed. Killed at its time limit, it timed out,
+        whatever it printed."""
+        if exit_code is None:
+            return None, ""
+        problem = network.registry_problem(output) or self._undated(output)
+        if problem is not None:
+            return problem, "an earlier step could not get its dependencies"
+        refused = runner_image.refuses_root(output, self.account.uid)  # None: this process's
+        return refused, "an earlier step would not run as root"
 
     def _undated(self, output: str) -> str | None:
         as_of = self.shared.options.as_of
