@@ -4,9 +4,11 @@ run as, which on a runner is never root."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from libs.cigen.rehearse import toolchains as tc
@@ -70,9 +72,12 @@ def install(
         except Missing as exc:
             notes.append(f"no yarn: {exc}")
     if "pipx" in wanted:
-        pipx = cache.root / f"pipx-{PIPX}"
+        # on Debian's Python where there is one: every user can run it (this program's
+        # own may sit in root's home, out of the unprivileged steps' reach)
+        base = _pipx_base()
+        pipx = cache.root / f"pipx-{PIPX}-{hashlib.sha256(base.encode()).hexdigest()[:8]}"
         try:
-            _build_pipx(cache, pipx)
+            _build_pipx(cache, pipx, base)
             tc.shim(shims, "pipx", str(pipx / "bin" / "pipx"))
             notes.append(f"pipx {PIPX} from PyPI, as on GitHub's ubuntu image")
         except Missing as exc:
@@ -80,18 +85,21 @@ def install(
     return notes
 
 
-def _build_pipx(cache: tc.ToolCache, target: Path) -> None:
+def _pipx_base() -> str:
+    system = Path("/usr/bin/python3")
+    return str(system) if system.exists() else getattr(sys, "_base_executable", sys.executable)
+
+
+def _build_pipx(cache: tc.ToolCache, target: Path, base: str) -> None:
     # A virtual environment records its own path, so it is built where it stays, under a
     # lock; the marker file says the build finished.
     import fcntl
-    import sys
 
     cache.root.mkdir(parents=True, exist_ok=True)
     with open(cache.root / ".pipx.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / ".complete").exists():
             return
-        base = getattr(sys, "_base_executable", sys.executable)
         tc._run([base, "-m", "venv", "--clear", str(target)], "a virtual environment for pipx")
         tc._run(
             [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", f"pipx=={PIPX}"],

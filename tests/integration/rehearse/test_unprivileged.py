@@ -43,6 +43,8 @@ jobs:
           sudo -E sh -c 'test -w /etc/passwd'
           sudo -u root true
           if sudo false; then echo "sudo lost the exit code" >&2; exit 1; fi
+      - name: the runner image's tools the rehearsal installs run for the user
+        run: pipx --version && yarn --version
       - name: python from setup-python
         run: python -c "import ssl, sqlite3, _asyncio, sys; assert 'pyenv' not in sys.prefix"
 """
