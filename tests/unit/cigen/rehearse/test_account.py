@@ -1,0 +1,57 @@
+"""What the unprivileged user steps run as can reach: a directory mode 700 hides what is
+beneath; a pyenv Python copied out of root's home loads its libpython from the copy,
+and the original it hard-links is never written."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from libs.cigen.rehearse.account import Account
+from libs.cigen.rehearse.toolchains import ToolCache, pythons
+
+
+def test_a_directory_mode_700_hides_what_is_beneath_from_another_user(tmp_path: Path) -> None:
+    user = Account("someone", uid=4242, gid=4242)
+    assert not user.can_reach(tmp_path)  # pytest's own base directory is mode 700
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:  # /tmp: every user walks it
+        closed = Path(top) / "closed"
+        (closed / "inside").mkdir(parents=True)
+        Path(top).chmod(0o711)
+        closed.chmod(0o700)
+        assert not user.can_reach(closed / "inside")
+        closed.chmod(0o711)  # search without listing is enough to walk through
+        assert user.can_reach(closed / "inside")
+        assert Account("root").can_reach(closed / "inside")  # steps as this process
+
+
+def test_a_pyenv_python_copied_out_loads_its_own_libpython(tmp_path: Path) -> None:
+    pyenv = [r for r in pythons() if r.origin == "pyenv"]
+    assert pyenv, "this machine has pyenv Pythons (the toolchains a rehearsal maps)"
+    runtime = pyenv[0]
+    binary = next(p for p in (runtime.home / "bin").glob("python3.*") if not p.is_symlink())
+    before = binary.read_bytes()
+    old = b"\0" + str(runtime.home / "lib").encode() + b"\0"
+
+    copied = ToolCache(tmp_path / "cache").relocated_python(runtime)
+
+    assert copied.home == tmp_path / "cache" / f"pyenv-{runtime.version}"
+    relocated = (copied.home / "bin" / binary.name).read_bytes()
+    if old in before:  # a shared libpython, found through the RUNPATH
+        assert old not in relocated
+        assert b"\0$ORIGIN/../lib\0" in relocated
+    assert binary.read_bytes() == before  # the original, never written through a link
+    done = subprocess.run(
+        [str(copied.home / "bin" / "python3"), "-c", "import ssl, sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        env={"LD_DEBUG": "libs"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(copied.home)
+    # the dynamic loader took libpython from the copy, not from root's home
+    loaded = [line for line in done.stderr.splitlines() if "calling init:" in line]
+    assert not any(str(runtime.home) in line for line in loaded), loaded
