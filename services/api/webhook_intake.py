@@ -51,18 +51,28 @@ SECRET_RELOAD_S = 1.0  # and read again on a mismatch at most this often per hoo
 INLINE_PACK_BYTES = 1024 * 1024  # larger bodies are compressed off the event loop
 MAX_BATCH = 128
 
-# A body this hook sent before is a repeat, whatever its X-GitHub-Delivery says (GitHub's
-# redelivery, or someone replaying a captured delivery). A full stream refuses and
-# forgets the body, so its redelivery is taken. Returns the entry id, 0 for a repeat, -1
-# when full. Sent with EVAL: Redis caches it by digest, and a restarted Redis needs no
-# reload. KEYS: dedup key, stream. ARGV: meta, packed body.
+# Stores a batch of deliveries, each on its own terms: a body this hook sent before is a
+# repeat, whatever its X-GitHub-Delivery says (GitHub's redelivery, or someone replaying
+# a captured delivery), and a full stream refuses and forgets the body, so its redelivery
+# is taken. Returns, per delivery, its entry id, 0 for a repeat or -1 when full. One
+# script call a batch, sent as EVAL (Redis caches it by digest: a restarted Redis needs
+# no reload). KEYS: stream, then each dedup key. ARGV: each delivery's meta, packed body.
 STORE_SCRIPT = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', {dedup_ttl}) then return 0 end
-if redis.call('XLEN', KEYS[2]) >= {max_entries} then
-  redis.call('DEL', KEYS[1])
-  return -1
+local room = {max_entries} - redis.call('XLEN', KEYS[1])
+local results = {{}}
+for i = 2, #KEYS do
+  if not redis.call('SET', KEYS[i], '1', 'NX', 'EX', {dedup_ttl}) then
+    results[i - 1] = 0
+  elseif room <= 0 then
+    redis.call('DEL', KEYS[i])
+    results[i - 1] = -1
+  else
+    results[i - 1] = redis.call(
+      'XADD', KEYS[1], '*', '{meta}', ARGV[2 * i - 3], '{body}', ARGV[2 * i - 2])
+    room = room - 1
+  end
 end
-return redis.call('XADD', KEYS[2], '*', '{meta}', ARGV[1], '{body}', ARGV[2])
+return results
 """
 
 
@@ -275,31 +285,26 @@ class Intake:
         return None if result == 0 else bytes(result).decode()
 
     async def _flush(self) -> None:
-        """Run the waiting deliveries' store scripts, one pipeline at a time. Each is still
-        its own atomic EVAL, but the deliveries that arrive while a pipeline is in flight
-        share the next one's send and syscall, most of what a lone call costs."""
+        """Store the waiting deliveries, one script call at a time: the deliveries that
+        arrive while one call is in flight share the next one's round trip, and Redis
+        runs one script for all of them (bench.webhooks)."""
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                dedup_keys = [dedup for (dedup, _, _), _ in batch]
+                fields = [field for (_, *pair), _ in batch for field in pair]
                 try:
-                    # The connection is taken inside the bound too: a Redis that accepts
-                    # connections but never answers would otherwise hold every caller. A
-                    # connection left mid-reply is dropped by the pool before reuse.
-                    async with (
-                        asyncio.timeout(SOCKET_TIMEOUT_S),
-                        self.store_redis.pipeline(transaction=False) as pipe,
-                    ):
-                        for (dedup, meta, packed), _ in batch:
-                            pipe.execute_command(
-                                "EVAL",
-                                self.store_script,
-                                2,
-                                dedup,
-                                keys.WEBHOOKS_STREAM,
-                                meta,
-                                packed,
-                            )
-                        results = await pipe.execute(raise_on_error=False)
+                    # The bound holds taking the connection too: a Redis that accepts
+                    # connections but never answers would otherwise hold every caller.
+                    async with asyncio.timeout(SOCKET_TIMEOUT_S):
+                        results: list[Any] = await self.store_redis.execute_command(  # type: ignore[no-untyped-call]
+                            "EVAL",
+                            self.store_script,
+                            1 + len(batch),
+                            keys.WEBHOOKS_STREAM,
+                            *dedup_keys,
+                            *fields,
+                        )
                 except Exception as exc:  # Redis is unreachable: every caller hears it
                     results = [exc] * len(batch)
                 for (_, future), result in zip(batch, results, strict=True):
