@@ -4,7 +4,8 @@ Each repository lands in `DIR/owner+name` as a plain work tree at the manifest's
 (no history beyond it). An existing checkout at the right commit is kept; one at another
 commit is moved to it. A mirror that lacks some blobs (a snapshot without its largest
 files) cannot be fetched from; the checkout then borrows its objects and goes without
-those files, and says which. `list` prints the manifest.
+those files, and says which (`absent`: files of the commit whose blob the object store
+lacks; the corpus runner reads the same from git). `list` prints the manifest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.corpus import Repo, load
+from bench.corpus import Repo, absent, load
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -83,10 +84,10 @@ def from_objects(target: Path, mirror: Path, commit: str) -> str:
     )
     git("update-ref", "--no-deref", "HEAD", commit, cwd=target)
     git("clean", "-qfdx", cwd=target)
-    absent = git("ls-files", "--deleted", cwd=target).splitlines()
-    if not absent:
+    lacking = absent(target)
+    if not lacking:
         return "checked out from the mirror's objects"
-    return f"checked out from the mirror's objects, without {', '.join(absent)}"
+    return f"checked out from the mirror's objects, without {', '.join(lacking)}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""`python -m bench.corpus.cigen DIR [--only NAME ...] [--no-rehearse] [--json FILE]`:
+"""`python -m bench.corpus.cigen DIR [--only NAME ...] [--no-rehearse] [--as-of-commit]
+[--json FILE]`:
 the CI generator measured on the corpus. `--rows FILE...` prints the table of earlier
 `--json` files instead (the corpus measured repository by repository).
 
@@ -11,6 +12,10 @@ rehearsed test/check jobs that are green, repositories with a test suite that ge
 running it, jobs for folders that are not projects (labels in cigen.toml), and unpinned
 tool installs. Only the repository's own jobs count: not `changes`, CodeQL or Docker
 image builds (none of which runs its tests or checks).
+
+`--as-of-commit` rehearses each repository as of its pinned commit's date (the
+rehearsal's `--as-of commit`): its unpinned dependencies resolve as its own CI resolved
+them then, not to today's releases. The rows and figures say which mode they came from.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shutil
 import sys
 import time
 import tomllib
@@ -28,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from bench.corpus import Repo, load
+from bench.corpus import Repo, absent, load
 from libs.analysis import analyze
 from libs.cigen import NothingToGenerate, foreign_pipelines, generate
 from libs.cigen.planner import build_plan
@@ -59,7 +65,9 @@ class Row:
     unpinned: list[str] = field(default_factory=list)
     jobs: list[JobOutcome] = field(default_factory=list)
     not_projects: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # files the corpus copy lacks
     seconds: float = 0.0
+    as_of: str = ""  # dependencies resolved as of this date (--as-of-commit), "" for today
 
     def count(self, *statuses: str) -> int:
         return sum(1 for j in self.jobs if j.status in statuses)
@@ -78,6 +86,7 @@ def measure(
     rehearse: bool,
     timeout: float,
     one_leg: bool = False,
+    as_of_commit: bool = False,
 ) -> Row:
     row = Row(repo=repo.name, ecosystem=repo.ecosystem)
     if not root.is_dir() or not any(root.iterdir()):
@@ -112,7 +121,10 @@ def measure(
     content, left = (
         _one_leg(generation.content) if one_leg else (generation.content, dict[str, int]())
     )
-    results = _rehearse(root, content, generation.path, timeout) if rehearse else None
+    row.absent = absent(root)
+    results = (
+        _rehearse(root, content, generation.path, timeout, row, as_of_commit) if rehearse else None
+    )
     for job_id, job in jobs.items():
         tests = any(s.purpose == "test" for s in job.steps)
         if results is None:
@@ -146,16 +158,59 @@ def _one_leg(content: str) -> tuple[str, dict[str, int]]:
     return json.dumps(document), left
 
 
-def _rehearse(root: Path, content: str, path: str, timeout: float) -> dict[str, list[Any]] | None:
+def _rehearse(
+    root: Path, content: str, path: str, timeout: float, row: Row, as_of_commit: bool
+) -> dict[str, list[Any]] | None:
     try:  # the rehearsal lives beside cigen, imported only where it is asked for
         module: Any = importlib.import_module("libs.cigen.rehearse")
     except ImportError:
         return None
-    rehearsal = module.rehearse(root, content, workflow=path, step_timeout=timeout)
+    # A copy that lacks files keeps the steps' whole logs until each failure is read for them
+    lacking = row.absent
+    keep = bool(lacking)
+    rehearsal = module.rehearse(
+        root,
+        content,
+        workflow=path,
+        step_timeout=timeout,
+        keep=keep,
+        as_of="commit" if as_of_commit else None,
+    )
+    row.as_of = rehearsal.as_of or ""
     found: dict[str, list[Any]] = {}
-    for result in rehearsal.jobs:
-        found.setdefault(result.id, []).append(result)
+    try:
+        for result in rehearsal.jobs:
+            runs = found.setdefault(result.id, [])
+            if keep and result.status == "failed":
+                logs = Path(rehearsal.kept) / "jobs" / f"{result.id}-{len(runs)}" / "logs"
+                named = _naming(result, logs, lacking)
+                if named:
+                    result.status = "not_rehearsed"
+                    result.reason = _incomplete(lacking, named)
+            runs.append(result)
+    finally:
+        if rehearsal.kept:
+            shutil.rmtree(rehearsal.kept, ignore_errors=True)
     return found
+
+
+def _naming(result: Any, logs: Path, lacking: list[str]) -> list[str]:
+    """The absent files the job's failing step names in its whole output (a path ends
+    with the file's folder and name, as a test or build quoting it relative to its own
+    directory writes it): its failure may follow from the file the copy lacks."""
+    index, step = next((n, s) for n, s in enumerate(result.steps) if s.status == "failed")
+    log = logs / f"{index:02d}.log"
+    text = log.read_text(errors="replace") if log.is_file() else step.output_tail
+    return [path for path in lacking if "/".join(path.split("/")[-2:]) in text]
+
+
+def _incomplete(lacking: list[str], named: list[str]) -> str:
+    count = f"{len(lacking)} files" if len(lacking) > 1 else "1 file"
+    them = "them" if len(lacking) > 1 else "it"
+    return (
+        f"corpus copy incomplete ({count} absent: its mirror snapshot has no blob for {them}); "
+        f"the failing step names {', '.join(named)}"
+    )
 
 
 def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcome:
@@ -165,10 +220,14 @@ def _outcome(job_id: str, directory: str, tests: bool, result: Any) -> JobOutcom
     if result.status == "failed":
         step = next(s for s in result.steps if s.status == "failed")
         tail = " | ".join(step.output_tail.strip().splitlines()[-3:])[:300]
-        return JobOutcome(name, directory, tests, "failed", f"{step.name}: {tail}")
+        # a step stopped at the time limit says so: its tail is only where it got to
+        why = f" ({step.reason})" if step.reason and step.reason.startswith("timed out") else ""
+        return JobOutcome(name, directory, tests, "failed", f"{step.name}{why}: {tail}")
     if result.status in ("partial", "not_rehearsed", "skipped"):
         step = next((s for s in result.steps if s.status == "not_rehearsed"), None)
         why = result.reason or (f"{step.name}: {step.reason}" if step else "")
+        if result.status == "partial" and step is not None:
+            why = f"{step.name}: {step.reason}"  # which of the steps could not run
         return JobOutcome(name, directory, tests, result.status, why[:300])
     return JobOutcome(name, directory, tests, result.status)
 
@@ -194,8 +253,13 @@ def table(rows: list[Row]) -> str:
         )
         not_rehearsed = "; ".join(f"{n}× {reason}" for reason, n in why.items())
         if partial:
-            not_rehearsed = f"{partial} partial; " + not_rehearsed
+            parts = Counter(_short(j.detail) for j in row.jobs if j.status == "partial")
+            listed = "; ".join(f"{n}× {reason}" for reason, n in parts.items())
+            not_rehearsed = "; ".join(
+                filter(None, [f"{partial} partial ({listed})", not_rehearsed])
+            )
         valid = "" if row.valid else " **invalid**"
+        valid += f" (as of {row.as_of[:10]})" if row.as_of else ""
         lines.append(
             f"| {row.repo}{valid} | {len({j.job.split(' ')[0] for j in row.jobs})} | {rehearsed} "
             f"| {green} | {red} | {not_rehearsed} |"
@@ -205,6 +269,19 @@ def table(rows: list[Row]) -> str:
 
 def _short(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")[:160]
+
+
+def mode(rows: list[Row]) -> str:
+    """How the rows' dependencies were resolved: today, or as of each commit's date."""
+    dated = sum(1 for r in rows if r.as_of)
+    if not dated:
+        return "dependencies resolved: today (the registries as they are now)"
+    if dated == len(rows):
+        return "dependencies resolved: as of each repository's commit date (--as-of-commit)"
+    return (
+        f"dependencies resolved: mixed, {dated} repositories as of their commit date "
+        f"(--as-of-commit, marked in the table), {len(rows) - dated} today"
+    )
 
 
 def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
@@ -219,6 +296,7 @@ def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
     generated = [r for r in rows if r.status == "ok"]
     whole = passed + failed
     return [
+        mode(rows),
         f"workflows valid (schema, policy, zizmor, actionlint): {len(valid)}/{len(generated)}",
         f"rehearsed test/check jobs green: {passed}/{rehearsed}"
         + (f" ({100 * passed / rehearsed:.0f} %)" if rehearsed else "")
@@ -256,13 +334,28 @@ def main(argv: list[str] | None = None) -> int:
         "--one-leg", action="store_true", help="rehearse one combination of each matrix"
     )
     parser.add_argument(
-        "--rows", type=Path, nargs="*", default=(), help="print the table of these --json files"
+        "--as-of-commit",
+        action="store_true",
+        help="package managers resolve as of each repository's commit date, not today",
+    )
+    parser.add_argument(
+        "--rows",
+        type=Path,
+        nargs="*",
+        default=(),
+        help="print the table of these --json files (a later file's row of a repository wins)",
     )
     args = parser.parse_args(argv)
     marks = labels()
     rows: list[Row] = []
     if args.rows:
-        rows = [_row(item) for path in args.rows for item in msgspec.json.decode(path.read_bytes())]
+        # a repository's row in a later file replaces an earlier one (a later measurement)
+        latest = {
+            item["repo"]: _row(item)
+            for path in args.rows
+            for item in msgspec.json.decode(path.read_bytes())
+        }
+        rows = list(latest.values())
         order = {repo.name: n for n, repo in enumerate(load())}
         rows.sort(key=lambda row: order.get(row.repo, len(order)))
     for repo in load():
@@ -275,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             rehearse=args.rehearse,
             timeout=args.step_timeout,
             one_leg=args.one_leg,
+            as_of_commit=args.as_of_commit,
         )
         rows.append(row)
         print(

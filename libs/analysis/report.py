@@ -148,6 +148,9 @@ class Subproject(msgspec.Struct, kw_only=True):
     doc_commands: list[DocCommand] = []
     lockfile_formats: list[LockfileFormat] = []
     dockerfiles: list[str] = []
+    # Debian/Ubuntu packages its own Dockerfiles install with apt (`libldap2-dev`), each
+    # with the Dockerfile: what a build of the project needs beside its manifests
+    system_packages: list[Fact] = []
     # the folder of the npm/yarn/pnpm, Cargo, Go or uv workspace this package belongs to
     workspace_root: str | None = None
 

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 import msgspec
 
-from libs.analysis.report import CiJob, Pipeline, RuntimeVersion, Subproject, Task
+from libs.analysis.ci.commands import apt_packages
+from libs.analysis.report import CiCommand, CiJob, Pipeline, RuntimeVersion, Subproject, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
+from libs.cigen.ecosystems.shell import safe_command
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 # plain values only: no expressions, no shell expansions, nothing long
@@ -71,15 +73,8 @@ def ci_test_env(pipelines: Sequence[Pipeline], ecosystem: str) -> dict[str, tupl
 
 
 def _tests_family(job: CiJob, family: str | None) -> bool:
-    """Whether a CI job runs tests of our job's family: by the runtimes it sets up, else
-    by the programs its test commands start."""
-    tests = [c for c in job.commands if c.kind == "test"]
-    if family is None or not tests:
-        return False
-    runtimes = {r.runtime for r in job.runtimes}
-    if runtimes:
-        return bool(runtimes & set(_RUNTIMES.get(family, ())))
-    return any(command_family(c.run, "") == family for c in tests)
+    """Whether a CI job runs tests of our job's family."""
+    return _checks_family(job, family, ("test",))
 
 
 def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[str, ...]:
@@ -140,3 +135,193 @@ def with_ci_runtimes(sub: Subproject, directory: str, pipelines: Sequence[Pipeli
 
 def _numbers(version: str) -> list[int]:
     return [int(n) for n in re.findall(r"\d+", version)]
+
+
+# A command that writes files the checks read: `astro sync`, `prisma generate`,
+# `svelte-kit sync`, `nuxi prepare`, `npm run build`, `pnpm run build:types`...
+_GENERATES = re.compile(
+    r"^(?:[\w-]+:)*(?:sync|generate|gen|codegen|typegen|prepare|build|compile)(?::[\w-]+)*$"
+)
+# what is never ours to run before the checks: releasing, deploying, signing in, and
+# programs that reach outside the job (containers, cloud and git hosts)
+_OUTWARD = re.compile(
+    r"^(?:[\w-]+:)*(?:publish|deploy|release|upload|push|login|sign|pack|dist|docs?)(?::[\w-]+)*$"
+    r"|^(?:sudo|docker|docker-compose|podman|git|gh|curl|wget|aws|gcloud|az|kubectl|helm"
+    r"|terraform|ssh|scp|rsync|twine|vercel|netlify|wrangler|firebase|surge)$",
+    re.I,
+)
+_SECRETISH = re.compile(r"secrets\.|<redacted>", re.I)
+
+
+class CarriedCommand(msgspec.Struct, frozen=True, kw_only=True):
+    """A command the repository's CI runs after its install and before its checks, as
+    our job runs it (`cd docs && pnpm astro sync` from a job at the root)."""
+
+    run: str
+    kind: str  # the analysis's kind: build or other
+    source: str  # the CI file
+
+
+def ci_setup_commands(
+    pipelines: Sequence[Pipeline], ecosystem: str, directory: str, members: Sequence[str] = ()
+) -> list[CarriedCommand]:
+    """Commands that generate files (types, clients, a build the tests import) which the
+    repository's CI runs between its install and the checks of this job's ecosystem in
+    this folder (starlight's `pnpm astro sync` before `pnpm lint`). Never a release,
+    deploy or secret-using step; only where the check commands run in this folder (or a
+    workspace package of it) and the command runs inside it."""
+    found: dict[str, CarriedCommand] = {}
+    for pipeline, job, first_check in _checking_jobs(pipelines, ecosystem, directory, members):
+        if any(_SECRETISH.search(v) for v in job.env.values()):
+            continue
+        for command in job.commands[:first_check]:
+            run = _carried(command, FAMILY.get(ecosystem), directory)
+            if run is not None:
+                carried = CarriedCommand(run=run, kind=command.kind, source=pipeline.path)
+                found.setdefault(run, carried)
+    return list(found.values())
+
+
+# Debian/Ubuntu packages a build needs: headers (`libldap2-dev`) and build tools, never
+# services or runtimes (postgresql, redis-server: service containers' business)
+_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]{1,63}$")
+BUILD_TOOLS = frozenset(
+    {
+        "build-essential",
+        "pkg-config",
+        "pkgconf",
+        "gcc",
+        "g++",
+        "make",
+        "cmake",
+        "autoconf",
+        "automake",
+        "libtool",
+        "swig",
+        "gettext",
+        "ninja-build",
+        "meson",
+    }
+)
+
+
+def build_package(name: str) -> bool:
+    """A package our jobs may install: build headers (`-dev`) and build tools."""
+    return bool(_PACKAGE.match(name)) and (name.endswith("-dev") or name in BUILD_TOOLS)
+
+
+def system_packages(
+    sub: Subproject,
+    pipelines: Sequence[Pipeline],
+    ecosystem: str,
+    directory: str,
+    members: Sequence[str] = (),
+) -> tuple[list[str], str | None]:
+    """The build headers and tools a job installs with apt, and the file that says so:
+    what the repository's CI installs before the checks of this ecosystem in this folder
+    (mealie's libldap2-dev for python-ldap); where no CI job checks them, what the
+    folder's own Dockerfiles install (the runner then needs what the image build does)."""
+    jobs = _checking_jobs(pipelines, ecosystem, directory, members)
+    packages: list[str] = []
+    source: str | None = None
+    for pipeline, job, first_check in jobs:
+        for command in job.commands[:first_check]:
+            for name in apt_packages(command.run):
+                if build_package(name) and name not in packages:
+                    packages.append(name)
+                    source = source or pipeline.path
+    if jobs:
+        return packages, source
+    for fact in sub.system_packages:
+        if build_package(fact.name) and fact.name not in packages:
+            packages.append(fact.name)
+            source = source or fact.source
+    return packages, source
+
+
+def _checking_jobs(
+    pipelines: Sequence[Pipeline], ecosystem: str, directory: str, members: Sequence[str]
+) -> list[tuple[Pipeline, CiJob, int]]:
+    """CI jobs that check this ecosystem's code in this folder (or a workspace package
+    of it), each with the index of its first check command."""
+    family = FAMILY.get(ecosystem)
+    folders = {directory, *members}
+    found = []
+    for pipeline in pipelines:
+        for job in pipeline.jobs:
+            checks = [i for i, c in enumerate(job.commands) if c.kind in ("test", "lint")]
+            if not checks or not _checks_family(job, family):
+                continue
+            if all(_folder(job.commands[i].directory) in folders for i in checks):
+                found.append((pipeline, job, checks[0]))
+    return found
+
+
+def _carried(command: CiCommand, family: str | None, directory: str) -> str | None:
+    """How our job runs a command the CI ran before its checks, or None to leave it."""
+    if command.kind not in ("build", "other") or command.shell not in (None, "bash", "sh"):
+        return None
+    first = command.run.split()[:1]
+    if command.env or not first or "=" in first[0]:
+        # a step's own variables, or the line's, are for its own purpose (tokens,
+        # targets; `MIX_ENV=test`, which shellcheck also takes for a command's output)
+        return None
+    words = [w for w in command.run.split() if "=" not in w]
+    if not words or any(_OUTWARD.match(w) for w in words):
+        return None
+    if not any(_GENERATES.match(w) for w in words[1:]):
+        return None
+    owner = command_family(command.run, "")
+    if owner is not None and owner != family:
+        return None
+    where = _folder(command.directory)
+    if where != directory and not (directory == "." or where.startswith(directory + "/")):
+        return None
+    inside = where if directory == "." else where.removeprefix(directory + "/")
+    run = command.run.strip() if where == directory else f"cd {inside} && {command.run.strip()}"
+    return run if safe_command(run) else None
+
+
+def _checks_family(
+    job: CiJob, family: str | None, kinds: tuple[str, ...] = ("test", "lint")
+) -> bool:
+    """Whether a CI job checks code of our job's family: by the runtimes it sets up, else
+    by the programs its checks (commands of these kinds) start."""
+    checks = [c for c in job.commands if c.kind in kinds]
+    if family is None or not checks:
+        return False
+    runtimes = {r.runtime for r in job.runtimes}
+    if runtimes:
+        return bool(runtimes & set(_RUNTIMES.get(family, ())))
+    return any(command_family(c.run, "") == family for c in checks)
+
+
+def _folder(directory: str | None) -> str:
+    return (directory or ".").strip().removeprefix("./").rstrip("/") or "."
+
+
+# events on which a workflow checks a change; one with none of them runs by the clock or by hand
+_ON_CHANGES = frozenset({"push", "pull_request", "merge_request", "merge_group"})
+
+
+def scheduled_builds(pipelines: Sequence[Pipeline]) -> dict[str, str]:
+    """Folders whose build the repository's CI runs only on a schedule or by hand, with
+    the CI file: maintenance (starlight's file-icons generator clones another repository
+    and rewrites checked-in files in a weekly workflow that opens a pull request), not a
+    build a change needs. A folder also built by a workflow that checks changes is not one."""
+    scheduled: dict[str, str] = {}
+    on_changes: set[str] = set()
+    for pipeline in pipelines:
+        events = {t.event for t in pipeline.triggers}
+        if not events:
+            continue  # a system whose triggers we do not read: no evidence either way
+        for job in pipeline.jobs:
+            for command in job.commands:
+                if command.kind != "build":
+                    continue
+                folder = _folder(command.directory)
+                if events & _ON_CHANGES:
+                    on_changes.add(folder)
+                else:
+                    scheduled.setdefault(folder, pipeline.path)
+    return {f: source for f, source in scheduled.items() if f not in on_changes}

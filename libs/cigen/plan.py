@@ -10,7 +10,9 @@ from typing import Literal
 
 import msgspec
 
-Purpose = Literal["install", "lint", "format", "typecheck", "test", "build"]
+# prepare: a command the repository's CI runs between its install and its checks, which
+# writes files they read (`astro sync`, `prisma generate`)
+Purpose = Literal["install", "prepare", "lint", "format", "typecheck", "test", "build"]
 Ecosystem = Literal[
     "python",
     "node",
@@ -96,6 +98,9 @@ class Job(msgspec.Struct, kw_only=True):
     tools: tuple[str, ...] = ()  # configured tools a setup step must provide
     services: list[Service] = []
     env: dict[str, str] = {}
+    # Debian/Ubuntu build headers and tools installed with apt before anything else
+    # (python-ldap builds against libldap2-dev); only ever -dev packages and build tools
+    system_packages: tuple[str, ...] = ()
     steps: list[Step] = []
     timeout_minutes: int = 15
     # windows: .NET Framework targets, which build and test only on Windows
@@ -106,6 +111,16 @@ class Job(msgspec.Struct, kw_only=True):
     def path(self, name: str) -> str:
         """A path inside the job's directory, repository-relative."""
         return name if self.directory == "." else f"{self.directory}/{name}"
+
+
+def apt_install(packages: tuple[str, ...], *, sudo: bool = True) -> str:
+    """The one command that installs a job's system packages: from the distribution of
+    the pinned runner or image (its release pins their versions), nothing recommended."""
+    prefix = "sudo " if sudo else ""
+    return (
+        f"{prefix}apt-get update && {prefix}apt-get install -y --no-install-recommends "
+        + " ".join(packages)
+    )
 
 
 class CodeScan(msgspec.Struct, frozen=True, kw_only=True):

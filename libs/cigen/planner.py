@@ -11,9 +11,16 @@ import msgspec
 
 from libs.analysis.report import Pipeline, Report, Subproject
 from libs.cigen.ecosystems import dart, jvm, node, others, python, systems
-from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path
+from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path, step
 from libs.cigen.ecosystems.ownership import main_family
-from libs.cigen.evidence import ci_commands, ci_test_env, with_ci_runtimes
+from libs.cigen.evidence import (
+    ci_commands,
+    ci_setup_commands,
+    ci_test_env,
+    scheduled_builds,
+    system_packages,
+    with_ci_runtimes,
+)
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
 from libs.cigen.services import service_for
 
@@ -114,7 +121,14 @@ def build_plan(
             continue
         own = tuple(sorted(d for d, root in members.items() if root == directory))
         sub = with_ci_runtimes(sub, directory, pipelines)
-        draft = Draft(sub, directory, notes, members=own, ci=ci_commands(pipelines, sub.tasks))
+        draft = Draft(
+            sub,
+            directory,
+            notes,
+            members=own,
+            ci=ci_commands(pipelines, sub.tasks),
+            scheduled_builds=scheduled_builds(pipelines),
+        )
         for tool in draft.unconfigured_tools():
             notes.append(
                 f"{draft.where()}: no {tool.name} step: {tool.source} declares it, but it "
@@ -136,7 +150,9 @@ def build_plan(
         packages = [Draft(s, d, notes) for d, s in subs.items() if d in own]
         _attach_services([draft, *packages], sub_jobs)
         _ci_env(sub_jobs, pipelines, draft)
-        jobs.extend(_checking(sub_jobs, draft))
+        checking = _checking(sub_jobs, draft)
+        _ci_setup(checking, pipelines, draft)
+        jobs.extend(checking)
     jobs.extend(_docker_jobs(report, notes))
     if not jobs:
         raise NothingToGenerate("the analysis found no stack to build or test")
@@ -194,6 +210,37 @@ def _ci_env(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> Non
                     f"{draft.where()}: {DISPLAY[job.ecosystem]} tests run with {key}={value}, "
                     f"as {source} runs them"
                 )
+
+
+def _ci_setup(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> None:
+    """What the repository's CI prepares before the checks these jobs carry over: the
+    build headers it installs with apt, before everything (python-ldap builds against
+    libldap2-dev), and the commands that generate files the checks read, right after the
+    install (starlight lints types `astro sync` writes)."""
+    for job in jobs:
+        packages, source = system_packages(
+            draft.sub, pipelines, job.ecosystem, draft.directory, draft.members
+        )
+        if packages:
+            job.system_packages = tuple(packages)
+            draft.notes.append(
+                f"{draft.where()}: the {DISPLAY[job.ecosystem]} job installs "
+                f"{', '.join(packages)} with apt first, as {source} does"
+            )
+        carried = ci_setup_commands(pipelines, job.ecosystem, draft.directory, draft.members)
+        if not carried:
+            continue
+        prepare = [step("prepare", c.run) for c in carried]
+        runs = {c.run for c in carried}
+        # a build the CI runs before its checks runs there, not once more after the tests
+        rest = [s for s in job.steps if s.run not in runs]
+        installed = max((i + 1 for i, s in enumerate(rest) if s.purpose == "install"), default=0)
+        job.steps = [*rest[:installed], *prepare, *rest[installed:]]
+        for command in carried:
+            draft.notes.append(
+                f"{draft.where()}: the {DISPLAY[job.ecosystem]} job runs `{command.run}` "
+                f"before its checks, as {command.source} does (it writes files they read)"
+            )
 
 
 def _checking(jobs: list[Job], draft: Draft) -> list[Job]:

@@ -142,6 +142,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_ttl_seconds: Positive = 14 * 24 * 3600
     oauth_state_ttl_seconds: Positive = 600
     sse_keepalive_seconds: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    # Open event streams one API token or session may hold at once, across replicas (a
+    # dashboard tab holds one or two; a browser opens at most six per host anyway).
+    sse_max_streams_per_credential: Positive = 20
     # Owners and admins of this organization may use /v1/admin routes.
     admin_organization: str = "default"
 

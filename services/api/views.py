@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 import msgspec
 
 from libs.common.db.analyses import AnalysisRow, CiConfigRow
+from libs.common.db.rehearsals import RehearsalRow
 from libs.common.schemas import Job, JobStatus, Repository
 
 
@@ -167,5 +168,27 @@ class CiConfigView(msgspec.Struct, kw_only=True):
             score_before=row.score_before,
             score_after=row.score_after,
             pull_request_url=row.pull_request_url,
+            created_at=row.created_at,
+        )
+
+
+class RehearsalView(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    repository_id: uuid.UUID
+    ci_config_id: uuid.UUID
+    workflow_sha256: str
+    commit_sha: str | None
+    outcome: str  # passed, failed, partial (some steps not rehearsed), not_rehearsed
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: RehearsalRow) -> RehearsalView:
+        return cls(
+            id=row.id,
+            repository_id=row.repository_id,
+            ci_config_id=row.ci_config_id,
+            workflow_sha256=row.workflow_sha256,
+            commit_sha=row.commit_sha,
+            outcome=row.outcome,
             created_at=row.created_at,
         )

@@ -3,25 +3,28 @@ against a throwaway copy of the checkout (libs/cigen/rehearse).
 
 It executes the repository's code: only ever run it on request. Exit codes: 0 every
 rehearsed step passed, 1 a step failed, 2 bad input (no directory, no workflow, a job
-that does not exist, nothing to generate).
+that does not exist, nothing to generate, with --upload: the API refused or did not
+answer), 3 the rehearsal ran but its upload failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from services.cli.common import fail
+from services.cli.rehearsal_upload import Api, Upload
 
 
 def _run(args: argparse.Namespace) -> int:
     # Imported here: the rehearsal and the analysis are heavy, and most commands need neither.
     import msgspec
 
-    from libs.cigen.rehearse import BadWorkflow, StepResult, rehearse
+    from libs.cigen.rehearse import BadDate, BadWorkflow, StepResult, rehearse
     from libs.cigen.rehearse.render import render_text, step_line
 
     root = Path(args.path)
@@ -29,7 +32,10 @@ def _run(args: argparse.Namespace) -> int:
         return fail(f"{root} is not a directory")
     if args.step_timeout <= 0:
         return fail("--step-timeout must be a positive number of seconds")
-    loaded = _workflow(args, root)
+    upload = _upload_target(args)
+    if isinstance(upload, int):
+        return upload
+    loaded = _workflow(args, root) if upload is None else upload.workflow()
     if isinstance(loaded, int):
         return loaded
     name, content = loaded
@@ -52,14 +58,31 @@ def _run(args: argparse.Namespace) -> int:
             allow_other_minor=args.allow_other_minor,
             tool_cache=Path(args.tool_cache) if args.tool_cache else None,
             on_step=progress if args.format == "text" and not args.quiet else None,
+            as_of=args.as_of,
         )
     except BadWorkflow as exc:
         return fail(f"{name}: {exc}")
+    except BadDate as exc:
+        return fail(str(exc))
     if args.format == "json":
         sys.stdout.write(msgspec.json.encode(rehearsal).decode() + "\n")
     else:
         sys.stdout.write(render_text(rehearsal))
+    if upload is not None and not upload.send(root, rehearsal):
+        return 3
     return 1 if rehearsal.failed else 0
+
+
+def _upload_target(args: argparse.Namespace) -> Upload | int | None:
+    """With --upload: where the generated CI comes from and the report goes."""
+    if not args.upload:
+        return None
+    if args.workflow:
+        return fail("--upload rehearses the CI generated for --repo; leave out --workflow")
+    token = args.token or os.environ.get("AUTODEVOPS_TOKEN")
+    if not args.repo or not token:
+        return fail("--upload needs --repo ID and an API token (--token or AUTODEVOPS_TOKEN)")
+    return Upload(Api(args.url.rstrip("/"), token), args.repo)
 
 
 def _workflow(args: argparse.Namespace, root: Path) -> tuple[str, str] | int:
@@ -126,5 +149,25 @@ def register(commands: Any) -> None:
         metavar="DIR",
         help="where downloaded toolchains are kept (default ~/.cache/autodevops/rehearse)",
     )
+    rehearse.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="package managers resolve as of DATE (ISO date or date-time, UTC unless it "
+        "says otherwise; `commit`: the checkout's HEAD committer date) instead of today, "
+        "where they have a way to (said per step in the report)",
+    )
     rehearse.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    rehearse.add_argument(
+        "--upload",
+        action="store_true",
+        help="rehearse the CI the platform generated for --repo (fetched from the API) and "
+        "store the report there, shown on the repository's CI page",
+    )
+    rehearse.add_argument("--repo", metavar="ID", help="the repository's id on the platform")
+    rehearse.add_argument(
+        "--url",
+        default=os.environ.get("AUTODEVOPS_URL", "http://127.0.0.1:8000"),
+        help="the platform's URL (default: AUTODEVOPS_URL, else http://127.0.0.1:8000)",
+    )
+    rehearse.add_argument("--token", help="an API token (default: AUTODEVOPS_TOKEN)")
     rehearse.set_defaults(run=_run)

@@ -129,6 +129,39 @@ def _simple(command: str) -> CommandKind:
     return "other"
 
 
+_APT_INSTALL = re.compile(r"^(?:sudo\s+(?:-\S+\s+)*)?apt(?:-get)?\s+(?:-\S+\s+)*install\s+(.*)$")
+
+
+def apt_packages(line: str) -> list[str]:
+    """The packages an `apt-get install` command line names (options left out), from
+    each part of a chained line (`apt-get update && apt-get install -y libpq-dev`)."""
+    found: list[str] = []
+    for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", line.strip()):
+        match = _APT_INSTALL.match(part.strip())
+        if match is not None:
+            found += [w for w in match.group(1).split() if not w.startswith("-")]
+    return found
+
+
+def dockerfile_apt_packages(text: str) -> list[str]:
+    """The packages a Dockerfile's RUN instructions install with apt: instructions joined
+    across their `\\` continuations, comment lines inside them skipped, as Docker reads them."""
+    found: list[str] = []
+    instruction: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#") or (not line and instruction):
+            continue
+        instruction.append(line.removesuffix("\\").strip())
+        if line.endswith("\\"):
+            continue
+        joined, instruction = " ".join(instruction), []
+        run = re.match(r"^RUN\s+(?:--\S+\s+)*(.*)$", joined, re.I)
+        if run is not None:
+            found += apt_packages(run.group(1))
+    return found
+
+
 def script_lines(script: str, first_line: int | None) -> list[tuple[str, int | None]]:
     """The logical lines of a shell script with the line each starts on: continuation
     lines (`\\`, PowerShell's backtick) joined, blank lines and comments dropped."""

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Collection
 
 from libs.analysis import languages, origin
-from libs.analysis.report import ImageBuild, Stack, Subproject
+from libs.analysis.ci.commands import dockerfile_apt_packages
+from libs.analysis.report import Fact, ImageBuild, Stack, Subproject
 from libs.analysis.stack import (
     compiled,
     doc_commands,
@@ -107,6 +108,11 @@ def analyse_stack(tree: Tree) -> Stack:
         own = files_of.get(project.path, [])
         project.sub.languages = languages.shares(own, not_own, project.path)
         project.sub.dockerfiles = [e.path for e in own if _is_dockerfile(e)]
+        project.sub.system_packages = [
+            Fact(name=name, source=path)
+            for path in project.sub.dockerfiles
+            for name in dict.fromkeys(dockerfile_apt_packages(tree.read_text(path) or ""))
+        ]
     builds: list[ImageBuild] = []
     for path in compose_files:
         owner = _owner(path, owners)

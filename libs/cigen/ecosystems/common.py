@@ -68,6 +68,8 @@ class Draft:
     members: tuple[str, ...] = ()  # workspace packages this job also covers
     # what the repository's own CI runs (evidence.ci_commands); empty: it has none
     ci: tuple[str, ...] = ()
+    # workspace packages whose build the CI runs only on a schedule or by hand -> CI file
+    scheduled_builds: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # the planner's command family (ownership.FAMILY)
     main: str | None = None  # the family of the folder's main language: runs make targets
 

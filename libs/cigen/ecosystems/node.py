@@ -31,6 +31,9 @@ _TESTS: dict[str, str] = {
     "jasmine": "jasmine",
 }
 _BROWSER_TESTS = ("playwright", "cypress")
+_BROWSER_INSTALL = re.compile(
+    r"(?:npx|pnpm(?:\s+exec)?|yarn|bunx)\s+playwright\s+install\b[^\n;&|]*"
+)
 # Run a script in every workspace package that defines it.
 _RECURSIVE = {
     "npm": "npm run {script} --workspaces --if-present",
@@ -49,6 +52,7 @@ def plan(draft: Draft) -> Job:
         version = _pnpm_for(draft, version)
     prefix = EXEC[manager]
     defaults = [step("install", _install(manager, berry, bool(lockfiles)))]
+    defaults += _browsers(draft)
     for tool, (purpose, command) in _TOOLS.items():
         if tool in draft.tools() and not _unread_config(draft, tool) and _ci_runs(draft, tool):
             defaults.append(step(purpose, prefix + command))
@@ -69,6 +73,23 @@ def plan(draft: Draft) -> Job:
         steps=assemble(draft, defaults),
         timeout_minutes=20,
     )
+
+
+def _browsers(draft: Draft) -> list[Step]:
+    """The browsers a test suite drives through Playwright, installed as the repository's
+    CI installs them: ky's ava tests launch Chromium, Firefox and WebKit through the
+    `playwright` package after its CI's `npx playwright install --with-deps`; without it
+    50 of them failed ("Executable doesn't exist")."""
+    for run in draft.ci:
+        found = _BROWSER_INSTALL.search(run)
+        if found:
+            command = " ".join(found.group(0).split())
+            draft.notes.append(
+                f"{draft.where()}: `{command}` before the tests, as the repository's CI "
+                "installs the browsers its tests drive"
+            )
+            return [step("install", command, name=f"Install browsers ({command})")]
+    return []
 
 
 def _ci_runs(draft: Draft, tool: str) -> bool:
@@ -195,6 +216,39 @@ def _workspace_steps(draft: Draft, manager: str) -> list[Step]:
         )
         return []
     purposes: tuple[Purpose, ...] = ("lint", "build", "test")
-    return [
-        step(p, template.format(script=p), name=f"{p.capitalize()} every package") for p in purposes
-    ]
+    steps = []
+    for purpose in purposes:
+        run = template.format(script=purpose)
+        if purpose == "build":
+            run = _build_without_maintenance(draft, manager) or run
+        steps.append(step(purpose, run, name=f"{purpose.capitalize()} every package"))
+    return steps
+
+
+# Run a script in the workspace packages named (directories), not the others.
+_SELECTED = {
+    "npm": ("npm run {script} --if-present", " --workspace {path}"),
+    "pnpm": ("pnpm --if-present{selection} run {script}", " --filter ./{path}"),
+}
+
+
+def _build_without_maintenance(draft: Draft, manager: str) -> str | None:
+    """The every-package build naming the packages one by one, to leave out those whose
+    build the repository's CI runs only on a schedule or by hand (a generator that
+    fetches and rewrites checked-in files); None when there is none to leave out, or the
+    package manager cannot select packages by folder."""
+    left = {m: draft.scheduled_builds[m] for m in draft.members if m in draft.scheduled_builds}
+    kept = [m for m in draft.members if m not in left]
+    if not left or not kept or manager not in _SELECTED:
+        return None
+    for member, source in left.items():
+        draft.notes.append(
+            f"{draft.where()}: the build of every package leaves out {member}, whose build "
+            f"{source} runs only on a schedule or by hand"
+        )
+    paths = [m if draft.directory == "." else m.removeprefix(draft.directory + "/") for m in kept]
+    template, each = _SELECTED[manager]
+    selection = "".join(each.format(path=p) for p in paths)
+    if manager == "npm":
+        return template.format(script="build") + selection
+    return template.format(selection=selection, script="build")

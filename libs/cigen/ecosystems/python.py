@@ -39,6 +39,8 @@ _RUFF_REPLACES = ("black", "isort", "flake8")
 PRE_COMMIT = "SKIP=no-commit-to-branch pre-commit run --all-files"
 # a CI line that runs a type checker on named paths: `mypy src tests`, `uv run pyright pkg`
 _CI_CHECKER = re.compile(r"(?:^|\s)((mypy|pyright)(?:\s+[\w./=-]+)+)$")
+# a CI line that lints named paths with ruff: `ruff check mealie` (mealie's Taskfile)
+_CI_RUFF = re.compile(r"(?:^|\s)(ruff\s+check(?:\s+[\w./=-]+)+)$")
 
 
 def plan(draft: Draft) -> Job:
@@ -137,6 +139,8 @@ def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
     in a repository whose CI never runs the checker, is no promise that the tree
     type-checks (more-itertools configures mypy for its stubs; `mypy .` reports its
     tests): no step, and a note."""
+    if fact.name == "ruff":
+        return _ci_ruff(draft) or command
     if fact.name not in ("mypy", "pyright"):
         return command
     scoped = bool(fact.targets) if fact.name == "mypy" else fact.configured
@@ -154,6 +158,23 @@ def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
         )
         return None
     return command
+
+
+def _ci_ruff(draft: Draft) -> str | None:
+    """ruff as the repository's CI runs it on named paths (a CI step, or the body of a
+    task it starts): mealie's CI lints `mealie` through `task py:lint`, and `ruff check .`
+    would also lint its tests, which its configuration's rules were never held to."""
+    for run in draft.ci:
+        for line in run.splitlines():
+            found = _CI_RUFF.search(line.strip())
+            if found and "--fix" not in found.group(1) and safe_command(found.group(1)):
+                if found.group(1).split()[2:] != ["."]:
+                    draft.notes.append(
+                        f"{draft.where()}: ruff checks what the repository's CI checks: "
+                        f"`{found.group(1)}`"
+                    )
+                return found.group(1)
+    return None
 
 
 def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> list[Step]:

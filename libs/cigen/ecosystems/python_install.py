@@ -38,6 +38,12 @@ _INSTALLS: dict[str, tuple[str, ...]] = {
 }
 # the repository's CI installs every extra: `uv sync --group testing --all-extras`
 _ALL_EXTRAS = re.compile(r"\buv sync\b[^\n;&|]*--all-extras")
+# `pip install -e ".[d]"`: the extras a command installs with the package
+_PIP_EXTRAS = re.compile(
+    r"\bpip3?\s+install\s+(?:-e\s+|--editable\s+)?[\"']?\.\[(?P<extras>[\w,\s-]+)\][\"']?"
+)
+_PIP_INSTALL = re.compile(r"\bpip3?\s+install\b")
+_PYTEST = re.compile(r"(^|[\s;&|(])(python3?\s+-m\s+)?pytest\b")
 _SPEC = re.compile(r"^(?:[<>=!~]=?=?\s*[0-9][0-9A-Za-z.*+!]*\s*,?\s*)+$")
 
 
@@ -176,12 +182,32 @@ def _pip_install(
             steps.append(step("install", run, name="Install the checks"))
         return steps
     extras = [g.partition(":")[2] for g in groups if g.startswith("extra:")]
+    extras += [e for e in _test_extras(draft) if e not in extras]
     package = f'-e ".[{",".join(extras)}]"' if extras else "-e ."
     options = "".join(f" --group {name}" for name in dependency_groups)
     packages = "".join(f" {p}" for p in extra)
     run = f"python -m pip install {package}{options}{packages}"
     steps.append(step("install", run, name="Install the package"))
     return steps
+
+
+def _test_extras(draft: Draft) -> list[str]:
+    """The extras the repository's own CI installs with the package just before its
+    first pytest run: black's tox env runs `pip install -e .[d]`, then pytest, and its
+    tests of blackd stop at collection without the `d` extra's aiohttp."""
+    extras: list[str] = []
+    for run in draft.ci:
+        if _PYTEST.search(run) and not _PIP_INSTALL.search(run):
+            if extras:
+                draft.notes.append(
+                    f"{draft.where()}: the package is installed with the extras "
+                    f"{', '.join(extras)}, as the repository's CI installs it before pytest"
+                )
+            return extras
+        if _PIP_INSTALL.search(run):
+            found = _PIP_EXTRAS.search(run)
+            extras = [e.strip() for e in found.group("extras").split(",")] if found else []
+    return []
 
 
 def pip_step(requirement: str, name: str) -> Step:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from libs.cigen.rehearse.dating import BadDate
+from libs.cigen.rehearse.dating import parse as parse_as_of
 from libs.cigen.rehearse.expressions import ExpressionError, Partial, Unevaluable, Unknown, resolve
 from libs.cigen.rehearse.model import JobResult, Rehearsal, StepResult
 from libs.cigen.rehearse.runner import JobRun, Options, Shared, event_payload, remove
@@ -20,6 +22,7 @@ from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, needs
 from libs.cigen.rehearse.workspace import inspect
 
 __all__ = [
+    "BadDate",
     "BadWorkflow",
     "JobResult",
     "Rehearsal",
@@ -40,17 +43,22 @@ def rehearse(
     allow_other_minor: bool = False,
     tool_cache: Path | None = None,
     on_step: Callable[[str, StepResult], None] | None = None,
+    as_of: str | None = None,
 ) -> Rehearsal:
     """Rehearse the workflow `content` on a copy of the checkout at `root`.
 
-    `jobs` limits the run to those job ids (and the jobs they need). Raises BadWorkflow
-    for a file that is not a workflow or names a job it does not define.
+    `jobs` limits the run to those job ids (and the jobs they need). `as_of` (an ISO
+    date or date-time, or `commit`: the checkout's committer date) makes the package
+    managers that can resolve as of that date. Raises BadWorkflow for a file that is not
+    a workflow or names a job it does not define, BadDate for an `as_of` that is neither.
     """
     document = load(content)
     all_jobs: dict[str, Any] = {str(k): v for k, v in document["jobs"].items()}
     wanted = _with_needs(all_jobs, jobs)
-    base = Path(tempfile.mkdtemp(prefix="autodevops-rehearse."))
     checkout = inspect(root.resolve())
+    commit_date = str(checkout.head_commit["timestamp"]) if checkout.head_commit else None
+    dated = parse_as_of(as_of, commit_date, checkout.sha) if as_of else None
+    base = Path(tempfile.mkdtemp(prefix="autodevops-rehearse."))
     event = _event(document)
     github = _github(document, checkout, event, base)
     shared = Shared(
@@ -59,10 +67,20 @@ def rehearse(
         workflow=document,
         github=github,
         options=Options(
-            step_timeout, ToolCache(tool_cache or default_tool_cache()), allow_other_minor, on_step
+            step_timeout,
+            ToolCache(tool_cache or default_tool_cache()),
+            allow_other_minor,
+            on_step,
+            dated,
         ),
     )
-    rehearsal = Rehearsal(workflow=workflow, root=str(checkout.root), event=event)
+    rehearsal = Rehearsal(
+        workflow=workflow,
+        root=str(checkout.root),
+        event=event,
+        as_of=dated.iso if dated else None,
+        as_of_origin=dated.origin if dated else "",
+    )
     try:
         for job_id in order(all_jobs):
             if job_id in wanted:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from libs.cigen.rehearse import dating
 from libs.cigen.rehearse import toolchains as tc
 from libs.cigen.rehearse.toolchains import Missing
 
@@ -57,6 +58,22 @@ class JobTools:
     cache: tc.ToolCache
     env: dict[str, str]  # the job's environment so far
     allow_other_minor: bool = False
+    dating: bool = False  # --as-of: give virtual environments a pip that can date
+
+
+def _venv(runtime: tc.Runtime, target: Path, job: JobTools) -> tuple[Path, str]:
+    """A job's virtual environment on `runtime`, and what the report says about its pip.
+
+    With --as-of, a Python's own pip older than 26.0 cannot resolve as of a date: the
+    environment gets pip DATING_PIP (pinned) instead, said in the report. Pythons older
+    than pip's minimum keep their own pip, whose steps then say they were not dated.
+    """
+    version = tuple(int(part) for part in runtime.version.split(".")[:2])
+    if not job.dating or version < dating.DATING_PIP_PYTHON:
+        return tc.python_venv(runtime, target), ""
+    pip = job.cache.pypi("pip", dating.DATING_PIP)
+    note = f"pip {dating.DATING_PIP} in its virtual environment, which can date (--as-of)"
+    return tc.python_venv(runtime, target, pip), note
 
 
 def action_name(uses: str) -> tuple[str, str]:
@@ -127,11 +144,12 @@ def _python(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
         runtime, note = tc.pick(
             _plain_python(version), list(tc.pythons()), allow_other_minor=job.allow_other_minor
         )
-        venv = tc.python_venv(runtime, job.tools / f"python-{runtime.version}")
+        venv, pip = _venv(runtime, job.tools / f"python-{runtime.version}", job)
         setup.path.insert(0, venv / "bin")
         setup.env["pythonLocation"] = str(venv)
         setup.outputs = {"python-version": runtime.version, "python-path": str(venv / "bin/python")}
         notes.append(f"Python {runtime.version} ({runtime.origin})" + (f": {note}" if note else ""))
+        notes += [pip] if pip else []
     setup.note = "; ".join(notes)
     return setup
 
@@ -147,13 +165,14 @@ def _python_for_range(job: JobTools, pyproject: Path) -> Setup:
     if not found:
         raise Missing(f"no local Python satisfies requires-python {spec!r}")
     runtime = max(found, key=lambda r: tc.version_key(r.version))
-    venv = tc.python_venv(runtime, job.tools / f"python-{runtime.version}")
+    venv, pip = _venv(runtime, job.tools / f"python-{runtime.version}", job)
     return Setup(
         path=[venv / "bin"],
         env={"pythonLocation": str(venv)},
         outputs={"python-version": runtime.version, "python-path": str(venv / "bin/python")},
         note=f"Python {runtime.version} ({runtime.origin}): the newest local one for "
-        f"requires-python {spec!r}; setup-python takes the newest release, which may be newer",
+        f"requires-python {spec!r}; setup-python takes the newest release, which may be newer"
+        + (f"; {pip}" if pip else ""),
     )
 
 

@@ -68,7 +68,11 @@ _FAILURE = re.compile(
     r"|dial tcp|could not transfer artifact|failed to connect to",
     re.I,
 )
-_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w-])", re.I)
+# a host is never called: `io.open(` and `socket.getaddrinfo(` in a traceback are code
+_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w(-])", re.I)
+# Dotted names in code and stack traces (`Object.dispatchError`, `this.fetchData`):
+# hostnames are printed in lower case
+_IDENTIFIER = re.compile(r"[a-z][A-Z]|(?:^|\.)[A-Z][a-z]")
 _FILE_SUFFIXES = (
     ".py",
     ".js",
@@ -96,12 +100,16 @@ _FILE_SUFFIXES = (
     ".kts",
     ".sum",
     ".mod",
+    ".zip",
+    ".gz",
+    ".tgz",
+    ".csv",
 )
 
 
 _NAMED = re.compile(
     r"(?:lookup|resolve host:?|enotfound|eai_again|unknownhostexception:|unknown host|"
-    r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})"
+    r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})(?![\w(-])"
     r"|([a-z0-9.-]+\.[a-z]{2,}):? (?:temporary failure in name resolution|"
     r"name or service not known|no such host)",
     re.I,
@@ -120,6 +128,8 @@ def unreachable_host(output: str) -> str | None:
             continue
         window = " ".join(lines[max(0, index - 2) : index + 2])
         for host in _HOST.findall(window):
+            if _IDENTIFIER.search(host):
+                continue  # `Object.dispatchError` in a stack trace, not a host
             host = host.lower().rstrip(".")
             if host.endswith(_FILE_SUFFIXES) or _reachable(host):
                 continue
@@ -133,6 +143,8 @@ def unreachable_host(output: str) -> str | None:
     return None
 
 
+# pre-commit cloning its hook repositories (`[INFO] Initializing environment for URL`)
+_PRE_COMMIT = re.compile(r"^\[INFO\] Initializing environment for \S+", re.M)
 _NPM_MISSING = re.compile(
     r"npm (?:ERR!|error) 404 Not Found - GET https://registry\.npmjs\.org/\S*/-/(\S+\.tgz)"
 )
@@ -142,7 +154,12 @@ def registry_problem(output: str) -> str | None:
     """Why a failed step's output shows it could not get its dependencies here, or None."""
     host = unreachable_host(output)
     if host is not None:
-        return f"dependency registry unreachable from here ({host})"
+        if _PRE_COMMIT.search(output):
+            return f"pre-commit hook repositories unreachable from here ({host})"
+        if any(host == known or host.endswith("." + known) for known in KNOWN_UNREACHABLE):
+            return f"dependency registry unreachable from here ({host})"
+        # Not a registry: a web API or site the step (often a test) calls
+        return f"a host unreachable from here ({host}; this machine reaches PyPI, npm, Debian)"
     # A tarball a lockfile pins that the registry reachable from here does not serve (this
     # registry can lag the public one): the step says nothing about the workflow.
     missing = _NPM_MISSING.search(output)

@@ -29,12 +29,20 @@ def step_line(step: StepResult) -> str:
 
 
 def render_text(rehearsal: Rehearsal) -> str:
-    lines = [f"Rehearsal of {rehearsal.workflow} on {rehearsal.root} (as a {rehearsal.event})", ""]
+    lines = [f"Rehearsal of {rehearsal.workflow} on {rehearsal.root} (as a {rehearsal.event})"]
+    if rehearsal.as_of:
+        lines.append(
+            f"AS OF {rehearsal.as_of} ({rehearsal.as_of_origin}): package managers resolve "
+            "as of that date where they can; each step says which were dated"
+        )
+    lines.append("")
     for job in rehearsal.jobs:
         lines += _job(job)
     counts: Counter[str] = Counter(job.status for job in rehearsal.jobs)
     summary = ", ".join(f"{counts[s]} {_JOB[s]}" for s in _JOB if counts[s])
     lines.append(f"{len(rehearsal.jobs)} job(s): {summary or 'none'}")
+    if rehearsal.as_of:
+        lines.append(f"dependencies resolved as of {rehearsal.as_of}, not today (--as-of)")
     if rehearsal.kept:
         lines.append(f"kept: {rehearsal.kept}")
     return "\n".join(lines) + "\n"
@@ -50,6 +58,8 @@ def _job(job: JobResult) -> list[str]:
     lines += [f"  stood in: {note}" for note in job.substitutions]
     for step in job.steps:
         lines.append(step_line(step))
+        if step.dating:
+            lines.append(f"      resolution: {step.dating}")
         if step.output_tail:
             lines += [f"      | {line}" for line in step.output_tail.splitlines()]
     lines.append("")

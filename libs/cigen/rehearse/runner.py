@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from libs.cigen.rehearse import actions, environment, network, runner_image, servers, steps
+from libs.cigen.rehearse import (
+    actions,
+    dating,
+    environment,
+    network,
+    runner_image,
+    servers,
+    steps,
+)
 from libs.cigen.rehearse.expressions import (
     ExpressionError,
     Functions,
@@ -26,7 +34,7 @@ from libs.cigen.rehearse.expressions import (
 )
 from libs.cigen.rehearse.model import JobResult, StepResult
 from libs.cigen.rehearse.toolchains import Missing, ToolCache
-from libs.cigen.rehearse.workspace import Checkout, copy_checkout
+from libs.cigen.rehearse.workspace import Checkout, copy_checkout, submodules
 
 
 @dataclass
@@ -35,6 +43,7 @@ class Options:
     tool_cache: ToolCache
     allow_other_minor: bool = False
     on_step: Callable[[str, StepResult], None] | None = None
+    as_of: dating.AsOf | None = None  # package managers resolve as of then
 
 
 @dataclass
@@ -323,6 +332,7 @@ class JobRun:
             self.shared.options.tool_cache,
             self.env,
             self.shared.options.allow_other_minor,
+            self.shared.options.as_of is not None,
         )
         try:
             setup = actions.prepare(uses, inputs, job_tools)
@@ -361,13 +371,21 @@ class JobRun:
         if not target.is_relative_to(self.workspace):
             outcome.status, outcome.reason = "failed", "checkout path outside the workspace"
             return
-        copied = copy_checkout(self.shared.checkout.root, target)
+        wanted = inputs.get("submodules", "false").strip().lower() in ("true", "recursive")
+        copied = copy_checkout(self.shared.checkout.root, target, submodules=wanted)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
-        if inputs.get("submodules", "false").strip().lower() in ("true", "recursive"):
+        absent = [s for s in submodules(self.shared.checkout.root) if not s.present]
+        if wanted and absent:
             # the copy holds what the checkout has; fetching submodules needs their hosts
+            named = ", ".join(f"{s.path} ({s.url})" if s.url else s.path for s in absent)
             outcome.status = "not_rehearsed"
-            outcome.reason += "; its git submodules are not fetched by the rehearsal"
+            outcome.reason = (
+                f"submodules not in the checkout at their recorded commit (a rehearsal does "
+                f"not fetch them): {named}; {outcome.reason}"
+            )
+        elif wanted:
+            outcome.reason += ", with its submodules"
 
     # -- run: ------------------------------------------------------------------------
     def _environment(self, step_env: dict[str, str], files: steps.CommandFiles) -> dict[str, str]:
@@ -415,6 +433,7 @@ class JobRun:
             return
         files = steps.CommandFiles(self.temp / "_runner_file_commands")
         env = self._environment(step_env, files)
+        env = self._dated(env, body, cwd, step_env, outcome)
         script_file = self.temp / f"{files.env.name[4:]}{steps.script_suffix(shell)}"
         script_file.write_text(body)
         try:
@@ -435,16 +454,14 @@ class JobRun:
         if ran.exit_code == 0:
             outcome.status = "passed"
             return
-        problem = network.registry_problem(ran.output)
+        problem, after = self._unknown(ran.output, ran.exit_code)
         outcome.output_tail = steps.tail(ran.output)
         if problem is not None:
             # Its outcome is unknown, not failed: the steps after it still run (a test step
             # after a pre-commit step that could not fetch its hooks tells something), but
             # a failure after it may follow from it, so it proves nothing either.
             outcome.status, outcome.reason = "not_rehearsed", problem
-            self.inconclusive = (
-                self.inconclusive or "an earlier step could not get its dependencies"
-            )
+            self.inconclusive = self.inconclusive or after
             return
         why = f"exit code {ran.exit_code}"
         if ran.exit_code is None:
@@ -454,6 +471,40 @@ class JobRun:
             outcome.reason = f"{why}, after {self.inconclusive}"
             return
         outcome.status, outcome.reason = "failed", why
+
+    def _dated(
+        self,
+        env: dict[str, str],
+        body: str,
+        cwd: Path,
+        step_env: dict[str, str],
+        outcome: StepResult,
+    ) -> dict[str, str]:
+        """With --as-of, the step's environment with the dating variables, and the
+        step's note on which of its package managers they date."""
+        as_of = self.shared.options.as_of
+        if as_of is None:
+            return env
+        dating.write_age_gates(as_of, self.home)
+        dated = dating.for_step(as_of, body, cwd, self.workspace, env, self.env | step_env)
+        outcome.dating = dated.note
+        return env | dated.env
+
+    def _unknown(self, output: str, exit_code: int | None) -> tuple[str | None, str]:
+        """Why a failed step's outcome is unknown here (a registry out of reach, a version
+        it needs that is not dated, a refusal to run as root), and what a later failure is
+        said to follow; (None, "") when it failed. Killed at its time limit, it timed out,
+        whatever it printed."""
+        if exit_code is None:
+            return None, ""
+        problem = network.registry_problem(output) or self._undated(output)
+        if problem is not None:
+            return problem, "an earlier step could not get its dependencies"
+        return runner_image.refuses_root(output), "an earlier step would not run as root"
+
+    def _undated(self, output: str) -> str | None:
+        as_of = self.shared.options.as_of
+        return dating.undated_failure(output, as_of) if as_of is not None else None
 
     def _absorb(self, files: steps.CommandFiles, step: dict[str, Any]) -> None:
         self.env.update({k: self.services.rewrite(k, v) for k, v in files.read_env().items()})

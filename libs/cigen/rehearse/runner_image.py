@@ -1,9 +1,11 @@
 """Tools every GitHub ubuntu runner has that this machine may not: `python` as Python 3,
-Yarn 1 and pipx (installed pinned, when a job's scripts name them)."""
+Yarn 1 and pipx (installed pinned, when a job's scripts name them); and the user steps
+run as, which on a runner is never root."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -88,3 +90,31 @@ def _build_pipx(cache: tc.ToolCache, target: Path) -> None:
             f"pipx {PIPX} from PyPI",
         )
         (target / ".complete").touch()
+
+
+# What programs say when they will not run as root (libuv's test runner, PostgreSQL's
+# initdb and server, Chromium without --no-sandbox, Homebrew). Warnings that go on
+# ("Running pip as the 'root' user can result in broken permissions") do not match.
+_REFUSES_ROOT = re.compile(
+    r"(?:can ?not|can't|must not|should not|may not|will not|won't|refus\w* to)\s+"
+    r"(?:be\s+)?(?:run|executed?|started)\s+(?:\w+\s+){0,2}?as\s+(?:the\s+)?[\"']?root\b"
+    r"|running as root (?:without --no-sandbox )?is not supported"
+    r"|running \w+ as root is \w+ dangerous and no longer supported"
+    r"|\"root\" execution of the \w+ server is not permitted",
+    re.I,
+)
+
+
+def refuses_root(output: str, euid: int | None = None) -> str | None:
+    """Why a failed step's outcome is unknown when it refused to run as root and the
+    rehearsal runs as root (a GitHub runner's user is `runner`, not root), or None."""
+    if (os.geteuid() if euid is None else euid) != 0:
+        return None
+    for line in output.splitlines():
+        if _REFUSES_ROOT.search(line):
+            said = line.strip()[:160]
+            return (
+                f"the step will not run as root, and this rehearsal runs as root where a "
+                f"GitHub runner's user is not ({said})"
+            )
+    return None

@@ -131,9 +131,10 @@ def python_binary(runtime: Runtime) -> Path:
     return runtime.home / "bin" / "python"
 
 
-def python_venv(runtime: Runtime, target: Path) -> Path:
+def python_venv(runtime: Runtime, target: Path, pip_from: Path | None = None) -> Path:
     """A virtual environment on `runtime` with its pip, so the job's `pip install` never
-    writes into the machine's own Python (a runner's Python is private to the job)."""
+    writes into the machine's own Python (a runner's Python is private to the job).
+    `pip_from`: a directory holding another pip (and its dist-info) to use instead."""
     subprocess.run(
         [str(python_binary(runtime)), "-m", "venv", "--without-pip", str(target)],
         check=True,
@@ -141,17 +142,21 @@ def python_venv(runtime: Runtime, target: Path) -> Path:
         timeout=120,
     )
     # Copying the interpreter's own pip is seconds faster than ensurepip.
-    base = subprocess.run(
-        [
-            str(python_binary(runtime)),
-            "-c",
-            "import pip, os; print(os.path.dirname(pip.__path__[0]))",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    ).stdout.strip()
+    base = (
+        str(pip_from)
+        if pip_from
+        else subprocess.run(
+            [
+                str(python_binary(runtime)),
+                "-c",
+                "import pip, os; print(os.path.dirname(pip.__path__[0]))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout.strip()
+    )
     site = next(target.glob("lib/python*/site-packages"))
     if base:
         for item in Path(base).iterdir():

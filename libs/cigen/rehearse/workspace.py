@@ -63,10 +63,11 @@ def inspect(root: Path) -> Checkout:
     return Checkout(root, sha, branch, match.group(1) if match else None, head_commit)
 
 
-def copy_checkout(source: Path, target: Path) -> int:
+def copy_checkout(source: Path, target: Path, *, submodules: bool = False) -> int:
     """Copy what a clone of `source` would hold into `target`: tracked files and untracked
     ones git does not ignore (so local edits are rehearsed, but no `.venv`, `node_modules`
-    or build output), plus `.git`. Without git, everything. Returns the files copied."""
+    or build output), plus `.git`. Without git, everything. With `submodules`, what the
+    checkout holds of its submodules too (see `submodules()`). Returns the files copied."""
     target.mkdir(parents=True, exist_ok=True)
     listed = _git_files(source) if is_clone(source) else None
     if listed is None:
@@ -76,6 +77,11 @@ def copy_checkout(source: Path, target: Path) -> int:
     for relative in listed:
         src = source / relative
         dst = target / relative
+        if submodules and src.is_dir() and not src.is_symlink() and is_clone(src):
+            count += copy_checkout(src, dst, submodules=True)
+            if (src / ".git").is_file():  # `gitdir: ...` into the parent's .git/modules
+                shutil.copy2(src / ".git", dst / ".git")
+            continue
         if not (src.is_file() or src.is_symlink()):
             continue  # deleted locally, or a submodule directory
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -111,3 +117,32 @@ def _git_files(source: Path) -> list[str] | None:
     if done.returncode != 0:
         return None
     return sorted({p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
+@dataclass(frozen=True)
+class Submodule:
+    path: str
+    url: str  # from .gitmodules, "" when it names none
+    present: bool  # checked out in the checkout at the commit its parent records
+
+
+def submodules(root: Path) -> list[Submodule]:
+    """The checkout's submodules (gitlinks of its commit), and whether each is there to
+    copy: initialised in the checkout at the commit the parent records, as
+    `actions/checkout` with `submodules:` would leave it."""
+    if not is_clone(root):
+        return []
+    config = _git(root, "config", "-f", ".gitmodules", "--get-regexp", r"^submodule\.")
+    keys = dict(line.split(" ", 1) for line in config.splitlines() if " " in line)
+    urls = {
+        v: keys.get(k[: -len(".path")] + ".url", "") for k, v in keys.items() if k.endswith(".path")
+    }
+    found = []
+    for line in _git(root, "ls-files", "--stage").splitlines():
+        meta, _, path = line.partition("\t")
+        mode, sha, *_ = meta.split()
+        if mode == "160000":
+            sub = root / path
+            present = sub.is_dir() and is_clone(sub) and _git(sub, "rev-parse", "HEAD") == sha
+            found.append(Submodule(path, urls.get(path, ""), present))
+    return found

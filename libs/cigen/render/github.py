@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from libs.cigen.pins import PinTable
-from libs.cigen.plan import Job, Plan, Service, Step
+from libs.cigen.plan import Job, Plan, Service, Step, apt_install
 from libs.cigen.render.github_setup import Builder, StepDict, expr, matrix_key, version_of
 from libs.cigen.render.yaml import dump
 from libs.cigen.versions import GOLANGCI_LINT
@@ -86,6 +86,12 @@ def _job(job: Job, builder: Builder, *, submodules: bool = False) -> dict[str, o
     if job.docker is not None:
         steps += _docker_steps(job, builder)
     else:
+        if job.system_packages and job.os == "linux":
+            # before the toolchain's setup: a setup action may install the dependencies
+            # (bundler-cache), which is where native extensions build; in a container the
+            # job is root and has no sudo
+            run = apt_install(job.system_packages, sudo=not setup.container)
+            steps.append({"name": "Install system packages", "run": run})
         steps += setup.steps
         for step in job.steps:
             if setup.installs and step.purpose == "install":

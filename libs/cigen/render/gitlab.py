@@ -7,7 +7,7 @@ place GitLab can cache), keyed on the lockfiles.
 
 from __future__ import annotations
 
-from libs.cigen.plan import Job, Plan, Service, Step
+from libs.cigen.plan import Job, Plan, Service, Step, apt_install
 from libs.cigen.render.gitlab_setup import bootstrap, cache, image, matrix_variable
 from libs.cigen.render.yaml import dump
 from libs.cigen.versions import GOLANGCI_LINT
@@ -73,6 +73,8 @@ def _job(job: Job, path: str) -> dict[str, object]:
     script: list[str] = []
     if job.directory != ".":
         script.append(f"cd {job.directory}")
+    if job.system_packages and job.os == "linux":
+        script.append(apt_install(job.system_packages, sudo=False))  # the images run as root
     script += bootstrap(job)
     script += [_once(_command(step.run, step.tool), step, job) for step in job.steps]
     body["script"] = script
@@ -90,6 +92,9 @@ def _command(run: str, tool: str | None) -> str:
     if tool == "golangci-lint":
         module = "github.com/golangci/golangci-lint/v2/cmd/golangci-lint"
         return f"go run {module}@{GOLANGCI_LINT['2']} run"
+    if run.startswith("cd "):
+        # a job's script lines share one shell: a `cd` would move every later line
+        return f"({run})"
     return run
 
 

@@ -255,3 +255,21 @@ async def ci_configs_for(
         limit + 1,
     )
     return page_of(to_structs(rows, CiConfigRow), limit, lambda c: Position(c.created_at, c.id))
+
+
+async def ci_config_of_repository(
+    conn: Conn, organization_id: uuid.UUID, repository_id: uuid.UUID, ci_config_id: uuid.UUID
+) -> CiConfigRow | None:
+    """The CI configuration, when it was generated for this repository of this tenant."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_CI} FROM ci_configs
+         WHERE organization_id = $1 AND id = $2
+           AND analysis_id IN (SELECT id FROM analyses
+                                WHERE organization_id = $1 AND repository_id = $3)
+        """,
+        organization_id,
+        ci_config_id,
+        repository_id,
+    )
+    return row_or_none(row, CiConfigRow)

@@ -69,3 +69,8 @@ def metrics_targets(service: str) -> str:
 def github_wait(principal: str) -> str:
     """Until when GitHub asked `principal` (an installation, a user) to stop calling."""
     return f"github:wait:{principal}"
+
+
+def event_stream_leases(credential_digest: str) -> str:
+    """The open event streams of one API token or session (a sorted set of leases)."""
+    return f"sse:streams:{credential_digest}"

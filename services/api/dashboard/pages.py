@@ -18,8 +18,10 @@ from libs.common.db import analyses as analyses_db
 from libs.common.db import jobs as jobs_db
 from libs.common.db import orgs as orgs_db
 from libs.common.db import overview as overview_db
+from libs.common.db import rehearsals as rehearsals_db
 from libs.common.db.paging import CURSOR_PATTERN, Position
 from libs.common.redis import keys as redis_keys
+from libs.common.rehearsal import workflow_digest
 from libs.common.schemas import JobStatus
 from services.api import quota, registration
 from services.api.dashboard import changes, charts, report_view
@@ -172,8 +174,12 @@ async def ci(request: web.Request) -> web.StreamResponse:
         configs = (
             (await analyses_db.ci_configs_for(conn, org_id, recent[0].id)).items if recent else []
         )
+        rehearsed = [
+            await rehearsals_db.latest(conn, org_id, c.id, workflow_digest(c.content))
+            for c in configs
+        ]
     shown = []
-    for config in configs:
+    for config, rehearsal in zip(configs, rehearsed, strict=True):
         existing = config.validation.get("existing")
         diff = None
         if isinstance(existing, dict) and isinstance(existing.get("content"), str):
@@ -194,12 +200,20 @@ async def ci(request: web.Request) -> web.StreamResponse:
                 "details": details,
                 "explanation": config.validation.get("explanation") or [],
                 "notes": config.validation.get("notes") or [],
+                "rehearsal": rehearsal,
             }
         )
     return render(
         request,
         "ci.html",
-        {**context, "repo": repo, "analysis": recent[0] if recent else None, "configs": shown},
+        {
+            **context,
+            "repo": repo,
+            "analysis": recent[0] if recent else None,
+            "configs": shown,
+            "public_url": request.app[keys.SETTINGS].public_url
+            or f"{request.scheme}://{request.host}",
+        },
     )
 
 

@@ -6,8 +6,15 @@ stream only copies the shared frame to its socket. A stream that resumes from an
 id catches up with its own non-blocking reads first; it subscribes before it catches up,
 and skips what it has already sent, so nothing falls between the two.
 
-A subscriber that cannot keep up (its queue is full) is ended; its client reconnects
-with Last-Event-ID and catches up from Redis. Nothing here is state another replica
+A stream that has caught up is written to straight from the reader's loop: the frame,
+chunk-encoded once, goes to each socket with one `transport.write`, with no task to wake
+and no await per client (bench.sse_fanout, 1,000 streams: api CPU per delivered event
+28 -> 10.5 us, p99 556 -> 230 ms on a loaded machine; docs/dashboard.md). A stream still
+catching up gets its deliveries queued instead.
+
+A subscriber that cannot keep up (its queue is full, or its socket's unsent buffer is
+past HIGH_WATER) is ended; its client reconnects with Last-Event-ID and catches up from
+Redis. Nothing here is state another replica
 needs: every replica runs its own readers on the same streams.
 """
 
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -27,6 +35,9 @@ log = structlog.get_logger(__name__)
 
 QUEUE_SIZE = 1000
 READ_COUNT = 500
+# Unsent bytes a caught-up stream may hold in its socket's buffer before it counts as
+# too slow (hundreds of events' worth).
+HIGH_WATER = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +47,7 @@ class Delivery:
     frame: bytes  # the whole SSE frame, encoded once for every subscriber
     terminal: bool
     order: tuple[int, int] = (0, 0)  # the id as numbers, compared without parsing
+    chunk: bytes = b""  # the frame in HTTP/1.1 chunked framing, for direct writes
 
 
 # Pushed to every subscriber every tick: its moment to send a keep-alive or re-check
@@ -57,7 +69,16 @@ def delivery(entry: streams.Entry) -> Delivery:
     entry_id, fields = entry
     event = events.decode(fields)
     data = frame(event.type, fields[b"event"], entry_id)
-    return Delivery(entry_id, event.type, data, event.terminal, order(entry_id))
+    return Delivery(entry_id, event.type, data, event.terminal, order(entry_id), chunked(data))
+
+
+def chunked(data: bytes) -> bytes:
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+# Writes one delivery to a caught-up stream's socket at once; False when the stream must
+# end (it was its terminal event, its client is gone or too slow).
+DirectWrite = Callable[[Delivery], bool]
 
 
 class Subscription:
@@ -68,6 +89,23 @@ class Subscription:
         self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
         self.failed: BaseException | None = None
+        self.direct: DirectWrite | None = None
+        self.stopped = False  # its direct write said the stream ends
+
+    def deliver(self, item: Delivery) -> None:
+        """One entry of the key: written now if the stream is caught up, else queued."""
+        if self.direct is None:
+            self.push(item)
+            return
+        try:
+            keep = self.direct(item)
+        except Exception:  # one client's socket must never stop the others' deliveries
+            log.exception("event stream write failed", key=self.key)
+            keep = False
+        if not keep:
+            self.direct = None
+            self.stopped = True
+            self.push(TICK)  # wake the stream to end it
 
     def push(self, item: Delivery | None) -> None:
         try:
@@ -159,8 +197,8 @@ class StreamHub:
                 )
                 for entry in entries:
                     item = delivery(entry)
-                    for sub in reader.subscribers:
-                        sub.push(item)
+                    for sub in reader.subscribers:  # deliver() never awaits
+                        sub.deliver(item)
                     after = item.entry_id
         except asyncio.CancelledError:
             raise

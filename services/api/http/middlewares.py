@@ -162,6 +162,12 @@ async def _principal(request: web.Request) -> Principal:
     return found
 
 
+def credential_digest(request: web.Request) -> str:
+    """Names the credential a request came with (its token or session), never shows it."""
+    credential = request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE, "")
+    return hashlib.sha256(credential.encode()).hexdigest()
+
+
 async def still_authorized(request: web.Request) -> bool:
     """Whether the credentials a long request (an event stream) began with still hold:
     its token or session, and the membership it acts through. A database that does not
@@ -171,8 +177,7 @@ async def still_authorized(request: web.Request) -> bool:
         return True
     # Every stream opened with the same credentials shares one lookup per interval: a
     # thousand streams of one user cost one query, not a thousand.
-    credential = request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE, "")
-    digest = hashlib.sha256(credential.encode()).hexdigest()
+    digest = credential_digest(request)
     checks = request.app[keys.AUTH_CHECKS]
     now_s = time.monotonic()
     cached = checks.get(digest)

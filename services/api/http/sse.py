@@ -9,18 +9,17 @@ every open stream ends cleanly, so clients reconnect to another replica.
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
 import structlog
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from libs.common.redis import events, streams
-from services.api.http import fanout, keys
+from services.api.http import fanout, keys, stream_cap
 from services.api.http.errors import BadRequest
 from services.api.http.fanout import frame
 from services.api.http.middlewares import still_authorized
@@ -126,6 +125,24 @@ async def stream(
     gap = await gap_after(app[keys.REDIS], stream_key, after)
     if gap is not None and finished is not None and gap.oldest_event_id is None:
         gap = None  # a finished job's expired stream: the `end` event says all there is
+    lease = await stream_cap.acquire(request)
+    try:
+        return await _serve(request, stream_key, kind, after, gap, lease, finished, end_on_terminal)
+    finally:
+        await lease.release()
+
+
+async def _serve(
+    request: web.Request,
+    stream_key: str,
+    kind: str,
+    after: str,
+    gap: Resync | None,
+    lease: stream_cap.Lease,
+    finished: FinishedCheck | None,
+    end_on_terminal: bool,
+) -> web.StreamResponse:
+    app = request.app
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -136,13 +153,17 @@ async def stream(
     await response.prepare(request)
     gauge = app[keys.METRICS].sse_connections.labels(kind)
     gauge.inc()
+
+    async def still_open() -> bool:
+        await lease.renew()
+        return await still_authorized(request)
+
     try:
         await response.write(f"retry: {RETRY_MS}\n\n".encode())
         if gap is not None:
             await response.write(frame("resync", msgspec.json.encode(gap)))
             after = "0-0"  # everything still retained follows
-        allowed = functools.partial(still_authorized, request)
-        pump = _Pump(app, response, stream_key, finished, end_on_terminal, allowed)
+        pump = _Pump(request, response, stream_key, finished, end_on_terminal, still_open)
         if not await pump.run(after):
             await response.write(b": server shutting down; reconnect with Last-Event-ID\n\n")
     except (ConnectionResetError, ConnectionError):
@@ -162,21 +183,27 @@ class _Pump:
 
     def __init__(
         self,
-        app: web.Application,
+        request: web.Request,
         response: web.StreamResponse,
         stream_key: str,
         finished: FinishedCheck | None,
         end_on_terminal: bool,
         allowed: Callable[[], Awaitable[bool]],
     ) -> None:
+        app = request.app
         self.redis, self.closing, self.hub = app[keys.REDIS], app[keys.CLOSING], app[keys.HUB]
+        self.request = request
+        # aiohttp frames a body of unknown length in chunks unless the client spoke HTTP/1.0.
+        self.chunked = request.version >= HttpVersion11
         self.keepalive_s = app[keys.SETTINGS].sse_keepalive_seconds
         self.response, self.stream_key = response, stream_key
         self.finished, self.end_on_terminal = finished, end_on_terminal
-        # Checked every keep-alive interval: revoked credentials or a removed member end
-        # the stream, and the client's reconnection is then refused.
+        # Checked every keep-alive interval (which renews the stream's lease, stream_cap):
+        # revoked credentials or a removed member end the stream, and the client's
+        # reconnection is then refused.
         self.allowed = allowed
         self.sent = (0, 0)
+        self.last_write = self.last_check = 0.0
 
     async def run(self, after: str) -> bool:
         """Copy entries to the client; True when the stream ended, False on shutdown."""
@@ -209,35 +236,61 @@ class _Pump:
         if item.order <= self.sent:
             return False
         await self.response.write(item.frame)
-        self.sent = item.order
+        self.sent, self.last_write = item.order, time.monotonic()
         return self.end_on_terminal and item.terminal
 
+    def _write_now(self, item: fanout.Delivery) -> bool:
+        """The caught-up path, called from the key's reader: the pre-encoded frame straight
+        to the socket. False ends the stream: it was the terminal event, or the client is
+        gone or too slow (it resumes from its last event id)."""
+        if item.order <= self.sent:
+            return True
+        transport = self.request.transport
+        if (
+            transport is None
+            or transport.is_closing()
+            or transport.get_write_buffer_size() > fanout.HIGH_WATER
+        ):
+            return False
+        transport.write(item.chunk if self.chunked else item.frame)
+        self.sent, self.last_write = item.order, time.monotonic()
+        return not (self.end_on_terminal and item.terminal)
+
     async def _follow(self, sub: fanout.Subscription) -> bool:
-        last_write = last_check = time.monotonic()
+        self.last_write = self.last_check = time.monotonic()
         while True:
+            if sub.queue.empty() and not sub.overflowed:
+                sub.direct = self._write_now  # caught up: the reader writes from now on
             item = await sub.queue.get()
             if item is None:  # the reader stopped: shutdown, or Redis failed
                 if sub.failed is not None:
                     raise sub.failed
                 return False
-            if sub.overflowed:
-                return True  # too slow: the client resumes from its last event id
-            if item is not fanout.TICK:
-                if await self._send(item):
+            if sub.overflowed or sub.stopped:
+                return True  # ended, or too slow: the client resumes from its last event id
+            if item is fanout.TICK:
+                if await self._on_tick():
                     return True
-                last_write = time.monotonic()
-                continue
-            now = time.monotonic()
-            if now - last_check >= self.keepalive_s:
-                if not await self.allowed():
-                    await self.response.write(b": credentials no longer valid\n\n")
-                    return True
-                last_check = now
-            if now - last_write >= self.keepalive_s:
-                if await self._ended():
-                    return True
-                await self.response.write(b": keep-alive\n\n")
-                last_write = now
+            elif await self._send(item):
+                return True
+
+    async def _on_tick(self) -> bool:
+        """Every few seconds: notice a client gone without a word, re-check credentials,
+        keep an idle connection alive. True when the stream ends."""
+        if self.request.transport is None:
+            return True
+        now = time.monotonic()
+        if now - self.last_check >= self.keepalive_s:
+            if not await self.allowed():
+                await self.response.write(b": credentials no longer valid\n\n")
+                return True
+            self.last_check = now
+        if now - self.last_write >= self.keepalive_s:
+            if await self._ended():
+                return True
+            await self.response.write(b": keep-alive\n\n")
+            self.last_write = now
+        return False
 
     async def _ended(self) -> bool:
         if self.finished is None or await self.redis.exists(self.stream_key):

@@ -8,6 +8,7 @@ from libs.common.redis import keys as redis_keys
 from services.api.http import keys, sse
 from services.api.http.errors import BadRequest
 from services.api.http.spec import EVENT_STREAM, operation
+from services.api.http.stream_cap import TooManyStreams
 
 routes = web.RouteTableDef()
 
@@ -20,7 +21,7 @@ routes = web.RouteTableDef()
     query=sse.ResumeQuery,
     headers=sse.RESUME_HEADERS,
     responses={200: EVENT_STREAM},
-    errors=(BadRequest,),
+    errors=(BadRequest, TooManyStreams),
     # Opening a stream is authenticated and costs one subscription, not a request's work;
     # a browser's reconnects must not use up the budget of its other requests.
     rate_limit="none",

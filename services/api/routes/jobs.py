@@ -17,6 +17,7 @@ from services.api.http.body import json_response, path_uuid
 from services.api.http.errors import BadRequest, NotFound
 from services.api.http.paging import PageQuery, page_query, page_response
 from services.api.http.spec import EVENT_STREAM, operation
+from services.api.http.stream_cap import TooManyStreams
 from services.api.views import JobView, ListOf
 
 routes = web.RouteTableDef()
@@ -99,7 +100,7 @@ async def get_job(request: web.Request) -> web.Response:
     query=sse.ResumeQuery,
     headers=sse.RESUME_HEADERS,
     responses={200: EVENT_STREAM, 204: None},
-    errors=(NotFound, BadRequest),
+    errors=(NotFound, BadRequest, TooManyStreams),
     # Opening a stream is authenticated and costs one subscription, not a request's work;
     # a browser's reconnects must not use up the budget of its other requests.
     rate_limit="none",

@@ -211,7 +211,8 @@ def test_a_broken_step_fails_the_job_and_what_follows_is_skipped(
     fetch, use = job(report, "offline")["steps"]
     assert fetch["status"] == "not_rehearsed"
     assert fetch["reason"] == (
-        "dependency registry unreachable from here (registry.rehearsal.invalid)"
+        "a host unreachable from here (registry.rehearsal.invalid; this machine reaches PyPI, "
+        "npm, Debian)"
     )
     assert use["status"] == "not_rehearsed"  # ran, but its failure proves nothing
     assert use["reason"] == "exit code 3, after an earlier step could not get its dependencies"

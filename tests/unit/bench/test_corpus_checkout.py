@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bench.corpus import Repo
+from bench.corpus import Repo, absent
 from bench.corpus.__main__ import checkout, head
 
 
@@ -44,3 +44,7 @@ def test_a_mirror_without_a_blob_still_gives_every_other_file(tmp_path: Path) ->
     assert not (target / "big.bin").exists()
     assert head(target) == commit
     assert checkout(repo, tmp_path / "corpus", tmp_path / "mirrors") == "kept"
+    # A file deleted from the work tree whose blob git holds is not the snapshot's doing
+    (target / "src" / "main.c").unlink()
+    assert absent(target) == ["big.bin"]
+    assert absent(upstream) == []

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from libs.analysis import analyze
 from libs.analysis.report import CiCommand, CiJob, Pipeline, Task
+from libs.cigen import generate
 from libs.cigen.evidence import ci_commands
+from libs.cigen.validate.schema import parse_yaml
 from tests.unit.cigen.fixtures import generated
 
 PYPROJECT = '[project]\nname = "pkg"\n[dependency-groups]\ndev = ["pytest>=8"]\n'
@@ -299,3 +303,258 @@ def test_no_tsc_step_where_the_repositorys_ci_never_type_checks(tmp_path: Path) 
     with_ci = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
     assert "npx --no-install tsc --noEmit" not in with_ci.runs("node")
     assert any("does not type-check" in note for note in with_ci.notes)
+
+
+SETUP_CI = """name: ci
+on: [push, pull_request]
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: "22"
+      - run: npm ci
+      - name: Generate types
+        working-directory: site
+        run: npx astro sync
+      - run: npx prisma generate
+      - name: Publish a preview
+        run: npm run deploy:preview
+      - name: Build with a token
+        env:
+          API_TOKEN: ${{ secrets.API_TOKEN }}
+        run: npm run build
+      - run: echo "ready"
+      - run: NODE_ENV=test npm run build
+      - run: npm run lint
+      - run: npm run codegen
+"""
+
+
+def test_setup_commands_the_repositorys_ci_runs_before_its_checks_come_along(
+    tmp_path: Path,
+) -> None:
+    """starlight's CI runs `pnpm astro sync` (generated types) before it lints; linted
+    without them, 169 errors. Commands that generate files, between the CI's install and
+    its checks, run right after our install, in their folder; never a deploy, a step
+    with its own (secret) variables or a line that sets them (`MIX_ENV=test mix compile`,
+    which shellcheck flags), one that generates nothing, or one after the checks."""
+    files = {
+        "package.json": json.dumps(
+            {
+                "scripts": {"lint": "eslint .", "deploy:preview": "x", "codegen": "y"},
+                "devDependencies": {"eslint": "^9.0.0"},
+            }
+        ),
+        "package-lock.json": json.dumps({"lockfileVersion": 3}),
+        "eslint.config.js": "export default [];\n",
+        "site/astro.config.mjs": "export default {};\n",
+        ".github/workflows/ci.yml": SETUP_CI,
+    }
+    result = generated(tmp_path, files)
+    runs = result.runs("node")
+    install, lint = runs.index("npm ci"), runs.index("npm run lint")
+    assert runs[install + 1 : lint] == ["cd site && npx astro sync", "npx prisma generate"]
+    assert not [r for r in runs if "deploy" in r or "build" in r or "echo" in r or "codegen" in r]
+    assert (
+        "the repository root: the Node.js job runs `cd site && npx astro sync` before its "
+        "checks, as .github/workflows/ci.yml does (it writes files they read)"
+    ) in result.notes
+    # GitLab runs a job's script lines in one shell: the `cd` stays in a subshell
+    script = generated_gitlab(tmp_path)["node"]["script"]
+    assert script[script.index("npm ci") + 1] == "(cd site && npx astro sync)"
+
+
+APT_CI = """name: backend
+on: [push, pull_request]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install dependencies
+        run: |
+          sudo apt-get update
+          sudo apt-get install -y --no-install-recommends \
+            libsasl2-dev libldap2-dev postgresql redis-server
+          pip install -r requirements.txt
+      - run: pytest
+  docs:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+      - run: sudo apt-get install -y libvips-dev && npm ci
+      - run: npm test
+"""
+
+
+def test_build_headers_the_repositorys_ci_installs_with_apt_are_installed(
+    tmp_path: Path,
+) -> None:
+    """python-ldap builds from source against libldap2-dev/libsasl2-dev, which mealie's CI
+    installs with apt; without them `poetry install` fails. The Python job installs the
+    -dev packages (never services, nor another ecosystem's job's packages) first; GitLab
+    images run as root, without sudo."""
+    files = {
+        "requirements.txt": "python-ldap==3.4.4\npytest==8.3.0\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".github/workflows/backend.yml": APT_CI,
+    }
+    result = generated(tmp_path, files)
+    steps = result.job("python")["steps"]
+    names = [s.get("name") for s in steps]
+    apt = steps[names.index("Install system packages")]
+    assert apt["run"] == (
+        "sudo apt-get update && sudo apt-get install -y --no-install-recommends "
+        "libsasl2-dev libldap2-dev"
+    )
+    runs = result.runs("python")
+    assert runs.index(apt["run"]) < next(i for i, r in enumerate(runs) if "pip install" in r)
+    assert (
+        "the repository root: the Python job installs libsasl2-dev, libldap2-dev with apt "
+        "first, as .github/workflows/backend.yml does"
+    ) in result.notes
+    gitlab = generated_gitlab(tmp_path)
+    assert (
+        "apt-get update && apt-get install -y --no-install-recommends libsasl2-dev libldap2-dev"
+        in gitlab["python"]["script"]
+    )
+
+
+def generated_gitlab(root: Path) -> dict[str, Any]:
+    generation = generate(analyze(root), platform="gitlab", code_scanning=False)
+    assert generation.valid, generation.validation.findings
+    found: dict[str, Any] = parse_yaml(generation.content)
+    return found
+
+
+DOCKERFILE = """FROM python:3.12-slim AS builder
+RUN apt-get update \\
+    && apt-get install --no-install-recommends -y \\
+    curl \\
+    # headers python-ldap builds against
+    libsasl2-dev libldap2-dev \\
+    && rm -rf /var/lib/apt/lists/*
+COPY . /app
+RUN pip install -r /app/requirements.txt
+
+FROM python:3.12-slim
+RUN apt-get update && apt-get install -y libldap-2.5 gosu
+"""
+
+
+def test_without_ci_the_build_headers_come_from_the_projects_dockerfile(tmp_path: Path) -> None:
+    """A project with no CI of its own whose Dockerfile installs the headers its
+    dependencies build against: the job installs those (-dev packages and build tools
+    only: not curl, nor the runtime stage's libraries), naming the Dockerfile."""
+    files = {
+        "requirements.txt": "python-ldap==3.4.4\npytest==8.3.0\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        "docker/Dockerfile": DOCKERFILE,
+    }
+    result = generated(tmp_path, files)
+    assert result.runs("python")[0] == (
+        "sudo apt-get update && sudo apt-get install -y --no-install-recommends "
+        "libsasl2-dev libldap2-dev"
+    )
+    assert (
+        "the repository root: the Python job installs libsasl2-dev, libldap2-dev with apt "
+        "first, as docker/Dockerfile does"
+    ) in result.notes
+
+
+SCHEDULED_CI = """name: icons
+on:
+  schedule:
+    - cron: "0 0 * * 0"
+  workflow_dispatch:
+jobs:
+  icons:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pnpm i
+      - run: pnpm build
+        working-directory: packages/icons
+"""
+
+
+def test_a_package_built_only_on_a_schedule_stays_out_of_the_every_package_build(
+    tmp_path: Path,
+) -> None:
+    """starlight's file-icons generator `build`s by cloning another repository and
+    rewriting checked-in files, in a weekly workflow that opens a pull request; the
+    every-package build names the other packages instead."""
+    package = json.dumps({"name": "x", "scripts": {"build": "tsc", "test": "vitest run"}})
+    files = {
+        "package.json": json.dumps({"name": "root", "private": True}),
+        "pnpm-workspace.yaml": "packages:\n  - packages/*\n",
+        "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+        "packages/core/package.json": package,
+        "packages/icons/package.json": package,
+        ".github/workflows/icons.yml": SCHEDULED_CI,
+    }
+    result = generated(tmp_path, files)
+    runs = result.runs("node")
+    assert "pnpm --if-present --filter ./packages/core run build" in runs
+    assert "pnpm -r --if-present run test" in runs
+    assert (
+        "the repository root: the build of every package leaves out packages/icons, whose "
+        "build .github/workflows/icons.yml runs only on a schedule or by hand"
+    ) in result.notes
+
+
+def test_browsers_a_test_suite_drives_are_installed_as_the_repositorys_ci_installs_them(
+    tmp_path: Path,
+) -> None:
+    """ky: ava tests launch browsers through the `playwright` package after its CI's
+    `npx playwright install --with-deps`; without that step 50 tests failed."""
+    package = {"scripts": {"test": "ava"}, "devDependencies": {"ava": "^6", "playwright": "^1"}}
+    files = {"package.json": json.dumps(package), "package-lock.json": "{}"}
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: npm install\n      - run: npx playwright install --with-deps\n"
+        "      - run: npm test\n"
+    )
+    with_ci = generated(tmp_path / "ci", {**files, ".github/workflows/t.yml": ci})
+    runs = with_ci.runs("node")
+    assert runs.index("npx playwright install --with-deps") == runs.index("npm ci") + 1
+    assert runs.index("npx playwright install --with-deps") < runs.index("npm test")
+    assert any("installs the browsers its tests drive" in note for note in with_ci.notes)
+    assert "npx playwright install --with-deps" not in generated(tmp_path / "no", files).runs(
+        "node"
+    )
+
+
+def test_the_package_is_installed_with_the_extras_its_ci_installs_before_pytest(
+    tmp_path: Path,
+) -> None:
+    """black: its tox env runs `pip install -e .[d]`, then pytest; its blackd tests stop
+    at collection ("Please install Black with the 'd' extra") without aiohttp."""
+    pyproject = (
+        '[project]\nname = "pkg"\n[project.optional-dependencies]\nd = ["aiohttp>=3.10"]\n'
+        'jupyter = ["ipython"]\n[dependency-groups]\ntests = ["pytest>=7"]\n'
+    )
+    tox = (
+        "[tox]\nenvlist = py\n[testenv]\nskip_install = True\ndependency_groups = tests\n"
+        "commands =\n"
+        "    pip install -e .[d]\n    pytest tests\n    pip install -e .[jupyter]\n"
+        "    pytest tests -m jupyter\n"
+    )
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: python -m pip install tox\n      - run: tox -e py\n"
+    )
+    files = {"pyproject.toml": pyproject, "tests/test_pkg.py": "def test_pkg(): pass\n"}
+    with_ci = generated(tmp_path / "ci", {**files, "tox.ini": tox, ".github/workflows/t.yml": ci})
+    install = next(r for r in with_ci.runs("python") if "-e " in r)
+    assert install.startswith('python -m pip install -e ".[d]"'), install
+    assert any("extras d, as the repository's CI installs it" in n for n in with_ci.notes)
+    plain = generated(tmp_path / "plain", files)
+    assert not any(".[d]" in r for r in plain.runs("python"))

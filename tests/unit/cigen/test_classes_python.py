@@ -203,3 +203,32 @@ def test_a_package_manager_comes_with_the_dependencies_that_broke_it_pinned(
     assert "python -m pip install pdm==2.29.4 hishel==1.4.0" in result.runs("python")
     gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
     assert "python -m pip install pdm==2.29.4 hishel==1.4.0" in gitlab.workflow["python"]["script"]
+
+
+def test_ruff_lints_what_the_repositorys_ci_lints(tmp_path: Path) -> None:
+    """mealie's CI lints `mealie` (`task py:lint` runs `poetry run ruff check mealie`);
+    `ruff check .` also held its tests to the package's rules (10 DTZ001 errors). ruff
+    runs on the paths the repository's CI, or a task it starts, names."""
+    ruff = '[dependency-groups]\ndev = ["pytest>=8", "ruff>=0.6"]\n[tool.ruff]\nline-length = 100\n'
+    taskfile = "version: '3'\ntasks:\n  py:lint:\n    cmds:\n      - uv run ruff check pkg\n"
+    ci = (
+        "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - uses: actions/setup-python@v5\n"
+        "      - run: {run}\n      - run: uv run pytest\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n' + ruff,
+        "uv.lock": "version = 1\n",
+        "pkg/__init__.py": "",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        "Taskfile.yml": taskfile,
+        ".github/workflows/ci.yml": ci.format(run="task py:lint"),
+    }
+    result = generated(tmp_path / "task", files)
+    assert "uv run ruff check pkg" in result.runs("python")
+    assert "uv run ruff check ." not in result.runs("python")
+    assert (
+        "the repository root: ruff checks what the repository's CI checks: `ruff check pkg`"
+    ) in result.notes
+    files[".github/workflows/ci.yml"] = ci.format(run="uv run pytest")
+    assert "uv run ruff check ." in generated(tmp_path / "none", files).runs("python")

@@ -112,10 +112,43 @@ def test_a_registry_out_of_reach_is_recognised(output: str, host: str) -> None:
         "psycopg.OperationalError: connection failed: Connection refused (127.0.0.1:5432)",
         # a name-resolution failure for a registry this machine does reach is a real failure
         "Could not resolve host: pypi.org",
+        # code in a traceback beside a resolution failure is no host (mealie's pytest
+        # output named `io.open`, pathlib's call, as an unreachable registry)
+        "    return io.open(self, mode, buffering, encoding, errors, newline)\n"
+        "E   FileNotFoundError: [Errno 2] No such file or directory: 'x.zip'\n"
+        "ldap.SERVER_DOWN: getaddrinfo failed for ldap://localhost:10389",
+        # dotted names of code near a failure line are not hosts
+        "TypeError: fetch failed\n    at Object.dispatchError (/w/node_modules/undici/x.js:1:2)"
+        "\n    at this.handleError (/w/src/api.ts:3:4)\nError: failed to connect to the server",
     ],
 )
 def test_ordinary_failures_stay_failures(output: str) -> None:
     assert unreachable_host(output) is None
+
+
+def test_the_reason_says_what_was_out_of_reach() -> None:
+    hooks = (
+        "[INFO] Initializing environment for https://github.com/psf/black.\n"
+        "An unexpected error has occurred: CalledProcessError: command: "
+        "('/usr/bin/git', 'fetch', 'origin', '--tags')\n"
+        "    fatal: unable to access 'https://github.com/psf/black/': Could not resolve "
+        "host: github.com\n"
+    )
+    assert registry_problem(hooks) == (
+        "pre-commit hook repositories unreachable from here (github.com)"
+    )
+    module = "dial tcp: lookup proxy.golang.org on 127.0.0.53:53: no such host"
+    assert (
+        registry_problem(module) == "dependency registry unreachable from here (proxy.golang.org)"
+    )
+    api = (
+        'FetchError: [GET] "https://jsonplaceholder.typicode.com/todos/1": '
+        "<no response> getaddrinfo ENOTFOUND jsonplaceholder.typicode.com"
+    )
+    assert registry_problem(api) == (
+        "a host unreachable from here (jsonplaceholder.typicode.com; this machine reaches "
+        "PyPI, npm, Debian)"
+    )
 
 
 def test_a_tarball_the_registry_here_lacks_is_not_the_workflows_failure() -> None:

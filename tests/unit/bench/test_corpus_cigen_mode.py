@@ -1,0 +1,34 @@
+"""The corpus table says how each row's dependencies were resolved: today, or as of the
+repository's commit date (--as-of-commit)."""
+
+from __future__ import annotations
+
+from bench.corpus.cigen import JobOutcome, Row, acceptance, mode, table
+
+
+def rows(*dates: str) -> list[Row]:
+    return [
+        Row(
+            repo=f"o/r{n}",
+            ecosystem="python",
+            valid=True,
+            jobs=[JobOutcome("python", ".", True, "passed")],
+            as_of=date,
+        )
+        for n, date in enumerate(dates)
+    ]
+
+
+def test_the_mode_line_says_today_as_of_commit_or_mixed() -> None:
+    assert mode(rows("", "")) == "dependencies resolved: today (the registries as they are now)"
+    assert mode(rows("2025-08-24T07:06:35Z")).endswith("commit date (--as-of-commit)")
+    assert mode(rows("2025-08-24T07:06:35Z", "")).startswith(
+        "dependencies resolved: mixed, 1 repositories as of their commit date"
+    )
+    assert acceptance(rows(""), {})[0] == mode(rows(""))
+
+
+def test_a_dated_row_is_marked_in_the_table() -> None:
+    lines = table(rows("2025-08-24T07:06:35Z", "")).splitlines()
+    assert lines[2].startswith("| o/r0 (as of 2025-08-24) | 1 | 1 | 1 |")
+    assert lines[3].startswith("| o/r1 | 1 | 1 | 1 |")
