@@ -221,10 +221,13 @@ class ServerSpan:
             _request_trace.reset(self._token)
 
 
+_DEFAULT_FLAGS = TraceFlags(TraceFlags.DEFAULT)
+
+
 def _child_ids(parent: SpanContext) -> SpanContext:
     """A span id of our own in `parent`'s trace, or in a new trace when it has none."""
     trace_id = parent.trace_id if parent.is_valid else random.getrandbits(128)
-    flags = parent.trace_flags if parent.is_valid else TraceFlags(TraceFlags.DEFAULT)
+    flags = parent.trace_flags if parent.is_valid else _DEFAULT_FLAGS
     state = parent.trace_state if parent.is_valid else None
     return SpanContext(
         trace_id, random.getrandbits(64), is_remote=False, trace_flags=flags, trace_state=state

@@ -52,7 +52,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[keys.REDIS] = create_redis(app[keys.SETTINGS])
     # Ticks at half the keep-alive interval: a keep-alive goes out within 1.5 intervals.
     app[keys.HUB] = StreamHub(app[keys.REDIS], tick_s=app[keys.SETTINGS].sse_keepalive_seconds / 2)
-    app[keys.WEBHOOK_INTAKE] = Intake.create(
+    app[keys.WEBHOOK_INTAKE] = Intake(
         app[keys.SETTINGS], app[keys.POOL], app[keys.REDIS], app[keys.KEYRING]
     )
     yield

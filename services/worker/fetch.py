@@ -3,7 +3,8 @@
 Whatever the source, the tree arrives as a tar archive and goes through the same safe
 extraction (no absolute paths, no `..`, no links out of the tree, size and file caps):
 GitHub's tarball endpoint, or `git archive` of a shallow fetch / a local repository. The
-archive is kept a while (archives.py), so the jobs of one commit fetch it once.
+extracted tree is kept a while (trees.py), so the jobs of one commit download and
+extract it once.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from libs.github.errors import (
 )
 from libs.github.tarball import ExtractLimits, ExtractStats, safe_extract
 from services.worker import gitops
-from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError, TransientJobError
+from services.worker.trees import TreeCache
 
 tracer = trace.get_tracer("autodevops.worker.fetch")
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -62,12 +63,12 @@ async def fetch_tree(
     dest: Path,
     *,
     token: str | None,
-    archives: ArchiveCache,
+    trees: TreeCache,
     client: GitHubClient | None = None,
 ) -> ExtractStats:
-    """Extract `repo` at `commit` into `dest` (a new directory), from the archive kept in
-    `archives` when a job fetched it a moment ago; a GitHub repository through `client`
-    when given (an installation's, whose token renews itself), else with `token`."""
+    """`repo` at `commit` in `dest` (a new directory), linked from the tree kept in `trees`
+    when a job fetched it a moment ago; a GitHub repository through `client` when given
+    (an installation's, whose token renews itself), else with `token`."""
     with tracer.start_as_current_span(
         "fetch", attributes={"vcs.provider": repo.provider, "vcs.commit": commit}
     ):
@@ -77,28 +78,29 @@ async def fetch_tree(
         if repo.provider == "github":
             reader = client or GitHubClient(session, token=token, api_url=settings.github_api_url)
 
-            async def download(path: Path) -> None:
-                max_bytes = settings.repo_download_max_bytes
-                await reader.download_tarball(repo.full_name, commit, path, max_bytes=max_bytes)
+            async def download(scratch: Path, tree: Path) -> ExtractStats:
+                archive, max_bytes = scratch / "archive.tar.gz", settings.repo_download_max_bytes
+                await reader.download_tarball(repo.full_name, commit, archive, max_bytes=max_bytes)
+                return await asyncio.to_thread(safe_extract, archive, tree, limits)
 
             try:
-                archive = await archives.get(repo.id, commit, ".tar.gz", download)
-                return await asyncio.to_thread(safe_extract, archive, dest, limits)
+                return await trees.link(repo.id, commit, dest, download)
             except GitHubError as exc:
                 raise github_error(exc) from exc
         if repo.provider == "local" and not settings.allow_local_repos:
             raise PermanentJobError("local repositories are disabled on this worker", "forbidden")
         await gitops.check_public_host(settings, repo)
 
-        async def git_archive(path: Path) -> None:
+        async def git_archive(scratch: Path, tree: Path) -> ExtractStats:
+            archive = scratch / "archive.tar"
             if repo.provider == "local":
-                await _archive(repo.clone_url, commit, path, settings, local=True)
+                await _archive(repo.clone_url, commit, archive, settings, local=True)
             else:
-                await _shallow_fetch_archive(repo.clone_url, commit, path, settings)
+                await _shallow_fetch_archive(repo.clone_url, commit, archive, settings)
+            return await asyncio.to_thread(safe_extract, archive, tree, limits, strip_top=False)
 
-        archive = await archives.get(repo.id, commit, ".tar", git_archive)
         try:
-            return await asyncio.to_thread(safe_extract, archive, dest, limits, strip_top=False)
+            return await trees.link(repo.id, commit, dest, git_archive)
         except ArchiveError as exc:
             raise PermanentJobError(str(exc), "archive_refused") from exc
 

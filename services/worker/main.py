@@ -12,11 +12,12 @@ import structlog
 from libs.common import metrics_server, scrape
 from libs.common.config import Settings
 from libs.common.schemas import JobKind
-from services.worker import scratch
+from services.worker import scratch, trees
 from services.worker.arq_workers import build_worker, run_healing, stop_worker
 from services.worker.deps import Deps
 from services.worker.ingest.consumer import IngestConsumer
 from services.worker.maintenance.consumer import MaintenanceConsumer, default_name
+from services.worker.trees import TreeCache
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +31,7 @@ async def serve(settings: Settings, queues: Sequence[JobKind]) -> None:
     swept = await asyncio.to_thread(scratch.sweep, deps.workdir)
     if swept:
         log.info("removed scratch directories of dead job attempts", count=swept)
+    await asyncio.to_thread(trees.sweep, TreeCache.in_workdir(deps.workdir).root)
     try:
         async with metrics_server.serving(
             deps.metrics,

@@ -32,11 +32,12 @@ _NEW_SUFFIX = ".new"
 _NEW_GRACE_S = 60.0
 
 
-def _lock(path: Path) -> int | None:
-    """An fd holding an exclusive lock on directory `path`, or None if someone holds it."""
+def lock(path: Path, *, shared: bool = False) -> int | None:
+    """An fd holding a lock on directory `path` (exclusive unless `shared`), or None if
+    someone holds a conflicting one."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None
@@ -52,7 +53,7 @@ def sweep(workdir: Path) -> int:
         with contextlib.suppress(OSError):
             if not path.is_dir() or path.is_symlink():
                 continue
-            fd = _lock(path)
+            fd = lock(path)
             if fd is None:
                 continue  # a live attempt
             try:
@@ -76,7 +77,7 @@ async def attempt_dir(workdir: Path, name: str) -> AsyncIterator[Path]:
     staging = workdir / f".{SCRATCH_PREFIX}{name}{_NEW_SUFFIX}"
     workdir.mkdir(parents=True, exist_ok=True)
     staging.mkdir(exist_ok=True)
-    fd = _lock(staging)
+    fd = lock(staging)
     if fd is None:
         raise RuntimeError(f"scratch directory {staging} is held by another process")
     try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
+from random import getrandbits
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -34,7 +34,8 @@ _AUTH_CHECKS_MAX = 10_000
 async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id, errors as problems, and metrics: one layer, as every request passes it."""
     given = request.headers.get("X-Request-ID", "")
-    request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
+    # Ids only tell requests apart: the PRNG, not a getrandom syscall per request.
+    request_id = given if given and _REQUEST_ID.match(given) else f"{getrandbits(128):032x}"
     request[keys.REQUEST_ID] = request_id
     http = request.app[keys.HTTP_METRICS]
     started = time.perf_counter()
@@ -54,7 +55,11 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
             except Exception as exc:
                 response = as_problem(request, exc)
         status = response.status
-        streamed = response.content_type == "text/event-stream"
+        # An event stream's duration is how long the client listened (web.Response is
+        # never one; its content type is parsed only for other responses).
+        streamed = type(response) is not web.Response and (
+            response.content_type == "text/event-stream"
+        )
         return response
     except web.HTTPException as exc:  # a raised redirect passes through as it is
         status = exc.status

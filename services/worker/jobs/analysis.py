@@ -21,7 +21,6 @@ from libs.analysis.engine import with_outside
 from libs.analysis.report import AiResult, Recommendation
 from libs.common import jobs
 from libs.common.db import analyses as analyses_db
-from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError, TransientJobError
 from services.worker.fetch import fetch_tree
 from services.worker.github_app.api_checks import api_checks
@@ -35,6 +34,7 @@ from services.worker.jobs.common import (
     submit_next,
 )
 from services.worker.runner import JobContext
+from services.worker.trees import TreeCache
 
 tracer = trace.get_tracer("autodevops.worker.analysis")
 
@@ -63,7 +63,7 @@ async def analysis(jc: JobContext) -> dict[str, Any]:
             job.commit_sha,
             tree,
             token=token,
-            archives=ArchiveCache.in_workdir(deps.workdir),
+            trees=TreeCache.in_workdir(deps.workdir),
             client=client,
         )
         await jc.progress("analysing", f"analysing {stats.files} files")

@@ -17,7 +17,6 @@ from libs.cigen.generate import foreign_pipelines
 from libs.common.db import analyses as analyses_db
 from libs.common.schemas import Repository
 from libs.github.errors import GitHubError
-from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
 from services.worker.fetch import fetch_tree, github_error
 from services.worker.jobs.common import (
@@ -27,6 +26,7 @@ from services.worker.jobs.common import (
     load_repository,
 )
 from services.worker.runner import JobContext
+from services.worker.trees import TreeCache
 
 BRANCH_PREFIX = "autodevops/ci-"
 tracer = trace.get_tracer("autodevops.worker.ci_generation")
@@ -54,7 +54,7 @@ async def ci_generation(jc: JobContext) -> dict[str, Any]:
             row.commit_sha,
             tree,
             token=token,
-            archives=ArchiveCache.in_workdir(deps.workdir),
+            trees=TreeCache.in_workdir(deps.workdir),
             client=await github_client(jc, repo),
         )
         await jc.progress("generating", f"generating {platform} CI and validating it")

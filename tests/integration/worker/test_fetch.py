@@ -15,8 +15,8 @@ import pytest
 from libs.common.config import Settings
 from libs.common.schemas import Repository
 from services.worker import fetch
-from services.worker.archives import ArchiveCache
 from services.worker.errors import PermanentJobError
+from services.worker.trees import TreeCache
 from tests.helpers import git, make_repo
 
 
@@ -51,7 +51,7 @@ async def test_local_repository_at_an_older_commit(settings: Settings, tmp_path:
             first,
             tmp_path / "tree",
             token=None,
-            archives=ArchiveCache(tmp_path / "a"),
+            trees=TreeCache(tmp_path / "a"),
         )
     tree = tmp_path / "tree"
     assert (tree / "a.txt").read_text() == "one\n"
@@ -73,7 +73,7 @@ async def test_unknown_commit_is_a_permanent_failure(settings: Settings, tmp_pat
                 "f" * 40,
                 tmp_path / "t",
                 token=None,
-                archives=ArchiveCache(tmp_path / "a"),
+                trees=TreeCache(tmp_path / "a"),
             )
     assert info.value.error_type == "bad_commit"
 
@@ -94,7 +94,7 @@ async def test_a_link_out_of_the_tree_is_refused(settings: Settings, tmp_path: P
                 head,
                 tmp_path / "t",
                 token=None,
-                archives=ArchiveCache(tmp_path / "a"),
+                trees=TreeCache(tmp_path / "a"),
             )
     assert info.value.error_type == "archive_refused"
     assert not (tmp_path / "t").exists()
@@ -112,7 +112,7 @@ async def test_local_paths_need_the_operator_switch(settings: Settings, tmp_path
                 head,
                 tmp_path / "t",
                 token=None,
-                archives=ArchiveCache(tmp_path / "a"),
+                trees=TreeCache(tmp_path / "a"),
             )
 
 
@@ -142,6 +142,6 @@ async def test_commit_must_be_a_full_sha(settings: Settings, tmp_path: Path) -> 
                 "HEAD",
                 tmp_path / "t",
                 token=None,
-                archives=ArchiveCache(tmp_path / "a"),
+                trees=TreeCache(tmp_path / "a"),
             )
     assert info.value.error_type == "bad_commit"

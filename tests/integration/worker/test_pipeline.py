@@ -10,6 +10,7 @@ import io
 import tarfile
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,8 @@ from libs.common.db import jobs as jobs_db
 from libs.common.db import repos as repos_db
 from libs.common.redis import events, keys, streams
 from libs.common.schemas import Job, JobKind, Repository
+from libs.github.tarball import ExtractStats, safe_extract
+from services.worker import fetch
 from services.worker.arq_workers import build_worker, stop_worker
 from services.worker.deps import Deps
 from tests.conftest import Tenant
@@ -133,7 +136,16 @@ async def test_push_to_pull_request(
     tenant: Tenant,
     fake_github: FakeGitHub,
     fake_gemini: FakeGemini,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Every extraction the jobs run, counted on its way to the real one.
+    extracted: list[Path] = []
+
+    def counting_extract(archive: Path, dest: Path, *args: Any, **kwargs: Any) -> ExtractStats:
+        extracted.append(dest)
+        return safe_extract(archive, dest, *args, **kwargs)
+
+    monkeypatch.setattr(fetch, "safe_extract", counting_extract)
     fake_repo = fake_github.add_repo("acme/shop", PROJECT, topics=["shop"])
     repo = await connect_github(db, deps, tenant, fake_github, "acme/shop")
     sync = await submit(deps, tenant, repo, open_pull_request=True)
@@ -197,8 +209,10 @@ async def test_push_to_pull_request(
     )
     assert ci.result is not None
     assert ci.result["pull_request_url"] == config["pull_request_url"]
-    # The analysis and the CI generation of the commit read one download between them.
+    # The analysis and the CI generation of the commit read one download and one
+    # extraction between them (the kept tree, services/worker/trees.py).
     assert len(fake_github.calls("GET", "/repos/acme/shop/tarball/")) == 1
+    assert len(extracted) == 1
 
 
 async def test_without_a_gemini_key_everything_else_works(
