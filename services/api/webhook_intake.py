@@ -32,12 +32,13 @@ from libs.common.redis.client import SOCKET_TIMEOUT_S, create_redis
 from libs.common.telemetry import current_carrier
 from libs.github.signatures import verify_signature
 from services.api.http import gcra
+from services.api.http.body import header, read_body
 from services.api.http.errors import (
-    AppError,
     BadRequest,
+    BadSignature,
     PayloadTooLarge,
     ServiceUnavailable,
-    Unauthorized,
+    UnsupportedMediaType,
 )
 
 log = structlog.get_logger(__name__)
@@ -74,21 +75,6 @@ for i = 2, #KEYS do
 end
 return results
 """
-
-
-class BadSignature(Unauthorized):
-    slug = "bad-signature"
-    title = "Webhook signature missing or wrong"
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail)
-        self.headers.pop("WWW-Authenticate", None)
-
-
-class UnsupportedMediaType(AppError):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 @dataclass(frozen=True)
@@ -128,30 +114,6 @@ async def receive(request: web.Request, intake: Intake) -> Outcome:
         body=document,
     )
     return Outcome(event, delivery_id, await intake.store(delivery))
-
-
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The raw body: exactly its Content-Length (checked already), else up to `limit`."""
-    if request.content_length == 0:  # readexactly(0) at the end of the stream raises
-        return b""
-    if request.content_length is not None:
-        try:
-            return await request.content.readexactly(request.content_length)
-        except asyncio.IncompleteReadError:
-            raise BadRequest("The body is shorter than its Content-Length.") from None
-    buffer = bytearray()
-    async for chunk in request.content.iter_chunked(256 * 1024):
-        buffer += chunk
-        if len(buffer) > limit:
-            raise PayloadTooLarge(f"Webhook bodies are limited to {limit} bytes.")
-    return bytes(buffer)
-
-
-def header(request: web.Request, name: str, pattern: re.Pattern[str], default: str = "") -> str:
-    value = request.headers.get(name, default)
-    if not pattern.match(value):
-        raise BadRequest(f"The {name} header is missing or malformed.")
-    return value
 
 
 class _Envelope(msgspec.Struct):

@@ -9,6 +9,7 @@ surrogates as malformed JSON).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any, TypeVar
@@ -16,7 +17,13 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from services.api.http.errors import InvalidParameter, NotFound, ValidationFailed
+from services.api.http.errors import (
+    BadRequest,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 
 T = TypeVar("T")
 _AT = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
@@ -134,6 +141,31 @@ def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
 
 
 _encoder = msgspec.json.Encoder()
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The raw body (webhooks): exactly its Content-Length (checked against `limit`
+    already), else up to `limit`."""
+    if request.content_length == 0:  # readexactly(0) at the end of the stream raises
+        return b""
+    if request.content_length is not None:
+        try:
+            return await request.content.readexactly(request.content_length)
+        except asyncio.IncompleteReadError:
+            raise BadRequest("The body is shorter than its Content-Length.") from None
+    buffer = bytearray()
+    async for chunk in request.content.iter_chunked(256 * 1024):
+        buffer += chunk
+        if len(buffer) > limit:
+            raise PayloadTooLarge(f"Webhook bodies are limited to {limit} bytes.")
+    return bytes(buffer)
+
+
+def header(request: web.Request, name: str, pattern: re.Pattern[str], default: str = "") -> str:
+    value = request.headers.get(name, default)
+    if not pattern.match(value):
+        raise BadRequest(f"The {name} header is missing or malformed.")
+    return value
 
 
 def json_response(value: object, status: int = 200) -> web.Response:

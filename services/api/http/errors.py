@@ -80,6 +80,21 @@ class ServiceUnavailable(AppError):
     title = "A dependency is unavailable"
 
 
+class BadSignature(Unauthorized):
+    slug = "bad-signature"
+    title = "Webhook signature missing or wrong"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.headers.pop("WWW-Authenticate", None)
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 def problem_response(
     status: int,
     slug: str,

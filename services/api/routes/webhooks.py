@@ -14,8 +14,10 @@ from services.api.http.body import json_response
 from services.api.http.errors import (
     AppError,
     BadRequest,
+    BadSignature,
     PayloadTooLarge,
     ServiceUnavailable,
+    UnsupportedMediaType,
 )
 from services.api.http.spec import operation
 
@@ -29,7 +31,7 @@ class DeliveryAccepted(msgspec.Struct, kw_only=True):
 
 
 _OUTCOMES = {
-    webhook_intake.BadSignature: "bad_signature",
+    BadSignature: "bad_signature",
     PayloadTooLarge: "too_large",
     ServiceUnavailable: "unavailable",
     gcra.RateLimited: "rate_limited",
@@ -58,9 +60,9 @@ _OUTCOMES = {
     responses={202: DeliveryAccepted, 200: DeliveryAccepted},
     errors=(
         BadRequest,
-        webhook_intake.BadSignature,
+        BadSignature,
         PayloadTooLarge,
-        webhook_intake.UnsupportedMediaType,
+        UnsupportedMediaType,
         gcra.RateLimited,
         ServiceUnavailable,
     ),
