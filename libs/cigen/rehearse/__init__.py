@@ -20,7 +20,7 @@ from libs.cigen.rehearse.dating import parse as parse_as_of
 from libs.cigen.rehearse.expressions import ExpressionError, Partial, Unevaluable, Unknown, resolve
 from libs.cigen.rehearse.model import JobResult, Rehearsal, StepResult
 from libs.cigen.rehearse.runner import JobRun, Options, Shared, event_payload, remove
-from libs.cigen.rehearse.toolchains import ToolCache, default_tool_cache
+from libs.cigen.rehearse.toolchains import ToolCache, default_tool_cache, readable_by_all
 from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, needs, order
 from libs.cigen.rehearse.workspace import inspect
 
@@ -124,11 +124,12 @@ def _user_tool_cache() -> Path:
             ):
                 continue
             staging = target / f".seed-{entry.name}"
+            shutil.rmtree(staging, ignore_errors=True)  # left by a rehearsal that was killed
             done = subprocess.run(
                 ["cp", "-al", str(entry), str(staging)], capture_output=True, check=False
             )
             if done.returncode == 0:
-                staging.chmod(0o755)
+                readable_by_all(staging)
                 staging.rename(target / entry.name)
             else:
                 shutil.rmtree(staging, ignore_errors=True)

