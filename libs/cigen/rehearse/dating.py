@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,10 @@ def _utc(moment: datetime) -> datetime:
 class StepDating:
     env: dict[str, str]  # what the step's environment gets (files: write_age_gates)
     note: str  # per tool named in the script: dated or not, and why
+    # exact pins a dated pip install names beside other requirements (`-e . pytest==9.2.0`):
+    # installed undated before the step, since pip has no per-package exemption and a
+    # date before their release would refuse them
+    first: list[str] = field(default_factory=list)
 
 
 def for_step(
@@ -149,6 +153,9 @@ def for_step(
         added["YARN_NPM_MINIMAL_AGE_GATE"] = str(age_gate(as_of, 60))
     named = [tool for tool, pattern in _TOOLS.items() if re.search(pattern, script)]
     notes = []
+    first = pip_pins_beside_others(script) if "PIP_UPLOADED_PRIOR_TO" in added else []
+    if first:
+        notes.append(f"exact pins installed undated first ({', '.join(first)})")
     for tool in named:
         if tool in _GATES:
             notes.append(_gate_note(tool, script, cwd, env | added, run_as or {}))
@@ -163,7 +170,7 @@ def for_step(
             notes.append("npm dated (npm_config_before)")
         else:
             notes.append(f"{tool} not dated: {_UNDATED[tool]}")
-    return StepDating(added, "; ".join(notes + (rebased if notes else [])))
+    return StepDating(added, "; ".join(notes + (rebased if notes else [])), first)
 
 
 # An install command, and an exact pin among its arguments.
@@ -191,6 +198,20 @@ def pinned_installs(script: str) -> list[str]:
         if not named or not all(pattern.fullmatch(w) for w in named):
             return []
         pins += named
+    return pins
+
+
+def pip_pins_beside_others(script: str) -> list[str]:
+    """The exact pins of pip installs that also name something else (the package, a
+    requirements file): `python -m pip install -e . pytest==9.2.0` -> [pytest==9.2.0]."""
+    pins: list[str] = []
+    for found in _INSTALL.finditer(script):
+        if found.group("py") is None or re.match(r"\s*(uv|pipx)\b", found.group(0)):
+            continue
+        words = [w.strip("'\"") for w in found.group("py").split()]
+        named = [w for w in words if _PY_PIN.fullmatch(w)]
+        if named and len(named) < len([w for w in words if not w.startswith("-")]):
+            pins += named
     return pins
 
 

@@ -486,7 +486,7 @@ class JobRun:
             return
         files = steps.CommandFiles(self.temp / "_runner_file_commands")
         env = self._environment(step_env, files)
-        env = self._dated(env, body, cwd, step_env, outcome)
+        env, first = self._dated(env, body, cwd, step_env, outcome)
         script_file = self.temp / f"{files.env.name[4:]}{steps.script_suffix(shell)}"
         script_file.write_text(body)
         self.account.own(files.env.parent, *files.variables_paths(), script_file)
@@ -502,6 +502,21 @@ class JobRun:
             # What is left of the job's timeout-minutes: GitHub cancels the job there.
             limit = max(self.deadline - time.monotonic(), 0.0)
         log = self.root / "logs" / f"{len(self.result.steps):02d}.log"
+        if first:  # the step's own install reports what matters; this one only prepares
+            prepare = self.temp / f"first-{script_file.name}"
+            prepare.write_text(
+                "python -m pip install --disable-pip-version-check " + " ".join(first)
+            )
+            self.account.own(prepare)
+            undated = {k: v for k, v in env.items() if k != "PIP_UPLOADED_PRIOR_TO"}
+            steps.run_script(
+                steps.shell_command(None, prepare, env["PATH"]),
+                cwd=cwd,
+                env=undated,
+                timeout=limit,
+                log=log.with_suffix(".first.log"),
+                run_as=self.account.popen_args(),
+            )
         ran = steps.run_script(
             command, cwd=cwd, env=env, timeout=limit, log=log, run_as=self.account.popen_args()
         )
@@ -535,12 +550,13 @@ class JobRun:
         cwd: Path,
         step_env: dict[str, str],
         outcome: StepResult,
-    ) -> dict[str, str]:
-        """With --as-of, the step's environment with the dating variables, and the
-        step's note on which of its package managers they date."""
+    ) -> tuple[dict[str, str], list[str]]:
+        """With --as-of, the step's environment with the dating variables (and the step's
+        note on which of its package managers they date), and the exact pins to install
+        undated before it."""
         as_of = self.shared.options.as_of
         if as_of is None:
-            return env
+            return env, []
         dating.write_age_gates(as_of, self.home)
         self.account.own(self.home / ".config", recursive=True)
         self.account.own(self.home / ".bunfig.toml")
@@ -554,7 +570,7 @@ class JobRun:
             run_as=self.account.popen_args(),
         )
         outcome.dating = dated.note
-        return env | dated.env
+        return env | dated.env, dated.first
 
     def _unknown(self, output: str, exit_code: int | None) -> tuple[str | None, str]:
         """Why a failed step's outcome is unknown here (a registry out of reach, a version

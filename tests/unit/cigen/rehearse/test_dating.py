@@ -13,6 +13,7 @@ from libs.cigen.rehearse.dating import (
     for_step,
     parse,
     pinned_installs,
+    pip_pins_beside_others,
     undated_failure,
     write_age_gates,
 )
@@ -155,3 +156,25 @@ def test_a_step_of_exact_pins_runs_undated(tmp_path: Path) -> None:
     assert set(dated.env) == {"PIP_UPLOADED_PRIOR_TO"}
     assert dated.env["PIP_UPLOADED_PRIOR_TO"] > "2026-12"
     assert dated.note.startswith("not dated: it installs exact pins only (pip==26.3)")
+
+
+@pytest.mark.parametrize(
+    ("script", "first"),
+    [
+        # our pin beside the package: a date before pytest 9.2.0 refused the whole install
+        ("python -m pip install -e . pytest==9.2.0", ["pytest==9.2.0"]),
+        (
+            "pip install -r requirements.txt ruff==0.15.0 mypy==2.4.1",
+            ["ruff==0.15.0", "mypy==2.4.1"],
+        ),
+        ("python -m pip install -e .", []),  # nothing pinned: all of it dated
+        ("uv pip install -e . pytest==9.2.0", []),  # uv is not pip
+    ],
+)
+def test_pins_beside_other_requirements_are_installed_undated_first(
+    tmp_path: Path, script: str, first: list[str]
+) -> None:
+    assert pip_pins_beside_others(script) == first
+    dated = for_step(parse("2024-11-06", None, SHA), script, tmp_path, tmp_path, {})
+    assert dated.first == first
+    assert dated.env["PIP_UPLOADED_PRIOR_TO"] == "2024-11-06T00:00:00Z"  # the rest stays dated
