@@ -26,6 +26,20 @@ MAX_STEPS = 256
 MAX_SUBSTITUTIONS = 64
 
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+# A matrix combination's value as the report keeps it: a scalar, or the JSON text of a
+# list or mapping (an `include` entry can set one), so the document can bound every string.
+MatrixValue = Text | int | float | bool | None
+
+
+def matrix_of(combo: dict[str, object]) -> dict[str, MatrixValue]:
+    return {
+        key: value
+        if value is None or isinstance(value, str | int | float | bool)
+        else msgspec.json.encode(value).decode()
+        for key, value in combo.items()
+    }
+
+
 Seconds = Annotated[float, msgspec.Meta(ge=0)]
 
 
@@ -49,7 +63,7 @@ class JobResult(msgspec.Struct, kw_only=True):
     id: Text  # the key under `jobs:`
     name: Text  # its display name, expressions evaluated where they could be
     status: JobStatus
-    matrix: Annotated[dict[str, object], msgspec.Meta(max_length=32)] = {}
+    matrix: Annotated[dict[Text, MatrixValue], msgspec.Meta(max_length=32)] = {}
     reason: Text = ""  # why the whole job was skipped or not rehearsed
     # What stood in for the runner: toolchains and their versions, servers for service
     # containers, a runtime of another minor or patch version than asked for.

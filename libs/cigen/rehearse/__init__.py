@@ -18,7 +18,7 @@ from libs.cigen.rehearse import account
 from libs.cigen.rehearse.dating import BadDate
 from libs.cigen.rehearse.dating import parse as parse_as_of
 from libs.cigen.rehearse.expressions import ExpressionError, Partial, Unevaluable, Unknown, resolve
-from libs.cigen.rehearse.model import JobResult, Rehearsal, StepResult
+from libs.cigen.rehearse.model import JobResult, Rehearsal, StepResult, matrix_of
 from libs.cigen.rehearse.runner import JobRun, Options, Shared, event_payload, remove
 from libs.cigen.rehearse.toolchains import ToolCache, default_tool_cache, readable_by_all
 from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, needs, order
@@ -248,7 +248,7 @@ def _job(shared: Shared, job_id: str, job: dict[str, Any]) -> list[JobResult]:
                     id=job_id,
                     name=run.result.name,
                     status="not_rehearsed",
-                    matrix=combo,
+                    matrix=matrix_of(combo),
                     reason=runs_on[index] or "",
                 )
             )

@@ -5,6 +5,13 @@ which stores uploaded reports, reads them without importing the rehearsal."""
 
 from __future__ import annotations
 
-from libs.common.rehearsal import JobResult, JobStatus, Rehearsal, StepResult, StepStatus
+from libs.common.rehearsal import (
+    JobResult,
+    JobStatus,
+    Rehearsal,
+    StepResult,
+    StepStatus,
+    matrix_of,
+)
 
-__all__ = ["JobResult", "JobStatus", "Rehearsal", "StepResult", "StepStatus"]
+__all__ = ["JobResult", "JobStatus", "Rehearsal", "StepResult", "StepStatus", "matrix_of"]

@@ -34,7 +34,7 @@ from libs.cigen.rehearse.expressions import (
     to_string,
     truthy,
 )
-from libs.cigen.rehearse.model import JobResult, StepResult
+from libs.cigen.rehearse.model import JobResult, StepResult, matrix_of
 from libs.cigen.rehearse.toolchains import Missing, Runtime, ToolCache
 from libs.cigen.rehearse.workspace import Checkout, copy_checkout, submodules
 
@@ -82,7 +82,7 @@ class JobRun:
         self.temp = self.root / "temp"
         self.home = self.root / "home"
         self.tools = self.root / "tools"
-        self.result = JobResult(id=job_id, name=name, status="passed", matrix=matrix)
+        self.result = JobResult(id=job_id, name=name, status="passed", matrix=matrix_of(matrix))
         self.env: dict[str, str] = {}  # workflow + job env, then GITHUB_ENV
         self.path: list[str] = []  # PATH entries from setup actions and GITHUB_PATH
         self.step_outputs: dict[str, Any] = {}

@@ -237,6 +237,8 @@ def _no_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
             _no_nul(components[name], components, seen)
     if node.get("type") == "string" and not node.keys() & {"pattern", "format", "enum", "const"}:
         node["pattern"] = NO_NUL
+    if node.get("type") == "object" and "additionalProperties" in node:
+        node.setdefault("propertyNames", {"pattern": NO_NUL})  # a mapping's keys too
     for value in node.values():
         _no_nul(value, components, seen)
 
