@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUNNER_USER = "autodevops-runner"
+# Its home in the password database: Java takes `user.home` from there, not from $HOME
+# (Maven's ~/.m2, Gradle's ~/.gradle), so it must be a folder the user can write.
+RUNNER_HOME = Path("/var/lib/autodevops-runner")
 # Where that user's tool cache lives: root's home (mode 700) is out of its reach.
 USER_TOOL_CACHE = Path("/var/cache/autodevops/rehearse")
 
@@ -96,6 +99,7 @@ def choose(as_root: bool) -> Account:
                 f"created ({problem}); permission checks do not apply",
             )
         entry = pwd.getpwnam(RUNNER_USER)
+    _give_home(entry)
     return Account(
         RUNNER_USER,
         entry.pw_uid,
@@ -103,6 +107,22 @@ def choose(as_root: bool) -> Account:
         f"steps ran as the unprivileged user {RUNNER_USER} (uid {entry.pw_uid}), as a "
         "runner's do; `sudo CMD` ran CMD as root",
     )
+
+
+def _give_home(entry: pwd.struct_passwd) -> None:
+    """The user's home folder, made (and recorded, for a user made with /nonexistent)
+    when missing; each job still sets HOME to its own."""
+    if entry.pw_dir != str(RUNNER_HOME):
+        usermod = shutil.which("usermod") or "/usr/sbin/usermod"
+        subprocess.run(
+            [usermod, "--home", str(RUNNER_HOME), RUNNER_USER],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    RUNNER_HOME.mkdir(parents=True, exist_ok=True)
+    os.chown(RUNNER_HOME, entry.pw_uid, entry.pw_gid)
+    RUNNER_HOME.chmod(0o755)
 
 
 def _create() -> str:
@@ -116,7 +136,7 @@ def _create() -> str:
                 "--user-group",
                 "--no-create-home",
                 "--home-dir",
-                "/nonexistent",
+                str(RUNNER_HOME),
                 "--shell",
                 "/usr/sbin/nologin",
                 RUNNER_USER,

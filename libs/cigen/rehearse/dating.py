@@ -149,16 +149,24 @@ def for_step(
         elif before is not None:
             added[key] = (as_of.moment - before).strftime("%Y-%m-%dT%H:%M:%SZ")
             rebased.append(f"the workflow's {key}={theirs} counted back from the as-of date")
-    if "YARN_NPM_MINIMAL_AGE_GATE" not in (own or {}):
-        added["YARN_NPM_MINIMAL_AGE_GATE"] = str(age_gate(as_of, 60))
     named = [tool for tool, pattern in _TOOLS.items() if re.search(pattern, script)]
     notes = []
+    gate = str(age_gate(as_of, 60))
     first = pip_pins_beside_others(script) if "PIP_UPLOADED_PRIOR_TO" in added else []
     if first:
         notes.append(f"exact pins installed undated first ({', '.join(first)})")
     for tool in named:
         if tool in _GATES:
-            notes.append(_gate_note(tool, script, cwd, env | added, run_as or {}))
+            note = _gate_note(tool, script, cwd, env | added, run_as or {})
+            notes.append(note)
+            # Yarn reads it from the environment, and a Yarn older than 4.10 refuses a
+            # setting it does not know ("Unrecognized or legacy configuration settings")
+            if (
+                tool == "yarn"
+                and " dated (" in note
+                and "YARN_NPM_MINIMAL_AGE_GATE" not in (own or {})
+            ):
+                added["YARN_NPM_MINIMAL_AGE_GATE"] = gate
         elif tool == "uv":
             notes.append(
                 f"uv not dated: {lock.relative_to(workspace)} pins its resolution (a date "

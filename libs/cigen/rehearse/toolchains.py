@@ -290,6 +290,7 @@ class ToolCache:
         RUNPATH names the original `lib/` (pyenv builds a shared libpython): those are
         copied with the RUNPATH made relative (`$ORIGIN/...`), as chrpath does."""
         old = str(runtime.home / "lib").encode()
+        final = self.root / f"pyenv-{runtime.version}"  # where _install moves the copy
 
         def fill(staging: Path) -> None:
             for top, dirs, files in os.walk(runtime.home):
@@ -297,8 +298,15 @@ class ToolCache:
                 here.mkdir(exist_ok=True)
                 for name in [*dirs, *files]:
                     source, target = Path(top) / name, here / name
+                    if name.startswith("_sysconfigdata") and Path(top).name == "__pycache__":
+                        continue  # compiled from the original's paths: made again from the copy
                     if source.is_symlink():
                         target.symlink_to(os.readlink(source))
+                    elif name.startswith("_sysconfigdata") and name.endswith(".py"):
+                        # its LIBDIR, prefix...: virtualenv (poetry, pdm) links libpython
+                        # from LIBDIR, which the user cannot reach under root's home
+                        text = source.read_text()
+                        target.write_text(text.replace(str(runtime.home), str(final)))
                     elif source.is_file():
                         _relocate_file(source, target, old, staging / "lib")
 

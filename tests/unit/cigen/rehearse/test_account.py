@@ -55,6 +55,19 @@ def test_a_pyenv_python_copied_out_loads_its_own_libpython(tmp_path: Path) -> No
     # the dynamic loader took libpython from the copy, not from root's home
     loaded = [line for line in done.stderr.splitlines() if "calling init:" in line]
     assert not any(str(runtime.home) in line for line in loaded), loaded
+    # virtualenv (poetry's, pdm's) links libpython from sysconfig's LIBDIR: the copy's
+    libdir = subprocess.run(
+        [
+            str(copied.home / "bin" / "python3"),
+            "-c",
+            "import sysconfig as s; print(s.get_config_var('LIBDIR'))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    assert libdir == str(copied.home / "lib")
 
 
 def test_a_tool_installed_with_a_closed_folder_is_reachable_by_the_user() -> None:

@@ -56,9 +56,8 @@ def test_every_step_gets_the_dates_and_the_note_names_the_tools_its_script_runs(
     env = tools(tmp_path, pnpm="10.34.9", bun="1.2.19", yarn="1.22.22")
     script = "npm ci\npnpm install\nbun install\nyarn\npoetry install"
     dated = for_step(as_of, script, tmp_path, tmp_path, env)
-    minutes = int(dated.env.pop("YARN_NPM_MINIMAL_AGE_GATE"))
-    assert minutes == age_gate(as_of, 60)
-    assert abs(minutes * 60 - (datetime.now(UTC) - as_of.moment).total_seconds()) < 120
+    # Yarn 1 has no age gate, and a Berry before 4.10 refuses the variable: not set
+    assert "YARN_NPM_MINIMAL_AGE_GATE" not in dated.env
     assert dated.env == {
         "PIP_UPLOADED_PRIOR_TO": "2025-06-01T00:00:00Z",
         "npm_config_before": "2025-06-01T00:00:00Z",
@@ -178,3 +177,23 @@ def test_pins_beside_other_requirements_are_installed_undated_first(
     dated = for_step(parse("2024-11-06", None, SHA), script, tmp_path, tmp_path, {})
     assert dated.first == first
     assert dated.env["PIP_UPLOADED_PRIOR_TO"] == "2024-11-06T00:00:00Z"  # the rest stays dated
+
+
+@pytest.mark.parametrize(
+    ("yarn", "gated"), [("4.18.1", True), ("4.5.3", False), ("1.22.22", False)]
+)
+def test_yarn_gets_its_age_gate_only_where_it_knows_it(
+    tmp_path: Path, yarn: str, gated: bool
+) -> None:
+    # redux's Yarn 4.5 stopped at "Unrecognized or legacy configuration settings found:
+    # npmMinimalAgeGate" when every step had the variable
+    as_of = parse("2025-06-01", None, SHA)
+    dated = for_step(
+        as_of, "yarn install --immutable", tmp_path, tmp_path, tools(tmp_path, yarn=yarn)
+    )
+    if gated:
+        minutes = int(dated.env["YARN_NPM_MINIMAL_AGE_GATE"])
+        assert minutes == age_gate(as_of, 60)
+        assert abs(minutes * 60 - (datetime.now(UTC) - as_of.moment).total_seconds()) < 120
+    else:
+        assert "YARN_NPM_MINIMAL_AGE_GATE" not in dated.env
