@@ -120,6 +120,8 @@ def _user_tool_cache() -> Path:
             if (
                 entry.name == "cache"
                 or entry.name.startswith(".")
+                # a copied pyenv Python names its own folder (sysconfig): made here anew
+                or entry.name.startswith("pyenv-")
                 or (target / entry.name).exists()
             ):
                 continue
