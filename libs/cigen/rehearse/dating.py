@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -191,17 +192,22 @@ _NPM_PIN = re.compile(r"(@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.+-]*")
 _FLAG_ARGUMENT = re.compile(r"-(r|c|e|-requirement|-constraint|-editable|-group)$")
 
 
+def _installs(script: str) -> Iterator[tuple[re.Match[str], list[str], list[str]]]:
+    """Each install command in a script, its words and the words that name a package."""
+    for found in _INSTALL.finditer(script):
+        words = (found.group("py") or found.group("npm") or "").split()
+        yield found, words, [w.strip("'\"") for w in words if not w.startswith("-")]
+
+
 def pinned_installs(script: str) -> list[str]:
     """The exact pins a script installs when every install in it names only exact pins
     (`pip install pip==26.3`, `npm install -g pnpm@10.34.9`: the tools our workflows pin),
     else []. Those resolve the same on any date; a date before their release refuses them.
     """
     pins: list[str] = []
-    for found in _INSTALL.finditer(script):
-        words = (found.group("py") or found.group("npm") or "").split()
+    for found, words, named in _installs(script):
         if any(_FLAG_ARGUMENT.match(word) for word in words):
             return []
-        named = [w.strip("'\"") for w in words if not w.startswith("-")]
         pattern = _PY_PIN if found.group("py") is not None else _NPM_PIN
         if not named or not all(pattern.fullmatch(w) for w in named):
             return []
@@ -213,13 +219,12 @@ def pip_pins_beside_others(script: str) -> list[str]:
     """The exact pins of pip installs that also name something else (the package, a
     requirements file): `python -m pip install -e . pytest==9.2.0` -> [pytest==9.2.0]."""
     pins: list[str] = []
-    for found in _INSTALL.finditer(script):
+    for found, _, named in _installs(script):
         if found.group("py") is None or re.match(r"\s*(uv|pipx)\b", found.group(0)):
             continue
-        words = [w.strip("'\"") for w in found.group("py").split()]
-        named = [w for w in words if _PY_PIN.fullmatch(w)]
-        if named and len(named) < len([w for w in words if not w.startswith("-")]):
-            pins += named
+        exact = [w for w in named if _PY_PIN.fullmatch(w)]
+        if exact and len(exact) < len(named):
+            pins += exact
     return pins
 
 
