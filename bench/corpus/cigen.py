@@ -68,6 +68,7 @@ class Row:
     absent: list[str] = field(default_factory=list)  # files the corpus copy lacks
     seconds: float = 0.0
     as_of: str = ""  # dependencies resolved as of this date (--as-of-commit), "" for today
+    git_mirrors: bool = False  # github.com repositories came from local mirrors (--git-mirrors)
 
     def count(self, *statuses: str) -> int:
         return sum(1 for j in self.jobs if j.status in statuses)
@@ -87,6 +88,7 @@ def measure(
     timeout: float,
     one_leg: bool = False,
     as_of_commit: bool = False,
+    git_mirrors: Path | None = None,
 ) -> Row:
     row = Row(repo=repo.name, ecosystem=repo.ecosystem)
     if not root.is_dir() or not any(root.iterdir()):
@@ -123,7 +125,9 @@ def measure(
     )
     row.absent = absent(root)
     results = (
-        _rehearse(root, content, generation.path, timeout, row, as_of_commit) if rehearse else None
+        _rehearse(root, content, generation.path, timeout, row, as_of_commit, git_mirrors)
+        if rehearse
+        else None
     )
     for job_id, job in jobs.items():
         tests = any(s.purpose == "test" for s in job.steps)
@@ -159,7 +163,13 @@ def _one_leg(content: str) -> tuple[str, dict[str, int]]:
 
 
 def _rehearse(
-    root: Path, content: str, path: str, timeout: float, row: Row, as_of_commit: bool
+    root: Path,
+    content: str,
+    path: str,
+    timeout: float,
+    row: Row,
+    as_of_commit: bool,
+    git_mirrors: Path | None = None,
 ) -> dict[str, list[Any]] | None:
     try:  # the rehearsal lives beside cigen, imported only where it is asked for
         module: Any = importlib.import_module("libs.cigen.rehearse")
@@ -175,8 +185,10 @@ def _rehearse(
         step_timeout=timeout,
         keep=keep,
         as_of="commit" if as_of_commit else None,
+        git_mirrors=git_mirrors,
     )
     row.as_of = rehearsal.as_of or ""
+    row.git_mirrors = git_mirrors is not None
     found: dict[str, list[Any]] = {}
     try:
         for result in rehearsal.jobs:
@@ -272,16 +284,22 @@ def _short(text: str) -> str:
 
 
 def mode(rows: list[Row]) -> str:
-    """How the rows' dependencies were resolved: today, or as of each commit's date."""
+    """How the rows' dependencies were resolved: today, or as of each commit's date; and
+    whether github.com repositories came from local mirrors."""
     dated = sum(1 for r in rows if r.as_of)
+    mirrored = sum(1 for r in rows if r.git_mirrors)
     if not dated:
-        return "dependencies resolved: today (the registries as they are now)"
-    if dated == len(rows):
-        return "dependencies resolved: as of each repository's commit date (--as-of-commit)"
-    return (
-        f"dependencies resolved: mixed, {dated} repositories as of their commit date "
-        f"(--as-of-commit, marked in the table), {len(rows) - dated} today"
-    )
+        said = "dependencies resolved: today (the registries as they are now)"
+    elif dated == len(rows):
+        said = "dependencies resolved: as of each repository's commit date (--as-of-commit)"
+    else:
+        said = (
+            f"dependencies resolved: mixed, {dated} repositories as of their commit date "
+            f"(--as-of-commit, marked in the table), {len(rows) - dated} today"
+        )
+    if mirrored:
+        said += f"; github.com from local mirrors (--git-mirrors) for {mirrored} of {len(rows)}"
+    return said
 
 
 def acceptance(rows: list[Row], marks: dict[str, Any]) -> list[str]:
@@ -339,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         help="package managers resolve as of each repository's commit date, not today",
     )
     parser.add_argument(
+        "--git-mirrors",
+        type=Path,
+        help="folder of bare mirrors named owner+name: git in the rehearsed steps fetches "
+        "github.com repositories (pre-commit hooks, git dependencies) from them",
+    )
+    parser.add_argument(
         "--rows",
         type=Path,
         nargs="*",
@@ -369,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.step_timeout,
             one_leg=args.one_leg,
             as_of_commit=args.as_of_commit,
+            git_mirrors=args.git_mirrors,
         )
         rows.append(row)
         print(

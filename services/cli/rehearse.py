@@ -39,6 +39,9 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     name, content = loaded
+    git_mirrors = Path(args.git_mirrors) if args.git_mirrors else None
+    if git_mirrors is not None and not git_mirrors.is_dir():
+        return fail(f"--git-mirrors: {git_mirrors} is not a directory")
 
     # A TERM (a time limit around the command) unwinds like Ctrl-C: the step's processes
     # are killed, the stand-in servers stopped and the throwaway directory removed.
@@ -60,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
             on_step=progress if args.format == "text" and not args.quiet else None,
             as_of=args.as_of,
             as_root=args.as_root,
+            git_mirrors=git_mirrors,
         )
     except BadWorkflow as exc:
         return fail(f"{name}: {exc}")
@@ -163,6 +167,13 @@ def register(commands: Any) -> None:
         action="store_true",
         help="when run as root, run the steps as root too instead of as the runner's "
         "unprivileged user autodevops-runner (said in the report)",
+    )
+    rehearse.add_argument(
+        "--git-mirrors",
+        metavar="DIR",
+        help="a folder of bare git mirrors named OWNER+NAME: git in every step fetches "
+        "https://github.com/OWNER/NAME from them (for a machine without github.com; said in "
+        "the report)",
     )
     rehearse.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     rehearse.add_argument(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from libs.cigen.rehearse import account
+from libs.cigen.rehearse import account, mirrors
 from libs.cigen.rehearse.dating import BadDate
 from libs.cigen.rehearse.dating import parse as parse_as_of
 from libs.cigen.rehearse.expressions import ExpressionError, Partial, Unevaluable, Unknown, resolve
@@ -48,6 +48,7 @@ def rehearse(
     on_step: Callable[[str, StepResult], None] | None = None,
     as_of: str | None = None,
     as_root: bool = False,
+    git_mirrors: Path | None = None,
 ) -> Rehearsal:
     """Rehearse the workflow `content` on a copy of the checkout at `root`.
 
@@ -56,6 +57,7 @@ def rehearse(
     managers that can resolve as of that date. Raises BadWorkflow for a file that is not
     a workflow or names a job it does not define, BadDate for an `as_of` that is neither.
     Run as root, the steps run as the runner's unprivileged user unless `as_root`.
+    `git_mirrors`: a folder of bare mirrors (OWNER+NAME) git fetches github.com from.
     """
     document = load(content)
     all_jobs: dict[str, Any] = {str(k): v for k, v in document["jobs"].items()}
@@ -85,6 +87,7 @@ def rehearse(
             on_step,
             dated,
             user,
+            mirrors.prepare(git_mirrors, base / "git-mirrors") if git_mirrors else None,
         ),
     )
     rehearsal = Rehearsal(

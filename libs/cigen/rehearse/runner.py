@@ -18,6 +18,7 @@ from libs.cigen.rehearse import (
     actions,
     dating,
     environment,
+    mirrors,
     network,
     runner_image,
     servers,
@@ -48,6 +49,7 @@ class Options:
     as_of: dating.AsOf | None = None  # package managers resolve as of then
     # who steps run as (account.py): the runner's unprivileged user when this is root
     account: account.Account = field(default_factory=lambda: account.Account(""))
+    git_mirrors: mirrors.Mirrors | None = None  # github.com repositories from local mirrors
 
 
 @dataclass
@@ -214,7 +216,12 @@ class JobRun:
             environment.machine_path(),
             self.broker,
         )
+        git_mirrors = self.shared.options.git_mirrors
+        if git_mirrors is not None:
+            git_mirrors.configure(self.home)
+            self.result.substitutions.append(git_mirrors.note)
         self.account.own(self.root, self.workspace, self.temp, self.home)
+        self.account.own(self.home / ".gitconfig")
         self.account.own(self.tools, recursive=True)
         return True
 
@@ -525,7 +532,7 @@ class JobRun:
         if ran.exit_code == 0:
             outcome.status = "passed"
             return
-        problem, after = self._unknown(ran.output, ran.exit_code)
+        problem, after = self._unknown(ran.output, ran.exit_code, body)
         outcome.output_tail = steps.tail(ran.output)
         if problem is not None:
             # Its outcome is unknown, not failed: the steps after it still run (a test step
@@ -572,14 +579,18 @@ class JobRun:
         outcome.dating = dated.note
         return env | dated.env, dated.first
 
-    def _unknown(self, output: str, exit_code: int | None) -> tuple[str | None, str]:
+    def _unknown(
+        self, output: str, exit_code: int | None, script: str = ""
+    ) -> tuple[str | None, str]:
         """Why a failed step's outcome is unknown here (a registry out of reach, a version
         it needs that is not dated, a refusal to run as root), and what a later failure is
         said to follow; (None, "") when it failed. Killed at its time limit, it timed out,
         whatever it printed."""
         if exit_code is None:
             return None, ""
-        problem = network.registry_problem(output) or self._undated(output)
+        git_mirrors = self.shared.options.git_mirrors
+        problem = git_mirrors.missing(output, script) if git_mirrors is not None else None
+        problem = problem or network.registry_problem(output) or self._undated(output)
         if problem is not None:
             return problem, "an earlier step could not get its dependencies"
         refused = runner_image.refuses_root(output, self.account.uid)  # None: this process's
