@@ -127,6 +127,7 @@ def build_plan(
             notes,
             members=own,
             ci=ci_commands(pipelines, sub.tasks),
+            ci_uses=tuple(u for p in pipelines for j in p.jobs for u in j.uses),
             scheduled_builds=scheduled_builds(pipelines),
         )
         for tool in draft.unconfigured_tools():

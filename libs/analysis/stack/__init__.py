@@ -53,6 +53,7 @@ DETECTORS: tuple[Detector, ...] = (
     scripting.detect_sbt,
     scripting.detect_jekyll,
 )
+_PRE_COMMIT_CI = re.compile(r"^ci:", re.M)
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
 HOOK_RUNNERS = (
     (".pre-commit-config.yaml", "pre-commit"),
@@ -126,9 +127,14 @@ def analyse_stack(tree: Tree) -> Stack:
         config = tree.get(name)
         if config is None:
             continue
+        # pre-commit.ci, configured by a top-level `ci:` section, runs the hooks on every
+        # pull request: evidence the tree passes them
+        service = tool == "pre-commit" and _PRE_COMMIT_CI.search(tree.read_text(name) or "")
         for project in projects:
             if project.path == _owner(config.path, owners):
                 project.tool(tool, config.path, configured=True)
+                if service:
+                    project.tool("pre-commit.ci", config.path, configured=True)
     # a documentation site in a folder of its own is documentation, as docs/ is
     sites = [p.path for p in projects if p.docs_site]
     return Stack(

@@ -68,6 +68,7 @@ class Draft:
     members: tuple[str, ...] = ()  # workspace packages this job also covers
     # what the repository's own CI runs (evidence.ci_commands); empty: it has none
     ci: tuple[str, ...] = ()
+    ci_uses: tuple[str, ...] = ()  # the actions its CI jobs call (`pre-commit/action@v3`)
     # workspace packages whose build the CI runs only on a schedule or by hand -> CI file
     scheduled_builds: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # the planner's command family (ownership.FAMILY)

@@ -194,6 +194,13 @@ def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> 
             f"its git hooks with {other} ({declared[other].source}), not pre-commit"
         )
         return []
+    if not _hooks_enforced(draft):
+        draft.notes.append(
+            f"{draft.where()}: no hooks step for {', '.join(missing)}: nothing shows the "
+            f"tree passes its hooks ({config.source}): its CI does not run them and "
+            "pre-commit.ci is not configured (rich's tree failed five of its own hooks)"
+        )
+        return []
     runner = "prek" if "prek" in declared else "pre-commit"
     draft.notes.append(
         f"{draft.where()}: {', '.join(missing)} run through {runner} ({config.source})"
@@ -205,6 +212,21 @@ def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> 
     if manager == "uv":
         return [step("lint", command.replace(f"{runner} run", f"uvx {runner}@{version} run"))]
     return [pip_step(tools.pinned(runner), f"Install {runner}"), step("lint", command)]
+
+
+_RUNS_HOOKS = re.compile(r"\b(?:pre-commit|prek)\s+run\b")
+_HOOK_ACTIONS = ("pre-commit/action", "pre-commit-ci/lite-action", "j178/prek-action")
+
+
+def _hooks_enforced(draft: Draft) -> bool:
+    """Whether the repository keeps its tree passing its git hooks: its CI (or a task
+    its CI starts) runs them, or pre-commit.ci does. Hooks kept only for commits on a
+    developer's machine are often not clean over every file."""
+    return (
+        any(t.name == "pre-commit.ci" for t in draft.sub.tools)
+        or any(_RUNS_HOOKS.search(run) for run in draft.ci)
+        or any(uses.startswith(_HOOK_ACTIONS) for uses in draft.ci_uses)
+    )
 
 
 def _in_environment(item: Step, prefix: str) -> Step:

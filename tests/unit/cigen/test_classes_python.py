@@ -92,15 +92,44 @@ def test_a_django_project_runs_manage_py_test(tmp_path: Path) -> None:
 
 
 def _hooked(extra: dict[str, str]) -> dict[str, str]:
-    """ruff configured but installed by no group: only the git hooks run it."""
+    """ruff configured but installed by no group: only the git hooks run it (and
+    pre-commit.ci keeps the tree passing them)."""
     return {
         "pyproject.toml": '[project]\nname = "pkg"\n[tool.ruff]\nline-length = 100\n'
         '[dependency-groups]\ndev = ["pytest>=8"]\n',
         "uv.lock": "version = 1\n",
         "tests/test_pkg.py": "def test_pkg(): pass\n",
-        ".pre-commit-config.yaml": "repos: []\n",
+        ".pre-commit-config.yaml": "ci:\n  autofix_prs: false\nrepos: []\n",
         **extra,
     }
+
+
+def test_hooks_run_only_where_the_repository_keeps_its_tree_passing_them(
+    tmp_path: Path,
+) -> None:
+    """rich keeps a .pre-commit-config.yaml its CI never runs: over every file, five of
+    its hooks failed on its own tree. The hooks are a step only where the repository's CI
+    runs them (a command, or pre-commit's action) or pre-commit.ci is configured."""
+    unenforced = _hooked({".pre-commit-config.yaml": "repos: []\n"})
+    result = generated(tmp_path / "unenforced", unenforced)
+    assert not [run for run in result.runs("python") if "pre-commit" in run]
+    assert any(
+        "no hooks step for ruff: nothing shows the tree passes its hooks "
+        "(.pre-commit-config.yaml)" in note
+        for note in result.notes
+    )
+    ci = (
+        "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - {step}\n"
+    )
+    hooks = "SKIP=no-commit-to-branch uvx pre-commit@4.7.0 run --all-files"
+    for name, step in (
+        ("command", "run: pipx run pre-commit run --all-files --show-diff-on-failure"),
+        ("action", "uses: pre-commit/action@v3.0.1"),
+    ):
+        files = {**unenforced, ".github/workflows/lint.yml": ci.format(step=step)}
+        assert hooks in generated(tmp_path / name, files).runs("python"), name
+    assert hooks in generated(tmp_path / "pre-commit.ci", _hooked({})).runs("python")
 
 
 def test_hooks_run_with_the_runner_the_repository_uses(tmp_path: Path) -> None:
@@ -180,6 +209,8 @@ def test_a_pip_projects_undeclared_tool_runs_through_its_hooks(tmp_path: Path) -
         'dev = ["pytest>=8", "pre-commit"]\n',
         ".flake8": "[flake8]\nmax-line-length = 80\n",
         ".pre-commit-config.yaml": "exclude: ^tests/data/\nrepos: []\n",
+        ".github/workflows/lint.yml": "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: pre-commit run --all-files\n",
         "tests/test_pkg.py": "def test_pkg(): pass\n",
     }
     runs = generated(tmp_path, files).runs("python")

@@ -62,6 +62,7 @@ def test_uv_installs_the_groups_of_its_checks_and_runs_pre_commit_for_the_others
         configured("mypy", "group:typing"),  # a group `uv sync` leaves out: added
         configured("pyright", "group:dev"),
         configured("pre-commit", source=".pre-commit-config.yaml"),
+        configured("pre-commit.ci", source=".pre-commit-config.yaml"),
     ]
     steps = runs(python("uv", tools))
     assert steps[0] == "uv sync --locked --group typing"
@@ -89,12 +90,13 @@ def test_poetry_and_pdm_have_their_non_optional_groups() -> None:
     # ruff configured but in no group: pre-commit, from the dev group, runs it
     hooks = [
         configured("ruff"),
+        configured("pre-commit.ci", source=".pre-commit-config.yaml"),
         configured("pre-commit", "group:dev", source=".pre-commit-config.yaml"),
     ]
     assert "SKIP=no-commit-to-branch pdm run pre-commit run --all-files" in runs(
         python("pdm", hooks)
     )
-    steps = runs(python("poetry", [configured("ruff"), hooks[-1]]))
+    steps = runs(python("poetry", [configured("ruff"), *hooks[1:]]))
     assert "SKIP=no-commit-to-branch poetry run pre-commit run --all-files" in steps
 
 
