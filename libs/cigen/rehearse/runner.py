@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -216,6 +217,12 @@ class JobRun:
             environment.machine_path(),
             self.broker,
         )
+        niceness = os.getpriority(os.PRIO_PROCESS, 0)
+        if niceness > 0 and os.geteuid() != 0:
+            self.result.substitutions.append(
+                f"steps ran at nice {niceness}, the rehearsal's own (a runner's run at 0; "
+                "only root can go back): a test that raises its priority fails here"
+            )
         git_mirrors = self.shared.options.git_mirrors
         if git_mirrors is not None:
             git_mirrors.configure(self.home)

@@ -12,6 +12,8 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,7 @@ def run_script(
     user, group and extra_groups when the steps run as another user."""
     started = time.monotonic()
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
+    with log.open("wb") as out, runner_nice():
         process = subprocess.Popen(
             command,
             cwd=cwd,
@@ -93,6 +95,27 @@ def run_script(
                 pass
             process.wait()
     return Ran(code, log.read_bytes().decode("utf-8", "replace"), time.monotonic() - started)
+
+
+@contextmanager
+def runner_nice() -> Iterator[None]:
+    """Processes started inside run at nice 0, as a runner's steps do, even where the
+    rehearsal itself was started niced: libuv's thread_priority test sets its thread's
+    nice value to 4, which an unprivileged process at nice 5 may not. Only root can go
+    back up (JobRun says so where it could not)."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    if before <= 0:
+        yield
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
+    except PermissionError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
 
 
 def tail(output: str) -> str:

@@ -5,7 +5,10 @@ as root, said."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -117,3 +120,35 @@ def test_a_sudo_command_dies_with_its_step_at_the_time_limit(
             break
         time.sleep(0.1)
     assert not Path(f"/proc/{pid}").exists(), "the command sudo ran outlived its step"
+
+
+NICE = """
+on: push
+jobs:
+  priority:
+    runs-on: ubuntu-latest
+    steps:
+      - name: at a runner's nice value
+        run: test "$(nice)" = 0
+"""
+
+
+def test_steps_run_at_a_runners_nice_value_when_the_rehearsal_is_niced(tmp_path: Path) -> None:
+    """libuv's thread_priority test sets its thread's nice value to 4: rehearsed from a
+    `nice -n 5` shell, the unprivileged step could not, and failed. Root puts each step
+    back at 0, as on a runner; elsewhere the report says the steps ran niced."""
+    root = write_tree(tmp_path / "repo", {"README.md": "x\n"})
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": NICE}) / "ci.yml"
+    command = [sys.executable, "-m", "services.cli", "ci", "rehearse", str(root)]
+    command += ["--workflow", str(workflow), "--format", "json"]
+
+    ran = subprocess.run(["nice", "-n", "5", *command], capture_output=True, text=True)
+
+    report = json.loads(ran.stdout)
+    [step] = job(report, "priority")["steps"]
+    if os.geteuid() == 0:
+        assert step["status"] == "passed", step
+        assert ran.returncode == 0
+    else:
+        assert step["status"] == "failed"
+        assert any("steps ran at nice 5" in s for s in job(report, "priority")["substitutions"])
