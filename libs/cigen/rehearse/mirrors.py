@@ -30,8 +30,9 @@ _GIT_MISSING = re.compile(
     r"|repository '[^']*' (?:not found|does not exist)|remote branch \S+ not found",
     re.I,
 )
+# a sentence's full stop is not part of the name (pre-commit: "... for URL.")
 _GITHUB = re.compile(
-    r"github\.com[/:]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?(?=[\s'\"`?#@)]|$)"
+    r"github\.com[/:]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?\.?(?=[\s'\"`?#@)]|$)"
 )
 
 

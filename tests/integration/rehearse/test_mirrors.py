@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from libs.cigen.rehearse.mirrors import prepare
 from tests.integration.rehearse.test_rehearse import job, rehearse
 from tests.unit.analysis.conftest import write_tree
 from tests.unit.bench.test_corpus_checkout import git
@@ -101,3 +102,21 @@ def test_a_mirrors_folder_that_is_not_there_is_refused(
 
     assert code == 2
     assert f"--git-mirrors: {tmp_path / 'no'} is not a directory" in err
+
+
+def test_pre_commits_missing_revision_names_the_hook_repository(tmp_path: Path) -> None:
+    """pre-commit prints the repository it initialises as a sentence ("... for URL.") and
+    the failing git command without it: the last one named is the one that failed."""
+    mirrors = prepare(tmp_path, tmp_path / "farm")
+    output = (
+        "[INFO] Initializing environment for https://github.com/PyCQA/flake8.\n"
+        "[INFO] Initializing environment for https://github.com/pre-commit/mirrors-mypy.\n"
+        "An unexpected error has occurred: CalledProcessError: command: "
+        "('/usr/bin/git', 'checkout', 'v2.3.0')\nreturn code: 1\n"
+        "stderr:\n    error: pathspec 'v2.3.0' did not match any file(s) known to git\n"
+    )
+    assert mirrors.missing(output) == (
+        f"a repository or revision the local git mirrors lack (pre-commit/mirrors-mypy; "
+        f"mirrors: {tmp_path})"
+    )
+    assert mirrors.missing("FAILED tests/test_git.py - invalid reference\n") is None
