@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from libs.cigen.rehearse import dating
+from libs.cigen.rehearse import dating, runner_image
 from libs.cigen.rehearse import toolchains as tc
 from libs.cigen.rehearse.toolchains import Missing
 
 SYSTEM_NODE = Path("/usr/bin/node")
 SYSTEM_NPM = Path("/usr/lib/node_modules/npm/bin")
-COREPACK = Path("/usr/lib/node_modules/corepack/dist/corepack.js")
 
 
 @dataclass
@@ -315,8 +314,8 @@ def _node(inputs: dict[str, str], job: JobTools, _ref: str) -> Setup:
     npm_dir, npm_note = _npm_for(version, job)
     tc.shim(shims, "npm", str(npm_dir / "npm-cli.js"), str(shims / "node"))
     tc.shim(shims, "npx", str(npm_dir / "npx-cli.js"), str(shims / "node"))
-    if COREPACK.exists():
-        tc.shim(shims, "corepack", str(COREPACK), str(shims / "node"))
+    if runner_image.COREPACK.exists():
+        tc.shim(shims, "corepack", str(runner_image.COREPACK), str(shims / "node"))
     prefix = job.tools / "npm-global"
     return Setup(
         path=[shims, prefix / "bin"],

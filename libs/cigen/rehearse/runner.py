@@ -462,7 +462,12 @@ class JobRun:
             home=self.home,
             tools=self.tools,
             tool_cache=self.shared.options.tool_cache.root,
-            path=[*self.path, str(self.tools / "runner-image"), *environment.machine_path()],
+            path=[
+                *self.path,
+                str(runner_image.corepack_links(self.tools / "runner-image")),
+                str(self.tools / "runner-image"),
+                *environment.machine_path(),
+            ],
         )
         if self.account.dropped:
             env |= {"USER": self.account.name, "LOGNAME": self.account.name}

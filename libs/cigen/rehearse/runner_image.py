@@ -1,6 +1,6 @@
 """Tools every GitHub ubuntu runner has that this machine may not: `python` as Python 3,
-Yarn 1 and pipx (installed pinned, when a job's scripts name them); and the user steps
-run as, which on a runner is never root."""
+Yarn 1 and pipx (installed pinned, when a job's scripts name them), a corepack its user
+may enable; and the user steps run as, which on a runner is never root."""
 
 from __future__ import annotations
 
@@ -17,7 +17,19 @@ from libs.cigen.rehearse.toolchains import Missing
 
 YARN_CLASSIC = "1.22.22"  # what GitHub's ubuntu-24.04 image has installed
 PIPX = "1.7.1"
-RUNNER_IMAGE_TOOLS = ("yarn", "pipx", "sudo")
+RUNNER_IMAGE_TOOLS = ("yarn", "pipx", "sudo", "corepack")
+COREPACK = Path("/usr/lib/node_modules/corepack/dist/corepack.js")
+# `corepack enable` links yarn and pnpm beside the corepack it runs: on a runner, in the
+# image's Node.js folder, which its user may write; here, in this machine's /usr/bin,
+# which the job's user may not. Its links go to a folder of the job's, first on PATH.
+_COREPACK = """#!/bin/sh
+case "$1" in
+  enable|disable)
+    verb=$1; shift
+    exec node "{corepack}" "$verb" --install-directory "{links}" "$@" ;;
+esac
+exec node "{corepack}" "$@"
+"""
 # The runner's user has passwordless sudo. As root without sudo, run the command itself,
 # dropping the options workflows pass (-E, -H, -n, -S, --preserve-env, -u root).
 _SUDO = """#!/bin/sh
@@ -64,6 +76,16 @@ def install(
             "sudo: this machine has none and the rehearsal runs as root, so a "
             "shim runs the command directly (it changes this machine)"
         )
+    if "corepack" in wanted and COREPACK.exists():
+        links = corepack_links(shims)
+        links.mkdir(parents=True, exist_ok=True)
+        shims.mkdir(parents=True, exist_ok=True)
+        (shims / "corepack").write_text(_COREPACK.format(corepack=COREPACK, links=links))
+        (shims / "corepack").chmod(0o755)
+        notes.append(
+            f"corepack: `corepack enable` links into {links.name}/, a folder of the job's "
+            "first on PATH, as a runner's user may write its image's Node.js folder"
+        )
     if "yarn" in wanted:
         try:
             yarn = cache.npm("yarn", YARN_CLASSIC) / "bin" / "yarn.js"
@@ -83,6 +105,12 @@ def install(
         except Missing as exc:
             notes.append(f"no pipx: {exc}")
     return notes
+
+
+def corepack_links(shims: Path) -> Path:
+    """Where `corepack enable` puts its links for a job whose runner-image tools are in
+    `shims`."""
+    return shims.parent / "corepack-links"
 
 
 def _pipx_base() -> str:

@@ -152,3 +152,33 @@ def test_steps_run_at_a_runners_nice_value_when_the_rehearsal_is_niced(tmp_path:
     else:
         assert step["status"] == "failed"
         assert any("steps ran at nice 5" in s for s in job(report, "priority")["substitutions"])
+
+
+COREPACK = """
+on: push
+jobs:
+  enable:
+    runs-on: ubuntu-latest
+    steps:
+      - name: corepack enable
+        run: corepack enable
+      - name: its links
+        run: test -L "$RUNNER_TOOL_CACHE/corepack-links/pnpm"
+"""
+
+
+def test_corepack_enable_before_setup_node_writes_where_the_user_may(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """redux runs `corepack enable` before setup-node: on a runner it links yarn and pnpm
+    into the image's Node.js folder, which the runner's user may write. This machine's
+    corepack would link into /usr/bin, denied to the job's user (EACCES)."""
+    root = write_tree(tmp_path / "repo", {"README.md": "x\n"})
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": COREPACK}) / "ci.yml"
+
+    code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
+
+    enable = job(report, "enable")
+    assert [s["status"] for s in enable["steps"]] == ["passed", "passed"], enable
+    assert any("`corepack enable` links into corepack-links/" in s for s in enable["substitutions"])
+    assert code == 0
