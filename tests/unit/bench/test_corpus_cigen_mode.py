@@ -3,7 +3,13 @@ repository's commit date (--as-of-commit)."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
+from bench.corpus import load
 from bench.corpus.cigen import JobOutcome, Row, acceptance, mode, table
+
+GIT_MIRRORS = Path(__file__).parents[3] / "bench" / "corpus" / "git-mirrors.toml"
 
 
 def rows(*dates: str) -> list[Row]:
@@ -32,3 +38,21 @@ def test_a_dated_row_is_marked_in_the_table() -> None:
     lines = table(rows("2025-08-24T07:06:35Z", "")).splitlines()
     assert lines[2].startswith("| o/r0 (as of 2025-08-24) | 1 | 1 | 1 |")
     assert lines[3].startswith("| o/r1 | 1 | 1 | 1 |")
+
+
+def test_the_mode_line_says_where_github_came_from_local_mirrors() -> None:
+    mirrored = rows("2025-08-24T07:06:35Z", "2025-08-24T07:06:35Z")
+    mirrored[0].git_mirrors = True
+    assert mode(mirrored).endswith("; github.com from local mirrors (--git-mirrors) for 1 of 2")
+    assert "mirrors" not in mode(rows("2025-08-24T07:06:35Z"))
+
+
+def test_every_git_mirror_names_the_corpus_repositories_that_fetch_it() -> None:
+    """bench/corpus/git-mirrors.toml: what the corpus's steps fetch from github.com."""
+    corpus = {repo.name for repo in load()}
+    mirrors = tomllib.loads(GIT_MIRRORS.read_text(encoding="utf-8"))["mirror"]
+    assert mirrors
+    for mirror in mirrors:
+        assert set(mirror["for"]) <= corpus, mirror
+        assert mirror["revs"], mirror
+        assert isinstance(mirror["held"], bool), mirror
