@@ -89,6 +89,11 @@ def runner_env(
             "UV_CACHE_DIR": str(tool_cache / "cache" / "uv"),
             "npm_config_cache": str(tool_cache / "cache" / "npm"),
             "YARN_CACHE_FOLDER": str(tool_cache / "cache" / "yarn"),
+            # corepack fetches Yarn 2+ from repo.yarnpkg.com, out of reach here; with a
+            # registry set it takes the same release from npm (@yarnpkg/cli-dist)
+            "COREPACK_NPM_REGISTRY": os.environ.get(
+                "NPM_CONFIG_REGISTRY", "https://registry.npmjs.org"
+            ).rstrip("/"),
             "PATH": ":".join(dict.fromkeys([*path, str(cargo_home / "bin")])),
         }
     )

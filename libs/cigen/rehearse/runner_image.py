@@ -84,7 +84,9 @@ def install(
         (shims / "corepack").chmod(0o755)
         notes.append(
             f"corepack: `corepack enable` links into {links.name}/, a folder of the job's "
-            "first on PATH, as a runner's user may write its image's Node.js folder"
+            "first on PATH, as a runner's user may write its image's Node.js folder; "
+            "package managers it fetches come from the npm registry (COREPACK_NPM_REGISTRY; "
+            "a runner fetches Yarn 2+ from repo.yarnpkg.com, the same release)"
         )
     if "yarn" in wanted:
         try:

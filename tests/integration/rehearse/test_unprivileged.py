@@ -164,6 +164,15 @@ jobs:
         run: corepack enable
       - name: its links
         run: test -L "$RUNNER_TOOL_CACHE/corepack-links/pnpm"
+      - name: package managers from the npm registry
+        run: case "$COREPACK_NPM_REGISTRY" in http*) ;; *) exit 1 ;; esac
+  own:
+    runs-on: ubuntu-latest
+    env:
+      COREPACK_NPM_REGISTRY: https://npm.example.test
+    steps:
+      - name: the job's own registry wins
+        run: test "$COREPACK_NPM_REGISTRY" = https://npm.example.test
 """
 
 
@@ -172,13 +181,15 @@ def test_corepack_enable_before_setup_node_writes_where_the_user_may(
 ) -> None:
     """redux runs `corepack enable` before setup-node: on a runner it links yarn and pnpm
     into the image's Node.js folder, which the runner's user may write. This machine's
-    corepack would link into /usr/bin, denied to the job's user (EACCES)."""
+    corepack would link into /usr/bin, denied to the job's user (EACCES). The Yarn 4 it
+    then fetches comes from the npm registry, not repo.yarnpkg.com (out of reach here)."""
     root = write_tree(tmp_path / "repo", {"README.md": "x\n"})
     workflow = write_tree(tmp_path / "wf", {"ci.yml": COREPACK}) / "ci.yml"
 
     code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
 
     enable = job(report, "enable")
-    assert [s["status"] for s in enable["steps"]] == ["passed", "passed"], enable
+    assert [s["status"] for s in enable["steps"]] == ["passed"] * 3, enable
     assert any("`corepack enable` links into corepack-links/" in s for s in enable["substitutions"])
+    assert job(report, "own")["status"] == "passed"
     assert code == 0
