@@ -38,6 +38,7 @@ _INSTALLS: dict[str, tuple[str, ...]] = {
 }
 # the repository's CI installs every extra: `uv sync --group testing --all-extras`
 _ALL_EXTRAS = re.compile(r"\buv sync\b[^\n;&|]*--all-extras")
+_UV_SYNC = re.compile(r"\buv sync\b[^\n;&|]*")
 # `pip install -e ".[d]"`: the extras a command installs with the package
 _PIP_EXTRAS = re.compile(
     r"\bpip3?\s+install\s+(?:-e\s+|--editable\s+)?[\"']?\.\[(?P<extras>[\w,\s-]+)\][\"']?"
@@ -122,6 +123,22 @@ def _flags(manager: str, groups: list[str]) -> str:
     return flags
 
 
+def _all_packages(draft: Draft) -> bool:
+    """Whether a workspace root's `uv sync` installs every member: unless the repository's
+    CI syncs, and never with `--all-packages` (`--package X` is one member). mcp's CI syncs
+    the root alone; with every member, an example client whose `readme = "README.md"`
+    names its README.MD failed to build on Linux."""
+    syncs = [m.group(0) for run in draft.ci for m in _UV_SYNC.finditer(run)]
+    if not syncs or any("--all-packages" in s for s in syncs):
+        return True
+    said = min(syncs, key=lambda sync: "--package" in sync).strip()
+    draft.notes.append(
+        f"{draft.where()}: `uv sync` without --all-packages, as the repository's CI syncs "
+        f"(`{said}`): the workspace's other members are not installed"
+    )
+    return False
+
+
 def install(
     draft: Draft,
     manager: str,
@@ -130,7 +147,7 @@ def install(
     groups: list[str],
 ) -> list[Step]:
     if manager == "uv":
-        members = " --all-packages" if draft.members else ""
+        members = " --all-packages" if draft.members and _all_packages(draft) else ""
         sync = "uv sync --locked" if lockfiles else "uv sync"
         # pydantic-settings' docs examples import what its extras bring, and its CI says so
         extras = " --all-extras" if any(_ALL_EXTRAS.search(run) for run in draft.ci) else ""

@@ -288,6 +288,34 @@ def test_uv_installs_every_extra_where_the_repositorys_ci_does(tmp_path: Path) -
     assert extras.runs("python")[0] == "uv sync --locked --all-extras"
 
 
+def test_a_uv_workspace_syncs_its_members_only_where_the_repositorys_ci_does(
+    tmp_path: Path,
+) -> None:
+    """mcp's CI runs `uv sync --frozen --all-extras`: the root and what it depends on.
+    `uv sync --all-packages` also built an example client whose pyproject names a
+    README.md it ships as README.MD, which fails on Linux."""
+    files = {
+        "pyproject.toml": PYPROJECT + '[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        "packages/client/pyproject.toml": '[project]\nname = "client"\nreadme = "README.md"\n',
+        "packages/client/client/__init__.py": "",
+    }
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv sync --frozen {flags}\n      - run: uv run pytest\n"
+    )
+    alone = generated(tmp_path / "no-ci", files)
+    assert alone.runs("python")[0] == "uv sync --locked --all-packages"
+    root = generated(tmp_path / "root", {**files, ".github/workflows/ci.yml": ci.format(flags="")})
+    assert root.runs("python")[0] == "uv sync --locked"
+    assert any("`uv sync` without --all-packages" in note for note in root.notes)
+    every = {**files, ".github/workflows/ci.yml": ci.format(flags="--all-packages")}
+    assert generated(tmp_path / "all", every).runs("python")[0] == "uv sync --locked --all-packages"
+    one = {**files, ".github/workflows/ci.yml": ci.format(flags="--package client")}
+    assert generated(tmp_path / "one", one).runs("python")[0] == "uv sync --locked"
+
+
 def test_no_tsc_step_where_the_repositorys_ci_never_type_checks(tmp_path: Path) -> None:
     """immer: a tsconfig.json, and CI that runs `yarn test` only: bare `tsc --noEmit`
     had never run there, and failed on the @types/node its lockfile holds."""
