@@ -7,7 +7,9 @@ says nothing about the workflow, so the step is reported not rehearsed, naming t
 
 from __future__ import annotations
 
+import functools
 import re
+import socket
 
 # Hosts a rehearsal can reach (the registries this machine is given).
 REACHABLE = (
@@ -170,3 +172,27 @@ def registry_problem(output: str) -> str | None:
 
 def _reachable(host: str) -> bool:
     return any(host == r or host.endswith("." + r) for r in REACHABLE)
+
+
+# A private address nothing routes to: on a runner (and most machines) a connection there
+# times out or is refused; a sandbox's transparent proxy accepts it.
+_UNROUTED = ("10.255.255.1", 9)
+
+
+@functools.cache
+def answers_any_address() -> bool:
+    """Whether this machine's network accepts a TCP connection to any address (a sandbox
+    whose proxy answers every connect): tests expecting an unreachable address to time
+    out or fail then fail here (libuv's tcp_connect_timeout), not on a runner."""
+    try:
+        with socket.create_connection(_UNROUTED, timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+NETWORK_NOTE = (
+    f"this machine's network accepts a TCP connection to any address "
+    f"({_UNROUTED[0]}:{_UNROUTED[1]} answered): a test expecting an unreachable address to "
+    "time out or fail fails here, not on a runner"
+)

@@ -259,6 +259,8 @@ class JobRun:
         ran = [s for s in self.result.steps if s.kind == "run" and s.status in ("passed", "failed")]
         if any(s.status == "failed" and not s.continue_on_error for s in self.result.steps):
             self.result.status = "failed"
+            if network.answers_any_address():  # said beside the failure, which it may explain
+                self.result.substitutions.append(network.NETWORK_NOTE)
         elif "not_rehearsed" in statuses:
             self.result.status = "partial" if ran else "not_rehearsed"
             self.result.reason = self.result.reason or next(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from libs.cigen.rehearse import network
 from libs.cigen.rehearse.toolchains import pythons
 from services.cli.main import main
 from tests.unit.analysis.conftest import write_tree
@@ -198,6 +199,9 @@ def test_a_broken_step_fails_the_job_and_what_follows_is_skipped(
         "reason": "an earlier step failed",
     }
     assert by_name["Clean up"]["status"] == "passed"  # if: always()
+    # a network that answers every address is said beside the failure it may explain
+    said = network.NETWORK_NOTE in broken["substitutions"]
+    assert said == network.answers_any_address()
 
     old = job(report, "old-python")
     assert old["status"] == "not_rehearsed"
