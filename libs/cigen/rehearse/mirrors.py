@@ -26,7 +26,6 @@ _PREFIXES = ("https://github.com/", "http://github.com/", "git@github.com:", "gi
 _GIT_MISSING = re.compile(
     r"does not appear to be a git repository|couldn't find remote ref|not our ref"
     r"|unadvertised object|did not match any file\(s\) known to git|reference is not a tree"
-    r"|unknown revision or path not in the working tree|invalid reference"
     r"|repository '[^']*' (?:not found|does not exist)|remote branch \S+ not found",
     re.I,
 )
@@ -73,7 +72,8 @@ class Mirrors:
             return None
         farm = re.escape(str(self.farm))
         named = [
-            f"{o}/{n}" for o, n in re.findall(farm + r"/([\w.-]+?)/([\w.-]+?)(?:\.git)?\b", output)
+            f"{o}/{n.removesuffix('.git')}"
+            for o, n in re.findall(farm + r"/([\w.-]+)/([\w-]+(?:\.[\w-]+)*)", output)
         ]
         named = named or [f"{o}/{n}" for o, n in _GITHUB.findall(output)]
         named = named or [f"{o}/{n}" for o, n in _GITHUB.findall(script)]

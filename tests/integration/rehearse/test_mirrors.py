@@ -119,4 +119,6 @@ def test_pre_commits_missing_revision_names_the_hook_repository(tmp_path: Path) 
         f"a repository or revision the local git mirrors lack (pre-commit/mirrors-mypy; "
         f"mirrors: {tmp_path})"
     )
+    farm = f"fatal: '{mirrors.farm}/pre-commit/mirrors-mypy.git' does not appear to be a git"
+    assert "(pre-commit/mirrors-mypy; mirrors:" in str(mirrors.missing(farm + " repository"))
     assert mirrors.missing("FAILED tests/test_git.py - invalid reference\n") is None
