@@ -69,17 +69,18 @@ def run_script(
     user, group and extra_groups when the steps run as another user."""
     started = time.monotonic()
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out, runner_nice():
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **(run_as or {}),
-        )
+    with log.open("wb") as out:
+        with runner_nice():  # the child takes the nice value it is forked at
+            process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **(run_as or {}),
+            )
         code: int | None = None
         try:
             code = process.wait(timeout=timeout)
