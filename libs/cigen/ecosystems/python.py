@@ -220,10 +220,12 @@ _HOOK_ACTIONS = ("pre-commit/action", "pre-commit-ci/lite-action", "j178/prek-ac
 
 def _hooks_enforced(draft: Draft) -> bool:
     """Whether the repository keeps its tree passing its git hooks: its CI (or a task
-    its CI starts) runs them, or pre-commit.ci does. Hooks kept only for commits on a
-    developer's machine are often not clean over every file."""
+    its CI starts) runs them, or pre-commit.ci does; or it has no CI, where they are the
+    checks it declares (as a formatter check is). Hooks a CI leaves out, kept only for
+    commits on a developer's machine, are often not clean over every file."""
     return (
-        any(t.name == "pre-commit.ci" for t in draft.sub.tools)
+        not (draft.ci or draft.ci_uses)
+        or any(t.name == "pre-commit.ci" for t in draft.sub.tools)
         or any(_RUNS_HOOKS.search(run) for run in draft.ci)
         or any(uses.startswith(_HOOK_ACTIONS) for uses in draft.ci_uses)
     )

@@ -109,8 +109,15 @@ def test_hooks_run_only_where_the_repository_keeps_its_tree_passing_them(
 ) -> None:
     """rich keeps a .pre-commit-config.yaml its CI never runs: over every file, five of
     its hooks failed on its own tree. The hooks are a step only where the repository's CI
-    runs them (a command, or pre-commit's action) or pre-commit.ci is configured."""
-    unenforced = _hooked({".pre-commit-config.yaml": "repos: []\n"})
+    runs them (a command, or pre-commit's action), pre-commit.ci is configured, or there
+    is no CI at all (as for a formatter check)."""
+    plain = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv run pytest\n"
+    )
+    unenforced = _hooked(
+        {".pre-commit-config.yaml": "repos: []\n", ".github/workflows/t.yml": plain}
+    )
     result = generated(tmp_path / "unenforced", unenforced)
     assert not [run for run in result.runs("python") if "pre-commit" in run]
     assert any(
@@ -130,6 +137,8 @@ def test_hooks_run_only_where_the_repository_keeps_its_tree_passing_them(
         files = {**unenforced, ".github/workflows/lint.yml": ci.format(step=step)}
         assert hooks in generated(tmp_path / name, files).runs("python"), name
     assert hooks in generated(tmp_path / "pre-commit.ci", _hooked({})).runs("python")
+    no_ci = {k: v for k, v in unenforced.items() if not k.startswith(".github/")}
+    assert hooks in generated(tmp_path / "no-ci", no_ci).runs("python")
 
 
 def test_hooks_run_with_the_runner_the_repository_uses(tmp_path: Path) -> None:
