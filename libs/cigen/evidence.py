@@ -90,6 +90,19 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
     return tuple(runs + bodies)
 
 
+def ci_commands_in(pipelines: Sequence[Pipeline], directory: str) -> tuple[str, ...]:
+    """What the repository's CI runs in this folder (its steps' working directory, or the
+    root where they set none): a command for the packages of another folder (mealie's
+    e2e suite in tests/e2e installs Playwright's browsers there) is not this job's."""
+    return tuple(
+        c.run
+        for p in pipelines
+        for j in p.jobs
+        for c in j.commands
+        if _folder(c.directory) == directory
+    )
+
+
 def _invocations(task: Task) -> tuple[str, ...]:
     """How CI may start a task: as recorded (`pnpm run lint`), and pnpm's, yarn's and
     Bun's short form (`pnpm lint`)."""

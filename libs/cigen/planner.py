@@ -15,6 +15,7 @@ from libs.cigen.ecosystems.common import Draft, normalise_dir, safe_path, step
 from libs.cigen.ecosystems.ownership import main_family
 from libs.cigen.evidence import (
     ci_commands,
+    ci_commands_in,
     ci_setup_commands,
     ci_test_env,
     scheduled_builds,
@@ -128,6 +129,7 @@ def build_plan(
             members=own,
             ci=ci_commands(pipelines, sub.tasks),
             ci_uses=tuple(u for p in pipelines for j in p.jobs for u in j.uses),
+            ci_here=ci_commands_in(pipelines, directory),
             scheduled_builds=scheduled_builds(pipelines),
         )
         for tool in draft.unconfigured_tools():

@@ -69,6 +69,7 @@ class Draft:
     # what the repository's own CI runs (evidence.ci_commands); empty: it has none
     ci: tuple[str, ...] = ()
     ci_uses: tuple[str, ...] = ()  # the actions its CI jobs call (`pre-commit/action@v3`)
+    ci_here: tuple[str, ...] = ()  # what its CI runs in this folder (evidence.ci_commands_in)
     # workspace packages whose build the CI runs only on a schedule or by hand -> CI file
     scheduled_builds: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # the planner's command family (ownership.FAMILY)

@@ -558,6 +558,15 @@ def test_browsers_a_test_suite_drives_are_installed_as_the_repositorys_ci_instal
     assert "npx playwright install --with-deps" not in generated(tmp_path / "no", files).runs(
         "node"
     )
+    # mealie: the browsers its CI installs are for the e2e suite of another folder
+    e2e = (
+        "on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n"
+        "    defaults:\n      run:\n        working-directory: ./tests/e2e\n    steps:\n"
+        "      - run: yarn\n      - run: yarn playwright install --with-deps\n"
+        "      - run: yarn playwright test\n"
+    )
+    elsewhere = generated(tmp_path / "e2e", {**files, ".github/workflows/e2e.yml": e2e})
+    assert not [run for run in elsewhere.runs("node") if "playwright" in run]
 
 
 def test_the_package_is_installed_with_the_extras_its_ci_installs_before_pytest(
