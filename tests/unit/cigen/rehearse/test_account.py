@@ -12,9 +12,8 @@ from libs.cigen.rehearse.account import Account
 from libs.cigen.rehearse.toolchains import ToolCache, pythons
 
 
-def test_a_directory_mode_700_hides_what_is_beneath_from_another_user(tmp_path: Path) -> None:
+def test_a_directory_mode_700_hides_what_is_beneath_from_another_user() -> None:
     user = Account("someone", uid=4242, gid=4242)
-    assert not user.can_reach(tmp_path)  # pytest's own base directory is mode 700
     with tempfile.TemporaryDirectory(dir="/tmp") as top:  # /tmp: every user walks it
         closed = Path(top) / "closed"
         (closed / "inside").mkdir(parents=True)
