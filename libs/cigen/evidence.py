@@ -72,6 +72,19 @@ def ci_test_env(pipelines: Sequence[Pipeline], ecosystem: str) -> dict[str, tupl
     return env
 
 
+def ci_service_images(pipelines: Sequence[Pipeline], ecosystem: str) -> dict[str, str]:
+    """The service container images the repository's CI runs beside tests of this
+    ecosystem: image -> file."""
+    family = FAMILY.get(ecosystem)
+    return {
+        image: pipeline.path
+        for pipeline in pipelines
+        for job in pipeline.jobs
+        if _tests_family(job, family)
+        for image in job.services
+    }
+
+
 def _tests_family(job: CiJob, family: str | None) -> bool:
     """Whether a CI job runs tests of our job's family."""
     return _checks_family(job, family, ("test",))

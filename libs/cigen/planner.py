@@ -16,6 +16,7 @@ from libs.cigen.ecosystems.ownership import main_family
 from libs.cigen.evidence import (
     ci_commands,
     ci_commands_in,
+    ci_service_images,
     ci_setup_commands,
     ci_test_env,
     scheduled_builds,
@@ -23,7 +24,7 @@ from libs.cigen.evidence import (
     with_ci_runtimes,
 )
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
-from libs.cigen.services import service_for
+from libs.cigen.services import image_name, provisioned, service_for
 
 MAX_JOBS = 40
 # folders whose manifests serve something other than the project itself: examples (and
@@ -153,6 +154,7 @@ def build_plan(
         packages = [Draft(s, d, notes) for d, s in subs.items() if d in own]
         _attach_services([draft, *packages], sub_jobs)
         _ci_env(sub_jobs, pipelines, draft)
+        _ci_services(sub_jobs, pipelines, draft)
         checking = _checking(sub_jobs, draft)
         _ci_setup(checking, pipelines, draft)
         jobs.extend(checking)
@@ -213,6 +215,26 @@ def _ci_env(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> Non
                     f"{draft.where()}: {DISPLAY[job.ecosystem]} tests run with {key}={value}, "
                     f"as {source} runs them"
                 )
+
+
+def _ci_services(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> None:
+    """Say which service containers the repository's CI runs beside these tests that our
+    jobs do not (mealie's LDAP test server): the tests that need one fail without it."""
+    for job in jobs:
+        if not any(s.purpose == "test" for s in job.steps):
+            continue
+        ours = {image_name(s.image) for s in job.services}
+        for image, source in ci_service_images(pipelines, job.ecosystem).items():
+            if image_name(image) in ours or provisioned(image):
+                continue
+            pinned = ":" in image.rsplit("/", 1)[-1] or "@" in image
+            why = "" if pinned else ", and it names no version to pin it to"
+            draft.notes.append(
+                f"{draft.where()}: the repository's CI runs the `{image}` service container "
+                f"beside its {DISPLAY[job.ecosystem]} tests ({source}); it is not carried "
+                f"over (we provision only the databases, caches and queues we know{why}): "
+                "tests that need it will fail until it is added"
+            )
 
 
 def _ci_setup(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Collection
 import msgspec
 
 from libs.analysis.report import Fact
+from libs.analysis.stack import SERVICE_IMAGES
 from libs.cigen.plan import Service
 
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -109,6 +110,20 @@ _ALIASES = {
     "mongo": "mongodb",
     "amqp": "rabbitmq",
 }
+
+
+def image_name(image: str) -> str:
+    """An image without its tag or digest: `postgres:17` -> `postgres`."""
+    name = image.split("@", 1)[0]
+    head, _, tail = name.rpartition("/")
+    return f"{head}/{tail.split(':', 1)[0]}" if head else tail.split(":", 1)[0]
+
+
+def provisioned(image: str) -> bool:
+    """Whether we provision the kind of service this image is (`postgis/postgis:16` is a
+    PostgreSQL), when the tests need one."""
+    kind = SERVICE_IMAGES.get(image_name(image), image_name(image))
+    return _ALIASES.get(kind, kind) in _CATALOGUE
 
 
 def service_for(fact: Fact, frameworks: Collection[str] = ()) -> Service | None:

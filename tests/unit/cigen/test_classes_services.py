@@ -84,3 +84,27 @@ def test_a_docker_build_uses_the_context_compose_builds_it_from(tmp_path: Path) 
     assert build["with"]["context"] == "."
     assert build["with"]["file"] == "api/Dockerfile"
     assert "api/Dockerfile: built from ., as compose.yaml builds it" in result.notes
+
+
+def test_a_service_container_the_ci_runs_that_we_do_not_is_named(tmp_path: Path) -> None:
+    """mealie's CI runs `rroemhild/test-openldap` beside its tests, unpinned; 7 LDAP login
+    tests fail without it. We do not carry an image we cannot pin: the notes say which
+    tests will fail and why, while the databases we provision pass unremarked."""
+    ci = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    services:\n"
+        "      postgres:\n        image: postgres:16\n"
+        "      ldap:\n        image: acme/test-ldap\n"
+        "      mail:\n        image: acme/mail:2.1\n"
+        "    steps:\n      - run: pip install -e .\n      - run: pytest\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "app"\ndependencies = ["psycopg"]\n',
+        "tests/test_app.py": "def test_app(): pass\n",
+        ".github/workflows/ci.yml": ci,
+    }
+    notes = generated(tmp_path, files).notes
+    said = [n for n in notes if "service container beside its Python tests" in n]
+    assert len(said) == 2, notes
+    assert any("`acme/test-ldap`" in n and "names no version to pin" in n for n in said)
+    assert any("`acme/mail:2.1`" in n and "names no version" not in n for n in said)
+    assert not any("`postgres:16`" in n for n in said)
