@@ -207,8 +207,9 @@ def _rehearse(
     return found
 
 
-# a test runner's line per failed test: pytest's summary, TAP
-_FAILED_TEST = re.compile(r"^(?:FAILED |not ok \d+ )", re.M)
+# pytest's summary line per failed test, which carries its error (TAP's `not ok` line
+# carries only the test's name: its error follows, indented)
+_FAILED_TEST = re.compile(r"^FAILED ", re.M)
 
 
 def _naming(result: Any, logs: Path, lacking: list[str]) -> list[str]:

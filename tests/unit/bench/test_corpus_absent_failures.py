@@ -40,9 +40,14 @@ def test_another_failed_test_keeps_the_job_red(tmp_path: Path) -> None:
     )
     result, logs = failed_job(tmp_path, output)
     assert _naming(result, logs, [ZIP]) == []
-    tap = "not ok 3 - reads migrations/recipekeeper.zip\nnot ok 4 - ldap login\n"
-    result, logs = failed_job(tmp_path / "tap", tap)
-    assert _naming(result, logs, [ZIP]) == []
+
+
+def test_tap_output_is_read_whole(tmp_path: Path) -> None:
+    """node --test prints `not ok 1 - the clip` and the error beneath it: the failed
+    test's line alone names no file."""
+    tap = "not ok 1 - the clip\n  ---\n  error: ENOENT 'fixtures/migrations/recipekeeper.zip'\n"
+    result, logs = failed_job(tmp_path, tap.replace("fixtures/", "tests/data/"))
+    assert _naming(result, logs, [ZIP]) == [ZIP]
 
 
 def test_output_without_a_list_of_failed_tests_is_read_whole(tmp_path: Path) -> None:
