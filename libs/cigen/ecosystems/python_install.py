@@ -37,7 +37,7 @@ _INSTALLS: dict[str, tuple[str, ...]] = {
     "pipenv": ("project", "group:dev"),
 }
 # the repository's CI installs every extra: `uv sync --group testing --all-extras`
-_ALL_EXTRAS = re.compile(r"\buv sync\b[^\n;&|]*--all-extras")
+# a `uv sync` command with its options, up to the end of its command in the line
 _UV_SYNC = re.compile(r"\buv sync\b[^\n;&|]*")
 # `pip install -e ".[d]"`: the extras a command installs with the package
 _PIP_EXTRAS = re.compile(
@@ -123,12 +123,17 @@ def _flags(manager: str, groups: list[str]) -> str:
     return flags
 
 
+def _ci_uv_syncs(draft: Draft) -> list[str]:
+    """The `uv sync` commands the repository's CI runs, with their options."""
+    return [m.group(0) for run in draft.ci for m in _UV_SYNC.finditer(run)]
+
+
 def _all_packages(draft: Draft) -> bool:
     """Whether a workspace root's `uv sync` installs every member: unless the repository's
     CI syncs, and never with `--all-packages` (`--package X` is one member). mcp's CI syncs
     the root alone; with every member, an example client whose `readme = "README.md"`
     names its README.MD failed to build on Linux."""
-    syncs = [m.group(0) for run in draft.ci for m in _UV_SYNC.finditer(run)]
+    syncs = _ci_uv_syncs(draft)
     if not syncs or any("--all-packages" in s for s in syncs):
         return True
     said = min(syncs, key=lambda sync: "--package" in sync).strip()
@@ -150,7 +155,7 @@ def install(
         members = " --all-packages" if draft.members and _all_packages(draft) else ""
         sync = "uv sync --locked" if lockfiles else "uv sync"
         # pydantic-settings' docs examples import what its extras bring, and its CI says so
-        extras = " --all-extras" if any(_ALL_EXTRAS.search(run) for run in draft.ci) else ""
+        extras = " --all-extras" if any("--all-extras" in s for s in _ci_uv_syncs(draft)) else ""
         return [step("install", sync + members + _flags(manager, groups) + extras)]
     if manager == "poetry":
         return [step("install", "poetry install --no-interaction")]
