@@ -173,6 +173,23 @@ class JobRun:
         self._conclude()
         return self.result
 
+    def _start_services(self) -> bool:
+        """Stand-ins for the job's service containers, and its env pointed at them."""
+        try:
+            self.services = servers.start(self.job.get("services") or {}, self.root / "services")
+        except servers.NoStandIn as exc:
+            return self._cannot(str(exc))
+        self.result.substitutions += [s.note for s in self.services.running]
+        self.env = {k: self.services.rewrite(k, v) for k, v in self.env.items()}
+        for name, port in self.services.client_ports.items():
+            if name not in self.env:
+                self.env[name] = port
+                self.result.substitutions.append(
+                    f"{name}={port}: the database clients' default port is the stand-in's, "
+                    "as a runner's is its service's"
+                )
+        return True
+
     def _prepare(self) -> bool:
         """The job's env and services; False (with the reason) when it cannot start."""
         try:
@@ -191,12 +208,8 @@ class JobRun:
             )
         if self.job.get("container"):
             return self._cannot("the job runs in a container; only runner jobs are rehearsed")
-        try:
-            self.services = servers.start(self.job.get("services") or {}, self.root / "services")
-        except servers.NoStandIn as exc:
-            return self._cannot(str(exc))
-        self.result.substitutions += [s.note for s in self.services.running]
-        self.env = {k: self.services.rewrite(k, v) for k, v in self.env.items()}
+        if not self._start_services():
+            return False
         scripts = " ".join(str(s.get("run", "")) for s in self.job["steps"] if isinstance(s, dict))
         self._choose_account(scripts)
         wanted = {t for t in runner_image.RUNNER_IMAGE_TOOLS if re.search(rf"\b{t}\b", scripts)}

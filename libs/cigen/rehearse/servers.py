@@ -5,8 +5,10 @@ user, password and database the container's env asks for); Redis and Valkey run 
 embedded Valkey (`libs/common/embedded.py`). Each listens on the host port the job
 expects when it is free; when this machine already uses it (its own PostgreSQL on 5432),
 on a free port instead, and the job's env values that name `localhost:<port>` (or a
-`*_PORT` variable equal to it) are pointed at the stand-in. Code that hard-codes the port
-then reaches the machine's server: the report says which port moved.
+`*_PORT` variable equal to it) are pointed at the stand-in; so is the database clients'
+default port (`PGPORT`, `MYSQL_TCP_PORT`), which `psql -h localhost` and a settings file
+that names no port take where a runner's service sits on the default. Code that
+hard-codes the port then reaches the machine's server: the report says which port moved.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Running:
 class Services:
     running: list[Running] = field(default_factory=list)
     moved: dict[int, int] = field(default_factory=dict)  # expected host port -> actual
+    # the clients' default-port variable of each moved database (PGPORT -> its port)
+    client_ports: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         for service in reversed(self.running):
@@ -130,6 +134,9 @@ def start(services: dict[str, object], base: Path) -> Services:
             note = f"service {sid} ({image}): {what} on 127.0.0.1:{listen}"
             if moved:
                 note += f" (port {', '.join(moved)}: taken on this machine; env values follow)"
+            default = _DEFAULT_PORT.get(kind)
+            if kind in _CLIENT_PORT and default and started.moved.get(default) == listen:
+                started.client_ports[_CLIENT_PORT[kind]] = str(listen)
             started.running.append(Running(sid, host_ports, note, stop))
     except BaseException:
         started.stop()
@@ -138,6 +145,8 @@ def start(services: dict[str, object], base: Path) -> Services:
 
 
 _DEFAULT_PORT = {"postgres": 5432, "redis": 6379, "mysql": 3306}
+# the variable a database's clients read their default port from (libpq, the mysql client)
+_CLIENT_PORT = {"postgres": "PGPORT", "mysql": "MYSQL_TCP_PORT"}
 # Servers with no throwaway form here: the machine's own, when it runs one on the image's
 # port and the job asks for no credentials of its own (the machine's are the images'
 # defaults). Shared with whatever else uses it, which the report says.

@@ -5,9 +5,11 @@ use what the runner offers steps (outputs, env and path files, matrices, default
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from libs.cigen.rehearse import network
+from libs.cigen.rehearse import network, servers
 from libs.cigen.rehearse.toolchains import pythons
+from libs.common.embedded import postgres_bin_dir
 from services.cli.main import main
 from tests.unit.analysis.conftest import write_tree
 
@@ -466,3 +469,46 @@ def test_uv_only_managed_pythons_become_local_ones_and_it_is_said(
     code, report = rehearse(capsys, str(root), "--workflow", str(workflow))
     assert code == 0, report
     assert any("UV_PYTHON_PREFERENCE=managed" in s for s in job(report, "py")["substitutions"])
+
+
+DEFAULT_PORT = """
+on: push
+jobs:
+  db:
+    runs-on: ubuntu-24.04
+    services:
+      postgres:
+        image: postgres:17
+        env:
+          POSTGRES_PASSWORD: postgres
+        ports: ["5432:5432"]
+    steps:
+      - name: Client on its default port
+        run: |
+          PGPASSWORD=postgres "{psql}" -h localhost -U postgres -tAc "show port" | grep -vx 5432
+"""
+
+
+def test_a_database_client_on_its_default_port_reaches_the_stand_in_when_the_port_moved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """djangoproject.com's CI creates its roles with `psql -h localhost` (no port) before
+    the tests: on a runner the service sits on 5432; here this machine's own PostgreSQL
+    may, and the stand-in moves, so the clients' default port (PGPORT) moves with it."""
+    psql = shutil.which("psql") or str(postgres_bin_dir() / "psql")
+    root = write_tree(tmp_path / "repo", {"README.md": "x\n"})
+    workflow = write_tree(tmp_path / "wf", {"ci.yml": DEFAULT_PORT.replace("{psql}", psql)})
+    with contextlib.ExitStack() as stack:
+        if servers._port_free(5432):  # take it, as a machine's own PostgreSQL does
+            holder = stack.enter_context(socket.socket())
+            holder.bind(("127.0.0.1", 5432))
+            holder.listen()
+        code, report = rehearse(capsys, str(root), "--workflow", str(workflow / "ci.yml"))
+    assert code == 0, report
+    db = job(report, "db")
+    assert db["status"] == "passed", db
+    stood_in = " ".join(db["substitutions"])
+    assert "port 5432->" in stood_in
+    moved = re.search(r"PGPORT=(\d+): the database clients' default port", stood_in)
+    assert moved is not None, stood_in
+    assert moved.group(1) != "5432"
