@@ -211,6 +211,9 @@ class CiJob(msgspec.Struct, kw_only=True, omit_defaults=True):
     services: list[str] = []  # service container images
     uses: list[str] = []  # actions, orbs, tasks and reusable workflows it calls
     commands: list[CiCommand] = []
+    # it checks out another repository at the workspace root (tomlkit's integration job
+    # tests poetry with it): its commands are that repository's
+    foreign: bool = False
 
 
 class CiTrigger(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

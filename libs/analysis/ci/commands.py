@@ -19,7 +19,8 @@ TESTS = LazyPattern(
     r"|jest|vitest|mocha|go\s+test|gotestsum|cargo\s+(?:test|nextest)|mvnw?\s+[^\n]*\b(?:test|verify)"
     r"|gradlew?\s+[^\n]*\b(?:test|check|build)|rspec|rake\s+test|rails\s+test|phpunit|pest"
     r"|dotnet\s+test|mix\s+test|ctest|make\s+(?:test|check)|swift\s+test|xcodebuild\s+[^\n]*test"
-    r"|playwright\s+test|cypress\s+run|(?:flutter|dart)\s+test|sbt\s+[^\n]*\btest)\b",
+    r"|playwright\s+test|cypress\s+run|(?:flutter|dart)\s+test|sbt\s+[^\n]*\btest"
+    r"|(?:manage(?:\.py)?|django-admin)\s+test)\b",
     re.I,
 )
 LINT = LazyPattern(

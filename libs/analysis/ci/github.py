@@ -165,6 +165,10 @@ def _step(
     if uses:
         job.uses.append(uses)
         inputs = mapping(step.get("with"))
+        other = text(inputs.get("repository"))
+        root = (text(inputs.get("path")) or ".").strip().removeprefix("./").rstrip("/") in ("", ".")
+        if uses.startswith("actions/checkout@") and other and root and "${{ github" not in other:
+            job.foreign = True  # another repository at the workspace root
         for runtime in _setup_runtimes(uses, inputs, matrix, tree, directory, job.env):
             add_runtime(job.runtimes, runtime)
             used.add(runtime.runtime)

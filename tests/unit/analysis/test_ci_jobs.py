@@ -211,6 +211,49 @@ jobs:
     ]
 
 
+def test_a_github_job_that_checks_out_another_repository_at_the_root_is_foreign(
+    build: Build,
+) -> None:
+    """tomlkit's integration job checks out poetry at the workspace root and this
+    repository beside it: its commands are poetry's."""
+    workflow = """\
+on: push
+jobs:
+  integration:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          repository: python-poetry/${{ matrix.project }}
+      - uses: actions/checkout@v4
+        with:
+          path: tomlkit
+      - run: poetry run pytest
+  pr-head:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          repository: ${{ github.event.pull_request.head.repo.full_name }}
+      - run: pytest
+  beside:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/checkout@v4
+        with:
+          repository: org/fixtures
+          path: fixtures
+      - run: pytest
+"""
+    (found,) = pipelines(build, {".github/workflows/ci.yml": workflow})
+    assert {job.name: job.foreign for job in found.jobs} == {
+        "integration": True,
+        "pr-head": False,  # the pull request's own head: this repository
+        "beside": False,  # another repository in a folder of the workspace
+    }
+
+
 GITLAB = """\
 include:
   - local: ci/templates.yml
@@ -564,6 +607,9 @@ def test_a_pipeline_that_does_not_parse_keeps_its_flags_and_has_no_jobs(build: B
         ("bundle exec standardrb", "lint"),
         ("cp config/database.ci.yml config/database.yml", "setup"),
         ("echo done", "other"),
+        ("python manage.py test --parallel", "test"),
+        ("python -m coverage run --module manage test --verbosity 2", "test"),
+        ("python manage.py testserver", "other"),
     ],
 )
 def test_commands_are_classified_by_what_they_do(command: str, kind: str) -> None:
