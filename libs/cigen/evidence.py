@@ -327,7 +327,7 @@ def _folder(directory: str | None) -> str:
 
 
 # events on which a workflow checks a change; one with none of them runs by the clock or by hand
-_ON_CHANGES = frozenset({"push", "pull_request", "merge_request", "merge_group"})
+ON_CHANGES = frozenset({"push", "pull_request", "merge_request", "merge_group"})
 
 
 def scheduled_builds(pipelines: Sequence[Pipeline]) -> dict[str, str]:
@@ -346,7 +346,7 @@ def scheduled_builds(pipelines: Sequence[Pipeline]) -> dict[str, str]:
                 if command.kind != "build":
                     continue
                 folder = _folder(command.directory)
-                if events & _ON_CHANGES:
+                if events & ON_CHANGES:
                     on_changes.add(folder)
                 else:
                     scheduled.setdefault(folder, pipeline.path)

@@ -45,6 +45,9 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     # the one version of the job's matrix it runs on (None: every one): a type checker's
     # verdict depends on the Python it runs under, and projects type-check on one
     only_on: str | None = None
+    # where it runs instead of the job's folder: ".." for a file the repository's CI
+    # writes beside the checkout (djangoproject.com's ../conf/secrets.json)
+    directory: str | None = None
 
 
 class Runtime(msgspec.Struct, frozen=True, kw_only=True):

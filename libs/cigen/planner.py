@@ -23,7 +23,8 @@ from libs.cigen.evidence import (
     system_packages,
     with_ci_runtimes,
 )
-from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service
+from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service, Step
+from libs.cigen.preparation import Credentials, test_preparation
 from libs.cigen.services import image_name, provisioned, service_for
 
 MAX_JOBS = 40
@@ -157,6 +158,7 @@ def build_plan(
         _ci_services(sub_jobs, pipelines, draft)
         checking = _checking(sub_jobs, draft)
         _ci_setup(checking, pipelines, draft)
+        _ci_preparation(checking, pipelines, draft)
         jobs.extend(checking)
     jobs.extend(_docker_jobs(report, notes))
     if not jobs:
@@ -266,6 +268,53 @@ def _ci_setup(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> N
                 f"{draft.where()}: the {DISPLAY[job.ecosystem]} job runs `{command.run}` "
                 f"before its checks, as {command.source} does (it writes files they read)"
             )
+
+
+def _ci_preparation(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> None:
+    """The steps the repository's CI test job runs to prepare its tests (database roles
+    and data, settings files; see preparation.py), after the install of each job that
+    runs these tests."""
+    for job in jobs:
+        if not any(s.purpose == "test" for s in job.steps):
+            continue
+        databases = {
+            kind: credentials
+            for kind, credentials in map(_credentials, job.services)
+            if credentials is not None
+        }
+        carried, left = test_preparation(
+            pipelines, draft.sub.tasks, job.ecosystem, draft.directory, databases
+        )
+        label = DISPLAY[job.ecosystem]
+        for why in left:
+            draft.notes.append(f"{draft.where()}: the {label} job does not run the CI's {why}")
+        if not carried:
+            continue
+        prepare = [
+            Step(name=c.name, run="\n".join(c.lines), purpose="prepare", directory=c.directory)
+            for c in carried
+        ]
+        installed = max(
+            (i + 1 for i, s in enumerate(job.steps) if s.purpose == "install"), default=0
+        )
+        job.steps = [*job.steps[:installed], *prepare, *job.steps[installed:]]
+        names = ", ".join(f"`{c.name}`" for c in carried)
+        draft.notes.append(
+            f"{draft.where()}: the {label} job runs {names} before its tests, as "
+            f"{carried[0].source} does: its tests read what they prepare"
+        )
+
+
+def _credentials(service: Service) -> tuple[str, Credentials | None]:
+    """The database kind a service is, with the user and password our job gives it."""
+    env = service.env
+    if service.name == "postgres" and "POSTGRES_PASSWORD" in env:
+        user = env.get("POSTGRES_USER", "postgres")
+        return "postgres", Credentials(user, env["POSTGRES_PASSWORD"])
+    for name, variable in (("mysql", "MYSQL_ROOT_PASSWORD"), ("mariadb", "MARIADB_ROOT_PASSWORD")):
+        if service.name == name and variable in env:
+            return "mysql", Credentials("root", env[variable])
+    return service.name, None
 
 
 def _checking(jobs: list[Job], draft: Draft) -> list[Job]:

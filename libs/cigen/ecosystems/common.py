@@ -10,11 +10,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from libs.analysis.ci.commands import classify
 from libs.analysis.report import Fact, Subproject
 from libs.cigen import versions
 from libs.cigen.ecosystems.ownership import LABEL, command_family
 from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Purpose, Runtime, Step
+from libs.cigen.preparation import task_chain
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_@+][A-Za-z0-9._@+-]{0,99}$")
 # A CI run must check, never rewrite: commands like these always pass.
@@ -178,6 +180,35 @@ class Draft:
             steps.append(Step(name=_title(purpose, run), run=run, purpose=purpose))
         return steps
 
+    def ci_test_steps(self) -> list[Step]:
+        """The tests as the repository's CI runs them in this folder, where it starts them
+        through a task whose prerequisites include the test task: djangoproject.com's CI
+        runs `make ci` (compilemessages, collectstatics, then test), and its translation
+        tests fail without the messages that compiles. Never a task that also installs
+        (our job installs), nor one that runs another toolchain's commands."""
+        for run in dict.fromkeys(line.strip() for line in self.ci_here):
+            task = next((t for t in self.sub.tasks if t.run == run), None)
+            if task is None or task.runner not in ("make", "just"):
+                continue
+            chain = task_chain(task, self.sub.tasks)
+            tested = [t for t in chain if t.purpose == "test"]
+            if not tested or any(classify(c) == "setup" for t in chain for c in t.commands):
+                continue
+            said = len(self.notes)  # the repository's own test command says why not
+            if not safe_command(run) or not all(
+                self._owns(t.run, t.source, "test") for t in reversed(chain)
+            ):
+                del self.notes[said:]
+                continue
+            if task not in tested:
+                self.notes.append(
+                    f"{self.where()}: the tests run as the repository's CI runs them: "
+                    f"`{run}`, which runs `{tested[0].run}` after "
+                    + ", ".join(t.name for t in chain if t is not task and t not in tested)
+                )
+            return [step("test", run)]
+        return []
+
     def _owns(self, run: str, source: str, purpose: Purpose) -> bool:
         """Whether this job runs a repository command: one of its own ecosystem, or a task
         runner's where it is the folder's main ecosystem (never a make target beside a
@@ -273,7 +304,10 @@ def assemble(draft: Draft, defaults: Sequence[Step]) -> list[Step]:
     steps: list[Step] = []
     for purpose in PURPOSES:
         mine = [s for s in defaults if s.purpose == purpose and draft.checked_in_ci(s)]
-        theirs = draft.repo_steps(purpose) if purpose != "install" else []
+        if purpose == "test":
+            theirs = draft.ci_test_steps() or draft.repo_steps(purpose)
+        else:
+            theirs = draft.repo_steps(purpose) if purpose != "install" else []
         steps.extend(theirs or mine)
     return _build_after_linting_tests(draft, steps)
 

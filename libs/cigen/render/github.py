@@ -114,10 +114,13 @@ def _step(step: Step, job: Job, builder: Builder) -> StepDict:
         if job.directory != ".":
             with_["working-directory"] = job.directory
         return builder.action("Lint (golangci-lint)", "golangci/golangci-lint-action", with_)
+    body: StepDict = {"name": step.name}
     if step.only_on is not None and job.runtime is not None and job.runtime.is_matrix:
-        on = f"matrix.{matrix_key(job.runtime)} == '{step.only_on}'"
-        return {"name": step.name, "if": on, "run": step.run}
-    return {"name": step.name, "run": step.run}
+        body["if"] = f"matrix.{matrix_key(job.runtime)} == '{step.only_on}'"
+    if step.directory is not None:
+        body["working-directory"] = step.directory
+    body["run"] = step.run
+    return body
 
 
 def _service(service: Service) -> dict[str, object]:

@@ -76,7 +76,7 @@ def _job(job: Job, path: str) -> dict[str, object]:
     if job.system_packages and job.os == "linux":
         script.append(apt_install(job.system_packages, sudo=False))  # the images run as root
     script += bootstrap(job)
-    script += [_once(_command(step.run, step.tool), step, job) for step in job.steps]
+    script += [_once(_command(step), step, job) for step in job.steps]
     body["script"] = script
     return body
 
@@ -88,7 +88,17 @@ def _once(command: str, step: Step, job: Job) -> str:
     return f'if [ "${matrix_variable(job.runtime)}" = "{step.only_on}" ]; then {command}; fi'
 
 
-def _command(run: str, tool: str | None) -> str:
+def _command(step: Step) -> str:
+    run, tool = step.run, step.tool
+    if step.directory is not None:
+        # a job's script lines share one shell: a subshell keeps the move to itself
+        if "\n" not in run:
+            return f"(cd {step.directory} && {run})"
+        return (
+            f"(\n  cd {step.directory}\n"
+            + "".join(f"  {line}\n" for line in run.splitlines())
+            + ")"
+        )
     if tool == "golangci-lint":
         module = "github.com/golangci/golangci-lint/v2/cmd/golangci-lint"
         return f"go run {module}@{GOLANGCI_LINT['2']} run"
