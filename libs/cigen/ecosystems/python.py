@@ -46,6 +46,13 @@ _CI_RUFF = re.compile(r"(?:^|\s)(ruff\s+check(?:\s+[\w./=-]+)+)$")
 def plan(draft: Draft) -> Job:
     manager = next(m for m in MANAGERS if m in draft.managers())
     version, source = draft.manager_fact_version(manager)
+    if version is not None and not tools.names_one_release(version):
+        # `uv 0.5` names a line, not a release: the job installs one it names itself
+        draft.notes.append(
+            f"{draft.where()}: {manager} {version} ({source}) names no single release; "
+            f"the job installs {manager} {tools.PYTHON.get(manager, 'at a vetted release')}"
+        )
+        version, source = None, None
     lockfiles = locked_files(draft, manager)
     prefix = RUN_PREFIX.get(manager, "")
     checks, missing = _checks(draft, manager)
@@ -53,6 +60,7 @@ def plan(draft: Draft) -> Job:
     checks = {name: fact for name, fact in checks.items() if commands[name]}
     groups = extra_groups(draft, manager, checks)
     defaults = install(draft, manager, lockfiles, checks, groups)
+    defaults += _browsers(draft, prefix)
     for tool, (purpose, _default) in _TOOLS.items():
         if tool in checks:
             defaults.append(step(purpose, prefix + str(commands[tool])))
@@ -229,6 +237,31 @@ def _hooks_enforced(draft: Draft) -> bool:
         or any(_RUNS_HOOKS.search(run) for run in draft.ci)
         or any(uses.startswith(_HOOK_ACTIONS) for uses in draft.ci_uses)
     )
+
+
+# `playwright install chromium`, `python -m playwright install --with-deps`, `uv run ...`
+_BROWSER_INSTALL = re.compile(
+    r"^(?:(?:uv|poetry|pdm|hatch|pipenv)\s+run\s+)?(?:python[\d.]*\s+-m\s+)?"
+    r"playwright\s+(install\b[^\n;&|]*)"
+)
+
+
+def _browsers(draft: Draft, prefix: str) -> list[Step]:
+    """The browsers a test suite drives through Playwright for Python, installed as the
+    repository's CI installs them in this folder: djangoproject.com's end-to-end tests
+    launch Chromium after its CI's `python -m playwright install --with-deps chromium`,
+    and fail without it ("Executable doesn't exist")."""
+    for run in draft.ci_here:
+        found = _BROWSER_INSTALL.match(run.strip())
+        command = "python -m playwright " + " ".join(found.group(1).split()) if found else ""
+        if command and safe_command(command):
+            draft.notes.append(
+                f"{draft.where()}: `{command}` before the tests, as the repository's CI "
+                "installs the browsers its tests drive"
+            )
+            run = prefix + command  # the project's Playwright, in its environment
+            return [step("install", run, name=f"Install browsers ({command})")]
+    return []
 
 
 def _in_environment(item: Step, prefix: str) -> Step:

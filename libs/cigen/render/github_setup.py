@@ -249,7 +249,9 @@ def _scala(b: Builder, job: Job) -> Setup:
 
 def _dart(b: Builder, job: Job) -> Setup:
     steps = [b.cache(job, "pub", ["~/.pub-cache"], job.lockfiles)] if job.lockfiles else []
-    return Setup(steps=steps, container=f"dart:{version_of(job)}")
+    # `latest` floats (zizmor's unpinned-images); `stable` is the channel we default to
+    version = "stable" if version_of(job) == "latest" else version_of(job)
+    return Setup(steps=steps, container=f"dart:{version}")
 
 
 def _flutter(b: Builder, job: Job) -> Setup:
@@ -262,7 +264,9 @@ def _flutter(b: Builder, job: Job) -> Setup:
 
 
 def _swift(b: Builder, job: Job) -> Setup:
-    container = f"swift:{job.runtime.versions[0]}" if job.runtime else None
+    version = job.runtime.versions[0] if job.runtime else "latest"
+    # no image for `latest`, which floats: the runner image's own Swift
+    container = f"swift:{version}" if version != "latest" else None
     steps = [b.cache(job, "swiftpm", [job.path(".build")], job.lockfiles)] if job.lockfiles else []
     return Setup(steps=steps, container=container)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from libs.cigen import generate, tools
+from libs.cigen.validate.schema import parse_yaml
 from tests.unit.cigen.fixtures import generated
+from tests.unit.cigen.reports import report, sub
 
 UV = """[project]
 name = "pkg"
@@ -272,3 +275,24 @@ def test_ruff_lints_what_the_repositorys_ci_lints(tmp_path: Path) -> None:
     ) in result.notes
     files[".github/workflows/ci.yml"] = ci.format(run="uv run pytest")
     assert "uv run ruff check ." in generated(tmp_path / "none", files).runs("python")
+
+
+def test_a_package_manager_version_naming_no_single_release_is_not_its_pin() -> None:
+    """A declared `uv 3.12` (or `poetry 1.8`) names a line of releases: setup-uv and pipx
+    would take its newest the day the job runs. The job pins the release it names itself
+    (a property test found `version: "3.12"` given to setup-uv)."""
+    for declared, pinned in (("3.12", tools.PYTHON["uv"]), ("0.9.7", "0.9.7")):
+        project = sub(
+            manifest="pyproject.toml",
+            managers=[("uv", "pyproject.toml", declared)],
+            tests=["pytest"],
+        )
+        generation = generate(report(project), code_scanning=False)
+        assert generation.validation.findings == []
+        steps = parse_yaml(generation.content)["jobs"]["python"]["steps"]
+        setup = next(s for s in steps if s.get("uses", "").startswith("astral-sh/setup-uv@"))
+        assert setup["with"]["version"] == pinned
+        said = any(
+            "uv 3.12 (pyproject.toml) names no single release" in n for n in generation.notes
+        )
+        assert said is (declared == "3.12")

@@ -10,7 +10,7 @@ import pytest
 from libs.cigen import generate
 from libs.cigen.validate.schema import parse_yaml
 from tests.unit.cigen.fixtures import generated
-from tests.unit.cigen.reports import PYTHON_PIP
+from tests.unit.cigen.reports import PYTHON_PIP, report, sub
 
 
 def test_a_compile_target_below_17_builds_on_jdk_17(tmp_path: Path) -> None:
@@ -120,3 +120,19 @@ def test_every_tool_a_job_installs_is_pinned(
                 assert options[key][0].isdigit(), step
         if "tools" in options:
             assert options["tools"].startswith("composer:2."), step
+
+
+def test_a_container_image_never_floats_on_latest() -> None:
+    """A declared Dart or Swift `latest` made `container: dart:latest`, which zizmor
+    rejects as an unpinned image (a property test found it): Dart runs on the `stable`
+    channel we default to; Swift on the runner image's own."""
+    for manager, runtime, expected in (("pub", "dart", "dart:stable"), ("swiftpm", "swift", None)):
+        project = sub(
+            manifest="pubspec.yaml" if manager == "pub" else "Package.swift",
+            managers=[manager],
+            runtimes=[(runtime, "latest", "fixture")],
+        )
+        generation = generate(report(project), code_scanning=False)
+        jobs = parse_yaml(generation.content)["jobs"]
+        assert [job.get("container") for job in jobs.values()] == [expected]
+        assert "latest" not in generation.content
