@@ -107,9 +107,12 @@ def run(
 
 
 def checkout_default_branch(root: Path) -> str | None:
-    """The remote's default branch as the clone at `root` recorded it (origin/HEAD)."""
+    """The remote's default branch as the clone at `root` recorded it (origin/HEAD); None
+    where `root` is no clone of its own (a folder inside another clone is not that clone)."""
+    import os
     import subprocess  # here: `scan` imports this module, and most scans never call git
 
+    ceiling = {**os.environ, "GIT_CEILING_DIRECTORIES": str(root.resolve().parent)}
     try:
         done = subprocess.run(
             [
@@ -125,6 +128,7 @@ def checkout_default_branch(root: Path) -> str | None:
             text=True,
             timeout=10,
             check=False,
+            env=ceiling,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -131,3 +131,24 @@ def test_flags_that_do_not_fit_together_are_refused_before_any_work(
         main(["scan", str(repo), "--generate-ci", "--platform", "jenkins"])
     assert "invalid choice: 'jenkins'" in capsys.readouterr().err
     assert not (repo / ".github").exists()
+
+
+def test_the_default_branch_is_the_scanned_clones_own_not_an_enclosing_ones(
+    tmp_path: Path,
+) -> None:
+    """A folder inside another clone (the scan's fixture inside a checkout made by CI)
+    took that clone's origin/HEAD for its own default branch."""
+    from services.cli.cigen_cli import checkout_default_branch
+
+    outer = tmp_path / "outer"
+    inner = write_tree(outer / "inside", {"README.md": "x\n"})
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(outer), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "trunk")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x")
+    git("update-ref", "refs/remotes/origin/trunk", "HEAD")
+    git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk")
+    assert checkout_default_branch(outer) == "trunk"
+    assert checkout_default_branch(inner) is None
