@@ -70,8 +70,12 @@ _FAILURE = re.compile(
     r"|dial tcp|could not transfer artifact|failed to connect to",
     re.I,
 )
-# a host is never called: `io.open(` and `socket.getaddrinfo(` in a traceback are code
-_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w(-])", re.I)
+# a host is never called: `io.open(` and `socket.getaddrinfo(` in a traceback are code;
+# nor is it a folder of a path (`/tmp/autodevops-rehearse.x1y2/`), though a URL's is
+_HOST = re.compile(
+    r"(?<![\w.@-])(?<!(?<!/)/)((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w(-])",
+    re.I,
+)
 # Dotted names in code and stack traces (`Object.dispatchError`, `this.fetchData`):
 # hostnames are printed in lower case
 _IDENTIFIER = re.compile(r"[a-z][A-Z]|(?:^|\.)[A-Z][a-z]")
