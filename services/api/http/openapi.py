@@ -238,7 +238,11 @@ def _no_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
     if node.get("type") == "string" and not node.keys() & {"pattern", "format", "enum", "const"}:
         node["pattern"] = NO_NUL
     if node.get("type") == "object" and "additionalProperties" in node:
-        node.setdefault("propertyNames", {"pattern": NO_NUL})  # a mapping's keys too
+        # a mapping's keys too, beside what else they are held to (a rehearsal report's
+        # matrix keys have a maxLength)
+        names = node.setdefault("propertyNames", {})
+        if isinstance(names, dict):
+            names.setdefault("pattern", NO_NUL)
     for value in node.values():
         _no_nul(value, components, seen)
 

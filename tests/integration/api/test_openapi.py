@@ -171,5 +171,9 @@ async def test_strings_the_api_takes_say_they_hold_no_nul(client: Client) -> Non
     doc = await document(client)
     token_body = doc["components"]["schemas"]["TokenCreate"]["properties"]["name"]
     assert token_body["pattern"] == "^[^\\u0000]*$"
+    # a mapping's keys, also where they have other bounds (Schemathesis sent a matrix key
+    # holding a NUL, which the document had allowed)
+    matrix = doc["components"]["schemas"]["JobResult"]["properties"]["matrix"]
+    assert matrix["propertyNames"] == {"maxLength": 2000, "pattern": "^[^\\u0000]*$"}
     # Responses may quote what was sent (a problem's detail): no such promise there.
     assert "pattern" not in doc["components"]["schemas"]["ProblemDetails"]["properties"]["detail"]
