@@ -25,7 +25,7 @@ _NOT_OURS = re.compile(
 )
 _COMMON_DEFAULTS = ("main", "master", "trunk", "develop")
 # the runtimes evidence names per family of our jobs
-_RUNTIMES: dict[str, tuple[str, ...]] = {
+RUNTIMES: dict[str, tuple[str, ...]] = {
     "python": ("python",),
     "js": ("node", "bun"),
     "go": ("go",),
@@ -112,7 +112,7 @@ def ci_commands_in(pipelines: Sequence[Pipeline], directory: str) -> tuple[str, 
         for p in pipelines
         for j in p.jobs
         for c in j.commands
-        if _folder(c.directory) == directory
+        if ci_folder(c.directory) == directory
     )
 
 
@@ -278,7 +278,7 @@ def _checking_jobs(
             checks = [i for i, c in enumerate(job.commands) if c.kind in ("test", "lint")]
             if not checks or not _checks_family(job, family):
                 continue
-            if all(_folder(job.commands[i].directory) in folders for i in checks):
+            if all(ci_folder(job.commands[i].directory) in folders for i in checks):
                 found.append((pipeline, job, checks[0]))
     return found
 
@@ -300,7 +300,7 @@ def _carried(command: CiCommand, family: str | None, directory: str) -> str | No
     owner = command_family(command.run, "")
     if owner is not None and owner != family:
         return None
-    where = _folder(command.directory)
+    where = ci_folder(command.directory)
     if where != directory and not (directory == "." or where.startswith(directory + "/")):
         return None
     inside = where if directory == "." else where.removeprefix(directory + "/")
@@ -318,11 +318,12 @@ def _checks_family(
         return False
     runtimes = {r.runtime for r in job.runtimes}
     if runtimes:
-        return bool(runtimes & set(_RUNTIMES.get(family, ())))
+        return bool(runtimes & set(RUNTIMES.get(family, ())))
     return any(command_family(c.run, "") == family for c in checks)
 
 
-def _folder(directory: str | None) -> str:
+def ci_folder(directory: str | None) -> str:
+    """A CI step's working directory as a repository folder ("." where it sets none)."""
     return (directory or ".").strip().removeprefix("./").rstrip("/") or "."
 
 
@@ -345,7 +346,7 @@ def scheduled_builds(pipelines: Sequence[Pipeline]) -> dict[str, str]:
             for command in job.commands:
                 if command.kind != "build":
                     continue
-                folder = _folder(command.directory)
+                folder = ci_folder(command.directory)
                 if events & ON_CHANGES:
                     on_changes.add(folder)
                 else:

@@ -24,7 +24,7 @@ from libs.cigen.evidence import (
     with_ci_runtimes,
 )
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service, Step
-from libs.cigen.preparation import Credentials, test_preparation
+from libs.cigen.preparation import Credentials, ci_test_preparation
 from libs.cigen.services import image_name, provisioned, service_for
 
 MAX_JOBS = 40
@@ -282,7 +282,7 @@ def _ci_preparation(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft
             for kind, credentials in map(_credentials, job.services)
             if credentials is not None
         }
-        carried, left = test_preparation(
+        carried, left = ci_test_preparation(
             pipelines, draft.sub.tasks, job.ecosystem, draft.directory, databases
         )
         label = DISPLAY[job.ecosystem]

@@ -27,7 +27,7 @@ import msgspec
 
 from libs.analysis.report import CiCommand, CiJob, Pipeline, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
-from libs.cigen.evidence import ON_CHANGES
+from libs.cigen.evidence import ON_CHANGES, RUNTIMES, ci_folder
 
 # a database's clients, by the service kind they talk to
 _CLIENTS = {
@@ -46,17 +46,6 @@ _PASSWORD_ENV = {"postgres": "PGPASSWORD", "mysql": "MYSQL_PWD"}
 _LOCAL = ("localhost", "127.0.0.1")
 _FILES = ("mkdir", "touch", "cp", "echo", "printf")
 _PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.@+/-]{1,200}$")
-_RUNTIMES = {
-    "python": ("python",),
-    "js": ("node", "bun"),
-    "go": ("go",),
-    "ruby": ("ruby",),
-    "php": ("php",),
-    "jvm": ("java",),
-    "elixir": ("elixir", "otp"),
-    "dotnet": ("dotnet",),
-    "rust": ("rust",),
-}
 MAX_LINES = 40
 
 
@@ -76,7 +65,7 @@ class Credentials(msgspec.Struct, frozen=True):
     password: str
 
 
-def test_preparation(
+def ci_test_preparation(
     pipelines: Sequence[Pipeline],
     tasks: Sequence[Task],
     ecosystem: str,
@@ -128,11 +117,11 @@ def _first_test(
     tested = [i for i, c in enumerate(job.commands) if _tests(c, tasks)]
     if family is None or not tested:
         return None
-    if any(_folder(job.commands[i].directory) != directory for i in tested):
+    if any(ci_folder(job.commands[i].directory) != directory for i in tested):
         return None
     runtimes = {r.runtime for r in job.runtimes}
     if runtimes:
-        if not runtimes & set(_RUNTIMES.get(family, ())):
+        if not runtimes & set(RUNTIMES.get(family, ())):
             return None
     elif not any(command_family(job.commands[i].run, "") == family for i in tested):
         return None
@@ -173,16 +162,12 @@ def _steps(commands: Sequence[CiCommand]) -> list[tuple[str, str | None, list[st
 
 def _place(where: str | None, directory: str) -> str:
     """Where a CI step runs for our job: here (its folder), beside the checkout, elsewhere."""
-    folder = _folder(where)
+    folder = ci_folder(where)
     if folder == directory:
         return "here"
     if folder == ".." and directory == ".":
         return "beside"
     return "elsewhere"
-
-
-def _folder(directory: str | None) -> str:
-    return (directory or ".").strip().removeprefix("./").rstrip("/") or "."
 
 
 def _why_not(lines: Sequence[str], databases: Mapping[str, Credentials]) -> str | None:
