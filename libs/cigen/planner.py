@@ -24,8 +24,8 @@ from libs.cigen.evidence import (
     with_ci_runtimes,
 )
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service, Step
-from libs.cigen.preparation import Credentials, ci_test_preparation
-from libs.cigen.services import image_name, provisioned, service_for
+from libs.cigen.preparation import ci_test_preparation
+from libs.cigen.services import credentials, image_name, provisioned, service_for
 
 MAX_JOBS = 40
 # folders whose manifests serve something other than the project itself: examples (and
@@ -260,9 +260,7 @@ def _ci_setup(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> N
         prepare = [step("prepare", c.run) for c in carried]
         runs = {c.run for c in carried}
         # a build the CI runs before its checks runs there, not once more after the tests
-        rest = [s for s in job.steps if s.run not in runs]
-        installed = max((i + 1 for i, s in enumerate(rest) if s.purpose == "install"), default=0)
-        job.steps = [*rest[:installed], *prepare, *rest[installed:]]
+        job.steps = _after_install([s for s in job.steps if s.run not in runs], prepare)
         for command in carried:
             draft.notes.append(
                 f"{draft.where()}: the {DISPLAY[job.ecosystem]} job runs `{command.run}` "
@@ -279,7 +277,7 @@ def _ci_preparation(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft
             continue
         databases = {
             kind: credentials
-            for kind, credentials in map(_credentials, job.services)
+            for kind, credentials in map(credentials, job.services)
             if credentials is not None
         }
         carried, left = ci_test_preparation(
@@ -294,10 +292,7 @@ def _ci_preparation(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft
             Step(name=c.name, run="\n".join(c.lines), purpose="prepare", directory=c.directory)
             for c in carried
         ]
-        installed = max(
-            (i + 1 for i, s in enumerate(job.steps) if s.purpose == "install"), default=0
-        )
-        job.steps = [*job.steps[:installed], *prepare, *job.steps[installed:]]
+        job.steps = _after_install(job.steps, prepare)
         names = ", ".join(f"`{c.name}`" for c in carried)
         draft.notes.append(
             f"{draft.where()}: the {label} job runs {names} before its tests, as "
@@ -305,16 +300,10 @@ def _ci_preparation(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft
         )
 
 
-def _credentials(service: Service) -> tuple[str, Credentials | None]:
-    """The database kind a service is, with the user and password our job gives it."""
-    env = service.env
-    if service.name == "postgres" and "POSTGRES_PASSWORD" in env:
-        user = env.get("POSTGRES_USER", "postgres")
-        return "postgres", Credentials(user, env["POSTGRES_PASSWORD"])
-    for name, variable in (("mysql", "MYSQL_ROOT_PASSWORD"), ("mariadb", "MARIADB_ROOT_PASSWORD")):
-        if service.name == name and variable in env:
-            return "mysql", Credentials("root", env[variable])
-    return service.name, None
+def _after_install(steps: list[Step], added: list[Step]) -> list[Step]:
+    """`added` right after the job's last install step (first, where it has none)."""
+    installed = max((i + 1 for i, s in enumerate(steps) if s.purpose == "install"), default=0)
+    return [*steps[:installed], *added, *steps[installed:]]
 
 
 def _checking(jobs: list[Job], draft: Draft) -> list[Job]:

@@ -28,6 +28,7 @@ import msgspec
 from libs.analysis.report import CiCommand, CiJob, Pipeline, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
 from libs.cigen.evidence import ON_CHANGES, RUNTIMES, ci_folder
+from libs.cigen.services import Credentials
 
 # a database's clients, by the service kind they talk to
 _CLIENTS = {
@@ -56,13 +57,6 @@ class CarriedStep(msgspec.Struct, frozen=True, kw_only=True):
     lines: tuple[str, ...]
     directory: str | None  # None: the job's folder; "..": beside the checkout, as the CI's
     source: str  # the CI file
-
-
-class Credentials(msgspec.Struct, frozen=True):
-    """The user and password of a database service our job provisions."""
-
-    user: str
-    password: str
 
 
 def ci_test_preparation(

@@ -112,6 +112,26 @@ _ALIASES = {
 }
 
 
+class Credentials(msgspec.Struct, frozen=True):
+    """The user and password of a database service our job provisions."""
+
+    user: str
+    password: str
+
+
+def credentials(service: Service) -> tuple[str, Credentials | None]:
+    """The database kind a service of the catalogue is (mariadb is a mysql to its
+    clients), with the user and password its env gives it; None for no database."""
+    env = service.env
+    if service.name == "postgres" and "POSTGRES_PASSWORD" in env:
+        user = env.get("POSTGRES_USER", "postgres")
+        return "postgres", Credentials(user, env["POSTGRES_PASSWORD"])
+    for name, variable in (("mysql", "MYSQL_ROOT_PASSWORD"), ("mariadb", "MARIADB_ROOT_PASSWORD")):
+        if service.name == name and variable in env:
+            return "mysql", Credentials("root", env[variable])
+    return service.name, None
+
+
 def image_name(image: str) -> str:
     """An image without its tag or digest: `postgres:17` -> `postgres`."""
     name = image.split("@", 1)[0]

@@ -298,6 +298,16 @@ def step(purpose: Purpose, run: str, *, tool: str | None = None, name: str | Non
     return Step(name=name or _title(purpose, run), run=run, purpose=purpose, tool=tool)
 
 
+def browsers_step(draft: Draft, command: str, run: str) -> Step:
+    """The step that installs the browsers a test suite drives, with the repository's CI
+    command (`command`) as our job runs it (`run`), and the note that says why."""
+    draft.notes.append(
+        f"{draft.where()}: `{command}` before the tests, as the repository's CI installs the "
+        "browsers its tests drive"
+    )
+    return step("install", run, name=f"Install browsers ({command})")
+
+
 def assemble(draft: Draft, defaults: Sequence[Step]) -> list[Step]:
     """Our default steps, with the repository's own command taking the place of ours for
     every purpose it defines one for; in install, check, build, test order."""

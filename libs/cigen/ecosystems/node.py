@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from libs.cigen import tools
-from libs.cigen.ecosystems.common import Draft, assemble, step
+from libs.cigen.ecosystems.common import Draft, assemble, browsers_step, step
 from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("pnpm", "yarn", "bun", "npm")
@@ -85,11 +85,7 @@ def _browsers(draft: Draft) -> list[Step]:
         found = _BROWSER_INSTALL.search(run)
         if found:
             command = " ".join(found.group(0).split())
-            draft.notes.append(
-                f"{draft.where()}: `{command}` before the tests, as the repository's CI "
-                "installs the browsers its tests drive"
-            )
-            return [step("install", command, name=f"Install browsers ({command})")]
+            return [browsers_step(draft, command, command)]
     return []
 
 

@@ -8,7 +8,7 @@ import msgspec
 
 from libs.analysis.report import Fact
 from libs.cigen import tools
-from libs.cigen.ecosystems.common import NEEDS_CONFIG, Draft, assemble, step
+from libs.cigen.ecosystems.common import NEEDS_CONFIG, Draft, assemble, browsers_step, step
 from libs.cigen.ecosystems.python_install import (
     RUN_PREFIX,
     available,
@@ -255,12 +255,8 @@ def _browsers(draft: Draft, prefix: str) -> list[Step]:
         found = _BROWSER_INSTALL.match(run.strip())
         command = "python -m playwright " + " ".join(found.group(1).split()) if found else ""
         if command and safe_command(command):
-            draft.notes.append(
-                f"{draft.where()}: `{command}` before the tests, as the repository's CI "
-                "installs the browsers its tests drive"
-            )
-            run = prefix + command  # the project's Playwright, in its environment
-            return [step("install", run, name=f"Install browsers ({command})")]
+            # the project's Playwright, in its environment
+            return [browsers_step(draft, command, prefix + command)]
     return []
 
 
