@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
+MANIFEST_HELP = "the repositories (default: manifest.toml; holdout.toml is the held-out corpus)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.corpus import Repo, absent, load
+from bench.corpus import MANIFEST, MANIFEST_HELP, Repo, absent, load
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -97,10 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     get.add_argument("dir", type=Path)
     get.add_argument("--mirrors", type=Path, help="folder of owner+name/repo git directories")
     get.add_argument("--only", nargs="*", default=(), help="these owner/name only")
-    commands.add_parser("list", help="print the manifest, one repository a line")
+    listing = commands.add_parser("list", help="print the manifest, one repository a line")
+    for command in (get, listing):
+        command.add_argument("--manifest", type=Path, default=MANIFEST, help=MANIFEST_HELP)
     args = parser.parse_args(argv)
 
-    repos = load()
+    repos = load(args.manifest)
     if args.command == "list":
         for repo in repos:
             print(f"{repo.name:45} {repo.commit[:12]} {repo.ecosystem:7} {','.join(repo.tags)}")

@@ -35,7 +35,7 @@ from typing import Any
 
 import msgspec
 
-from bench.corpus import Repo, absent, load
+from bench.corpus import MANIFEST, MANIFEST_HELP, Repo, absent, load
 from libs.analysis import analyze
 from libs.cigen import NothingToGenerate, foreign_pipelines, generate
 from libs.cigen.planner import build_plan
@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.corpus.cigen", description=__doc__)
     parser.add_argument("dir", type=Path, help="folder of owner+name checkouts")
     parser.add_argument("--only", nargs="*", default=(), help="these owner/name only")
+    parser.add_argument("--manifest", type=Path, default=MANIFEST, help=MANIFEST_HELP)
     parser.add_argument("--no-rehearse", dest="rehearse", action="store_false")
     parser.add_argument("--step-timeout", type=float, default=900.0)
     parser.add_argument("--json", type=Path, help="also write every row here")
@@ -393,9 +394,9 @@ def main(argv: list[str] | None = None) -> int:
             for item in msgspec.json.decode(path.read_bytes())
         }
         rows = list(latest.values())
-        order = {repo.name: n for n, repo in enumerate(load())}
+        order = {repo.name: n for n, repo in enumerate(load(args.manifest))}
         rows.sort(key=lambda row: order.get(row.repo, len(order)))
-    for repo in load():
+    for repo in load(args.manifest):
         if args.rows or (args.only and repo.name not in args.only):
             continue
         row = measure(
