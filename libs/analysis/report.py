@@ -20,6 +20,8 @@ Band = Literal["excellent", "good", "fair", "poor", "critical"]
 # what a command is for, as far as its text tells: the same words for CI steps, task
 # runner recipes and documented commands
 CommandKind = Literal["test", "lint", "build", "setup", "other"]
+# what a task or a tox/nox environment is for
+Purpose = Literal["test", "lint", "typecheck", "format", "build"]
 # how a declared version binds: one version (or series, or alias such as "lts/iron"), a
 # lower bound (go.mod's `go`, `cmake_minimum_required`, `rust-version`, a compiler
 # release), or any other range (">=3.10,<3.13", "^20", Maven's "[17,22)")

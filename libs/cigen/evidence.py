@@ -6,7 +6,7 @@ reads `COLUMNS`, `TZ` or `PYTHONHASHSEED` from there). Each use is a note naming
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import msgspec
 
@@ -14,6 +14,7 @@ from libs.analysis.ci.commands import apt_packages
 from libs.analysis.report import CiCommand, CiJob, Pipeline, RuntimeVersion, Subproject, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
 from libs.cigen.ecosystems.shell import safe_command
+from libs.cigen.services import service_kind
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 # plain values only: no expressions, no shell expansions, nothing long
@@ -54,21 +55,34 @@ def ci_branch(pipelines: Sequence[Pipeline]) -> tuple[str, str] | None:
     return None
 
 
-def ci_test_env(pipelines: Sequence[Pipeline], ecosystem: str) -> dict[str, tuple[str, str]]:
+def ci_test_env(
+    pipelines: Sequence[Pipeline], ecosystem: str, services: Collection[str] = ()
+) -> dict[str, tuple[str, str]]:
     """Variables the repository's CI sets where it runs tests of this ecosystem: name ->
     (value, file). Only plain values, never credentials, runner variables or service
-    addresses (our service containers set their own)."""
+    addresses (our service containers set their own). They come from one CI job, never
+    several: django-debug-toolbar's MySQL job sets DB_BACKEND=mysql and its SQLite job
+    DB_NAME=:memory:, which together point the tests at a MySQL we do not run. That job
+    is the one whose service containers ours (`services`: their kinds) provide, fewest
+    others first, then one of a workflow that checks changes, then the first."""
     family = FAMILY.get(ecosystem)
+    jobs = [(p, j) for p in pipelines for j in p.jobs if not j.foreign and _tests_family(j, family)]
+    if not jobs:
+        return {}
+
+    def fit(item: tuple[int, tuple[Pipeline, CiJob]]) -> tuple[int, bool, int]:
+        order, (pipeline, job) = item
+        others = {service_kind(image) for image in job.services} - set(services)
+        changes = bool({t.event for t in pipeline.triggers} & ON_CHANGES)
+        return (len(others), not changes, order)
+
+    _, (pipeline, job) = min(enumerate(jobs), key=fit)
     env: dict[str, tuple[str, str]] = {}
-    for pipeline in pipelines:
-        for job in pipeline.jobs:
-            if not _tests_family(job, family):
-                continue
-            tests = [c for c in job.commands if c.kind == "test"]
-            for values in (job.env, *(c.env for c in tests)):
-                for key, value in values.items():
-                    if _NAME.match(key) and not _NOT_OURS.search(key) and _VALUE.match(value):
-                        env.setdefault(key, (value, pipeline.path))
+    tests = [c for c in job.commands if c.kind == "test"]
+    for values in (job.env, *(c.env for c in tests)):
+        for key, value in values.items():
+            if _NAME.match(key) and not _NOT_OURS.search(key) and _VALUE.match(value):
+                env.setdefault(key, (value, pipeline.path))
     return env
 
 

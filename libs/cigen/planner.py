@@ -25,7 +25,7 @@ from libs.cigen.evidence import (
 )
 from libs.cigen.plan import CodeScan, DockerBuild, Job, PathFilter, Plan, Service, Step
 from libs.cigen.preparation import ci_test_preparation
-from libs.cigen.services import credentials, image_name, provisioned, service_for
+from libs.cigen.services import credentials, image_name, provisioned, service_for, service_kind
 
 MAX_JOBS = 40
 # folders whose manifests serve something other than the project itself: examples (and
@@ -210,7 +210,8 @@ def _ci_env(jobs: list[Job], pipelines: Sequence[Pipeline], draft: Draft) -> Non
         if not any(s.purpose == "test" for s in job.steps):
             continue
         taken = set(job.env) | {k for s in job.services for k in s.url_env}
-        for key, (value, source) in ci_test_env(pipelines, job.ecosystem).items():
+        ours = [service_kind(s.image) for s in job.services]
+        for key, (value, source) in ci_test_env(pipelines, job.ecosystem, ours).items():
             if key not in taken:
                 job.env[key] = value
                 draft.notes.append(

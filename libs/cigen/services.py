@@ -139,11 +139,16 @@ def image_name(image: str) -> str:
     return f"{head}/{tail.split(':', 1)[0]}" if head else tail.split(":", 1)[0]
 
 
-def provisioned(image: str) -> bool:
-    """Whether we provision the kind of service this image is (`postgis/postgis:16` is a
-    PostgreSQL), when the tests need one."""
+def service_kind(image: str) -> str:
+    """The kind of service an image is, as our catalogue names it (`postgis/postgis:16`
+    and `postgres:17` are both `postgres`; `mariadb` is `mysql`)."""
     kind = SERVICE_IMAGES.get(image_name(image), image_name(image))
-    return _ALIASES.get(kind, kind) in _CATALOGUE
+    return _ALIASES.get(kind, kind)
+
+
+def provisioned(image: str) -> bool:
+    """Whether we provision the kind of service this image is, when the tests need one."""
+    return service_kind(image) in _CATALOGUE
 
 
 def service_for(fact: Fact, frameworks: Collection[str] = ()) -> Service | None:

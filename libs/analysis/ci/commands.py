@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from libs.analysis.lazy import LazyPattern
-from libs.analysis.report import CommandKind
+from libs.analysis.report import CommandKind, Purpose
 
 TESTS = LazyPattern(
     r"\b(?:pytest|tox|nox|unittest|(?:npm|pnpm|bun)\s+(?:run\s+)?test|yarn\s+(?:run\s+)?test"
@@ -98,6 +98,80 @@ _RUNNER_TEST = LazyPattern(
 _LINT_MORE = LazyPattern(
     r"\b(?:standardrb|erb_lint|stylua|yamllint|markdownlint|codespell|typos)\b"
 )
+# tox and nox environment factors that say what an environment is for
+FACTOR_PURPOSES: dict[str, Purpose] = {
+    "lint": "lint",
+    "linters": "lint",
+    "style": "lint",
+    "flake8": "lint",
+    "ruff": "lint",
+    "pre-commit": "lint",
+    "precommit": "lint",
+    "typing": "typecheck",
+    "mypy": "typecheck",
+    "types": "typecheck",
+    "typecheck": "typecheck",
+    "pyright": "typecheck",
+    "format": "format",
+    "fmt": "format",
+    "build": "build",
+    "pkg": "build",
+    "package": "build",
+    "test": "test",
+    "tests": "test",
+    "unit": "test",
+}
+# factors of environments that never run the test suite, whatever Python they name
+NOT_TESTS = frozenset(
+    {
+        "docs",
+        "doc",
+        "docset",
+        "dev",
+        "release",
+        "publish",
+        "clean",
+        "serve",
+        "watch",
+        "upload",
+        "deploy",
+        "bump",
+        "coverage",
+        "cov",
+        "report",
+        "combine",
+    }
+)
+# `tox -e docs`, `nox -s release_build`, `tox run -e lint,typing`: the environments named
+_ENVS = re.compile(r"\b(?:tox|nox)\b.*?\s(?:-e|-s|--sessions?|--env)(?:\s+|=)['\"]?([\w.,-]+)")
+_AS_KIND: dict[str, CommandKind] = {
+    "lint": "lint",
+    "typecheck": "lint",
+    "format": "lint",
+    "build": "build",
+}
+
+
+def _env_kind(command: str) -> CommandKind | None:
+    """What a tox or nox command is for when it names only environments that are not the
+    test suite (pypa/packaging's `nox -s docs`, django-debug-toolbar's `tox -e docs`):
+    the purpose their names say; None where one may run tests or none is named."""
+    found = _ENVS.search(command)
+    if found is None:
+        return None
+    kinds: set[CommandKind] = set()
+    for name in filter(None, found.group(1).split(",")):
+        factors = re.split(r"[-_]", name.lower())
+        if NOT_TESTS & set(factors):
+            kinds.add("other")
+            continue
+        purpose = next((FACTOR_PURPOSES[f] for f in factors if f in FACTOR_PURPOSES), "test")
+        if purpose == "test":
+            return None
+        kinds.add(_AS_KIND[purpose])
+    return next((k for k in ("lint", "build") if k in kinds), "other") if kinds else None
+
+
 _SKIP_TESTS = LazyPattern(
     r"\b(?:mvnw?|gradlew?)\b.*(?:-DskipTests|-Dmaven\.test\.skip|-x\s+test\b)"
 )
@@ -123,6 +197,9 @@ def _simple(command: str) -> CommandKind:
         return "lint"
     if _SKIP_TESTS.search(command):
         return "build"
+    named = _env_kind(command)
+    if named is not None:
+        return named
     if TESTS.search(command) or _RUNNER_TEST.search(command):
         return "test"
     if BUILD.search(command) or _BUILD_MORE.search(command):

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from libs.analysis.parsing import as_str, dig, load_json, load_toml, load_yaml, parse_xml
 from libs.analysis.report import Command, Constraint, Fact, RuntimeVersion, Subproject
 from libs.analysis.tree import Tree
@@ -210,14 +212,15 @@ def constraint_of(version: str) -> Constraint:
 
 def _add(facts: list[Fact], fact: Fact) -> None:
     """The first fact of a name stays, except that a tool's configuration replaces a mere
-    dependency on it as the source (keeping the declared version)."""
+    dependency on it as the source (keeping the declared version and the declarations
+    that list it: loguru's `dev` extra installs the pre-commit its hooks file configures)."""
     for index, known in enumerate(facts):
         if known.name != fact.name:
             continue
         if fact.configured and not known.configured:
             version = known.version or fact.version
-            facts[index] = Fact(
-                name=fact.name, source=fact.source, version=version, configured=True
+            facts[index] = msgspec.structs.replace(
+                known, source=fact.source, version=version, configured=True
             )
         return
     facts.append(fact)

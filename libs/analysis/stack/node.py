@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from libs.analysis.report import Task
+from libs.analysis.report import Purpose, Task
 from libs.analysis.stack.model import Project, as_str, load_json
-from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_file_lines, script_lines
+from libs.analysis.stack.tasks import MAX_TASKS, script_file_lines, script_lines
 from libs.analysis.tree import parent_dirs
 
 FRAMEWORKS = {

@@ -6,11 +6,11 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from libs.analysis.ci.commands import FACTOR_PURPOSES
 from libs.analysis.parsing import dig, listing, load_toml, mapping
 from libs.analysis.report import Task
 from libs.analysis.stack.model import Project
 from libs.analysis.stack.tasks import MAX_TASKS, purpose_of
-from libs.analysis.stack.tox_envs import FACTOR_PURPOSES
 
 
 def detect(project: Project) -> None:

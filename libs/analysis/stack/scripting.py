@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from libs.analysis.parsing import listing, mapping
-from libs.analysis.report import Task
+from libs.analysis.report import Purpose, Task
 from libs.analysis.stack import gemfile_lock
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_yaml, parse_xml
-from libs.analysis.stack.tasks import MAX_TASKS, Purpose, script_lines
+from libs.analysis.stack.tasks import MAX_TASKS, script_lines
 
 RUBY_FRAMEWORKS = {
     "rails": "Rails",

@@ -8,13 +8,12 @@ scripts are recorded where their manifests are read.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from libs.analysis.located import YMap, items, key_line, line_of, load, mapping, text
-from libs.analysis.report import Task
+from libs.analysis.report import Purpose, Task
 from libs.analysis.stack.model import Project
 
-Purpose = Literal["test", "lint", "typecheck", "format", "build"]
 TARGET_PURPOSES: dict[str, Purpose] = {
     "test": "test",
     "tests": "test",

@@ -8,55 +8,12 @@ import itertools
 import re
 from typing import Any
 
+from libs.analysis.ci.commands import FACTOR_PURPOSES, NOT_TESTS
 from libs.analysis.parsing import as_str, dig, listing, load_toml, mapping
 from libs.analysis.report import Task
 from libs.analysis.stack.model import Project
-from libs.analysis.stack.tasks import MAX_TASKS, Purpose, purpose_of
+from libs.analysis.stack.tasks import MAX_TASKS, purpose_of
 
-# tox and nox environment factors that say what an environment is for
-FACTOR_PURPOSES: dict[str, Purpose] = {
-    "lint": "lint",
-    "linters": "lint",
-    "style": "lint",
-    "flake8": "lint",
-    "ruff": "lint",
-    "pre-commit": "lint",
-    "precommit": "lint",
-    "typing": "typecheck",
-    "mypy": "typecheck",
-    "types": "typecheck",
-    "typecheck": "typecheck",
-    "pyright": "typecheck",
-    "format": "format",
-    "fmt": "format",
-    "build": "build",
-    "pkg": "build",
-    "package": "build",
-    "test": "test",
-    "tests": "test",
-    "unit": "test",
-}
-# factors of environments that never run the test suite, whatever Python they name
-NOT_TESTS = frozenset(
-    {
-        "docs",
-        "doc",
-        "docset",
-        "dev",
-        "release",
-        "publish",
-        "clean",
-        "serve",
-        "watch",
-        "upload",
-        "deploy",
-        "bump",
-        "coverage",
-        "cov",
-        "report",
-        "combine",
-    }
-)
 _REFERENCE = re.compile(r"\{\[([^\]]+)\]([\w-]+)\}")
 _PY_FACTOR = re.compile(r"^(?:py(?:py)?(\d)(\d+)?|(\d)\.(\d+))$")
 _BRACES = re.compile(r"\{([^{}]*)\}")

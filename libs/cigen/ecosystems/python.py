@@ -64,7 +64,7 @@ def plan(draft: Draft) -> Job:
     for tool, (purpose, _default) in _TOOLS.items():
         if tool in checks:
             defaults.append(step(purpose, prefix + str(commands[tool])))
-    defaults.extend(_pre_commit(draft, manager, prefix, missing))
+    defaults.extend(_pre_commit(draft, manager, prefix, missing, set(lockfiles) | set(groups)))
     defaults.extend(_tests(draft, manager, prefix))
     steps = [_in_environment(s, prefix) for s in assemble(draft, defaults)]
     steps = task_runners(draft, manager, steps, set(lockfiles) | set(groups))
@@ -185,10 +185,14 @@ def _ci_ruff(draft: Draft) -> str | None:
     return None
 
 
-def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> list[Step]:
+def _pre_commit(
+    draft: Draft, manager: str, prefix: str, missing: list[str], installed: set[str]
+) -> list[Step]:
     """A hooks step for configured tools only the git hooks install, run with the hook
     runner the repository uses: pre-commit, or prek (which reads the same configuration);
-    none where lefthook or husky run the hooks (their commands check staged files)."""
+    none where lefthook or husky run the hooks (their commands check staged files). The
+    runner comes with the install step where a declaration it installs lists it (pip: the
+    project, or a requirements file or extra it installs), else it is installed pinned."""
     declared = {t.name: t for t in draft.sub.tools}
     config = next(
         (t for t in draft.sub.tools if t.name in ("pre-commit", "prek") and t.configured), None
@@ -214,7 +218,12 @@ def _pre_commit(draft: Draft, manager: str, prefix: str, missing: list[str]) -> 
         f"{draft.where()}: {', '.join(missing)} run through {runner} ({config.source})"
     )
     command = PRE_COMMIT.replace("pre-commit run", f"{runner} run")
-    if available(declared.get(runner, config), manager):
+    fact = declared.get(runner, config)
+    if manager == "pip":
+        there = bool({"project", *installed} & set(fact.groups))
+    else:
+        there = available(fact, manager)
+    if there:
         return [step("lint", command.replace(f"{runner} run", f"{prefix}{runner} run"))]
     version = tools.PYTHON[runner]
     if manager == "uv":

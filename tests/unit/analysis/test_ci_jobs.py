@@ -610,6 +610,15 @@ def test_a_pipeline_that_does_not_parse_keeps_its_flags_and_has_no_jobs(build: B
         ("python manage.py test --parallel", "test"),
         ("python -m coverage run --module manage test --verbosity 2", "test"),
         ("python manage.py testserver", "other"),
+        # tox environments and nox sessions named for something else than the tests
+        ("pipx run nox -s docs", "other"),
+        ("nox --install-only -s release_build", "other"),
+        ("uvx --with tox-uv tox -e docs", "other"),
+        ("tox run -e lint,typing", "lint"),
+        ("tox -e build", "build"),
+        ("tox -e py311-django42", "test"),
+        ("tox -e docs,py311", "test"),
+        ("nox -s tests", "test"),
     ],
 )
 def test_commands_are_classified_by_what_they_do(command: str, kind: str) -> None:

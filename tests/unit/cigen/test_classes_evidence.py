@@ -59,6 +59,67 @@ def test_tests_run_with_the_env_the_repositorys_ci_sets(tmp_path: Path) -> None:
     ) in result.notes
 
 
+BACKENDS = """on: [push, pull_request]
+jobs:
+  mysql:
+    runs-on: ubuntu-latest
+    services:
+      mariadb:
+        image: mariadb
+    steps:
+      - run: pip install -e . pytest
+      - run: pytest
+        env:
+          DB_BACKEND: mysql
+          DB_PORT: "3306"
+  postgres:
+    runs-on: ubuntu-latest
+    services:
+      postgres:
+        image: postgis/postgis:14-3.1
+    steps:
+      - run: pip install -e . pytest
+      - run: pytest
+        env:
+          DB_BACKEND: postgresql
+  sqlite:
+    runs-on: ubuntu-latest
+    steps:
+      - run: pip install -e . pytest
+      - run: pytest
+        env:
+          DB_BACKEND: sqlite3
+          DB_NAME: ":memory:"
+"""
+
+
+def test_tests_run_with_the_env_of_one_ci_job_whose_services_ours_provide(
+    tmp_path: Path,
+) -> None:
+    """django-debug-toolbar tests on MySQL, PostgreSQL and SQLite in three CI jobs; the
+    variables of all three together (DB_BACKEND=mysql beside DB_NAME=:memory:) pointed
+    our job, which runs no MySQL, at one. One job's variables come along: the job whose
+    service containers ours provide."""
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "uv.lock": "version = 1\n",
+        "tests/test_pkg.py": "def test_pkg(): pass\n",
+        ".github/workflows/test.yml": BACKENDS,
+    }
+    env = generated(tmp_path / "none", files).job("python")["env"]
+    assert (env["DB_BACKEND"], env["DB_NAME"]) == ("sqlite3", ":memory:")
+    postgres = PYPROJECT.replace('"pytest>=8"', '"pytest>=8", "psycopg>=3"')
+    result = generated(tmp_path / "postgres", {**files, "pyproject.toml": postgres})
+    env = result.job("python")["env"]
+    assert env["DB_BACKEND"] == "postgresql"
+    assert "DB_NAME" not in env
+    assert [image.split(":")[0] for image in _images(result.job("python"))] == ["postgres"]
+
+
+def _images(job: dict[str, Any]) -> list[str]:
+    return [str(service["image"]) for service in job.get("services", {}).values()]
+
+
 def test_push_triggers_follow_the_branch_the_repositorys_ci_runs_on(tmp_path: Path) -> None:
     files = {
         "pyproject.toml": PYPROJECT,

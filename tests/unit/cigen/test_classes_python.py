@@ -230,6 +230,31 @@ def test_a_pip_projects_undeclared_tool_runs_through_its_hooks(tmp_path: Path) -
     assert runs[-1] == "SKIP=no-commit-to-branch pre-commit run --all-files"
 
 
+def test_a_pip_job_runs_its_hooks_with_a_pre_commit_it_installs(tmp_path: Path) -> None:
+    """tomli runs its hooks in CI after `pip install pre-commit`; our job installed the
+    package alone (`pip install -e .`) and ran `pre-commit`, which was not there. Where
+    an extra the job installs lists pre-commit (loguru's `dev`), that one runs."""
+    ci = (
+        "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: pip install pre-commit\n      - run: pre-commit run --all-files\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[tool.mypy]\nstrict = true\n',
+        ".pre-commit-config.yaml": "repos: []\n",
+        ".github/workflows/lint.yml": ci,
+        "tests/test_pkg.py": "import unittest\n",
+    }
+    runs = generated(tmp_path / "alone", files).runs("python")
+    assert f"python -m pip install pre-commit=={tools.PYTHON['pre-commit']}" in runs
+    assert runs[-1] == "SKIP=no-commit-to-branch pre-commit run --all-files"
+    extra = '[project.optional-dependencies]\ndev = ["pytest", "pre-commit==4.3.0"]\n'
+    declared = {**files, "pyproject.toml": files["pyproject.toml"] + extra}
+    runs = generated(tmp_path / "declared", declared).runs("python")
+    assert 'python -m pip install -e ".[dev]"' in runs
+    assert not [run for run in runs if "install pre-commit" in run]
+    assert runs[-1] == "SKIP=no-commit-to-branch pre-commit run --all-files"
+
+
 def test_a_package_manager_comes_with_the_dependencies_that_broke_it_pinned(
     tmp_path: Path,
 ) -> None:
