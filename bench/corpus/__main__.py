@@ -48,12 +48,20 @@ def head(target: Path) -> str:
 
 def checkout(repo: Repo, into: Path, mirrors: Path | None) -> str:
     target = into / repo.slug
-    if (target / ".git").exists():
-        if head(target) == repo.commit:
-            return "kept"
-    else:
+    if not (target / ".git").exists():
         target.mkdir(parents=True, exist_ok=True)
         git("init", "-q", cwd=target)
+    # origin is GitHub, as in a clone: a rehearsal's `fetch-depth: 0` fetches the history
+    # and tags from there (or from the local mirrors that stand in for it)
+    url = f"https://github.com/{repo.name}.git"
+    if subprocess.run(
+        ["git", "remote", "get-url", "origin"], cwd=target, capture_output=True
+    ).returncode:
+        git("remote", "add", "origin", url, cwd=target)
+    else:
+        git("remote", "set-url", "origin", url, cwd=target)
+    if head(target) == repo.commit:
+        return "kept"
     origin = source(repo, mirrors)
     try:
         git("fetch", "-q", "--depth", "1", origin, repo.commit, cwd=target)

@@ -124,29 +124,51 @@ _NAMED = re.compile(
 
 def unreachable_host(output: str) -> str | None:
     """The out-of-reach host a failed step's output shows it tried to reach, or None."""
+    lowered = output.lower()
     for match in _NAMED.finditer(output):
         host = (match.group(1) or match.group(2)).lower().rstrip(".")
         if not _reachable(host):
             return host
     lines = output.splitlines()
     for index, line in enumerate(lines):
-        if not _FAILURE.search(line):
-            continue
-        window = " ".join(lines[max(0, index - 2) : index + 2])
-        for host in _HOST.findall(window):
-            if _IDENTIFIER.search(host):
-                continue  # `Object.dispatchError` in a stack trace, not a host
-            host = host.lower().rstrip(".")
-            if host.endswith(_FILE_SUFFIXES) or _reachable(host):
-                continue
-            if "." in host and not host.replace(".", "").isdigit():
-                return str(host)
-    lowered = output.lower()
+        if _FAILURE.search(line):
+            host = _beside(" ".join(lines[max(0, index - 2) : index + 2]), lowered)
+            if host is not None:
+                return host
     if _FAILURE.search(output):
         for host in KNOWN_UNREACHABLE:
             if host in lowered:
                 return str(host)
     return None
+
+
+def _beside(window: str, output: str) -> str | None:
+    """An out-of-reach host named in the lines around a failure line (`output`: the whole
+    output, lower case, for the URLs that name it)."""
+    for host in _HOST.findall(window):
+        if _IDENTIFIER.search(host):
+            continue  # `Object.dispatchError` in a stack trace, not a host
+        host = host.lower().rstrip(".")
+        if host.endswith(_FILE_SUFFIXES) or _reachable(host):
+            continue
+        if not _named_like_a_host(host, output):
+            continue  # `sock.settimeout(self.timeout)` in a traceback, not a host
+        if "." in host and not host.replace(".", "").isdigit():
+            return str(host)
+    return None
+
+
+# the top-level domains of hosts a test or tool names beside a failure; any other dotted
+# word there (`self.timeout`, `config.retries`) is a host only when a URL names it
+_COMMON_TLDS = frozenset(
+    "com org net io dev app co edu gov info me sh ai xyz cloud site page run tech host link "
+    "live online network blog land pub pm rs ly gg to so is im tv fm uk de fr jp cn ru nl eu "
+    "ch se no fi us ca au in br it es pl cz at be dk kr tw hk sg nz local internal test".split()
+)
+
+
+def _named_like_a_host(host: str, output: str) -> bool:
+    return host.rsplit(".", 1)[-1] in _COMMON_TLDS or f"://{host}" in output
 
 
 # pre-commit cloning its hook repositories (`[INFO] Initializing environment for URL`)
@@ -156,8 +178,20 @@ _NPM_MISSING = re.compile(
 )
 
 
+# what the Docker SDKs and CLI print when no daemon answers (testcontainers, compose)
+_NO_DOCKER = re.compile(
+    r"Cannot connect to the Docker daemon|Error while fetching server API version"
+    r"|Could not find a valid Docker environment|docker\.sock: connect: no such file",
+    re.I,
+)
+
+
 def registry_problem(output: str) -> str | None:
-    """Why a failed step's output shows it could not get its dependencies here, or None."""
+    """Why a failed step's output shows it could not get its dependencies (or the Docker
+    daemon a runner has) here, or None."""
+    if _NO_DOCKER.search(output):
+        # arq's tests start Redis with testcontainers: a runner has Docker, this machine not
+        return "the Docker daemon its tests start containers with is not running here"
     host = unreachable_host(output)
     if host is not None:
         if _PRE_COMMIT.search(output):

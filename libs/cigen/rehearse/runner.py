@@ -38,7 +38,13 @@ from libs.cigen.rehearse.expressions import (
 )
 from libs.cigen.rehearse.model import JobResult, StepResult, matrix_of
 from libs.cigen.rehearse.toolchains import Missing, Runtime, ToolCache
-from libs.cigen.rehearse.workspace import Checkout, copy_checkout, submodules
+from libs.cigen.rehearse.workspace import (
+    Checkout,
+    copy_checkout,
+    drop_tags,
+    fetch_history,
+    submodules,
+)
 
 
 @dataclass
@@ -442,9 +448,21 @@ class JobRun:
             return
         wanted = inputs.get("submodules", "false").strip().lower() in ("true", "recursive")
         copied = copy_checkout(self.shared.checkout.root, target, submodules=wanted)
+        whole = inputs.get("fetch-depth", "1").strip() == "0"
+        dropped = 0 if whole else drop_tags(target)  # before the copy changes hands
         self.account.own(self.workspace, recursive=True)
         outcome.status = "passed"
         outcome.reason = f"the checkout copied ({copied} files)"
+        if dropped:
+            outcome.reason += ", without its tags (a one-commit clone has none)"
+        if whole:
+            env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.home)}
+            fetched, why = fetch_history(target, env, self.account.uid, self.account.gid)
+            if not fetched:
+                outcome.status = "not_rehearsed"
+                outcome.reason = f"its history and tags (fetch-depth 0) not fetched: {why}"
+                return
+            outcome.reason += ", with its history and tags"
         absent = [s for s in submodules(self.shared.checkout.root) if not s.present]
         if wanted and absent:
             # the copy holds what the checkout has; fetching submodules needs their hosts

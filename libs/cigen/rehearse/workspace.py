@@ -95,6 +95,61 @@ def copy_checkout(source: Path, target: Path, *, submodules: bool = False) -> in
     return count
 
 
+# a copy in a workspace that belongs to the steps' user: git would refuse it to us
+_TRUSTED = ("-c", "safe.directory=*")
+
+
+def drop_tags(root: Path) -> int:
+    """Delete the copy's tags: a runner's clone at actions/checkout's default depth (one
+    commit) has none, so a version read from them (setuptools-scm, hatch-vcs) must read
+    here as it reads there. Returns how many there were."""
+    refs = _git(root, *_TRUSTED, "for-each-ref", "--format=delete %(refname)", "refs/tags")
+    if not refs:
+        return 0
+    subprocess.run(
+        ["git", "-C", str(root), *_TRUSTED, "update-ref", "--stdin"],
+        input=refs + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return len(refs.splitlines())
+
+
+def fetch_history(
+    root: Path, env: dict[str, str], user: int | None = None, group: int | None = None
+) -> tuple[bool, str]:
+    """actions/checkout's `fetch-depth: 0`: every commit and tag of `origin`, fetched
+    into a copy that lacks them (a one-commit clone, or one without tags) by the job's
+    user and git configuration (which may point github.com at local mirrors). (fetched,
+    what git said when it could not)."""
+    shallow = _git(root, *_TRUSTED, "rev-parse", "--is-shallow-repository") == "true"
+    if not shallow and _git(root, *_TRUSTED, "tag", "--list"):
+        return True, ""
+    if not _git(root, *_TRUSTED, "remote", "get-url", "origin"):
+        return False, "the checkout has no origin remote to fetch its history from"
+    command = ["git", "-C", str(root), "fetch", "--quiet", "--tags", "origin"]
+    if shallow:
+        command.insert(4, "--unshallow")
+    try:
+        done = subprocess.run(
+            command,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            user=user,
+            group=group,
+            extra_groups=None if user is None else [],
+        )
+    except subprocess.TimeoutExpired:
+        return False, "fetching the history timed out"
+    lines = done.stderr.strip().splitlines()
+    return done.returncode == 0, lines[-1] if lines else ""
+
+
 def _git_files(source: Path) -> list[str] | None:
     try:
         done = subprocess.run(

@@ -124,10 +124,26 @@ def test_a_registry_out_of_reach_is_recognised(output: str, host: str) -> None:
         # beside mealie's LDAP tests' resolution failure
         '  File "/tmp/autodevops-rehearse.jfjhqswd/jobs/python-0/work/mealie/ldap.py", line 3\n'
         "ldap.SERVER_DOWN: getaddrinfo failed for ldap://ldap:389",
+        # an attribute in a traceback is no host (arq's testcontainers traceback put
+        # `self.timeout` beside a failed connect)
+        "        sock.settimeout(self.timeout)\n>       sock.connect(self.unix_socket)\n"
+        "E       urllib3.exceptions.ProtocolError: failed to connect to the socket",
     ],
 )
 def test_ordinary_failures_stay_failures(output: str) -> None:
     assert unreachable_host(output) is None
+
+
+def test_a_docker_daemon_missing_here_is_not_the_workflows_failure() -> None:
+    """arq's tests start Redis with testcontainers; a runner has a Docker daemon."""
+    output = (
+        "E   docker.errors.DockerException: Error while fetching server API version: "
+        "('Connection aborted.', FileNotFoundError(2, 'No such file or directory'))"
+    )
+    assert registry_problem(output) == (
+        "the Docker daemon its tests start containers with is not running here"
+    )
+    assert registry_problem("E   AssertionError: the container was not started") is None
 
 
 def test_the_reason_says_what_was_out_of_reach() -> None:
