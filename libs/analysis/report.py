@@ -155,6 +155,9 @@ class Subproject(msgspec.Struct, kw_only=True):
     system_packages: list[Fact] = []
     # the folder of the npm/yarn/pnpm, Cargo, Go or uv workspace this package belongs to
     workspace_root: str | None = None
+    # the file and tool that derive the package's version from git tags (`pyproject.toml:
+    # hatch-vcs`): its build needs the history and tags, not a shallow clone
+    version_from_git: str | None = None
 
 
 class ImageBuild(msgspec.Struct, frozen=True, kw_only=True):

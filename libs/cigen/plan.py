@@ -110,6 +110,8 @@ class Job(msgspec.Struct, kw_only=True):
     os: Literal["linux", "windows"] = "linux"
     filter: PathFilter | None = None  # None: every change runs it
     docker: DockerBuild | None = None
+    # check out every commit and tag, not one commit: the version comes from git tags
+    history: bool = False
 
     def path(self, name: str) -> str:
         """A path inside the job's directory, repository-relative."""

@@ -350,7 +350,14 @@ def _planners_for(draft: Draft) -> list[tuple[str, Planner]]:
 
 
 def _place(job: Job, draft: Draft) -> Job:
-    return msgspec.structs.replace(job, directory=draft.directory)
+    history = job.ecosystem == "python" and draft.sub.version_from_git is not None
+    if history:
+        draft.notes.append(
+            f"{draft.where()}: the checkout takes every commit and tag: "
+            f"{draft.sub.version_from_git} derives the version from git tags, which a "
+            "one-commit clone lacks"
+        )
+    return msgspec.structs.replace(job, directory=draft.directory, history=history)
 
 
 def _attach_services(drafts: list[Draft], jobs: list[Job]) -> None:

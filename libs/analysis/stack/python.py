@@ -137,9 +137,9 @@ _TEST_CASE = re.compile(
 _MANAGE_TEST = re.compile(r"manage\.py\s+test\b")
 _TEST_FOLDER = re.compile(r"(?:^|/)tests?$")
 _TASK_FILES = ("justfile", "Justfile", "Makefile", "tox.ini", "noxfile.py")
-_UV_USE = re.compile(
-    r"\buv\s+(?:run|sync|pip\s+install)\b|astral-sh/setup-uv|\brunner\s*=\s*uv-venv"
-)
+_UV_USE = re.compile(r"\buv\s+(?:run|sync)\b|\brunner\s*=\s*uv-venv")
+# uv as pip (`uv pip install -r requirements/test.txt`, yarl's CI): a pip project still
+_UV_PIP = re.compile(r"\buv\s+pip\s+install\b")
 
 
 def normalize(name: str) -> str:
@@ -201,6 +201,53 @@ def detect(project: Project) -> None:
     _tools(project, pyproject_path, pyproject, deps)
     _groups(project, _declarations(project, pyproject, requirements))
     _scripts(project, pyproject_path, pyproject)
+    project.sub.version_from_git = _version_from_git(project, pyproject_path, pyproject)
+
+
+# build requirements that take the package's version from git tags
+_GIT_VERSIONERS = frozenset(
+    {
+        "setuptools-scm",
+        "hatch-vcs",
+        "versioningit",
+        "poetry-dynamic-versioning",
+        "uv-dynamic-versioning",
+        "dunamai",
+        "flit-scm",
+        "setuptools-git-versioning",
+        "pbr",
+    }
+)
+# configurations that do the same with a backend's own support
+_GIT_VERSION_TABLES = (
+    (("tool", "hatch", "version", "source"), "vcs", "hatch-vcs"),
+    (("tool", "pdm", "version", "source"), "scm", "pdm-backend's scm version"),
+)
+_SCM_SETUP = re.compile(r"\buse_scm_version\b|\bsetuptools[_-]scm\b")
+
+
+def _version_from_git(
+    project: Project, pyproject_path: str | None, pyproject: dict[str, Any]
+) -> str | None:
+    """Where the package's version comes from git tags (setuptools-scm, hatch-vcs...),
+    the file and tool that say so. On a shallow clone without tags such a package is
+    version 0.1.dev1, and a test dependency that requires the package itself (filelock's
+    virtualenv, pluggy's pytest) cannot be resolved."""
+    if pyproject_path:
+        for spec in listing(dig(pyproject, "build-system", "requires")):
+            parsed = parse_requirement(spec) if isinstance(spec, str) else None
+            if parsed is not None and parsed[0] in _GIT_VERSIONERS:
+                return f"{pyproject_path} ({parsed[0]})"
+        for keys, value, tool in _GIT_VERSION_TABLES:
+            if dig(pyproject, *keys) == value:
+                return f"{pyproject_path} ({tool})"
+        if isinstance(dig(pyproject, "tool", "setuptools_scm"), dict):
+            return f"{pyproject_path} (setuptools-scm)"
+    for name in ("setup.py", "setup.cfg"):
+        path = project.file(name)
+        if path is not None and _SCM_SETUP.search(project.tree.read_text(path) or ""):
+            return f"{path} (setuptools-scm)"
+    return None
 
 
 def _requirement_files(project: Project) -> list[str]:
@@ -501,7 +548,10 @@ def _uv_runner(project: Project) -> str | None:
     paths = [project.file(name) for name in _TASK_FILES]
     paths += [e.path for e in tree.under(".github/workflows")]
     for path in paths:
-        if path is not None and _UV_USE.search(tree.read_text(path) or ""):
+        text = tree.read_text(path) if path is not None else None
+        if not text:
+            continue
+        if _UV_USE.search(text) or ("astral-sh/setup-uv" in text and not _UV_PIP.search(text)):
             return path
     return None
 

@@ -32,8 +32,10 @@ _SCRIPT_FILE = re.compile(r"^(?:(?:ba)?sh\s+)?(?:\./)?([\w-]+(?:/[\w.-]+)+|[\w-]
 MAX_SCRIPT_LINES = 40
 MAX_TASKS = 200  # per file: enough for any hand-written runner, bounded for generated ones
 _MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*(::?)(?!=)\s*([^=;]*?)\s*(?:;(.*))?$")
-# a target a person runs: no special (.PHONY) or suffix (.c.o) rule, pattern or variable
-_MAKE_TARGET = re.compile(r"^\w[\w./+-]*$")
+# a target a person runs, or a stamp file a prerequisite makes (yarl's `.develop`, which
+# installs): no special (.PHONY) or suffix (.c.o) rule, pattern or variable
+_MAKE_TARGET = re.compile(r"^(?:\w|\.[a-z])[\w./+-]*$")
+_SUFFIX_RULE = re.compile(r"^(?:\.[a-z]\w*){2}$")
 _NOT_TARGETS = re.compile(r"[\"',()]|^\$")
 _MAKE_DIRECTIVES = (
     "define ",
@@ -45,6 +47,8 @@ _MAKE_DIRECTIVES = (
     "ifdef",
     "vpath",
 )
+# conditionals around recipe lines: the lines of every branch are the recipe's
+_MAKE_CONDITIONAL = re.compile(r"^(?:ifn?def|ifn?eq|else|endif)\b")
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9_][\w-]*)((?:\s+[^:=\n]+)?)\s*:(?!=)\s*(.*)$")
 _RAKE_TASK = re.compile(
     r"""^\s*task\s*\(?\s*(?::(\w[\w:]*)|["']([\w:-]+)["']|(\w+):)"""
@@ -137,9 +141,15 @@ def _make(project: Project, path: str) -> list[Task]:
         ):
             continue
         recipe = [match.group(4).strip()] if match.group(4) else []
-        while index < len(lines) and (lines[index].startswith("\t") or not lines[index].strip()):
+        while index < len(lines) and (
+            lines[index].startswith("\t")
+            or not lines[index].strip()
+            or _MAKE_CONDITIONAL.match(lines[index])
+        ):
             body = lines[index].strip()
             index += 1
+            if _MAKE_CONDITIONAL.match(body):
+                continue  # yarl's `fmt` runs one of two pre-commit lines `ifdef CI`
             while body.endswith("\\") and index < len(lines):
                 body = body[:-1].rstrip() + " " + lines[index].strip()
                 index += 1
@@ -147,7 +157,7 @@ def _make(project: Project, path: str) -> list[Task]:
                 recipe.append(body.lstrip("@-+ ").strip())
         needs = tuple(p for p in match.group(3).split("|")[0].split() if "%" not in p)
         for target in match.group(1).split():
-            if not _MAKE_TARGET.match(target) or target in tasks:
+            if not _MAKE_TARGET.match(target) or _SUFFIX_RULE.match(target) or target in tasks:
                 continue
             tasks[target] = Task(
                 runner="make",

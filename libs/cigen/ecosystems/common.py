@@ -167,6 +167,13 @@ class Draft:
                     f"{command.source}: {run.split()[0]} is not installed on CI runners"
                 )
                 continue
+            installs = self._installs(run)
+            if installs is not None:
+                self.notes.append(
+                    f"{self.where()}: skipped `{run}` from {command.source}: it installs "
+                    f"first (`{installs[:60]}`), which the job's install step does"
+                )
+                continue
             # a format script checks when its name or its body says so (hono's `format`
             # runs `prettier --check`); one that does not rewrites files
             checks = "check" in run or any("--check" in line for line in self.recipe(run))
@@ -192,7 +199,7 @@ class Draft:
                 continue
             chain = task_chain(task, self.sub.tasks)
             tested = [t for t in chain if t.purpose == "test"]
-            if not tested or any(classify(c) == "setup" for t in chain for c in t.commands):
+            if not tested or self._installs(run) is not None:
                 continue
             said = len(self.notes)  # the repository's own test command says why not
             if not safe_command(run) or not all(
@@ -208,6 +215,16 @@ class Draft:
                 )
             return [step("test", run)]
         return []
+
+    def _installs(self, run: str) -> str | None:
+        """The install line a make or just task runs, itself or through a prerequisite
+        (yarl's `make test` needs `.develop`: `pip install -U -r requirements/dev.txt`,
+        which a uv environment has no pip for), or None."""
+        task = next((t for t in self.sub.tasks if t.run == run), None)
+        if task is None or task.runner not in ("make", "just"):
+            return None
+        chain = task_chain(task, self.sub.tasks)
+        return next((c for t in chain for c in t.commands if classify(c) == "setup"), None)
 
     def _owns(self, run: str, source: str, purpose: Purpose) -> bool:
         """Whether this job runs a repository command: one of its own ecosystem, or a task

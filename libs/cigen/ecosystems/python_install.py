@@ -11,6 +11,7 @@ from libs.analysis.report import Fact
 from libs.cigen import tools
 from libs.cigen.ecosystems.common import Draft, safe_path, step
 from libs.cigen.plan import Step
+from libs.cigen.preparation import task_chain
 
 RUN_PREFIX = {
     "uv": "uv run ",
@@ -26,7 +27,15 @@ LOCKFILES = {
     "pipenv": ("Pipfile.lock",),
 }
 # task runners the repository's commands start, and the package that provides each
-_RUNNERS = {"poe": "poethepoet", "tox": "tox", "nox": "nox"}
+# task runners (and the git hooks runners a make target may start) our job installs
+# where the repository's commands need them and its install step does not bring them in
+_RUNNERS = {
+    "poe": "poethepoet",
+    "tox": "tox",
+    "nox": "nox",
+    "pre-commit": "pre-commit",
+    "prek": "prek",
+}
 _REQUIREMENTS = re.compile(r"(^|/)requirements[^/]*(/[^/]+)?\.txt$")
 # The declarations (`Fact.groups`) each install step brings into the environment; pip
 # installs the tools it runs explicitly, and hatch environments are not read.
@@ -154,6 +163,9 @@ def install(
     if manager == "uv":
         members = " --all-packages" if draft.members and _all_packages(draft) else ""
         sync = "uv sync --locked" if lockfiles else "uv sync"
+        if not lockfiles:
+            groups, narrowed = _unlocked_groups(draft, checks, groups)
+            sync += " --no-default-groups" if narrowed else ""
         # pydantic-settings' docs examples import what its extras bring, and its CI says so
         extras = " --all-extras" if any("--all-extras" in s for s in _ci_uv_syncs(draft)) else ""
         return [step("install", sync + members + _flags(manager, groups) + extras)]
@@ -172,6 +184,35 @@ def install(
     if manager == "hatch":
         return [step("install", "hatch env create")]
     return _pip_install(draft, lockfiles, checks, groups)
+
+
+def _unlocked_groups(
+    draft: Draft, checks: dict[str, Fact], groups: list[str]
+) -> tuple[list[str], bool]:
+    """The declarations `uv sync` installs where no uv.lock is committed, and whether they
+    replace the default groups: the groups of the checks and of pytest (the smallest that
+    lists each) instead of every default group. Without a lock uv resolves what it
+    installs for every Python the project allows, and filelock's `dev` group holds its
+    docs' Sphinx 9.1, which needs Python 3.12: `uv sync` failed on 3.11 before a test
+    ran. The defaults stay where a tool is only in them, or in no group uv can name."""
+    facts = [*checks.values(), *(f for f in draft.sub.test_frameworks if f.name == "pytest")]
+    chosen: list[str] = []
+    for fact in facts:
+        if "project" in fact.groups or set(fact.groups) & {*groups, *chosen}:
+            continue
+        named = [g for g in fact.groups if g.startswith("group:")]
+        if not named:
+            return groups, False
+        chosen.append(next((g for g in named if g != "group:dev"), named[0]))
+    if all(g == "group:dev" for g in chosen):
+        return groups, False  # what the defaults install anyway
+    wanted = list(dict.fromkeys([*groups, *chosen]))
+    draft.notes.append(
+        f"{draft.where()}: `uv sync` installs the groups its checks and tests need "
+        f"({', '.join(g.partition(':')[2] for g in wanted)}), not every default group: "
+        "without a uv.lock uv resolves them for every Python the project allows"
+    )
+    return wanted, True
 
 
 def _pip_install(
@@ -241,25 +282,28 @@ def _inside(draft: Draft, path: str) -> str:
 
 
 def task_runners(draft: Draft, manager: str, steps: list[Step], installed: set[str]) -> list[Step]:
-    """The task runner a repository command starts (`poe lint`, `tox -e py`), installed
-    where the job's install step does not bring it in: pinned, beside the checks (pip),
-    or for that command only (`uv run --with`)."""
+    """The task runner a repository command starts (`poe lint`, `tox -e py`, or in a make
+    target's recipe: yarl's `make lint` runs `pre-commit run`), installed where the job's
+    install step does not bring it in: pinned, beside the checks (pip), or for that
+    command only (`uv run --with`)."""
     facts = {f.name: f for f in draft.sub.tools}
-    needed: list[str] = []
-    for item in steps:
-        words = item.run.removeprefix(RUN_PREFIX.get(manager, "")).split()
-        runner = words[0] if words and item.purpose != "install" else ""
+
+    def there(runner: str) -> bool:
         fact = facts.get(runner)
-        there = fact is not None and (
+        return fact is not None and (
             bool(set(fact.groups) & installed) or (manager != "pip" and available(fact, manager))
         )
-        if runner in _RUNNERS and not there and runner not in needed:
-            needed.append(runner)
+
+    wants = {id(s): [r for r in _runners(draft, manager, s) if not there(r)] for s in steps}
+    needed = list(dict.fromkeys(r for found in wants.values() for r in found))
     if not needed:
         return steps
-    pins = {runner: tools.pinned(_RUNNERS[runner]) for runner in needed}
+    pins = {
+        runner: requirement(facts[runner]) if runner in facts else tools.pinned(_RUNNERS[runner])
+        for runner in needed
+    }
     if manager == "uv":
-        return [_with_runner(item, pins) for item in steps]
+        return [_with_runner(item, [pins[r] for r in wants[id(item)]]) for item in steps]
     if manager == "pip":
         last = max(i for i, s in enumerate(steps) if s.purpose == "install")
         install = pip_step(" ".join(pins.values()), "Install the task runner")
@@ -271,9 +315,23 @@ def task_runners(draft: Draft, manager: str, steps: list[Step], installed: set[s
     return steps
 
 
-def _with_runner(item: Step, pins: dict[str, str]) -> Step:
-    for runner, pin in pins.items():
-        if item.run.startswith(f"uv run {runner} "):
-            run = item.run.replace("uv run ", f"uv run --with {pin} ", 1)
-            return msgspec.structs.replace(item, run=run)
-    return item
+def _runners(draft: Draft, manager: str, item: Step) -> list[str]:
+    """The task runners a step starts: its command's, and those its task's recipe lines
+    (and its prerequisites') start."""
+    if item.purpose == "install":
+        return []
+    run = item.run.removeprefix(RUN_PREFIX.get(manager, "")).strip()
+    found = run.split()[:1]  # our hooks step (`SKIP=... pre-commit run`) installs its own
+    task = next((t for t in draft.sub.tasks if t.run == run), None)
+    for line in task_chain(task, draft.sub.tasks) if task is not None else []:
+        for command in line.commands:
+            words = [w for w in command.lstrip("@-+ ").split() if "=" not in w]
+            found += words[:1]
+    return [r for r in dict.fromkeys(found) if r in _RUNNERS]
+
+
+def _with_runner(item: Step, pins: list[str]) -> Step:
+    if not pins or not item.run.startswith("uv run "):
+        return item
+    given = "".join(f"--with {pin} " for pin in pins)
+    return msgspec.structs.replace(item, run=item.run.replace("uv run ", f"uv run {given}", 1))

@@ -80,9 +80,10 @@ def _job(job: Job, builder: Builder, *, submodules: bool = False) -> dict[str, o
         body["env"] = env
     if job.directory != "." and job.docker is None:
         body["defaults"] = {"run": {"working-directory": job.directory}}
-    steps: list[StepDict] = [
-        _checkout(builder, submodules="recursive") if submodules else _checkout(builder)
-    ]
+    checkout: dict[str, object] = {"submodules": "recursive"} if submodules else {}
+    if job.history:
+        checkout["fetch-depth"] = 0
+    steps: list[StepDict] = [_checkout(builder, **checkout)]
     if job.docker is not None:
         steps += _docker_steps(job, builder)
     else:

@@ -249,9 +249,7 @@ def _scala(b: Builder, job: Job) -> Setup:
 
 def _dart(b: Builder, job: Job) -> Setup:
     steps = [b.cache(job, "pub", ["~/.pub-cache"], job.lockfiles)] if job.lockfiles else []
-    # `latest` floats (zizmor's unpinned-images); `stable` is the channel we default to
-    version = "stable" if version_of(job) == "latest" else version_of(job)
-    return Setup(steps=steps, container=f"dart:{version}")
+    return Setup(steps=steps, container=f"dart:{version_of(job)}")
 
 
 def _flutter(b: Builder, job: Job) -> Setup:

@@ -66,6 +66,8 @@ def _job(job: Job, path: str) -> dict[str, object]:
         body["services"] = [{"name": s.image, "alias": s.name} for s in job.services]
     job_cache, cache_env = cache(job)
     variables = {**job.env, **cache_env, **_service_variables(job.services)}
+    if job.history:
+        variables["GIT_DEPTH"] = "0"  # every commit and tag: the version comes from them
     if variables:
         body["variables"] = variables
     if job_cache:

@@ -66,6 +66,24 @@ def test_make_targets_with_prerequisites_and_recipes(build: Build) -> None:
     ]
 
 
+def test_make_recipes_read_through_conditionals_and_stamp_targets(build: Build) -> None:
+    """yarl's `fmt` runs pre-commit between `ifdef CI` and `endif`, and `test` needs
+    `.develop`, a stamp file whose rule runs pip: both are what the targets run."""
+    makefile = (
+        "fmt:\nifdef CI\n\tpre-commit run --all-files --show-diff-on-failure\nelse\n"
+        "\tpre-commit run --all-files\nendif\n\n.develop: setup.py\n\tpip install -e .\n"
+        "\ttouch .develop\n\ntest: fmt .develop\n\tpytest\n\n.PHONY: test\n"
+    )
+    found = tasks(root(build, {"Makefile": makefile, "setup.py": ""}), "make")
+    assert list(found) == ["fmt", ".develop", "test"]
+    assert found["fmt"].commands == (
+        "pre-commit run --all-files --show-diff-on-failure",
+        "pre-commit run --all-files",
+    )
+    assert found[".develop"].commands == ("pip install -e .", "touch .develop")
+    assert found["test"].needs == ("fmt", ".develop")
+
+
 def test_just_recipes_and_taskfile_tasks(build: Build) -> None:
     justfile = (
         "set shell := ['bash', '-c']\nalias t := test\n\n"

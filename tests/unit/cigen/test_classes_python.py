@@ -321,3 +321,119 @@ def test_a_package_manager_version_naming_no_single_release_is_not_its_pin() -> 
             "uv 3.12 (pyproject.toml) names no single release" in n for n in generation.notes
         )
         assert said is (declared == "3.12")
+
+
+def test_a_version_read_from_git_tags_gets_the_whole_history(tmp_path: Path) -> None:
+    """filelock's version comes from hatch-vcs: a one-commit clone has no tags, the
+    package is 0.1.dev1, and its test dependency virtualenv (which requires filelock)
+    cannot be resolved. The checkout takes every commit and tag where the version is
+    read from them, and only there."""
+    pyproject = (
+        '[build-system]\nrequires = ["hatchling", "hatch-vcs>=0.5"]\n'
+        'build-backend = "hatchling.build"\n[project]\nname = "pkg"\ndynamic = ["version"]\n'
+        '[dependency-groups]\ndev = ["pytest>=8"]\n'
+    )
+    files = {"pyproject.toml": pyproject, "uv.lock": "version = 1\n", "tests/test_a.py": ""}
+    result = generated(tmp_path / "vcs", files)
+    checkout = result.job("python")["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0
+    assert (
+        "the repository root: the checkout takes every commit and tag: pyproject.toml "
+        "(hatch-vcs) derives the version from git tags, which a one-commit clone lacks"
+    ) in result.notes
+    gitlab = generated(tmp_path / "gitlab", files, platform="gitlab")
+    assert gitlab.workflow["python"]["variables"]["GIT_DEPTH"] == "0"
+    scm = {**files, "pyproject.toml": pyproject.replace('"hatch-vcs>=0.5"', '"flit_core"')}
+    scm["setup.py"] = "from setuptools import setup\nsetup(use_scm_version=True)\n"
+    assert generated(tmp_path / "scm", scm).job("python")["steps"][0]["with"]["fetch-depth"] == 0
+    plain = {**files, "pyproject.toml": pyproject.replace(', "hatch-vcs>=0.5"', "")}
+    assert (
+        "fetch-depth" not in generated(tmp_path / "plain", plain).job("python")["steps"][0]["with"]
+    )
+
+
+YARL_MAKEFILE = """fmt:
+ifdef CI
+\tpre-commit run --all-files --show-diff-on-failure
+else
+\tpre-commit run --all-files
+endif
+
+lint: fmt
+
+.develop: .install-deps
+\t@pip install -e .
+\t@touch .develop
+
+.install-deps:
+\tpip install -U -r requirements/dev.txt
+
+test: lint .develop
+\tpytest ./tests
+"""
+
+
+def test_a_make_target_gets_the_hooks_runner_its_recipe_starts_and_never_installs(
+    tmp_path: Path,
+) -> None:
+    """yarl: `make lint` runs `pre-commit run` (between `ifdef CI` and `endif`), which the
+    job's install step did not bring in; `make test` needs `.develop`, a stamp target
+    that runs `pip install`, which a uv environment has no pip for. The hooks runner
+    comes for that command at the version the project pins; the test target that
+    installs is left for our test step."""
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\ntests = ["pytest"]\n'
+        "[tool.uv]\n",
+        "uv.lock": "version = 1\n",
+        "requirements/lint.txt": "pre-commit==4.6.0\n",
+        ".pre-commit-config.yaml": "repos: []\n",
+        "Makefile": YARL_MAKEFILE,
+        "tests/test_a.py": "",
+    }
+    result = generated(tmp_path, files)
+    runs = result.runs("python")
+    assert "uv run --with pre-commit==4.6.0 make lint" in runs
+    assert not [run for run in runs if "make test" in run]
+    assert "uv run pytest" in runs
+    assert (
+        "the repository root: skipped `make test` from Makefile: it installs first "
+        "(`pip install -e .`), which the job's install step does"
+    ) in result.notes
+
+
+def test_uv_as_pip_in_ci_is_no_uv_project(tmp_path: Path) -> None:
+    """yarl's CI installs with `uv pip install -r requirements/test.txt` after setup-uv:
+    uv standing in for pip. Read as a uv project, the job ran `uv sync`, which installs
+    no requirements file."""
+    ci = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: astral-sh/setup-uv@v8\n"
+        "      - run: uv pip install -r requirements/test.txt\n      - run: pytest\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n',
+        "requirements/test.txt": "pytest==9.0.0\n",
+        ".github/workflows/ci.yml": ci,
+        "tests/test_a.py": "",
+    }
+    runs = generated(tmp_path / "pip", files).runs("python")
+    assert "python -m pip install -r requirements/test.txt" in runs
+    assert not [run for run in runs if run.startswith("uv ")]
+    synced = {**files, ".github/workflows/ci.yml": ci.replace("uv pip install -r", "uv sync #")}
+    assert generated(tmp_path / "uv", synced).runs("python")[0].startswith("uv sync")
+
+
+def test_uv_without_a_lock_installs_the_groups_its_tests_need(tmp_path: Path) -> None:
+    """filelock has no uv.lock and a `dev` group that includes its docs (Sphinx 9.1, which
+    needs Python 3.12): uv resolves an unlocked `uv sync` for every Python the project
+    allows, and failed on 3.11. The test group alone is installed."""
+    pyproject = (
+        '[project]\nname = "pkg"\nrequires-python = ">=3.10"\n[dependency-groups]\n'
+        'dev = [{ include-group = "docs" }, { include-group = "test" }]\n'
+        'docs = ["sphinx>=9.1"]\ntest = ["pytest>=8"]\n[tool.uv]\n'
+    )
+    files = {"pyproject.toml": pyproject, "tests/test_a.py": ""}
+    result = generated(tmp_path / "unlocked", files)
+    assert result.runs("python")[0] == "uv sync --no-default-groups --group test"
+    locked = generated(tmp_path / "locked", {**files, "uv.lock": "version = 1\n"})
+    assert locked.runs("python")[0] == "uv sync --locked"

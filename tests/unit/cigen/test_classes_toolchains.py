@@ -136,3 +136,22 @@ def test_a_container_image_never_floats_on_latest() -> None:
         jobs = parse_yaml(generation.content)["jobs"]
         assert [job.get("container") for job in jobs.values()] == [expected]
         assert "latest" not in generation.content
+
+
+def test_dart_runs_on_a_release_or_a_channel_it_publishes() -> None:
+    """A property test declared Dart `lts/iron` (Node.js's alias) and got
+    `container: dart:lts/iron`, an image that does not exist and zizmor calls unpinned."""
+    for declared, expected in (
+        ("lts/iron", "dart:stable"),
+        ("3.5", "dart:3.5"),
+        ("beta", "dart:beta"),
+    ):
+        project = sub(
+            manifest="pubspec.yaml", managers=["pub"], runtimes=[("dart", declared, "fixture")]
+        )
+        generation = generate(report(project), code_scanning=False)
+        (job,) = parse_yaml(generation.content)["jobs"].values()
+        assert job["container"] == expected
+        assert generation.validation.findings == []
+        said = [n for n in generation.notes if "names no release or channel" in n]
+        assert len(said) == (declared == "lts/iron")
