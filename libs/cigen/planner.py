@@ -340,12 +340,18 @@ def _workspace_members(report: Report) -> dict[str, str]:
 
 
 def _planners_for(draft: Draft) -> list[tuple[str, Planner]]:
+    """The ecosystems with a job in this folder. CMake (or make) builds the folder where
+    nothing else does, and beside the others where C or C++ is its largest language:
+    nlohmann/json's Package.swift, for SwiftPM users, hid its CMake build and tests."""
     managers = draft.managers()
     chosen = [(family, planner) for names, family, planner in _PLANNERS if managers & names]
-    if not chosen and "cmake" in managers:
-        chosen = [("c", systems.plan_cmake)]
-    elif not chosen and "make" in managers:
-        chosen = [("c", systems.plan_make)]
+    shares = [(share.name, share.percent) for share in draft.sub.languages]
+    if chosen and main_family(shares, {"c", *(f for f, _ in chosen)}) != "c":
+        return chosen
+    if "cmake" in managers:
+        chosen.append(("c", systems.plan_cmake))
+    elif "make" in managers and not chosen:
+        chosen.append(("c", systems.plan_make))
     return chosen
 
 

@@ -107,6 +107,24 @@ def test_cmake_projects_are_tested_with_ctest_not_their_makefile(tmp_path: Path)
     assert "make test" not in runs
 
 
+def test_a_cmake_project_with_a_swift_package_manifest_keeps_its_cmake_job(
+    tmp_path: Path,
+) -> None:
+    """nlohmann/json: C++ built and tested with CMake, and a Package.swift for SwiftPM
+    users. Only a Swift job was planned, running `swift test` for the C++ suites (no
+    Swift test target: it fails). The CMake job stays; Swift tests only Swift tests."""
+    files = {
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.10)\nproject(j CXX)\n"
+        "enable_testing()\nadd_executable(t tests/t.cpp)\nadd_test(NAME t COMMAND t)\n",
+        "Package.swift": "// swift-tools-version:5.9\nimport PackageDescription\n",
+        "include/j.hpp": "#pragma once\n" + "int j();\n" * 200,
+        "tests/t.cpp": "#include <doctest.h>\nint main() { return 0; }\n",
+    }
+    result = generated(tmp_path, files)
+    assert result.runs("cmake")[-1] == "ctest --test-dir build --output-on-failure"
+    assert "swift test" not in result.runs("swift")
+
+
 def test_a_node_job_whose_scripts_call_bun_sets_up_bun(tmp_path: Path) -> None:
     """An npm project whose test script is `bun test`: the Node job ran it without Bun."""
     package = {"scripts": {"test": "bun test", "build": "tsc"}}
