@@ -97,12 +97,9 @@ def measure(
         return row
     started = time.monotonic()
     report = analyze(root)
+    existing = foreign_pipelines(report.ci.pipelines, root)
     try:
-        generation = generate(
-            report,
-            default_branch=repo.default_branch,
-            existing=foreign_pipelines(report.ci.pipelines, root),
-        )
+        generation = generate(report, default_branch=repo.default_branch, existing=existing)
     except NothingToGenerate:
         row.status = "nothing to generate"
         row.seconds = time.monotonic() - started
@@ -117,7 +114,8 @@ def measure(
         if v.status == "not_run"
     ]
     row.unpinned = [f"{where}: {what}" for where, what in unpinned(parse_yaml(generation.content))]
-    plan = build_plan(report, default_branch=repo.default_branch)
+    # the plan the workflow was rendered from: the repository's CI is evidence in it
+    plan = build_plan(report, default_branch=repo.default_branch, pipelines=existing)
     jobs = {j.id: j for j in plan.jobs if j.docker is None}
     allowed = set(label.get("projects", [])) | set(label.get("packages", []))
     row.not_projects = sorted({j.directory for j in jobs.values() if j.directory not in allowed})

@@ -192,6 +192,9 @@ class CiCommand(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     directory: str | None = None  # the working directory the step sets
     env: dict[str, str] = {}  # variables the step itself sets
     shell: str | None = None  # bash, pwsh, cmd... where the step says
+    # the lines of the repository script it starts (typer's `uv run bash scripts/test.sh`
+    # sets TERMINAL_WIDTH and flags its tests read, then runs pytest)
+    script: tuple[str, ...] = ()
 
 
 class CiRuntime(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -130,6 +130,24 @@ def ci_commands_in(pipelines: Sequence[Pipeline], directory: str) -> tuple[str, 
     )
 
 
+def ci_scripts_in(
+    pipelines: Sequence[Pipeline], directory: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The repository scripts the CI's test commands start in this folder, with their
+    lines (typer's `uv run bash scripts/test.sh`): a workflow that checks changes first,
+    never a job that tests another repository."""
+    ordered = sorted(pipelines, key=lambda p: not {t.event for t in p.triggers} & ON_CHANGES)
+    found = {
+        c.run.strip(): c.script
+        for p in ordered
+        for j in p.jobs
+        if not j.foreign
+        for c in j.commands
+        if c.script and c.kind == "test" and ci_folder(c.directory) == directory
+    }
+    return tuple(found.items())
+
+
 def _invocations(task: Task) -> tuple[str, ...]:
     """How CI may start a task: as recorded (`pnpm run lint`), and pnpm's, yarn's and
     Bun's short form (`pnpm lint`)."""
@@ -189,6 +207,12 @@ _OUTWARD = re.compile(
     r"|^(?:sudo|docker|docker-compose|podman|git|gh|curl|wget|aws|gcloud|az|kubectl|helm"
     r"|terraform|ssh|scp|rsync|twine|vercel|netlify|wrangler|firebase|surge)$",
     re.I,
+)
+# building the package's distributions (typer's test-redistribute job tests an sdist):
+# nothing the checks read, and its builder is not ours to install
+_DISTRIBUTION = re.compile(
+    r"-m\s+build\b|\bpyproject-build\b|\b(?:uv|poetry|hatch|pdm|flit)\s+build\b"
+    r"|\b(?:sdist|bdist_wheel)\b|--sdist\b|--wheel\b"
 )
 _SECRETISH = re.compile(r"secrets\.|<redacted>", re.I)
 
@@ -307,7 +331,7 @@ def _carried(command: CiCommand, family: str | None, directory: str) -> str | No
         # targets; `MIX_ENV=test`, which shellcheck also takes for a command's output)
         return None
     words = [w for w in command.run.split() if "=" not in w]
-    if not words or any(_OUTWARD.match(w) for w in words):
+    if not words or any(_OUTWARD.match(w) for w in words) or _DISTRIBUTION.search(command.run):
         return None
     if not any(_GENERATES.match(w) for w in words[1:]):
         return None

@@ -16,6 +16,7 @@ from libs.cigen.ecosystems.ownership import main_family
 from libs.cigen.evidence import (
     ci_commands,
     ci_commands_in,
+    ci_scripts_in,
     ci_service_images,
     ci_setup_commands,
     ci_test_env,
@@ -132,6 +133,7 @@ def build_plan(
             ci=ci_commands(pipelines, sub.tasks),
             ci_uses=tuple(u for p in pipelines for j in p.jobs for u in j.uses),
             ci_here=ci_commands_in(pipelines, directory),
+            ci_scripts=ci_scripts_in(pipelines, directory),
             scheduled_builds=scheduled_builds(pipelines),
         )
         for tool in draft.unconfigured_tools():

@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from libs.analysis.ci.commands import BUILD as _BUILD
 from libs.analysis.ci.commands import LINT as _LINT
 from libs.analysis.ci.commands import TESTS as _TESTS
+from libs.analysis.ci.commands import classify
 from libs.analysis.located import YMap, load
 from libs.analysis.parsing import load_json
-from libs.analysis.report import CiInfo, CiJob, CiTrigger, Fact, Pipeline
+from libs.analysis.report import CiCommand, CiInfo, CiJob, CiTrigger, Fact, Pipeline
 from libs.analysis.tree import FileEntry, Tree
 
 _PIPELINE_FILES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -110,9 +113,41 @@ def analyse_ci(tree: Tree) -> CiInfo:
         # bounded: a generated pipeline may hold thousands of jobs or lines
         pipeline.triggers, pipeline.jobs = triggers[:MAX_TRIGGERS], jobs[:MAX_JOBS]
         for job in pipeline.jobs:
-            job.commands = job.commands[:MAX_COMMANDS]
+            job.commands = [_with_script(c, tree) for c in job.commands[:MAX_COMMANDS]]
         pipelines.append(pipeline)
     return CiInfo(pipelines=pipelines, dependency_update_tools=update_tools(tree))
+
+
+# a command that starts a script of the repository, through a manager's environment or a
+# shell: `uv run bash scripts/test.sh`, `./scripts/test`, `sh ci/test.sh`
+_STARTS_SCRIPT = re.compile(
+    r"^(?:(?:uv|poetry|pdm|hatch|pipenv)\s+run\s+)?(?:(?:ba)?sh\s+)?(?:\./)?"
+    r"((?:[\w.-]+/)*[\w.-]+)$"
+)
+MAX_SCRIPT_LINES = 40
+_NOT_SHELL = (".py", ".js", ".mjs", ".ts", ".rb", ".pl", ".php")
+
+
+def _with_script(command: CiCommand, tree: Tree) -> CiCommand:
+    """The command with the lines of the repository script it starts, if it starts one,
+    and the kind those lines give it where its own text says nothing (`bash
+    scripts/test.sh` runs pytest: a test command)."""
+    found = _STARTS_SCRIPT.match(command.run.strip())
+    entry = tree.get(found.group(1).removeprefix("./")) if found else None
+    if entry is None or entry.path.endswith(_NOT_SHELL):
+        return command
+    if "/" not in entry.path and not entry.path.endswith(".sh"):
+        return command  # `pytest` is a program, not a file at the root that runs tests
+    lines = [
+        line.strip()
+        for line in (tree.read_text(entry.path) or "").splitlines()
+        if line.strip() and not line.strip().startswith(("#", "set "))
+    ][:MAX_SCRIPT_LINES]
+    kind = command.kind
+    if kind == "other":
+        kinds = {classify(line) for line in lines if not line.startswith("export ")}
+        kind = next((k for k in ("test", "lint", "build") if k in kinds), "other")
+    return msgspec.structs.replace(command, script=tuple(lines), kind=kind)
 
 
 def _read(system: str, text: str, path: str, tree: Tree) -> tuple[list[CiTrigger], list[CiJob]]:

@@ -72,6 +72,8 @@ class Draft:
     ci: tuple[str, ...] = ()
     ci_uses: tuple[str, ...] = ()  # the actions its CI jobs call (`pre-commit/action@v3`)
     ci_here: tuple[str, ...] = ()  # what its CI runs in this folder (evidence.ci_commands_in)
+    # the repository scripts its CI's tests start here, with their lines (ci_scripts_in)
+    ci_scripts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # workspace packages whose build the CI runs only on a schedule or by hand -> CI file
     scheduled_builds: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # the planner's command family (ownership.FAMILY)
@@ -214,6 +216,28 @@ class Draft:
                     + ", ".join(t.name for t in chain if t is not task and t not in tested)
                 )
             return [step("test", run)]
+        return self._ci_test_script()
+
+    def _ci_test_script(self) -> list[Step]:
+        """The repository script the CI runs its tests with, where it runs this job's
+        tests and installs nothing: typer's `scripts/test.sh` sets TERMINAL_WIDTH and
+        `_TYPER_FORCE_DISABLE_TERMINAL` before pytest, and its help-text tests fail
+        without them."""
+        if self.family != "python":
+            return []  # bytes' ci/test-stable.sh needs cargo-hack, which the CI installs
+        for run, lines in self.ci_scripts:
+            inner = _MANAGER_RUN.sub("", run)
+            commands = [line for line in lines if not line.startswith("export ")]
+            tests = [line for line in commands if classify(line) == "test"]
+            families = {command_family(line, "") for line in tests} - {None}
+            if not tests or families - {self.family} or not safe_command(inner):
+                continue
+            if any(classify(line) == "setup" for line in commands):
+                continue
+            self.notes.append(
+                f"{self.where()}: the tests run as the repository's CI runs them: `{inner}`"
+            )
+            return [step("test", inner)]
         return []
 
     def _installs(self, run: str) -> str | None:
@@ -302,6 +326,10 @@ class Draft:
                 )
                 return False
         return True
+
+
+# a CI line run through a Python manager's environment: `uv run bash scripts/test.sh`
+_MANAGER_RUN = re.compile(r"^(?:uv|poetry|pdm|hatch|pipenv)\s+run\s+")
 
 
 def _title(purpose: Purpose, run: str) -> str:

@@ -25,7 +25,20 @@ from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("uv", "poetry", "pdm", "pipenv", "hatch", "pip")
 # Task runners installed into the project's environment, not on PATH.
-_IN_ENVIRONMENT = ("poe ", "nox", "tox", "invoke ", "python ", "pytest", "mypy ", "make ")
+_IN_ENVIRONMENT = (
+    "poe ",
+    "nox",
+    "tox",
+    "invoke ",
+    "python ",
+    "pytest",
+    "mypy ",
+    "make ",
+    "bash ",
+    "sh ",
+    "scripts/",
+    "./scripts/",
+)
 _TOOLS: dict[str, tuple[Purpose, str]] = {
     "ruff": ("lint", "ruff check ."),
     "flake8": ("lint", "flake8"),

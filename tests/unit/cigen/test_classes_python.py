@@ -437,3 +437,33 @@ def test_uv_without_a_lock_installs_the_groups_its_tests_need(tmp_path: Path) ->
     assert result.runs("python")[0] == "uv sync --no-default-groups --group test"
     locked = generated(tmp_path / "locked", {**files, "uv.lock": "version = 1\n"})
     assert locked.runs("python")[0] == "uv sync --locked"
+
+
+def test_the_tests_run_through_the_script_the_repositorys_ci_runs(tmp_path: Path) -> None:
+    """typer's CI runs `uv run bash scripts/test.sh`, which sets TERMINAL_WIDTH and
+    `_TYPER_FORCE_DISABLE_TERMINAL` before pytest: its help-text tests failed under a
+    bare `uv run pytest`. The script is the test step where it installs nothing; a build
+    of the package's sdist, from another job, is not carried."""
+    script = (
+        "#!/usr/bin/env bash\nset -e\nexport TERMINAL_WIDTH=3000\n"
+        "export _TYPER_FORCE_DISABLE_TERMINAL=1\npytest --cov\n"
+    )
+    ci = (
+        "on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv sync --group tests\n      - run: uv run bash scripts/test.sh\n"
+        "  redistribute:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: python -m build --sdist\n      - run: bash scripts/test.sh\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\ntests = ["pytest"]\n',
+        "uv.lock": "version = 1\n",
+        "scripts/test.sh": script,
+        ".github/workflows/test.yml": ci,
+        "tests/test_a.py": "",
+    }
+    result = generated(tmp_path / "script", files)
+    runs = result.runs("python")
+    assert runs[-1] == "uv run bash scripts/test.sh"
+    assert not [run for run in runs if "build" in run]
+    installs = {**files, "scripts/test.sh": script + "pip install -e .\n"}
+    assert generated(tmp_path / "installs", installs).runs("python")[-1] == "uv run pytest"
