@@ -499,7 +499,10 @@ class JobRun:
                 *self.path,
                 str(runner_image.corepack_links(self.tools / "runner-image")),
                 str(self.tools / "runner-image"),
-                *environment.machine_path(),
+                # a folder the steps' user cannot enter (root's ~/.cargo/bin) makes every
+                # command not found there "Permission denied": commander's tests of a
+                # missing executable, and make's of a missing pre-commit, read EACCES
+                *(p for p in environment.machine_path() if self.account.can_reach(Path(p, "-"))),
             ],
         )
         if self.account.dropped:

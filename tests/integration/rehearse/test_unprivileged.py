@@ -193,3 +193,30 @@ def test_corepack_enable_before_setup_node_writes_where_the_user_may(
     assert any("`corepack enable` links into corepack-links/" in s for s in enable["substitutions"])
     assert job(report, "own")["status"] == "passed"
     assert code == 0
+
+
+def test_a_missing_command_is_not_found_not_forbidden(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder on this machine's PATH that the steps' user cannot enter (root's
+    ~/.cargo/bin) turned every missing command into "Permission denied" (EACCES):
+    commander's tests of a missing executable expect ENOENT, as on a runner."""
+    assert os.geteuid() == 0, "this test rehearses as root, as this machine's user is"
+    closed = tmp_path / "closed"
+    (closed / "bin").mkdir(parents=True)
+    closed.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{closed / 'bin'}:{os.environ['PATH']}")
+    root = write_tree(tmp_path / "repo", {"README.md": "x\n"})
+    workflow = (
+        "on: push\njobs:\n  missing:\n    runs-on: ubuntu-latest\n    steps:\n"
+        # env looks the program up as node's and make's spawns do (execvp), which report
+        # the EACCES of a closed folder where nothing is found; bash skips such folders
+        "      - run: |\n          set +e\n          env no-such-program-here\n"
+        '          test "$?" = 127\n'
+    )
+    path = write_tree(tmp_path / "wf", {"ci.yml": workflow}) / "ci.yml"
+
+    code, report = rehearse(capsys, str(root), "--workflow", str(path))
+
+    assert code == 0, report
+    assert job(report, "missing")["status"] == "passed"
