@@ -227,12 +227,11 @@ class Draft:
             return []  # bytes' ci/test-stable.sh needs cargo-hack, which the CI installs
         for run, lines in self.ci_scripts:
             inner = _MANAGER_RUN.sub("", run)
-            commands = [line for line in lines if not line.startswith("export ")]
-            tests = [line for line in commands if classify(line) == "test"]
+            tests = [line for line in lines if classify(line) == "test"]
             families = {command_family(line, "") for line in tests} - {None}
             if not tests or families - {self.family} or not safe_command(inner):
                 continue
-            if any(classify(line) == "setup" for line in commands):
+            if any(installs(line) for line in lines):
                 continue
             self.notes.append(
                 f"{self.where()}: the tests run as the repository's CI runs them: `{inner}`"
@@ -248,7 +247,7 @@ class Draft:
         if task is None or task.runner not in ("make", "just"):
             return None
         chain = task_chain(task, self.sub.tasks)
-        return next((c for t in chain for c in t.commands if classify(c) == "setup"), None)
+        return next((c for t in chain for c in t.commands if installs(c)), None)
 
     def _owns(self, run: str, source: str, purpose: Purpose) -> bool:
         """Whether this job runs a repository command: one of its own ecosystem, or a task
@@ -326,6 +325,19 @@ class Draft:
                 )
                 return False
         return True
+
+
+# setup that prepares rather than installs: variables, files, databases
+_PREPARES = re.compile(
+    r"^(?:export|cp|mkdir|createdb|createuser|psql|mysql|php\s+artisan"
+    r"|(?:bin/)?(?:rails|rake)\s+db:|docker)\b"
+)
+
+
+def installs(line: str) -> bool:
+    """Whether a command line installs packages or tools (what our install step does),
+    not one that only prepares (`export`, `cp .env.example .env`, `createdb`)."""
+    return classify(line) == "setup" and not _PREPARES.match(line.strip())
 
 
 # a CI line run through a Python manager's environment: `uv run bash scripts/test.sh`
