@@ -575,6 +575,27 @@ pipelines:
     assert [c.kind for c in lint.commands] == ["lint"]
 
 
+def test_a_command_that_starts_a_repository_script_carries_its_lines(build: Build) -> None:
+    """typer's CI runs `uv run bash scripts/test.sh`: the script's lines are what the
+    command does, and they make it a test command; a program is no script."""
+    workflow = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv run bash scripts/test.sh\n      - run: ./scripts/deploy.py\n"
+        "      - run: pytest\n"
+    )
+    files = {
+        ".github/workflows/test.yml": workflow,
+        "scripts/test.sh": "#!/usr/bin/env bash\nset -e\n# wide\nexport WIDTH=3000\npytest --cov\n",
+        "scripts/deploy.py": "import sys\n",
+        "pytest": "not the program\n",
+    }
+    (found,) = pipelines(build, files)
+    script, deploy, pytest = found.jobs[0].commands
+    assert (script.kind, script.script) == ("test", ("export WIDTH=3000", "pytest --cov"))
+    assert (deploy.kind, deploy.script) == ("other", ())
+    assert (pytest.kind, pytest.script) == ("test", ())
+
+
 def test_a_pipeline_that_does_not_parse_keeps_its_flags_and_has_no_jobs(build: Build) -> None:
     (found,) = pipelines(build, {".github/workflows/x.yml": "on: [push\njobs: pytest"})
     assert found.runs_tests
