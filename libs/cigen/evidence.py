@@ -148,6 +148,30 @@ def ci_scripts_in(
     return tuple(found.items())
 
 
+# `pip install -r requirements/test.txt`, `uv pip install --requirement=x.txt`
+_PIP_INSTALL = re.compile(r"\bpip3?\s+install\b")
+_REQUIREMENT = re.compile(r"(?:^|\s)(?:-r|--requirement)(?:\s+|=)([\w./-]+\.txt)\b")
+
+
+def ci_test_requirements(pipelines: Sequence[Pipeline], directory: str) -> tuple[str, ...]:
+    """The requirements files the repository's CI installs with pip in this folder, in
+    the jobs that run its Python tests or checks there (yarl's requirements/test.txt,
+    arq's testing.txt and linting.txt; not a benchmark job's codspeed.txt nor the docs
+    job's)."""
+    found: list[str] = []
+    for pipeline in pipelines:
+        for job in pipeline.jobs:
+            here = [c for c in job.commands if ci_folder(c.directory) == directory]
+            if job.foreign or not _checks_family(job, "python"):
+                continue
+            if not any(c.kind in ("test", "lint") for c in here):
+                continue
+            for command in here:
+                if _PIP_INSTALL.search(command.run):
+                    found += [p.removeprefix("./") for p in _REQUIREMENT.findall(command.run)]
+    return tuple(dict.fromkeys(found))
+
+
 def _invocations(task: Task) -> tuple[str, ...]:
     """How CI may start a task: as recorded (`pnpm run lint`), and pnpm's, yarn's and
     Bun's short form (`pnpm lint`)."""

@@ -20,6 +20,7 @@ from libs.cigen.evidence import (
     ci_service_images,
     ci_setup_commands,
     ci_test_env,
+    ci_test_requirements,
     scheduled_builds,
     system_packages,
     with_ci_runtimes,
@@ -134,6 +135,7 @@ def build_plan(
             ci_uses=tuple(u for p in pipelines for j in p.jobs for u in j.uses),
             ci_here=ci_commands_in(pipelines, directory),
             ci_scripts=ci_scripts_in(pipelines, directory),
+            ci_requirements=ci_test_requirements(pipelines, directory),
             scheduled_builds=scheduled_builds(pipelines),
         )
         for tool in draft.unconfigured_tools():

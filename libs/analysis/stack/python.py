@@ -9,6 +9,7 @@ aiohttp project. Test frameworks, tools and services come from every group.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
 
@@ -677,14 +678,30 @@ def _declarations(
     for name, specs in mapping(dig(data, "tool", "pdm", "dev-dependencies")).items():
         add(f"group:{name}", specs)
     for path in requirements:
-        text = project.tree.read_text(path) or ""
-        add(path, text.splitlines())
+        add(path, _requirement_lines(project, path))
     pipfile = project.file("Pipfile")
     if pipfile is not None:
         pipfile_data = load_toml(project.tree, pipfile)
         add("project", pipfile_data.get("packages"))
         add("group:dev", pipfile_data.get("dev-packages"))
     return found
+
+
+_INCLUDE = re.compile(r"^(?:-r|--requirement)(?:\s+|=)(\S+)")
+
+
+def _requirement_lines(project: Project, path: str, depth: int = 0) -> list[str]:
+    """A requirements file's lines with those of the files it includes (`-r
+    test-cibuildwheel.txt`, relative to it): yarl's test.txt brings pytest that way."""
+    lines: list[str] = []
+    for line in (project.tree.read_text(path) or "").splitlines():
+        found = _INCLUDE.match(line.strip())
+        if found is None:
+            lines.append(line)
+        elif depth < 5:
+            included = posixpath.normpath(posixpath.join(posixpath.dirname(path), found.group(1)))
+            lines += _requirement_lines(project, included, depth + 1)
+    return lines
 
 
 def _itself(found: dict[str, list[str]], name: Any) -> None:

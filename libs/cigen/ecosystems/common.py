@@ -74,6 +74,8 @@ class Draft:
     ci_here: tuple[str, ...] = ()  # what its CI runs in this folder (evidence.ci_commands_in)
     # the repository scripts its CI's tests start here, with their lines (ci_scripts_in)
     ci_scripts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the requirements files its CI's Python test jobs install here (ci_test_requirements)
+    ci_requirements: tuple[str, ...] = ()
     # workspace packages whose build the CI runs only on a schedule or by hand -> CI file
     scheduled_builds: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # the planner's command family (ownership.FAMILY)

@@ -85,6 +85,8 @@ def plan(draft: Draft) -> Job:
     # whether the tests pass
     hooks = [s for s in steps if s.run.endswith(" run --all-files") and "SKIP=" in s.run]
     steps = [s for s in steps if s not in hooks] + hooks
+    if not hooks:  # the repository's lint command took the hooks step's place (yarl)
+        steps = [s for s in steps if s.name not in ("Install pre-commit", "Install prek")]
     runtime = draft.runtime("python")
     if runtime.is_matrix:
         # sqlite-utils type-checks on its newest Python only: pyright on 3.11 reads 3.11's

@@ -66,7 +66,14 @@ def locked_files(draft: Draft, manager: str) -> tuple[str, ...]:
     # lockfiles when they are fully pinned with hashes).
     candidates = [*draft.sub.lockfiles, *draft.sub.manifests]
     found = (draft.rel(p) for p in candidates if _REQUIREMENTS.search(p))
-    return tuple(dict.fromkeys(p for p in found if safe_path(p)))
+    files = tuple(dict.fromkeys(p for p in found if safe_path(p)))
+    # those the repository's CI installs here, else every one but the documentation's:
+    # yarl's requirements/doc.txt pins a Sphinx that needs Python 3.12, and its CI
+    # installs requirements/test.txt
+    named = [f for f in (draft.rel(r) for r in draft.ci_requirements) if f in files]
+    if named:
+        return tuple(named)
+    return tuple(f for f in files if "doc" not in f.rsplit("/", 1)[-1].lower()) or files
 
 
 def on_request(fact: Fact, manager: str) -> str | None:
@@ -163,9 +170,6 @@ def install(
     if manager == "uv":
         members = " --all-packages" if draft.members and _all_packages(draft) else ""
         sync = "uv sync --locked" if lockfiles else "uv sync"
-        if not lockfiles:
-            groups, narrowed = _unlocked_groups(draft, checks, groups)
-            sync += " --no-default-groups" if narrowed else ""
         # pydantic-settings' docs examples import what its extras bring, and its CI says so
         extras = " --all-extras" if any("--all-extras" in s for s in _ci_uv_syncs(draft)) else ""
         return [step("install", sync + members + _flags(manager, groups) + extras)]
@@ -184,35 +188,6 @@ def install(
     if manager == "hatch":
         return [step("install", "hatch env create")]
     return _pip_install(draft, lockfiles, checks, groups)
-
-
-def _unlocked_groups(
-    draft: Draft, checks: dict[str, Fact], groups: list[str]
-) -> tuple[list[str], bool]:
-    """The declarations `uv sync` installs where no uv.lock is committed, and whether they
-    replace the default groups: the groups of the checks and of pytest (the smallest that
-    lists each) instead of every default group. Without a lock uv resolves what it
-    installs for every Python the project allows, and filelock's `dev` group holds its
-    docs' Sphinx 9.1, which needs Python 3.12: `uv sync` failed on 3.11 before a test
-    ran. The defaults stay where a tool is only in them, or in no group uv can name."""
-    facts = [*checks.values(), *(f for f in draft.sub.test_frameworks if f.name == "pytest")]
-    chosen: list[str] = []
-    for fact in facts:
-        if "project" in fact.groups or set(fact.groups) & {*groups, *chosen}:
-            continue
-        named = [g for g in fact.groups if g.startswith("group:")]
-        if not named:
-            return groups, False
-        chosen.append(next((g for g in named if g != "group:dev"), named[0]))
-    if all(g == "group:dev" for g in chosen):
-        return groups, False  # what the defaults install anyway
-    wanted = list(dict.fromkeys([*groups, *chosen]))
-    draft.notes.append(
-        f"{draft.where()}: `uv sync` installs the groups its checks and tests need "
-        f"({', '.join(g.partition(':')[2] for g in wanted)}), not every default group: "
-        "without a uv.lock uv resolves them for every Python the project allows"
-    )
-    return wanted, True
 
 
 def _pip_install(

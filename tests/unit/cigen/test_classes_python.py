@@ -423,22 +423,6 @@ def test_uv_as_pip_in_ci_is_no_uv_project(tmp_path: Path) -> None:
     assert generated(tmp_path / "uv", synced).runs("python")[0].startswith("uv sync")
 
 
-def test_uv_without_a_lock_installs_the_groups_its_tests_need(tmp_path: Path) -> None:
-    """filelock has no uv.lock and a `dev` group that includes its docs (Sphinx 9.1, which
-    needs Python 3.12): uv resolves an unlocked `uv sync` for every Python the project
-    allows, and failed on 3.11. The test group alone is installed."""
-    pyproject = (
-        '[project]\nname = "pkg"\nrequires-python = ">=3.10"\n[dependency-groups]\n'
-        'dev = [{ include-group = "docs" }, { include-group = "test" }]\n'
-        'docs = ["sphinx>=9.1"]\ntest = ["pytest>=8"]\n[tool.uv]\n'
-    )
-    files = {"pyproject.toml": pyproject, "tests/test_a.py": ""}
-    result = generated(tmp_path / "unlocked", files)
-    assert result.runs("python")[0] == "uv sync --no-default-groups --group test"
-    locked = generated(tmp_path / "locked", {**files, "uv.lock": "version = 1\n"})
-    assert locked.runs("python")[0] == "uv sync --locked"
-
-
 def test_the_tests_run_through_the_script_the_repositorys_ci_runs(tmp_path: Path) -> None:
     """typer's CI runs `uv run bash scripts/test.sh`, which sets TERMINAL_WIDTH and
     `_TYPER_FORCE_DISABLE_TERMINAL` before pytest: its help-text tests failed under a
@@ -467,3 +451,33 @@ def test_the_tests_run_through_the_script_the_repositorys_ci_runs(tmp_path: Path
     assert not [run for run in runs if "build" in run]
     installs = {**files, "scripts/test.sh": script + "pip install -e .\n"}
     assert generated(tmp_path / "installs", installs).runs("python")[-1] == "uv run pytest"
+
+
+def test_pip_installs_the_requirements_files_the_repositorys_ci_checks_with(
+    tmp_path: Path,
+) -> None:
+    """yarl: every requirements file installed together took requirements/doc.txt's
+    Sphinx 9.1, which needs Python 3.12, and failed on 3.11; its CI's test job installs
+    requirements/test.txt, which brings pytest through `-r test-cibuildwheel.txt`.
+    Without such evidence, every file but the documentation's."""
+    ci = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: pip install -r requirements/test.txt\n      - run: pytest\n"
+        "  bench:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: pip install -r requirements/bench.txt\n      - run: python bench.py\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n',
+        "requirements/test.txt": "-r base.txt\ncoverage==7.0\n",
+        "requirements/base.txt": "pytest==9.0.0\n",
+        "requirements/bench.txt": "pytest-codspeed==4.0\n",
+        "requirements/doc.txt": "sphinx==9.1.0\n",
+        ".github/workflows/ci.yml": ci,
+        "tests/test_a.py": "",
+    }
+    runs = generated(tmp_path / "ci", files).runs("python")
+    assert runs[:2] == ["python -m pip install -r requirements/test.txt", "python -m pytest"]
+    del files[".github/workflows/ci.yml"]
+    install = generated(tmp_path / "none", files).runs("python")[0]
+    assert "doc.txt" not in install
+    assert "-r requirements/test.txt" in install
