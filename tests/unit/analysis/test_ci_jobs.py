@@ -583,7 +583,7 @@ def test_a_command_that_starts_a_repository_script_carries_its_lines(build: Buil
         "      - run: uv run bash scripts/test.sh\n      - run: ./scripts/deploy.py\n"
         "      - run: pytest\n"
     )
-    files = {
+    files: dict[str, str | bytes] = {
         ".github/workflows/test.yml": workflow,
         "scripts/test.sh": "#!/usr/bin/env bash\nset -e\n# wide\nexport WIDTH=3000\npytest --cov\n",
         "scripts/deploy.py": "import sys\n",
