@@ -263,6 +263,33 @@ def _hooks_enforced(draft: Draft) -> bool:
     )
 
 
+# the repository's CI starts tox (`tox run -e ${{ matrix.tox_env }}`, `uvx ... tox -e py`),
+# not a line that installs it
+_CI_TOX = re.compile(r"^(?!.*\binstall\b).*(?:^|\s)tox(?:\s|$)")
+
+
+def _tox_tests(draft: Draft, manager: str) -> list[Step]:
+    """`tox -e py` where a pip project's CI runs its tests through tox and tox.ini's test
+    environment installs what they need beyond the package: pytest-mock's testenv adds
+    pytest-asyncio and mock, and 8 of its tests failed under a bare pytest."""
+    if manager != "pip" or not any(_CI_TOX.search(run) for run in draft.ci_here):
+        return []
+    if any(c.purpose == "test" for c in draft.sub.commands) or draft.ci_scripts:
+        return []  # the repository's own test command comes first (assemble)
+    env = next(
+        (t for t in draft.sub.tasks if t.runner == "tox" and t.purpose == "test" and t.deps),
+        None,
+    )
+    if env is None:
+        return []
+    draft.notes.append(
+        f"{draft.where()}: the tests run through tox, as the repository's CI runs them: "
+        f"`tox -e py` (its test environment in {env.source} installs "
+        f"{', '.join(env.deps[:4])})"
+    )
+    return [step("test", "tox -e py")]
+
+
 # `playwright install chromium`, `python -m playwright install --with-deps`, `uv run ...`
 _BROWSER_INSTALL = re.compile(
     r"^(?:(?:uv|poetry|pdm|hatch|pipenv)\s+run\s+)?(?:python[\d.]*\s+-m\s+)?"
@@ -296,6 +323,9 @@ def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
     tests = draft.tests()
     if manager == "hatch" and "pytest" in tests:
         return [step("test", "hatch test")]
+    through_tox = _tox_tests(draft, manager)
+    if through_tox:
+        return through_tox
     if "pytest" in tests and manager == "uv" and not installs_pytest(draft, manager):
         return [step("test", f"uv run --with {tools.pinned('pytest')} pytest")]
     if "pytest" in tests:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from bench.corpus import load
+import pytest
+
+from bench.corpus import MANIFEST, load
 from bench.corpus.cigen import JobOutcome, Row, acceptance, mode, table
 
 GIT_MIRRORS = Path(__file__).parents[3] / "bench" / "corpus" / "git-mirrors.toml"
+HOLDOUT = MANIFEST.with_name("holdout.toml")
 
 
 def rows(*dates: str) -> list[Row]:
@@ -47,10 +50,17 @@ def test_the_mode_line_says_where_github_came_from_local_mirrors() -> None:
     assert "mirrors" not in mode(rows("2025-08-24T07:06:35Z"))
 
 
-def test_every_git_mirror_names_the_corpus_repositories_that_fetch_it() -> None:
-    """bench/corpus/git-mirrors.toml: what the corpus's steps fetch from github.com."""
-    corpus = {repo.name for repo in load()}
-    mirrors = tomllib.loads(GIT_MIRRORS.read_text(encoding="utf-8"))["mirror"]
+@pytest.mark.parametrize(
+    ("mirrors_file", "manifest"),
+    [(GIT_MIRRORS, MANIFEST), (GIT_MIRRORS.with_name("holdout-git-mirrors.toml"), HOLDOUT)],
+)
+def test_every_git_mirror_names_the_corpus_repositories_that_fetch_it(
+    mirrors_file: Path, manifest: Path
+) -> None:
+    """bench/corpus/git-mirrors.toml (and holdout-git-mirrors.toml for the held-out
+    corpus): what the corpus's steps fetch from github.com."""
+    corpus = {repo.name for repo in load(manifest)}
+    mirrors = tomllib.loads(mirrors_file.read_text(encoding="utf-8"))["mirror"]
     assert mirrors
     for mirror in mirrors:
         assert set(mirror["for"]) <= corpus, mirror

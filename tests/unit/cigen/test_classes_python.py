@@ -481,3 +481,26 @@ def test_pip_installs_the_requirements_files_the_repositorys_ci_checks_with(
     install = generated(tmp_path / "none", files).runs("python")[0]
     assert "doc.txt" not in install
     assert "-r requirements/test.txt" in install
+
+
+def test_a_pip_project_tested_through_tox_in_ci_is_tested_through_tox(tmp_path: Path) -> None:
+    """pytest-mock's CI runs `tox run -e ${{ matrix.tox_env }}`, and its testenv installs
+    pytest-asyncio and mock beside the package: a bare pytest after `pip install -e .`
+    failed 8 tests. Without a repository test command of its own, the job runs `tox -e py`
+    (tox installed pinned)."""
+    tox = "[tox]\nenvlist = py311\n[testenv]\ndeps =\n    pytest-asyncio\ncommands = pytest\n"
+    ci = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: pip install tox\n      - run: tox run -e ${{ matrix.tox_env }}\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\ndependencies = ["pytest"]\n',
+        "tox.ini": tox,
+        ".github/workflows/ci.yml": ci,
+        "tests/test_a.py": "",
+    }
+    result = generated(tmp_path / "tox", files)
+    runs = result.runs("python")
+    assert runs[-2:] == [f"python -m pip install {tools.pinned('tox')}", "tox -e py"]
+    untold = {**files, ".github/workflows/ci.yml": ci.replace("tox run -e", "pytest -k")}
+    assert generated(tmp_path / "pytest", untold).runs("python")[-1] == "python -m pytest"
