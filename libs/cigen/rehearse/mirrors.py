@@ -26,7 +26,10 @@ _PREFIXES = ("https://github.com/", "http://github.com/", "git@github.com:", "gi
 _GIT_MISSING = re.compile(
     r"does not appear to be a git repository|couldn't find remote ref|not our ref"
     r"|unadvertised object|did not match any file\(s\) known to git|reference is not a tree"
-    r"|repository '[^']*' (?:not found|does not exist)|remote branch \S+ not found",
+    r"|repository '[^']*' (?:not found|does not exist)|remote branch \S+ not found"
+    # a snapshot that lacks some blobs cannot serve a fetch that needs them (loguru's
+    # hooks: "fatal: early EOF", "fetch-pack: invalid index-pack output")
+    r"|early EOF|invalid index-pack output|did not send all necessary objects",
     re.I,
 )
 # a sentence's full stop is not part of the name (pre-commit: "... for URL.")

@@ -122,3 +122,9 @@ def test_pre_commits_missing_revision_names_the_hook_repository(tmp_path: Path) 
     farm = f"fatal: '{mirrors.farm}/pre-commit/mirrors-mypy.git' does not appear to be a git"
     assert "(pre-commit/mirrors-mypy; mirrors:" in str(mirrors.missing(farm + " repository"))
     assert mirrors.missing("FAILED tests/test_git.py - invalid reference\n") is None
+    # a snapshot lacking blobs a fetch needs (loguru's typos hook)
+    partial = (
+        "[INFO] Initializing environment for https://github.com/crate-ci/typos.\n"
+        "    fatal: early EOF\n    fatal: fetch-pack: invalid index-pack output\n"
+    )
+    assert "(crate-ci/typos; mirrors:" in str(mirrors.missing(partial))
