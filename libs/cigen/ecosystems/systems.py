@@ -125,7 +125,9 @@ def plan_swift(draft: Draft) -> Job:
 def plan_cmake(draft: Draft) -> Job:
     defaults = [
         step("build", "cmake -S . -B build -DCMAKE_BUILD_TYPE=Release", name="Configure"),
-        step("build", "cmake --build build --parallel", name="Build"),
+        # one compiler per core: `--parallel` alone is make's unbounded -j, and
+        # nlohmann/json's 100 template-heavy test files took 16 GB at once
+        step("build", 'cmake --build build --parallel "$(nproc)"', name="Build"),
     ]
     if draft.tests() & {"ctest", "googletest", "catch2", "doctest", "boost-test"}:
         defaults.append(step("test", "ctest --test-dir build --output-on-failure"))

@@ -105,6 +105,8 @@ def test_cmake_projects_are_tested_with_ctest_not_their_makefile(tmp_path: Path)
     runs = cmake.runs("cmake")
     assert runs[-1] == "ctest --test-dir build --output-on-failure"
     assert "make test" not in runs
+    # one compiler per core: make's unbounded -j took 16 GB on nlohmann/json
+    assert 'cmake --build build --parallel "$(nproc)"' in runs
 
 
 def test_a_cmake_project_with_a_swift_package_manifest_keeps_its_cmake_job(
