@@ -26,9 +26,8 @@ LOCKFILES = {
     "pdm": ("pdm.lock",),
     "pipenv": ("Pipfile.lock",),
 }
-# task runners the repository's commands start, and the package that provides each
-# task runners (and the git hooks runners a make target may start) our job installs
-# where the repository's commands need them and its install step does not bring them in
+# task runners the repository's commands start (and the git hooks runners a make
+# target's recipe may start), and the package that provides each
 _RUNNERS = {
     "poe": "poethepoet",
     "tox": "tox",
@@ -298,8 +297,8 @@ def _runners(draft: Draft, manager: str, item: Step) -> list[str]:
     run = item.run.removeprefix(RUN_PREFIX.get(manager, "")).strip()
     found = run.split()[:1]  # our hooks step (`SKIP=... pre-commit run`) installs its own
     task = next((t for t in draft.sub.tasks if t.run == run), None)
-    for line in task_chain(task, draft.sub.tasks) if task is not None else []:
-        for command in line.commands:
+    for each in task_chain(task, draft.sub.tasks) if task is not None else []:
+        for command in each.commands:
             words = [w for w in command.lstrip("@-+ ").split() if "=" not in w]
             found += words[:1]
     return [r for r in dict.fromkeys(found) if r in _RUNNERS]
