@@ -73,8 +73,7 @@ def ci_test_env(
     def fit(item: tuple[int, tuple[Pipeline, CiJob]]) -> tuple[int, bool, int]:
         order, (pipeline, job) = item
         others = {service_kind(image) for image in job.services} - set(services)
-        changes = bool({t.event for t in pipeline.triggers} & ON_CHANGES)
-        return (len(others), not changes, order)
+        return (len(others), not checks_changes(pipeline), order)
 
     _, (pipeline, job) = min(enumerate(jobs), key=fit)
     env: dict[str, tuple[str, str]] = {}
@@ -136,7 +135,7 @@ def ci_scripts_in(
     """The repository scripts the CI's test commands start in this folder, with their
     lines (typer's `uv run bash scripts/test.sh`): a workflow that checks changes first,
     never a job that tests another repository."""
-    ordered = sorted(pipelines, key=lambda p: not {t.event for t in p.triggers} & ON_CHANGES)
+    ordered = sorted(pipelines, key=lambda p: not checks_changes(p))
     found = {
         c.run.strip(): c.script
         for p in ordered
@@ -391,6 +390,12 @@ def ci_folder(directory: str | None) -> str:
 
 # events on which a workflow checks a change; one with none of them runs by the clock or by hand
 ON_CHANGES = frozenset({"push", "pull_request", "merge_request", "merge_group"})
+
+
+def checks_changes(pipeline: Pipeline) -> bool:
+    """Whether a workflow runs on changes (a nightly one's jobs often test something else:
+    djangoproject.com's against Django's main branch)."""
+    return bool({t.event for t in pipeline.triggers} & ON_CHANGES)
 
 
 def scheduled_builds(pipelines: Sequence[Pipeline]) -> dict[str, str]:

@@ -27,7 +27,7 @@ import msgspec
 
 from libs.analysis.report import CiCommand, CiJob, Pipeline, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
-from libs.cigen.evidence import ON_CHANGES, RUNTIMES, ci_folder
+from libs.cigen.evidence import RUNTIMES, checks_changes, ci_folder
 from libs.cigen.services import Credentials
 
 # a database's clients, by the service kind they talk to
@@ -73,7 +73,7 @@ def ci_test_preparation(
     family = FAMILY.get(ecosystem)
     # a workflow that checks changes first: a nightly one's job tests something else
     # (djangoproject.com's against Django's main branch)
-    ordered = sorted(pipelines, key=lambda p: not {t.event for t in p.triggers} & ON_CHANGES)
+    ordered = sorted(pipelines, key=lambda p: not checks_changes(p))
     for pipeline in ordered:
         for job in pipeline.jobs:
             first = None if job.foreign else _first_test(job, tasks, family, directory)

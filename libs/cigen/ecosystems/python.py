@@ -24,6 +24,8 @@ from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("uv", "poetry", "pdm", "pipenv", "hatch", "pip")
+# the runners of git hooks that read .pre-commit-config.yaml
+_HOOK_RUNNERS = ("pre-commit", "prek")
 # Task runners installed into the project's environment, not on PATH.
 _IN_ENVIRONMENT = (
     "poe ",
@@ -86,7 +88,7 @@ def plan(draft: Draft) -> Job:
     hooks = [s for s in steps if s.run.endswith(" run --all-files") and "SKIP=" in s.run]
     steps = [s for s in steps if s not in hooks] + hooks
     if not hooks:  # the repository's lint command took the hooks step's place (yarl)
-        steps = [s for s in steps if s.name not in ("Install pre-commit", "Install prek")]
+        steps = [s for s in steps if not (s.purpose == "install" and s.tool in _HOOK_RUNNERS)]
     runtime = draft.runtime("python")
     if runtime.is_matrix:
         # sqlite-utils type-checks on its newest Python only: pyright on 3.11 reads 3.11's
@@ -115,7 +117,7 @@ def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     install step does not bring them in (pre-commit may)."""
     run: dict[str, Fact] = {}
     missing: list[str] = []
-    hooks = any(t.name in ("pre-commit", "prek") and t.configured for t in draft.sub.tools)
+    hooks = any(t.name in _HOOK_RUNNERS and t.configured for t in draft.sub.tools)
     for fact in draft.sub.tools:
         if fact.name not in _TOOLS or not _wanted(draft, fact):
             continue
@@ -209,9 +211,7 @@ def _pre_commit(
     runner comes with the install step where a declaration it installs lists it (pip: the
     project, or a requirements file or extra it installs), else it is installed pinned."""
     declared = {t.name: t for t in draft.sub.tools}
-    config = next(
-        (t for t in draft.sub.tools if t.name in ("pre-commit", "prek") and t.configured), None
-    )
+    config = next((t for t in draft.sub.tools if t.name in _HOOK_RUNNERS and t.configured), None)
     if not missing or config is None:
         return []
     other = next((name for name in ("lefthook", "husky") if name in declared), None)
@@ -243,7 +243,9 @@ def _pre_commit(
     version = tools.PYTHON[runner]
     if manager == "uv":
         return [step("lint", command.replace(f"{runner} run", f"uvx {runner}@{version} run"))]
-    return [pip_step(tools.pinned(runner), f"Install {runner}"), step("lint", command)]
+    install = pip_step(tools.pinned(runner), f"Install {runner}")
+    install = msgspec.structs.replace(install, tool=runner)  # gone with its hooks step
+    return [install, step("lint", command)]
 
 
 _RUNS_HOOKS = re.compile(r"\b(?:pre-commit|prek)\s+run\b")
