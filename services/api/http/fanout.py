@@ -144,7 +144,12 @@ class StreamHub:
         return len(self._readers)
 
     async def subscribe(self, key: str) -> Subscription:
-        """A subscription to every entry added to `key` from now on."""
+        """A subscription to every entry added to `key` from now on (none once the hub
+        is closed: the subscription is ended)."""
+        if self.closed:
+            sub = Subscription(key)
+            sub.end()
+            return sub
         reader = self._readers.get(key)
         if reader is None:
             reader = _Reader(key, asyncio.get_running_loop().create_future())
@@ -224,6 +229,10 @@ class StreamHub:
                 sub.end()
             if reader.task is not None:
                 reader.task.cancel()
+            if not reader.started.done():
+                # A subscribe() still waiting for the reader's first read returns its
+                # (now ended) subscription rather than wait for ever.
+                reader.started.set_result(None)
 
 
 def _text(value: bytes | str) -> str:

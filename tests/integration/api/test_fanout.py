@@ -63,6 +63,23 @@ async def test_a_subscriber_that_falls_behind_is_ended(redis: Redis) -> None:
     await hub.close()
 
 
+async def test_closing_the_hub_ends_a_subscription_still_starting(redis: Redis) -> None:
+    """A stream opened as the api shuts down ends at once: its reader, cancelled before it
+    knew where to start, must not leave the subscription waiting (the shutdown would then
+    cut the response short)."""
+    hub = fanout.StreamHub(redis, block_ms=100)
+    starting = asyncio.create_task(hub.subscribe("fanout-closing"))
+    await asyncio.sleep(0)  # subscribe() now waits for its reader's first read
+    assert not starting.done()
+    await hub.close()
+    async with asyncio.timeout(5):
+        sub = await starting
+        assert await sub.queue.get() is None
+        late = await hub.subscribe("fanout-closing")  # after close: ended, no new reader
+        assert await late.queue.get() is None
+    assert hub.readers == 0
+
+
 async def test_a_stream_follows_after_its_resume_point_over_http(
     client: Client, redis: Redis, settings: Settings, tenant: Tenant
 ) -> None:
