@@ -52,13 +52,18 @@ def test_the_mode_line_says_where_github_came_from_local_mirrors() -> None:
 
 @pytest.mark.parametrize(
     ("mirrors_file", "manifest"),
-    [(GIT_MIRRORS, MANIFEST), (GIT_MIRRORS.with_name("holdout-git-mirrors.toml"), HOLDOUT)],
+    [
+        (GIT_MIRRORS, MANIFEST),
+        (GIT_MIRRORS.with_name("holdout-git-mirrors.toml"), HOLDOUT),
+        (GIT_MIRRORS.with_name("holdout2-git-mirrors.toml"), MANIFEST.with_name("holdout2.toml")),
+    ],
 )
 def test_every_git_mirror_names_the_corpus_repositories_that_fetch_it(
     mirrors_file: Path, manifest: Path
 ) -> None:
-    """bench/corpus/git-mirrors.toml (and holdout-git-mirrors.toml for the held-out
-    corpus): what the corpus's steps fetch from github.com."""
+    """bench/corpus/git-mirrors.toml (and holdout-git-mirrors.toml,
+    holdout2-git-mirrors.toml for the held-out corpora): what the corpus's steps fetch
+    from github.com."""
     corpus = {repo.name for repo in load(manifest)}
     mirrors = tomllib.loads(mirrors_file.read_text(encoding="utf-8"))["mirror"]
     assert mirrors
