@@ -187,10 +187,13 @@ _CI_VERSION = re.compile(r"^\d+(\.\d+){0,2}(\.x)?$")
 def with_ci_runtimes(sub: Subproject, directory: str, pipelines: Sequence[Pipeline]) -> Subproject:
     """The subproject with the runtime versions its CI sets up, for runtimes it declares
     no version of (mealie's frontend declares no Node.js; its CI builds it on 16, and
-    @nuxt/types 2 refuses Node.js 24). A CI job counts for a folder when its steps run
+    @nuxt/types 2 refuses Node.js 24): the newest its test jobs run (uuid's browser job
+    tests on Node.js 20, its test job on 20, 22 and 24), or where no job that tests sets
+    it up, the first workflow's newest. A CI job counts for a folder when its steps run
     in it (the root: when no step names a folder)."""
     declared = {r.runtime for r in sub.runtimes}
-    found: dict[str, RuntimeVersion] = {}
+    # runtime -> (the job runs tests, version, file, field) for every version CI sets up
+    seen: dict[str, list[tuple[bool, str, str, str]]] = {}
     for pipeline in pipelines:
         for job in pipeline.jobs:
             folders = {
@@ -198,20 +201,32 @@ def with_ci_runtimes(sub: Subproject, directory: str, pipelines: Sequence[Pipeli
             }
             if directory not in folders or (directory == "." and folders != {"."}):
                 continue
+            tests = any(c.kind == "test" for c in job.commands)
             for runtime in job.runtimes:
-                plain = [v for v in runtime.versions if _CI_VERSION.match(v.strip())]
-                if runtime.runtime in declared or runtime.runtime in found or not plain:
+                if runtime.runtime in declared:
                     continue
-                found[runtime.runtime] = RuntimeVersion(
-                    runtime=runtime.runtime,
-                    version=max((v.strip() for v in plain), key=_numbers),  # its newest
-                    source=pipeline.path,
-                    field=runtime.source,
-                    constraint="exact",
+                seen.setdefault(runtime.runtime, []).extend(
+                    (tests, v.strip(), pipeline.path, runtime.source)
+                    for v in runtime.versions
+                    if _CI_VERSION.match(v.strip())
                 )
+    found = []
+    for name, versions in seen.items():
+        if not versions:
+            continue
+        tested = [v for v in versions if v[0]]
+        # none tests: the first workflow's newest (starlight's auxiliary workflows set up a
+        # newer Node.js than the jobs that build and check it)
+        candidates = tested or [v for v in versions if v[2:] == versions[0][2:]]
+        _, version, source, field = max(candidates, key=lambda v: _numbers(v[1]))
+        found.append(
+            RuntimeVersion(
+                runtime=name, version=version, source=source, field=field, constraint="exact"
+            )
+        )
     if not found:
         return sub
-    return msgspec.structs.replace(sub, runtimes=[*sub.runtimes, *found.values()])
+    return msgspec.structs.replace(sub, runtimes=[*sub.runtimes, *found])
 
 
 def _numbers(version: str) -> list[int]:

@@ -656,3 +656,29 @@ def test_the_package_is_installed_with_the_extras_its_ci_installs_before_pytest(
     assert any("extras d, as the repository's CI installs it" in n for n in with_ci.notes)
     plain = generated(tmp_path / "plain", files)
     assert not any(".[d]" in r for r in plain.runs("python"))
+
+
+def test_a_runtime_nothing_declares_takes_the_newest_its_ci_tests_on(tmp_path: Path) -> None:
+    """uuid declares no Node.js version; its browser job tests on 20, its test job on 20,
+    22 and 24, and its lint job sets up 25: the first job's 20 was taken."""
+    job = (
+        "  {name}:\n    runs-on: ubuntu-latest\n{matrix}    steps:\n"
+        "      - uses: actions/setup-node@v4\n        with:\n          node-version: {version}\n"
+        "      - run: {run}\n"
+    )
+    matrix = "    strategy:\n      matrix:\n        node: [20.x, 22.x, 24.x]\n"
+    ci = "on: push\njobs:\n" + "".join(
+        job.format(name=name, matrix=m, version=v, run=run)
+        for name, m, v, run in (
+            ("browser", "", "20.x", "npm test"),
+            ("lint", "", "25.x", "npm run lint"),
+            ("test", matrix, "${{ matrix.node }}", "npm test"),
+        )
+    )
+    files = {
+        "package.json": json.dumps({"scripts": {"test": "node --test", "lint": "eslint ."}}),
+        "package-lock.json": "{}",
+        ".github/workflows/ci.yml": ci,
+    }
+    setup = generated(tmp_path, files).step("node", "actions/setup-node")
+    assert setup["with"]["node-version"] == "24"
