@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 5
+REPORT_VERSION = 6
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]
@@ -158,6 +158,11 @@ class Subproject(msgspec.Struct, kw_only=True):
     # the file and tool that derive the package's version from git tags (`pyproject.toml:
     # hatch-vcs`): its build needs the history and tags, not a shallow clone
     version_from_git: str | None = None
+    # the file that makes the folder an installable Python package (pyproject.toml with
+    # [project] or [build-system], setup.py), and its requirements files that install
+    # the package itself (`-e .`): a job installing only the others installs it too
+    python_package: str | None = None
+    package_installed_by: list[str] = []
 
 
 class ImageBuild(msgspec.Struct, frozen=True, kw_only=True):

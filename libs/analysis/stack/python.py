@@ -203,6 +203,28 @@ def detect(project: Project) -> None:
     _groups(project, _declarations(project, pyproject, requirements))
     _scripts(project, pyproject_path, pyproject)
     project.sub.version_from_git = _version_from_git(project, pyproject_path, pyproject)
+    project.sub.python_package = _package_file(project, pyproject_path, pyproject)
+    project.sub.package_installed_by = [
+        path
+        for path in requirements
+        if any(_ITSELF.match(line.strip()) for line in _requirement_lines(project, path))
+    ]
+
+
+# a requirements line installing the folder pip runs in: `-e .`, `.[test]`, `-e file:.`
+_ITSELF = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?(?:file:)?\.(?:\[[^\]]*\])?(?:\s|$)")
+
+
+def _package_file(
+    project: Project, pyproject_path: str | None, pyproject: dict[str, Any]
+) -> str | None:
+    """The file that makes the folder a package pip can install (python-dotenv's CI
+    installs its requirements.txt, then tox installs the package; with the requirements
+    alone its tests could not import it). A pyproject.toml of tool settings alone does
+    not."""
+    if pyproject_path and ("project" in pyproject or "build-system" in pyproject):
+        return pyproject_path
+    return project.file("setup.py")
 
 
 # build requirements that take the package's version from git tags

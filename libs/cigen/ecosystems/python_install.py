@@ -194,8 +194,9 @@ def _pip_install(
 ) -> list[Step]:
     """pip: the requirements files, or the package with the extras and dependency groups
     that declare its checks and pytest; every tool none of those lists, by name, pinned."""
+    itself = _package_beside(draft, lockfiles)
     # installing the package (no requirements files) brings its own dependencies, and it
-    covered = set(lockfiles) | set(groups) | (set() if lockfiles else {"project"})
+    covered = set(lockfiles) | set(groups) | (set() if lockfiles and not itself else {"project"})
     extra = [requirement(f) for f in checks.values() if not set(f.groups) & covered]
     pytest = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
     if "pytest" in draft.tests() and not any(set(f.groups) & covered for f in pytest):
@@ -212,7 +213,7 @@ def _pip_install(
             step("install", f"python -m pip install {tools.pinned('pip')}", name="Update pip")
         )
     if lockfiles:
-        files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles)
+        files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles) + itself
         steps.append(step("install", f"python -m pip install {files}", name="Install dependencies"))
         if extra:
             run = "python -m pip install " + " ".join(extra)
@@ -226,6 +227,22 @@ def _pip_install(
     run = f"python -m pip install {package}{options}{packages}"
     steps.append(step("install", run, name="Install the package"))
     return steps
+
+
+def _package_beside(draft: Draft, lockfiles: tuple[str, ...]) -> str:
+    """` -e .` where the folder is a package none of the requirements files the job
+    installs brings in: python-dotenv's requirements.txt lists its test tools, and its
+    tests, which import the package, stopped at collection without it."""
+    package = draft.sub.python_package
+    if not lockfiles or package is None:
+        return ""
+    if {draft.rel(p) for p in draft.sub.package_installed_by} & set(lockfiles):
+        return ""
+    draft.notes.append(
+        f"{draft.where()}: the package ({draft.rel(package)}) is installed beside "
+        f"{', '.join(lockfiles)}, which do not install it"
+    )
+    return " -e ."
 
 
 def _test_extras(draft: Draft) -> list[str]:
