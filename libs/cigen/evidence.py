@@ -104,9 +104,16 @@ def _tests_family(job: CiJob, family: str | None) -> bool:
 
 
 def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[str, ...]:
-    """Everything the repository's CI runs, with the bodies of the task-runner commands it
-    starts (`npm run lint` -> the lint script), to ask whether it checks with a tool."""
-    runs = [c.run for p in pipelines for j in p.jobs for c in j.commands]
+    """Everything the repository's CI runs, with the lines of the scripts it starts
+    (starlette's `scripts/check`) and the bodies of the task-runner commands it starts
+    (`npm run lint` -> the lint script), to ask whether it checks with a tool."""
+    runs = [
+        line
+        for p in pipelines
+        for j in p.jobs
+        for c in j.commands
+        for line in (c.run, *_expanded(c.script))
+    ]
     bodies = [
         line
         for task in tasks
@@ -114,6 +121,28 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
         for line in task.commands
     ]
     return tuple(runs + bodies)
+
+
+# `export SOURCE_FILES="starlette tests"`, `PREFIX=""`
+_ASSIGN = re.compile(r"""^(?:export\s+)?([A-Za-z_]\w*)=(?:"([^"$`]*)"|'([^']*)'|([^\s"'$`]*))$""")
+_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+
+def _expanded(lines: Sequence[str]) -> list[str]:
+    """A script's lines with the variables it assigns a plain value expanded, the first
+    value of each (the default: starlette's `scripts/check` sets PREFIX="", then
+    "venv/bin/" where a venv/ exists) so that `${PREFIX}mypy $SOURCE_FILES` reads as
+    `mypy starlette tests`."""
+    values: dict[str, str] = {}
+    expanded = []
+    for line in lines:
+        found = _ASSIGN.match(line.strip())
+        if found is not None:
+            values.setdefault(found.group(1), next(g for g in found.groups()[1:] if g is not None))
+        expanded.append(
+            _VARIABLE.sub(lambda v: values.get(v.group(1) or v.group(2), v.group(0)), line)
+        )
+    return expanded
 
 
 def ci_commands_in(pipelines: Sequence[Pipeline], directory: str) -> tuple[str, ...]:
@@ -172,11 +201,16 @@ def ci_test_requirements(pipelines: Sequence[Pipeline], directory: str) -> tuple
 
 
 def _invocations(task: Task) -> tuple[str, ...]:
-    """How CI may start a task: as recorded (`pnpm run lint`), and pnpm's, yarn's and
-    Bun's short form (`pnpm lint`)."""
+    """How CI may start a task: as recorded (`pnpm run lint`), pnpm's, yarn's and Bun's
+    short form (`pnpm lint`), and tox 4's `run` command (flask's CI runs `uv run --locked
+    tox run -e typing`: mypy and pyright)."""
     short = f"{task.runner} {task.name}"
     if task.runner in ("pnpm", "yarn", "bun") and task.run != short:
         return (task.run, short)
+    if task.runner == "composer":  # koel's CI: `composer analyze -- --no-progress`
+        return (task.run, short)
+    if task.runner == "tox":
+        return (task.run, f"tox run -e {task.name}", f"tox r -e {task.name}")
     return (task.run,)
 
 

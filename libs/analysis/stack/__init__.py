@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection
 
 from libs.analysis import languages, origin
 from libs.analysis.ci.commands import dockerfile_apt_packages
+from libs.analysis.parsing import listing
 from libs.analysis.report import Fact, ImageBuild, Stack, Subproject
 from libs.analysis.stack import (
     compiled,
@@ -130,9 +131,10 @@ def analyse_stack(tree: Tree) -> Stack:
         # pre-commit.ci, configured by a top-level `ci:` section, runs the hooks on every
         # pull request: evidence the tree passes them
         service = tool == "pre-commit" and _PRE_COMMIT_CI.search(tree.read_text(name) or "")
+        hooks = _hook_ids(tree, name) if tool == "pre-commit" else ()
         for project in projects:
             if project.path == _owner(config.path, owners):
-                project.tool(tool, config.path, configured=True)
+                project.tool(tool, config.path, configured=True, targets=hooks)
                 if service:
                     project.tool("pre-commit.ci", config.path, configured=True)
     # a documentation site in a folder of its own is documentation, as docs/ is
@@ -246,3 +248,15 @@ def _workspaces(tree: Tree, projects: list[Project]) -> None:
             below = relative(project.path, root.path)
             if below and in_workspace(below, patterns):
                 by_path[project.path].workspace_root = root.path
+
+
+def _hook_ids(tree: Tree, path: str) -> tuple[str, ...]:
+    """The ids of the hooks a pre-commit configuration runs (`ruff-check`, `flake8`):
+    where the hooks are enforced, they show which tools the tree passes."""
+    ids = []
+    for repo in listing(dig(load_yaml(tree, path), "repos")):
+        for hook in listing(dig(repo, "hooks")):
+            hook_id = dig(hook, "id")
+            if isinstance(hook_id, str) and hook_id.strip():
+                ids.append(hook_id.strip())
+    return tuple(dict.fromkeys(ids))

@@ -76,9 +76,16 @@ class Project:
         _add(self.sub.test_containers if starts_containers else self.sub.test_frameworks, fact)
 
     def tool(
-        self, name: str, source: str, version: str | None = None, *, configured: bool = False
+        self,
+        name: str,
+        source: str,
+        version: str | None = None,
+        *,
+        configured: bool = False,
+        targets: tuple[str, ...] = (),
     ) -> None:
-        _add(self.sub.tools, Fact(name=name, source=source, version=version, configured=configured))
+        fact = Fact(name=name, source=source, version=version, configured=configured)
+        _add(self.sub.tools, msgspec.structs.replace(fact, targets=targets))
 
     def service(self, name: str, source: str, version: str | None = None) -> None:
         _add(self.sub.services, Fact(name=name, source=source, version=version))
@@ -220,7 +227,7 @@ def _add(facts: list[Fact], fact: Fact) -> None:
         if fact.configured and not known.configured:
             version = known.version or fact.version
             facts[index] = msgspec.structs.replace(
-                known, source=fact.source, version=version, configured=True
+                known, source=fact.source, version=version, configured=True, targets=fact.targets
             )
         return
     facts.append(fact)

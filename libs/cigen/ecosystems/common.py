@@ -34,6 +34,14 @@ NEEDS_CONFIG: dict[str, Purpose] = {
 # Task runners the hosted runners and the usual images do not ship.
 _MISSING_RUNNERS = ("just ", "task ", "mage ")
 
+HOOK_RUNNERS = ("pre-commit", "prek")
+_RUNS_HOOKS = re.compile(r"\b(?:pre-commit|prek)\s+run\b")
+_HOOK_ACTIONS = ("pre-commit/action", "pre-commit-ci/lite-action", "j178/prek-action")
+# linters and type checkers our default steps run
+_CHECKERS = re.compile(
+    r"\b(ruff|flake8|pylint|mypy|basedpyright|pyright|eslint|oxlint|biome|clippy"
+    r"|golangci-lint|rubocop|phpstan|psalm|credo|ktlint|detekt|checkstyle|swiftlint)\b"
+)
 _FORMATTERS = re.compile(
     r"\b(prettier|black|isort|php-cs-fixer|pint|spotless|scalafmt|mix format|cargo fmt"
     r"|dotnet format)\b"
@@ -274,7 +282,13 @@ class Draft:
     def checked_in_ci(self, item: Step) -> bool:
         """A formatter check of ours runs only where the repository's CI checks with that
         formatter too: where its CI does not, its code is often not formatted (elysia has
-        a .prettierrc and 69 files prettier would rewrite). Without CI, it runs."""
+        a .prettierrc and 69 files prettier would rewrite). Without CI, it runs. So does
+        a linter or type checker of ours: waitress configures flake8 and its CI's lint
+        environment has it commented out (the tree fails it), phoenix's CI never runs the
+        eslint its assets configure (three errors), and alembic's lint session, which its
+        CI leaves out, runs flake8 over a script Python 3.11 cannot parse."""
+        if item.purpose in ("lint", "typecheck"):
+            return self._linted_in_ci(item)
         found = _FORMATTERS.search(item.run) if item.purpose == "format" else None
         if found is None:
             return True
@@ -302,6 +316,37 @@ class Draft:
         self.notes.append(
             f"{self.where()}: no `{item.run}` step: the repository's CI does not check "
             f"formatting with {found.group(0)}"
+        )
+        return False
+
+    def hooks_enforced(self) -> bool:
+        """Whether the repository keeps its tree passing its git hooks: its CI (or a task
+        its CI starts) runs them, or pre-commit.ci does; or it has no CI, where they are
+        the checks it declares (as a formatter check is). Hooks a CI leaves out, kept only
+        for commits on a developer's machine, are often not clean over every file."""
+        return (
+            not (self.ci or self.ci_uses)
+            or any(t.name == "pre-commit.ci" for t in self.sub.tools)
+            or any(_RUNS_HOOKS.search(run) for run in self.ci)
+            or any(uses.startswith(_HOOK_ACTIONS) for uses in self.ci_uses)
+        )
+
+    def _linted_in_ci(self, item: Step) -> bool:
+        found = _CHECKERS.search(item.run)
+        if found is None or not self.ci:
+            return True
+        tool = found.group(0)
+        if any(tool in line for run in self.ci for line in (run, *self.recipe(run.strip()))):
+            return True
+        if any(tool in uses.split("@")[0] for uses in self.ci_uses):
+            return True  # golangci/golangci-lint-action, astral-sh/ruff-action
+        # flask's CI runs its pre-commit hooks, ruff-check among them
+        hooks = [h for t in self.sub.tools if t.name in HOOK_RUNNERS for h in t.targets]
+        if any(tool in hook for hook in hooks) and self.hooks_enforced():
+            return True
+        self.notes.append(
+            f"{self.where()}: no `{item.run}` step: the repository's CI does not run "
+            f"{tool}, so nothing shows the tree passes it"
         )
         return False
 
@@ -372,12 +417,12 @@ def assemble(draft: Draft, defaults: Sequence[Step]) -> list[Step]:
     every purpose it defines one for; in install, check, build, test order."""
     steps: list[Step] = []
     for purpose in PURPOSES:
-        mine = [s for s in defaults if s.purpose == purpose and draft.checked_in_ci(s)]
         if purpose == "test":
             theirs = draft.ci_test_steps() or draft.repo_steps(purpose)
         else:
             theirs = draft.repo_steps(purpose) if purpose != "install" else []
-        steps.extend(theirs or mine)
+        mine = [s for s in defaults if s.purpose == purpose] if not theirs else []
+        steps.extend(theirs or [s for s in mine if draft.checked_in_ci(s)])
     return _build_after_linting_tests(draft, steps)
 
 

@@ -8,7 +8,14 @@ import msgspec
 
 from libs.analysis.report import Fact
 from libs.cigen import tools
-from libs.cigen.ecosystems.common import NEEDS_CONFIG, Draft, assemble, browsers_step, step
+from libs.cigen.ecosystems.common import (
+    HOOK_RUNNERS,
+    NEEDS_CONFIG,
+    Draft,
+    assemble,
+    browsers_step,
+    step,
+)
 from libs.cigen.ecosystems.python_install import (
     RUN_PREFIX,
     available,
@@ -25,7 +32,7 @@ from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("uv", "poetry", "pdm", "pipenv", "hatch", "pip")
 # the runners of git hooks that read .pre-commit-config.yaml
-_HOOK_RUNNERS = ("pre-commit", "prek")
+
 # Task runners installed into the project's environment, not on PATH.
 _IN_ENVIRONMENT = (
     "poe ",
@@ -88,7 +95,7 @@ def plan(draft: Draft) -> Job:
     hooks = [s for s in steps if s.run.endswith(" run --all-files") and "SKIP=" in s.run]
     steps = [s for s in steps if s not in hooks] + hooks
     if not hooks:  # the repository's lint command took the hooks step's place (yarl)
-        steps = [s for s in steps if not (s.purpose == "install" and s.tool in _HOOK_RUNNERS)]
+        steps = [s for s in steps if not (s.purpose == "install" and s.tool in HOOK_RUNNERS)]
     runtime = draft.runtime("python")
     if runtime.is_matrix:
         # sqlite-utils type-checks on its newest Python only: pyright on 3.11 reads 3.11's
@@ -117,7 +124,7 @@ def _checks(draft: Draft, manager: str) -> tuple[dict[str, Fact], list[str]]:
     install step does not bring them in (pre-commit may)."""
     run: dict[str, Fact] = {}
     missing: list[str] = []
-    hooks = any(t.name in _HOOK_RUNNERS and t.configured for t in draft.sub.tools)
+    hooks = any(t.name in HOOK_RUNNERS and t.configured for t in draft.sub.tools)
     for fact in draft.sub.tools:
         if fact.name not in _TOOLS or not _wanted(draft, fact):
             continue
@@ -211,7 +218,7 @@ def _pre_commit(
     runner comes with the install step where a declaration it installs lists it (pip: the
     project, or a requirements file or extra it installs), else it is installed pinned."""
     declared = {t.name: t for t in draft.sub.tools}
-    config = next((t for t in draft.sub.tools if t.name in _HOOK_RUNNERS and t.configured), None)
+    config = next((t for t in draft.sub.tools if t.name in HOOK_RUNNERS and t.configured), None)
     if not missing or config is None:
         return []
     other = next((name for name in ("lefthook", "husky") if name in declared), None)
@@ -221,7 +228,7 @@ def _pre_commit(
             f"its git hooks with {other} ({declared[other].source}), not pre-commit"
         )
         return []
-    if not _hooks_enforced(draft):
+    if not draft.hooks_enforced():
         draft.notes.append(
             f"{draft.where()}: no hooks step for {', '.join(missing)}: nothing shows the "
             f"tree passes its hooks ({config.source}): its CI does not run them and "
@@ -246,23 +253,6 @@ def _pre_commit(
     install = pip_step(tools.pinned(runner), f"Install {runner}")
     install = msgspec.structs.replace(install, tool=runner)  # gone with its hooks step
     return [install, step("lint", command)]
-
-
-_RUNS_HOOKS = re.compile(r"\b(?:pre-commit|prek)\s+run\b")
-_HOOK_ACTIONS = ("pre-commit/action", "pre-commit-ci/lite-action", "j178/prek-action")
-
-
-def _hooks_enforced(draft: Draft) -> bool:
-    """Whether the repository keeps its tree passing its git hooks: its CI (or a task
-    its CI starts) runs them, or pre-commit.ci does; or it has no CI, where they are the
-    checks it declares (as a formatter check is). Hooks a CI leaves out, kept only for
-    commits on a developer's machine, are often not clean over every file."""
-    return (
-        not (draft.ci or draft.ci_uses)
-        or any(t.name == "pre-commit.ci" for t in draft.sub.tools)
-        or any(_RUNS_HOOKS.search(run) for run in draft.ci)
-        or any(uses.startswith(_HOOK_ACTIONS) for uses in draft.ci_uses)
-    )
 
 
 # the repository's CI starts tox (`tox run -e ${{ matrix.tox_env }}`, `uvx ... tox -e py`),

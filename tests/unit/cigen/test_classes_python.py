@@ -298,8 +298,54 @@ def test_ruff_lints_what_the_repositorys_ci_lints(tmp_path: Path) -> None:
     assert (
         "the repository root: ruff checks what the repository's CI checks: `ruff check pkg`"
     ) in result.notes
-    files[".github/workflows/ci.yml"] = ci.format(run="uv run pytest")
-    assert "uv run ruff check ." in generated(tmp_path / "none", files).runs("python")
+    files[".github/workflows/ci.yml"] = ci.format(run="bash scripts/check")
+    files["scripts/check"] = (
+        'export SOURCE_FILES="pkg tests"\nPREFIX=""\n${PREFIX}ruff check $SOURCE_FILES\n'
+    )
+    assert "uv run ruff check pkg tests" in generated(tmp_path / "script", files).runs("python")
+
+
+def test_a_linter_the_repositorys_ci_never_runs_gets_no_step(tmp_path: Path) -> None:
+    """waitress configures flake8 and its CI's tox lint environment has it commented out
+    (the tree fails it); alembic's CI leaves out the nox session that runs flake8, over a
+    script Python 3.11 cannot parse. A linter or type checker runs where the CI runs it
+    (a step, a script or task it starts, an action, or hooks it enforces), or where there
+    is no CI."""
+    tox = "[testenv:lint]\ncommands =\n    black --check src\n    # flake8 src\n"
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n{extra}      - run: pip install tox\n"
+        "      - run: tox run -e lint\n      - run: pytest\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n',
+        "requirements-dev.txt": "pytest==9.0.0\nflake8==7.1.0\nblack==25.1.0\n",
+        ".flake8": "[flake8]\nmax-line-length = 100\n",
+        "tox.ini": tox,
+        "tests/test_a.py": "",
+        ".github/workflows/ci.yml": ci.format(extra=""),
+    }
+    result = generated(tmp_path / "commented", files)
+    assert not [run for run in result.runs("python") if "flake8" in run]
+    assert (
+        "the repository root: no `flake8` step: the repository's CI does not run flake8, so "
+        "nothing shows the tree passes it"
+    ) in result.notes
+    enabled = {**files, "tox.ini": tox.replace("# flake8", "flake8")}
+    assert "flake8" in generated(tmp_path / "enabled", enabled).runs("python")
+    action = {
+        **files,
+        ".github/workflows/ci.yml": ci.format(extra="      - uses: py-actions/flake8@v2\n"),
+    }
+    assert "flake8" in generated(tmp_path / "action", action).runs("python")
+    hooks = {
+        **files,
+        ".pre-commit-config.yaml": "repos:\n- repo: https://github.com/pycqa/flake8\n  rev: 7.1.0\n"
+        "  hooks:\n  - id: flake8\nci:\n  autofix_prs: false\n",
+    }
+    assert "flake8" in generated(tmp_path / "hooks", hooks).runs("python")
+    del files[".github/workflows/ci.yml"]
+    assert "flake8" in generated(tmp_path / "no-ci", files).runs("python")
 
 
 def test_a_package_manager_version_naming_no_single_release_is_not_its_pin() -> None:
