@@ -64,7 +64,10 @@ _UNDATED = {
     "nox": "nox installs with the pip virtualenv seeds (or uv, dated), not checked",
     "hatch": "hatch installs with uv (dated) or pip, not checked",
 }
-_NPM_UNDATED = re.compile(r"No matching version found for (\S+) with a date before")
+# npm 7 and later; npm 6 (Node.js 14's) says "with an Enjoy By date of"
+_NPM_UNDATED = re.compile(
+    r"No matching version found for (\S+) with (?:a date before|an Enjoy By date of)"
+)
 
 
 class BadDate(ValueError):

@@ -174,7 +174,8 @@ def _named_like_a_host(host: str, output: str) -> bool:
 # pre-commit cloning its hook repositories (`[INFO] Initializing environment for URL`)
 _PRE_COMMIT = re.compile(r"^\[INFO\] Initializing environment for \S+", re.M)
 _NPM_MISSING = re.compile(
-    r"npm (?:ERR!|error) 404 Not Found - GET https://registry\.npmjs\.org/\S*/-/(\S+\.tgz)"
+    r"(?:npm (?:ERR!|error) 404 Not Found -|ERR_PNPM_FETCH_404\s+) GET "
+    r"https://registry\.npmjs\.org/\S*/-/(\S+\.tgz)"
 )
 
 

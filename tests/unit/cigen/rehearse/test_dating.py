@@ -106,6 +106,13 @@ def test_npm_finding_no_version_before_the_date_is_named() -> None:
     assert why is not None
     assert why.startswith("the npm registry reachable here dates no version of xo@0.4.3")
     assert undated_failure("npm error code E404", parse("2025-06-01", None, SHA)) is None
+    npm6 = (  # Node.js 14's npm (mitt's CI)
+        "npm ERR! notarget No matching version found for chai@^4.2.0 with an Enjoy By date "
+        "of 7/4/2023, 5:35:44 PM. Maybe try a different date?."
+    )
+    assert "dates no version of chai@^4.2.0" in str(
+        undated_failure(npm6, parse("2023-07-04", None, SHA))
+    )
 
 
 def test_uv_pip_is_uv_not_pip(tmp_path: Path) -> None:

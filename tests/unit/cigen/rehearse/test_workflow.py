@@ -180,6 +180,13 @@ def test_a_tarball_the_registry_here_lacks_is_not_the_workflows_failure() -> Non
         "the npm registry reachable from here does not serve top-sites-1.1.225.tgz"
     )
     assert registry_problem("npm error 404 Not Found - GET https://registry.npmjs.org/nope") is None
+    pnpm = (  # nanoid's lockfile
+        " ERR_PNPM_FETCH_404  GET https://registry.npmjs.org/actions-up/-/actions-up-1.17.0.tgz: "
+        "Not Found - 404\n"
+    )
+    assert registry_problem(pnpm) == (
+        "the npm registry reachable from here does not serve actions-up-1.17.0.tgz"
+    )
 
 
 @pytest.mark.parametrize(
