@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from libs.analysis.ci.commands import classify
 from libs.analysis.report import Pipeline, Report
+from libs.cigen.evidence import ci_commands
 from libs.cigen.plan import Plan
 
 DEFAULT_PATHS = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
@@ -62,7 +65,7 @@ def explain(
             f"GitLab reads only .gitlab-ci.yml: add `include: {target.path}` there "
             "(or move these jobs into it) once you have reviewed them."
         )
-    lines += _adds(plan, others) + _fixes(report, others)
+    lines += _adds(plan, others, report) + _fixes(report, others)
     return lines
 
 
@@ -83,16 +86,42 @@ def _summary(plan: Plan, platform: str) -> str:
     return summary
 
 
-def _adds(plan: Plan, others: Sequence[Pipeline]) -> list[str]:
+# What a CI runs that may test, lint and build though its line does not say so: a
+# reusable workflow (fastify's plugins-ci.yml), Maven's default goal (commons-lang's
+# `mvn --batch-mode`), a PowerShell script (AutoMapper's Build.ps1), a task its matrix
+# names (tenacity's `poe ${{ matrix.task }}`).
+_OPAQUE = re.compile(
+    r"\.github/workflows/|^(?:\./)?mvnw?(?:\s+-\S+)*\s*$|\.ps1\b|\$\{\{\s*matrix\."
+)
+
+
+def _adds(plan: Plan, others: Sequence[Pipeline], report: Report) -> list[str]:
+    """What the workflow adds that no existing pipeline does: judged on everything the
+    pipelines run, with the scripts and tasks they start (requests' CI runs `make ci`,
+    whose recipe runs pytest), never claimed where one runs something we cannot read."""
     purposes = {s.purpose for job in plan.jobs for s in job.steps}
+    tasks = [t for sub in report.stack.subprojects for t in sub.tasks]
+    runs = ci_commands(others, tasks)
+    uses = [u for p in others for j in p.jobs for u in j.uses]
+    kinds = {classify(run) for run in runs}
+    if any(_OPAQUE.search(line.strip()) for line in (*runs, *uses)):
+        kinds |= {"test", "lint", "build"}
     checks = [
-        ("test", any(p.runs_tests for p in others), "adds tests, which no existing pipeline runs"),
+        (
+            "test",
+            any(p.runs_tests for p in others) or "test" in kinds,
+            "adds tests, which no existing pipeline runs",
+        ),
         (
             "lint",
-            any(p.runs_lint for p in others),
+            any(p.runs_lint for p in others) or "lint" in kinds,
             "adds the configured linters, which no existing pipeline runs",
         ),
-        ("build", any(p.builds for p in others), "adds a build, which no existing pipeline runs"),
+        (
+            "build",
+            any(p.builds for p in others) or "build" in kinds,
+            "adds a build, which no existing pipeline runs",
+        ),
     ]
     lines = [text for purpose, covered, text in checks if purpose in purposes and not covered]
     cached = any(j.lockfiles for j in plan.jobs)

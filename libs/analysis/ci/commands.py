@@ -16,7 +16,7 @@ from libs.analysis.report import CommandKind, Purpose
 TESTS = LazyPattern(
     r"\b(?:pytest|tox|nox|unittest|(?:npm|pnpm|bun)\s+(?:run\s+)?test|yarn\s+(?:run\s+)?test"
     r"|(?:npm|pnpm|yarn|bun)\b[^\n]*\brun\s+test|composer\s+(?:run-script\s+|run\s+)?test"
-    r"|jest|vitest|mocha|go\s+test|gotestsum|cargo\s+(?:test|nextest)|mvnw?\s+[^\n]*\b(?:test|verify)"
+    r"|jest|vitest|mocha|go\s+test|gotestsum|cargo\s+(?:\+\S+\s+)?(?:hack\s+|llvm-cov\s+)?(?:test|nextest)|mvnw?\s+[^\n]*\b(?:test|verify)"
     r"|gradlew?\s+[^\n]*\b(?:test|check|build)|rspec|rake\s+test|rails\s+test|phpunit|pest"
     r"|dotnet\s+test|mix\s+test|ctest|make\s+(?:test|check)|swift\s+test|xcodebuild\s+[^\n]*test"
     r"|playwright\s+test|cypress\s+run|(?:flutter|dart)\s+test|sbt\s+[^\n]*\btest"

@@ -682,3 +682,28 @@ def test_a_runtime_nothing_declares_takes_the_newest_its_ci_tests_on(tmp_path: P
     }
     setup = generated(tmp_path, files).step("node", "actions/setup-node")
     assert setup["with"]["node-version"] == "24"
+
+
+def test_what_the_workflow_adds_is_claimed_only_where_no_existing_pipeline_does_it(
+    tmp_path: Path,
+) -> None:
+    """requests' CI runs `make ci` (its recipe runs pytest), fastify's calls a reusable
+    workflow, commons-lang's Maven runs its default goal, tenacity's `poe ${{ matrix.task
+    }}`: "adds tests, which no existing pipeline runs" was said of each, and was false."""
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {run}\n"
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n',
+        "requirements-dev.txt": "pytest==9.0.0\n",
+        "Makefile": "ci:\n\tpytest tests\n",
+        "tests/test_a.py": "",
+    }
+    claim = "It adds tests, which no existing pipeline runs."
+    for name, run in (("make", "make ci"), ("matrix", "poe ${{ matrix.task }}")):
+        ours = generated(tmp_path / name, {**files, ".github/workflows/ci.yml": ci.format(run=run)})
+        assert claim not in ours.generation.explanation, name
+    reusable = "on: push\njobs:\n  test:\n    uses: org/workflows/.github/workflows/ci.yml@v6\n"
+    ours = generated(tmp_path / "reusable", {**files, ".github/workflows/ci.yml": reusable})
+    assert claim not in ours.generation.explanation
+    release = ci.format(run="python -m build")
+    ours = generated(tmp_path / "release", {**files, ".github/workflows/ci.yml": release})
+    assert claim in ours.generation.explanation
