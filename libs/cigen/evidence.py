@@ -112,7 +112,8 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
         for p in pipelines
         for j in p.jobs
         for c in j.commands
-        for line in (c.run, *_expanded(c.script))
+        for run in _legs(c.run, j)
+        for line in (run, *_expanded(c.script))
     ]
     bodies = [
         line
@@ -121,6 +122,21 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
         for line in task.commands
     ]
     return tuple(runs + bodies)
+
+
+_MATRIX_VALUE = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
+
+
+def _legs(run: str, job: CiJob) -> list[str]:
+    """A command as each leg of its job's matrix runs it: tenacity's CI runs `poe ${{
+    matrix.task }}` for the tasks check, lint and mypy."""
+    found = _MATRIX_VALUE.search(run)
+    if found is None:
+        return [run]
+    key = found.group(1)
+    values = [*job.matrix.get(key, ()), *(leg[key] for leg in job.matrix_include if key in leg)]
+    legs = [run.replace(found.group(0), value) for value in dict.fromkeys(values)]
+    return [run, *(leg for value in legs for leg in _legs(value, job))]
 
 
 # `export SOURCE_FILES="starlette tests"`, `PREFIX=""`

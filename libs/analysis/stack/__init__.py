@@ -251,12 +251,15 @@ def _workspaces(tree: Tree, projects: list[Project]) -> None:
 
 
 def _hook_ids(tree: Tree, path: str) -> tuple[str, ...]:
-    """The ids of the hooks a pre-commit configuration runs (`ruff-check`, `flake8`):
-    where the hooks are enforced, they show which tools the tree passes."""
+    """The ids of the hooks a pre-commit configuration runs (`ruff-check`, `flake8`), and
+    the commands its local hooks run (arq's `make mypy`): where the hooks are enforced,
+    they show which tools and commands the tree passes."""
     ids = []
     for repo in listing(dig(load_yaml(tree, path), "repos")):
+        local = dig(repo, "repo") == "local"
         for hook in listing(dig(repo, "hooks")):
-            hook_id = dig(hook, "id")
-            if isinstance(hook_id, str) and hook_id.strip():
-                ids.append(hook_id.strip())
+            for key in ("id", "entry") if local else ("id",):
+                value = dig(hook, key)
+                if isinstance(value, str) and value.strip():
+                    ids.append(value.strip())
     return tuple(dict.fromkeys(ids))

@@ -196,8 +196,29 @@ class Draft:
                     "files instead of checking them"
                 )
                 continue
+            if purpose in ("lint", "typecheck", "format") and not self._run_in_ci(run):
+                self.notes.append(
+                    f"{self.where()}: skipped `{run}` from {command.source}: the "
+                    "repository's CI does not run it, so nothing shows the tree passes it"
+                )
+                continue
             steps.append(Step(name=_title(purpose, run), run=run, purpose=purpose))
         return steps
+
+    def _run_in_ci(self, run: str) -> bool:
+        """Whether the repository's CI runs a command of its own, or every line of its
+        recipe (true where there is no CI): viper's CI lints with golangci-lint-action,
+        and its `make lint` needs a golangci-lint the Makefile pins to a release that
+        cannot read the configuration."""
+        if not self.ci:
+            return True
+        if run in self._hooks() and self.hooks_enforced():
+            return True  # arq's local hook runs `make mypy`
+        lines = [line.strip() for line in self.ci]
+        recipe = [line.strip() for line in self.recipe(run) if line.strip()]
+        return any(run in line for line in lines) or bool(
+            recipe and all(any(r in line for line in lines) for r in recipe)
+        )
 
     def ci_test_steps(self) -> list[Step]:
         """The tests as the repository's CI runs them in this folder, where it starts them
@@ -331,6 +352,11 @@ class Draft:
             or any(uses.startswith(_HOOK_ACTIONS) for uses in self.ci_uses)
         )
 
+    def _hooks(self) -> tuple[str, ...]:
+        """The ids of the git hooks the repository configures, and the commands of its
+        local ones."""
+        return tuple(h for t in self.sub.tools if t.name in HOOK_RUNNERS for h in t.targets)
+
     def _linted_in_ci(self, item: Step) -> bool:
         found = _CHECKERS.search(item.run)
         if found is None or not self.ci:
@@ -341,8 +367,7 @@ class Draft:
         if any(tool in uses.split("@")[0] for uses in self.ci_uses):
             return True  # golangci/golangci-lint-action, astral-sh/ruff-action
         # flask's CI runs its pre-commit hooks, ruff-check among them
-        hooks = [h for t in self.sub.tools if t.name in HOOK_RUNNERS for h in t.targets]
-        if any(tool in hook for hook in hooks) and self.hooks_enforced():
+        if any(tool in hook for hook in self._hooks()) and self.hooks_enforced():
             return True
         self.notes.append(
             f"{self.where()}: no `{item.run}` step: the repository's CI does not run "

@@ -707,3 +707,37 @@ def test_what_the_workflow_adds_is_claimed_only_where_no_existing_pipeline_does_
     release = ci.format(run="python -m build")
     ours = generated(tmp_path / "release", {**files, ".github/workflows/ci.yml": release})
     assert claim in ours.generation.explanation
+
+
+def test_a_repository_check_command_its_ci_never_runs_gets_no_step(tmp_path: Path) -> None:
+    """viper's `make lint` needs a golangci-lint its Makefile pins to a release that cannot
+    read the configuration; its CI lints with golangci-lint-action instead. A lint or
+    type-check command of the repository's runs where its CI runs it (as each leg of a
+    matrix: tenacity's `poe ${{ matrix.task }}`), its enforced git hooks do (arq's local
+    hook runs `make mypy`), or there is no CI."""
+    makefile = "lint:\n\tgolangci-lint run\ntest:\n\tgo test ./...\n"
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n{matrix}    steps:\n"
+        "      - uses: golangci/golangci-lint-action@v8\n      - run: {run}\n"
+    )
+    files = {
+        "go.mod": "module example.com/m\n\ngo 1.24\n",
+        "main.go": "package main\n",
+        "main_test.go": "package main\n",
+        "Makefile": makefile,
+        ".github/workflows/ci.yml": ci.format(matrix="", run="go test ./..."),
+    }
+    result = generated(tmp_path / "action", files)
+    assert "make lint" not in result.runs("go")
+    assert (
+        "the repository root: skipped `make lint` from Makefile: the repository's CI does "
+        "not run it, so nothing shows the tree passes it"
+    ) in result.notes
+    matrix = "    strategy:\n      matrix:\n        task: [lint, test]\n"
+    legs = {
+        **files,
+        ".github/workflows/ci.yml": ci.format(matrix=matrix, run="make ${{ matrix.task }}"),
+    }
+    assert "make lint" in generated(tmp_path / "matrix", legs).runs("go")
+    del files[".github/workflows/ci.yml"]
+    assert "make lint" in generated(tmp_path / "no-ci", files).runs("go")
