@@ -188,7 +188,10 @@ def _owner(path: str, owners: Collection[str]) -> str | None:
 
 
 def _is_dockerfile(entry: FileEntry) -> bool:
-    return versions.DOCKERFILE.match(entry.name) is not None and _counted(entry)
+    """A Dockerfile of the project's; not one in a project template's folder
+    (`{{cookiecutter.name}}/Dockerfile`), which is rendered before it is built."""
+    template = "{{" in entry.path or "{%" in entry.path
+    return versions.DOCKERFILE.match(entry.name) is not None and not template and _counted(entry)
 
 
 def _counted(entry: FileEntry) -> bool:

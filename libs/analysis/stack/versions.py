@@ -17,7 +17,12 @@ from libs.analysis.report import Constraint
 from libs.analysis.stack.model import Project, as_str, dig, load_json, load_toml
 from libs.analysis.tree import Tree, join, parent_dirs
 
-DOCKERFILE = re.compile(r"^(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
+# A Dockerfile by name; not a template one renders into a Dockerfile (phoenix's
+# priv/templates/phx.gen.release/Dockerfile.eex: `ARG ELIXIR_VERSION=<%= elixir_vsn %>`).
+DOCKERFILE = re.compile(
+    r"^(?!.*\.(?:eex|heex|erb|j2|jinja2?|njk|tmpl|tpl|template|mustache|hbs|liquid|ejs|in"
+    r"|example|sample)$)(?:Dockerfile(?:\..+)?|.+\.[Dd]ockerfile|Containerfile)$"
+)
 
 SINGLE_VERSION_FILES = {
     ".python-version": "python",

@@ -90,17 +90,37 @@ def plan_rust(draft: Draft) -> Job:
     if "clippy" in tools:
         defaults.append(step("lint", f"cargo clippy --all-targets{locked} -- -D warnings"))
     defaults += [step("build", f"cargo build{locked}"), step("test", f"cargo test{locked}")]
+    runtime = draft.runtime("rust")
+    steps = assemble(draft, defaults)
+    if not lockfiles and runtime.is_matrix and "stable" in runtime.versions:
+        steps = _msrv_checks(draft, steps, runtime)
     return Job(
         id="",
         name="",
         ecosystem="rust",
-        runtime=draft.runtime("rust"),
+        runtime=runtime,
         manager="cargo",
         lockfiles=lockfiles,
         tools=tools,
-        steps=assemble(draft, defaults),
+        steps=steps,
         timeout_minutes=30,
     )
+
+
+def _msrv_checks(draft: Draft, steps: list[Step], runtime: Runtime) -> list[Step]:
+    """Without a Cargo.lock, Cargo resolves every dependency to its newest release, and an
+    old Cargo does not choose by `rust-version`: on the minimum Rust, dev-dependencies
+    fail to build (serde_json's trybuild needs Rust 1.76 and later, its MSRV is 1.71).
+    The minimum is checked with `cargo check` (the library and its dependencies, as its
+    CI checks it); everything else runs on stable."""
+    minimum = next(v for v in runtime.versions if v != "stable")
+    draft.notes.append(
+        f"{draft.where()}: Rust {minimum} (the minimum) runs `cargo check` only: with no "
+        "Cargo.lock, the newest dev-dependencies need a newer Rust; the tests run on stable"
+    )
+    on_stable = [msgspec.structs.replace(s, only_on="stable") for s in steps]
+    check = msgspec.structs.replace(step("build", "cargo check"), only_on=minimum)
+    return [check, *on_stable]
 
 
 def plan_swift(draft: Draft) -> Job:

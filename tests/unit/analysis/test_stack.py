@@ -630,3 +630,20 @@ def test_a_tools_configuration_is_told_from_a_dependency_on_it(build: Build) -> 
         ("dialyzer", "mix.exs", False),
         ("mix format", ".formatter.exs", True),
     }
+
+
+def test_dockerfile_templates_are_not_dockerfiles(build: Build) -> None:
+    """phoenix's priv/templates/phx.gen.release/Dockerfile.eex is an EEx template
+    (`ARG ELIXIR_VERSION=<%= elixir_vsn %>`): a Docker job built it and failed."""
+    stack = stack_of(
+        build,
+        {
+            "mix.exs": "defmodule App.MixProject do\nend\n",
+            "Dockerfile": "FROM elixir:1.18\n",
+            "deploy/app.Dockerfile": "FROM elixir:1.18\n",
+            "priv/templates/release/Dockerfile.eex": "ARG ELIXIR_VERSION=<%= elixir_vsn %>\n",
+            "docker/Dockerfile.j2": "FROM {{ base }}\n",
+            "{{cookiecutter.name}}/Dockerfile": "FROM python:3.12\n",
+        },
+    )
+    assert stack.dockerfiles == ["Dockerfile", "deploy/app.Dockerfile"]

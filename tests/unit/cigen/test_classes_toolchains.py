@@ -155,3 +155,21 @@ def test_dart_runs_on_a_release_or_a_channel_it_publishes() -> None:
         assert generation.validation.findings == []
         said = [n for n in generation.notes if "names no release or channel" in n]
         assert len(said) == (declared == "lts/iron")
+
+
+def test_the_minimum_rust_only_checks_where_no_lockfile_pins_the_dependencies(
+    tmp_path: Path,
+) -> None:
+    """serde_json declares rust-version 1.71 and commits no Cargo.lock: on 1.71, Cargo
+    took the newest trybuild (a dev-dependency needing 1.76) and `cargo test` could not
+    build. Its own CI only checks on 1.71; with a Cargo.lock the tests run on both."""
+    cargo = '[package]\nname = "x"\nversion = "0.1.0"\nedition = "2021"\nrust-version = "1.71"\n'
+    files = {"Cargo.toml": cargo, "src/lib.rs": "", "tests/t.rs": "#[test]\nfn t() {}\n"}
+    steps = generated(tmp_path / "unlocked", files).job("rust")["steps"]
+    conditions = {s["run"]: s.get("if") for s in steps if "run" in s}
+    assert conditions["cargo check"] == "matrix.rust-version == '1.71'"
+    assert conditions["cargo test"] == "matrix.rust-version == 'stable'"
+    locked = generated(tmp_path / "locked", {**files, "Cargo.lock": "version = 4\n"})
+    tests = [s for s in locked.job("rust")["steps"] if s.get("run", "").startswith("cargo test")]
+    assert tests and "if" not in tests[0]
+    assert "cargo check" not in locked.runs("rust")
