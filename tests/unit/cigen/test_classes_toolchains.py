@@ -171,5 +171,6 @@ def test_the_minimum_rust_only_checks_where_no_lockfile_pins_the_dependencies(
     assert conditions["cargo test"] == "matrix.rust-version == 'stable'"
     locked = generated(tmp_path / "locked", {**files, "Cargo.lock": "version = 4\n"})
     tests = [s for s in locked.job("rust")["steps"] if s.get("run", "").startswith("cargo test")]
-    assert tests and "if" not in tests[0]
+    assert tests
+    assert "if" not in tests[0]
     assert "cargo check" not in locked.runs("rust")
