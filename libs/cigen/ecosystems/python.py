@@ -61,8 +61,16 @@ _RUFF_REPLACES = ("black", "isort", "flake8")
 PRE_COMMIT = "SKIP=no-commit-to-branch pre-commit run --all-files"
 # a CI line that runs a type checker on named paths: `mypy src tests`, `uv run pyright pkg`
 _CI_CHECKER = re.compile(r"(?:^|\s)((mypy|pyright)(?:\s+[\w./=-]+)+)$")
-# a CI line that lints named paths with ruff: `ruff check mealie` (mealie's Taskfile)
-_CI_RUFF = re.compile(r"(?:^|\s)(ruff\s+check(?:\s+[\w./=-]+)+)$")
+# a CI line that checks named paths with ruff (`ruff check mealie`, mealie's Taskfile),
+# black, isort (`isort --profile hug --check --diff isort/ tests/`) or flake8
+_CI_CHECKS = {
+    "ruff": re.compile(r"(?:^|\s)(ruff\s+check(?:\s+[\w./=-]+)+)$"),
+    "black": re.compile(r"(?:^|\s)(black(?:\s+[\w./=-]+)+)$"),
+    "isort": re.compile(r"(?:^|\s)(isort(?:\s+[\w./=-]+)+)$"),
+    "flake8": re.compile(r"(?:^|\s)(flake8(?:\s+[\w./=-]+)*)$"),
+}
+_CHECKS = re.compile(r"(?:^|\s)(?:--check(?:-only)?|-c|--diff)(?:\s|$)")
+_FIXES = re.compile(r"(?:^|\s)--fix\b")
 
 
 def plan(draft: Draft) -> Job:
@@ -171,8 +179,8 @@ def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
     in a repository whose CI never runs the checker, is no promise that the tree
     type-checks (more-itertools configures mypy for its stubs; `mypy .` reports its
     tests): no step, and a note."""
-    if fact.name == "ruff":
-        return _ci_ruff(draft) or command
+    if fact.name in _CI_CHECKS:
+        return _ci_check(draft, fact.name, command) or command
     if fact.name not in ("mypy", "pyright"):
         return command
     scoped = bool(fact.targets) if fact.name == "mypy" else fact.configured
@@ -192,20 +200,27 @@ def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
     return command
 
 
-def _ci_ruff(draft: Draft) -> str | None:
-    """ruff as the repository's CI runs it on named paths (a CI step, or the body of a
-    task it starts): mealie's CI lints `mealie` through `task py:lint`, and `ruff check .`
-    would also lint its tests, which its configuration's rules were never held to."""
+def _ci_check(draft: Draft, tool: str, default: str) -> str | None:
+    """A linter or formatter as the repository's CI runs it on named paths (a CI step, or
+    the body of a script or task it starts): mealie's CI lints `mealie` through `task
+    py:lint`, and `ruff check .` would also lint its tests, which its configuration's
+    rules were never held to; isort's CI checks `isort/ tests/ scripts/`, and `isort
+    --check-only .` also read the job's .venv (its `skip` setting replaces isort's
+    defaults). Never a run that rewrites files."""
+    pattern = _CI_CHECKS[tool]
     for run in draft.ci:
         for line in run.splitlines():
-            found = _CI_RUFF.search(line.strip())
-            if found and "--fix" not in found.group(1) and safe_command(found.group(1)):
-                if found.group(1).split()[2:] != ["."]:
-                    draft.notes.append(
-                        f"{draft.where()}: ruff checks what the repository's CI checks: "
-                        f"`{found.group(1)}`"
-                    )
-                return found.group(1)
+            found = pattern.search(line.strip())
+            if found is None or _FIXES.search(found.group(1)) or not safe_command(found.group(1)):
+                continue
+            if tool in ("black", "isort") and not _CHECKS.search(found.group(1)):
+                continue  # black and isort rewrite unless told to check
+            command = found.group(1)
+            if set(command.split()) != set(default.split()):
+                draft.notes.append(
+                    f"{draft.where()}: {tool} checks what the repository's CI checks: `{command}`"
+                )
+            return command
     return None
 
 

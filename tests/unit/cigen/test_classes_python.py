@@ -332,7 +332,9 @@ def test_a_linter_the_repositorys_ci_never_runs_gets_no_step(tmp_path: Path) -> 
         "nothing shows the tree passes it"
     ) in result.notes
     enabled = {**files, "tox.ini": tox.replace("# flake8", "flake8")}
-    assert "flake8" in generated(tmp_path / "enabled", enabled).runs("python")
+    runs = generated(tmp_path / "enabled", enabled).runs("python")
+    assert "flake8 src" in runs  # on what the CI's lint environment checks
+    assert "black --check src" in runs
     action = {
         **files,
         ".github/workflows/ci.yml": ci.format(extra="      - uses: py-actions/flake8@v2\n"),
