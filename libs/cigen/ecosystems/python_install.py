@@ -143,6 +143,24 @@ def _ci_uv_syncs(draft: Draft) -> list[str]:
     return [m.group(0) for run in draft.ci for m in _UV_SYNC.finditer(run)]
 
 
+# the repository's CI runs uv with --frozen (`uv run --frozen -m build`) or --locked
+_UV_LOCK_FLAG = re.compile(r"\buv\s+(?:sync|run|export|tree)\b[^\n;&|]*?(--frozen|--locked)\b")
+
+
+def _lock_check(draft: Draft) -> str:
+    """`--locked` (uv.lock must match pyproject.toml), unless the repository's CI installs
+    from its lock with `--frozen` and never `--locked`: jsonschema's uv.lock was out of
+    date with its pyproject.toml, which its CI (`uv run --frozen`, nox) never notices."""
+    flags = {m.group(1) for run in draft.ci for m in _UV_LOCK_FLAG.finditer(run)}
+    if flags == {"--frozen"}:
+        draft.notes.append(
+            f"{draft.where()}: `uv sync --frozen`, as the repository's CI installs from "
+            "uv.lock without checking it matches pyproject.toml"
+        )
+        return "--frozen"
+    return "--locked"
+
+
 def _all_packages(draft: Draft) -> bool:
     """Whether a workspace root's `uv sync` installs every member: unless the repository's
     CI syncs, and never with `--all-packages` (`--package X` is one member). mcp's CI syncs
@@ -168,7 +186,7 @@ def install(
 ) -> list[Step]:
     if manager == "uv":
         members = " --all-packages" if draft.members and _all_packages(draft) else ""
-        sync = "uv sync --locked" if lockfiles else "uv sync"
+        sync = f"uv sync {_lock_check(draft)}" if lockfiles else "uv sync"
         # pydantic-settings' docs examples import what its extras bring, and its CI says so
         extras = " --all-extras" if any("--all-extras" in s for s in _ci_uv_syncs(draft)) else ""
         return [step("install", sync + members + _flags(manager, groups) + extras)]

@@ -368,13 +368,14 @@ def test_a_uv_workspace_syncs_its_members_only_where_the_repositorys_ci_does(
     )
     alone = generated(tmp_path / "no-ci", files)
     assert alone.runs("python")[0] == "uv sync --locked --all-packages"
+    # (--frozen as the CI installs: test_uv_installs_frozen_where_the_repositorys_ci_does)
     root = generated(tmp_path / "root", {**files, ".github/workflows/ci.yml": ci.format(flags="")})
-    assert root.runs("python")[0] == "uv sync --locked"
+    assert root.runs("python")[0] == "uv sync --frozen"
     assert any("`uv sync` without --all-packages" in note for note in root.notes)
     every = {**files, ".github/workflows/ci.yml": ci.format(flags="--all-packages")}
-    assert generated(tmp_path / "all", every).runs("python")[0] == "uv sync --locked --all-packages"
+    assert generated(tmp_path / "all", every).runs("python")[0] == "uv sync --frozen --all-packages"
     one = {**files, ".github/workflows/ci.yml": ci.format(flags="--package client")}
-    assert generated(tmp_path / "one", one).runs("python")[0] == "uv sync --locked"
+    assert generated(tmp_path / "one", one).runs("python")[0] == "uv sync --frozen"
 
 
 def test_no_tsc_step_where_the_repositorys_ci_never_type_checks(tmp_path: Path) -> None:

@@ -579,3 +579,21 @@ def test_a_pip_project_tested_through_tox_in_ci_is_tested_through_tox(tmp_path: 
     assert runs[-2:] == [f"python -m pip install {tools.pinned('tox')}", "tox -e py"]
     untold = {**files, ".github/workflows/ci.yml": ci.replace("tox run -e", "pytest -k")}
     assert generated(tmp_path / "pytest", untold).runs("python")[-1] == "python -m pytest"
+
+
+def test_uv_installs_frozen_where_the_repositorys_ci_does(tmp_path: Path) -> None:
+    """jsonschema's uv.lock was out of date with its pyproject.toml: `uv sync --locked`
+    refused it, while its CI installs from the lock with `uv run --frozen` and never
+    checks. Where the CI says nothing, or says --locked, the lock is checked."""
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {run}\n"
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\ndev = ["pytest"]\n',
+        "uv.lock": "version = 1\n",
+        "tests/test_a.py": "",
+        ".github/workflows/ci.yml": ci.format(run="uv run --frozen pytest"),
+    }
+    assert generated(tmp_path / "frozen", files).runs("python")[0] == "uv sync --frozen"
+    both = {**files, ".github/workflows/build.yml": ci.format(run="uv sync --locked")}
+    assert generated(tmp_path / "both", both).runs("python")[0] == "uv sync --locked"
+    del files[".github/workflows/ci.yml"]
+    assert generated(tmp_path / "none", files).runs("python")[0] == "uv sync --locked"
