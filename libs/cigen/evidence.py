@@ -161,6 +161,21 @@ def _expanded(lines: Sequence[str]) -> list[str]:
     return expanded
 
 
+def ci_runners(pipelines: Sequence[Pipeline]) -> tuple[str, ...]:
+    """The runner labels (or images) of the CI jobs that check changes and run commands
+    of the repository's own."""
+    return tuple(
+        dict.fromkeys(
+            label
+            for p in pipelines
+            if checks_changes(p)
+            for j in p.jobs
+            if j.commands and not j.foreign
+            for label in j.os
+        )
+    )
+
+
 def ci_commands_in(pipelines: Sequence[Pipeline], directory: str) -> tuple[str, ...]:
     """What the repository's CI runs in this folder (its steps' working directory, or the
     root where they set none): a command for the packages of another folder (mealie's

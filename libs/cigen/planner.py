@@ -16,6 +16,7 @@ from libs.cigen.ecosystems.ownership import main_family
 from libs.cigen.evidence import (
     ci_commands,
     ci_commands_in,
+    ci_runners,
     ci_scripts_in,
     ci_service_images,
     ci_setup_commands,
@@ -133,6 +134,7 @@ def build_plan(
             members=own,
             ci=ci_commands(pipelines, sub.tasks),
             ci_uses=tuple(u for p in pipelines for j in p.jobs for u in j.uses),
+            ci_os=ci_runners(pipelines),
             ci_here=ci_commands_in(pipelines, directory),
             ci_scripts=ci_scripts_in(pipelines, directory),
             ci_requirements=ci_test_requirements(pipelines, directory),
@@ -360,7 +362,7 @@ def _planners_for(draft: Draft) -> list[tuple[str, Planner]]:
 
 
 def _place(job: Job, draft: Draft) -> Job:
-    history = job.ecosystem == "python" and draft.sub.version_from_git is not None
+    history = draft.sub.version_from_git is not None
     if history:
         draft.notes.append(
             f"{draft.where()}: the checkout takes every commit and tag: "

@@ -307,6 +307,9 @@ def detect_dotnet(project: Project, members: list[str]) -> None:
     for path in files:
         if path.endswith(_PROJECT_FILE):
             _project_file(project, path)
+    build_props = project.file("Directory.Build.props")  # every project of the folder
+    if build_props is not None:
+        _project_file(project, build_props)
     tools = project.file(".config/dotnet-tools.json")
     if tools is not None:
         # a local tool manifest: each tool is installed and set up for `dotnet <tool>`
@@ -349,6 +352,13 @@ def _package(project: Project, path: str, name: str, version: str | None) -> Non
         project.service(service, path)
     if lowered == "stylecop.analyzers":
         project.tool("stylecop", path, version)
+    if lowered in _GIT_VERSIONERS and project.sub.version_from_git is None:
+        project.sub.version_from_git = f"{path} ({name})"
+
+
+# packages that take the assembly's version from git tags (AutoMapper's MinVer): a
+# one-commit clone builds 0.0.0-preview.0
+_GIT_VERSIONERS = frozenset({"minver", "gitversion.msbuild", "nerdbank.gitversioning"})
 
 
 def detect_dart(project: Project) -> None:

@@ -84,6 +84,9 @@ class Draft:
     ci_scripts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # the requirements files its CI's Python test jobs install here (ci_test_requirements)
     ci_requirements: tuple[str, ...] = ()
+    # the runner labels of the CI jobs that check changes (`windows-latest`): where every
+    # one is Windows, a repository may build only there (evidence.ci_runners)
+    ci_os: tuple[str, ...] = ()
     # workspace packages whose build the CI runs only on a schedule or by hand -> CI file
     scheduled_builds: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # the planner's command family (ownership.FAMILY)

@@ -134,16 +134,24 @@ def plan_dotnet(draft: Draft) -> Job:
     if draft.tests():
         defaults.append(step("test", "dotnet test --no-build --configuration Release"))
     framework = sorted(_framework_targets(draft))
+    windows_ci = bool(draft.ci_os) and all(os.startswith("windows") for os in draft.ci_os)
     if framework:
         draft.notes.append(
             f"{draft.where()}: runs on Windows: the .NET Framework targets "
             f"({', '.join(framework)}) build and test only there"
         )
+    elif windows_ci:
+        # AutoMapper's build runs a shell script that is not executable, and its
+        # integration tests need SQL Server LocalDB: its CI runs on windows-latest
+        draft.notes.append(
+            f"{draft.where()}: runs on Windows, as every job of the repository's CI does "
+            f"({', '.join(draft.ci_os)})"
+        )
     return Job(
         id="",
         name="",
         ecosystem="dotnet",
-        os="windows" if framework else "linux",
+        os="windows" if framework or windows_ci else "linux",
         runtime=_dotnet_runtime(draft),
         manager="nuget",
         lockfiles=lockfiles,

@@ -60,6 +60,38 @@ def test_dotnet_framework_targets_build_on_windows(tmp_path: Path) -> None:
     assert core.job("dotnet")["runs-on"] == "ubuntu-24.04"
 
 
+def test_dotnet_builds_where_the_repositorys_ci_does_and_with_its_history(
+    tmp_path: Path,
+) -> None:
+    """AutoMapper's CI runs only on windows-latest (its build runs a shell script it does
+    not mark executable; its integration tests use SQL Server LocalDB), and MinVer in
+    Directory.Build.props takes its version from git tags: a one-commit clone on Linux
+    builds 0.0.0-preview.0 and fails. The same on Linux runners stays on Linux."""
+    csproj = (
+        '<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup>'
+        "<TargetFramework>net8.0</TargetFramework></PropertyGroup>"
+        '<ItemGroup><PackageReference Include="xunit" Version="2.9.2"/></ItemGroup></Project>'
+    )
+    props = (
+        '<Project><ItemGroup><PackageReference Include="MinVer" Version="6.0.0" />'
+        "</ItemGroup></Project>"
+    )
+    ci = (
+        "on: push\njobs:\n  build:\n    runs-on: {os}\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - run: dotnet test\n"
+    )
+    files = {
+        "Lib.Tests.csproj": csproj,
+        "Directory.Build.props": props,
+        ".github/workflows/ci.yml": ci.format(os="windows-latest"),
+    }
+    windows = generated(tmp_path / "windows", files)
+    assert windows.job("dotnet")["runs-on"] == "windows-2025"
+    assert windows.step("dotnet", "actions/checkout")["with"]["fetch-depth"] == 0
+    linux = {**files, ".github/workflows/ci.yml": ci.format(os="ubuntu-latest")}
+    assert generated(tmp_path / "linux", linux).job("dotnet")["runs-on"] == "ubuntu-24.04"
+
+
 def test_push_triggers_name_the_default_branch(tmp_path: Path) -> None:
     """A push trigger on `main` never fires where the default branch is `master`."""
     master = generate(PYTHON_PIP, default_branch="master")
