@@ -311,11 +311,12 @@ _OUTWARD = re.compile(
     r"|terraform|ssh|scp|rsync|twine|vercel|netlify|wrangler|firebase|surge)$",
     re.I,
 )
-# building the package's distributions (typer's test-redistribute job tests an sdist):
-# nothing the checks read, and its builder is not ours to install
+# building the package's distributions (typer's test-redistribute job tests an sdist,
+# rubocop's linting job installs the gem it builds): nothing the checks read, and its
+# builder is not ours to install
 _DISTRIBUTION = re.compile(
     r"-m\s+build\b|\bpyproject-build\b|\b(?:uv|poetry|hatch|pdm|flit)\s+build\b"
-    r"|\b(?:sdist|bdist_wheel)\b|--sdist\b|--wheel\b"
+    r"|\b(?:sdist|bdist_wheel)\b|--sdist\b|--wheel\b|\bgem\s+build\b|\bcargo\s+package\b"
 )
 _SECRETISH = re.compile(r"secrets\.|<redacted>", re.I)
 

@@ -742,3 +742,23 @@ def test_a_repository_check_command_its_ci_never_runs_gets_no_step(tmp_path: Pat
     assert "make lint" in generated(tmp_path / "matrix", legs).runs("go")
     del files[".github/workflows/ci.yml"]
     assert "make lint" in generated(tmp_path / "no-ci", files).runs("go")
+
+
+def test_a_distribution_the_ci_builds_before_its_checks_is_not_carried(tmp_path: Path) -> None:
+    """rubocop's linting job runs `gem build` and installs the gem it built: the .gem is
+    nothing our checks read, and the job ran it before them "as linting.yml does"."""
+    ci = (
+        "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: ruby/setup-ruby@v1\n      - run: bundle install\n"
+        "      - run: gem build\n      - run: bundle exec rspec\n"
+    )
+    files = {
+        "Gemfile": "source 'https://rubygems.org'\ngem 'rspec'\n",
+        "Gemfile.lock": "GEM\n  specs:\n    rspec (3.13.0)\n\nBUNDLED WITH\n   2.5.0\n",
+        "x.gemspec": "Gem::Specification.new { |s| s.name = 'x' }\n",
+        "spec/x_spec.rb": "",
+        ".github/workflows/ci.yml": ci,
+    }
+    result = generated(tmp_path, files)
+    assert "gem build" not in result.runs("ruby")
+    assert "bundle exec rspec" in result.runs("ruby")
