@@ -113,6 +113,9 @@ _FILE_SUFFIXES = (
 )
 
 
+_SEE_DOCS = re.compile(
+    r"\b(?:see|read|visit|documentation:?|docs:?|more info\w*:?)\s+<?https?://", re.I
+)
 _NAMED = re.compile(
     r"(?:lookup|resolve host:?|enotfound|eai_again|unknownhostexception:|unknown host|"
     r"failed to resolve)\s+['\"]?([a-z0-9.-]+\.[a-z]{2,})(?![\w(-])"
@@ -129,7 +132,9 @@ def unreachable_host(output: str) -> str | None:
         host = (match.group(1) or match.group(2)).lower().rstrip(".")
         if not _reachable(host):
             return host
-    lines = output.splitlines()
+    # a pointer to documentation names no host the step tried to reach: pytest's "See
+    # https://docs.pytest.org/... for more info" under anyio's IPv6 lookup errors
+    lines = [line for line in output.splitlines() if not _SEE_DOCS.search(line)]
     for index, line in enumerate(lines):
         if _FAILURE.search(line):
             host = _beside(" ".join(lines[max(0, index - 2) : index + 2]), lowered)
