@@ -163,6 +163,9 @@ class Subproject(msgspec.Struct, kw_only=True):
     # the package itself (`-e .`): a job installing only the others installs it too
     python_package: str | None = None
     package_installed_by: list[str] = []
+    # Python declarations named for the tests (`group:test`, `extra:testing`): what the
+    # tests import, whatever runs them (jsonschema's unittest suite needs jsonpath-ng)
+    test_declarations: list[str] = []
 
 
 class ImageBuild(msgspec.Struct, frozen=True, kw_only=True):

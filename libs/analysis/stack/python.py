@@ -200,7 +200,11 @@ def detect(project: Project) -> None:
     project.declared(deps, services=SERVICE_DEPS)
     _tests(project, pyproject_path, pyproject, deps)
     _tools(project, pyproject_path, pyproject, deps)
-    _groups(project, _declarations(project, pyproject, requirements))
+    declarations = _declarations(project, pyproject, requirements)
+    _groups(project, declarations)
+    project.sub.test_declarations = sorted(
+        {g for groups in declarations.values() for g in groups if _TEST_DECLARATION.match(g)}
+    )
     _scripts(project, pyproject_path, pyproject)
     project.sub.version_from_git = _version_from_git(project, pyproject_path, pyproject)
     project.sub.python_package = _package_file(project, pyproject_path, pyproject)
@@ -211,6 +215,8 @@ def detect(project: Project) -> None:
     ]
 
 
+# a dependency group or extra named for the tests
+_TEST_DECLARATION = re.compile(r"^(?:group|extra):(?:tests?|testing)$", re.I)
 # a requirements line installing the folder pip runs in: `-e .`, `.[test]`, `-e file:.`
 _ITSELF = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?(?:file:)?\.(?:\[[^\]]*\])?(?:\s|$)")
 

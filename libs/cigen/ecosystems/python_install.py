@@ -94,8 +94,11 @@ def extra_groups(draft: Draft, manager: str, tools: dict[str, Fact]) -> list[str
     """Declarations to install beside the defaults: those of the checks we run and of
     pytest, where the default install leaves them out (pip installs none by default)."""
     facts = [*tools.values(), *(f for f in draft.sub.test_frameworks if f.name == "pytest")]
+    # and the declaration named for the tests, whatever runs them: jsonschema's unittest
+    # suite imports jsonpath-ng, which only its `test` group lists
+    named = [Fact(name="tests", source="", groups=(g,)) for g in draft.sub.test_declarations]
     wanted: list[str] = []
-    for fact in facts:
+    for fact in [*facts, *named]:
         if manager != "pip" and available(fact, manager):
             continue
         group = on_request(fact, manager)

@@ -597,3 +597,27 @@ def test_uv_installs_frozen_where_the_repositorys_ci_does(tmp_path: Path) -> Non
     assert generated(tmp_path / "both", both).runs("python")[0] == "uv sync --locked"
     del files[".github/workflows/ci.yml"]
     assert generated(tmp_path / "none", files).runs("python")[0] == "uv sync --locked"
+
+
+def test_the_declaration_named_for_the_tests_is_installed_whatever_runs_them(
+    tmp_path: Path,
+) -> None:
+    """jsonschema's tests run under unittest and import jsonpath-ng, which only its
+    `test` dependency group lists: `uv sync` without it, one test module failed to
+    import. pip installs a `tests` extra with the package."""
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\ntest = ["jsonpath-ng"]\n',
+        "uv.lock": "version = 1\n",
+        "pkg/__init__.py": "",
+        "pkg/tests/test_a.py": "import unittest\nclass T(unittest.TestCase):\n    pass\n",
+    }
+    assert generated(tmp_path / "uv", files).runs("python")[0] == "uv sync --locked --group test"
+    pip = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[project.optional-dependencies]\n'
+        'tests = ["jsonpath-ng"]\n',
+        "pkg/__init__.py": "",
+        "pkg/tests/test_a.py": "import unittest\nclass T(unittest.TestCase):\n    pass\n",
+    }
+    assert generated(tmp_path / "pip", pip).runs("python")[0] == (
+        'python -m pip install -e ".[tests]"'
+    )
