@@ -163,6 +163,9 @@ class Subproject(msgspec.Struct, kw_only=True):
     # the package itself (`-e .`): a job installing only the others installs it too
     python_package: str | None = None
     package_installed_by: list[str] = []
+    # the repository folders it depends on by a local path ("." the root): viper's
+    # remote/go.mod replaces viper with `../`, so a change there is a change to it
+    path_dependencies: list[str] = []
     # Python declarations named for the tests (`group:test`, `extra:testing`): what the
     # tests import, whatever runs them (jsonschema's unittest suite needs jsonpath-ng)
     test_declarations: list[str] = []

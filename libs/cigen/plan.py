@@ -112,6 +112,9 @@ class Job(msgspec.Struct, kw_only=True):
     docker: DockerBuild | None = None
     # check out every commit and tag, not one commit: the version comes from git tags
     history: bool = False
+    # the repository folders the job's folder depends on by a local path ("." the root):
+    # a change there is a change to it (the path filter follows)
+    path_dependencies: tuple[str, ...] = ()
 
     def path(self, name: str) -> str:
         """A path inside the job's directory, repository-relative."""

@@ -369,7 +369,12 @@ def _place(job: Job, draft: Draft) -> Job:
             f"{draft.sub.version_from_git} derives the version from git tags, which a "
             "one-commit clone lacks"
         )
-    return msgspec.structs.replace(job, directory=draft.directory, history=history)
+    return msgspec.structs.replace(
+        job,
+        directory=draft.directory,
+        history=history,
+        path_dependencies=tuple(draft.sub.path_dependencies),
+    )
 
 
 def _attach_services(drafts: list[Draft], jobs: list[Job]) -> None:
@@ -493,5 +498,9 @@ def _filter_jobs(jobs: list[Job]) -> None:
         if job.directory == ".":
             if job.docker is None:
                 job.filter = PathFilter(key="root", outside=parts)
-        else:
-            job.filter = PathFilter(key=slug(job.directory), under=(job.directory,))
+        elif "." not in job.path_dependencies:
+            # and the folders it depends on by path (log's test crate on `path = "../x"`)
+            under = tuple(dict.fromkeys((job.directory, *job.path_dependencies)))
+            job.filter = PathFilter(key=slug(job.directory), under=under)
+        # a folder that depends on the root by path (viper's remote/go.mod replaces viper
+        # with `../`) is changed by any change: no filter

@@ -93,6 +93,10 @@ _SWIFT_PACKAGE = re.compile(
 )
 
 
+# `replace github.com/spf13/viper => ../` (alone or in a `replace (...)` block)
+_GO_LOCAL_REPLACE = re.compile(r"=>\s*(\.\.?(?:/[^\s]*)?)\s*$", re.M)
+
+
 def detect_go(project: Project) -> None:
     path = project.adopt("go.mod", "go", "go", "go.sum", "go.work.sum")
     if path is None:
@@ -105,6 +109,8 @@ def detect_go(project: Project) -> None:
         project.runtime(
             "go", match.group(2), path, match.group(1), constraint=constraint, line=line
         )
+    for match in _GO_LOCAL_REPLACE.finditer(text):
+        project.depends_on_path(match.group(1))
     deps = {m.group(1): (path, m.group(2)) for m in _GO_REQUIRE.finditer(text)}
     deps.pop("go", None)
     project.declared(deps, frameworks=GO_FRAMEWORKS, services=GO_SERVICES)
@@ -142,6 +148,9 @@ def detect_rust(project: Project) -> None:
             if isinstance(source, dict):
                 for name, spec in source.items():
                     deps.setdefault(name, (path, as_str(spec) or as_str(dig(spec, "version"))))
+                    local = as_str(dig(spec, "path"))
+                    if local:  # log's test_max_level_features: `log = { path = ".." }`
+                        project.depends_on_path(local)
     project.declared(deps, frameworks=RUST_FRAMEWORKS, services=RUST_SERVICES)
     _rust_tests(project)
     project.configured(RUST_CONFIGS)

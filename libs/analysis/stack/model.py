@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,15 @@ class Project:
     ) -> None:
         fact = Fact(name=name, source=source, version=version, configured=configured)
         _add(self.sub.tools, msgspec.structs.replace(fact, targets=targets))
+
+    def depends_on_path(self, target: str) -> None:
+        """A dependency on a local path (`../`, relative to the project's folder): the
+        repository folder it names, when it stays inside the repository."""
+        joined = posixpath.normpath(posixpath.join(self.path, target.strip()))
+        if joined.startswith("..") or joined.startswith("/") or joined == self.path:
+            return
+        if joined not in self.sub.path_dependencies:
+            self.sub.path_dependencies.append(joined)
 
     def service(self, name: str, source: str, version: str | None = None) -> None:
         _add(self.sub.services, Fact(name=name, source=source, version=version))

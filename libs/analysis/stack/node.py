@@ -58,6 +58,8 @@ DOCS_SITES = frozenset(
         "@astrojs/starlight", "dumi", "rspress", "@rspress/core", "vocs",
     }
 )  # fmt: skip
+# a dependency on a local folder: `file:..`, `link:../lib` (not a tarball)
+_LOCAL_SPEC = re.compile(r"^(?:file|link):(\.\.?(?:/(?!.*\.t?gz$)[^\s]*)?)$")
 # frameworks a project of theirs declares under devDependencies (their starter templates do)
 DEV_FRAMEWORKS = frozenset(
     {"svelte", "@sveltejs/kit", "nuxt", "astro", "electron", "@builder.io/qwik", "gatsby"}
@@ -171,6 +173,9 @@ def detect(project: Project) -> None:
         if isinstance(table, dict):
             for name, version in table.items():
                 deps.setdefault(name, (path, as_str(version)))
+                local = _LOCAL_SPEC.match(as_str(version) or "")
+                if local:  # `"mylib": "file:.."`: the folder it names is part of this one
+                    project.depends_on_path(local.group(1))
     frameworks = _frameworks(project, path, data, deps)
     manager = _manager(project, path, data)
     _runtimes(project, path, data)

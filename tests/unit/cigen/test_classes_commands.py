@@ -171,3 +171,30 @@ def test_an_eslintrc_that_eslint_9_never_reads_gets_no_lint_step(tmp_path: Path)
     package["devDependencies"] = {"eslint": "^8.57.0"}
     eight = generated(tmp_path / "eight", {**files, "package.json": json.dumps(package)})
     assert "npx --no-install eslint ." in eight.runs("node")
+
+
+def test_a_folder_that_depends_on_another_by_path_runs_on_its_changes(tmp_path: Path) -> None:
+    """viper's remote/go.mod replaces viper with `../`: its job ran only on changes under
+    remote/, never on a change to the viper it builds. A folder depending on the root by
+    path has no filter; one depending on a sibling (Cargo's `path = "../core"`, npm's
+    `file:../core`) runs on the sibling's changes too."""
+    gomod = "module example.com/{name}\n\ngo 1.24\n"
+    files = {
+        "go.mod": gomod.format(name="root"),
+        "root.go": "package root\n",
+        "root_test.go": "package root\n",
+        "remote/go.mod": gomod.format(name="remote") + "\nreplace example.com/root => ../\n",
+        "remote/remote.go": "package remote\n",
+        "remote/remote_test.go": "package remote\n",
+        "web/package.json": json.dumps(
+            {"scripts": {"test": "node --test"}, "dependencies": {"core": "file:../core"}}
+        ),
+        "web/package-lock.json": "{}",
+        "core/package.json": json.dumps({"scripts": {"test": "node --test"}}),
+        "core/package-lock.json": "{}",
+    }
+    jobs = generated(tmp_path, files).jobs
+    assert "if" not in jobs["remote"]
+    assert jobs["web"]["if"] == "needs.changes.outputs.web == 'true'"
+    changes = "\n".join(s.get("run", "") for s in jobs["changes"]["steps"])
+    assert "web=$(hit -E '^(web|core)/')" in changes
