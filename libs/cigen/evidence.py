@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 import msgspec
 
 from libs.analysis.ci.commands import apt_packages
+from libs.analysis.ci.jobs import GITHUB_REF, Matrix
 from libs.analysis.report import CiCommand, CiJob, Pipeline, RuntimeVersion, Subproject, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
 from libs.cigen.ecosystems.shell import safe_command
@@ -103,6 +104,19 @@ def _tests_family(job: CiJob, family: str | None) -> bool:
     return _checks_family(job, family, ("test",))
 
 
+def task_chain(task: Task, tasks: Sequence[Task]) -> list[Task]:
+    """A task and the tasks it runs first (its prerequisites, theirs...), once each."""
+    by_name = {t.name: t for t in tasks if t.runner == task.runner}
+    chain: list[Task] = []
+    waiting = [task]
+    while waiting and len(chain) < 50:
+        current = waiting.pop(0)
+        if current not in chain:
+            chain.append(current)
+            waiting += [by_name[n] for n in current.needs if n in by_name]
+    return chain
+
+
 def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[str, ...]:
     """Everything the repository's CI runs, with the lines of the scripts it starts
     (starlette's `scripts/check`) and the bodies of the task-runner commands it starts
@@ -115,28 +129,23 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
         for run in _legs(c.run, j)
         for line in (run, *_expanded(c.script))
     ]
-    bodies = [
-        line
+    started = [
+        task
         for task in tasks
         if any(form in run for form in _invocations(task) for run in runs)
-        for line in task.commands
+        or (task.runner == "tox" and any(_runs_tox_env(run, task.name) for run in runs))
     ]
+    # with what they run first (aruba's `rake lint` needs its rubocop task)
+    bodies = [line for task in started for t in task_chain(task, tasks) for line in t.commands]
     return tuple(runs + bodies)
 
 
-_MATRIX_VALUE = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
-
-
 def _legs(run: str, job: CiJob) -> list[str]:
-    """A command as each leg of its job's matrix runs it: tenacity's CI runs `poe ${{
-    matrix.task }}` for the tasks check, lint and mypy."""
-    found = _MATRIX_VALUE.search(run)
-    if found is None:
-        return [run]
-    key = found.group(1)
-    values = [*job.matrix.get(key, ()), *(leg[key] for leg in job.matrix_include if key in leg)]
-    legs = [run.replace(found.group(0), value) for value in dict.fromkeys(values)]
-    return [run, *(leg for value in legs for leg in _legs(value, job))]
+    """A command as each leg of its job's matrix runs it (tenacity's CI runs `poe ${{
+    matrix.task }}` for the tasks check, lint and mypy), row by row, capped as the
+    analysis caps a matrix; a reference the matrix cannot fill stays as written."""
+    matrix = Matrix(axes=job.matrix, include=job.matrix_include, exclude=job.matrix_exclude)
+    return matrix.expand(run, GITHUB_REF)
 
 
 # `export SOURCE_FILES="starlette tests"`, `PREFIX=""`
@@ -229,6 +238,29 @@ def ci_test_requirements(pipelines: Sequence[Pipeline], directory: str) -> tuple
                 if _PIP_INSTALL.search(command.run):
                     found += [p.removeprefix("./") for p in _REQUIREMENT.findall(command.run)]
     return tuple(dict.fromkeys(found))
+
+
+# tox started on its whole env_list (`tox`, `tox run`, `tox -p`), or on the environments
+# a factor selects (`tox run -f lint`, attrs' CI)
+_TOX = re.compile(
+    r"(?:^|[\s;&|(])tox(?:\s+(?:run|r|run-parallel|p))?(?P<options>(?:\s+-\S+(?:\s+\S+)?)*)\s*$"
+)
+
+
+def _runs_tox_env(run: str, env: str) -> bool:
+    """Whether a CI line starts tox on this environment: by name (`-e py,lint`), by a
+    factor (`-f lint`), or as one of the whole env_list (no environment named)."""
+    found = _TOX.search(run.strip())
+    if found is None or re.search(r"\binstall\b", run):
+        return False
+    options = found.group("options").split()
+    named = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-e", "--env")]
+    factors = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-f", "--factor")]
+    if not named and not factors:
+        return True
+    envs = {e for value in named for e in value.split(",")}
+    parts = env.split("-")
+    return env in envs or any(f in parts for value in factors for f in value.split(","))
 
 
 def _invocations(task: Task) -> tuple[str, ...]:

@@ -86,13 +86,12 @@ def _summary(plan: Plan, platform: str) -> str:
     return summary
 
 
-# What a CI runs that may test, lint and build though its line does not say so: a
-# reusable workflow (fastify's plugins-ci.yml), Maven's default goal (commons-lang's
-# `mvn --batch-mode`), a PowerShell script (AutoMapper's Build.ps1), a task its matrix
-# names (tenacity's `poe ${{ matrix.task }}`).
-_OPAQUE = re.compile(
-    r"\.github/workflows/|^(?:\./)?mvnw?(?:\s+-\S+)*\s*$|\.ps1\b|\$\{\{\s*matrix\."
-)
+# What a CI runs that may test, lint and build though its line does not say so: Maven's
+# default goal (commons-lang's `mvn --batch-mode`), a PowerShell script (AutoMapper's
+# Build.ps1), a task its matrix names and the analysis could not fill in; and a reusable
+# workflow it calls (fastify's plugins-ci.yml).
+_OPAQUE_RUN = re.compile(r"^(?:\./)?mvnw?(?:\s+-\S+)*\s*$|\.ps1\b|\$\{\{\s*matrix\.")
+_REUSABLE = re.compile(r"\.github/workflows/")
 
 
 def _adds(plan: Plan, others: Sequence[Pipeline], report: Report) -> list[str]:
@@ -104,7 +103,8 @@ def _adds(plan: Plan, others: Sequence[Pipeline], report: Report) -> list[str]:
     runs = ci_commands(others, tasks)
     uses = [u for p in others for j in p.jobs for u in j.uses]
     kinds = {classify(run) for run in runs}
-    if any(_OPAQUE.search(line.strip()) for line in (*runs, *uses)):
+    opaque = any(_OPAQUE_RUN.search(run.strip()) for run in runs)
+    if opaque or any(_REUSABLE.search(u) for u in uses):
         kinds |= {"test", "lint", "build"}
     checks = [
         (

@@ -361,19 +361,26 @@ def _planners_for(draft: Draft) -> list[tuple[str, Planner]]:
     return chosen
 
 
+_DOTNET_FILES = (".csproj", ".fsproj", ".vbproj", ".props")
+
+
 def _place(job: Job, draft: Draft) -> Job:
-    history = draft.sub.version_from_git is not None
+    versioned = draft.sub.version_from_git
+    # the job of the ecosystem whose build reads the version: Python's setuptools-scm or
+    # hatch-vcs, .NET's MinVer (a project file), never the other jobs of the folder
+    dotnet = versioned is not None and versioned.split(" (")[0].endswith(_DOTNET_FILES)
+    history = versioned is not None and job.ecosystem == ("dotnet" if dotnet else "python")
     if history:
         draft.notes.append(
             f"{draft.where()}: the checkout takes every commit and tag: "
-            f"{draft.sub.version_from_git} derives the version from git tags, which a "
-            "one-commit clone lacks"
+            f"{versioned} derives the version from git tags, which a one-commit clone lacks"
         )
     return msgspec.structs.replace(
         job,
         directory=draft.directory,
         history=history,
-        path_dependencies=tuple(draft.sub.path_dependencies),
+        # only paths we can put in a filter's pattern as they are
+        path_dependencies=tuple(p for p in draft.sub.path_dependencies if safe_path(p)),
     )
 
 
@@ -497,7 +504,9 @@ def _filter_jobs(jobs: list[Job]) -> None:
     for job in jobs:
         if job.directory == ".":
             if job.docker is None:
-                job.filter = PathFilter(key="root", outside=parts)
+                # a folder the root depends on by path (`replace x => ./sub`) is the root's
+                outside = tuple(p for p in parts if p not in job.path_dependencies)
+                job.filter = PathFilter(key="root", outside=outside)
         elif "." not in job.path_dependencies:
             # and the folders it depends on by path (log's test crate on `path = "../x"`)
             under = tuple(dict.fromkeys((job.directory, *job.path_dependencies)))

@@ -27,7 +27,7 @@ import msgspec
 
 from libs.analysis.report import CiCommand, CiJob, Pipeline, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
-from libs.cigen.evidence import RUNTIMES, checks_changes, ci_folder
+from libs.cigen.evidence import RUNTIMES, checks_changes, ci_folder, task_chain
 from libs.cigen.services import Credentials
 
 # a database's clients, by the service kind they talk to
@@ -127,19 +127,6 @@ def _tests(command: CiCommand, tasks: Sequence[Task]) -> bool:
         return True
     task = next((t for t in tasks if t.run == command.run.strip()), None)
     return task is not None and any(t.purpose == "test" for t in task_chain(task, tasks))
-
-
-def task_chain(task: Task, tasks: Sequence[Task]) -> list[Task]:
-    """A task and the tasks it runs first (its prerequisites, theirs...), once each."""
-    by_name = {t.name: t for t in tasks if t.runner == task.runner}
-    chain: list[Task] = []
-    waiting = [task]
-    while waiting and len(chain) < 50:
-        current = waiting.pop(0)
-        if current not in chain:
-            chain.append(current)
-            waiting += [by_name[n] for n in current.needs if n in by_name]
-    return chain
 
 
 def _steps(commands: Sequence[CiCommand]) -> list[tuple[str, str | None, list[str]]]:

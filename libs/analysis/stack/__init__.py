@@ -257,10 +257,15 @@ def _hook_ids(tree: Tree, path: str) -> tuple[str, ...]:
     """The ids of the hooks a pre-commit configuration runs (`ruff-check`, `flake8`), and
     the commands its local hooks run (arq's `make mypy`): where the hooks are enforced,
     they show which tools and commands the tree passes."""
+    config = load_yaml(tree, path)
+    # pre-commit.ci leaves out the hooks its `ci: skip:` names
+    skipped = {s for s in listing(dig(config, "ci", "skip")) if isinstance(s, str)}
     ids = []
-    for repo in listing(dig(load_yaml(tree, path), "repos")):
+    for repo in listing(dig(config, "repos")):
         local = dig(repo, "repo") == "local"
         for hook in listing(dig(repo, "hooks")):
+            if dig(hook, "id") in skipped:
+                continue
             for key in ("id", "entry") if local else ("id",):
                 value = dig(hook, key)
                 if isinstance(value, str) and value.strip():

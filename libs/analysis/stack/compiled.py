@@ -93,8 +93,9 @@ _SWIFT_PACKAGE = re.compile(
 )
 
 
-# `replace github.com/spf13/viper => ../` (alone or in a `replace (...)` block)
-_GO_LOCAL_REPLACE = re.compile(r"=>\s*(\.\.?(?:/[^\s]*)?)\s*$", re.M)
+# `replace github.com/spf13/viper => ../` (alone or in a `replace (...)` block; not one
+# commented out)
+_GO_LOCAL_REPLACE = re.compile(r"^(?!\s*//)[^\n]*=>\s*(\.\.?(?:/[^\s]*)?)\s*(?://[^\n]*)?$", re.M)
 
 
 def detect_go(project: Project) -> None:

@@ -218,17 +218,20 @@ def detect(project: Project) -> None:
 # a dependency group or extra named for the tests
 _TEST_DECLARATION = re.compile(r"^(?:group|extra):(?:tests?|testing)$", re.I)
 # a requirements line installing the folder pip runs in: `-e .`, `.[test]`, `-e file:.`
-_ITSELF = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?(?:file:)?\.(?:\[[^\]]*\])?(?:\s|$)")
+_ITSELF = re.compile(
+    r"^(?:(?:-e|--editable)(?:\s+|=))?(?:file:)?\./?(?:\[[^\]]*\])?(?:#egg=\S+)?(?:\s|$)"
+)
 
 
 def _package_file(
     project: Project, pyproject_path: str | None, pyproject: dict[str, Any]
 ) -> str | None:
-    """The file that makes the folder a package pip can install (python-dotenv's CI
-    installs its requirements.txt, then tox installs the package; with the requirements
-    alone its tests could not import it). A pyproject.toml of tool settings alone does
-    not."""
-    if pyproject_path and ("project" in pyproject or "build-system" in pyproject):
+    """The file that makes the folder a package meant to be installed (python-dotenv's
+    CI installs its requirements.txt, then tox installs the package; with the
+    requirements alone its tests could not import it): a pyproject.toml that names its
+    build backend, or a setup.py. An application's `[project]` table alone does not
+    (setuptools' discovery refuses a flat layout of several top-level packages)."""
+    if pyproject_path and "build-system" in pyproject:
         return pyproject_path
     return project.file("setup.py")
 

@@ -15,8 +15,8 @@ from libs.analysis.report import Fact, Subproject
 from libs.cigen import versions
 from libs.cigen.ecosystems.ownership import LABEL, command_family
 from libs.cigen.ecosystems.shell import safe_command
+from libs.cigen.evidence import task_chain
 from libs.cigen.plan import Purpose, Runtime, Step
-from libs.cigen.preparation import task_chain
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_@+][A-Za-z0-9._@+-]{0,99}$")
 # A CI run must check, never rewrite: commands like these always pass.
@@ -213,15 +213,20 @@ class Draft:
         recipe (true where there is no CI): viper's CI lints with golangci-lint-action,
         and its `make lint` needs a golangci-lint the Makefile pins to a release that
         cannot read the configuration."""
-        if not self.ci:
+        if not self.ci or self._calls_remote_workflow():
             return True
         if run in self._hooks() and self.hooks_enforced():
             return True  # arq's local hook runs `make mypy`
-        lines = [line.strip() for line in self.ci]
+        lines = [line.strip() for line in self.ci if not installs(line)]
         recipe = [line.strip() for line in self.recipe(run) if line.strip()]
-        return any(run in line for line in lines) or bool(
-            recipe and all(any(r in line for line in lines) for r in recipe)
+        return any(_runs(line, run) for line in lines) or bool(
+            recipe and all(any(_runs(line, r) for line in lines) for r in recipe)
         )
+
+    def _calls_remote_workflow(self) -> bool:
+        """Whether the CI calls another repository's reusable workflow (fastify's
+        plugins-ci.yml): what that runs is out of sight, so it may run anything."""
+        return any("/.github/workflows/" in u and not u.startswith("./") for u in self.ci_uses)
 
     def ci_test_steps(self) -> list[Step]:
         """The tests as the repository's CI runs them in this folder, where it starts them
@@ -362,15 +367,18 @@ class Draft:
 
     def _linted_in_ci(self, item: Step) -> bool:
         found = _CHECKERS.search(item.run)
-        if found is None or not self.ci:
+        if found is None or not self.ci or self._calls_remote_workflow():
             return True
         tool = found.group(0)
-        if any(tool in line for run in self.ci for line in (run, *self.recipe(run.strip()))):
+        lines = [line for run in self.ci for line in (run, *self.recipe(run.strip()))]
+        if any(_runs(line, tool) for line in lines if not installs(line)):
             return True
         if any(tool in uses.split("@")[0] for uses in self.ci_uses):
             return True  # golangci/golangci-lint-action, astral-sh/ruff-action
-        # flask's CI runs its pre-commit hooks, ruff-check among them
-        if any(tool in hook for hook in self._hooks()) and self.hooks_enforced():
+        # flask's CI runs its pre-commit hooks, ruff-check among them; arq's local hooks
+        # run make targets
+        hooks = [line for hook in self._hooks() for line in (hook, *self.recipe(hook))]
+        if any(h == f"{tool}-check" or _runs(h, tool) for h in hooks) and self.hooks_enforced():
             return True
         self.notes.append(
             f"{self.where()}: no `{item.run}` step: the repository's CI does not run "
@@ -407,6 +415,12 @@ _PREPARES = re.compile(
     r"^(?:export|cp|mkdir|createdb|createuser|psql|mysql|php\s+artisan"
     r"|(?:bin/)?(?:rails|rake)\s+db:|docker)\b"
 )
+
+
+def _runs(line: str, command: str) -> bool:
+    """Whether a command line runs `command` (a tool, or a command with its arguments)
+    as a word of its own: `make lint` is not `make lint-docs`, nor is ruff truffleruby."""
+    return re.search(rf"(?<![\w.-]){re.escape(command)}(?![\w-])", line) is not None
 
 
 def installs(line: str) -> bool:

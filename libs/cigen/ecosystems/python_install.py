@@ -10,8 +10,8 @@ import msgspec
 from libs.analysis.report import Fact
 from libs.cigen import tools
 from libs.cigen.ecosystems.common import Draft, safe_path, step
+from libs.cigen.evidence import task_chain
 from libs.cigen.plan import Step
-from libs.cigen.preparation import task_chain
 
 RUN_PREFIX = {
     "uv": "uv run ",
@@ -215,9 +215,11 @@ def _pip_install(
 ) -> list[Step]:
     """pip: the requirements files, or the package with the extras and dependency groups
     that declare its checks and pytest; every tool none of those lists, by name, pinned."""
-    itself = _package_beside(draft, lockfiles)
-    # installing the package (no requirements files) brings its own dependencies, and it
-    covered = set(lockfiles) | set(groups) | (set() if lockfiles and not itself else {"project"})
+    itself = not lockfiles or _package_beside(draft, lockfiles)
+    # installing the package brings its own dependencies and the extras asked for with
+    # it; dependency groups install without it
+    covered = set(lockfiles) | {g for g in groups if itself or g.startswith("group:")}
+    covered |= {"project"} if itself else set()
     extra = [requirement(f) for f in checks.values() if not set(f.groups) & covered]
     pytest = [f for f in draft.sub.test_frameworks if f.name == "pytest"]
     if "pytest" in draft.tests() and not any(set(f.groups) & covered for f in pytest):
@@ -233,37 +235,42 @@ def _pip_install(
         steps.append(
             step("install", f"python -m pip install {tools.pinned('pip')}", name="Update pip")
         )
-    if lockfiles:
-        files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles) + itself
-        steps.append(step("install", f"python -m pip install {files}", name="Install dependencies"))
-        if extra:
-            run = "python -m pip install " + " ".join(extra)
-            steps.append(step("install", run, name="Install the checks"))
-        return steps
     extras = [g.partition(":")[2] for g in groups if g.startswith("extra:")]
     extras += [e for e in _test_extras(draft) if e not in extras]
-    package = f'-e ".[{",".join(extras)}]"' if extras else "-e ."
+    package = (f'-e ".[{",".join(extras)}]"' if extras else "-e .") if itself else ""
     options = "".join(f" --group {name}" for name in dependency_groups)
-    packages = "".join(f" {p}" for p in extra)
-    run = f"python -m pip install {package}{options}{packages}"
-    steps.append(step("install", run, name="Install the package"))
+    if not lockfiles:
+        packages = "".join(f" {p}" for p in extra)
+        run = f"python -m pip install {package}{options}{packages}"
+        return [*steps, step("install", run, name="Install the package")]
+    files = " ".join(f"-r {_inside(draft, p)}" for p in lockfiles)
+    steps.append(step("install", f"python -m pip install {files}", name="Install dependencies"))
+    if package or options:
+        # a step of its own: requirements with hashes put pip in hash-checking mode, where
+        # an editable install is refused
+        run = f"python -m pip install {package}{options}".replace("install  ", "install ")
+        name = "Install the package" if package else "Install the dependency groups"
+        steps.append(step("install", run.rstrip(), name=name))
+    if extra:
+        run = "python -m pip install " + " ".join(extra)
+        steps.append(step("install", run, name="Install the checks"))
     return steps
 
 
-def _package_beside(draft: Draft, lockfiles: tuple[str, ...]) -> str:
-    """` -e .` where the folder is a package none of the requirements files the job
-    installs brings in: python-dotenv's requirements.txt lists its test tools, and its
-    tests, which import the package, stopped at collection without it."""
+def _package_beside(draft: Draft, lockfiles: tuple[str, ...]) -> bool:
+    """Whether the package is installed beside the requirements files: the folder is one
+    and none of them installs it. python-dotenv's requirements.txt lists its test tools,
+    and its tests, which import the package, stopped at collection without it."""
     package = draft.sub.python_package
-    if not lockfiles or package is None:
-        return ""
+    if package is None:
+        return False
     if {draft.rel(p) for p in draft.sub.package_installed_by} & set(lockfiles):
-        return ""
+        return False
     draft.notes.append(
         f"{draft.where()}: the package ({draft.rel(package)}) is installed beside "
         f"{', '.join(lockfiles)}, which do not install it"
     )
-    return " -e ."
+    return True
 
 
 def _test_extras(draft: Draft) -> list[str]:

@@ -18,6 +18,10 @@ _COMMAND_NAME = re.compile(
     r"^(?:\.{1,2}/)?(?:[A-Za-z0-9_][A-Za-z0-9_.+@-]*/)*[A-Za-z0-9_][A-Za-z0-9_.+@-]*(?<![.@+-])$"
 )
 _OPERATORS = frozenset({"&&", "||", ";", "|"})
+# the shell's reserved words, in any case: never a command of ours
+_KEYWORDS = frozenset(
+    "if then else elif fi case esac for select while until do done in function time coproc".split()
+)
 
 
 def safe_command(run: str) -> bool:
@@ -40,6 +44,7 @@ def _plain_shell(run: str) -> bool:
         return False
     lexer = shlex.shlex(run, posix=False, punctuation_chars="&|;")
     lexer.whitespace_split = True
+    lexer.commenters = ""  # `0#` is one word to the shell (shellcheck SC2288), no comment
     try:
         tokens = list(lexer)
     except ValueError:  # an unbalanced quote
@@ -56,6 +61,8 @@ def _plain_shell(run: str) -> bool:
         elif expect != "args":
             if not _COMMAND_NAME.match(token) or token in ("source", "."):
                 return False
+            if token.lower() in _KEYWORDS:
+                return False  # `then`, or `THEN`, which shellcheck takes for it (SC1081)
             command, expect = token, "args"
         elif not _ARGUMENT.match(token) or token.startswith("="):
             return False

@@ -198,3 +198,13 @@ def test_a_folder_that_depends_on_another_by_path_runs_on_its_changes(tmp_path: 
     assert jobs["web"]["if"] == "needs.changes.outputs.web == 'true'"
     changes = "\n".join(s.get("run", "") for s in jobs["changes"]["steps"])
     assert "web=$(hit -E '^(web|core)/')" in changes
+    hostile = {
+        **files,
+        "core/package.json": json.dumps(
+            {"scripts": {"test": "node --test"}, "dependencies": {"x": "file:../a'$(id)'b"}}
+        ),
+    }
+    changes = "\n".join(
+        s.get("run", "") for s in generated(tmp_path / "hostile", hostile).jobs["changes"]["steps"]
+    )
+    assert "$(id)" not in changes  # a path we cannot quote is never a filter's

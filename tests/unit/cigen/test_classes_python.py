@@ -465,7 +465,7 @@ def test_uv_as_pip_in_ci_is_no_uv_project(tmp_path: Path) -> None:
         "tests/test_a.py": "",
     }
     runs = generated(tmp_path / "pip", files).runs("python")
-    assert "python -m pip install -r requirements/test.txt -e ." in runs
+    assert "python -m pip install -r requirements/test.txt" in runs
     assert not [run for run in runs if run.startswith("uv ")]
     synced = {**files, ".github/workflows/ci.yml": ci.replace("uv pip install -r", "uv sync #")}
     assert generated(tmp_path / "uv", synced).runs("python")[0].startswith("uv sync")
@@ -524,7 +524,7 @@ def test_pip_installs_the_requirements_files_the_repositorys_ci_checks_with(
         "tests/test_a.py": "",
     }
     runs = generated(tmp_path / "ci", files).runs("python")
-    assert runs[:2] == ["python -m pip install -r requirements/test.txt -e .", "python -m pytest"]
+    assert runs[:2] == ["python -m pip install -r requirements/test.txt", "python -m pytest"]
     del files[".github/workflows/ci.yml"]
     install = generated(tmp_path / "none", files).runs("python")[0]
     assert "doc.txt" not in install
@@ -536,26 +536,31 @@ def test_a_package_its_requirements_files_do_not_install_is_installed_beside_the
 ) -> None:
     """python-dotenv's requirements.txt lists its test tools, not the package (its CI's
     tox installs that): its tests, importing `dotenv` from src/, stopped at collection.
-    A requirements file that installs the package (`-e .[test]`), or a pyproject.toml of
-    tool settings only, adds nothing."""
+    The package installs in a step of its own (a requirements file with hashes puts pip
+    in hash-checking mode, which refuses an editable install), with the group named for
+    the tests. A requirements file that installs the package (`-e .[test]`), or a
+    pyproject.toml naming no build backend (an application), adds nothing."""
+    backend = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
     files = {
-        "pyproject.toml": '[project]\nname = "pkg"\n',
-        "requirements.txt": "pytest==9.0.0\n",
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\ntest = ["x"]\n' + backend,
+        "requirements.txt": "pytest==9.0.0 --hash=sha256:00\n",
         "src/pkg/__init__.py": "",
         "tests/test_a.py": "",
     }
     result = generated(tmp_path / "beside", files)
-    assert result.runs("python")[0] == "python -m pip install -r requirements.txt -e ."
+    assert result.runs("python")[:3] == [
+        f"python -m pip install {tools.pinned('pip')}",
+        "python -m pip install -r requirements.txt",
+        "python -m pip install -e . --group test",
+    ]
     assert any("is installed beside requirements.txt" in n for n in result.generation.notes)
     itself = {**files, "requirements.txt": "pytest==9.0.0\n-e .[test]\n"}
-    assert generated(tmp_path / "itself", itself).runs("python")[0] == (
-        "python -m pip install -r requirements.txt"
-    )
-    settings = {**files, "pyproject.toml": "[tool.ruff]\nline-length = 99\n"}
-    del settings["src/pkg/__init__.py"]
-    assert generated(tmp_path / "settings", settings).runs("python")[0] == (
-        "python -m pip install -r requirements.txt"
-    )
+    runs = generated(tmp_path / "itself", itself).runs("python")
+    assert "python -m pip install --group test" in runs
+    assert not [run for run in runs if "-e ." in run]
+    application = {**files, "pyproject.toml": '[project]\nname = "app"\n'}
+    runs = generated(tmp_path / "application", application).runs("python")
+    assert not [run for run in runs if "-e ." in run]
 
 
 def test_a_pip_project_tested_through_tox_in_ci_is_tested_through_tox(tmp_path: Path) -> None:
