@@ -57,7 +57,8 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     # only on request: optional dependencies, optional poetry groups) or a requirements file.
     groups: tuple[str, ...] = ()
     # Tools: what their configuration names for them to check (mypy's `files`, `packages`,
-    # `modules`), so a CI step runs the tool on those and not on the whole tree.
+    # `modules`), so a CI step runs the tool on those and not on the whole tree; for a git
+    # hooks runner, the ids of its hooks and the commands of its local ones.
     targets: tuple[str, ...] = ()
 
 

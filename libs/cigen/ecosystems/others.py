@@ -134,7 +134,7 @@ def plan_dotnet(draft: Draft) -> Job:
     if draft.tests():
         defaults.append(step("test", "dotnet test --no-build --configuration Release"))
     framework = sorted(_framework_targets(draft))
-    windows_ci = bool(draft.ci_os) and all(os.startswith("windows") for os in draft.ci_os)
+    windows_ci = bool(draft.ci_os) and all(label.startswith("windows") for label in draft.ci_os)
     if framework:
         draft.notes.append(
             f"{draft.where()}: runs on Windows: the .NET Framework targets "

@@ -31,7 +31,6 @@ from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Job, Purpose, Step
 
 MANAGERS = ("uv", "poetry", "pdm", "pipenv", "hatch", "pip")
-# the runners of git hooks that read .pre-commit-config.yaml
 
 # Task runners installed into the project's environment, not on PATH.
 _IN_ENVIRONMENT = (
@@ -69,7 +68,11 @@ _CI_CHECKS = {
     "isort": re.compile(r"(?:^|\s)(isort(?:\s+[\w./=-]+)+)$"),
     "flake8": re.compile(r"(?:^|\s)(flake8(?:\s+[\w./=-]+)*)$"),
 }
-_CHECKS = re.compile(r"(?:^|\s)(?:--check(?:-only)?|-c|--diff)(?:\s|$)")
+# black checks with --check only (its -c is --code); isort with --check-only, --check, -c
+_CHECKS = {
+    "black": re.compile(r"(?:^|\s)--check(?:\s|$)"),
+    "isort": re.compile(r"(?:^|\s)(?:--check-only|--check|-c)(?:\s|$)"),
+}
 _FIXES = re.compile(r"(?:^|\s)--fix\b")
 
 
@@ -213,7 +216,7 @@ def _ci_check(draft: Draft, tool: str, default: str) -> str | None:
             found = pattern.search(line.strip())
             if found is None or _FIXES.search(found.group(1)) or not safe_command(found.group(1)):
                 continue
-            if tool in ("black", "isort") and not _CHECKS.search(found.group(1)):
+            if tool in _CHECKS and not _CHECKS[tool].search(found.group(1)):
                 continue  # black and isort rewrite unless told to check
             command = found.group(1)
             if set(command.split()) != set(default.split()):

@@ -147,14 +147,17 @@ def _ci_uv_syncs(draft: Draft) -> list[str]:
 
 
 # the repository's CI runs uv with --frozen (`uv run --frozen -m build`) or --locked
-_UV_LOCK_FLAG = re.compile(r"\buv\s+(?:sync|run|export|tree)\b[^\n;&|]*?(--frozen|--locked)\b")
+_UV_LOCK_FLAG = re.compile(
+    r"\buv\s+(?:sync|run|export|tree)((?:\s+-[^\s;&|]+(?:\s+[^-\s;&|][^\s;&|]*)??)*?)"
+    r"\s+(--frozen|--locked)(?=\s|$)"
+)
 
 
 def _lock_check(draft: Draft) -> str:
     """`--locked` (uv.lock must match pyproject.toml), unless the repository's CI installs
     from its lock with `--frozen` and never `--locked`: jsonschema's uv.lock was out of
     date with its pyproject.toml, which its CI (`uv run --frozen`, nox) never notices."""
-    flags = {m.group(1) for run in draft.ci for m in _UV_LOCK_FLAG.finditer(run)}
+    flags = {m.group(2) for run in draft.ci for m in _UV_LOCK_FLAG.finditer(run)}
     if flags == {"--frozen"}:
         draft.notes.append(
             f"{draft.where()}: `uv sync --frozen`, as the repository's CI installs from "

@@ -116,7 +116,7 @@ def _msrv_checks(draft: Draft, steps: list[Step], runtime: Runtime) -> list[Step
     minimum = next(v for v in runtime.versions if v != "stable")
     draft.notes.append(
         f"{draft.where()}: Rust {minimum} (the minimum) runs `cargo check` only: with no "
-        "Cargo.lock, the newest dev-dependencies need a newer Rust; the tests run on stable"
+        "Cargo.lock, the newest dev-dependencies may need a newer Rust; the tests run on stable"
     )
     on_stable = [msgspec.structs.replace(s, only_on="stable") for s in steps]
     check = msgspec.structs.replace(step("build", "cargo check"), only_on=minimum)

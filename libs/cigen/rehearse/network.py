@@ -114,7 +114,7 @@ _FILE_SUFFIXES = (
 
 
 _SEE_DOCS = re.compile(
-    r"\b(?:see|read|visit|documentation:?|docs:?|more info\w*:?)\s+<?https?://", re.I
+    r"\b(?:see|read|visit|documentation:?|docs:?|more info\w*:?)\s+<?https?://\S+", re.I
 )
 _NAMED = re.compile(
     r"(?:lookup|resolve host:?|enotfound|eai_again|unknownhostexception:|unknown host|"
@@ -134,7 +134,7 @@ def unreachable_host(output: str) -> str | None:
             return host
     # a pointer to documentation names no host the step tried to reach: pytest's "See
     # https://docs.pytest.org/... for more info" under anyio's IPv6 lookup errors
-    lines = [line for line in output.splitlines() if not _SEE_DOCS.search(line)]
+    lines = [_SEE_DOCS.sub("", line) for line in output.splitlines()]
     for index, line in enumerate(lines):
         if _FAILURE.search(line):
             host = _beside(" ".join(lines[max(0, index - 2) : index + 2]), lowered)
@@ -179,7 +179,7 @@ def _named_like_a_host(host: str, output: str) -> bool:
 # pre-commit cloning its hook repositories (`[INFO] Initializing environment for URL`)
 _PRE_COMMIT = re.compile(r"^\[INFO\] Initializing environment for \S+", re.M)
 _NPM_MISSING = re.compile(
-    r"(?:npm (?:ERR!|error) 404 Not Found -|ERR_PNPM_FETCH_404\s+) GET "
+    r"(?:npm (?:ERR!|error) 404 Not Found -|ERR_PNPM_FETCH_404)\s+GET "
     r"https://registry\.npmjs\.org/\S*/-/(\S+\.tgz)"
 )
 
