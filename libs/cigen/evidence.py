@@ -129,11 +129,14 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
         for run in _legs(c.run, j)
         for line in (run, *_expanded(c.script))
     ]
+    # tox-gh-actions runs the environments its [gh-actions] table maps the job's Python to
+    # (pyjwt maps none to its lint environment), not the whole env_list
+    mapped = any("tox-gh-actions" in run for run in runs)
     started = [
         task
         for task in tasks
         if any(form in run for form in _invocations(task) for run in runs)
-        or (task.runner == "tox" and any(_runs_tox_env(run, task.name) for run in runs))
+        or (task.runner == "tox" and any(_runs_tox_env(run, task.name, mapped) for run in runs))
     ]
     # with what they run first (aruba's `rake lint` needs its rubocop task)
     bodies = [line for task in started for t in task_chain(task, tasks) for line in t.commands]
@@ -247,9 +250,10 @@ _TOX = re.compile(
 )
 
 
-def _runs_tox_env(run: str, env: str) -> bool:
+def _runs_tox_env(run: str, env: str, mapped: bool = False) -> bool:
     """Whether a CI line starts tox on this environment: by name (`-e py,lint`), by a
-    factor (`-f lint`), or as one of the whole env_list (no environment named)."""
+    factor (`-f lint`), or as one of the whole env_list (no environment named); with
+    tox-gh-actions (`mapped`), only the Python environments are sure to run."""
     found = _TOX.search(run.strip())
     if found is None or re.search(r"\binstall\b", run):
         return False
@@ -257,7 +261,7 @@ def _runs_tox_env(run: str, env: str) -> bool:
     named = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-e", "--env")]
     factors = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-f", "--factor")]
     if not named and not factors:
-        return True
+        return not mapped or env.startswith(("py", "pypy"))
     envs = {e for value in named for e in value.split(",")}
     parts = env.split("-")
     return env in envs or any(f in parts for value in factors for f in value.split(","))

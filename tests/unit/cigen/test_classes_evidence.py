@@ -762,3 +762,24 @@ def test_a_distribution_the_ci_builds_before_its_checks_is_not_carried(tmp_path:
     result = generated(tmp_path, files)
     assert "gem build" not in result.runs("ruby")
     assert "bundle exec rspec" in result.runs("ruby")
+
+
+def test_tox_started_without_naming_an_environment_runs_its_env_list(tmp_path: Path) -> None:
+    """attrs' CI runs a bare `tox run` (every environment, pyright's among them) and
+    `tox run -f lint`; pyjwt's runs `python -m tox` through tox-gh-actions, which maps
+    no Python to its lint environment: only its Python environments are sure to run."""
+    tox = "[testenv]\ncommands = pytest\n[testenv:typing]\ncommands = mypy src\n"
+    ci = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n',
+        "requirements-dev.txt": "pytest==9.0.0\nmypy==1.18.0\n",
+        "mypy.ini": "[mypy]\nfiles = src\n",
+        "tox.ini": tox,
+        "src/pkg/__init__.py": "",
+        "tests/test_a.py": "",
+    }
+    whole = {**files, ".github/workflows/ci.yml": ci.format(steps="      - run: tox run\n")}
+    assert "mypy" in generated(tmp_path / "whole", whole).runs("python")
+    gh_actions = "      - run: pip install tox tox-gh-actions\n      - run: python -m tox\n"
+    mapped = {**files, ".github/workflows/ci.yml": ci.format(steps=gh_actions)}
+    assert "mypy" not in generated(tmp_path / "mapped", mapped).runs("python")
