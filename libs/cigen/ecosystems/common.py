@@ -370,19 +370,28 @@ class Draft:
         if found is None or not self.ci or self._calls_remote_workflow():
             return True
         tool = found.group(0)
+        # the run that checks (`ruff check`, not `ruff format`), on what our step checks:
+        # never a CI run that fixes what it finds, nor one on paths we cannot read (arq's
+        # hooks run `ruff check $(sources)`; `ruff check .` also read its docs/examples)
+        needle = "ruff check" if tool == "ruff" else tool
         lines = [line for run in self.ci for line in (run, *self.recipe(run.strip()))]
-        if any(_runs(line, tool) for line in lines if not installs(line)):
+        if any(_runs(line, needle) and _checks_only(line, needle) for line in lines):
             return True
         if any(tool in uses.split("@")[0] for uses in self.ci_uses):
             return True  # golangci/golangci-lint-action, astral-sh/ruff-action
         # flask's CI runs its pre-commit hooks, ruff-check among them; arq's local hooks
         # run make targets
         hooks = [line for hook in self._hooks() for line in (hook, *self.recipe(hook))]
-        if any(h == f"{tool}-check" or _runs(h, tool) for h in hooks) and self.hooks_enforced():
+        # (a hook may fix: pre-commit fails a run whose hooks change files)
+        ran = any(
+            h in (tool, f"{tool}-check") or (_runs(h, needle) and _known_scope(h, needle))
+            for h in hooks
+        )
+        if ran and self.hooks_enforced():
             return True
         self.notes.append(
             f"{self.where()}: no `{item.run}` step: the repository's CI does not run "
-            f"{tool}, so nothing shows the tree passes it"
+            f"{needle} over what this step checks, so nothing shows the tree passes it"
         )
         return False
 
@@ -421,6 +430,19 @@ def _runs(line: str, command: str) -> bool:
     """Whether a command line runs `command` (a tool, or a command with its arguments)
     as a word of its own: `make lint` is not `make lint-docs`, nor is ruff truffleruby."""
     return re.search(rf"(?<![\w.-]){re.escape(command)}(?![\w-])", line) is not None
+
+
+def _checks_only(line: str, tool: str) -> bool:
+    """A line that checks with `tool`: it installs nothing, fixes nothing it finds, and
+    names no paths we cannot read."""
+    # (ruff's --exit-non-zero-on-fix still fails on what it fixes: attrs' lint env)
+    fixes = re.search(r"\s--(?:fix|write|unsafe-fixes)\b", line) and "non-zero-on-fix" not in line
+    return not installs(line) and not fixes and _known_scope(line, tool)
+
+
+def _known_scope(line: str, tool: str) -> bool:
+    """No variable among the arguments after `tool` (`ruff check $(sources)`)."""
+    return re.search(r"\$[({A-Za-z_]", line[line.find(tool) :]) is None
 
 
 def installs(line: str) -> bool:

@@ -328,8 +328,8 @@ def test_a_linter_the_repositorys_ci_never_runs_gets_no_step(tmp_path: Path) -> 
     result = generated(tmp_path / "commented", files)
     assert not [run for run in result.runs("python") if "flake8" in run]
     assert (
-        "the repository root: no `flake8` step: the repository's CI does not run flake8, so "
-        "nothing shows the tree passes it"
+        "the repository root: no `flake8` step: the repository's CI does not run flake8 over "
+        "what this step checks, so nothing shows the tree passes it"
     ) in result.notes
     enabled = {**files, "tox.ini": tox.replace("# flake8", "flake8")}
     runs = generated(tmp_path / "enabled", enabled).runs("python")
@@ -346,6 +346,19 @@ def test_a_linter_the_repositorys_ci_never_runs_gets_no_step(tmp_path: Path) -> 
         "  hooks:\n  - id: flake8\nci:\n  autofix_prs: false\n",
     }
     assert "flake8" in generated(tmp_path / "hooks", hooks).runs("python")
+    # arq's local hook runs `make lint`: `flake8 $(sources)`, paths we cannot read
+    local = (
+        "repos:\n- repo: local\n  hooks:\n  - id: lint\n    name: lint\n    entry: make lint\n"
+        "    language: system\nci:\n  autofix_prs: false\n"
+    )
+    scoped = {
+        **files,
+        ".pre-commit-config.yaml": local,
+        "Makefile": "sources = pkg tests\nlint:\n\tflake8 $(sources)\n",
+    }
+    runs = generated(tmp_path / "scoped", scoped).runs("python")
+    assert "make lint" in runs  # the command its enforced hooks run, not flake8 over `.`
+    assert "flake8" not in runs
     del files[".github/workflows/ci.yml"]
     assert "flake8" in generated(tmp_path / "no-ci", files).runs("python")
 
