@@ -42,6 +42,11 @@ from libs.github.signatures import sign
 from tests.e2e.conftest import _wait_ready
 from tests.helpers import ROOT, run_cli
 
+# Never beside another test that starts a whole platform or times a worker's calls: on
+# two cores, a chaos or crash test beside the pipeline's Gemini-fault tests stalled the
+# embedded PostgreSQL past those tests' bounds (`make test` runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("whole-platform")
+
 SECRET = "multiprocess webhook secret"
 APIS = 3
 WORKERS = 4

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from libs.common import jobs
 from libs.common.config import Settings
@@ -26,6 +27,11 @@ from tests.conftest import Tenant
 from tests.e2e.conftest import ROOT
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.helpers import make_repo
+
+# Never beside another test that starts a whole platform or times a worker's calls: on
+# two cores, a chaos or crash test beside the pipeline's Gemini-fault tests stalled the
+# embedded PostgreSQL past those tests' bounds (`make test` runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("whole-platform")
 
 TIMEOUT_S = 8  # ANALYSIS_TIMEOUT_SECONDS: a killed job's lease runs out within this + 10 s
 

@@ -43,6 +43,11 @@ from libs.github.signatures import sign
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.helpers import ROOT, make_repo
 
+# Never beside another test that starts a whole platform or times a worker's calls: on
+# two cores, a chaos or crash test beside the pipeline's Gemini-fault tests stalled the
+# embedded PostgreSQL past those tests' bounds (`make test` runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("whole-platform")
+
 SECRET = "chaos webhook secret"
 HOOK_ID = "77"
 REPOS = 3

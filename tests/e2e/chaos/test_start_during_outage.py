@@ -19,9 +19,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import aiohttp
+import pytest
 
 from libs.common.embedded import EmbeddedRedis, free_port
 from tests.helpers import ROOT
+
+# Never beside another test that starts a whole platform or times a worker's calls: on
+# two cores, a chaos or crash test beside the pipeline's Gemini-fault tests stalled the
+# embedded PostgreSQL past those tests' bounds (`make test` runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("whole-platform")
 
 SERVICES = ("api", "worker", "scheduler")
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]

@@ -33,6 +33,11 @@ from tests.fakes.gemini import FakeGemini, Reply
 from tests.fakes.github import FakeGitHub
 from tests.helpers import github_repository
 
+# Never beside another test that starts a whole platform or times a worker's calls: on
+# two cores, a chaos or crash test beside the pipeline's Gemini-fault tests stalled the
+# embedded PostgreSQL past those tests' bounds (`make test` runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("whole-platform")
+
 PROJECT = {
     "README.md": "# shop\n\nA small web shop.\n",
     "pyproject.toml": (
