@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 import msgspec
 
 from libs.analysis.ci.commands import apt_packages
-from libs.analysis.ci.jobs import GITHUB_REF, Matrix
+from libs.analysis.ci.jobs import GITHUB_REF, SHELL_REF, Matrix
 from libs.analysis.report import CiCommand, CiJob, Pipeline, RuntimeVersion, Subproject, Task
 from libs.cigen.ecosystems.ownership import FAMILY, command_family
 from libs.cigen.ecosystems.shell import safe_command
@@ -153,7 +153,6 @@ def _legs(run: str, job: CiJob) -> list[str]:
 
 # `export SOURCE_FILES="starlette tests"`, `PREFIX=""`
 _ASSIGN = re.compile(r"""^(?:export\s+)?([A-Za-z_]\w*)=(?:"([^"$`]*)"|'([^']*)'|([^\s"'$`]*))$""")
-_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
 def _expanded(lines: Sequence[str]) -> list[str]:
@@ -168,7 +167,7 @@ def _expanded(lines: Sequence[str]) -> list[str]:
         if found is not None:
             values.setdefault(found.group(1), next(g for g in found.groups()[1:] if g is not None))
         expanded.append(
-            _VARIABLE.sub(lambda v: values.get(v.group(1) or v.group(2), v.group(0)), line)
+            SHELL_REF.sub(lambda v: values.get(next(g for g in v.groups() if g), v.group(0)), line)
         )
     return expanded
 
