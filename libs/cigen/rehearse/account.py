@@ -50,19 +50,28 @@ class Account:
         for path in paths:
             if not (path.exists() or path.is_symlink()):
                 continue
-            os.lchown(path, self.uid, self.gid)
+            _chown(path, self.uid, self.gid)
             if recursive and path.is_dir() and not path.is_symlink():
                 for top, dirs, files in os.walk(path):
                     for name in (*dirs, *files):
-                        entry = os.path.join(top, name)
-                        if os.lstat(entry).st_uid != self.uid:
-                            os.lchown(entry, self.uid, self.gid)
+                        _chown(os.path.join(top, name), self.uid, self.gid)
 
     def can_reach(self, path: Path) -> bool:
         """Whether this user can walk down to `path` (every directory above it)."""
         if self.uid is None:
             return True
         return all(searchable(parent, self.uid, self.gid) for parent in path.parents)
+
+
+def _chown(path: str | Path, uid: int, gid: int) -> None:
+    """`path` given to uid:gid, unless it is theirs already or gone: the tool cache is
+    shared, and another rehearsal's package manager removes its temporary builds while
+    this walk passes them."""
+    try:
+        if os.lstat(path).st_uid != uid:
+            os.lchown(path, uid, gid)
+    except FileNotFoundError:
+        pass
 
 
 def choose(as_root: bool) -> Account:

