@@ -4,6 +4,8 @@ run) and poe, pdm and hatch scripts from pyproject.toml."""
 from __future__ import annotations
 
 import ast
+import re
+import shlex
 from typing import Any
 
 from libs.analysis.ci.commands import FACTOR_PURPOSES
@@ -29,12 +31,16 @@ def _nox(project: Project) -> list[Task]:
     except (SyntaxError, ValueError, RecursionError):
         return []
     constants = _constants(module)
+    functions = {
+        node.name: node
+        for node in module.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
     tasks: list[Task] = []
-    for node in module.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            session = _session(node, constants)
-            if session is not None:
-                tasks.append(_session_task(node, session, path))
+    for node in functions.values():
+        session = _session(node, constants)
+        if session is not None:
+            tasks.append(_session_task(node, session, path, functions))
     return tasks[:MAX_TASKS]
 
 
@@ -77,21 +83,17 @@ def _session(
     return None
 
 
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+# how deep a session's helpers are followed (`test` -> `tests_impl` -> ...)
+_HELPER_DEPTH = 3
+
+
 def _session_task(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, session: dict[str, Any], path: str
+    node: Function, session: dict[str, Any], path: str, functions: dict[str, Function]
 ) -> Task:
-    parameter = node.args.args[0].arg if node.args.args else "session"
     commands: list[str] = []
     deps: list[str] = []
-    for call in ast.walk(node):
-        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
-            continue
-        owner = call.func.value
-        kind = _SESSION_CALLS.get(call.func.attr)
-        if kind is None or not (isinstance(owner, ast.Name) and owner.id == parameter):
-            continue
-        words = " ".join(_argument(a, parameter) for a in call.args)
-        (commands if kind == "run" else deps).append(words)
+    _session_calls(node, functions, commands, deps, seen={node.name})
     given = session.get("name")
     name = given if isinstance(given, str) else node.name
     python = session.get("python")
@@ -116,15 +118,79 @@ def _session_task(
     )
 
 
+def _session_calls(
+    node: Function,
+    functions: dict[str, Function],
+    commands: list[str],
+    deps: list[str],
+    seen: set[str],
+) -> None:
+    """The `session.run(...)`/`session.install(...)` calls of a session function, in
+    order, and those of the module's functions it hands its session to: urllib3's `test`
+    session runs pytest inside `tests_impl(session)`."""
+    parameter = node.args.args[0].arg if node.args.args else "session"
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        helper = _helper(call, parameter, functions)
+        if helper is not None and helper.name not in seen and len(seen) < _HELPER_DEPTH:
+            _session_calls(helper, functions, commands, deps, seen | {helper.name})
+            continue
+        if not isinstance(call.func, ast.Attribute):
+            continue
+        owner = call.func.value
+        kind = _SESSION_CALLS.get(call.func.attr)
+        if kind is None or not (isinstance(owner, ast.Name) and owner.id == parameter):
+            continue
+        words = " ".join(_argument(a, parameter) for a in call.args)
+        (commands if kind == "run" else deps).append(words)
+
+
+def _helper(call: ast.Call, parameter: str, functions: dict[str, Function]) -> Function | None:
+    """The module function `call` hands the session to as its first argument, or None."""
+    if not (isinstance(call.func, ast.Name) and call.func.id in functions and call.args):
+        return None
+    first = call.args[0]
+    if not (isinstance(first, ast.Name) and first.id == parameter):
+        return None
+    return functions[call.func.id]
+
+
 def _argument(node: ast.expr, parameter: str) -> str:
-    """A call argument as it would be typed: strings as they are, `*session.posargs` as
-    `{posargs}`, anything computed as `{<its source>}`."""
+    """A call argument as it would be typed: strings as they are (quoted where the shell
+    would need it), `*session.posargs` as `{posargs}` and `*(session.posargs or ("test/",))`
+    as `{posargs:test/}` (tox's spelling of a default), anything computed as
+    `{<its source>}`."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
+        return node.value if _PLAIN.match(node.value) else shlex.quote(node.value)
     if isinstance(node, ast.Starred):
-        inner = ast.unparse(node.value)
-        return "{posargs}" if inner == f"{parameter}.posargs" else "{" + inner + "}"
+        inner = node.value
+        if ast.unparse(inner) == f"{parameter}.posargs":
+            return "{posargs}"
+        default = _posargs_default(inner, parameter)
+        if default is not None:
+            return "{posargs:" + " ".join(default) + "}"
+        return "{" + ast.unparse(inner) + "}"
     return "{" + ast.unparse(node) + "}"
+
+
+# a word the shell reads as it is written
+_PLAIN = re.compile(r"^[\w@%+=:,./{}\[\]-]+$")
+
+
+def _posargs_default(node: ast.expr, parameter: str) -> list[str] | None:
+    """The literal words of `session.posargs or (...)`, or None."""
+    if not (isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)):
+        return None
+    if len(node.values) != 2 or ast.unparse(node.values[0]) != f"{parameter}.posargs":
+        return None
+    try:
+        default = ast.literal_eval(node.values[1])
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    if not isinstance(default, list | tuple) or not all(isinstance(w, str) for w in default):
+        return None
+    return [w if _PLAIN.match(w) else shlex.quote(w) for w in default]
 
 
 # pyproject scripts ----------------------------------------------------------------

@@ -68,6 +68,10 @@ def normalise_dir(path: str) -> str:
     return path or "."
 
 
+# a test suite beside the main one: it needs the network, a deployment or time
+_SECONDARY = re.compile(r"integration|e2e|end[-_]?to[-_]?end|acceptance|smoke|bench", re.I)
+
+
 @dataclass
 class Draft:
     """One subproject seen by one ecosystem planner."""
@@ -272,11 +276,24 @@ class Draft:
                 continue
             if any(installs(line) for line in lines):
                 continue
+            if self._secondary(run, tests):
+                continue
             self.notes.append(
                 f"{self.where()}: the tests run as the repository's CI runs them: `{inner}`"
             )
             return [step("test", inner)]
         return []
+
+    def _secondary(self, run: str, tests: list[str]) -> bool:
+        """Whether a CI test script runs only a secondary suite (integration, end-to-end,
+        benchmarks) while the CI runs the tests here some other way as well: isort's
+        `scripts/test_integration.sh` clones other repositories; its unit tests run
+        through tox, and our pytest step runs them."""
+        name = run.split()[0].rsplit("/", 1)[-1] if run.split() else ""
+        if not (_SECONDARY.search(name) or all(_SECONDARY.search(line) for line in tests)):
+            return False
+        others = [line for line in self.ci_here if line.strip() != run.strip()]
+        return any(classify(line) == "test" for line in others)
 
     def _installs(self, run: str) -> str | None:
         """The install line a make or just task runs, itself or through a prerequisite

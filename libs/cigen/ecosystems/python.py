@@ -27,6 +27,7 @@ from libs.cigen.ecosystems.python_install import (
     pip_step,
     task_runners,
 )
+from libs.cigen.ecosystems.python_runners import runner_pytest_args
 from libs.cigen.ecosystems.shell import safe_command
 from libs.cigen.plan import Job, Purpose, Step
 
@@ -192,7 +193,9 @@ def _check_command(draft: Draft, fact: Fact, command: str) -> str | None:
     for run in draft.ci:
         for line in run.splitlines():
             found = _CI_CHECKER.search(line.strip())
-            if found and found.group(2) == fact.name and safe_command(found.group(1)):
+            if found is None or _asks_only(found.group(1)):
+                continue
+            if found.group(2) == fact.name and safe_command(found.group(1)):
                 return found.group(1)
     if draft.ci and not any(fact.name in run for run in draft.ci):
         draft.notes.append(
@@ -214,7 +217,9 @@ def _ci_check(draft: Draft, tool: str, default: str) -> str | None:
     for run in draft.ci:
         for line in run.splitlines():
             found = pattern.search(line.strip())
-            if found is None or _FIXES.search(found.group(1)) or not safe_command(found.group(1)):
+            if found is None or _FIXES.search(found.group(1)) or _asks_only(found.group(1)):
+                continue
+            if not safe_command(found.group(1)):
                 continue
             if tool in _CHECKS and not _CHECKS[tool].search(found.group(1)):
                 continue  # black and isort rewrite unless told to check
@@ -225,6 +230,12 @@ def _ci_check(draft: Draft, tool: str, default: str) -> str | None:
                 )
             return command
     return None
+
+
+def _asks_only(command: str) -> bool:
+    """A tool asked only for its version or help (`mypy --version`, urllib3's nox session
+    prints it before its check): it checks nothing."""
+    return set(command.split()[1:]) <= {"--version", "-V", "--help", "-h"}
 
 
 def _pre_commit(
@@ -337,9 +348,11 @@ def _tests(draft: Draft, manager: str, prefix: str) -> list[Step]:
     if through_tox:
         return through_tox
     if "pytest" in tests and manager == "uv" and not installs_pytest(draft, manager):
-        return [step("test", f"uv run --with {tools.pinned('pytest')} pytest")]
+        args = runner_pytest_args(draft)
+        return [step("test", f"uv run --with {tools.pinned('pytest')} pytest{args}")]
     if "pytest" in tests:
-        return [step("test", prefix + "pytest" if prefix else "python -m pytest")]
+        args = runner_pytest_args(draft)
+        return [step("test", (prefix + "pytest" if prefix else "python -m pytest") + args)]
     if "django" in draft.frameworks() and "unittest" in tests:
         return [step("test", f"{prefix}python manage.py test")]
     if "unittest" in tests:

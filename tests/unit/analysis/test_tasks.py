@@ -228,12 +228,27 @@ def typecheck(session):
 
 def helper(session):
     session.run("never", "counted")
+
+
+@nox.session
+def test_impl(session):
+    run_tests(session, "-x")
+
+
+def run_tests(session, *extra):
+    session.run("pytest", "-m", "not slow", *extra, *(session.posargs or ("tests/",)))
+    helper(session)
 """
 
 
 def test_nox_sessions_read_from_the_syntax_tree(build: Build) -> None:
     found = tasks(root(build, {"noxfile.py": NOXFILE, "setup.py": ""}), "nox")
-    assert list(found) == ["tests", "type-check"]
+    assert list(found) == ["tests", "type-check", "test_impl"]
+    # a session's helpers are followed: what they run is the session's
+    assert found["test_impl"].commands == (
+        "pytest -m 'not slow' {extra} {posargs:tests/}",
+        "never counted",
+    )
     tests = found["tests"]
     assert (tests.run, tests.line, tests.purpose) == ("nox -s tests", 8, "test")
     assert tests.versions == ("3.11", "3.12")

@@ -639,3 +639,92 @@ def test_the_declaration_named_for_the_tests_is_installed_whatever_runs_them(
     assert generated(tmp_path / "pip", pip).runs("python")[0] == (
         'python -m pip install -e ".[tests]"'
     )
+
+
+NOXFILE = """\
+import nox
+
+
+def tests_impl(session, integration=False):
+    session.run_install("uv", "sync", "--frozen", "--group", "test")
+    session.run(
+        "python", "-m", "coverage", "run", "-m", "pytest",
+        *(("--integration",) if integration else ()),
+        "-v", "-n", "auto", "--strict-markers", "--disable-socket",
+        "--allow-hosts=localhost", "-m", "not network and not slow",
+        *(session.posargs or ("test/",)),
+    )
+
+
+@nox.session(python=["3.12", "3.13"])
+def test(session):
+    tests_impl(session)
+
+
+@nox.session()
+def lint(session):
+    session.run("mypy", "--version")
+    session.run("mypy", "-p", "pkg")
+"""
+
+
+def test_pytest_runs_with_what_the_cis_nox_session_or_tox_environment_passes(
+    tmp_path: Path,
+) -> None:
+    """urllib3's CI runs `nox -s test-3.12`, whose session hands itself to a helper that
+    runs pytest on `test/` (posargs' default) with its own options; isort's CI runs `tox
+    -e py`, whose environment runs `pytest tests/unit/ -s`. A bare pytest ran other suites:
+    urllib3's whole tree, isort's integration tests (which clone other repositories).
+    Paths, selections and output options are carried; a plugin's options (and their
+    values), stricter checks and what the runner computes are not."""
+    ci = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {run}\n"
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\n'
+        'test = ["pytest"]\nmypy = ["mypy"]\n',
+        "uv.lock": "version = 1\n",
+        "noxfile.py": NOXFILE,
+        "test/test_a.py": "",
+        ".github/workflows/ci.yml": ci.format(run='uvx nox -s "test-${{ matrix.python }}"'),
+    }
+    result = generated(tmp_path / "nox", files)
+    runs = result.runs("python")
+    assert 'uv run pytest -v -m "not network and not slow" test/' in runs
+    assert any("as the repository's CI runs its tests through nox" in n for n in result.notes)
+    # packaging's CI also runs a session for its property tests: which options are "the
+    # tests'" is not ours to choose
+    property_session = '@nox.session\ndef prop(session):\n    session.run("pytest", "-m", "prop")\n'
+    several = {
+        **files,
+        "noxfile.py": NOXFILE + property_session,
+        ".github/workflows/prop.yml": ci.format(run="pipx run nox -s prop"),
+    }
+    assert generated(tmp_path / "several", several).runs("python")[-1] == "uv run pytest"
+    # the lint session's `mypy --version` asks, it checks nothing; the check is the next line
+    lint = {**files, ".github/workflows/lint.yml": ci.format(run="uvx nox -s lint")}
+    runs = generated(tmp_path / "lint", lint).runs("python")
+    assert "uv run mypy -p pkg" in runs
+    assert "uv run mypy --version" not in runs
+
+    tox = (
+        "[tox]\nenv_list = py3.12\n[testenv]\n"
+        "commands = coverage run -m pytest {posargs:tests/unit/} -s\n"
+    )
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n[dependency-groups]\ntest = ["pytest"]\n',
+        "uv.lock": "version = 1\n",
+        "tox.ini": tox,
+        "tests/unit/test_a.py": "",
+        "scripts/test_integration.sh": "#!/bin/sh\nuv run pytest tests/integration/ -s\n",
+        ".github/workflows/ci.yml": ci.format(run="uv run --with tox-uv tox -e py,report")
+        + "      - run: ./scripts/test_integration.sh\n",
+    }
+    runs = generated(tmp_path / "tox", files).runs("python")
+    assert runs[-1] == "uv run pytest tests/unit/ -s"
+    # an option nobody knows, before a word that may be its value: nothing is carried
+    unknown = {**files, "tox.ini": tox.replace("-s\n", "--mystery value -s\n")}
+    assert generated(tmp_path / "unknown", unknown).runs("python")[-1] == "uv run pytest"
+    # the integration script alone is the CI's test command: it stays
+    alone = {**files, ".github/workflows/ci.yml": ci.format(run="./scripts/test_integration.sh")}
+    assert generated(tmp_path / "alone", alone).runs("python")[-1] == (
+        "uv run ./scripts/test_integration.sh"
+    )
