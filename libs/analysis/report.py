@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-REPORT_VERSION = 6
+REPORT_VERSION = 7
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Effort = Literal["low", "medium", "high"]
@@ -96,6 +96,8 @@ class Task(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     deps: tuple[str, ...] = ()  # packages it installs: tox `deps`, nox `session.install`
     env: dict[str, str] = {}  # variables it sets: tox `setenv`, Taskfile `env`
     versions: tuple[str, ...] = ()  # interpreters it runs on: nox `python=`
+    # the Pythons tox-gh-actions runs this tox environment on (tox.ini's `[gh-actions]`)
+    gh_actions: tuple[str, ...] = ()
 
 
 class DocCommand(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -136,7 +136,7 @@ def ci_commands(pipelines: Sequence[Pipeline], tasks: Sequence[Task]) -> tuple[s
         task
         for task in tasks
         if any(form in run for form in _invocations(task) for run in runs)
-        or (task.runner == "tox" and any(_runs_tox_env(run, task.name, mapped) for run in runs))
+        or (task.runner == "tox" and any(_runs_tox_env(run, task, mapped) for run in runs))
     ]
     # with what they run first (aruba's `rake lint` needs its rubocop task)
     bodies = [line for task in started for t in task_chain(task, tasks) for line in t.commands]
@@ -249,10 +249,12 @@ _TOX = re.compile(
 )
 
 
-def _runs_tox_env(run: str, env: str, mapped: bool = False) -> bool:
+def _runs_tox_env(run: str, task: Task, mapped: bool = False) -> bool:
     """Whether a CI line starts tox on this environment: by name (`-e py,lint`), by a
     factor (`-f lint`), or as one of the whole env_list (no environment named); with
-    tox-gh-actions (`mapped`), only the Python environments are sure to run."""
+    tox-gh-actions (`mapped`), the Python environments and those its `[gh-actions]`
+    table maps a Python to (python-dotenv's lint, on 3.13)."""
+    env = task.name
     found = _TOX.search(run.strip())
     if found is None or re.search(r"\binstall\b", run):
         return False
@@ -260,7 +262,7 @@ def _runs_tox_env(run: str, env: str, mapped: bool = False) -> bool:
     named = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-e", "--env")]
     factors = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-f", "--factor")]
     if not named and not factors:
-        return not mapped or env.startswith(("py", "pypy"))
+        return not mapped or env.startswith(("py", "pypy")) or bool(task.gh_actions)
     envs = {e for value in named for e in value.split(",")}
     parts = env.split("-")
     return env in envs or any(f in parts for value in factors for f in value.split(","))

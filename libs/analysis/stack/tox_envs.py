@@ -15,7 +15,7 @@ from libs.analysis.stack.model import Project
 from libs.analysis.stack.tasks import MAX_TASKS, purpose_of
 
 _REFERENCE = re.compile(r"\{\[([^\]]+)\]([\w-]+)\}")
-_PY_FACTOR = re.compile(r"^(?:py(?:py)?(\d)(\d+)?|(\d)\.(\d+))$")
+_PY_FACTOR = re.compile(r"^(?:py(?:py)?(\d)(\d+)?|(?:py)?(\d)\.(\d+))$")
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
@@ -61,6 +61,7 @@ def _tox_ini(path: str, content: str) -> list[Task]:
             for name in _expand(section.partition(":")[2]):
                 sections.setdefault(name, section)
     base = dict(parser.items("testenv")) if parser.has_section("testenv") else {}
+    mapped = _gh_actions(parser)
     tasks: list[Task] = []
     for name in dict.fromkeys(n for n in [*names, *sections] if n and "{" not in n):
         section = sections.get(name, "")
@@ -88,9 +89,26 @@ def _tox_ini(path: str, content: str) -> list[Task]:
                 env={k: v for k, v in env.items() if k},
                 needs=re.split(r"[\s,]+", settings.get("depends", "").strip()),
                 python=settings.get("basepython") or settings.get("base_python"),
+                gh_actions=mapped.get(name, []),
             )
         )
     return tasks[:MAX_TASKS]
+
+
+def _gh_actions(parser: Any) -> dict[str, list[str]]:
+    """tox-gh-actions' `[gh-actions]` table, environment -> the Pythons it runs on
+    (python-dotenv's `3.13: py313, lint, manifest`); factors as tox-gh-actions reads them:
+    an entry naming a factor maps every environment of the env_list that has it."""
+    if not parser.has_section("gh-actions"):
+        return {}
+    mapped: dict[str, list[str]] = {}
+    for line in parser.get("gh-actions", "python", fallback="").splitlines():
+        python, colon, envs = line.partition(":")
+        if not colon or not python.strip():
+            continue
+        for env in expand_envs(envs):
+            mapped.setdefault(env.strip(), []).append(python.strip())
+    return mapped
 
 
 def _resolve(parser: Any, sections: dict[str, str], value: str, depth: int = 0) -> str:
@@ -148,6 +166,7 @@ def _tox_task(
     env: dict[str, str],
     needs: list[str],
     python: str | None,
+    gh_actions: list[str] | None = None,
 ) -> Task:
     factors = name.split("-")
     versions = [v for v in (_py_version(f) for f in factors) if v]
@@ -172,6 +191,7 @@ def _tox_task(
         deps=tuple(deps),
         env=env,
         versions=tuple(versions),
+        gh_actions=tuple(gh_actions or ()),
     )
 
 

@@ -185,6 +185,22 @@ def test_tox_environments_with_factors_extras_and_settings(build: Build) -> None
     assert docs.commands == ("sphinx-build docs python3.12",)
 
 
+def test_tox_environments_named_for_a_dotted_python_and_mapped_by_gh_actions(
+    build: Build,
+) -> None:
+    # isort's `py3.{10-15}` are its test environments; python-dotenv's [gh-actions] table
+    # runs its lint environment on 3.13
+    ini = (
+        "[tox]\nenv_list = py3.{12,13}, lint\n[testenv]\ncommands = pytest\n"
+        "[testenv:lint]\ncommands = ruff check .\n"
+        "[gh-actions]\npython =\n    3.12: py3.12\n    3.13: py3.13, lint\n"
+    )
+    found = tasks(root(build, {"tox.ini": ini, "setup.py": ""}), "tox")
+    assert (found["py3.12"].purpose, found["py3.12"].versions) == ("test", ("3.12",))
+    assert found["lint"].gh_actions == ("3.13",)
+    assert found["py3.13"].gh_actions == ("3.13",)
+
+
 def test_tox_in_toml_and_in_pyproject(build: Build) -> None:
     tox_toml = """\
 env_list = ["3.13", "type"]

@@ -783,3 +783,7 @@ def test_tox_started_without_naming_an_environment_runs_its_env_list(tmp_path: P
     gh_actions = "      - run: pip install tox tox-gh-actions\n      - run: python -m tox\n"
     mapped = {**files, ".github/workflows/ci.yml": ci.format(steps=gh_actions)}
     assert "mypy" not in generated(tmp_path / "mapped", mapped).runs("python")
+    # python-dotenv's `[gh-actions]` table maps 3.13 to its lint environment too
+    table = "[gh-actions]\npython =\n    3.12: py312\n    3.13: py313, typing\n"
+    told = {**mapped, "tox.ini": tox + table}
+    assert "mypy" in generated(tmp_path / "told", told).runs("python")
