@@ -19,7 +19,14 @@ def detect(project: Project) -> None:
     project.sub.tasks.extend(_nox(project) + _pyproject_scripts(project))
 
 
-_SESSION_CALLS = {"run": "run", "run_always": "run", "run_install": "run", "install": "install"}
+_SESSION_CALLS = {
+    "run": "run",
+    "run_always": "run",
+    "run_install": "run",
+    "install": "install",
+    "cd": "cd",
+    "chdir": "cd",
+}
 
 
 def _nox(project: Project) -> list[Task]:
@@ -31,13 +38,10 @@ def _nox(project: Project) -> list[Task]:
     except (SyntaxError, ValueError, RecursionError):
         return []
     constants = _constants(module)
-    functions = {
-        node.name: node
-        for node in module.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
+    defined = [n for n in module.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    functions = {node.name: node for node in defined}  # the helpers, by the name calls use
     tasks: list[Task] = []
-    for node in functions.values():
+    for node in defined:
         session = _session(node, constants)
         if session is not None:
             tasks.append(_session_task(node, session, path, functions))
@@ -84,8 +88,10 @@ def _session(
 
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
-# how deep a session's helpers are followed (`test` -> `tests_impl` -> ...)
+# how deep a session's helpers are followed (`test` -> `tests_impl` -> ...), and how many
+# calls one session records (a noxfile is input: bounded like every other)
 _HELPER_DEPTH = 3
+_MAX_CALLS = 200
 
 
 def _session_task(
@@ -93,7 +99,7 @@ def _session_task(
 ) -> Task:
     commands: list[str] = []
     deps: list[str] = []
-    _session_calls(node, functions, commands, deps, seen={node.name})
+    _session_calls(node, functions, commands, deps, seen={node.name}, depth=0)
     given = session.get("name")
     name = given if isinstance(given, str) else node.name
     python = session.get("python")
@@ -124,17 +130,23 @@ def _session_calls(
     commands: list[str],
     deps: list[str],
     seen: set[str],
+    depth: int,
 ) -> None:
-    """The `session.run(...)`/`session.install(...)` calls of a session function, in
-    order, and those of the module's functions it hands its session to: urllib3's `test`
-    session runs pytest inside `tests_impl(session)`."""
+    """The `session.run(...)`/`session.install(...)` calls of a session function in the
+    order they run, and
+    those of the module's functions it hands its session to (urllib3's `test` session runs
+    pytest inside `tests_impl(session)`), each function walked once; `session.cd("x")`
+    and `session.chdir` as `cd x`, since what follows runs there."""
     parameter = node.args.args[0].arg if node.args.args else "session"
-    for call in ast.walk(node):
-        if not isinstance(call, ast.Call):
-            continue
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):  # as they run
+        if len(commands) + len(deps) >= _MAX_CALLS:
+            return
         helper = _helper(call, parameter, functions)
-        if helper is not None and helper.name not in seen and len(seen) < _HELPER_DEPTH:
-            _session_calls(helper, functions, commands, deps, seen | {helper.name})
+        if helper is not None:
+            if helper.name not in seen and depth < _HELPER_DEPTH:
+                seen.add(helper.name)
+                _session_calls(helper, functions, commands, deps, seen, depth + 1)
             continue
         if not isinstance(call.func, ast.Attribute):
             continue
@@ -143,7 +155,9 @@ def _session_calls(
         if kind is None or not (isinstance(owner, ast.Name) and owner.id == parameter):
             continue
         words = " ".join(_argument(a, parameter) for a in call.args)
-        (commands if kind == "run" else deps).append(words)
+        if kind == "cd":
+            words = f"cd {words}"
+        (deps if kind == "install" else commands).append(words)
 
 
 def _helper(call: ast.Call, parameter: str, functions: dict[str, Function]) -> Function | None:

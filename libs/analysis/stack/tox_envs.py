@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shlex
 from typing import Any
 
 from libs.analysis.ci.commands import FACTOR_PURPOSES, NOT_TESTS
@@ -15,7 +16,7 @@ from libs.analysis.stack.model import Project
 from libs.analysis.stack.tasks import MAX_TASKS, purpose_of
 
 _REFERENCE = re.compile(r"\{\[([^\]]+)\]([\w-]+)\}")
-_PY_FACTOR = re.compile(r"^(?:py(?:py)?(\d)(\d+)?|(?:py)?(\d)\.(\d+))$")
+_PY_FACTOR = re.compile(r"^(?:py(?:py)?(\d)(\d+)?t?|(?:py|pypy)?(\d)\.(\d+)t?)$")
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
@@ -84,7 +85,8 @@ def _tox_ini(path: str, content: str) -> list[Task]:
                 name,
                 path,
                 line or _line(content, r"^env_?list\s*="),
-                commands=_factored(settings.get("commands", ""), factors),
+                commands=_in(settings.get("changedir", settings.get("change_dir")))
+                + _factored(settings.get("commands", ""), factors),
                 deps=deps,
                 env={k: v for k, v in env.items() if k},
                 needs=re.split(r"[\s,]+", settings.get("depends", "").strip()),
@@ -95,10 +97,25 @@ def _tox_ini(path: str, content: str) -> list[Task]:
     return tasks[:MAX_TASKS]
 
 
+def _word(argument: Any) -> str:
+    """One argument of a TOML command as a shell would need it written (`-m "not slow"`
+    is two words, not three)."""
+    text = str(argument)
+    return shlex.quote(text) if re.search(r"[\s'\"\\]", text) or not text else text
+
+
+def _in(changedir: str | None) -> list[str]:
+    """`cd DIR` before an environment's commands where it runs them in another folder
+    than tox.ini's (`changedir = tests`): its paths are relative to that folder."""
+    where = (changedir or "").strip()
+    if where in ("", "{toxinidir}", "{tox_root}", "{toxinidir}/", "{tox_root}/"):
+        return []
+    return [f"cd {where}"]
+
+
 def _gh_actions(parser: Any) -> dict[str, list[str]]:
     """tox-gh-actions' `[gh-actions]` table, environment -> the Pythons it runs on
-    (python-dotenv's `3.13: py313, lint, manifest`); factors as tox-gh-actions reads them:
-    an entry naming a factor maps every environment of the env_list that has it."""
+    (python-dotenv's `3.13: py313, lint, manifest`), by the environments' exact names."""
     if not parser.has_section("gh-actions"):
         return {}
     mapped: dict[str, list[str]] = {}
@@ -134,7 +151,11 @@ def _tox_toml(path: str, data: dict[str, Any]) -> list[Task]:
     tasks: list[Task] = []
     for name in dict.fromkeys(n for n in names if n):
         settings = {**base, **mapping(envs.get(name))}
-        commands = [" ".join(str(a) for a in listing(c)) for c in listing(settings.get("commands"))]
+        lines = listing(settings.get("commands"))
+        commands = [" ".join(_word(a) for a in listing(c)) for c in lines]
+        moved = settings.get("change_dir")
+        if moved is not None:  # a string, or a `{replace = ...}` we do not compute
+            commands = _in(as_str(moved) or "{change_dir}") + commands
         deps = [str(d) for d in listing(settings.get("deps"))]
         extras = [str(e) for e in listing(settings.get("extras"))]
         if extras:

@@ -70,6 +70,9 @@ def normalise_dir(path: str) -> str:
 
 # a test suite beside the main one: it needs the network, a deployment or time
 _SECONDARY = re.compile(r"integration|e2e|end[-_]?to[-_]?end|acceptance|smoke|bench", re.I)
+# a test line's exclusions: `not integration`, `--ignore=tests/e2e`, `--deselect ...`
+_EXCLUDED = re.compile(r"\bnot\s+\w+|--(?:ignore|ignore-glob|deselect)(?:=|\s+)\S+")
+_SCRIPTS = (".sh", ".bash", ".py", ".ps1")
 
 
 @dataclass
@@ -289,8 +292,11 @@ class Draft:
         benchmarks) while the CI runs the tests here some other way as well: isort's
         `scripts/test_integration.sh` clones other repositories; its unit tests run
         through tox, and our pytest step runs them."""
-        name = run.split()[0].rsplit("/", 1)[-1] if run.split() else ""
-        if not (_SECONDARY.search(name) or all(_SECONDARY.search(line) for line in tests)):
+        script = next((w for w in run.split() if "/" in w or w.endswith(_SCRIPTS)), "")
+        named = _SECONDARY.search(script.rsplit("/", 1)[-1])
+        # what a line selects, not what it leaves out (`-m "not integration"`)
+        selected = [_EXCLUDED.sub(" ", line) for line in tests]
+        if not (named or all(_SECONDARY.search(line) for line in selected)):
             return False
         others = [line for line in self.ci_here if line.strip() != run.strip()]
         return any(classify(line) == "test" for line in others)

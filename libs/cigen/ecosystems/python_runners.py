@@ -29,6 +29,11 @@ _NOX_PYTHON = re.compile(r"-(?:pypy)?\d[\d.]*t?$")
 # tox's environments for the tests on an interpreter: `py`, `py311`, `py3.12`, `pypy3`
 _TOX_PYTHON = re.compile(r"^(?:py|pypy)[\d.]*$")
 
+# a CI line that only asks the runner something (`tox --version`, `nox --list`)
+_ASKS = re.compile(r"^\s*(?:--version|--list|-l|--help|-h|--list-sessions)\s*$")
+# arguments the CI line hands on to pytest itself, after `--`
+_GIVEN = re.compile(r"(?:^|\s)--\s+\S")
+
 # pytest's own options that take a value as the next word (or after `=`)
 _VALUED = frozenset(
     {
@@ -37,6 +42,8 @@ _VALUED = frozenset(
         "--durations-min", "--color", "--maxfail", "-r",
     }
 )  # fmt: skip
+# of those, the ones whose value is a path: it must be one of the repository's
+_PATH_VALUED = frozenset({"-c", "--rootdir", "--confcutdir", "--ignore", "--deselect"})
 # pytest's own flags that change neither what runs nor whether it passes
 _FLAGS = frozenset({"-s", "-v", "-vv", "-vvv", "-q", "-qq", "-l", "-x", "--showlocals"})
 _SHORT_REPORT = re.compile(r"^-r[a-zA-Z]+$")
@@ -62,10 +69,14 @@ def runner_pytest_args(draft: Draft) -> str:
     tasks: list[Task] = []
     for line in dict.fromkeys(run.strip() for run in draft.ci_here):
         found = _RUNNER.match(line)
-        if found is not None:
-            tasks += [t for t in _tasks(draft, found.group(1), found.group(2)) if t not in tasks]
+        if found is None or _ASKS.match(found.group(2)):
+            continue
+        if _GIVEN.search(found.group(2)):
+            return ""  # the CI passes pytest its own arguments (`tox -e py -- tests/unit`)
+        tasks += [t for t in _tasks(draft, found.group(1), found.group(2)) if t not in tasks]
     runs = {m.group(1) or "" for t in tasks for c in t.commands for m in _pytest(c)}
-    if len(runs) != 1:
+    # commands run in another folder (tox's changedir, `session.cd`): their paths are not ours
+    if len(runs) != 1 or any(c.startswith("cd ") for t in tasks for c in t.commands):
         return ""
     words = _carried(runs.pop())
     args = " " + " ".join(_quoted(w) for w in words)
@@ -154,7 +165,7 @@ def _carried(text: str) -> list[str]:
         if _COMPUTED in word:
             return []  # part of a word: `{toxinidir}/tests`
         if not word.startswith("-"):
-            if not _PATH.match(word) or ".." in word.split("/"):
+            if not _inside(word):
                 return []
             kept.append(word)
             continue
@@ -170,19 +181,28 @@ def _carried(text: str) -> list[str]:
 def _option(word: str, following: str | None) -> tuple[list[str], int] | None:
     """(the words kept, how many following words it took) for an option, or None where
     it is one we do not know and `following` may be its value."""
-    key, eq, _ = word.partition("=")
+    key, eq, given = word.partition("=")
     value = following is not None and not following.startswith("-")
     if key in _VALUED:
-        if eq:
-            return [word], 0
-        if following is not None and _COMPUTED not in following:
-            return [word, following], 1
-        return None
+        argument = given if eq else following
+        if argument is None or _COMPUTED in argument:
+            return None
+        if key in _PATH_VALUED and not _inside(argument.partition("::")[0]):
+            return None
+        if key == "-p" and not argument.startswith("no:"):
+            return [], 0 if eq else 1  # loads a plugin our install may not bring
+        return ([word], 0) if eq else ([word, argument], 1)
     if word in _FLAGS or _SHORT_REPORT.match(word) or _CAPTURE.match(word):
         return [word], 0
     if key in _PLUGIN_VALUED:
         return [], 1 if not eq and value else 0  # its value goes with it
     return ([], 0) if eq or not value else None
+
+
+def _inside(path: str) -> bool:
+    """A relative path or node id that stays inside the folder (`tests/unit/`,
+    `test_x.py::T::t`)."""
+    return bool(_PATH.match(path)) and ".." not in path.partition("::")[0].split("/")
 
 
 def _quoted(word: str) -> str:

@@ -68,7 +68,8 @@ def _chown(path: str | Path, uid: int, gid: int) -> None:
     shared, and another rehearsal's package manager removes its temporary builds while
     this walk passes them."""
     try:
-        if os.lstat(path).st_uid != uid:
+        status = os.lstat(path)
+        if (status.st_uid, status.st_gid) != (uid, gid):
             os.lchown(path, uid, gid)
     except FileNotFoundError:
         pass

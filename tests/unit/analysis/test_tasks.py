@@ -276,6 +276,34 @@ def test_nox_sessions_read_from_the_syntax_tree(build: Build) -> None:
     assert tasks(broken, "nox") == {}
 
 
+def test_nox_helpers_are_walked_once_and_sessions_keep_their_names(build: Build) -> None:
+    # each helper calls the next ten times: followed at every call site, the commands
+    # grew as 10^depth (a 4 KB noxfile gave 216,000); a function is walked once a session
+    helpers = "".join(
+        f"def h{n}(session):\n" + f"    h{n + 1}(session)\n" * 10 + f'    session.run("c{n}")\n'
+        for n in range(6)
+    )
+    noxfile = (
+        "import nox\n" + helpers + "def h6(session):\n    session.cd('sub')\n"
+        '    session.run("pytest")\n'
+        "@nox.session(name='one')\ndef test(session):\n    h0(session)\n"
+        "@nox.session(name='two')\ndef test(session):\n    session.run('pytest', '-x')\n"
+    )
+    found = tasks(root(build, {"noxfile.py": noxfile, "setup.py": ""}), "nox")
+    assert list(found) == ["one", "two"]  # same function name, two sessions
+    # in the order they run, three helpers deep, each walked once
+    assert found["one"].commands == ("c2", "c1", "c0")
+    assert found["two"].commands == ("pytest -x",)
+    deep = noxfile.replace("h0(session)", "h4(session)")
+    # `session.cd` is recorded: what follows runs in another folder
+    assert tasks(root(build, {"noxfile.py": deep, "setup.py": ""}), "nox")["one"].commands == (
+        "cd sub",
+        "pytest",
+        "c5",
+        "c4",
+    )
+
+
 def test_package_and_composer_scripts_are_tasks_with_their_lines(build: Build) -> None:
     package = json.dumps(
         {

@@ -723,6 +723,30 @@ def test_pytest_runs_with_what_the_cis_nox_session_or_tox_environment_passes(
     # an option nobody knows, before a word that may be its value: nothing is carried
     unknown = {**files, "tox.ini": tox.replace("-s\n", "--mystery value -s\n")}
     assert generated(tmp_path / "unknown", unknown).runs("python")[-1] == "uv run pytest"
+    # a plugin loaded by name may not be installed; disabling one is pytest's own
+    plugins = {**files, "tox.ini": tox.replace("-s\n", "-p asyncio -p no:cacheprovider -s\n")}
+    assert generated(tmp_path / "plugins", plugins).runs("python")[-1] == (
+        "uv run pytest tests/unit/ -p no:cacheprovider -s"
+    )
+    # paths relative to another folder (tox's changedir), a path out of the folder, or
+    # arguments the CI hands on itself: nothing is carried
+    for name, changed in (
+        ("changedir", {"tox.ini": tox.replace("commands", "changedir = tests\ncommands")}),
+        ("outside", {"tox.ini": tox.replace("-s\n", "-c ../pytest.ini -s\n")}),
+        ("given", {".github/workflows/ci.yml": ci.format(run="tox -e py -- tests/unit/a")}),
+    ):
+        case = {**files, **changed}
+        assert generated(tmp_path / name, case).runs("python")[-1] == "uv run pytest", name
+    # a unit-test script that leaves the integration tests out is no secondary suite
+    unit = {
+        **files,
+        "scripts/test_unit.sh": '#!/bin/sh\nuv run pytest -m "not integration" tests\n',
+        ".github/workflows/ci.yml": ci.format(run="bash scripts/test_unit.sh")
+        + "      - run: bash scripts/test_integration.sh\n",
+    }
+    assert generated(tmp_path / "unit", unit).runs("python")[-1] == (
+        "uv run bash scripts/test_unit.sh"
+    )
     # the integration script alone is the CI's test command: it stays
     alone = {**files, ".github/workflows/ci.yml": ci.format(run="./scripts/test_integration.sh")}
     assert generated(tmp_path / "alone", alone).runs("python")[-1] == (
