@@ -69,7 +69,7 @@ def normalise_dir(path: str) -> str:
 
 
 # a test suite beside the main one: it needs the network, a deployment or time
-_SECONDARY = re.compile(r"integration|e2e|end[-_]?to[-_]?end|acceptance|smoke|bench", re.I)
+SECONDARY = re.compile(r"integration|e2e|end[-_]?to[-_]?end|acceptance|smoke|bench", re.I)
 # a test line's exclusions: `not integration`, `--ignore=tests/e2e`, `--deselect ...`
 _EXCLUDED = re.compile(r"\bnot\s+\w+|--(?:ignore|ignore-glob|deselect)(?:=|\s+)\S+")
 _SCRIPTS = (".sh", ".bash", ".py", ".ps1")
@@ -293,10 +293,10 @@ class Draft:
         `scripts/test_integration.sh` clones other repositories; its unit tests run
         through tox, and our pytest step runs them."""
         script = next((w for w in run.split() if "/" in w or w.endswith(_SCRIPTS)), "")
-        named = _SECONDARY.search(script.rsplit("/", 1)[-1])
+        named = SECONDARY.search(script.rsplit("/", 1)[-1])
         # what a line selects, not what it leaves out (`-m "not integration"`)
         selected = [_EXCLUDED.sub(" ", line) for line in tests]
-        if not (named or all(_SECONDARY.search(line) for line in selected)):
+        if not (named or all(SECONDARY.search(line) for line in selected)):
             return False
         others = [line for line in self.ci_here if line.strip() != run.strip()]
         return any(classify(line) == "test" for line in others)

@@ -16,7 +16,7 @@ import re
 import shlex
 
 from libs.analysis.report import Task
-from libs.cigen.ecosystems.common import Draft
+from libs.cigen.ecosystems.common import SECONDARY, Draft
 from libs.cigen.ecosystems.shell import safe_command
 
 # the CI line starts tox or nox (not one that installs it)
@@ -98,7 +98,8 @@ def _pytest(command: str) -> list[re.Match[str]]:
 def _tasks(draft: Draft, runner: str, rest: str) -> list[Task]:
     """The environments or sessions a CI line runs (`-e py,lint`, `-s test-3.12`); all of
     those for the tests where it names them through a variable or not at all."""
-    ours = [t for t in draft.sub.tasks if t.runner == runner]
+    # a secondary suite's environment (setuptools' `tox -e integration`) is not the tests'
+    ours = [t for t in draft.sub.tasks if t.runner == runner and not SECONDARY.search(t.name)]
     named = _named(rest, runner)
     if named is None:
         return [t for t in ours if _for_tests(t.name, t.purpose, runner)]

@@ -720,6 +720,16 @@ def test_pytest_runs_with_what_the_cis_nox_session_or_tox_environment_passes(
     }
     runs = generated(tmp_path / "tox", files).runs("python")
     assert runs[-1] == "uv run pytest tests/unit/ -s"
+    # setuptools' CI also runs `tox -e integration`: a secondary suite's environment is
+    # not the tests' (its paths were carried alone, the unit tests left out)
+    integration = {
+        **files,
+        "tox.ini": tox + "[testenv:integration]\ncommands = pytest --integration it/\n",
+        ".github/workflows/it.yml": ci.format(run="tox -e integration"),
+    }
+    assert generated(tmp_path / "it", integration).runs("python")[-1] == (
+        "uv run pytest tests/unit/ -s"
+    )
     # an option nobody knows, before a word that may be its value: nothing is carried
     unknown = {**files, "tox.ini": tox.replace("-s\n", "--mystery value -s\n")}
     assert generated(tmp_path / "unknown", unknown).runs("python")[-1] == "uv run pytest"
