@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from libs.analysis.tree import Tree
@@ -119,3 +121,13 @@ def mapping(value: Any) -> dict[Any, Any]:
 def listing(value: Any) -> list[Any]:
     """`value` if it is a list, else an empty one."""
     return value if isinstance(value, list) else []
+
+
+# a word the shell reads as it is written (tox's `{posargs}` included)
+_PLAIN = re.compile(r"^[\w@%+=:,./{}\[\]-]+$")
+
+
+def shell_word(text: str) -> str:
+    """One argument of a command a runner gives as a list (nox's `session.run(...)`, tox
+    TOML's `commands`), as a shell line would spell it: `-m "not slow"` stays two words."""
+    return text if _PLAIN.match(text) else shlex.quote(text)

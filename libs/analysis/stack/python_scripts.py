@@ -4,12 +4,10 @@ run) and poe, pdm and hatch scripts from pyproject.toml."""
 from __future__ import annotations
 
 import ast
-import re
-import shlex
 from typing import Any
 
 from libs.analysis.ci.commands import FACTOR_PURPOSES
-from libs.analysis.parsing import dig, listing, load_toml, mapping
+from libs.analysis.parsing import dig, listing, load_toml, mapping, shell_word
 from libs.analysis.report import Task
 from libs.analysis.stack.model import Project
 from libs.analysis.stack.tasks import MAX_TASKS, purpose_of
@@ -133,10 +131,9 @@ def _session_calls(
     depth: int,
 ) -> None:
     """The `session.run(...)`/`session.install(...)` calls of a session function in the
-    order they run, and
-    those of the module's functions it hands its session to (urllib3's `test` session runs
-    pytest inside `tests_impl(session)`), each function walked once; `session.cd("x")`
-    and `session.chdir` as `cd x`, since what follows runs there."""
+    order they run, and those of the module's functions it hands its session to (urllib3's
+    `test` session runs pytest inside `tests_impl(session)`), each function walked once;
+    `session.cd("x")` and `session.chdir` as `cd x`, since what follows runs there."""
     parameter = node.args.args[0].arg if node.args.args else "session"
     calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
     for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):  # as they run
@@ -176,7 +173,7 @@ def _argument(node: ast.expr, parameter: str) -> str:
     as `{posargs:test/}` (tox's spelling of a default), anything computed as
     `{<its source>}`."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value if _PLAIN.match(node.value) else shlex.quote(node.value)
+        return shell_word(node.value)
     if isinstance(node, ast.Starred):
         inner = node.value
         if ast.unparse(inner) == f"{parameter}.posargs":
@@ -186,10 +183,6 @@ def _argument(node: ast.expr, parameter: str) -> str:
             return "{posargs:" + " ".join(default) + "}"
         return "{" + ast.unparse(inner) + "}"
     return "{" + ast.unparse(node) + "}"
-
-
-# a word the shell reads as it is written
-_PLAIN = re.compile(r"^[\w@%+=:,./{}\[\]-]+$")
 
 
 def _posargs_default(node: ast.expr, parameter: str) -> list[str] | None:
@@ -204,7 +197,7 @@ def _posargs_default(node: ast.expr, parameter: str) -> list[str] | None:
         return None
     if not isinstance(default, list | tuple) or not all(isinstance(w, str) for w in default):
         return None
-    return [w if _PLAIN.match(w) else shlex.quote(w) for w in default]
+    return [shell_word(w) for w in default]
 
 
 # pyproject scripts ----------------------------------------------------------------

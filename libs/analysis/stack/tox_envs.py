@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import shlex
 from typing import Any
 
 from libs.analysis.ci.commands import FACTOR_PURPOSES, NOT_TESTS
-from libs.analysis.parsing import as_str, dig, listing, load_toml, mapping
+from libs.analysis.parsing import as_str, dig, listing, load_toml, mapping, shell_word
 from libs.analysis.report import Task
 from libs.analysis.stack.model import Project
 from libs.analysis.stack.tasks import MAX_TASKS, purpose_of
@@ -97,13 +96,6 @@ def _tox_ini(path: str, content: str) -> list[Task]:
     return tasks[:MAX_TASKS]
 
 
-def _word(argument: Any) -> str:
-    """One argument of a TOML command as a shell would need it written (`-m "not slow"`
-    is two words, not three)."""
-    text = str(argument)
-    return shlex.quote(text) if re.search(r"[\s'\"\\]", text) or not text else text
-
-
 def _in(changedir: str | None) -> list[str]:
     """`cd DIR` before an environment's commands where it runs them in another folder
     than tox.ini's (`changedir = tests`): its paths are relative to that folder."""
@@ -152,7 +144,7 @@ def _tox_toml(path: str, data: dict[str, Any]) -> list[Task]:
     for name in dict.fromkeys(n for n in names if n):
         settings = {**base, **mapping(envs.get(name))}
         lines = listing(settings.get("commands"))
-        commands = [" ".join(_word(a) for a in listing(c)) for c in lines]
+        commands = [" ".join(shell_word(str(a)) for a in listing(c)) for c in lines]
         moved = settings.get("change_dir")
         if moved is not None:  # a string, or a `{replace = ...}` we do not compute
             commands = _in(as_str(moved) or "{change_dir}") + commands

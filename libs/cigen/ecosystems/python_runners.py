@@ -4,10 +4,10 @@ tests through, carried onto our own pytest step.
 A job that runs bare `pytest` where the CI runs `tox -e py` or `nox -s test-3.12` runs
 another suite: isort's tox environment runs `pytest tests/unit/ -s` (its integration
 tests clone other repositories), urllib3's session runs `pytest ... test/`. What is
-carried is what chooses and shows the tests (paths, `-m`, `-k`, `--ignore`, `-p`,
-configuration and output options); options of plugins our install may not bring, and
-checks stricter than the suite's defaults (`-W error`, `--strict-markers`), are left to
-the repository's own runner.
+carried is what chooses and shows the tests (paths, `-m`, `-k`, `--ignore`, `-p no:NAME`,
+configuration and output options); options of plugins our install may not bring (and
+`-p NAME`, which loads one), and checks stricter than the suite's defaults (`-W error`,
+`--strict-markers`), are left to the repository's own runner.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def runner_pytest_args(draft: Draft) -> str:
         if _GIVEN.search(found.group(2)):
             return ""  # the CI passes pytest its own arguments (`tox -e py -- tests/unit`)
         tasks += [t for t in _tasks(draft, found.group(1), found.group(2)) if t not in tasks]
-    runs = {m.group(1) or "" for t in tasks for c in t.commands for m in _pytest(c)}
+    runs = {m.group(1) or "" for t in tasks for c in t.commands if (m := _PYTEST.search(c))}
     # commands run in another folder (tox's changedir, `session.cd`): their paths are not ours
     if len(runs) != 1 or any(c.startswith("cd ") for t in tasks for c in t.commands):
         return ""
@@ -82,17 +82,12 @@ def runner_pytest_args(draft: Draft) -> str:
     args = " " + " ".join(_quoted(w) for w in words)
     if not words or not safe_command("pytest" + args):
         return ""
-    task = next(t for t in tasks if any(_pytest(c) for c in t.commands))
+    task = next(t for t in tasks if any(_PYTEST.search(c) for c in t.commands))
     draft.notes.append(
         f"{draft.where()}: pytest runs with `{args.strip()}`, as the repository's CI runs "
         f"its tests through {task.runner} (`{task.run}`, {task.source})"
     )
     return args
-
-
-def _pytest(command: str) -> list[re.Match[str]]:
-    found = _PYTEST.search(command)
-    return [found] if found else []
 
 
 def _tasks(draft: Draft, runner: str, rest: str) -> list[Task]:
